@@ -1,0 +1,157 @@
+# ftp-proxy, tftp-proxy and pfhelper for Linux/nftables.
+# GNU make, pkg-config; Linux only, no configure step.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+sbindir	?= $(PREFIX)/sbin
+libexecdir ?= $(PREFIX)/libexec
+mandir	?= $(PREFIX)/share/man
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+	-Wshadow -Wpointer-arith -Wcast-qual -Wsign-compare \
+	-Wno-unused-parameter
+PKGS	= libevent libbsd-overlay libmnl libnftnl libseccomp
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+# Where the front ends find pfhelper (overridable for the build tree).
+PFHELPER_PATH ?= $(sbindir)/pfhelper
+# Tests and the demo run bin/ with PFHELPER=$(CURDIR)/bin/pfhelper in the environment.
+
+ALL_CFLAGS = $(CFLAGS) $(WARNINGS) -Icommon $(PKG_CFLAGS) \
+	-DPFHELPER_PATH='"$(PFHELPER_PATH)"'
+
+O	= obj
+
+COMMON_SRCS = $(wildcard common/*.c)
+PFH_BACKEND = pfhelper/filter_nft.c pfhelper/ct_netlink.c
+PFH_LIBSRCS = $(filter-out pfhelper/pfhelper.c $(PFH_BACKEND), \
+	$(wildcard pfhelper/*.c))
+FTP_LIBSRCS = $(filter-out ftp-proxy/ftp-proxy.c,$(wildcard ftp-proxy/*.c))
+TFTP_LIBSRCS = $(filter-out tftp-proxy/tftp-proxy.c, \
+	$(wildcard tftp-proxy/*.c))
+
+objs	= $(patsubst %.c,$(O)/%.o,$(1))
+
+LIBCOMMON = $(O)/libcommon.a
+LIBPFH	= $(O)/libpfh.a
+LIBFTP	= $(O)/libftp.a
+LIBTFTP	= $(O)/libtftp.a
+
+# Programs go to bin/: their names are taken by the source directories.
+PROGS	= $(if $(wildcard pfhelper/pfhelper.c),bin/pfhelper) \
+	$(if $(wildcard ftp-proxy/ftp-proxy.c),bin/ftp-proxy) \
+	$(if $(wildcard tftp-proxy/tftp-proxy.c),bin/tftp-proxy)
+
+# Unit tests: regress/<module>/<name>_test.c, one program each.
+TESTS_COMMON = $(patsubst %.c,$(O)/%,$(wildcard regress/common/*_test.c))
+TESTS_PFH = $(patsubst %.c,$(O)/%,$(wildcard regress/pfhelper/*_test.c))
+TESTS_FTP = $(patsubst %.c,$(O)/%,$(wildcard regress/ftp-proxy/*_test.c))
+TESTS_TFTP = $(patsubst %.c,$(O)/%,$(wildcard regress/tftp-proxy/*_test.c))
+UNIT_TESTS = $(TESTS_COMMON) $(TESTS_PFH) $(TESTS_FTP) $(TESTS_TFTP)
+# Test tools that drive the real backend or pfhelper: regress/tools/*.c.
+TOOLS	= $(patsubst %.c,$(O)/%,$(wildcard regress/tools/*.c))
+LIBPFHNFT = $(O)/libpfhnft.a
+FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c))
+
+.PHONY: all check check-build unit integration demo deps install \
+	uninstall clean lint bench
+
+all: $(PROGS)
+
+HDRS	= $(wildcard */*.h)
+
+$(O)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -I$(dir $<) -c -o $@ $<
+
+$(LIBCOMMON): $(call objs,$(COMMON_SRCS))
+	@rm -f $@; ar rcs $@ $^
+$(LIBPFH): $(call objs,$(PFH_LIBSRCS))
+	@rm -f $@; ar rcs $@ $^
+$(LIBPFHNFT): $(call objs,$(wildcard $(PFH_BACKEND)))
+	@rm -f $@; ar rcs $@ $^
+$(LIBFTP): $(call objs,$(FTP_LIBSRCS))
+	@rm -f $@; ar rcs $@ $^
+$(LIBTFTP): $(call objs,$(TFTP_LIBSRCS))
+	@rm -f $@; ar rcs $@ $^
+
+bin/pfhelper: $(call objs,pfhelper/pfhelper.c) $(LIBPFH) $(LIBPFHNFT) $(LIBCOMMON)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+bin/ftp-proxy: $(call objs,ftp-proxy/ftp-proxy.c) $(LIBFTP) $(LIBCOMMON)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+bin/tftp-proxy: $(call objs,tftp-proxy/tftp-proxy.c) $(LIBTFTP) $(LIBCOMMON)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(TESTS_COMMON): $(O)/regress/common/%: $(O)/regress/common/%.o $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(TESTS_PFH): $(O)/regress/pfhelper/%: $(O)/regress/pfhelper/%.o \
+    $(FAKE_OBJS) $(LIBPFH) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(TESTS_FTP): $(O)/regress/ftp-proxy/%: $(O)/regress/ftp-proxy/%.o \
+    $(LIBFTP) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(TESTS_TFTP): $(O)/regress/tftp-proxy/%: $(O)/regress/tftp-proxy/%.o \
+    $(LIBTFTP) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(TOOLS): $(O)/regress/tools/%: $(O)/regress/tools/%.o $(LIBPFH) \
+    $(LIBPFHNFT) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The header dependency above is coarse on purpose: every object depends
+# on every header of common/ and of its own directory.
+$(O)/regress/%.o: CPPFLAGS += -Ipfhelper -Iftp-proxy -Itftp-proxy
+
+deps:
+	sh scripts/deps.sh
+
+check-build: $(PROGS) $(UNIT_TESTS) $(TOOLS)
+
+# `make check`: install what is missing, build with -Werror, run every
+# unit and integration suite, end with one `N passed, M failed` line.
+check: deps
+	$(MAKE) WERROR=1 check-build
+	sh regress/run.sh $(UNIT_TESTS)
+
+unit: check-build
+	sh regress/run.sh --unit-only $(UNIT_TESTS)
+
+lint:
+	mandoc -Tlint -Wwarning man/*.8
+
+demo: deps
+	$(MAKE) all
+	sh scripts/demo.sh
+
+bench: deps
+	$(MAKE) all
+	sh scripts/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8
+	for p in $(PROGS); do install -m 755 $$p $(DESTDIR)$(sbindir)/; done
+	for m in $(wildcard man/*.8); do \
+		install -m 644 $$m $(DESTDIR)$(mandir)/man8/; done
+
+uninstall:
+	for p in pfhelper ftp-proxy tftp-proxy; do \
+		rm -f $(DESTDIR)$(sbindir)/$$p; done
+	for m in $(notdir $(wildcard man/*.8)); do \
+		rm -f $(DESTDIR)$(mandir)/man8/$$m; done
+
+clean:
+	rm -rf $(O) bin

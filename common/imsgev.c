@@ -1,0 +1,60 @@
+/*
+ * imsgev.c: libevent glue for an imsgbuf.
+ */
+#include "compat.h"
+
+#include <event.h>
+#include <unistd.h>
+
+#include "imsgev.h"
+#include "log.h"
+
+int
+imsgev_init(struct imsgev *iev, int fd, void (*handler)(int, short, void *),
+    void *data)
+{
+	if (imsgbuf_init(&iev->ibuf, fd) == -1)
+		return (-1);
+	iev->handler = handler;
+	iev->data = data;
+	iev->events = 0;
+	imsgev_update(iev);
+	return (0);
+}
+
+void
+imsgev_update(struct imsgev *iev)
+{
+	short	events = EV_READ;
+
+	if (imsgbuf_queuelen(&iev->ibuf) > 0)
+		events |= EV_WRITE;
+	if (iev->events == events && event_initialized(&iev->ev))
+		return;
+	if (iev->events != 0)
+		event_del(&iev->ev);
+	iev->events = events;
+	event_set(&iev->ev, iev->ibuf.fd, events, iev->handler, iev->data);
+	event_add(&iev->ev, NULL);
+}
+
+int
+imsgev_compose(struct imsgev *iev, uint32_t type, uint32_t id, int fd,
+    const void *data, size_t len)
+{
+	int	rc;
+
+	rc = imsg_compose(&iev->ibuf, type, id, 0, fd, data, len);
+	if (rc != -1)
+		imsgev_update(iev);
+	return (rc);
+}
+
+void
+imsgev_clear(struct imsgev *iev)
+{
+	if (iev->events != 0)
+		event_del(&iev->ev);
+	iev->events = 0;
+	imsgbuf_clear(&iev->ibuf);
+}

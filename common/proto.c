@@ -1,0 +1,92 @@
+/*
+ * proto.c: the names of the message types, and the one place where
+ * protocol messages are marshalled (proto_send_X / proto_recv_X).
+ * Handlers never copy raw structs themselves.
+ */
+#include "compat.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "imsg.h"
+#include "proto.h"
+
+static const char *const proto_names[] = {
+	[PFH_NONE] = "PFH_NONE",
+#define PFH_NAME(t)	[t] = #t,
+	PFH_IMSG_TYPES(PFH_NAME)
+#undef PFH_NAME
+};
+
+const char *
+proto_name(uint32_t type)
+{
+	if (type >= nitems(proto_names) || proto_names[type] == NULL)
+		return ("unknown");
+	return (proto_names[type]);
+}
+
+/*
+ * Typed send/receive pairs.  A receive fails with EBADMSG unless the
+ * payload has exactly the struct's size.
+ */
+#define PROTO_PAIR(name, type, st)					\
+int									\
+proto_send_##name(struct imsgbuf *ib, uint32_t reqid, const st *m)	\
+{									\
+	return (imsg_compose(ib, type, reqid, 0, -1, m, sizeof(*m)));	\
+}									\
+int									\
+proto_recv_##name(struct imsg *imsg, st *m)				\
+{									\
+	memset(m, 0, sizeof(*m));					\
+	if (imsg_get_type(imsg) != type) {				\
+		errno = EBADMSG;					\
+		return (-1);						\
+	}								\
+	return (imsg_get_data(imsg, m, sizeof(*m)));			\
+}
+
+PROTO_PAIR(hello, PFH_HELLO, struct pfh_hello)
+PROTO_PAIR(session, PFH_SESSION_START, struct pfh_session)
+PROTO_PAIR(session_end, PFH_SESSION_END, struct pfh_session_end)
+PROTO_PAIR(permit, PFH_PERMIT_ADD, struct pfh_permit)
+PROTO_PAIR(permit_del, PFH_PERMIT_DEL, struct pfh_permit_del)
+PROTO_PAIR(ctlookup, PFH_CT_LOOKUP, struct pfh_ctlookup)
+
+int
+proto_send_reply(struct imsgbuf *ib, uint32_t reqid, int error,
+    const char *reason, const struct pfh_addr *addr, uint16_t port)
+{
+	struct pfh_reply	r;
+
+	memset(&r, 0, sizeof(r));
+	r.error = error;
+	r.port = port;
+	if (addr != NULL)
+		r.addr = *addr;
+	if (reason != NULL)
+		strlcpy(r.reason, reason, sizeof(r.reason));
+	return (imsg_compose(ib, error ? PFH_ERR : PFH_OK, reqid, 0, -1,
+	    &r, sizeof(r)));
+}
+
+/* A reply: PFH_OK or PFH_ERR, exact size, reason NUL-terminated. */
+int
+proto_recv_reply(struct imsg *imsg, struct pfh_reply *r)
+{
+	uint32_t	type = imsg_get_type(imsg);
+
+	memset(r, 0, sizeof(*r));
+	if ((type != PFH_OK && type != PFH_ERR) ||
+	    imsg_get_data(imsg, r, sizeof(*r)) == -1) {
+		errno = EBADMSG;
+		return (-1);
+	}
+	if (memchr(r->reason, '\0', sizeof(r->reason)) == NULL ||
+	    (type == PFH_OK) != (r->error == 0)) {
+		errno = EBADMSG;
+		return (-1);
+	}
+	return (0);
+}

@@ -1,0 +1,157 @@
+/*
+ * proto.h: the one protocol between a front end (ftp-proxy, tftp-proxy)
+ * and pfhelper.  Every request carries a request id in the imsg header's
+ * peerid field and gets exactly one reply, PFH_OK or PFH_ERR, both with
+ * a struct pfh_reply and the same request id.
+ *
+ * Bump PFH_PROTO_VERSION whenever a message or a struct changes.
+ */
+#ifndef PROTO_H
+#define PROTO_H
+
+#include <stdint.h>
+
+#define PFH_PROTO_VERSION	1
+#define PFH_FD			3	/* pfhelper finds its peer here */
+
+/*
+ * The message types: one list, from which the enum and the name table
+ * (proto_name()) are generated.  Payload in the comment.
+ */
+#define PFH_IMSG_TYPES(X)						\
+	X(PFH_HELLO)		/* both ways: struct pfh_hello */	\
+	X(PFH_OK)		/* reply: struct pfh_reply */		\
+	X(PFH_ERR)		/* reply: struct pfh_reply */		\
+	X(PFH_SESSION_START)	/* struct pfh_session */		\
+	X(PFH_SESSION_END)	/* struct pfh_session_end */		\
+	X(PFH_PERMIT_ADD)	/* struct pfh_permit */			\
+	X(PFH_PERMIT_DEL)	/* struct pfh_permit_del */		\
+	X(PFH_CT_LOOKUP)	/* struct pfh_ctlookup */
+
+enum pfh_imsg_type {
+	PFH_NONE = 0,
+#define PFH_ENUM(t)	t,
+	PFH_IMSG_TYPES(PFH_ENUM)
+#undef PFH_ENUM
+	PFH_MAX
+};
+
+const char	*proto_name(uint32_t);
+
+/* An address on the wire: family plus 16 bytes, IPv4 in the first 4. */
+struct pfh_addr {
+	uint8_t		af;		/* AF_INET or AF_INET6 */
+	uint8_t		pad[3];		/* zero */
+	uint8_t		addr[16];	/* network byte order */
+};
+
+#define PFH_ROLE_FTP	1
+#define PFH_ROLE_TFTP	2
+
+struct pfh_hello {
+	uint32_t	version;	/* PFH_PROTO_VERSION */
+	uint32_t	role;		/* PFH_ROLE_* */
+};
+
+/*
+ * A session is one intercepted control connection (FTP) or one request
+ * (TFTP).  All four addresses have one family; ports in host order.
+ *   client:  C, the host that started it
+ *   dialled: D, the address C dialled (original destination, or the
+ *            proxy's own address in reverse mode)
+ *   proxy:   P, the proxy's own address toward the server
+ *   server:  S, the server the proxy talks to
+ */
+struct pfh_session {
+	uint32_t	sid;		/* chosen by the front end, != 0 */
+	uint8_t		proto;		/* IPPROTO_TCP (FTP) or IPPROTO_UDP */
+	uint8_t		pad[3];		/* zero */
+	uint16_t	cport;
+	uint16_t	dport;
+	uint16_t	pport;
+	uint16_t	sport;
+	struct pfh_addr	client;
+	struct pfh_addr	dialled;
+	struct pfh_addr	proxy;
+	struct pfh_addr	server;
+};
+
+struct pfh_session_end {
+	uint32_t	sid;
+};
+
+/*
+ * A data permit.  pfhelper derives every address from the session:
+ *   PFH_PASSIVE (PASV/EPSV, forward or reverse; TCP only):
+ *     C connects to D:pport and reaches S:tport, sourced from P.
+ *   PFH_ACTIVE (PORT/EPRT; TFTP replies):
+ *     S connects to P:pport and reaches C:tport, sourced from D
+ *     (from D port 20 with PFH_F_PORT20, TCP only).
+ */
+#define PFH_PASSIVE	1
+#define PFH_ACTIVE	2
+
+#define PFH_F_PORT20	0x01
+
+#define PFH_TIMEOUT_MAX	3600		/* seconds */
+
+struct pfh_permit {
+	uint32_t	sid;
+	uint32_t	pid;		/* permit id, unique in the session */
+	uint8_t		kind;		/* PFH_PASSIVE or PFH_ACTIVE */
+	uint8_t		flags;		/* PFH_F_* */
+	uint16_t	pport;		/* proxy port, >= 1024 */
+	uint16_t	tport;		/* target port, >= 1024 */
+	uint16_t	timeout;	/* seconds, 1 .. PFH_TIMEOUT_MAX */
+};
+
+struct pfh_permit_del {
+	uint32_t	sid;
+	uint32_t	pid;
+};
+
+/*
+ * The original destination of a redirected UDP request: the conntrack
+ * entry whose reply tuple is local:lport -> client:cport.  The reply's
+ * addr and port carry the answer.
+ */
+struct pfh_ctlookup {
+	uint8_t		proto;		/* IPPROTO_UDP or IPPROTO_TCP */
+	uint8_t		pad;
+	uint16_t	cport;
+	uint16_t	lport;
+	uint16_t	pad2;
+	struct pfh_addr	client;
+	struct pfh_addr	local;
+};
+
+#define PFH_REASON_MAX	128
+
+struct pfh_reply {
+	int32_t		error;		/* 0 or an errno value */
+	uint16_t	port;		/* PFH_CT_LOOKUP answer */
+	uint16_t	pad;
+	struct pfh_addr	addr;		/* PFH_CT_LOOKUP answer */
+	char		reason[PFH_REASON_MAX];	/* NUL-terminated */
+};
+
+struct imsgbuf;
+struct imsg;
+
+/* Marshalling (proto.c): send 0/-1; recv 0, or -1/EBADMSG on bad size. */
+#define PROTO_DECL(name, st)						\
+int	proto_send_##name(struct imsgbuf *, uint32_t, const st *);	\
+int	proto_recv_##name(struct imsg *, st *);
+PROTO_DECL(hello, struct pfh_hello)
+PROTO_DECL(session, struct pfh_session)
+PROTO_DECL(session_end, struct pfh_session_end)
+PROTO_DECL(permit, struct pfh_permit)
+PROTO_DECL(permit_del, struct pfh_permit_del)
+PROTO_DECL(ctlookup, struct pfh_ctlookup)
+#undef PROTO_DECL
+
+int	proto_send_reply(struct imsgbuf *, uint32_t, int, const char *,
+	    const struct pfh_addr *, uint16_t);
+int	proto_recv_reply(struct imsg *, struct pfh_reply *);
+
+#endif /* PROTO_H */

@@ -1,0 +1,82 @@
+/*
+ * filter.h: pfhelper's packet-filter seam, in the shape of OpenBSD
+ * ftp-proxy's filter.h.  One backend is linked: filter_nft.c (the real
+ * kernel, libmnl + libnftnl) or regress/pfhelper/filter_fake.c (records
+ * calls for unit tests).
+ *
+ * All changes between filter_begin() and filter_commit() go to the kernel
+ * as one netlink batch.  Elements live in the table's maps and sets:
+ *   FE_RDR:   saddr . daddr . proto . dport : to . toport     (rdr4/rdr6)
+ *   FE_SNAT:  saddr . daddr . proto . dport : to              (snat4/snat6)
+ *   FE_SNATP: saddr . daddr . proto . dport : to . toport     (snatp4/6)
+ *   FE_PASS:  saddr . daddr . proto . dport                   (pass4/pass6)
+ */
+#ifndef FILTER_H
+#define FILTER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define FILTER_TABLE_MAX	64
+#define FILTER_MARK_DEFAULT	0x20000000U
+
+struct filter_conf {
+	char		table[FILTER_TABLE_MAX];	/* "ftp-proxy" */
+	uint32_t	mark;		/* ct mark bit(s) set on pass */
+	int		log;		/* -v: nft log on each permit use */
+	int		prio_offset;	/* chains at dstnat/srcnat/filter - 10 */
+};
+
+enum filter_map {
+	FE_RDR = 1,
+	FE_SNAT,
+	FE_SNATP,
+	FE_PASS
+};
+
+struct filter_elem {
+	enum filter_map	map;
+	uint8_t		af;		/* AF_INET or AF_INET6 */
+	uint8_t		proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t	dport;		/* host order */
+	uint8_t		saddr[16];	/* network order, IPv4 in first 4 */
+	uint8_t		daddr[16];
+	uint8_t		to[16];		/* FE_RDR, FE_SNAT, FE_SNATP */
+	uint16_t	toport;		/* FE_RDR, FE_SNATP; host order */
+};
+
+/* Create the table (flags owner) with its maps, sets and chains. */
+int	filter_init(const struct filter_conf *);
+/* Close the netlink socket; the kernel removes the owned table. */
+void	filter_close(void);
+/* Write the ruleset filter_init() creates, in nft syntax, and the admin's line. */
+void	filter_describe(FILE *, const struct filter_conf *);
+
+int	filter_begin(void);
+/* Queue an element add, with a timeout in milliseconds (> 0). */
+int	filter_add(const struct filter_elem *, uint32_t);
+/* Queue an element delete; at commit an element already gone is fine. */
+int	filter_del(const struct filter_elem *);
+/* Send the batch.  0, or -1 with errno; nothing is half applied. */
+int	filter_commit(void);
+void	filter_rollback(void);
+
+/*
+ * Conntrack (ct_netlink.c; faked in unit tests).  Addresses are 4 or 16
+ * bytes by af, network order; ports host order.
+ *
+ * ct_lookup_reply(): find the connection whose reply tuple is
+ * rsrc:rsport -> rdst:rdport (for a redirected request: the proxy's
+ * local address and port -> the client) and return the original
+ * destination in odst/odport.  -1 with errno ENOENT if there is none.
+ *
+ * ct_check_orig(): 0 if a connection with this original tuple exists,
+ * -1 with errno ENOENT if not (or another errno on failure).
+ */
+int	ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
+	    uint16_t rsport, const uint8_t *rdst, uint16_t rdport,
+	    uint8_t *odst, uint16_t *odport);
+int	ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src,
+	    uint16_t sport, const uint8_t *dst, uint16_t dport);
+
+#endif /* FILTER_H */

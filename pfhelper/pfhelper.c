@@ -1,0 +1,156 @@
+/*
+ * pfhelper: the privileged broker.  A front end (ftp-proxy, tftp-proxy)
+ * starts it with a socketpair on fd 3; pfhelper creates its nftables
+ * table, drops everything but CAP_NET_ADMIN, serves that one peer and
+ * exits when the peer goes away, taking the table with it.
+ */
+#include "compat.h"
+
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pfhelper.h"
+#include "privdrop.h"
+
+#define CAP_NET_ADMIN_BIT	12
+
+static __dead void	usage(void);
+
+static __dead void
+usage(void)
+{
+	extern char	*__progname;
+
+	fprintf(stderr, "usage: %s [-Cdnv] [-D level] [-M mark] "
+	    "[-m maxsessions] [-p maxpermits]\n"
+	    "\t[-r rate] [-t table] [-u user]\n", __progname);
+	exit(1);
+}
+
+static uint32_t
+num(const char *s, long long min, long long max, const char *what)
+{
+	const char	*errstr;
+	long long	 v;
+
+	v = strtonum(s, min, max, &errstr);
+	if (errstr != NULL)
+		errx(1, "%s is %s: %s", what, errstr, s);
+	return ((uint32_t)v);
+}
+
+static uint32_t
+mark(const char *s)
+{
+	char		*end;
+	unsigned long	 v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno != 0 || *end != '\0' || v == 0 || v > UINT32_MAX)
+		errx(1, "mark must be a nonzero 32-bit value: %s", s);
+	return ((uint32_t)v);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct pfh_conf	 conf;
+	struct stat	 st;
+	const char	*user = PROXY_USER;
+	char		 why[256];
+	int		 ch, debug = 0, describe = 0, level = LOG_NOTICE;
+
+	memset(&conf, 0, sizeof(conf));
+	strlcpy(conf.filter.table, "ftp-proxy", sizeof(conf.filter.table));
+	conf.filter.mark = FILTER_MARK_DEFAULT;
+	conf.max_sessions = PFH_DEF_MAX_SESSIONS;
+	conf.max_permits = PFH_DEF_MAX_PERMITS;
+	conf.rate = PFH_DEF_RATE;
+	conf.ct_verify = 1;
+
+	while ((ch = getopt(argc, argv, "CdD:M:m:np:r:t:u:v")) != -1) {
+		switch (ch) {
+		case 'C':
+			conf.ct_verify = 0;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'D':
+			level = num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
+			break;
+		case 'M':
+			conf.filter.mark = mark(optarg);
+			break;
+		case 'm':
+			conf.max_sessions = num(optarg, 1, 1000000,
+			    "max sessions");
+			break;
+		case 'n':
+			describe = 1;
+			break;
+		case 'p':
+			conf.max_permits = num(optarg, 1, 1024, "max permits");
+			break;
+		case 'r':
+			conf.rate = num(optarg, 0, 10000000, "rate");
+			break;
+		case 't':
+			if (strlen(optarg) == 0 || strlcpy(conf.filter.table,
+			    optarg, sizeof(conf.filter.table)) >=
+			    sizeof(conf.filter.table) ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+			    strlen(optarg))
+				errx(1, "bad table name: %s", optarg);
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'v':
+			conf.filter.log = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	if (describe) {
+		filter_describe(stdout, &conf.filter);
+		return (0);
+	}
+	if (fstat(PFH_FD, &st) == -1 || !S_ISSOCK(st.st_mode))
+		errx(1, "no peer on fd %d: pfhelper is started by ftp-proxy "
+		    "or tftp-proxy", PFH_FD);
+	if (geteuid() != 0)
+		errx(1, "must be started as root");
+
+	log_init(debug, LOG_DAEMON);
+	log_setverbose(level);
+	log_procinit("pfhelper");
+	signal(SIGPIPE, SIG_IGN);
+
+	if (filter_init(&conf.filter) == -1)
+		fatal("cannot create table inet %s", conf.filter.table);
+	if (privdrop(user, PROXY_CHROOT, 1ULL << CAP_NET_ADMIN_BIT, why,
+	    sizeof(why)) == -1)
+		fatalx("%s", why);
+	log_info("serving table inet %s", conf.filter.table);
+
+	if (pfh_serve(PFH_FD, &conf) == -1)
+		log_warnx("peer dropped; removing the table");
+	filter_close();
+	return (0);
+}

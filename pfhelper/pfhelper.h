@@ -1,0 +1,39 @@
+/*
+ * pfhelper.h: the privileged broker's logic, independent of the backend.
+ */
+#ifndef PFHELPER_H
+#define PFHELPER_H
+
+#include <stdint.h>
+
+#include "filter.h"
+#include "proto.h"
+
+#define PFH_DEF_MAX_SESSIONS	10000
+#define PFH_DEF_MAX_PERMITS	8	/* live permits per session */
+#define PFH_DEF_RATE		5000	/* requests per second, 0: no limit */
+
+struct pfh_conf {
+	struct filter_conf	filter;
+	uint32_t		max_sessions;
+	uint32_t		max_permits;
+	uint32_t		rate;
+	int			ct_verify;	/* sessions must be in conntrack */
+};
+
+/* validate.c: pure checks; 0, or -1 with a reason. */
+int	validate_hello(const struct pfh_hello *, const char **);
+int	validate_addr(const struct pfh_addr *, const char **);
+int	validate_session(const struct pfh_session *, const char **);
+int	validate_permit(const struct pfh_permit *, const char **);
+int	validate_ctlookup(const struct pfh_ctlookup *, const char **);
+int	validate_permit_fits(const struct pfh_session *,
+	    const struct pfh_permit *, const char **);
+/* The rdr, snat/snatp and pass elements of a permit. */
+void	permit_elems(const struct pfh_session *, const struct pfh_permit *,
+	    struct filter_elem[3]);
+
+/* serve.c: serve one peer until it closes (0) or is dropped (-1). */
+int	pfh_serve(int, const struct pfh_conf *);
+
+#endif /* PFHELPER_H */

@@ -1,0 +1,399 @@
+/*
+ * serve.c: serve one front end.  Every message is checked in order
+ * (state, known type, exact size, every field, session ownership, then
+ * limits); a malformed message or a foreign session drops the peer, a
+ * limit or a kernel refusal gets an error reply.  Nothing reaches the
+ * backend before all checks pass.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+#include <sys/tree.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "imsg.h"
+#include "log.h"
+#include "pfhelper.h"
+
+struct permit {
+	TAILQ_ENTRY(permit)	 entry;
+	struct pfh_permit	 p;
+};
+
+struct session {
+	RB_ENTRY(session)	 entry;
+	struct pfh_session	 s;
+	TAILQ_HEAD(, permit)	 permits;
+	uint32_t		 npermits;
+};
+
+RB_HEAD(session_tree, session);
+
+struct ctx {
+	const struct pfh_conf	*conf;
+	struct imsgbuf		 ibuf;
+	struct session_tree	 sessions;
+	uint32_t		 nsessions;
+	int			 hello;
+	double			 tokens;
+	struct timespec		 last;
+};
+
+/* Outcome of a handler: reply sent and go on, or drop the peer. */
+#define H_OK	0
+#define H_DROP	-1
+
+static int	session_cmp(struct session *, struct session *);
+static int	dispatch(struct ctx *, struct imsg *);
+static int	reply(struct ctx *, uint32_t, int, const char *);
+static int	permit_apply(struct session *, struct permit *, int);
+static void	session_free(struct ctx *, struct session *);
+
+RB_GENERATE_STATIC(session_tree, session, entry, session_cmp)
+
+static int
+session_cmp(struct session *a, struct session *b)
+{
+	return (a->s.sid < b->s.sid ? -1 : a->s.sid > b->s.sid);
+}
+
+static struct session *
+session_find(struct ctx *c, uint32_t sid)
+{
+	struct session	key;
+
+	key.s.sid = sid;
+	return (RB_FIND(session_tree, &c->sessions, &key));
+}
+
+static int
+reply(struct ctx *c, uint32_t reqid, int error, const char *reason)
+{
+	if (proto_send_reply(&c->ibuf, reqid, error, reason, NULL, 0) == -1)
+		return (H_DROP);
+	return (H_OK);
+}
+
+static int
+drop(const char *what, const char *why)
+{
+	log_warnx("dropping peer: %s: %s", what, why);
+	return (H_DROP);
+}
+
+/* Token bucket: conf->rate requests per second, burst of one second. */
+static int
+rate_ok(struct ctx *c)
+{
+	struct timespec	now;
+	double		dt;
+
+	if (c->conf->rate == 0)
+		return (1);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	dt = (now.tv_sec - c->last.tv_sec) +
+	    (now.tv_nsec - c->last.tv_nsec) / 1e9;
+	c->last = now;
+	c->tokens += dt * c->conf->rate;
+	if (c->tokens > c->conf->rate)
+		c->tokens = c->conf->rate;
+	if (c->tokens < 1)
+		return (0);
+	c->tokens -= 1;
+	return (1);
+}
+
+/* Add (add = 1) or delete a permit's three elements in one batch. */
+static int
+permit_apply(struct session *s, struct permit *p, int add)
+{
+	struct filter_elem	e[3];
+	uint32_t		ms = p->p.timeout * 1000U;
+	int			i, rc = 0;
+
+	permit_elems(&s->s, &p->p, e);
+	if (filter_begin() == -1)
+		return (-1);
+	for (i = 0; i < 3 && rc == 0; i++)
+		rc = add ? filter_add(&e[i], ms) : filter_del(&e[i]);
+	if (rc == -1) {
+		filter_rollback();
+		return (-1);
+	}
+	return (filter_commit());
+}
+
+static int
+h_session_start(struct ctx *c, struct imsg *imsg, uint32_t reqid)
+{
+	struct pfh_session	 m;
+	struct session		*s;
+	const char		*why;
+	char			 a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	if (proto_recv_session(imsg, &m) == -1)
+		return (drop("SESSION_START", "bad size"));
+	if (validate_session(&m, &why) == -1)
+		return (drop("SESSION_START", why));
+	if (session_find(c, m.sid) != NULL)
+		return (reply(c, reqid, EEXIST, "session id in use"));
+	if (c->nsessions >= c->conf->max_sessions)
+		return (reply(c, reqid, ENOSPC, "too many sessions"));
+	if (!rate_ok(c))
+		return (reply(c, reqid, EAGAIN, "request rate limit"));
+	if (c->conf->ct_verify && ct_check_orig(m.client.af, m.proto,
+	    m.client.addr, m.cport, m.dialled.addr, m.dport) == -1) {
+		log_warnx("session %u: no such connection %s -> %s", m.sid,
+		    addr_port_str(&m.client, m.cport, a, sizeof(a)),
+		    addr_port_str(&m.dialled, m.dport, b, sizeof(b)));
+		return (reply(c, reqid, EPERM, "no such connection"));
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return (reply(c, reqid, ENOMEM, "out of memory"));
+	s->s = m;
+	TAILQ_INIT(&s->permits);
+	RB_INSERT(session_tree, &c->sessions, s);
+	c->nsessions++;
+	log_debug("session %u: start %s -> %s", m.sid,
+	    addr_port_str(&m.client, m.cport, a, sizeof(a)),
+	    addr_port_str(&m.server, m.sport, b, sizeof(b)));
+	return (reply(c, reqid, 0, NULL));
+}
+
+static int
+h_session_end(struct ctx *c, struct imsg *imsg, uint32_t reqid)
+{
+	struct pfh_session_end	 m;
+	struct session		*s;
+
+	if (proto_recv_session_end(imsg, &m) == -1)
+		return (drop("SESSION_END", "bad size"));
+	if ((s = session_find(c, m.sid)) == NULL)
+		return (drop("SESSION_END", "not this peer's session"));
+	session_free(c, s);
+	return (reply(c, reqid, 0, NULL));
+}
+
+static struct permit *
+permit_find(struct session *s, uint32_t pid)
+{
+	struct permit	*p;
+
+	TAILQ_FOREACH(p, &s->permits, entry)
+		if (p->p.pid == pid)
+			return (p);
+	return (NULL);
+}
+
+static int
+h_permit_add(struct ctx *c, struct imsg *imsg, uint32_t reqid)
+{
+	struct pfh_permit	 m;
+	struct session		*s;
+	struct permit		*p;
+	const char		*why;
+
+	if (proto_recv_permit(imsg, &m) == -1)
+		return (drop("PERMIT_ADD", "bad size"));
+	if (validate_permit(&m, &why) == -1)
+		return (drop("PERMIT_ADD", why));
+	if ((s = session_find(c, m.sid)) == NULL)
+		return (drop("PERMIT_ADD", "not this peer's session"));
+	if (validate_permit_fits(&s->s, &m, &why) == -1)
+		return (drop("PERMIT_ADD", why));
+	if (permit_find(s, m.pid) != NULL)
+		return (reply(c, reqid, EEXIST, "permit id in use"));
+	if (s->npermits >= c->conf->max_permits)
+		return (reply(c, reqid, ENOSPC, "too many permits"));
+	if (!rate_ok(c))
+		return (reply(c, reqid, EAGAIN, "request rate limit"));
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return (reply(c, reqid, ENOMEM, "out of memory"));
+	p->p = m;
+	if (permit_apply(s, p, 1) == -1) {
+		int	saved = errno;
+
+		free(p);
+		return (reply(c, reqid, saved ? saved : EIO,
+		    "packet filter refused"));
+	}
+	TAILQ_INSERT_TAIL(&s->permits, p, entry);
+	s->npermits++;
+	log_debug("session %u: permit %u %s port %u -> %u", m.sid, m.pid,
+	    m.kind == PFH_PASSIVE ? "passive" : "active", m.pport, m.tport);
+	return (reply(c, reqid, 0, NULL));
+}
+
+static void
+permit_free(struct session *s, struct permit *p)
+{
+	if (permit_apply(s, p, 0) == -1)
+		log_warn("session %u: delete permit %u", s->s.sid, p->p.pid);
+	TAILQ_REMOVE(&s->permits, p, entry);
+	s->npermits--;
+	free(p);
+}
+
+static int
+h_permit_del(struct ctx *c, struct imsg *imsg, uint32_t reqid)
+{
+	struct pfh_permit_del	 m;
+	struct session		*s;
+	struct permit		*p;
+
+	if (proto_recv_permit_del(imsg, &m) == -1)
+		return (drop("PERMIT_DEL", "bad size"));
+	if ((s = session_find(c, m.sid)) == NULL)
+		return (drop("PERMIT_DEL", "not this peer's session"));
+	if ((p = permit_find(s, m.pid)) == NULL)
+		return (reply(c, reqid, ENOENT, "no such permit"));
+	permit_free(s, p);
+	return (reply(c, reqid, 0, NULL));
+}
+
+static int
+h_ctlookup(struct ctx *c, struct imsg *imsg, uint32_t reqid)
+{
+	struct pfh_ctlookup	m;
+	struct pfh_addr		orig;
+	uint16_t		oport;
+	const char		*why;
+
+	if (proto_recv_ctlookup(imsg, &m) == -1)
+		return (drop("CT_LOOKUP", "bad size"));
+	if (validate_ctlookup(&m, &why) == -1)
+		return (drop("CT_LOOKUP", why));
+	if (!rate_ok(c))
+		return (reply(c, reqid, EAGAIN, "request rate limit"));
+	memset(&orig, 0, sizeof(orig));
+	orig.af = m.client.af;
+	if (ct_lookup_reply(m.client.af, m.proto, m.local.addr, m.lport,
+	    m.client.addr, m.cport, orig.addr, &oport) == -1)
+		return (reply(c, reqid, errno ? errno : ENOENT,
+		    "no conntrack entry"));
+	if (proto_send_reply(&c->ibuf, reqid, 0, NULL, &orig, oport) == -1)
+		return (H_DROP);
+	return (H_OK);
+}
+
+static int
+h_hello(struct ctx *c, struct imsg *imsg)
+{
+	struct pfh_hello	m;
+	const char		*why;
+
+	if (proto_recv_hello(imsg, &m) == -1)
+		return (drop("HELLO", "bad size"));
+	if (validate_hello(&m, &why) == -1)
+		return (drop("HELLO", why));
+	c->hello = 1;
+	m.version = PFH_PROTO_VERSION;
+	if (proto_send_hello(&c->ibuf, 0, &m) == -1)
+		return (H_DROP);
+	return (H_OK);
+}
+
+static int
+dispatch(struct ctx *c, struct imsg *imsg)
+{
+	uint32_t	type = imsg_get_type(imsg);
+	uint32_t	reqid = imsg_get_id(imsg);
+
+	if (imsg_get_fd(imsg) != -1)
+		return (drop(proto_name(type), "unexpected descriptor"));
+	if (!c->hello)
+		return (type == PFH_HELLO ? h_hello(c, imsg) :
+		    drop(proto_name(type), "no HELLO first"));
+	switch (type) {
+	case PFH_SESSION_START:
+		return (h_session_start(c, imsg, reqid));
+	case PFH_SESSION_END:
+		return (h_session_end(c, imsg, reqid));
+	case PFH_PERMIT_ADD:
+		return (h_permit_add(c, imsg, reqid));
+	case PFH_PERMIT_DEL:
+		return (h_permit_del(c, imsg, reqid));
+	case PFH_CT_LOOKUP:
+		return (h_ctlookup(c, imsg, reqid));
+	}
+	return (drop(proto_name(type), "unexpected message type"));
+}
+
+static void
+session_free(struct ctx *c, struct session *s)
+{
+	struct permit	*p;
+
+	while ((p = TAILQ_FIRST(&s->permits)) != NULL)
+		permit_free(s, p);
+	RB_REMOVE(session_tree, &c->sessions, s);
+	c->nsessions--;
+	free(s);
+}
+
+/* Read what is there and handle every complete message. */
+static int
+serve_read(struct ctx *c)
+{
+	struct imsg	imsg;
+	ssize_t		n;
+	int		rc;
+
+	if ((n = imsgbuf_read(&c->ibuf)) == -1) {
+		log_warn("read from peer");
+		return (H_DROP);
+	}
+	if (n == 0)
+		return (1);	/* EOF */
+	for (;;) {
+		if ((n = imsg_get(&c->ibuf, &imsg)) == -1)
+			return (drop("framing", "bad imsg header"));
+		if (n == 0)
+			return (H_OK);
+		rc = dispatch(c, &imsg);
+		imsg_free(&imsg);
+		if (rc == H_DROP)
+			return (H_DROP);
+	}
+}
+
+int
+pfh_serve(int fd, const struct pfh_conf *conf)
+{
+	struct ctx	 c;
+	struct session	*s;
+	struct pollfd	 pfd;
+	int		 rc = H_OK;
+
+	memset(&c, 0, sizeof(c));
+	c.conf = conf;
+	c.tokens = conf->rate;
+	clock_gettime(CLOCK_MONOTONIC, &c.last);
+	RB_INIT(&c.sessions);
+	if (imsgbuf_init(&c.ibuf, fd) == -1)
+		return (-1);
+	while (rc == H_OK) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			rc = H_DROP;
+			break;
+		}
+		rc = serve_read(&c);
+		if (imsgbuf_flush(&c.ibuf) == -1 && rc == H_OK)
+			rc = H_DROP;
+	}
+	while ((s = RB_ROOT(&c.sessions)) != NULL)
+		session_free(&c, s);
+	imsgbuf_clear(&c.ibuf);
+	return (rc == H_DROP ? -1 : 0);
+}

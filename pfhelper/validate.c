@@ -1,0 +1,181 @@
+/*
+ * validate.c: every field of every request, checked before anything
+ * else looks at it.  Pure functions: no state, no I/O.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <string.h>
+
+#include "addr.h"
+#include "pfhelper.h"
+
+#define DATA_PORT_MIN	1024
+
+static int
+fail(const char **why, const char *reason)
+{
+	*why = reason;
+	return (-1);
+}
+
+static int
+zero(const void *p, size_t len)
+{
+	const uint8_t	*b = p;
+
+	while (len-- > 0)
+		if (*b++ != 0)
+			return (0);
+	return (1);
+}
+
+int
+validate_hello(const struct pfh_hello *h, const char **why)
+{
+	if (h->version != PFH_PROTO_VERSION)
+		return (fail(why, "protocol version mismatch"));
+	if (h->role != PFH_ROLE_FTP && h->role != PFH_ROLE_TFTP)
+		return (fail(why, "unknown role"));
+	return (0);
+}
+
+int
+validate_addr(const struct pfh_addr *a, const char **why)
+{
+	if (a->af != AF_INET && a->af != AF_INET6)
+		return (fail(why, "bad address family"));
+	if (!zero(a->pad, sizeof(a->pad)))
+		return (fail(why, "nonzero padding"));
+	if (a->af == AF_INET && !zero(a->addr + 4, 12))
+		return (fail(why, "IPv4 address with trailing bytes"));
+	if (!addr_is_unicast_host(a))
+		return (fail(why, "not a unicast host address"));
+	return (0);
+}
+
+int
+validate_session(const struct pfh_session *s, const char **why)
+{
+	const struct pfh_addr	*a[] = { &s->client, &s->dialled,
+				    &s->proxy, &s->server };
+	size_t			 i;
+
+	if (s->sid == 0)
+		return (fail(why, "session id 0"));
+	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
+		return (fail(why, "bad protocol"));
+	if (!zero(s->pad, sizeof(s->pad)))
+		return (fail(why, "nonzero padding"));
+	if (s->cport == 0 || s->dport == 0 || s->pport == 0 || s->sport == 0)
+		return (fail(why, "port 0"));
+	for (i = 0; i < nitems(a); i++) {
+		if (validate_addr(a[i], why) == -1)
+			return (-1);
+		if (a[i]->af != s->client.af)
+			return (fail(why, "mixed address families"));
+	}
+	if (addr_eq(&s->client, &s->server))
+		return (fail(why, "client and server are one host"));
+	return (0);
+}
+
+int
+validate_permit(const struct pfh_permit *p, const char **why)
+{
+	if (p->sid == 0 || p->pid == 0)
+		return (fail(why, "session or permit id 0"));
+	if (p->kind != PFH_PASSIVE && p->kind != PFH_ACTIVE)
+		return (fail(why, "bad permit kind"));
+	if ((p->flags & ~PFH_F_PORT20) != 0)
+		return (fail(why, "unknown flags"));
+	if ((p->flags & PFH_F_PORT20) && p->kind != PFH_ACTIVE)
+		return (fail(why, "port 20 source on a passive permit"));
+	if (p->pport < DATA_PORT_MIN || p->tport < DATA_PORT_MIN)
+		return (fail(why, "data port below 1024"));
+	if (p->timeout == 0 || p->timeout > PFH_TIMEOUT_MAX)
+		return (fail(why, "bad timeout"));
+	return (0);
+}
+
+/* The permit against the session it names. */
+int
+validate_permit_fits(const struct pfh_session *s, const struct pfh_permit *p,
+    const char **why)
+{
+	if (p->kind == PFH_PASSIVE && s->proto != IPPROTO_TCP)
+		return (fail(why, "passive permit on a UDP session"));
+	if ((p->flags & PFH_F_PORT20) && s->proto != IPPROTO_TCP)
+		return (fail(why, "port 20 source on a UDP session"));
+	if (s->proto == IPPROTO_UDP &&
+	    (p->pport != s->pport || p->tport != s->cport))
+		return (fail(why, "UDP permit ports differ from the session"));
+	return (0);
+}
+
+int
+validate_ctlookup(const struct pfh_ctlookup *c, const char **why)
+{
+	if (c->proto != IPPROTO_TCP && c->proto != IPPROTO_UDP)
+		return (fail(why, "bad protocol"));
+	if (c->pad != 0 || c->pad2 != 0)
+		return (fail(why, "nonzero padding"));
+	if (c->cport == 0 || c->lport == 0)
+		return (fail(why, "port 0"));
+	if (validate_addr(&c->client, why) == -1 ||
+	    validate_addr(&c->local, why) == -1)
+		return (-1);
+	if (c->client.af != c->local.af)
+		return (fail(why, "mixed address families"));
+	return (0);
+}
+
+static void
+elem_set(struct filter_elem *e, enum filter_map map, uint8_t proto,
+    const struct pfh_addr *src, const struct pfh_addr *dst, uint16_t dport)
+{
+	memset(e, 0, sizeof(*e));
+	e->map = map;
+	e->af = src->af;
+	e->proto = proto;
+	memcpy(e->saddr, src->addr, 16);
+	memcpy(e->daddr, dst->addr, 16);
+	e->dport = dport;
+}
+
+/*
+ * PASSIVE: client C connects to D:pport, reaches S:tport, sourced from P.
+ * ACTIVE:  server S connects to P:pport, reaches C:tport, sourced from D
+ *          (D port 20 with PFH_F_PORT20).
+ */
+void
+permit_elems(const struct pfh_session *s, const struct pfh_permit *p,
+    struct filter_elem e[3])
+{
+	const struct pfh_addr	*from, *to, *dial, *src;
+	uint8_t			 proto = s->proto;
+
+	if (p->kind == PFH_PASSIVE) {
+		from = &s->client;
+		dial = &s->dialled;
+		to = &s->server;
+		src = &s->proxy;
+	} else {
+		from = &s->server;
+		dial = &s->proxy;
+		to = &s->client;
+		src = &s->dialled;
+	}
+	elem_set(&e[0], FE_RDR, proto, from, dial, p->pport);
+	memcpy(e[0].to, to->addr, 16);
+	e[0].toport = p->tport;
+	elem_set(&e[1], FE_SNAT, proto, from, to, p->tport);
+	memcpy(e[1].to, src->addr, 16);
+	if (p->flags & PFH_F_PORT20) {
+		e[1].map = FE_SNATP;
+		e[1].toport = 20;
+	}
+	elem_set(&e[2], FE_PASS, proto, from, to, p->tport);
+}

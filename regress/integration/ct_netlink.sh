@@ -1,0 +1,253 @@
+#!/bin/sh
+# ct_netlink.sh: pfhelper's conntrack lookups (pfhelper/ct_netlink.c)
+# against the real kernel, through regress/tools/cttool.
+#
+# Two network namespaces of our own (client, firewall) joined by a veth.
+# The firewall redirects udp/69 to :6969 and tcp/21 to :8021, IPv4 and
+# IPv6.  The client talks to an outside address (198.51.100.10,
+# 2001:db8:2::10) via the firewall; the redirect delivers locally, so no
+# packet leaves the firewall.  cttool, run in the firewall, must find the
+# original destination from the reply tuple, and say whether an original
+# tuple exists.
+#
+# Needs root, ip(8), nft(8), python3 and timeout(1).  cttool is
+# obj/regress/tools/cttool (make obj/regress/tools/cttool, or see the
+# direct cc line in regress/tools/cttool.c); CTTOOL=path overrides.
+set -u
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+CTTOOL=${CTTOOL:-$top/obj/regress/tools/cttool}
+PY=${PYTHON:-python3}
+[ -x /usr/bin/python3 ] && PY=${PYTHON:-/usr/bin/python3}
+
+pfx="ctt$$-"
+CLI="${pfx}cli"
+FW="${pfx}fw"
+tmp=""
+pids=""
+pass=0
+fail=0
+
+cleanup() {
+	for p in $pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $pids; do
+		wait "$p" 2>/dev/null
+	done
+	pids=""
+	for ns in "$CLI" "$FW"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	[ -n "$tmp" ] && rm -rf "$tmp"
+	tmp=""
+}
+trap 'cleanup' EXIT
+trap 'cleanup; exit 1' HUP INT TERM
+
+ok() {
+	echo "ok $*"
+	pass=$((pass + 1))
+}
+
+nok() {
+	echo "FAIL $*"
+	fail=$((fail + 1))
+}
+
+finish() {
+	cleanup
+	if ip netns list 2>/dev/null | grep -q "^$pfx"; then
+		nok "namespaces with prefix $pfx remain"
+	fi
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit $?
+}
+
+# expect name want ns args...: run cttool args in namespace ns, compare
+# its output with want.
+expect() {
+	name=$1
+	want=$2
+	ns=$3
+	shift 3
+	got=$(timeout 10 ip netns exec "$ns" "$CTTOOL" "$@" 2>&1)
+	if [ "$got" = "$want" ]; then
+		ok "$name"
+	else
+		nok "$name: want '$want', got '$got'"
+	fi
+}
+
+# wait_file file: wait up to 5 s for file to be non-empty.
+wait_file() {
+	n=0
+	while [ ! -s "$1" ] && [ "$n" -lt 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ -s "$1" ]
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: not root"
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+for t in ip nft timeout; do
+	if ! command -v "$t" >/dev/null 2>&1; then
+		nok "missing tool $t"
+		finish
+	fi
+done
+if [ ! -x "$CTTOOL" ]; then
+	nok "no $CTTOOL (make obj/regress/tools/cttool)"
+	finish
+fi
+tmp=$(mktemp -d /tmp/ct_netlink.XXXXXX) || exit 1
+
+setup() {
+	ip netns add "$CLI" && ip netns add "$FW" || return 1
+	ip -n "$CLI" link add veth0 type veth peer name veth0 netns "$FW" ||
+	    return 1
+	ip -n "$CLI" link set lo up && ip -n "$FW" link set lo up &&
+	ip -n "$CLI" addr add 192.0.2.10/24 dev veth0 &&
+	ip -n "$CLI" addr add 2001:db8:1::10/64 dev veth0 nodad &&
+	ip -n "$FW" addr add 192.0.2.1/24 dev veth0 &&
+	ip -n "$FW" addr add 2001:db8:1::1/64 dev veth0 nodad &&
+	ip -n "$CLI" link set veth0 up && ip -n "$FW" link set veth0 up &&
+	ip -n "$CLI" route add default via 192.0.2.1 &&
+	ip -n "$CLI" -6 route add default via 2001:db8:1::1 || return 1
+	ip netns exec "$FW" nft -f - <<-EOF
+	table ip nat {
+		chain prerouting {
+			type nat hook prerouting priority dstnat;
+			udp dport 69 redirect to :6969
+			tcp dport 21 redirect to :8021
+		}
+	}
+	table ip6 nat {
+		chain prerouting {
+			type nat hook prerouting priority dstnat;
+			udp dport 69 redirect to :6969
+			tcp dport 21 redirect to :8021
+		}
+	}
+	EOF
+}
+
+# Listener in the firewall: writes "peerhost peerport" to $2, then
+# holds the connection (tcp) until the client closes or 20 s pass.
+LISTEN='
+import socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+typ = socket.SOCK_DGRAM if sys.argv[3] == "udp" else socket.SOCK_STREAM
+s = socket.socket(fam, typ)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(20)
+if typ == socket.SOCK_DGRAM:
+    data, peer = s.recvfrom(512)
+    c = None
+else:
+    s.listen(1)
+    c, peer = s.accept()
+    c.settimeout(20)
+with open(sys.argv[4] + ".tmp", "w") as f:
+    f.write("%s %d\n" % (peer[0], peer[1]))
+import os
+os.rename(sys.argv[4] + ".tmp", sys.argv[4])
+if c is not None:
+    try:
+        c.recv(1)
+    except OSError:
+        pass
+'
+
+# Client: from its own address and port to the outside address; tcp
+# keeps the connection open until killed or 20 s pass.
+SEND='
+import socket, sys, time
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+typ = socket.SOCK_DGRAM if sys.argv[5] == "udp" else socket.SOCK_STREAM
+s = socket.socket(fam, typ)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(10)
+if typ == socket.SOCK_DGRAM:
+    s.sendto(b"\x00\x01x\x00octet\x00", (sys.argv[3], int(sys.argv[4])))
+else:
+    s.connect((sys.argv[3], int(sys.argv[4])))
+    time.sleep(20)
+'
+
+# case af proto laddr lport caddr cport odst odport
+case_run() {
+	af=$1 proto=$2 laddr=$3 lport=$4 caddr=$5 cport=$6 odst=$7 odport=$8
+	tag="ipv$af $proto"
+	out="$tmp/peer.$af.$proto"
+	# ip netns exec execs timeout: $! is the pid to kill.
+	ip netns exec "$FW" timeout 25 "$PY" -c "$LISTEN" "$laddr" "$lport" \
+	    "$proto" "$out" >/dev/null 2>&1 &
+	pids="$pids $!"
+	sleep 0.3
+	ip netns exec "$CLI" timeout 25 "$PY" -c "$SEND" "$caddr" "$cport" \
+	    "$odst" "$odport" "$proto" >/dev/null 2>&1 &
+	pids="$pids $!"
+	if wait_file "$out" && [ "$(cat "$out")" = "$caddr $cport" ]; then
+		ok "$tag: redirected to the listener"
+	else
+		nok "$tag: listener saw '$(cat "$out" 2>/dev/null)'"
+		return
+	fi
+	expect "$tag: reply lookup finds the original destination" \
+	    "$odst $odport" \
+	    "$FW" reply "$af" "$proto" "$laddr" "$lport" "$caddr" "$cport"
+	expect "$tag: reply lookup of a wrong port is ENOENT" "ENOENT" \
+	    "$FW" reply "$af" "$proto" "$laddr" "$lport" "$caddr" \
+	    $((cport + 1))
+	expect "$tag: reply lookup of the original tuple is ENOENT" "ENOENT" \
+	    "$FW" reply "$af" "$proto" "$caddr" "$cport" "$odst" \
+	    "$odport"
+	expect "$tag: orig check of the real tuple" "yes" \
+	    "$FW" orig "$af" "$proto" "$caddr" "$cport" "$odst" "$odport"
+	expect "$tag: orig check of a fake destination" "no" \
+	    "$FW" orig "$af" "$proto" "$caddr" "$cport" "$9" "$odport"
+	expect "$tag: orig check of a fake source port" "no" \
+	    "$FW" orig "$af" "$proto" "$caddr" $((cport + 1)) "$odst" \
+	    "$odport"
+}
+
+if ! setup; then
+	nok "namespace setup"
+	finish
+fi
+ok "namespaces $CLI and $FW"
+
+case_run 4 udp 192.0.2.1 6969 192.0.2.10 40069 198.51.100.10 69 \
+    198.51.100.11
+case_run 6 udp 2001:db8:1::1 6969 2001:db8:1::10 40069 2001:db8:2::10 69 \
+    2001:db8:2::11
+case_run 4 tcp 192.0.2.1 8021 192.0.2.10 40021 198.51.100.10 21 \
+    198.51.100.11
+case_run 6 tcp 2001:db8:1::1 8021 2001:db8:1::10 40021 2001:db8:2::10 21 \
+    2001:db8:2::11
+
+# Many lookups over one netlink socket (sequence numbers, reuse).
+expect "1000 reply lookups on one socket" "198.51.100.10 69" \
+    "$FW" -n 1000 reply 4 udp 192.0.2.1 6969 192.0.2.10 40069
+expect "1000 orig checks on one socket" "no" \
+    "$FW" -n 1000 orig 6 tcp 2001:db8:1::10 40021 2001:db8:2::11 21
+# The other direction of a conntrack entry is not an original tuple.
+expect "orig check of a reply tuple is no" "no" \
+    "$FW" orig 4 udp 192.0.2.1 6969 192.0.2.10 40069
+# No entries exist in the client namespace (no conntrack user there).
+expect "lookup in another namespace is ENOENT" "ENOENT" \
+    "$CLI" reply 4 udp 192.0.2.1 6969 192.0.2.10 40069
+expect "bad address family" \
+    "error: ct_lookup_reply: Address family not supported by protocol" \
+    "$FW" reply 5 udp x 1 y 2
+expect "port 0 is invalid" "error: ct_check_orig: Invalid argument" \
+    "$FW" orig 4 udp 192.0.2.10 0 198.51.100.10 69
+
+finish

@@ -1,0 +1,26 @@
+/*
+ * fake_filter.h: a backend for unit tests; it records every call.
+ */
+#ifndef FAKE_FILTER_H
+#define FAKE_FILTER_H
+
+#include "filter.h"
+
+#define FAKE_MAX	256
+
+struct fake_call {
+	char			op;	/* 'a' add, 'd' delete, 'c' commit */
+	struct filter_elem	elem;
+	uint32_t		timeout;
+};
+
+extern struct fake_call	fake_calls[FAKE_MAX];
+extern int		fake_ncalls;
+extern int		fake_commit_errno;	/* commit fails with this */
+extern int		fake_ct_present;	/* ct_check_orig answer */
+extern int		fake_live;		/* elements added - deleted */
+
+void	fake_reset(void);
+int	fake_count(char);
+
+#endif /* FAKE_FILTER_H */

@@ -1,0 +1,629 @@
+/*
+ * serve_test: pfhelper's request handling against the fake backend.
+ * Each case sends a sequence of messages over a real socketpair to
+ * pfh_serve() and checks what a front end would see (replies, being
+ * dropped) and what reached the packet filter.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fake_filter.h"
+#include "imsg.h"
+#include "log.h"
+#include "pfhelper.h"
+
+#define MAXMSG	16
+
+struct msg {
+	uint32_t	type;
+	uint8_t		data[256];
+	size_t		len;
+	int		fd;
+};
+
+struct result {
+	int		rc;		/* pfh_serve: 0 EOF, -1 dropped */
+	int		nreplies;
+	uint32_t	rtype[MAXMSG];
+	struct pfh_reply r[MAXMSG];
+};
+
+static int	passed, failed;
+
+static void
+check(int ok, const char *name, const char *what)
+{
+	if (ok)
+		passed++;
+	else {
+		failed++;
+		printf("FAIL: %s: %s\n", name, what);
+	}
+}
+
+static void
+a4(struct pfh_addr *a, const char *s)
+{
+	memset(a, 0, sizeof(*a));
+	a->af = strchr(s, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(a->af, s, a->addr) != 1)
+		errx(1, "bad address %s", s);
+}
+
+static struct pfh_session
+good_session(int v6, uint8_t proto)
+{
+	struct pfh_session	s;
+
+	memset(&s, 0, sizeof(s));
+	s.sid = 7;
+	s.proto = proto;
+	s.cport = 40000;
+	s.dport = proto == IPPROTO_TCP ? 21 : 69;
+	s.pport = 50000;
+	s.sport = s.dport;
+	a4(&s.client, v6 ? "2001:db8:1::10" : "192.0.2.10");
+	a4(&s.dialled, v6 ? "2001:db8:2::10" : "198.51.100.10");
+	a4(&s.proxy, v6 ? "2001:db8:2::1" : "198.51.100.1");
+	a4(&s.server, v6 ? "2001:db8:2::10" : "198.51.100.10");
+	return (s);
+}
+
+static struct pfh_permit
+good_permit(uint8_t kind)
+{
+	struct pfh_permit	p;
+
+	memset(&p, 0, sizeof(p));
+	p.sid = 7;
+	p.pid = 1;
+	p.kind = kind;
+	p.pport = 55000;
+	p.tport = 45000;
+	p.timeout = 30;
+	return (p);
+}
+
+static struct msg
+mk(uint32_t type, const void *data, size_t len)
+{
+	struct msg	m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.fd = -1;
+	memcpy(m.data, data, len);
+	m.len = len;
+	return (m);
+}
+
+static struct msg
+hello(void)
+{
+	struct pfh_hello	h = { PFH_PROTO_VERSION, PFH_ROLE_FTP };
+
+	return (mk(PFH_HELLO, &h, sizeof(h)));
+}
+
+/* Send msgs, close our write side, serve, collect the replies. */
+static struct result
+run(const struct pfh_conf *conf, const struct msg *msgs, int n)
+{
+	struct imsgbuf	ib;
+	struct imsg	imsg;
+	struct result	res;
+	int		sv[2], i;
+
+	memset(&res, 0, sizeof(res));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		err(1, "socketpair");
+	if (imsgbuf_init(&ib, sv[0]) == -1)
+		err(1, "imsgbuf_init");
+	imsgbuf_allow_fdpass(&ib);
+	for (i = 0; i < n; i++)
+		if (imsg_compose(&ib, msgs[i].type, 100 + i, 0, msgs[i].fd,
+		    msgs[i].data, msgs[i].len) == -1)
+			err(1, "imsg_compose");
+	if (imsgbuf_flush(&ib) == -1)
+		err(1, "imsgbuf_flush");
+	shutdown(sv[0], SHUT_WR);
+	res.rc = pfh_serve(sv[1], conf);
+	close(sv[1]);
+	while (imsgbuf_read(&ib) == 1) {
+		while (imsg_get(&ib, &imsg) > 0) {
+			if (res.nreplies < MAXMSG) {
+				res.rtype[res.nreplies] = imsg_get_type(&imsg);
+				if (imsg_get_type(&imsg) != PFH_HELLO)
+					proto_recv_reply(&imsg,
+					    &res.r[res.nreplies]);
+				res.nreplies++;
+			}
+			imsg_free(&imsg);
+		}
+	}
+	imsgbuf_clear(&ib);
+	close(sv[0]);
+	return (res);
+}
+
+static struct pfh_conf
+conf_default(void)
+{
+	struct pfh_conf	c;
+
+	memset(&c, 0, sizeof(c));
+	strlcpy(c.filter.table, "test", sizeof(c.filter.table));
+	c.max_sessions = 100;
+	c.max_permits = 4;
+	c.rate = 0;
+	c.ct_verify = 1;
+	return (c);
+}
+
+
+#define SES(m)	((struct pfh_session *)(void *)(m)->data)
+#define PER(m)	((struct pfh_permit *)(void *)(m)->data)
+#define HEL(m)	((struct pfh_hello *)(void *)(m)->data)
+
+static void m_len_short(struct msg *m) { m->len--; }
+static void m_len_long(struct msg *m) { m->len++; }
+static void m_len_zero(struct msg *m) { m->len = 0; }
+static void m_type_unknown(struct msg *m) { m->type = 999; }
+static void m_type_ok(struct msg *m) { m->type = PFH_OK; }
+static void m_type_none(struct msg *m) { m->type = PFH_NONE; }
+static void m_fd(struct msg *m) { m->fd = dup(0); }
+static void h_version(struct msg *m) { HEL(m)->version = 99; }
+static void h_role(struct msg *m) { HEL(m)->role = 3; }
+static void h_skip(struct msg *m) { *m = mk(PFH_SESSION_START, "", 0); }
+static void s_sid0(struct msg *m) { SES(m)->sid = 0; }
+static void s_proto(struct msg *m) { SES(m)->proto = IPPROTO_ICMP; }
+static void s_pad(struct msg *m) { SES(m)->pad[1] = 1; }
+static void s_cport0(struct msg *m) { SES(m)->cport = 0; }
+static void s_sport0(struct msg *m) { SES(m)->sport = 0; }
+static void s_af0(struct msg *m) { SES(m)->client.af = 0; }
+static void s_af7(struct msg *m) { SES(m)->server.af = 7; }
+static void s_mixed(struct msg *m) { a4(&SES(m)->server, "2001:db8:2::10"); }
+static void s_mcast(struct msg *m) { a4(&SES(m)->client, "224.0.0.1"); }
+static void s_bcast(struct msg *m) { a4(&SES(m)->server, "255.255.255.255"); }
+static void s_loop(struct msg *m) { a4(&SES(m)->dialled, "127.0.0.1"); }
+static void s_any(struct msg *m) { a4(&SES(m)->proxy, "0.0.0.0"); }
+static void s_thisnet(struct msg *m) { a4(&SES(m)->client, "0.1.2.3"); }
+static void s_trail(struct msg *m) { SES(m)->client.addr[9] = 1; }
+static void s_apad(struct msg *m) { SES(m)->proxy.pad[0] = 1; }
+static void s_same(struct msg *m) { SES(m)->server = SES(m)->client; }
+static void s_v6mcast(struct msg *m) { *SES(m) = good_session(1, 6);
+    a4(&SES(m)->client, "ff02::1"); }
+static void s_v6loop(struct msg *m) { *SES(m) = good_session(1, 6);
+    a4(&SES(m)->server, "::1"); }
+static void s_v6any(struct msg *m) { *SES(m) = good_session(1, 6);
+    a4(&SES(m)->proxy, "::"); }
+static void s_v6mapped(struct msg *m) { *SES(m) = good_session(1, 6);
+    a4(&SES(m)->client, "::ffff:192.0.2.10"); }
+static void p_sid0(struct msg *m) { PER(m)->sid = 0; }
+static void p_pid0(struct msg *m) { PER(m)->pid = 0; }
+static void p_kind0(struct msg *m) { PER(m)->kind = 0; }
+static void p_kind3(struct msg *m) { PER(m)->kind = 3; }
+static void p_flags(struct msg *m) { PER(m)->flags = 0x80; }
+static void p_port20pasv(struct msg *m) { PER(m)->flags = PFH_F_PORT20; }
+static void p_pport(struct msg *m) { PER(m)->pport = 1023; }
+static void p_tport0(struct msg *m) { PER(m)->tport = 0; }
+static void p_tport80(struct msg *m) { PER(m)->tport = 80; }
+static void p_tmo0(struct msg *m) { PER(m)->timeout = 0; }
+static void p_tmobig(struct msg *m) { PER(m)->timeout = PFH_TIMEOUT_MAX + 1; }
+static void p_foreign(struct msg *m) { PER(m)->sid = 8; }
+static void p_end_foreign(struct msg *m) {
+	struct pfh_session_end	e = { 8 };
+
+	*m = mk(PFH_SESSION_END, &e, sizeof(e));
+}
+static void p_del_foreign(struct msg *m) {
+	struct pfh_permit_del	d = { 9, 1 };
+
+	*m = mk(PFH_PERMIT_DEL, &d, sizeof(d));
+}
+static void p_ct_bad(struct msg *m) {
+	struct pfh_ctlookup	c;
+
+	memset(&c, 0, sizeof(c));
+	c.proto = IPPROTO_UDP;
+	c.cport = 40000;
+	c.lport = 6969;
+	a4(&c.client, "192.0.2.10");
+	a4(&c.local, "224.0.0.9");
+	*m = mk(PFH_CT_LOOKUP, &c, sizeof(c));
+}
+
+enum target { T_HELLO, T_SESSION, T_PERMIT };
+
+static const struct bad_case {
+	const char	*name;
+	enum target	 target;
+	void		(*mut)(struct msg *);
+} bad_cases[] = {
+	{ "hello short", T_HELLO, m_len_short },
+	{ "hello long", T_HELLO, m_len_long },
+	{ "hello version", T_HELLO, h_version },
+	{ "hello role", T_HELLO, h_role },
+	{ "no hello first", T_HELLO, h_skip },
+	{ "hello with fd", T_HELLO, m_fd },
+	{ "unknown type", T_SESSION, m_type_unknown },
+	{ "reply type from peer", T_SESSION, m_type_ok },
+	{ "type 0", T_SESSION, m_type_none },
+	{ "session short", T_SESSION, m_len_short },
+	{ "session long", T_SESSION, m_len_long },
+	{ "session empty", T_SESSION, m_len_zero },
+	{ "session with fd", T_SESSION, m_fd },
+	{ "session id 0", T_SESSION, s_sid0 },
+	{ "session proto icmp", T_SESSION, s_proto },
+	{ "session padding", T_SESSION, s_pad },
+	{ "session client port 0", T_SESSION, s_cport0 },
+	{ "session server port 0", T_SESSION, s_sport0 },
+	{ "session af 0", T_SESSION, s_af0 },
+	{ "session af 7", T_SESSION, s_af7 },
+	{ "session mixed families", T_SESSION, s_mixed },
+	{ "session multicast client", T_SESSION, s_mcast },
+	{ "session broadcast server", T_SESSION, s_bcast },
+	{ "session loopback", T_SESSION, s_loop },
+	{ "session unspecified", T_SESSION, s_any },
+	{ "session this-network", T_SESSION, s_thisnet },
+	{ "session ipv4 trailing bytes", T_SESSION, s_trail },
+	{ "session addr padding", T_SESSION, s_apad },
+	{ "session client is server", T_SESSION, s_same },
+	{ "session v6 multicast", T_SESSION, s_v6mcast },
+	{ "session v6 loopback", T_SESSION, s_v6loop },
+	{ "session v6 unspecified", T_SESSION, s_v6any },
+	{ "session v6 mapped", T_SESSION, s_v6mapped },
+	{ "permit short", T_PERMIT, m_len_short },
+	{ "permit long", T_PERMIT, m_len_long },
+	{ "permit with fd", T_PERMIT, m_fd },
+	{ "permit session 0", T_PERMIT, p_sid0 },
+	{ "permit id 0", T_PERMIT, p_pid0 },
+	{ "permit kind 0", T_PERMIT, p_kind0 },
+	{ "permit kind 3", T_PERMIT, p_kind3 },
+	{ "permit unknown flag", T_PERMIT, p_flags },
+	{ "permit port 20 on passive", T_PERMIT, p_port20pasv },
+	{ "permit proxy port 1023", T_PERMIT, p_pport },
+	{ "permit target port 0", T_PERMIT, p_tport0 },
+	{ "permit target port 80", T_PERMIT, p_tport80 },
+	{ "permit timeout 0", T_PERMIT, p_tmo0 },
+	{ "permit timeout too long", T_PERMIT, p_tmobig },
+	{ "permit foreign session", T_PERMIT, p_foreign },
+	{ "end foreign session", T_PERMIT, p_end_foreign },
+	{ "delete in foreign session", T_PERMIT, p_del_foreign },
+	{ "ct lookup multicast", T_PERMIT, p_ct_bad },
+};
+
+/* A fresh peer with a good sequence is served after every drop. */
+static void
+run_good_after(const char *name)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_PASSIVE);
+	struct msg		msgs[3];
+	struct result		r;
+
+	msgs[0] = hello();
+	msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+	msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	fake_reset();
+	r = run(&conf, msgs, 3);
+	check(r.rc == 0 && r.nreplies == 3 && r.rtype[2] == PFH_OK &&
+	    fake_count('a') == 3, name, "next peer served");
+}
+
+static void
+run_bad_cases(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_PASSIVE);
+	struct msg		msgs[3];
+	struct result		r;
+	size_t			i;
+
+	for (i = 0; i < nitems(bad_cases); i++) {
+		msgs[0] = hello();
+		msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+		msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+		bad_cases[i].mut(&msgs[bad_cases[i].target]);
+		fake_reset();
+		r = run(&conf, msgs, 3);
+		check(r.rc == -1, bad_cases[i].name, "peer dropped");
+		check(fake_count('a') == 0, bad_cases[i].name,
+		    "nothing added");
+		check(fake_live == 0, bad_cases[i].name, "nothing left");
+		check(r.nreplies <= (int)bad_cases[i].target, bad_cases[i].name,
+		    "no reply to the bad message");
+		if (msgs[bad_cases[i].target].fd != -1)
+			close(msgs[bad_cases[i].target].fd);
+		run_good_after(bad_cases[i].name);
+	}
+}
+
+static int
+elem_is(const struct filter_elem *e, enum filter_map map, uint8_t proto,
+    const struct pfh_addr *sa, const struct pfh_addr *da, uint16_t dport,
+    const struct pfh_addr *to, uint16_t toport)
+{
+	return (e->map == map && e->proto == proto && e->af == sa->af &&
+	    memcmp(e->saddr, sa->addr, 16) == 0 &&
+	    memcmp(e->daddr, da->addr, 16) == 0 && e->dport == dport &&
+	    (to == NULL || memcmp(e->to, to->addr, 16) == 0) &&
+	    e->toport == toport);
+}
+
+static struct result
+run3(struct pfh_conf *conf, struct pfh_session *s, struct pfh_permit *p,
+    struct msg *extra)
+{
+	struct msg	msgs[4];
+	int		n = 3;
+
+	msgs[0] = hello();
+	msgs[1] = mk(PFH_SESSION_START, s, sizeof(*s));
+	msgs[2] = mk(PFH_PERMIT_ADD, p, sizeof(*p));
+	if (extra != NULL)
+		msgs[n++] = *extra;
+	fake_reset();
+	return (run(conf, msgs, n));
+}
+
+static void
+good_passive(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_PASSIVE);
+	struct result		r;
+	const char		*n = "passive v4";
+
+	r = run3(&conf, &s, &p, NULL);
+	check(r.rc == 0 && r.nreplies == 3 && r.rtype[1] == PFH_OK &&
+	    r.rtype[2] == PFH_OK, n, "replies OK");
+	check(fake_count('a') == 3 && fake_count('c') >= 1, n, "3 adds");
+	check(elem_is(&fake_calls[0].elem, FE_RDR, IPPROTO_TCP, &s.client,
+	    &s.dialled, 55000, &s.server, 45000), n, "rdr element");
+	check(elem_is(&fake_calls[1].elem, FE_SNAT, IPPROTO_TCP, &s.client,
+	    &s.server, 45000, &s.proxy, 0), n, "snat element");
+	check(elem_is(&fake_calls[2].elem, FE_PASS, IPPROTO_TCP, &s.client,
+	    &s.server, 45000, NULL, 0), n, "pass element");
+	check(fake_calls[0].timeout == 30000, n, "timeout in ms");
+	/* The peer went away: pfh_serve() removed what it had added. */
+	check(fake_count('d') == 3 && fake_live == 0, n, "cleanup at EOF");
+}
+
+static void
+good_active(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(1, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_ACTIVE);
+	struct result		r;
+	const char		*n = "active v6 port 20";
+
+	p.flags = PFH_F_PORT20;
+	r = run3(&conf, &s, &p, NULL);
+	check(r.rc == 0 && r.rtype[2] == PFH_OK, n, "reply OK");
+	check(elem_is(&fake_calls[0].elem, FE_RDR, IPPROTO_TCP, &s.server,
+	    &s.proxy, 55000, &s.client, 45000), n, "rdr element");
+	check(elem_is(&fake_calls[1].elem, FE_SNATP, IPPROTO_TCP, &s.server,
+	    &s.client, 45000, &s.dialled, 20), n, "snatp element");
+	check(elem_is(&fake_calls[2].elem, FE_PASS, IPPROTO_TCP, &s.server,
+	    &s.client, 45000, NULL, 0), n, "pass element");
+}
+
+static void
+good_tftp(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_UDP);
+	struct pfh_permit	p = good_permit(PFH_ACTIVE);
+	struct result		r;
+	const char		*n = "tftp reply path";
+
+	p.pport = s.pport;
+	p.tport = s.cport;
+	r = run3(&conf, &s, &p, NULL);
+	check(r.rc == 0 && r.rtype[2] == PFH_OK, n, "reply OK");
+	check(elem_is(&fake_calls[0].elem, FE_RDR, IPPROTO_UDP, &s.server,
+	    &s.proxy, s.pport, &s.client, s.cport), n, "rdr element");
+	check(elem_is(&fake_calls[1].elem, FE_SNAT, IPPROTO_UDP, &s.server,
+	    &s.client, s.cport, &s.dialled, 0), n, "snat element");
+	p.tport = s.cport + 1;
+	r = run3(&conf, &s, &p, NULL);
+	check(r.rc == -1 && fake_count('a') == 0, n,
+	    "UDP permit for another port dropped");
+}
+
+static void
+good_end_and_del(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_PASSIVE);
+	struct pfh_session_end	e = { 7 };
+	struct pfh_permit_del	d = { 7, 1 }, dx = { 7, 2 };
+	struct msg		m;
+	struct result		r;
+
+	m = mk(PFH_SESSION_END, &e, sizeof(e));
+	r = run3(&conf, &s, &p, &m);
+	check(r.rc == 0 && r.nreplies == 4 && r.rtype[3] == PFH_OK &&
+	    fake_count('d') == 3 && fake_live == 0, "session end",
+	    "elements deleted");
+	m = mk(PFH_PERMIT_DEL, &d, sizeof(d));
+	r = run3(&conf, &s, &p, &m);
+	check(r.rc == 0 && r.rtype[3] == PFH_OK && fake_count('d') == 3,
+	    "permit delete", "elements deleted");
+	m = mk(PFH_PERMIT_DEL, &dx, sizeof(dx));
+	r = run3(&conf, &s, &p, &m);
+	check(r.rc == 0 && r.rtype[3] == PFH_ERR && r.r[3].error == ENOENT,
+	    "permit delete unknown", "ENOENT, not dropped");
+}
+
+static void
+good_ctlookup(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_ctlookup	c;
+	struct msg		msgs[2];
+	struct result		r;
+	struct pfh_addr		want;
+
+	memset(&c, 0, sizeof(c));
+	c.proto = IPPROTO_UDP;
+	c.cport = 40000;
+	c.lport = 6969;
+	a4(&c.client, "192.0.2.10");
+	a4(&c.local, "192.0.2.1");
+	a4(&want, "198.51.100.10");
+	msgs[0] = hello();
+	msgs[1] = mk(PFH_CT_LOOKUP, &c, sizeof(c));
+	fake_reset();
+	r = run(&conf, msgs, 2);
+	check(r.rc == 0 && r.rtype[1] == PFH_OK && r.r[1].port == 69 &&
+	    memcmp(r.r[1].addr.addr, want.addr, 16) == 0, "ct lookup",
+	    "original destination returned");
+	fake_reset();
+	fake_ct_present = 0;
+	r = run(&conf, msgs, 2);
+	check(r.rc == 0 && r.rtype[1] == PFH_ERR && r.r[1].error == ENOENT,
+	    "ct lookup missing", "ENOENT");
+}
+
+static void
+run_good_cases(void)
+{
+	good_passive();
+	good_active();
+	good_tftp();
+	good_end_and_del();
+	good_ctlookup();
+}
+
+/* Sessions sid 1..n, then permits 1..np in session 1. */
+static struct result
+run_many(struct pfh_conf *conf, int n, int np, int ct)
+{
+	struct msg		msgs[MAXMSG];
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_PASSIVE);
+	int			i, k = 0;
+
+	msgs[k++] = hello();
+	for (i = 1; i <= n; i++) {
+		s.sid = i;
+		msgs[k++] = mk(PFH_SESSION_START, &s, sizeof(s));
+	}
+	for (i = 1; i <= np; i++) {
+		p.sid = 1;
+		p.pid = i;
+		p.pport = 50000 + i;
+		msgs[k++] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	}
+	fake_reset();
+	fake_ct_present = ct;
+	return (run(conf, msgs, k));
+}
+
+static void
+run_limit_cases(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_PASSIVE);
+	struct result		r;
+	struct msg		m;
+	int			sv[2];
+	struct imsg_hdr		h = { PFH_HELLO, 3, 0, 0 };
+
+	conf.max_sessions = 2;
+	r = run_many(&conf, 3, 0, 1);
+	check(r.rc == 0 && r.rtype[2] == PFH_OK && r.rtype[3] == PFH_ERR &&
+	    r.r[3].error == ENOSPC, "session limit", "ENOSPC, not dropped");
+	conf = conf_default();
+	conf.max_permits = 2;
+	r = run_many(&conf, 1, 3, 1);
+	check(r.rc == 0 && r.rtype[3] == PFH_OK && r.rtype[4] == PFH_ERR &&
+	    r.r[4].error == ENOSPC && fake_count('a') == 6, "permit limit",
+	    "ENOSPC after two permits");
+	conf = conf_default();
+	conf.rate = 3;
+	r = run_many(&conf, 5, 0, 1);
+	check(r.rc == 0 && r.rtype[3] == PFH_OK && r.rtype[4] == PFH_ERR &&
+	    r.r[4].error == EAGAIN, "rate limit", "EAGAIN past the burst");
+	conf = conf_default();
+	r = run_many(&conf, 1, 0, 0);
+	check(r.rc == 0 && r.rtype[1] == PFH_ERR && r.r[1].error == EPERM,
+	    "unknown connection", "EPERM when conntrack has no such session");
+	conf.ct_verify = 0;
+	r = run_many(&conf, 1, 0, 0);
+	check(r.rc == 0 && r.rtype[1] == PFH_OK, "ct verify off",
+	    "session accepted");
+	conf = conf_default();
+	m = mk(PFH_SESSION_START, &s, sizeof(s));
+	r = run3(&conf, &s, &p, &m);
+	check(r.rc == 0 && r.rtype[3] == PFH_ERR && r.r[3].error == EEXIST,
+	    "duplicate session", "EEXIST");
+	m = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	r = run3(&conf, &s, &p, &m);
+	check(r.rc == 0 && r.rtype[3] == PFH_ERR && r.r[3].error == EEXIST &&
+	    fake_count('a') == 3, "duplicate permit", "EEXIST");
+	fake_reset();
+	/* The kernel refuses the batch: an error reply, nothing kept. */
+	{
+		struct msg	msgs[3];
+
+		msgs[0] = hello();
+		msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+		msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+		fake_reset();
+		fake_commit_errno = EEXIST;
+		r = run(&conf, msgs, 3);
+		check(r.rc == 0 && r.rtype[2] == PFH_ERR &&
+		    r.r[2].error == EEXIST && fake_live == 0, "commit fails",
+		    "error reply, nothing live");
+	}
+	/* A header shorter than itself. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		err(1, "socketpair");
+	(void)write(sv[0], &h, sizeof(h));
+	shutdown(sv[0], SHUT_WR);
+	fake_reset();
+	check(pfh_serve(sv[1], &conf) == -1 && fake_count('a') == 0,
+	    "bad frame length", "peer dropped");
+	close(sv[0]);
+	close(sv[1]);
+	h.len = 1 << 30;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		err(1, "socketpair");
+	(void)write(sv[0], &h, sizeof(h));
+	shutdown(sv[0], SHUT_WR);
+	check(pfh_serve(sv[1], &conf) == -1, "huge frame length",
+	    "peer dropped");
+	close(sv[0]);
+	close(sv[1]);
+}
+
+int
+main(void)
+{
+	log_init(1, LOG_DAEMON);
+	log_setverbose(LOG_CRIT);
+	run_bad_cases();
+	run_good_cases();
+	run_limit_cases();
+	printf("%d passed, %d failed\n", passed, failed);
+	return (failed != 0);
+}

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Run the unit test programs given as arguments, then (unless
+# --unit-only) every regress/integration/*.sh.  Each suite prints
+# `N passed, M failed` as its last such line; this sums them and ends
+# with one total line.  Exit status: non-zero if anything failed or a
+# suite did not report.
+set -u
+
+unit_only=0
+if [ "${1:-}" = "--unit-only" ]; then
+	unit_only=1
+	shift
+fi
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+log=$(mktemp -d /tmp/regress.XXXXXX)
+total_pass=0
+total_fail=0
+broken=""
+
+run_suite() {
+	name=$1
+	shift
+	out="$log/$(echo "$name" | tr '/' '_').log"
+	echo "==> $name"
+	"$@" > "$out" 2>&1
+	rc=$?
+	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$out" |
+	    tail -n 1)
+	if [ -z "$line" ]; then
+		tail -n 30 "$out"
+		echo "    $name: no result line (exit $rc)"
+		broken="$broken $name"
+		total_fail=$((total_fail + 1))
+		return
+	fi
+	p=$(echo "$line" | sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/')
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	if [ "$f" -ne 0 ] || [ "$rc" -ne 0 ]; then
+		grep -E 'FAIL|fail|error' "$out" | head -n 40
+		[ "$f" -eq 0 ] && f=1
+		broken="$broken $name"
+	fi
+	echo "    $p passed, $f failed"
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+}
+
+for t in "$@"; do
+	run_suite "$(basename "$t")" "$t"
+done
+
+if [ "$unit_only" -eq 0 ]; then
+	for t in "$top"/regress/integration/*.sh; do
+		[ -e "$t" ] || continue
+		run_suite "integration/$(basename "$t" .sh)" sh "$t"
+	done
+fi
+
+[ -n "$broken" ] && echo "failed suites:$broken (logs in $log)"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
