@@ -71,7 +71,7 @@ struct msgbuf {
 	int			 rfds[MSGBUF_MAXFDS];	/* ring of fds */
 	size_t			 rfdhead;
 	size_t			 rfdcount;
-	int			 rerr;		/* errno once the stream broke */
+	int			 rerr;		/* errno: the stream broke */
 	unsigned char		 rbuf[MSGBUF_RSIZE];
 };
 

@@ -23,6 +23,14 @@ static int	caps_set(uint64_t);
 static int	caps_bound(uint64_t);
 
 int
+privdrop_mkdir(const char *dir)
+{
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		return (-1);
+	return (0);
+}
+
+int
 privdrop_check(const char *user, const char *dir, char *why, size_t whylen)
 {
 	struct stat	 st;

@@ -9,6 +9,8 @@
 /* Capability bits to keep across the drop (pfhelper: CAP_NET_ADMIN). */
 #define PRIVDROP_KEEP_NONE	0ULL
 
+/* Create dir (0755, root) if it does not exist.  0 or -1. */
+int	privdrop_mkdir(const char *dir);
 /*
  * Check that user exists and that dir is a directory owned by root and
  * not writable by group or others.  0, or -1 with a message in why.

@@ -385,7 +385,9 @@ ftp_parse_227(const char *line, size_t len, struct ftp_hostport *hp)
 			;
 		if (j == len || line[j] != ',')
 			continue;
-		/* The first comma-separated run decides. */
+		/* The first comma-separated run decides; it has no sign. */
+		if (i > 4 && (line[i - 1] == '-' || line[i - 1] == '+'))
+			return (-1);
 		if (get_six(line, len, &i, hp, &err) == -1)
 			return (-1);
 		if (i < len && line[i] == ',')

@@ -47,29 +47,36 @@ enum ftp_err {
 	FTP_ERR_PROTO		/* "unsupported network protocol" */
 };
 
-/* The argument of EPSV (RFC 2428 section 3). */
+/*
+ * The argument of EPSV (RFC 2428 section 3).  FTP_EPSV_INET and
+ * FTP_EPSV_INET6 equal the RFC 2428 network protocol numbers.
+ */
 enum ftp_epsv {
 	FTP_EPSV_ANY = 0,	/* no argument */
-	FTP_EPSV_INET,		/* "1" */
-	FTP_EPSV_INET6,		/* "2" */
-	FTP_EPSV_ALL		/* "ALL", any case */
+	FTP_EPSV_INET = 1,	/* "1" */
+	FTP_EPSV_INET6 = 2,	/* "2" */
+	FTP_EPSV_ALL = 3	/* "ALL", any case */
 };
 
 /* An address and port as announced on the control channel. */
 struct ftp_hostport {
-	int		af;		/* AF_INET or AF_INET6 */
-	uint8_t		addr[16];	/* network order, IPv4 in first 4 */
-	uint16_t	port;		/* host order */
+	int		af;	/* AF_INET or AF_INET6 */
+	uint8_t		addr[16]; /* network order, IPv4 in first 4 */
+	uint16_t	port;	/* host order */
 };
 
-/* A client command line, split and (for PORT, EPRT, EPSV) parsed. */
+/*
+ * A client command line, split and (for PORT, EPRT, EPSV) parsed.
+ * verbstr/verblen: the verb as sent.  arg/arglen: the argument with
+ * blanks trimmed at both ends (for USER, the user name).
+ */
 struct ftp_cmd {
 	enum ftp_verb		 verb;
-	enum ftp_err		 err;	/* why ftp_parse_cmd() returned -1 */
-	const char		*verbstr; /* the verb as sent */
+	enum ftp_err		 err;	/* why parsing failed */
+	const char		*verbstr;
 	size_t			 verblen;
-	const char		*arg;	/* argument, blanks trimmed both ends; */
-	size_t			 arglen; /* for USER, the user name */
+	const char		*arg;
+	size_t			 arglen;
 	struct ftp_hostport	 hp;	/* PORT, EPRT */
 	enum ftp_epsv		 epsv;	/* EPSV */
 };
@@ -79,8 +86,8 @@ struct ftp_cmd {
  * line.  Only ftp_reply_line() changes it.
  */
 struct ftp_reply_state {
-	int		code;	/* open multi-line reply's code, 0 if none */
-	unsigned int	lines;	/* lines of the current reply so far */
+	int		code;	/* open multi-line reply, or 0 */
+	unsigned int	lines;	/* lines of the current reply */
 };
 
 /*
@@ -138,8 +145,8 @@ int		 ftp_reply_line(struct ftp_reply_state *st, const char *line,
  * numbers are the first comma-separated run of numbers after the code,
  * with or without parentheses, followed by anything but a comma.  The
  * numbers follow the PORT rules above.  Returns 0 and fills hp
- * (AF_INET), or -1: no such run, a number > 255 or longer than three
- * digits, fewer or more than six numbers, port 0.
+ * (AF_INET), or -1: no such run, a sign before it, a number > 255 or
+ * longer than three digits, fewer or more than six numbers, port 0.
  */
 int		 ftp_parse_227(const char *line, size_t len,
 		    struct ftp_hostport *hp);

@@ -50,17 +50,22 @@ enum tftp_err {
 	TFTP_ERR_OPT_MANY	/* "too many options" */
 };
 
+/*
+ * A parsed request.  file and mode point into the caller's buffer,
+ * where each is NUL-terminated; opts/optslen cover all options, NULs
+ * included (opts is buf + len when there are none).
+ */
 struct tftp_req {
 	uint16_t	 opcode;	/* TFTP_RRQ or TFTP_WRQ */
-	const char	*file;		/* into buf, NUL-terminated there */
+	const char	*file;
 	size_t		 filelen;	/* 1..TFTP_FILE_MAX */
-	const char	*mode;		/* into buf, as sent, NUL-terminated */
+	const char	*mode;		/* as sent */
 	size_t		 modelen;
 	enum tftp_mode	 modeid;
-	const char	*opts;		/* first option's name, or buf + len */
-	size_t		 optslen;	/* bytes of all options, NULs included */
+	const char	*opts;
+	size_t		 optslen;
 	unsigned int	 nopts;		/* name/value pairs */
-	enum tftp_err	 err;		/* why tftp_parse_request() failed */
+	enum tftp_err	 err;		/* why parsing failed */
 };
 
 /*

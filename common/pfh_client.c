@@ -1,0 +1,159 @@
+/*
+ * pfh_client.c: start pfhelper and talk to it.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pfh_client.h"
+
+static __dead void
+child(int fd, const char *path, char *const argv[])
+{
+	if (fd != PFH_FD) {
+		if (dup2(fd, PFH_FD) == -1)
+			_exit(127);
+		close(fd);
+	} else if (fcntl(fd, F_SETFD, 0) == -1)
+		_exit(127);
+	execv(path, argv);
+	fprintf(stderr, "cannot execute %s: %s\n", path, strerror(errno));
+	_exit(127);
+}
+
+/* Wait for a message with this id; replies to others are a bug. */
+static int
+wait_reply(struct pfh_client *c, uint32_t id, struct imsg *imsg)
+{
+	struct pollfd	pfd;
+	ssize_t		n;
+	int		rc;
+
+	for (;;) {
+		if ((n = imsg_get(&c->ibuf, imsg)) == -1)
+			return (-1);
+		if (n > 0) {
+			if (imsg_get_id(imsg) == id)
+				return (0);
+			imsg_free(imsg);
+			errno = EBADMSG;
+			return (-1);
+		}
+		pfd.fd = c->ibuf.fd;
+		pfd.events = POLLIN;
+		rc = poll(&pfd, 1, PFH_REPLY_TIMEOUT_MS);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc == 0)
+			errno = ETIMEDOUT;
+		if (rc <= 0)
+			return (-1);
+		if ((rc = imsgbuf_read(&c->ibuf)) == -1)
+			return (-1);
+		if (rc == 0) {
+			errno = EPIPE;
+			return (-1);
+		}
+	}
+}
+
+int
+pfh_start(struct pfh_client *c, const char *path, char *const argv[],
+    uint32_t role)
+{
+	struct pfh_hello	h = { PFH_PROTO_VERSION, role };
+	struct imsg		imsg;
+	int			sv[2];
+
+	memset(c, 0, sizeof(c[0]));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		return (-1);
+	switch (c->pid = fork()) {
+	case -1:
+		close(sv[0]);
+		close(sv[1]);
+		return (-1);
+	case 0:
+		close(sv[0]);
+		child(sv[1], path, argv);
+	}
+	close(sv[1]);
+	if (imsgbuf_init(&c->ibuf, sv[0]) == -1 ||
+	    proto_send_hello(&c->ibuf, 0, &h) == -1 ||
+	    imsgbuf_flush(&c->ibuf) == -1 || wait_reply(c, 0, &imsg) == -1)
+		goto fail;
+	if (proto_recv_hello(&imsg, &h) == -1 ||
+	    h.version != PFH_PROTO_VERSION) {
+		imsg_free(&imsg);
+		errno = EPROTO;
+		goto fail;
+	}
+	imsg_free(&imsg);
+	return (0);
+ fail:
+	pfh_stop(c);
+	return (-1);
+}
+
+int
+pfh_request(struct pfh_client *c, uint32_t type, const void *data,
+    size_t len, struct pfh_reply *r)
+{
+	struct imsg	imsg;
+	uint32_t	id;
+
+	memset(r, 0, sizeof(*r));
+	if (++c->reqid == 0)
+		c->reqid = 1;
+	id = c->reqid;
+	if (imsg_compose(&c->ibuf, type, id, 0, -1, data, len) == -1 ||
+	    imsgbuf_flush(&c->ibuf) == -1 || wait_reply(c, id, &imsg) == -1)
+		return (-1);
+	if (proto_recv_reply(&imsg, r) == -1) {
+		imsg_free(&imsg);
+		errno = EBADMSG;
+		return (-1);
+	}
+	imsg_free(&imsg);
+	if (r->error != 0) {
+		errno = r->error;
+		return (-1);
+	}
+	return (0);
+}
+
+int
+pfh_fatal_errno(int e)
+{
+	return (e == EPIPE || e == ETIMEDOUT || e == EBADMSG ||
+	    e == ECONNRESET || e == EPROTO);
+}
+
+void
+pfh_stop(struct pfh_client *c)
+{
+	int	status;
+
+	if (c->ibuf.fd > 0) {
+		imsgbuf_clear(&c->ibuf);
+		close(c->ibuf.fd);
+		c->ibuf.fd = -1;
+	}
+	if (c->pid > 0) {
+		/* pfhelper exits when its peer closes; reap it. */
+		if (waitpid(c->pid, &status, 0) == -1 && errno != ECHILD)
+			log_warn("waitpid pfhelper");
+		c->pid = 0;
+	}
+}

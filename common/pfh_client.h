@@ -1,0 +1,39 @@
+/*
+ * pfh_client.h: the front ends' side of the pfhelper protocol.
+ * Requests are synchronous: pfhelper is local and answers in tens of
+ * microseconds, as OpenBSD's ftp-proxy's ioctls on /dev/pf do.
+ */
+#ifndef PFH_CLIENT_H
+#define PFH_CLIENT_H
+
+#include <sys/types.h>
+
+#include "imsg.h"
+#include "proto.h"
+
+#define PFH_REPLY_TIMEOUT_MS	5000
+
+struct pfh_client {
+	struct imsgbuf	ibuf;
+	pid_t		pid;		/* pfhelper's pid */
+	uint32_t	reqid;
+};
+
+/*
+ * Fork and exec pfhelper (path, argv) with a socketpair on fd PFH_FD,
+ * then exchange HELLO.  Called as root, before the privilege drop.
+ */
+int	pfh_start(struct pfh_client *, const char *, char *const [],
+	    uint32_t);
+/*
+ * Send one request and wait for its reply.  0 on PFH_OK (reply filled),
+ * -1 with errno set from the reply (reason in reply->reason) on PFH_ERR,
+ * or with errno EPIPE/ETIMEDOUT/EBADMSG if pfhelper is gone or broken.
+ */
+int	pfh_request(struct pfh_client *, uint32_t, const void *, size_t,
+	    struct pfh_reply *);
+/* True if the last failure means pfhelper itself is gone. */
+int	pfh_fatal_errno(int);
+void	pfh_stop(struct pfh_client *);
+
+#endif /* PFH_CLIENT_H */

@@ -1,0 +1,245 @@
+/*
+ * ftp-proxy: an FTP proxy for nftables, after OpenBSD's ftp-proxy(8).
+ * Starts as root, spawns pfhelper, listens, then chroots and drops to
+ * the unprivileged user before it reads a byte from the network.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <err.h>
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event.h>
+
+#include "log.h"
+#include "privdrop.h"
+#include "proxy.h"
+
+#define MAX_LISTEN	4
+
+struct proxy_conf	 conf;
+struct pfh_client	 pfh;
+struct event_base	*evbase;
+
+static struct event	 listen_ev[MAX_LISTEN];
+static int		 listen_fd[MAX_LISTEN];
+static int		 nlisten;
+
+static __dead void
+usage(void)
+{
+	extern char	*__progname;
+
+	fprintf(stderr, "usage: %s [-46Adrv] [-a address] [-b address] "
+	    "[-D level] [-m maxsessions]\n"
+	    "\t[-P port] [-p port] [-q queue] [-R address] [-T tag] "
+	    "[-t timeout]\n", __progname);
+	exit(1);
+}
+
+static void
+resolve(const char *host, uint16_t port, int family,
+    struct sockaddr_storage *ss, socklen_t *len, const char *what)
+{
+	struct addrinfo	hints, *res;
+	char		portstr[8];
+	int		e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	if ((e = getaddrinfo(host, portstr, &hints, &res)) != 0)
+		errx(1, "%s %s: %s", what, host, gai_strerror(e));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+}
+
+static void
+sig_end(int sig, short ev, void *arg)
+{
+	log_info("%s: ending all sessions", strsignal(sig));
+	session_end_all();
+	event_base_loopexit(evbase, NULL);
+}
+
+static uint32_t
+num(const char *s, long long min, long long max, const char *what)
+{
+	const char	*errstr;
+	long long	 v;
+
+	v = strtonum(s, min, max, &errstr);
+	if (errstr != NULL)
+		errx(1, "%s is %s: %s", what, errstr, s);
+	return ((uint32_t)v);
+}
+
+static void
+parse_args(int argc, char *argv[], int *debug, int *level,
+    const char **raddr, const char **saddr)
+{
+	uint16_t	rport = 21;
+	int		ch;
+
+	while ((ch = getopt(argc, argv, "46Aa:b:D:dm:P:p:q:R:rT:t:v")) != -1) {
+		switch (ch) {
+		case '4':
+			conf.family = AF_INET;
+			break;
+		case '6':
+			conf.family = AF_INET6;
+			break;
+		case 'A':
+			conf.anon_only = 1;
+			break;
+		case 'a':
+			*saddr = optarg;
+			break;
+		case 'b':
+			conf.listen_addr = optarg;
+			break;
+		case 'D':
+			*level = num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
+			break;
+		case 'd':
+			*debug = 1;
+			break;
+		case 'm':
+			conf.max_sessions = num(optarg, 1, 100000,
+			    "max sessions");
+			break;
+		case 'P':
+			rport = num(optarg, 1, 65535, "port");
+			break;
+		case 'p':
+			conf.listen_port = num(optarg, 1, 65535, "port");
+			break;
+		case 'q':
+			errx(1, "-q: there are no pf queues on Linux; classify "
+			    "the data connections with a ct mark rule in "
+			    "nftables instead (see ftp-proxy(8))");
+		case 'R':
+			*raddr = optarg;
+			conf.reverse = 1;
+			break;
+		case 'r':
+			conf.port20 = 1;
+			break;
+		case 'T':
+			errx(1, "-T: there are no pf tags on Linux; match the "
+			    "permitted data connections by their ct mark "
+			    "instead (see ftp-proxy(8))");
+		case 't':
+			conf.idle_timeout = num(optarg, 1, 86400, "timeout");
+			break;
+		case 'v':
+			conf.verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (*raddr != NULL)
+		resolve(*raddr, rport, conf.family, &conf.rserver,
+		    &conf.rserverlen, "server address");
+	if (*saddr != NULL)
+		resolve(*saddr, 0, conf.family, &conf.src, &conf.srclen,
+		    "source address");
+}
+
+/* Start pfhelper with our settings; as root, before the drop. */
+static void
+start_pfhelper(int debug, int level)
+{
+	const char	*path = getenv("PFHELPER");
+	char		 lvl[8], max[16];
+	char		*argv[16];
+	int		 n = 0;
+
+	if (path == NULL || *path == '\0')
+		path = PFHELPER_PATH;
+	snprintf(lvl, sizeof(lvl), "%d", level);
+	snprintf(max, sizeof(max), "%u", conf.max_sessions);
+	argv[n++] = "pfhelper";
+	argv[n++] = "-t";
+	argv[n++] = "ftp-proxy";
+	argv[n++] = "-D";
+	argv[n++] = lvl;
+	argv[n++] = "-m";
+	argv[n++] = max;
+	if (debug)
+		argv[n++] = "-d";
+	if (conf.verbose)
+		argv[n++] = "-v";
+	argv[n] = NULL;
+	if (pfh_start(&pfh, path, argv, PFH_ROLE_FTP) == -1)
+		err(1, "cannot start pfhelper (%s)", path);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct event	 ev_hup, ev_int, ev_term;
+	const char	*raddr = NULL, *saddr = NULL;
+	char		 why[256];
+	int		 debug = 0, level = LOG_NOTICE, i;
+
+	conf.family = AF_UNSPEC;
+	conf.listen_port = 8021;
+	conf.max_sessions = 100;
+	conf.idle_timeout = 86400;
+	parse_args(argc, argv, &debug, &level, &raddr, &saddr);
+	if (geteuid() != 0)
+		errx(1, "need root privileges");
+	if (privdrop_mkdir(PROXY_CHROOT) == -1 ||
+	    privdrop_check(PROXY_USER, PROXY_CHROOT, why, sizeof(why)) == -1)
+		errx(1, "%s", *why ? why : "cannot create " PROXY_CHROOT);
+
+	log_init(debug, LOG_DAEMON);
+	log_setverbose(level);
+	nlisten = listen_sockets(conf.listen_addr, conf.listen_port,
+	    conf.family, listen_fd, MAX_LISTEN);
+	if (nlisten <= 0)
+		errx(1, "cannot listen on port %u", conf.listen_port);
+	if (!debug && daemon(0, 0) == -1)
+		err(1, "daemon");
+	signal(SIGPIPE, SIG_IGN);
+	start_pfhelper(debug, level);
+	if (privdrop(PROXY_USER, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
+	    sizeof(why)) == -1)
+		fatalx("%s", why);
+
+	evbase = event_init();
+	for (i = 0; i < nlisten; i++) {
+		event_set(&listen_ev[i], listen_fd[i], EV_READ | EV_PERSIST,
+		    session_accept, NULL);
+		event_add(&listen_ev[i], NULL);
+	}
+	signal_set(&ev_hup, SIGHUP, sig_end, NULL);
+	signal_set(&ev_int, SIGINT, sig_end, NULL);
+	signal_set(&ev_term, SIGTERM, sig_end, NULL);
+	signal_add(&ev_hup, NULL);
+	signal_add(&ev_int, NULL);
+	signal_add(&ev_term, NULL);
+	log_info("listening on port %u%s", conf.listen_port,
+	    conf.reverse ? " (reverse mode)" : "");
+
+	event_dispatch();
+	pfh_stop(&pfh);
+	log_info("exiting");
+	return (0);
+}

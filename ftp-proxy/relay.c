@@ -1,0 +1,319 @@
+/*
+ * relay.c: what happens to each control line.  Client commands PORT,
+ * EPRT, PASV and EPSV and the server's 227 and 229 replies are checked
+ * and rewritten; every data permit is in place before the rewritten
+ * line leaves.  Everything else is relayed as it came.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "log.h"
+#include "proxy.h"
+
+#define PERMIT_TRIES	8
+
+static void
+relay(struct side *to, const char *line, size_t len)
+{
+	session_send(to, line, len);
+	session_send(to, "\r\n", 2);
+}
+
+static int
+af_num(const struct session *s)
+{
+	return (s->client.addr.af == AF_INET6 ? 2 : 1);
+}
+
+static void
+permit_drop(struct session *s)
+{
+	struct pfh_permit_del	d;
+	struct pfh_reply	r;
+
+	if (s->permit == 0)
+		return;
+	d.sid = s->id;
+	d.pid = s->permit;
+	s->permit = 0;
+	if (pfh_request(&pfh, PFH_PERMIT_DEL, &d, sizeof(d), &r) == -1 &&
+	    pfh_fatal_errno(errno))
+		fatal("pfhelper");
+}
+
+/*
+ * Replace the session's data permit with a new one on a fresh proxy
+ * port.  Returns the port, or 0 with the reason logged.
+ */
+static uint16_t
+permit_new(struct session *s, uint8_t kind, uint16_t tport)
+{
+	struct pfh_permit	p;
+	struct pfh_reply	r;
+	char			a[ADDR_STRLEN];
+	int			i;
+
+	permit_drop(s);
+	memset(&p, 0, sizeof(p));
+	p.sid = s->id;
+	p.kind = kind;
+	p.tport = tport;
+	p.timeout = FTP_PERMIT_TIMEOUT;
+	if (kind == PFH_ACTIVE && conf.port20)
+		p.flags = PFH_F_PORT20;
+	for (i = 0; i < PERMIT_TRIES; i++) {
+		if (++s->npermits == 0)
+			s->npermits = 1;
+		p.pid = s->npermits;
+		p.pport = FTP_DATA_PORT_LO + arc4random_uniform(
+		    FTP_DATA_PORT_HI - FTP_DATA_PORT_LO + 1);
+		if (pfh_request(&pfh, PFH_PERMIT_ADD, &p, sizeof(p), &r) == 0)
+			break;
+		if (pfh_fatal_errno(errno))
+			fatal("pfhelper");
+		if (errno != EEXIST) {
+			log_warnx("#%u data permit refused: %s", s->id,
+			    r.reason);
+			return (0);
+		}
+	}
+	if (i == PERMIT_TRIES) {
+		log_warnx("#%u no free proxy port", s->id);
+		return (0);
+	}
+	s->permit = p.pid;
+	if (kind == PFH_PASSIVE)
+		log_info("#%u passive: client %s to proxy port %u -> "
+		    "server port %u", s->id, addr_str(&s->client.addr, a,
+		    sizeof(a)), p.pport, tport);
+	else
+		log_info("#%u active: server %s to proxy port %u -> "
+		    "client port %u%s", s->id, addr_str(&s->server.addr, a,
+		    sizeof(a)), p.pport, tport, conf.port20 ?
+		    " (from port 20)" : "");
+	return (p.pport);
+}
+
+static void
+hp_from_addr(struct ftp_hostport *hp, const struct pfh_addr *a,
+    uint16_t port)
+{
+	memset(hp, 0, sizeof(*hp));
+	hp->af = a->af;
+	memcpy(hp->addr, a->addr, sizeof(hp->addr));
+	hp->port = port;
+}
+
+/* PORT and EPRT: checks, a permit, and the rewritten command. */
+static int
+do_active(struct session *s, struct ftp_cmd *cmd, int rc)
+{
+	const char		*verb = cmd->verb == FTP_CMD_PORT ? "PORT" :
+				    "EPRT";
+	struct ftp_hostport	 hp;
+	struct pfh_addr		 a;
+	char			 buf[FTP_FMT_MAX];
+	uint16_t		 port;
+	int			 n;
+
+	if (rc == -1 && cmd->err == FTP_ERR_PROTO) {
+		session_reply(s, "522 Network protocol not supported, use "
+		    "(%d)", af_num(s));
+		return (0);
+	}
+	if (rc == -1) {
+		session_reply(s, "501 %s: %s", verb, ftp_strerror(cmd->err));
+		return (0);
+	}
+	if (s->epsv_all) {
+		session_reply(s, "501 %s not allowed after EPSV ALL", verb);
+		return (0);
+	}
+	ftp_hostport_unmap(&cmd->hp);
+	if (cmd->hp.af != s->client.addr.af) {
+		if (cmd->verb == FTP_CMD_PORT)
+			session_reply(s, "500 PORT is for IPv4, use EPRT");
+		else
+			session_reply(s, "522 Network protocol not "
+			    "supported, use (%d)", af_num(s));
+		return (0);
+	}
+	memset(&a, 0, sizeof(a));
+	a.af = cmd->hp.af;
+	memcpy(a.addr, cmd->hp.addr, addr_len(&a));
+	if (!addr_eq(&a, &s->client.addr)) {
+		logit(LOG_NOTICE, "#%u %s to a third host refused (bounce)",
+		    s->id, verb);
+		session_reply(s, "501 %s: the address must be your own", verb);
+		return (0);
+	}
+	if (cmd->hp.port < 1024) {
+		logit(LOG_NOTICE, "#%u %s to port %u refused", s->id, verb,
+		    cmd->hp.port);
+		session_reply(s, "501 %s: ports below 1024 are refused", verb);
+		return (0);
+	}
+	if ((port = permit_new(s, PFH_ACTIVE, cmd->hp.port)) == 0) {
+		session_reply(s, "425 Proxy cannot open the data connection");
+		return (0);
+	}
+	hp_from_addr(&hp, &s->server.local, port);
+	n = cmd->verb == FTP_CMD_PORT ? ftp_fmt_port(buf, sizeof(buf), &hp) :
+	    ftp_fmt_eprt(buf, sizeof(buf), &hp);
+	if (n > 0)
+		session_send(&s->server, buf, n);
+	return (0);
+}
+
+/* PASV and EPSV: checked here, rewritten when the reply comes. */
+static int
+do_passive(struct session *s, struct ftp_cmd *cmd, int rc)
+{
+	if (cmd->verb == FTP_CMD_EPSV && rc == -1) {
+		session_reply(s, "522 Network protocol not supported, use "
+		    "(%d)", af_num(s));
+		return (0);
+	}
+	if (cmd->verb == FTP_CMD_EPSV && (cmd->epsv == FTP_EPSV_INET ||
+	    cmd->epsv == FTP_EPSV_INET6) && (int)cmd->epsv != af_num(s)) {
+		session_reply(s, "522 Network protocol not supported, use "
+		    "(%d)", af_num(s));
+		return (0);
+	}
+	if (cmd->verb == FTP_CMD_PASV) {
+		if (s->epsv_all) {
+			session_reply(s, "501 PASV not allowed after EPSV ALL");
+			return (0);
+		}
+		if (s->client.addr.af != AF_INET) {
+			session_reply(s, "500 PASV is for IPv4, use EPSV");
+			return (0);
+		}
+		s->cmd = SC_PASV;
+		relay(&s->server, "PASV", 4);
+		return (0);
+	}
+	if (cmd->epsv == FTP_EPSV_ALL) {
+		s->epsv_all = 1;
+		relay(&s->server, "EPSV ALL", 8);
+		return (0);
+	}
+	s->cmd = SC_EPSV;
+	relay(&s->server, "EPSV", 4);
+	return (0);
+}
+
+static int
+is_anonymous(const struct ftp_cmd *cmd)
+{
+	return ((cmd->arglen == 3 && strncasecmp(cmd->arg, "ftp", 3) == 0) ||
+	    (cmd->arglen == 9 && strncasecmp(cmd->arg, "anonymous", 9) == 0));
+}
+
+int
+client_line(struct session *s, char *line, size_t len)
+{
+	struct ftp_cmd	cmd;
+	char		esc[128];
+	int		rc;
+
+	rc = ftp_parse_cmd(line, len, &cmd);
+	switch (cmd.verb) {
+	case FTP_CMD_PORT:
+	case FTP_CMD_EPRT:
+		return (do_active(s, &cmd, rc));
+	case FTP_CMD_PASV:
+	case FTP_CMD_EPSV:
+		return (do_passive(s, &cmd, rc));
+	case FTP_CMD_LPRT:
+	case FTP_CMD_LPSV:
+		session_reply(s, "502 LPRT and LPSV are not supported, use "
+		    "EPRT or EPSV");
+		return (0);
+	case FTP_CMD_AUTH:
+		session_reply(s, "502 AUTH is not supported by the proxy");
+		return (0);
+	case FTP_CMD_USER:
+		if (conf.anon_only && !is_anonymous(&cmd)) {
+			logit(LOG_NOTICE, "#%u non-anonymous login refused: "
+			    "USER %s", s->id, log_escape(cmd.arg, cmd.arglen,
+			    esc, sizeof(esc)));
+			session_reply(s, "530 Only anonymous logins are "
+			    "allowed");
+			return (0);
+		}
+		break;
+	default:
+		break;
+	}
+	relay(&s->server, line, len);
+	return (0);
+}
+
+/* 227 or 229 after our PASV or EPSV: permit, then the new reply. */
+static int
+rewrite_passive(struct session *s, enum sess_cmd c, char *line, size_t len)
+{
+	struct ftp_hostport	hp;
+	char			buf[FTP_FMT_MAX], esc[128];
+	uint16_t		port;
+	int			n;
+
+	if (c == SC_PASV && ftp_parse_227(line, len, &hp) == 0)
+		port = hp.port;
+	else if (c != SC_EPSV || ftp_parse_229(line, len, &port) == -1) {
+		log_warnx("#%u malformed passive reply: %s", s->id,
+		    log_escape(line, len, esc, sizeof(esc)));
+		session_reply(s, "425 Malformed passive reply from server");
+		return (0);
+	}
+	if (port < 1024) {
+		logit(LOG_NOTICE, "#%u server data port %u refused", s->id,
+		    port);
+		session_reply(s, "425 Server data port below 1024 refused");
+		return (0);
+	}
+	if ((port = permit_new(s, PFH_PASSIVE, port)) == 0) {
+		session_reply(s, "425 Proxy cannot open the data connection");
+		return (0);
+	}
+	hp_from_addr(&hp, &s->dialled, port);
+	n = c == SC_PASV ? ftp_fmt_227(buf, sizeof(buf), &hp) :
+	    ftp_fmt_229(buf, sizeof(buf), port);
+	if (n > 0)
+		session_send(&s->client, buf, n);
+	return (0);
+}
+
+int
+server_line(struct session *s, char *line, size_t len)
+{
+	enum sess_cmd	c;
+	char		esc[128];
+	int		code, final;
+
+	if (ftp_reply_line(&s->rstate, line, len, &code, &final) == -1) {
+		log_warnx("#%u bad reply from the server: %s", s->id,
+		    log_escape(line, len, esc, sizeof(esc)));
+		session_reply(s, "421 Bad reply from the server");
+		session_close(s, "bad server reply");
+		return (-1);
+	}
+	if (final && code >= 200) {
+		c = s->cmd;
+		s->cmd = SC_NONE;
+		if ((c == SC_PASV && code == 227) ||
+		    (c == SC_EPSV && code == 229))
+			return (rewrite_passive(s, c, line, len));
+	}
+	relay(&s->client, line, len);
+	return (0);
+}
