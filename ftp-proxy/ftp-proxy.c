@@ -23,6 +23,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "proxy.h"
+#include "sandbox.h"
 
 #define MAX_LISTEN	4
 
@@ -237,6 +238,8 @@ main(int argc, char *argv[])
 	signal_add(&ev_term, NULL);
 	log_info("listening on port %u%s", conf.listen_port,
 	    conf.reverse ? " (reverse mode)" : "");
+	if (sandbox_enter() == -1)
+		fatal("seccomp");
 
 	event_dispatch();
 	pfh_stop(&pfh);

@@ -11,6 +11,11 @@
 
 #define PFH_DEF_MAX_SESSIONS	10000
 #define PFH_DEF_MAX_PERMITS	8	/* live permits per session */
+/*
+ * The kernel sizes a set that rules update (pass4, pass6) at 65,535
+ * elements; more live permits than that cannot exist.
+ */
+#define PFH_PERMITS_MAX		65535
 #define PFH_DEF_RATE		5000	/* requests per second, 0: no limit */
 
 struct pfh_conf {

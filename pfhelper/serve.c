@@ -41,6 +41,7 @@ struct ctx {
 	struct imsgbuf		 ibuf;
 	struct session_tree	 sessions;
 	uint32_t		 nsessions;
+	uint32_t		 npermits;	/* all sessions */
 	int			 hello;
 	double			 tokens;
 	struct timespec		 last;
@@ -212,6 +213,8 @@ h_permit_add(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 		return (reply(c, reqid, EEXIST, "permit id in use"));
 	if (s->npermits >= c->conf->max_permits)
 		return (reply(c, reqid, ENOSPC, "too many permits"));
+	if (c->npermits >= PFH_PERMITS_MAX)
+		return (reply(c, reqid, ENOSPC, "permit table full"));
 	if (!rate_ok(c))
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -226,18 +229,20 @@ h_permit_add(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 	}
 	TAILQ_INSERT_TAIL(&s->permits, p, entry);
 	s->npermits++;
+	c->npermits++;
 	log_debug("session %u: permit %u %s port %u -> %u", m.sid, m.pid,
 	    m.kind == PFH_PASSIVE ? "passive" : "active", m.pport, m.tport);
 	return (reply(c, reqid, 0, NULL));
 }
 
 static void
-permit_free(struct session *s, struct permit *p)
+permit_free(struct ctx *c, struct session *s, struct permit *p)
 {
 	if (permit_apply(s, p, 0) == -1)
 		log_warn("session %u: delete permit %u", s->s.sid, p->p.pid);
 	TAILQ_REMOVE(&s->permits, p, entry);
 	s->npermits--;
+	c->npermits--;
 	free(p);
 }
 
@@ -254,7 +259,7 @@ h_permit_del(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 		return (drop("PERMIT_DEL", "not this peer's session"));
 	if ((p = permit_find(s, m.pid)) == NULL)
 		return (reply(c, reqid, ENOENT, "no such permit"));
-	permit_free(s, p);
+	permit_free(c, s, p);
 	return (reply(c, reqid, 0, NULL));
 }
 
@@ -332,7 +337,7 @@ session_free(struct ctx *c, struct session *s)
 	struct permit	*p;
 
 	while ((p = TAILQ_FIRST(&s->permits)) != NULL)
-		permit_free(s, p);
+		permit_free(c, s, p);
 	RB_REMOVE(session_tree, &c->sessions, s);
 	c->nsessions--;
 	free(s);

@@ -1,0 +1,92 @@
+/*
+ * sandbox.c: a seccomp allow-list for ftp-proxy and tftp-proxy, in the
+ * manner of OpenSSH's sandbox-seccomp-filter.c: architecture checked,
+ * default kill, and only the calls a chrooted, unprivileged libevent
+ * process needs to relay sockets, talk to pfhelper and log.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "log.h"
+#include "sandbox.h"
+
+static const char *const allowed[] = {
+	/* memory */
+	"brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
+	/* descriptors and sockets */
+	"read", "readv", "write", "writev", "close", "fcntl", "ioctl",
+	"bind", "connect", "listen", "accept", "accept4",
+	"getsockname", "getpeername", "getsockopt", "setsockopt",
+	"sendto", "recvfrom", "sendmsg", "recvmsg", "shutdown",
+	"fstat", "newfstatat", "statx", "lseek",
+	/* event loop */
+	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait",
+	"epoll_pwait", "epoll_pwait2", "poll", "ppoll", "select",
+	"pselect6",
+	/* time, randomness, identity */
+	"clock_gettime", "clock_getres", "gettimeofday", "time",
+	"nanosleep", "clock_nanosleep", "getrandom", "getpid", "gettid",
+	"getuid", "geteuid", "getgid", "getegid",
+	/* signals, threads' plumbing in libc, exit */
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigreturn",
+	"futex", "sched_yield", "restart_syscall",
+	"wait4", "exit", "exit_group",
+};
+
+/* socket(2) for IP and the syslog socket only; signals to self only. */
+static int
+add_narrow(scmp_filter_ctx ctx)
+{
+	static const int	domains[] = { AF_INET, AF_INET6, AF_UNIX };
+	size_t			i;
+	int			rc;
+
+	for (i = 0; i < nitems(domains); i++)
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ,
+		    (scmp_datum_t)domains[i]))) != 0)
+			return (rc);
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) != 0)
+		return (rc);
+	return (0);
+}
+
+int
+sandbox_enter(void)
+{
+	scmp_filter_ctx	ctx;
+	size_t		i;
+	int		nr, rc;
+
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
+		errno = ENOMEM;
+		return (-1);
+	}
+	/* A foreign architecture's calls are killed, not reinterpreted. */
+	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+	    SCMP_ACT_KILL_PROCESS)) != 0)
+		goto fail;
+	for (i = 0; i < nitems(allowed); i++) {
+		nr = seccomp_syscall_resolve_name(allowed[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue;	/* not on this architecture */
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) != 0)
+			goto fail;
+	}
+	if ((rc = add_narrow(ctx)) != 0 || (rc = seccomp_load(ctx)) != 0)
+		goto fail;
+	seccomp_release(ctx);
+	return (0);
+ fail:
+	seccomp_release(ctx);
+	errno = -rc;
+	return (-1);
+}
