@@ -31,7 +31,8 @@ in_cli() { ip netns exec "$CLI" "$@"; }
 in_fw() { ip netns exec "$FW" "$@"; }
 in_srv() { ip netns exec "$SRV" "$@"; }
 
-# Run in the background, remembering the pid for the trap.
+# Run in the background, remembering the pid for the trap.  Give it a
+# command, not a shell function, so that the pid is the program's.
 bg() { "$@" & PIDS="$PIDS $!"; LASTPID=$!; }
 
 cleanup() {
@@ -147,7 +148,7 @@ vsftpd_up() {
 	xferlog_enable=NO
 	vsftpd_log_file=$WORK/vsftpd.log
 	EOF2
-	bg in_srv vsftpd "$WORK/vsftpd.conf"
+	bg ip netns exec "$SRV" vsftpd "$WORK/vsftpd.conf"
 	wait_port "$SRV" 21
 }
 
@@ -165,7 +166,7 @@ wait_port() {
 
 # ftp-proxy in the firewall, foreground, logs to $WORK/ftp-proxy.log.
 proxy_up() {
-	PFHELPER=$BIN/pfhelper bg in_fw env PFHELPER="$BIN/pfhelper" \
+	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
 	    "$BIN/ftp-proxy" -d -D 7 "$@" 2>> "$WORK/ftp-proxy.log"
 	PROXYPID=$LASTPID
 	wait_port "$FW" "${PROXYPORT:-8021}"
