@@ -190,7 +190,7 @@ log_escape(const void *src, size_t len, char *dst, size_t dstlen)
 		return (dst);
 	if (len > (sizeof(tmp) - 1) / 4)
 		len = (sizeof(tmp) - 1) / 4;
-	strvisx(tmp, src, len, VIS_SAFE | VIS_OCTAL | VIS_NL | VIS_CSTYLE);
+	strvisx(tmp, src, len, VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL);
 	strlcpy(dst, tmp, dstlen);
 	return (dst);
 }

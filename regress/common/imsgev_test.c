@@ -1,0 +1,100 @@
+/*
+ * imsgev_test: EV_WRITE is armed only while messages wait to be
+ * written, and what is queued arrives, in order, through libevent.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+
+#include <err.h>
+#include <event.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "imsgev.h"
+
+#define NMSG	200
+
+static int		passed, failed;
+static struct imsgev	sender, receiver;
+static int		got, in_order = 1, saw_write_armed;
+
+static void
+check(int ok, const char *what)
+{
+	if (ok)
+		passed++;
+	else {
+		failed++;
+		printf("FAIL: %s\n", what);
+	}
+}
+
+static void
+send_cb(int fd, short ev, void *arg)
+{
+	if (ev & EV_WRITE) {
+		saw_write_armed = 1;
+		if (imsgbuf_write(&sender.ibuf) == -1)
+			err(1, "imsgbuf_write");
+	}
+	imsgev_update(&sender);
+}
+
+static void
+recv_cb(int fd, short ev, void *arg)
+{
+	struct imsg	imsg;
+	uint32_t	v;
+
+	if (imsgbuf_read(&receiver.ibuf) != 1) {
+		event_loopexit(NULL);
+		return;
+	}
+	while (imsg_get(&receiver.ibuf, &imsg) > 0) {
+		if (imsg_get_data(&imsg, &v, sizeof(v)) == -1 ||
+		    v != (uint32_t)got)
+			in_order = 0;
+		got++;
+		imsg_free(&imsg);
+	}
+	if (got == NMSG)
+		event_loopexit(NULL);
+}
+
+int
+main(void)
+{
+	struct timeval	tv = { 5, 0 };
+	int		sv[2];
+	uint32_t	i;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == -1)
+		err(1, "socketpair");
+	event_init();
+	memset(&sender, 0, sizeof(sender));
+	memset(&receiver, 0, sizeof(receiver));
+	if (imsgev_init(&sender, sv[0], send_cb, NULL) == -1 ||
+	    imsgev_init(&receiver, sv[1], recv_cb, NULL) == -1)
+		err(1, "imsgev_init");
+	check(sender.events == EV_READ, "idle: EV_READ only");
+	for (i = 0; i < NMSG; i++)
+		if (imsgev_compose(&sender, 1, i, -1, &i, sizeof(i)) == -1)
+			err(1, "compose");
+	check(sender.events == (EV_READ | EV_WRITE),
+	    "queue not empty: EV_WRITE armed");
+	event_loopexit(&tv);
+	event_dispatch();
+	check(got == NMSG, "every message arrived");
+	check(in_order, "in order");
+	check(saw_write_armed, "written from the EV_WRITE callback");
+	check(imsgbuf_queuelen(&sender.ibuf) == 0, "queue drained");
+	check(sender.events == EV_READ, "drained: EV_WRITE disarmed");
+	imsgev_clear(&sender);
+	imsgev_clear(&receiver);
+	close(sv[0]);
+	close(sv[1]);
+	printf("%d passed, %d failed\n", passed, failed);
+	return (failed != 0);
+}
