@@ -65,7 +65,7 @@ LIBPFHNFT = $(O)/libpfhnft.a
 FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c))
 
 .PHONY: all check check-build unit integration demo deps install \
-	uninstall clean lint bench
+	uninstall clean lint bench fuzz
 
 all: $(PROGS)
 
@@ -73,7 +73,8 @@ HDRS	= $(wildcard */*.h)
 
 $(O)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -I$(dir $<) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -I$(dir $<) -c -o $@ $<
 
 $(LIBCOMMON): $(call objs,$(COMMON_SRCS))
 	@rm -f $@; ar rcs $@ $^
@@ -88,29 +89,37 @@ $(LIBTFTP): $(call objs,$(TFTP_LIBSRCS))
 
 bin/pfhelper: $(call objs,pfhelper/pfhelper.c) $(LIBPFH) $(LIBPFHNFT) $(LIBCOMMON)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 bin/ftp-proxy: $(call objs,ftp-proxy/ftp-proxy.c) $(LIBFTP) $(LIBCOMMON)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 bin/tftp-proxy: $(call objs,tftp-proxy/tftp-proxy.c) $(LIBTFTP) $(LIBCOMMON)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(TESTS_COMMON): $(O)/regress/common/%: $(O)/regress/common/%.o $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(TESTS_PFH): $(O)/regress/pfhelper/%: $(O)/regress/pfhelper/%.o \
     $(FAKE_OBJS) $(LIBPFH) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(TESTS_FTP): $(O)/regress/ftp-proxy/%: $(O)/regress/ftp-proxy/%.o \
     $(LIBFTP) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(TESTS_TFTP): $(O)/regress/tftp-proxy/%: $(O)/regress/tftp-proxy/%.o \
     $(LIBTFTP) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(TOOLS): $(O)/regress/tools/%: $(O)/regress/tools/%.o $(LIBPFH) \
     $(LIBPFHNFT) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # The header dependency above is coarse on purpose: every object depends
 # on every header of common/ and of its own directory.
@@ -126,6 +135,11 @@ check-build: $(PROGS) $(UNIT_TESTS) $(TOOLS)
 check: deps
 	$(MAKE) WERROR=1 check-build
 	sh regress/run.sh $(UNIT_TESTS)
+
+# libFuzzer targets (clang): `make fuzz` fuzzes each for FUZZ_SECONDS;
+# `make check` replays their corpora as regression tests.
+fuzz: deps
+	sh scripts/fuzz.sh
 
 unit: check-build
 	sh regress/run.sh --unit-only $(UNIT_TESTS)

@@ -19,6 +19,8 @@
 #define FTP_BUF_HIGH		65536	/* stop reading above this backlog */
 #define FTP_DATA_PORT_LO	49152
 #define FTP_DATA_PORT_HI	65535
+#define FTP_PIPELINE		16	/* commands awaiting their replies */
+#define FTP_CLOSE_TIMEOUT	5	/* seconds to flush at the end */
 
 struct proxy_conf {
 	int			 family;	/* AF_UNSPEC, -4, -6 */
@@ -37,9 +39,20 @@ struct proxy_conf {
 };
 
 enum sess_cmd {
-	SC_NONE = 0,
+	SC_NONE = 0,		/* a command relayed to the server */
 	SC_PASV,
-	SC_EPSV
+	SC_EPSV,
+	SC_LOCAL		/* a reply of ours, held back for order */
+};
+
+/*
+ * What the client sent, in order, whose reply it has not seen yet:
+ * commands awaiting the server's reply, and replies of our own that
+ * must not overtake them.
+ */
+struct pending {
+	enum sess_cmd		 cmd;
+	char			*reply;		/* SC_LOCAL, CRLF incl. */
 };
 
 struct side {
@@ -62,13 +75,19 @@ struct session {
 	uint16_t		 tport;
 	int			 registered;	/* pfhelper knows it */
 	int			 connected;
-	int			 closing;
+	int			 closing;	/* flushing to the client */
+	int			 client_eof;	/* client sent FIN */
+	int			 server_fin;	/* FIN passed to the server */
+	int			 stalled;	/* client lines wait for room */
+	int			 greeted;	/* server's greeting came */
 	int			 epsv_all;
-	enum sess_cmd		 cmd;		/* last PASV/EPSV sent */
+	struct pending		 q[FTP_PIPELINE];
+	unsigned int		 qhead, qlen;
 	uint32_t		 permit;	/* live permit id, 0 if none */
 	uint32_t		 npermits;
 	struct ftp_reply_state	 rstate;
-	struct event		 timer;		/* connect, then idle */
+	struct event		 timer;		/* connect, idle, close */
+	struct event		 resume;	/* go on with stalled lines */
 };
 
 TAILQ_HEAD(session_list, session);
@@ -86,10 +105,14 @@ void	session_send(struct side *, const char *, size_t);
 void	session_reply(struct session *, const char *, ...)
 	    __attribute__((__format__ (printf, 2, 3)));
 uint32_t session_count(void);
+void	session_resume(struct session *);
 
 /* relay.c */
 int	client_line(struct session *, char *, size_t);
 int	server_line(struct session *, char *, size_t);
+void	client_reply(struct session *, const char *, ...)
+	    __attribute__((__format__ (printf, 2, 3)));
+void	queue_clear(struct session *);
 
 /* netutil.c */
 int	orig_dst(int, struct sockaddr_storage *, socklen_t *);

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,97 @@ relay(struct side *to, const char *line, size_t len)
 {
 	session_send(to, line, len);
 	session_send(to, "\r\n", 2);
+}
+
+/*
+ * The queue of what awaits a reply, in the client's order.  A client
+ * line is only read while there is room (session.c), and each line
+ * adds at most one entry.
+ */
+static void
+q_push(struct session *s, enum sess_cmd c, char *reply)
+{
+	struct pending	*p;
+
+	if (s->qlen == FTP_PIPELINE)
+		fatalx("#%u pending queue overflow", s->id);
+	p = &s->q[(s->qhead + s->qlen) % FTP_PIPELINE];
+	p->cmd = c;
+	p->reply = reply;
+	s->qlen++;
+}
+
+static struct pending *
+q_head(struct session *s)
+{
+	return (s->qlen == 0 ? NULL : &s->q[s->qhead]);
+}
+
+static void
+q_pop(struct session *s)
+{
+	struct pending	*p = &s->q[s->qhead];
+
+	free(p->reply);
+	p->reply = NULL;
+	s->qhead = (s->qhead + 1) % FTP_PIPELINE;
+	s->qlen--;
+}
+
+void
+queue_clear(struct session *s)
+{
+	while (s->qlen > 0)
+		q_pop(s);
+}
+
+/* Our replies that waited for the server's earlier ones: now. */
+static void
+q_flush_local(struct session *s)
+{
+	struct pending	*p;
+
+	while ((p = q_head(s)) != NULL && p->cmd == SC_LOCAL) {
+		session_send(&s->client, p->reply, strlen(p->reply));
+		q_pop(s);
+	}
+	if (s->stalled)
+		session_resume(s);
+}
+
+/* A command to the server; its reply is expected in order. */
+static void
+relay_cmd(struct session *s, enum sess_cmd c, const char *line, size_t len)
+{
+	q_push(s, c, NULL);
+	relay(&s->server, line, len);
+}
+
+/*
+ * A reply of ours to a client command: sent now if nothing is pending,
+ * else once the server has answered the commands before it.
+ */
+void
+client_reply(struct session *s, const char *fmt, ...)
+{
+	char	*buf, *crlf;
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&buf, fmt, ap);
+	va_end(ap);
+	if (n == -1)
+		fatal("vasprintf");
+	if (s->qlen == 0) {
+		session_reply(s, "%s", buf);
+		free(buf);
+		return;
+	}
+	if (asprintf(&crlf, "%s\r\n", buf) == -1)
+		fatal("asprintf");
+	free(buf);
+	q_push(s, SC_LOCAL, crlf);
 }
 
 static int
@@ -125,24 +217,24 @@ do_active(struct session *s, struct ftp_cmd *cmd, int rc)
 	int			 n;
 
 	if (rc == -1 && cmd->err == FTP_ERR_PROTO) {
-		session_reply(s, "522 Network protocol not supported, use "
+		client_reply(s, "522 Network protocol not supported, use "
 		    "(%d)", af_num(s));
 		return (0);
 	}
 	if (rc == -1) {
-		session_reply(s, "501 %s: %s", verb, ftp_strerror(cmd->err));
+		client_reply(s, "501 %s: %s", verb, ftp_strerror(cmd->err));
 		return (0);
 	}
 	if (s->epsv_all) {
-		session_reply(s, "501 %s not allowed after EPSV ALL", verb);
+		client_reply(s, "501 %s not allowed after EPSV ALL", verb);
 		return (0);
 	}
 	ftp_hostport_unmap(&cmd->hp);
 	if (cmd->hp.af != s->client.addr.af) {
 		if (cmd->verb == FTP_CMD_PORT)
-			session_reply(s, "500 PORT is for IPv4, use EPRT");
+			client_reply(s, "500 PORT is for IPv4, use EPRT");
 		else
-			session_reply(s, "522 Network protocol not "
+			client_reply(s, "522 Network protocol not "
 			    "supported, use (%d)", af_num(s));
 		return (0);
 	}
@@ -152,24 +244,26 @@ do_active(struct session *s, struct ftp_cmd *cmd, int rc)
 	if (!addr_eq(&a, &s->client.addr)) {
 		logit(LOG_NOTICE, "#%u %s to a third host refused (bounce)",
 		    s->id, verb);
-		session_reply(s, "501 %s: the address must be your own", verb);
+		client_reply(s, "501 %s: the address must be your own", verb);
 		return (0);
 	}
 	if (cmd->hp.port < 1024) {
 		logit(LOG_NOTICE, "#%u %s to port %u refused", s->id, verb,
 		    cmd->hp.port);
-		session_reply(s, "501 %s: ports below 1024 are refused", verb);
+		client_reply(s, "501 %s: ports below 1024 are refused", verb);
 		return (0);
 	}
 	if ((port = permit_new(s, PFH_ACTIVE, cmd->hp.port)) == 0) {
-		session_reply(s, "425 Proxy cannot open the data connection");
+		client_reply(s, "425 Proxy cannot open the data connection");
 		return (0);
 	}
 	hp_from_addr(&hp, &s->server.local, port);
 	n = cmd->verb == FTP_CMD_PORT ? ftp_fmt_port(buf, sizeof(buf), &hp) :
 	    ftp_fmt_eprt(buf, sizeof(buf), &hp);
-	if (n > 0)
+	if (n > 0) {
+		q_push(s, SC_NONE, NULL);
 		session_send(&s->server, buf, n);
+	}
 	return (0);
 }
 
@@ -178,36 +272,34 @@ static int
 do_passive(struct session *s, struct ftp_cmd *cmd, int rc)
 {
 	if (cmd->verb == FTP_CMD_EPSV && rc == -1) {
-		session_reply(s, "522 Network protocol not supported, use "
+		client_reply(s, "522 Network protocol not supported, use "
 		    "(%d)", af_num(s));
 		return (0);
 	}
 	if (cmd->verb == FTP_CMD_EPSV && (cmd->epsv == FTP_EPSV_INET ||
 	    cmd->epsv == FTP_EPSV_INET6) && (int)cmd->epsv != af_num(s)) {
-		session_reply(s, "522 Network protocol not supported, use "
+		client_reply(s, "522 Network protocol not supported, use "
 		    "(%d)", af_num(s));
 		return (0);
 	}
 	if (cmd->verb == FTP_CMD_PASV) {
 		if (s->epsv_all) {
-			session_reply(s, "501 PASV not allowed after EPSV ALL");
+			client_reply(s, "501 PASV not allowed after EPSV ALL");
 			return (0);
 		}
 		if (s->client.addr.af != AF_INET) {
-			session_reply(s, "500 PASV is for IPv4, use EPSV");
+			client_reply(s, "500 PASV is for IPv4, use EPSV");
 			return (0);
 		}
-		s->cmd = SC_PASV;
-		relay(&s->server, "PASV", 4);
+		relay_cmd(s, SC_PASV, "PASV", 4);
 		return (0);
 	}
 	if (cmd->epsv == FTP_EPSV_ALL) {
 		s->epsv_all = 1;
-		relay(&s->server, "EPSV ALL", 8);
+		relay_cmd(s, SC_NONE, "EPSV ALL", 8);
 		return (0);
 	}
-	s->cmd = SC_EPSV;
-	relay(&s->server, "EPSV", 4);
+	relay_cmd(s, SC_EPSV, "EPSV", 4);
 	return (0);
 }
 
@@ -235,18 +327,18 @@ client_line(struct session *s, char *line, size_t len)
 		return (do_passive(s, &cmd, rc));
 	case FTP_CMD_LPRT:
 	case FTP_CMD_LPSV:
-		session_reply(s, "502 LPRT and LPSV are not supported, use "
+		client_reply(s, "502 LPRT and LPSV are not supported, use "
 		    "EPRT or EPSV");
 		return (0);
 	case FTP_CMD_AUTH:
-		session_reply(s, "502 AUTH is not supported by the proxy");
+		client_reply(s, "502 AUTH is not supported by the proxy");
 		return (0);
 	case FTP_CMD_USER:
 		if (conf.anon_only && !is_anonymous(&cmd)) {
 			logit(LOG_NOTICE, "#%u non-anonymous login refused: "
 			    "USER %s", s->id, log_escape(cmd.arg, cmd.arglen,
 			    esc, sizeof(esc)));
-			session_reply(s, "530 Only anonymous logins are "
+			client_reply(s, "530 Only anonymous logins are "
 			    "allowed");
 			return (0);
 		}
@@ -254,7 +346,7 @@ client_line(struct session *s, char *line, size_t len)
 	default:
 		break;
 	}
-	relay(&s->server, line, len);
+	relay_cmd(s, SC_NONE, line, len);
 	return (0);
 }
 
@@ -296,9 +388,10 @@ rewrite_passive(struct session *s, enum sess_cmd c, char *line, size_t len)
 int
 server_line(struct session *s, char *line, size_t len)
 {
-	enum sess_cmd	c;
-	char		esc[128];
-	int		code, final;
+	struct pending	*p;
+	enum sess_cmd	 c = SC_NONE;
+	char		 esc[128];
+	int		 code, final;
 
 	if (ftp_reply_line(&s->rstate, line, len, &code, &final) == -1) {
 		log_warnx("#%u bad reply from the server: %s", s->id,
@@ -307,13 +400,21 @@ server_line(struct session *s, char *line, size_t len)
 		session_close(s, "bad server reply");
 		return (-1);
 	}
-	if (final && code >= 200) {
-		c = s->cmd;
-		s->cmd = SC_NONE;
-		if ((c == SC_PASV && code == 227) ||
-		    (c == SC_EPSV && code == 229))
-			return (rewrite_passive(s, c, line, len));
+	if (!final || code < 200) {
+		relay(&s->client, line, len);
+		return (0);
 	}
-	relay(&s->client, line, len);
+	/* A final reply answers the oldest command; the first, none. */
+	if (!s->greeted)
+		s->greeted = 1;
+	else if ((p = q_head(s)) != NULL) {
+		c = p->cmd;
+		q_pop(s);
+	}
+	if ((c == SC_PASV && code == 227) || (c == SC_EPSV && code == 229))
+		rewrite_passive(s, c, line, len);
+	else
+		relay(&s->client, line, len);
+	q_flush_local(s);
 	return (0);
 }

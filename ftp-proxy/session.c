@@ -31,6 +31,12 @@ static void	side_read(struct bufferevent *, void *);
 static void	side_write(struct bufferevent *, void *);
 static void	side_event(struct bufferevent *, short, void *);
 static void	session_timeout(int, short, void *);
+static void	session_free(struct session *);
+static void	timer_arm(struct session *, uint32_t);
+static void	session_linger(struct session *);
+static void	resume_cb(int, short, void *);
+static int	shutting_down;
+static int	spare_fd = -1;	/* given up to refuse at EMFILE */
 
 uint32_t
 session_count(void)
@@ -84,26 +90,78 @@ side_free(struct side *side)
 	side->fd = -1;
 }
 
-void
-session_close(struct session *s, const char *why)
+static void
+session_free(struct session *s)
 {
-	struct pfh_session_end	e;
-	struct pfh_reply	r;
-
-	if (s->registered) {
-		e.sid = s->id;
-		if (pfh_request(&pfh, PFH_SESSION_END, &e, sizeof(e), &r) ==
-		    -1 && pfh_fatal_errno(errno))
-			fatal("pfhelper");
-	}
-	log_info("#%u ending session: %s", s->id, why);
 	side_free(&s->client);
 	side_free(&s->server);
 	if (event_initialized(&s->timer))
 		evtimer_del(&s->timer);
+	if (event_initialized(&s->resume))
+		evtimer_del(&s->resume);
+	queue_clear(s);
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
 	free(s);
+}
+
+static void
+session_unregister(struct session *s)
+{
+	struct pfh_session_end	e;
+	struct pfh_reply	r;
+
+	if (!s->registered)
+		return;
+	s->registered = 0;
+	e.sid = s->id;
+	if (pfh_request(&pfh, PFH_SESSION_END, &e, sizeof(e), &r) == -1 &&
+	    pfh_fatal_errno(errno)) {
+		/* At shutdown pfhelper may be gone first (^C): no table. */
+		if (!shutting_down)
+			fatal("pfhelper");
+		log_warn("#%u pfhelper gone", s->id);
+	}
+}
+
+/*
+ * End a session: permits go now, the server side goes now, and what
+ * is queued for the client is flushed before a FIN (session_linger).
+ * The caller must not touch the session's sides any more; the session
+ * itself is freed later, from an event, unless it never had a client.
+ */
+void
+session_close(struct session *s, const char *why)
+{
+	if (s->closing)
+		return;
+	s->closing = 1;
+	session_unregister(s);
+	log_info("#%u ending session: %s", s->id, why);
+	side_free(&s->server);
+	if (s->client.bev == NULL) {
+		session_free(s);
+		return;
+	}
+	timer_arm(s, FTP_CLOSE_TIMEOUT);
+	bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
+	if (evbuffer_get_length(bufferevent_get_output(s->client.bev)) == 0)
+		session_linger(s);
+}
+
+/*
+ * All written: FIN to the client, then wait (bounded) for its FIN,
+ * discarding what it still sends.  Closing with unread input would
+ * send a RST that can destroy our last reply in flight.
+ */
+static void
+session_linger(struct session *s)
+{
+	if (s->closing == 2)
+		return;
+	s->closing = 2;
+	/* On failure the client's error event or the timer ends it. */
+	(void)shutdown(s->client.fd, SHUT_WR);
 }
 
 void
@@ -111,8 +169,14 @@ session_end_all(void)
 {
 	struct session	*s;
 
-	while ((s = TAILQ_FIRST(&sessions)) != NULL)
-		session_close(s, "proxy shutting down");
+	shutting_down = 1;
+	while ((s = TAILQ_FIRST(&sessions)) != NULL) {
+		if (!s->closing)
+			log_info("#%u ending session: proxy shutting down",
+			    s->id);
+		session_unregister(s);
+		session_free(s);
+	}
 }
 
 static void
@@ -128,7 +192,11 @@ session_timeout(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 
-	if (!s->connected) {
+	if (s->closing)
+		session_free(s);
+	else if (s->client_eof)
+		session_close(s, "client closed");
+	else if (!s->connected) {
 		session_reply(s, "421 Proxy cannot reach the server (timeout)");
 		session_close(s, "server connect timeout");
 	} else {
@@ -208,12 +276,41 @@ server_connected(struct session *s)
 	bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
 }
 
+/*
+ * After the client's FIN, the server gets one too, once the client's
+ * last commands are out; its replies still reach the client.
+ */
+static void
+server_fin(struct session *s)
+{
+	if (!s->client_eof || s->server_fin || s->stalled || s->closing ||
+	    evbuffer_get_length(bufferevent_get_output(s->server.bev)) > 0)
+		return;
+	s->server_fin = 1;
+	if (shutdown(s->server.fd, SHUT_WR) == -1)
+		session_close(s, "client closed");
+}
+
+/* The client sent FIN, perhaps QUIT and a half-close. */
+static void
+client_eof(struct session *s)
+{
+	s->client_eof = 1;
+	bufferevent_disable(s->client.bev, EV_READ);
+	timer_arm(s, FTP_CLOSE_TIMEOUT);
+	server_fin(s);
+}
+
 static void
 side_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 	int		 is_server = (bev == s->server.bev);
 
+	if (s->closing) {
+		session_free(s);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		server_connected(s);
 		return;
@@ -225,7 +322,10 @@ side_event(struct bufferevent *bev, short what, void *arg)
 		session_close(s, "server connect failed");
 		return;
 	}
-	if (what & BEV_EVENT_EOF)
+	if (!is_server && s->connected && (what & BEV_EVENT_EOF) &&
+	    !(what & BEV_EVENT_ERROR))
+		client_eof(s);
+	else if (what & BEV_EVENT_EOF)
 		session_close(s, is_server ? "server closed" :
 		    "client closed");
 	else
@@ -237,10 +337,19 @@ static void
 side_write(struct bufferevent *bev, void *arg)
 {
 	struct session	*s = arg;
-	struct side	*other = bev == s->server.bev ? &s->client :
-			    &s->server;
+	int		 is_server = (bev == s->server.bev);
+	struct side	*other = is_server ? &s->client : &s->server;
 
-	if (s->connected && other->bev != NULL)
+	if (s->closing) {
+		session_linger(s);
+		return;
+	}
+	if (is_server && s->client_eof) {
+		server_fin(s);
+		return;
+	}
+	if (s->connected && other->bev != NULL && !(other == &s->client &&
+	    (s->client_eof || s->stalled)))
 		bufferevent_enable(other->bev, EV_READ);
 }
 
@@ -262,9 +371,21 @@ side_line(struct session *s, int is_server, char *line, size_t len)
 		session_close(s, "NUL byte");
 		return (-1);
 	}
-	timer_arm(s, conf.idle_timeout);
+	if (!s->client_eof)
+		timer_arm(s, conf.idle_timeout);
 	return (is_server ? server_line(s, line, len) :
 	    client_line(s, line, len));
+}
+
+/* Whether the client must wait: as many commands out as we track. */
+static int
+client_stall(struct session *s)
+{
+	if (s->qlen < FTP_PIPELINE)
+		return (0);
+	s->stalled = 1;
+	bufferevent_disable(s->client.bev, EV_READ);
+	return (1);
 }
 
 static void
@@ -278,8 +399,16 @@ side_read(struct bufferevent *bev, void *arg)
 	size_t		 len;
 	int		 rc;
 
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) !=
-	    NULL) {
+	if (s->closing) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	for (;;) {
+		if (!is_server && client_stall(s))
+			return;
+		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+		if (line == NULL)
+			break;
 		rc = side_line(s, is_server, line, len);
 		free(line);
 		if (rc == -1)
@@ -293,6 +422,29 @@ side_read(struct bufferevent *bev, void *arg)
 	if (other->bev != NULL && evbuffer_get_length(
 	    bufferevent_get_output(other->bev)) > FTP_BUF_HIGH)
 		bufferevent_disable(bev, EV_READ);
+}
+
+/* There is room again for the client's waiting lines: soon, not now. */
+void
+session_resume(struct session *s)
+{
+	struct timeval	tv = { 0, 0 };
+
+	evtimer_add(&s->resume, &tv);
+}
+
+static void
+resume_cb(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->closing || !s->stalled || s->qlen == FTP_PIPELINE)
+		return;
+	s->stalled = 0;
+	if (!s->client_eof)
+		bufferevent_enable(s->client.bev, EV_READ);
+	side_read(s->client.bev, s);
+	server_fin(s);
 }
 
 /* Refuse before a session exists: a short reply, then close. */
@@ -331,10 +483,15 @@ session_target(struct session *s, int fd)
 			return ("client and server address families differ");
 		return (NULL);
 	}
-	if (addr_eq(&s->dialled, &la) && s->dport == lport)
-		return ("not an intercepted connection");
+	/*
+	 * Not intercepted (a connection straight to the proxy), or aimed at
+	 * this host: the destination is one of our own addresses.  Under
+	 * TPROXY the socket's own address is the foreign destination.
+	 */
 	if (is_local_addr((struct sockaddr *)&orig, olen))
-		return ("original destination is the proxy itself");
+		return (addr_eq(&s->dialled, &la) && s->dport == lport ?
+		    "not an intercepted connection" :
+		    "original destination is the proxy itself");
 	s->target = s->dialled;
 	s->tport = s->dport;
 	return (NULL);
@@ -389,7 +546,31 @@ session_new(int fd, const struct sockaddr_storage *peer)
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
 	evtimer_set(&s->timer, session_timeout, s);
+	evtimer_set(&s->resume, resume_cb, s);
 	return (s);
+}
+
+/*
+ * Out of file descriptors: the pending connection would wake us up
+ * again and again.  Give up the spare descriptor to take it and tell
+ * the client, then take the spare back.
+ */
+static void
+accept_emfile(int lfd)
+{
+	const char	*msg = "421 Proxy out of resources, try again later\r\n";
+	int		 fd;
+
+	if (spare_fd == -1)
+		return;
+	close(spare_fd);
+	spare_fd = -1;
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) != -1) {
+		(void)write(fd, msg, strlen(msg));
+		close(fd);
+		log_warnx("out of file descriptors: connection refused");
+	}
+	spare_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 }
 
 void
@@ -403,10 +584,14 @@ session_accept(int lfd, short ev, void *arg)
 	uint16_t		 cport;
 	int			 fd, on = 1;
 
+	if (spare_fd == -1)
+		spare_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC);
 	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
+		if (errno == EMFILE || errno == ENFILE)
+			accept_emfile(lfd);
+		else if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
 			log_warn("accept");
 		return;

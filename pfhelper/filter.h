@@ -18,6 +18,8 @@
 #include <stdio.h>
 
 #define FILTER_TABLE_MAX	64
+/* Elements a pass set can hold: its explicit size. */
+#define FILTER_PASS_MAX		262144U
 #define FILTER_MARK_DEFAULT	0x20000000U
 
 struct filter_conf {

@@ -25,9 +25,9 @@
  *
  * Limits: at most MSG_ELEMS elements per message (an IPv6 rdr element
  * takes 92 bytes and the elements list is one attribute with a 16-bit
- * length) and BATCH_OPS per batch.  The pass sets hold at most 65535
- * elements: a set that a rule updates gets that size from the kernel
- * when none is given; an add beyond fails with ENFILE.
+ * length) and BATCH_OPS per batch.  The pass sets are given an explicit
+ * size, FILTER_PASS_MAX: a set that a rule updates gets 65535 from the
+ * kernel when none is given, and an add beyond fails with ENFILE.
  *
  * conf->prio_offset 0 means the default, -10: the chains run just before
  * the usual dstnat, srcnat and filter chains.
@@ -366,9 +366,11 @@ q_set(struct batch *b, enum filter_map map, int af, uint32_t id)
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, kt);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 2 * alen(af) + 8);
-	if (map == FE_PASS)	/* deleted from the packet path */
+	if (map == FE_PASS) {	/* deleted from the packet path */
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
 		    NFT_SET_TIMEOUT | NFT_SET_EVAL);
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, FILTER_PASS_MAX);
+	}
 	else {
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
 		    NFT_SET_TIMEOUT | NFT_SET_MAP);
@@ -995,7 +997,8 @@ describe_sets(FILE *fp, int af)
 	    "\t\tflags timeout\n\t}\n\n", v, a, a, a);
 	fprintf(fp, "\tset pass%d {\n"
 	    "\t\ttype %s . %s . inet_proto . inet_service\n"
-	    "\t\tflags dynamic,timeout\n\t}\n\n", v, a, a);
+	    "\t\tsize %u\n"
+	    "\t\tflags dynamic,timeout\n\t}\n\n", v, a, a, FILTER_PASS_MAX);
 }
 
 static void

@@ -11,11 +11,8 @@
 
 #define PFH_DEF_MAX_SESSIONS	10000
 #define PFH_DEF_MAX_PERMITS	8	/* live permits per session */
-/*
- * The kernel sizes a set that rules update (pass4, pass6) at 65,535
- * elements; more live permits than that cannot exist.
- */
-#define PFH_PERMITS_MAX		65535
+/* Live permits in all; each pass set holds FILTER_PASS_MAX. */
+#define PFH_PERMITS_MAX		FILTER_PASS_MAX
 #define PFH_DEF_RATE		5000	/* requests per second, 0: no limit */
 
 struct pfh_conf {

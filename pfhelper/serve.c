@@ -22,9 +22,27 @@
 #include "log.h"
 #include "pfhelper.h"
 
+/*
+ * Every element key we put in the kernel has one owner here.  Keys are
+ * shared between permits only in time (snat and pass keys carry the
+ * target port, not the proxy port), so a key still owned by a live
+ * permit is refused at once (the kernel would say EEXIST, and slowly),
+ * and a permit only deletes the keys it still owns and that have not
+ * timed out in the kernel already.
+ */
+struct elemkey {
+	RB_ENTRY(elemkey)	 entry;
+	struct filter_elem	 e;
+	struct permit		*owner;
+};
+
 struct permit {
 	TAILQ_ENTRY(permit)	 entry;
 	struct pfh_permit	 p;
+	struct session		*sess;
+	struct elemkey		 k[3];
+	int			 nkeys;		/* in the key tree */
+	double			 expires;	/* monotonic seconds */
 };
 
 struct session {
@@ -35,11 +53,13 @@ struct session {
 };
 
 RB_HEAD(session_tree, session);
+RB_HEAD(key_tree, elemkey);
 
 struct ctx {
 	const struct pfh_conf	*conf;
 	struct imsgbuf		 ibuf;
 	struct session_tree	 sessions;
+	struct key_tree		 keys;
 	uint32_t		 nsessions;
 	uint32_t		 npermits;	/* all sessions */
 	int			 hello;
@@ -54,10 +74,41 @@ struct ctx {
 static int	session_cmp(struct session *, struct session *);
 static int	dispatch(struct ctx *, struct imsg *);
 static int	reply(struct ctx *, uint32_t, int, const char *);
-static int	permit_apply(struct session *, struct permit *, int);
+static int	permit_apply(struct permit *, int);
+static void	permit_free(struct ctx *, struct permit *);
 static void	session_free(struct ctx *, struct session *);
+static int	key_cmp(struct elemkey *, struct elemkey *);
 
 RB_GENERATE_STATIC(session_tree, session, entry, session_cmp)
+RB_GENERATE_STATIC(key_tree, elemkey, entry, key_cmp)
+
+static int
+key_cmp(struct elemkey *a, struct elemkey *b)
+{
+	const struct filter_elem	*x = &a->e, *y = &b->e;
+	int				 d;
+
+	if (x->map != y->map)
+		return (x->map < y->map ? -1 : 1);
+	if (x->af != y->af)
+		return (x->af < y->af ? -1 : 1);
+	if (x->proto != y->proto)
+		return (x->proto < y->proto ? -1 : 1);
+	if (x->dport != y->dport)
+		return (x->dport < y->dport ? -1 : 1);
+	if ((d = memcmp(x->saddr, y->saddr, sizeof(x->saddr))) != 0)
+		return (d);
+	return (memcmp(x->daddr, y->daddr, sizeof(x->daddr)));
+}
+
+static double
+now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
 
 static int
 session_cmp(struct session *a, struct session *b)
@@ -111,24 +162,78 @@ rate_ok(struct ctx *c)
 	return (1);
 }
 
-/* Add (add = 1) or delete a permit's three elements in one batch. */
+/*
+ * Add (add = 1) the permit's three elements in one batch, or delete
+ * those it still owns.  An expired permit's elements are gone already.
+ */
 static int
-permit_apply(struct session *s, struct permit *p, int add)
+permit_apply(struct permit *p, int add)
 {
-	struct filter_elem	e[3];
-	uint32_t		ms = p->p.timeout * 1000U;
-	int			i, rc = 0;
+	uint32_t	ms = p->p.timeout * 1000U;
+	int		i, n = 0, rc = 0;
 
-	permit_elems(&s->s, &p->p, e);
+	if (!add && p->expires <= now())
+		return (0);
 	if (filter_begin() == -1)
 		return (-1);
-	for (i = 0; i < 3 && rc == 0; i++)
-		rc = add ? filter_add(&e[i], ms) : filter_del(&e[i]);
-	if (rc == -1) {
+	for (i = 0; i < 3 && rc == 0; i++) {
+		if (!add && p->k[i].owner != p)
+			continue;
+		rc = add ? filter_add(&p->k[i].e, ms) : filter_del(&p->k[i].e);
+		n++;
+	}
+	if (rc == -1 || n == 0) {
 		filter_rollback();
-		return (-1);
+		return (rc);
 	}
 	return (filter_commit());
+}
+
+/*
+ * Whether the permit's keys are free: a key owned by an expired permit
+ * is freed with it; one owned by a live permit is a conflict.
+ */
+static int
+permit_keys_free(struct ctx *c, struct permit *p)
+{
+	struct elemkey	*k;
+	int		 i;
+
+	for (i = 0; i < 3; i++) {
+		if ((k = RB_FIND(key_tree, &c->keys, &p->k[i])) == NULL)
+			continue;
+		if (k->owner->expires > now())
+			return (0);
+		permit_free(c, k->owner);
+	}
+	return (1);
+}
+
+static void
+permit_keys_insert(struct ctx *c, struct permit *p)
+{
+	int	i;
+
+	for (i = 0; i < 3; i++) {
+		p->k[i].owner = p;
+		if (RB_INSERT(key_tree, &c->keys, &p->k[i]) != NULL)
+			fatalx("permit key inserted twice");
+	}
+	p->nkeys = 3;
+}
+
+/* Forget the permits of a session that the kernel has timed out. */
+static void
+session_expire(struct ctx *c, struct session *s)
+{
+	struct permit	*p, *next;
+	double		 t = now();
+
+	for (p = TAILQ_FIRST(&s->permits); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->expires <= t)
+			permit_free(c, p);
+	}
 }
 
 static int
@@ -193,6 +298,25 @@ permit_find(struct session *s, uint32_t pid)
 	return (NULL);
 }
 
+static struct permit *
+permit_new(struct session *s, const struct pfh_permit *m)
+{
+	struct filter_elem	 e[3];
+	struct permit		*p;
+	int			 i;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return (NULL);
+	p->p = *m;
+	p->sess = s;
+	/* A margin so that we never count on an element the kernel lost. */
+	p->expires = now() + m->timeout - 0.5;
+	permit_elems(&s->s, m, e);
+	for (i = 0; i < 3; i++)
+		p->k[i].e = e[i];
+	return (p);
+}
+
 static int
 h_permit_add(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 {
@@ -209,6 +333,7 @@ h_permit_add(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 		return (drop("PERMIT_ADD", "not this peer's session"));
 	if (validate_permit_fits(&s->s, &m, &why) == -1)
 		return (drop("PERMIT_ADD", why));
+	session_expire(c, s);
 	if (permit_find(s, m.pid) != NULL)
 		return (reply(c, reqid, EEXIST, "permit id in use"));
 	if (s->npermits >= c->conf->max_permits)
@@ -217,16 +342,20 @@ h_permit_add(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 		return (reply(c, reqid, ENOSPC, "permit table full"));
 	if (!rate_ok(c))
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = permit_new(s, &m)) == NULL)
 		return (reply(c, reqid, ENOMEM, "out of memory"));
-	p->p = m;
-	if (permit_apply(s, p, 1) == -1) {
+	if (!permit_keys_free(c, p)) {
+		free(p);
+		return (reply(c, reqid, EEXIST, "data connection in use"));
+	}
+	if (permit_apply(p, 1) == -1) {
 		int	saved = errno;
 
 		free(p);
 		return (reply(c, reqid, saved ? saved : EIO,
 		    "packet filter refused"));
 	}
+	permit_keys_insert(c, p);
 	TAILQ_INSERT_TAIL(&s->permits, p, entry);
 	s->npermits++;
 	c->npermits++;
@@ -236,10 +365,16 @@ h_permit_add(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 }
 
 static void
-permit_free(struct ctx *c, struct session *s, struct permit *p)
+permit_free(struct ctx *c, struct permit *p)
 {
-	if (permit_apply(s, p, 0) == -1)
+	struct session	*s = p->sess;
+	int		 i;
+
+	if (permit_apply(p, 0) == -1)
 		log_warn("session %u: delete permit %u", s->s.sid, p->p.pid);
+	for (i = 0; i < p->nkeys; i++)
+		if (p->k[i].owner == p)
+			RB_REMOVE(key_tree, &c->keys, &p->k[i]);
 	TAILQ_REMOVE(&s->permits, p, entry);
 	s->npermits--;
 	c->npermits--;
@@ -259,7 +394,7 @@ h_permit_del(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 		return (drop("PERMIT_DEL", "not this peer's session"));
 	if ((p = permit_find(s, m.pid)) == NULL)
 		return (reply(c, reqid, ENOENT, "no such permit"));
-	permit_free(c, s, p);
+	permit_free(c, p);
 	return (reply(c, reqid, 0, NULL));
 }
 
@@ -337,7 +472,7 @@ session_free(struct ctx *c, struct session *s)
 	struct permit	*p;
 
 	while ((p = TAILQ_FIRST(&s->permits)) != NULL)
-		permit_free(c, s, p);
+		permit_free(c, p);
 	RB_REMOVE(session_tree, &c->sessions, s);
 	c->nsessions--;
 	free(s);
@@ -382,6 +517,7 @@ pfh_serve(int fd, const struct pfh_conf *conf)
 	c.tokens = conf->rate;
 	clock_gettime(CLOCK_MONOTONIC, &c.last);
 	RB_INIT(&c.sessions);
+	RB_INIT(&c.keys);
 	if (imsgbuf_init(&c.ibuf, fd) == -1)
 		return (-1);
 	while (rc == H_OK) {

@@ -51,8 +51,13 @@ for t in "$@"; do
 done
 
 if [ "$unit_only" -eq 0 ]; then
+	run_suite "fuzz corpora" sh "$top/scripts/fuzz.sh" --replay
+	if ls "$top"/man/*.8 > /dev/null 2>&1; then
+		run_suite "man page lint" sh "$top/scripts/manlint.sh"
+	fi
 	for t in "$top"/regress/integration/*.sh; do
 		[ -e "$t" ] || continue
+		[ "$(basename "$t")" = lib.sh ] && continue
 		run_suite "integration/$(basename "$t" .sh)" sh "$t"
 	done
 fi

@@ -18,14 +18,24 @@ PIDS=""
 npass=0
 nfail=0
 
+# vsftpd may be unpacked outside PATH (it conflicts with other FTP
+# server packages): VSFTPD=/path/to/vsftpd.
+VSFTPD=${VSFTPD:-$(command -v vsftpd || echo /usr/sbin/vsftpd)}
+
 C4=192.0.2.10; F4IN=192.0.2.1; F4OUT=198.51.100.1; S4=198.51.100.10
 C6=2001:db8:1::10; F6IN=2001:db8:1::1; F6OUT=2001:db8:2::1; S6=2001:db8:2::10
 
 ok() { npass=$((npass + 1)); echo "ok $*"; }
 fail() { nfail=$((nfail + 1)); echo "FAIL $*"; }
-check() { # check "what" command...
+check() { # check "what" command...; on failure its last output lines
 	what=$1; shift
-	if "$@" >> "$WORK/check.log" 2>&1; then ok "$what"; else fail "$what"; fi
+	if "$@" > "$WORK/check.out" 2>&1; then
+		ok "$what"
+	else
+		fail "$what"
+		tail -n 5 "$WORK/check.out" | sed 's/^/#   /'
+	fi
+	cat "$WORK/check.out" >> "$WORK/check.log"
 }
 in_cli() { ip netns exec "$CLI" "$@"; }
 in_fw() { ip netns exec "$FW" "$@"; }
@@ -118,7 +128,8 @@ admin_rules() {
 	EOF2
 }
 
-# vsftpd in the server namespace, anonymous, upload allowed in pub/.
+# vsftpd in the server namespace (or namespace $1), anonymous, upload
+# allowed in pub/.  $VSFTPD_EXTRA: more vsftpd.conf lines.
 vsftpd_up() {
 	mkdir -p "$WORK/ftproot/pub" /var/run/vsftpd/empty
 	chown ftp "$WORK/ftproot/pub" 2>/dev/null || chown 65534 "$WORK/ftproot/pub"
@@ -147,9 +158,12 @@ vsftpd_up() {
 	secure_chroot_dir=/var/run/vsftpd/empty
 	xferlog_enable=NO
 	vsftpd_log_file=$WORK/vsftpd.log
+	${VSFTPD_EXTRA:-}
 	EOF2
-	bg ip netns exec "$SRV" vsftpd "$WORK/vsftpd.conf"
-	wait_port "$SRV" 21
+	# Not through in_srv: $! must be vsftpd's own pid.
+	bg ip netns exec "${1:-$SRV}" "$VSFTPD" "$WORK/vsftpd.conf"
+	VSFTPDPID=$LASTPID
+	wait_port "${1:-$SRV}" 21
 }
 
 # Wait (bounded) until something listens on tcp port $2 in ns $1.
@@ -165,11 +179,56 @@ wait_port() {
 }
 
 # ftp-proxy in the firewall, foreground, logs to $WORK/ftp-proxy.log.
+# PROXYPID is ftp-proxy's own pid (ip netns exec and env exec it).
 proxy_up() {
 	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
 	    "$BIN/ftp-proxy" -d -D 7 "$@" 2>> "$WORK/ftp-proxy.log"
 	PROXYPID=$LASTPID
 	wait_port "$FW" "${PROXYPORT:-8021}"
+}
+
+# The pfhelper that ftp-proxy $1 started.
+pfhelper_pid() { pgrep -P "$1" -x pfhelper | head -n 1; }
+
+# Whether process $1 is gone within $2 tenths of a second (default 50).
+wait_gone() {
+	i=0
+	while [ $i -lt "${2:-50}" ]; do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# Signal ftp-proxy (default TERM) and wait, bounded, for its exit;
+# PROXYRC is its exit status (255 if it had to be killed).
+proxy_stop() {
+	kill -"${1:-TERM}" "$PROXYPID" 2>/dev/null
+	if wait_gone "$PROXYPID" 100; then
+		wait "$PROXYPID" 2>/dev/null
+		PROXYRC=$?
+	else
+		kill -9 "$PROXYPID" 2>/dev/null
+		wait "$PROXYPID" 2>/dev/null
+		PROXYRC=255
+	fi
+	PIDS=$(echo " $PIDS " | sed "s/ $PROXYPID / /")
+}
+
+# Whether the proxy's table (default ftp-proxy) exists.
+has_table() { in_fw nft list table inet "${1:-ftp-proxy}" >/dev/null 2>&1; }
+
+# Wait (bounded, 3 s) until the table holds $1 permits (default 0).
+wait_permits() {
+	i=0
+	while [ $i -lt 30 ]; do
+		[ "$(permits)" -eq "${1:-0}" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "permits: $(permits), expected ${1:-0}"
+	return 1
 }
 
 # Elements in the proxy's maps and sets, all of them.
@@ -181,3 +240,216 @@ permits() {
 # A file of $2 KiB with random content.
 mkfile() { head -c "$(($2 * 1024))" /dev/urandom > "$1"; }
 sum() { sha256sum < "$1" | cut -d' ' -f1; }
+
+# Wait (bounded) until something listens on udp port $2 in ns $1.
+wait_udp() {
+	i=0
+	while [ $i -lt 50 ]; do
+		ip netns exec "$1" ss -lunH "sport = :$2" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "nothing listens on udp port $2 in $1"
+	return 1
+}
+
+# tftpd-hpa in the server namespace, foreground, IPv4 and IPv6, serving
+# $WORK/tftproot and accepting new files there (WRQ).
+tftpd_up() {
+	mkdir -p "$WORK/tftproot"
+	chmod 1777 "$WORK/tftproot"
+	bg ip netns exec "$SRV" in.tftpd -L -u nobody -s --create -a ":69" \
+	    "$WORK/tftproot"
+	TFTPDPID=$LASTPID
+	wait_udp "$SRV" 69
+}
+
+# tftp-proxy in the firewall, standalone in the foreground, logs to
+# $WORK/tftp-proxy.log.  $TFTPPROXYPID is its own pid (ip netns exec
+# and env exec it), so the test can signal it.
+tftp_proxy_up() {
+	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
+	    "$BIN/tftp-proxy" -d -v "$@" 2>> "$WORK/tftp-proxy.log"
+	TFTPPROXYPID=$LASTPID
+	wait_udp "$FW" "${TFTPPORT:-6969}"
+}
+
+# Python 3 (script on stdin, arguments after ns) in namespace $1, bounded
+# by $PYTIMEOUT seconds (30), with $WORK/ftpc.py importable.
+py() {
+	_ns=$1; shift
+	[ -f "$WORK/ftpc.py" ] || ftpc_init
+	timeout "${PYTIMEOUT:-30}" ip netns exec "$_ns" \
+	    env PYTHONPATH="$WORK" PYTHONDONTWRITEBYTECODE=1 python3 - "$@"
+}
+
+# ftpc.py: a raw FTP control connection for tests that must see every
+# reply code (Ctl), and passive/active data helpers.  Bounded timeouts.
+ftpc_init() {
+	cat > "$WORK/ftpc.py" <<-'EOF2'
+	import re, socket, time
+
+	def fam(host):
+	    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+	class Ctl:
+	    def __init__(self, host, port=21, timeout=5, greet=True):
+	        self.host = host
+	        self.s = socket.socket(fam(host), socket.SOCK_STREAM)
+	        self.s.settimeout(timeout)
+	        self.s.connect((host, port))
+	        self.buf = b""
+	        self.greeting = self.reply() if greet else None
+
+	    def line(self):
+	        """One line without CR LF; None at EOF."""
+	        while b"\n" not in self.buf:
+	            d = self.s.recv(65536)
+	            if not d:
+	                l, self.buf = self.buf, b""
+	                return l.decode("latin-1") if l else None
+	            self.buf += d
+	        l, self.buf = self.buf.split(b"\n", 1)
+	        return l.rstrip(b"\r").decode("latin-1")
+
+	    def reply(self):
+	        """A whole reply: (code, lines); (None, []) at EOF."""
+	        l = self.line()
+	        if l is None:
+	            return (None, [])
+	        lines = [l]
+	        code = int(l[:3]) if l[:3].isdigit() else -1
+	        if len(l) > 3 and l[3] == "-":
+	            for _ in range(1000):
+	                l = self.line()
+	                if l is None:
+	                    break
+	                lines.append(l)
+	                if l[:3] == str(code) and (len(l) == 3 or l[3] == " "):
+	                    break
+	        print("<", " | ".join(lines)[:200])
+	        return (code, lines)
+
+	    def send(self, data):
+	        if isinstance(data, str):
+	            data = data.encode("latin-1") + b"\r\n"
+	        print(">", data[:80])
+	        self.s.sendall(data)
+
+	    def cmd(self, text):
+	        self.send(text)
+	        return self.reply()
+
+	    def code(self, text):
+	        return self.cmd(text)[0]
+
+	    def login(self, user="anonymous"):
+	        c = self.code("USER " + user)
+	        if c == 331:
+	            c = self.code("PASS test@example.org")
+	        return c
+
+	    def eof(self, t=5):
+	        """Whether the peer closes within t s (what it sends is read)."""
+	        self.s.settimeout(t)
+	        end = time.time() + t
+	        try:
+	            while time.time() < end:
+	                if not self.s.recv(65536):
+	                    return True
+	        except socket.timeout:
+	            return False
+	        except OSError:
+	            return True
+	        return False
+
+	    def pasv_port(self, lines, c):
+	        if c == 227:
+	            n = re.search(r"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)",
+	                          lines[-1]).groups()
+	            return (".".join(n[:4]), int(n[4]) * 256 + int(n[5]))
+	        return (self.host, int(re.search(r"\|\|\|(\d+)\|",
+	                                          lines[-1]).group(1)))
+
+	    def passive(self, verb, what, t=5):
+	        """PASV or EPSV, then `what` (RETR x, LIST); the data."""
+	        c, lines = self.cmd(verb)
+	        if c not in (227, 229):
+	            raise RuntimeError("%s: %s" % (verb, lines))
+	        host, port = self.pasv_port(lines, c)
+	        if c == 227:
+	            host = self.host if ":" in self.host else host
+	        d = socket.create_connection((host, port), timeout=t)
+	        c, lines = self.cmd(what)
+	        if c not in (125, 150):
+	            raise RuntimeError("%s: %s" % (what, lines))
+	        data = b""
+	        while True:
+	            b = d.recv(65536)
+	            if not b:
+	                break
+	            data += b
+	        d.close()
+	        c, lines = self.reply()
+	        if c != 226:
+	            raise RuntimeError("after %s: %s" % (what, lines))
+	        return data
+	EOF2
+}
+
+# The bytes of a printf(1) format, in hex (for udpsend).
+hexof() { printf "$1" | od -An -v -tx1 | tr -d ' \n'; }
+
+# udpsend ns host port hex [sport]: one UDP datagram from ns (python3).
+udpsend() {
+	timeout 5 ip netns exec "$1" "${PYTHON:-python3}" -c '
+import socket, sys
+host, port, data = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+if len(sys.argv) > 4:
+    s.bind(("", int(sys.argv[4])))
+s.sendto(data, (host, port))
+' "$2" "$3" "$4" ${5:+"$5"}
+}
+
+# wait_grep file pattern count: until file has count lines matching
+# (a fixed string), 5 s at most.
+wait_grep() {
+	i=0
+	while [ $i -lt 50 ]; do
+		[ "$(grep -cF -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# TFTP clients in the client namespace, each under timeout.
+#   curl_get host file out [curl options]   curl_put host src file [opts]
+#   hpa_get host file out                   hpa_put host src file
+urlhost() { case $1 in *:*) echo "[$1]" ;; *) echo "$1" ;; esac; }
+hpafam() { case $1 in *:*) echo "-6" ;; *) echo "-4" ;; esac; }
+curl_get() {
+	_h=$1 _f=$2 _o=$3
+	shift 3
+	timeout 60 ip netns exec "$CLI" curl -sS -g "$@" \
+	    "tftp://$(urlhost "$_h")/$_f" -o "$_o"
+}
+curl_put() {
+	_h=$1 _s=$2 _f=$3
+	shift 3
+	timeout 60 ip netns exec "$CLI" curl -sS -g "$@" -T "$_s" \
+	    "tftp://$(urlhost "$_h")/$_f"
+}
+hpa_get() {
+	timeout 60 ip netns exec "$CLI" tftp "$(hpafam "$1")" -m binary "$1" \
+	    -c get "$2" "$3"
+}
+hpa_put() {
+	timeout 60 ip netns exec "$CLI" tftp "$(hpafam "$1")" -m binary "$1" \
+	    -c put "$2" "$3"
+}
+
+# same file1 file2: both exist with the same contents.
+same() { [ -f "$1" ] && [ -f "$2" ] && [ "$(sum "$1")" = "$(sum "$2")" ]; }

@@ -530,6 +530,7 @@ run_many(struct pfh_conf *conf, int n, int np, int ct)
 		p.sid = 1;
 		p.pid = i;
 		p.pport = 50000 + i;
+		p.tport = 45000 + i;
 		msgs[k++] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	}
 	fake_reset();
@@ -580,6 +581,27 @@ run_limit_cases(void)
 	r = run3(&conf, &s, &p, &m);
 	check(r.rc == 0 && r.rtype[3] == PFH_ERR && r.r[3].error == EEXIST &&
 	    fake_count('a') == 3, "duplicate permit", "EEXIST");
+	/* Another session's live permit holds the same data connection. */
+	{
+		struct msg		msgs[5];
+		struct pfh_session	s2 = s;
+		struct pfh_permit	p2 = p;
+
+		s2.sid = 8;
+		p2.sid = 8;
+		p2.pport = p.pport + 1;
+		msgs[0] = hello();
+		msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+		msgs[2] = mk(PFH_SESSION_START, &s2, sizeof(s2));
+		msgs[3] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+		msgs[4] = mk(PFH_PERMIT_ADD, &p2, sizeof(p2));
+		fake_reset();
+		r = run(&conf, msgs, 5);
+		check(r.rc == 0 && r.rtype[3] == PFH_OK &&
+		    r.rtype[4] == PFH_ERR && r.r[4].error == EEXIST &&
+		    fake_count('a') == 3 && fake_count('c') == 2,
+		    "shared key", "EEXIST without asking the kernel");
+	}
 	fake_reset();
 	/* The kernel refuses the batch: an error reply, nothing kept. */
 	{

@@ -25,11 +25,11 @@
  *	pid				ok <pfhelper's pid>
  *	echo <words>			ok <words>
  *	sleep <seconds>			fractions allowed
- *	bench <nsessions> [samples]	see bench() below
+ *	bench <nsessions> [samples]	ok n .. add_med_us .. (see "Benchmark")
  *
  * pfhctl checks only what it needs to build a message: a request that
  * pfhelper must refuse goes out as given.  Once pfhelper is gone every
- * request gets `err EPIPE'.
+ * request gets `err EPIPE' (the first may say ECONNRESET).
  */
 #include "compat.h"
 
@@ -402,6 +402,8 @@ static int	bench_compose(enum bench_op, uint32_t);
 static int	bench_reply(uint32_t, struct pfh_reply *);
 static int	bench_pipe(struct bench *, enum bench_op);
 static int	bench_samples(struct bench *, double *, double *, uint32_t);
+static void	bench_report(struct bench *, double *, double *, uint32_t,
+		    const double [4]);
 
 static int
 bench_compose(enum bench_op op, uint32_t k)
@@ -563,15 +565,40 @@ bench_samples(struct bench *b, double *add, double *del, uint32_t ns)
 	return (0);
 }
 
-/* bench n [samples]: one result line with the figures. */
+/* The result line of a bench run. */
+static void
+bench_report(struct bench *b, double *add, double *del, uint32_t ns,
+    const double t[4])
+{
+	double	am, ap, dm, dp;
+	char	why[PFH_REASON_MAX + 64];
+
+	if (b->nerr != 0) {
+		snprintf(why, sizeof(why), "bench setup: %u errors, first: %s",
+		    b->nerr, b->why);
+		say_err(b->err, why);
+		return;
+	}
+	stats(add, ns, &am, &ap);
+	stats(del, ns, &dm, &dp);
+	printf("ok n %u samples %u setup_s %.2f add_med_us %.1f "
+	    "add_p99_us %.1f del_med_us %.1f del_p99_us %.1f "
+	    "samples_s %.2f teardown_s %.2f\n", b->n, ns,
+	    (t[1] - t[0]) / 1e6, am, ap, dm, dp, (t[2] - t[1]) / 1e6,
+	    (t[3] - t[2]) / 1e6);
+}
+
+/*
+ * bench n [samples]: one result line with the figures.  The sessions
+ * are ended whatever happened, unless pfhelper is gone.
+ */
 static void
 c_bench(int argc, char **argv)
 {
 	struct bench	 b;
-	double		*add = NULL, *del = NULL, t0, t1, t2, t3;
-	double		 am, ap, dm, dp;
+	double		*add = NULL, *del = NULL, t[4];
 	uint32_t	 ns = BENCH_SAMPLES;
-	int		 rc;
+	int		 rc, serr = 0;
 
 	memset(&b, 0, sizeof(b));
 	NUM(argv[0], 1, BENCH_MAXN, b.n);
@@ -587,33 +614,26 @@ c_bench(int argc, char **argv)
 		say_err(errno, "out of memory");
 		goto out;
 	}
-	t0 = now_us();
-	rc = bench_pipe(&b, B_START);
-	if (rc == 0)
+	t[0] = now_us();
+	if ((rc = bench_pipe(&b, B_START)) == 0)
 		rc = bench_pipe(&b, B_PERMIT);
-	t1 = now_us();
-	if (rc == 0 && b.nerr == 0)
-		rc = bench_samples(&b, add, del, ns);
-	t2 = now_us();
+	t[1] = now_us();
+	if (rc == 0 && b.nerr == 0 &&
+	    bench_samples(&b, add, del, ns) == -1) {
+		serr = errno;
+		rc = pfh_fatal_errno(serr) ? -1 : 0;
+	}
+	t[2] = now_us();
 	if (rc == 0)
 		rc = bench_pipe(&b, B_END);
-	t3 = now_us();
+	t[3] = now_us();
 	if (rc == -1) {
 		dead = pfh_fatal_errno(errno);
 		say_err(errno, "bench: request failed");
-	} else if (b.nerr != 0)
-		printf("err %s bench setup: %u errors, first: %s\n",
-		    strerrorname_np(b.err) ? strerrorname_np(b.err) : "E?",
-		    b.nerr, b.why);
-	else {
-		stats(add, ns, &am, &ap);
-		stats(del, ns, &dm, &dp);
-		printf("ok n %u samples %u setup_s %.2f add_med_us %.1f "
-		    "add_p99_us %.1f del_med_us %.1f del_p99_us %.1f "
-		    "samples_s %.2f teardown_s %.2f\n", b.n, ns,
-		    (t1 - t0) / 1e6, am, ap, dm, dp, (t2 - t1) / 1e6,
-		    (t3 - t2) / 1e6);
-	}
+	} else if (serr != 0)
+		say_err(serr, "bench: a timed request failed");
+	else
+		bench_report(&b, add, del, ns, t);
  out:
 	free(b.live);
 	free(add);

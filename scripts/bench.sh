@@ -1,0 +1,545 @@
+#!/bin/sh
+# make bench: ftp-proxy + pfhelper against the kernel's FTP/TFTP
+# conntrack helpers and against a user-space copying proxy (ProFTPD
+# mod_proxy, reverse mode), on one client / firewall / server topology
+# in throwaway network namespaces (regress/integration/lib.sh).
+#
+# A benchmark, not a test: it prints figures and ratios against the
+# baselines measured in the same run, and asserts nothing about them.
+# Documentation addresses only; every loop and every command is bounded
+# in time; the trap removes the namespaces and our processes by pid.
+#
+#	BENCH_ONLY="tput load lat idle limit pfh tftp"	sections to run
+#	BENCH_BIG_MB=1024	size of the large download
+#	BENCH_SECS=8		seconds per sessions/s and conn/s run
+#	BENCH_IDLE=10000	idle control sessions
+#	BENCH_PFH_SIZES="1 1000 10000 100000"	for bench-pfhelper.sh
+#
+# Beyond scripts/deps.sh it needs ProFTPD and mod_proxy: see bench_deps.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+export TOP
+P="bn$$-"
+. "$TOP/regress/integration/lib.sh"
+require_root
+
+ONLY=${BENCH_ONLY:-"tput load lat idle limit pfh tftp"}
+BIG_MB=${BENCH_BIG_MB:-1024}
+SECS=${BENCH_SECS:-8}
+NIDLE=${BENCH_IDLE:-10000}
+FB=$TOP/obj/regress/tools/ftpbench
+RES=""		# set after topo_up: $WORK/results
+T0=$(date +%s)
+
+want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+say() { echo "== $*"; }
+# result key value: remembered for the table.
+result() { echo "$1 $2" >> "$RES"; echo "   $1 = $2"; }
+get() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$RES"; }
+# field name "line": the value after name= in a result line.
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+
+# The copying baseline: ProFTPD with mod_proxy.  proftpd-core conflicts
+# with vsftpd (both provide ftp-server), so it is not installed: its
+# .debs are fetched with apt-get download and unpacked under obj/bench/
+# (once); only the libraries they need are installed as packages
+# (missing ones only, never a server, nothing started).
+PROFTPD_LIBS="libhiredis0.14 libmemcached11 libmemcachedutil2
+libpcre2-posix3 libsodium23 libsqlite3-0 libidn2-0 libcap2 libacl1 libssl3"
+PFTPD_DIR=$TOP/obj/bench/proftpd
+PROFTPD=$PFTPD_DIR/usr/sbin/proftpd
+bench_deps() {
+	missing=""
+	for p in $PROFTPD_LIBS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		    grep -q "ok installed" || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		echo "bench.sh: installing$missing"
+		DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install \
+		    -y -qq --no-install-recommends $missing >/dev/null ||
+		    { DEBIAN_FRONTEND=noninteractive timeout 300 \
+		    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		    timeout 300 apt-get install -y -qq \
+		    --no-install-recommends $missing >/dev/null; } || return 1
+	fi
+	[ -x "$PROFTPD" ] && [ -f "$PFTPD_DIR/usr/lib/proftpd/mod_proxy.so" ] &&
+	    return 0
+	echo "bench.sh: unpacking proftpd-core and proftpd-mod-proxy" \
+	    "under obj/bench/"
+	rm -rf "$PFTPD_DIR.dl"
+	mkdir -p "$PFTPD_DIR.dl" "$PFTPD_DIR" || return 1
+	(cd "$PFTPD_DIR.dl" && timeout 300 apt-get download -qq \
+	    proftpd-core proftpd-mod-proxy >/dev/null 2>&1 ||
+	    { timeout 300 apt-get update -qq && timeout 300 \
+	    apt-get download -qq proftpd-core proftpd-mod-proxy; }) ||
+	    return 1
+	for d in "$PFTPD_DIR.dl"/*.deb; do
+		dpkg-deb -x "$d" "$PFTPD_DIR" || return 1
+	done
+	rm -rf "$PFTPD_DIR.dl"
+	[ -x "$PROFTPD" ]
+}
+
+# ---- the firewall's three setups ----
+
+# No proxy: masquerade plus the kernel's FTP and TFTP helpers.
+fw_kernel() {
+	in_fw nft flush ruleset
+	in_fw nft -f - <<-EOF
+	table inet bench {
+		ct helper ftp-standard { type "ftp" protocol tcp; l3proto inet; }
+		ct helper tftp-standard { type "tftp" protocol udp; l3proto inet; }
+		chain helpers {
+			type filter hook prerouting priority filter;
+			iifname "inside" tcp dport 21 ct helper set "ftp-standard"
+			iifname "inside" udp dport 69 ct helper set "tftp-standard"
+		}
+		chain filter_fwd {
+			type filter hook forward priority filter; policy drop;
+			ct state established,related accept
+			iifname "inside" oifname "outside" tcp dport { 21, 5001 } accept
+			iifname "inside" oifname "outside" udp dport 69 accept
+		}
+		chain nat_post {
+			type nat hook postrouting priority srcnat;
+			oifname "outside" masquerade
+		}
+	}
+	EOF
+}
+
+# ftp-proxy: the admin's rules from lib.sh (forward drop + pfhelper's
+# line + interception), plus masquerade and port 5001 for conn/s.
+fw_ours() {
+	in_fw nft flush ruleset
+	admin_rules || return 1
+	in_fw nft -f - <<-EOF
+	add rule inet admin filter_fwd iifname "inside" oifname "outside" tcp dport 5001 accept
+	add chain inet admin nat_post { type nat hook postrouting priority srcnat; }
+	add rule inet admin nat_post oifname "outside" masquerade
+	EOF
+}
+
+# Copying proxy: nothing is forwarded; the proxy on the firewall.
+fw_copy() {
+	in_fw nft flush ruleset
+	in_fw nft -f - <<-EOF
+	table inet bench {
+		chain filter_fwd { type filter hook forward priority filter; policy drop; }
+	}
+	EOF
+}
+
+bench_vsftpd_up() {
+	mkdir -p "$WORK/ftproot/pub" /var/run/vsftpd/empty
+	chmod 755 "$WORK/ftproot"
+	cat > "$WORK/vsftpd-bench.conf" <<-EOF
+	listen=YES
+	listen_ipv6=NO
+	listen_address=$S4
+	background=NO
+	anonymous_enable=YES
+	local_enable=NO
+	no_anon_password=YES
+	anon_root=$WORK/ftproot
+	write_enable=NO
+	dirlist_enable=YES
+	pasv_enable=YES
+	pasv_min_port=40000
+	pasv_max_port=49999
+	port_enable=YES
+	connect_from_port_20=NO
+	max_clients=0
+	max_per_ip=0
+	seccomp_sandbox=NO
+	isolate_network=NO
+	secure_chroot_dir=/var/run/vsftpd/empty
+	xferlog_enable=NO
+	vsftpd_log_file=$WORK/vsftpd.log
+	EOF
+	vs=${VSFTPD:-$(command -v vsftpd || echo /usr/sbin/vsftpd)}
+	bg ip netns exec "$SRV" "$vs" "$WORK/vsftpd-bench.conf"
+	VSPID=$LASTPID
+	wait_port "$SRV" 21
+}
+
+stop_pid() { # pid: TERM, bounded wait, KILL
+	[ -n "${1:-}" ] || return 0
+	kill "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+copy_up() {
+	mkdir -p "$WORK/proxy-tables"
+	chmod 777 "$WORK/proxy-tables"
+	sed -e "s|@WORK@|$WORK|g" -e "s|@LISTEN@|$F4IN|g" \
+	    -e "s|@BACKEND@|$S4|g" -e "s|@MODULES@|$PFTPD_DIR/usr/lib/proftpd|g" \
+	    "$TOP/scripts/bench/proftpd.conf.in" \
+	    > "$WORK/proftpd.conf"
+	# mod_proxy uses libssl, which Debian's proftpd gets from mod_tls
+	# (proftpd-mod-crypto): preload it instead.
+	ssl=$(ldconfig -p | awk '/libssl\.so\.3 / { print $NF; exit }')
+	bg ip netns exec "$FW" env LD_PRELOAD="$ssl" "$PROFTPD" -n -q \
+	    -c "$WORK/proftpd.conf"
+	COPYPID=$LASTPID
+	wait_port "$FW" 21
+}
+
+ours_up() {
+	proxy_up -D 4 -m "$NIDLE" || return 1
+	HELPERPID=$(pgrep -P "$PROXYPID" -x pfhelper | head -n 1)
+}
+
+# ---- figures ----
+
+# tput mode host: passive and active large downloads, median of 3.
+tput() {
+	for kind in pasv port; do
+		case $kind in
+		pasv) opt="--disable-epsv" ;;
+		port) opt="-P - --disable-eprt" ;;
+		esac
+		for i in 1 2 3; do
+			timeout 60 ip netns exec "$CLI" curl -sS $opt \
+			    -o /dev/null -w '%{speed_download}\n' \
+			    "ftp://$2/pub/big.bin" 2>> "$WORK/curl.err"
+		done | awk '{ printf "%.0f\n", $1 / 1e6 }' | median > "$WORK/v"
+		result "tput_${kind}_$1" "$(cat "$WORK/v")"
+	done
+}
+
+# load mode host: sessions/s with 64 clients; CPU of the generator.
+load() {
+	out=$(timeout $((SECS + 30)) ip netns exec "$CLI" "$FB" load \
+	    -h "$2" -c 64 -t "$SECS" -f pub/small.bin)
+	echo "   $out"
+	result "sess_$1" "$(field rate "$out")"
+	result "sessfail_$1" "$(field fail "$out")"
+	result "sesscpu_$1" "$(field cpu "$out")"
+}
+
+# lat mode host: PASV -> 227 and PORT -> 200, one command at a time.
+lat() {
+	for a in "" -a; do
+		out=$(timeout 60 ip netns exec "$CLI" "$FB" lat -h "$2" \
+		    -n 2000 $a)
+		echo "   $out"
+		c=$(field cmd "$out")
+		result "lat_${c}_p50_$1" "$(field p50_us "$out")"
+		result "lat_${c}_p99_$1" "$(field p99_us "$out")"
+	done
+}
+
+# conn mode: new TCP connections/s through the firewall to port 5001.
+conn() {
+	out=$(timeout $((SECS + 20)) ip netns exec "$CLI" "$FB" conn \
+	    -h "$S4" -p 5001 -c 32 -t "$SECS")
+	echo "   $out"
+	result "conn_$1" "$(field rate "$out")"
+}
+
+# tftp mode: small-file TFTP reads/s through the firewall.
+tftp_rate() {
+	out=$(timeout $((SECS + 20)) ip netns exec "$CLI" "$FB" tftp \
+	    -h "$S4" -c 16 -t "$SECS" -f small.bin)
+	echo "   $out"
+	result "tftp_$1" "$(field rate "$out")"
+	result "tftpfail_$1" "$(field fail "$out")"
+}
+
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+
+# Wait (bounded, $2 tenths of a second) for a line in file $1.
+wait_line() {
+	i=0
+	while [ $i -lt "$2" ]; do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+
+# idle: NIDLE sessions through ftp-proxy to the stub server, each with a
+# live passive permit; memory per session; conn/s with those permits.
+idle() {
+	stop_pid "$VSPID"
+	VSPID=""
+	bg ip netns exec "$SRV" "$FB" serve -p 21 -H 600
+	STUBPID=$LASTPID
+	wait_port "$SRV" 21 || return 1
+	sleep 1
+	r0=$(rss_kb "$PROXYPID")
+	h0=$(rss_kb "$HELPERPID")
+	srcs=$(seq 10 25 | sed 's/^/192.0.2./' | paste -sd, -)
+	bg ip netns exec "$CLI" "$FB" idle -h "$S4" -n "$NIDLE" -r 1500 -P \
+	    -b "$srcs" -w 90 -H 180 > "$WORK/idle.out"
+	IDLEPID=$LASTPID
+	i=0
+	while ! grep -q '^idle' "$WORK/idle.out" && [ $i -lt 1000 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	out=$(grep '^idle' "$WORK/idle.out")
+	echo "   $out"
+	up=$(field up "$out")
+	sleep 1
+	r1=$(rss_kb "$PROXYPID")
+	h1=$(rss_kb "$HELPERPID")
+	result idle_up "${up:-0}"
+	result idle_refused "$(field refused "$out")"
+	result idle_secs "$(field secs "$out")"
+	result idle_pass "$(in_fw nft list set inet ftp-proxy pass4 |
+	    grep -o expires | wc -l)"
+	if [ "${up:-0}" -gt 0 ]; then
+		result mem_proxy "$(echo "$r0 $r1 $up" |
+		    awk '{ printf "%.2f", ($2 - $1) / $3 }')"
+		result mem_helper "$(echo "$h0 $h1 $up" |
+		    awk '{ printf "%.2f", ($2 - $1) / $3 }')"
+		result mem_total "$(echo "$r0 $r1 $h0 $h1 $up" |
+		    awk '{ printf "%.2f", ($2 - $1 + $4 - $3) / $5 }')"
+	fi
+	result rss_proxy_kb "$r0 $r1"
+	result rss_helper_kb "$h0 $h1"
+	conn ours_permits
+	result idle_pass_after "$(in_fw nft list set inet ftp-proxy pass4 |
+	    grep -o expires | wc -l)"
+	stop_pid "$IDLEPID"
+}
+
+# limit: ftp-proxy as a service manager would start it (RLIMIT_NOFILE
+# 1024) with -m 2000, and 1000 sessions: how many come up, and how busy
+# the proxy is afterwards (an accept(2) that fails with EMFILE leaves
+# the connection queued and the listener readable: a busy loop).
+limit() {
+	: > "$WORK/limit.log"
+	bg ip netns exec "$FW" sh -c "ulimit -n 1024; exec env \
+	    PFHELPER='$BIN/pfhelper' '$BIN/ftp-proxy' -d -D 4 -m 2000" \
+	    2>> "$WORK/limit.log"
+	LPID=$LASTPID
+	wait_port "$FW" 8021 || return 1
+	bg ip netns exec "$CLI" "$FB" idle -h "$S4" -n 1000 -r 500 -w 20 \
+	    -H 40 > "$WORK/limit.out"
+	LIDLE=$LASTPID
+	i=0
+	while ! grep -q '^idle' "$WORK/limit.out" && [ $i -lt 400 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	out=$(grep '^idle' "$WORK/limit.out")
+	echo "   $out"
+	c0=$(cpu_ticks "$LPID")
+	sleep 2
+	c1=$(cpu_ticks "$LPID")
+	result limit_up "$(field up "$out")"
+	result limit_cpu "$(echo "$c0 $c1 $(getconf CLK_TCK)" |
+	    awk '{ printf "%.0f", ($2 - $1) / $3 / 2 * 100 }')"
+	result limit_emfile "$(grep -c 'Too many open files' "$WORK/limit.log")"
+	stop_pid "$LIDLE"
+	stop_pid "$LPID"
+}
+
+# pfh: scripts/bench-pfhelper.sh (another engineer's), if it is there.
+pfh() {
+	sh_=$TOP/scripts/bench-pfhelper.sh
+	if [ ! -f "$sh_" ]; then
+		echo "   no scripts/bench-pfhelper.sh: skipped"
+		return 0
+	fi
+	[ -x "$TOP/obj/regress/tools/pfhctl" ] ||
+	    make -s -C "$TOP" obj/regress/tools/pfhctl >/dev/null
+	BENCH_SIZES=${BENCH_PFH_SIZES:-"1 1000 10000 100000"} \
+	    BENCH_SAMPLES=${BENCH_PFH_SAMPLES:-2000} \
+	    timeout 900 sh "$sh_" > "$WORK/pfh.out" 2>&1
+	sed 's/^/   /' "$WORK/pfh.out"
+	awk '$1 ~ /^[0-9]+$/ && NF >= 7 { print "pfh_add_p50_" $1, $2;
+	    print "pfh_add_p99_" $1, $3; print "pfh_del_p50_" $1, $4;
+	    print "pfh_del_p99_" $1, $5; print "pfh_addr_" $1, $6;
+	    print "pfh_delr_" $1, $7 }' "$WORK/pfh.out" >> "$RES"
+}
+
+tftpd_bench_up() {
+	mkdir -p "$WORK/tftproot"
+	chmod 755 "$WORK/tftproot"
+	head -c 1024 /dev/urandom > "$WORK/tftproot/small.bin"
+	chmod 644 "$WORK/tftproot/small.bin"
+	bg ip netns exec "$SRV" in.tftpd -L -u nobody -s -a "$S4:69" \
+	    "$WORK/tftproot"
+	TFTPDPID=$LASTPID
+	sleep 0.5
+}
+
+# ---- the table ----
+
+ratio() { # a b: a / b, or -
+	echo "$1 $2" | awk '$1 != "" && $1 != "-" && $2 != "" && $2 != "-" &&
+	    $2 + 0 != 0 { printf "%.2f", $1 / $2; exit } { print "-" }'
+}
+v() { x=$(get "$1"); echo "${x:--}"; }
+row() { # label kernel-key ours-key copy-key
+	k=$(v "$2"); o=$(v "$3"); c=$(v "$4")
+	printf '%-44s %9s %9s %9s %7s %7s\n' "$1" "$k" "$o" "$c" \
+	    "$(ratio "$o" "$k")" "$(ratio "$o" "$c")"
+}
+diffrow() { # label ours-key kernel-key: ours - kernel
+	printf '%-44s %9s %9s %9s\n' "$1" "" "$(echo "$(v "$2") $(v "$3")" |
+	    awk '$1 != "-" && $2 != "-" { print $1 - $2; exit }
+	    { print "-" }')" ""
+}
+
+table() {
+	echo
+	echo "Figures ($(date -u +%Y-%m-%d), Linux $(uname -r), $(nproc) CPUs," \
+	    "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' \
+	    /proc/meminfo)); ratios: ours/kernel, ours/copy"
+	printf '%-44s %9s %9s %9s %7s %7s\n' figure kernel ours copy o/k o/c
+	row "passive (PASV) download ${BIG_MB} MiB, MB/s" \
+	    tput_pasv_kernel tput_pasv_ours tput_pasv_copy
+	row "active (PORT) download ${BIG_MB} MiB, MB/s" \
+	    tput_port_kernel tput_port_ours tput_port_copy
+	row "sessions/s, 64 clients, RETR 1 KiB" sess_kernel sess_ours sess_copy
+	row "  failed sessions in that run" sessfail_kernel sessfail_ours \
+	    sessfail_copy
+	row "  load generator CPU (cores)" sesscpu_kernel sesscpu_ours \
+	    sesscpu_copy
+	row "PASV -> 227 p50, us" lat_PASV_p50_kernel lat_PASV_p50_ours \
+	    lat_PASV_p50_copy
+	row "PASV -> 227 p99, us" lat_PASV_p99_kernel lat_PASV_p99_ours \
+	    lat_PASV_p99_copy
+	row "PORT -> 200 p50, us" lat_PORT_p50_kernel lat_PORT_p50_ours \
+	    lat_PORT_p50_copy
+	row "PORT -> 200 p99, us" lat_PORT_p99_kernel lat_PORT_p99_ours \
+	    lat_PORT_p99_copy
+	diffrow "PASV -> 227 added over kernel p50, us" lat_PASV_p50_ours \
+	    lat_PASV_p50_kernel
+	diffrow "PASV -> 227 added over kernel p99, us" lat_PASV_p99_ours \
+	    lat_PASV_p99_kernel
+	diffrow "PORT -> 200 added over kernel p50, us" lat_PORT_p50_ours \
+	    lat_PORT_p50_kernel
+	diffrow "PORT -> 200 added over kernel p99, us" lat_PORT_p99_ours \
+	    lat_PORT_p99_kernel
+	row "new TCP conn/s through the firewall" conn_kernel conn_ours0 -
+	row "TFTP reads/s, 1 KiB file, 16 clients" tftp_kernel tftp_ours -
+	row "  failed TFTP reads in that run" tftpfail_kernel tftpfail_ours -
+	echo
+	echo "ftp-proxy alone (-m $NIDLE)                  value    target"
+	printf '%-44s %9s\n' "idle sessions up (of $NIDLE, with a PASV permit)" \
+	    "$(v idle_up)"
+	printf '%-44s %9s\n' "  live pass4 elements then" "$(v idle_pass)"
+	printf '%-44s %9s\n' "memory per session, ftp-proxy, KiB" "$(v mem_proxy)"
+	printf '%-44s %9s\n' "memory per session, pfhelper, KiB" "$(v mem_helper)"
+	printf '%-44s %9s %9s\n' "memory per session, both, KiB" "$(v mem_total)" \
+	    "<= 16"
+	printf '%-44s %9s\n' "new conn/s, no permits" "$(v conn_ours0)"
+	printf '%-44s %9s\n' "new conn/s, $NIDLE sessions' permits live" \
+	    "$(v conn_ours_permits)"
+	printf '%-44s %9s %9s\n' "  ratio" "$(ratio "$(v conn_ours_permits)" \
+	    "$(v conn_ours0)")" ">= 0.9"
+	printf '%-44s %9s\n' "RLIMIT_NOFILE 1024: sessions up of 1000" \
+	    "$(v limit_up)"
+	printf '%-44s %9s\n' "  ftp-proxy CPU % afterwards (idle)" \
+	    "$(v limit_cpu)"
+	printf '%-44s %9s\n' "  'Too many open files' log lines" \
+	    "$(v limit_emfile)"
+	if grep -q '^pfh_add_p50_' "$RES"; then
+		echo
+		echo "pfhelper permit add/del (scripts/bench-pfhelper.sh), us"
+		printf '%10s %9s %9s %9s %9s %8s %8s\n' sessions "add p50" \
+		    "add p99" "del p50" "del p99" "add/N=1" "del/N=1"
+		for n in $(sed -n 's/^pfh_add_p50_\([0-9]*\) .*/\1/p' "$RES"); do
+			printf '%10s %9s %9s %9s %9s %8s %8s\n' "$n" \
+			    "$(v pfh_add_p50_$n)" "$(v pfh_add_p99_$n)" \
+			    "$(v pfh_del_p50_$n)" "$(v pfh_del_p99_$n)" \
+			    "$(v pfh_addr_$n)" "$(v pfh_delr_$n)"
+		done
+	fi
+}
+
+# ---- the run ----
+
+have_copy=1
+bench_deps || have_copy=0
+[ -x "$FB" ] || make -s -C "$TOP" obj/regress/tools/ftpbench >/dev/null || exit 1
+[ -x "$BIN/ftp-proxy" ] && [ -x "$BIN/pfhelper" ] ||
+    { echo "bench.sh: build bin/ftp-proxy and bin/pfhelper first"; exit 1; }
+# 10,000 sessions: two descriptors each in ftp-proxy, one in the client.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+say "topology, vsftpd, files"
+topo_up || exit 1
+RES=$WORK/results
+: > "$RES"
+for i in $(seq 11 25); do in_cli ip addr add "192.0.2.$i/24" dev eth0; done
+bench_vsftpd_up || exit 1
+head -c $((BIG_MB * 1048576)) /dev/zero > "$WORK/ftproot/pub/big.bin"
+head -c 1024 /dev/urandom > "$WORK/ftproot/pub/small.bin"
+chmod 644 "$WORK/ftproot/pub/"*.bin
+bg ip netns exec "$SRV" "$FB" serve -k -p 5001 -H 1200
+SINKPID=$LASTPID
+wait_port "$SRV" 5001 || exit 1
+
+say "baseline: kernel FTP/TFTP helpers + masquerade"
+fw_kernel || exit 1
+want tput && tput kernel "$S4"
+want load && load kernel "$S4"
+want lat && lat kernel "$S4"
+want idle && conn kernel
+if want tftp; then
+	tftpd_bench_up
+	tftp_rate kernel
+fi
+
+if [ "$have_copy" = 1 ]; then
+	say "baseline: ProFTPD $("$PROFTPD" -v 2>&1 | awk '{ print $NF }')" \
+	    "mod_proxy, reverse mode on $F4IN (copies every byte)"
+	fw_copy
+	if copy_up; then
+		want tput && tput copy "$F4IN"
+		want load && load copy "$F4IN"
+		want lat && lat copy "$F4IN"
+	fi
+	stop_pid "$COPYPID"
+else
+	say "baseline: ProFTPD mod_proxy unavailable: skipped"
+fi
+
+say "ours: ftp-proxy + pfhelper (forward mode, redirect to :8021)"
+fw_ours || exit 1
+ours_up || exit 1
+want tput && tput ours "$S4"
+want load && load ours "$S4"
+want lat && lat ours "$S4"
+if want tftp && [ -x "$BIN/tftp-proxy" ]; then
+	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
+	    "$BIN/tftp-proxy" -d 2>> "$WORK/tftp-proxy.log"
+	TPPID=$LASTPID
+	sleep 1
+	tftp_rate ours
+	stop_pid "$TPPID"
+fi
+if want idle; then
+	conn ours0
+	idle
+fi
+stop_pid "$PROXYPID"
+want limit && limit
+
+if want pfh; then
+	say "pfhelper permit latency (scripts/bench-pfhelper.sh)"
+	pfh
+fi
+
+table | tee "$WORK/table"
+echo
+echo "bench.sh: $(($(date +%s) - T0)) s"

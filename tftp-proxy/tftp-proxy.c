@@ -1,0 +1,311 @@
+/*
+ * tftp-proxy: a TFTP proxy for nftables, after OpenBSD's tftp-proxy(8).
+ * Runs from inetd (`dgram udp wait', the socket on fd 0), from socket
+ * activation (LISTEN_FDS), or as a standalone daemon.  Starts as root,
+ * spawns pfhelper, then chroots and drops to the unprivileged user
+ * before it reads a request.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event.h>
+
+#include "addr.h"
+#include "log.h"
+#include "pfh_client.h"
+#include "privdrop.h"
+#include "sandbox.h"
+#include "tftp_proxy.h"
+
+/*
+ * Started by inetd or by socket activation, we exit once no request
+ * came for this long and every permit is gone, so that the socket goes
+ * back to whoever gave it to us.
+ */
+#define IDLE_EXIT	5	/* seconds */
+
+enum tp_mode {
+	MODE_STANDALONE,
+	MODE_INETD,
+	MODE_ACTIVATED
+};
+
+static struct tp_conf	 conf;
+static struct pfh_client pfh;
+static struct event_base *evbase;
+static struct event	 listen_ev[TP_MAX_LISTEN];
+static struct event	 idle_ev, pfh_ev;
+static int		 listen_fd[TP_MAX_LISTEN];
+static int		 nlisten;
+static enum tp_mode	 mode;
+
+static __dead void	 usage(void);
+static void		 parse_args(int, char *[], int *, int *);
+static void		 source_addr(const char *);
+static void		 find_listeners(void);
+static void		 start_pfhelper(int, int);
+static void		 run(void);
+static void		 listen_cb(int, short, void *);
+static void		 idle_arm(int);
+static void		 idle_cb(int, short, void *);
+static void		 pfh_gone(int, short, void *);
+static void		 sig_end(int, short, void *);
+
+static __dead void
+usage(void)
+{
+	extern char	*__progname;
+
+	fprintf(stderr, "usage: %s [-46dv] [-a address] [-l address] "
+	    "[-p port] [-w transwait]\n", __progname);
+	exit(1);
+}
+
+/* -a: at most one source address per family. */
+static void
+source_addr(const char *s)
+{
+	struct pfh_addr	a;
+
+	if (addr_parse(s, &a) == -1)
+		errx(1, "-a needs a numeric address: %s", s);
+	if (a.af == AF_INET) {
+		if (conf.src4len != 0)
+			errx(1, "-a: one IPv4 address only");
+		addr_to_sa(&a, 0, &conf.src4, &conf.src4len);
+	} else {
+		if (conf.src6len != 0)
+			errx(1, "-a: one IPv6 address only");
+		addr_to_sa(&a, 0, &conf.src6, &conf.src6len);
+	}
+}
+
+static void
+parse_args(int argc, char *argv[], int *debug, int *listen_set)
+{
+	const char	*errstr;
+	int		 ch;
+
+	while ((ch = getopt(argc, argv, "46a:dl:p:vw:")) != -1) {
+		switch (ch) {
+		case '4':
+			conf.family = AF_INET;
+			break;
+		case '6':
+			conf.family = AF_INET6;
+			break;
+		case 'a':
+			source_addr(optarg);
+			break;
+		case 'd':
+			*debug = 1;
+			break;
+		case 'l':
+			conf.listen_addr = optarg;
+			*listen_set = 1;
+			break;
+		case 'p':
+			conf.listen_port = strtonum(optarg, 1, 65535, &errstr);
+			if (errstr != NULL)
+				errx(1, "port is %s: %s", errstr, optarg);
+			*listen_set = 1;
+			break;
+		case 'v':
+			conf.verbose++;
+			break;
+		case 'w':
+			conf.transwait = strtonum(optarg, 1,
+			    TP_TRANSWAIT_MAX, &errstr);
+			if (errstr != NULL)
+				errx(1, "transwait is %s: %s", errstr, optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+/*
+ * Who gave us our socket: socket activation, inetd (a UDP socket on
+ * fd 0), or nobody (standalone: made later, after the checks).
+ */
+static void
+find_listeners(void)
+{
+	int	fd;
+
+	if ((nlisten = sock_activated(listen_fd, TP_MAX_LISTEN)) == -1)
+		errx(1, "bad socket activation (LISTEN_FDS)");
+	if (nlisten > 0)
+		mode = MODE_ACTIVATED;
+	else if ((fd = sock_inetd()) != -1) {
+		mode = MODE_INETD;
+		listen_fd[nlisten++] = fd;
+	} else
+		mode = MODE_STANDALONE;
+}
+
+/* Start pfhelper with our table; as root, before the drop. */
+static void
+start_pfhelper(int debug, int level)
+{
+	const char	*path = getenv("PFHELPER");
+	char		 lvl[8];
+	char		*argv[8];
+	int		 n = 0;
+
+	if (path == NULL || *path == '\0')
+		path = PFHELPER_PATH;
+	snprintf(lvl, sizeof(lvl), "%d", level);
+	argv[n++] = "pfhelper";
+	argv[n++] = "-t";
+	argv[n++] = "tftp-proxy";
+	argv[n++] = "-D";
+	argv[n++] = lvl;
+	if (debug)
+		argv[n++] = "-d";
+	argv[n] = NULL;
+	if (pfh_start(&pfh, path, argv, PFH_ROLE_TFTP) == -1)
+		fatal("cannot start pfhelper (%s)", path);
+}
+
+int
+main(int argc, char *argv[])
+{
+	char	why[256];
+	int	debug = 0, listen_set = 0, level = LOG_NOTICE, i;
+
+	conf.family = AF_UNSPEC;
+	conf.listen_port = TP_PORT_DEFAULT;
+	conf.transwait = TP_TRANSWAIT_DEFAULT;
+	parse_args(argc, argv, &debug, &listen_set);
+	/* -d logs each request to stderr, as -v does to syslog. */
+	if (debug || conf.verbose)
+		level = conf.verbose > 1 ? LOG_DEBUG : LOG_INFO;
+	if (debug && conf.verbose == 0)
+		conf.verbose = 1;
+
+	find_listeners();
+	log_init(debug || mode == MODE_STANDALONE, LOG_DAEMON);
+	log_setverbose(level);
+	if (mode != MODE_STANDALONE && listen_set)
+		log_warnx("-l and -p do not apply: the socket was given");
+	if (geteuid() != 0)
+		fatalx("need root privileges");
+	why[0] = '\0';
+	if (privdrop_mkdir(PROXY_CHROOT) == -1 ||
+	    privdrop_check(PROXY_USER, PROXY_CHROOT, why, sizeof(why)) == -1)
+		fatalx("%s", *why ? why : "cannot create " PROXY_CHROOT);
+	if (mode == MODE_STANDALONE && (nlisten = sock_listen(conf.listen_addr,
+	    conf.listen_port, conf.family, listen_fd, TP_MAX_LISTEN)) <= 0)
+		fatalx("cannot listen on port %u", conf.listen_port);
+	for (i = 0; i < nlisten; i++)
+		if (sock_setup(listen_fd[i]) == -1)
+			fatal("listening socket (fd %d)", listen_fd[i]);
+	if (mode == MODE_STANDALONE && !debug) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init(0, LOG_DAEMON);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	start_pfhelper(debug, level);
+	if (privdrop(PROXY_USER, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
+	    sizeof(why)) == -1)
+		fatalx("%s", why);
+
+	run();
+	request_end_all();
+	pfh_stop(&pfh);
+	log_debug("exiting");
+	return (0);
+}
+
+static void
+run(void)
+{
+	struct event	ev_hup, ev_int, ev_term;
+	int		i;
+
+	evbase = event_init();
+	request_init(&conf, &pfh);
+	for (i = 0; i < nlisten; i++) {
+		event_set(&listen_ev[i], listen_fd[i], EV_READ | EV_PERSIST,
+		    listen_cb, NULL);
+		event_add(&listen_ev[i], NULL);
+	}
+	event_set(&pfh_ev, pfh.ibuf.fd, EV_READ | EV_PERSIST, pfh_gone, NULL);
+	event_add(&pfh_ev, NULL);
+	signal_set(&ev_hup, SIGHUP, sig_end, NULL);
+	signal_set(&ev_int, SIGINT, sig_end, NULL);
+	signal_set(&ev_term, SIGTERM, sig_end, NULL);
+	signal_add(&ev_hup, NULL);
+	signal_add(&ev_int, NULL);
+	signal_add(&ev_term, NULL);
+	evtimer_set(&idle_ev, idle_cb, NULL);
+	idle_arm(IDLE_EXIT);
+	if (sandbox_enter() == -1)
+		fatal("seccomp");
+	log_info("serving %d socket%s (%s), transwait %u s", nlisten,
+	    nlisten == 1 ? "" : "s", mode == MODE_INETD ? "inetd" :
+	    mode == MODE_ACTIVATED ? "socket activation" : "standalone",
+	    conf.transwait);
+	event_dispatch();
+}
+
+static void
+listen_cb(int fd, short ev, void *arg)
+{
+	request_read(fd);
+	idle_arm(IDLE_EXIT);
+}
+
+/* A standalone daemon never idles out. */
+static void
+idle_arm(int secs)
+{
+	struct timeval	tv;
+
+	if (mode == MODE_STANDALONE)
+		return;
+	tv.tv_sec = secs;
+	tv.tv_usec = 0;
+	evtimer_add(&idle_ev, &tv);
+}
+
+static void
+idle_cb(int fd, short ev, void *arg)
+{
+	if (request_count() > 0) {
+		idle_arm(1);
+		return;
+	}
+	log_debug("no request for %d seconds", IDLE_EXIT);
+	event_base_loopexit(evbase, NULL);
+}
+
+/* pfhelper only ever answers a request; anything else means it died. */
+static void
+pfh_gone(int fd, short ev, void *arg)
+{
+	fatalx("pfhelper went away");
+}
+
+static void
+sig_end(int sig, short ev, void *arg)
+{
+	log_info("%s: ending", strsignal(sig));
+	event_base_loopexit(evbase, NULL);
+}

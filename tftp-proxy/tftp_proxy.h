@@ -1,0 +1,73 @@
+/*
+ * tftp_proxy.h: the pieces of tftp-proxy beside main: its UDP sockets
+ * (sock.c) and the handling of one request (request.c).
+ */
+#ifndef TFTP_PROXY_H
+#define TFTP_PROXY_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+#define TP_PORT_DEFAULT		6969
+#define TP_TRANSWAIT_DEFAULT	2	/* seconds */
+#define TP_TRANSWAIT_MAX	30
+#define TP_MAX_LISTEN		8
+#define TP_DGRAM_MAX		1024	/* larger than any valid request */
+#define TFTP_PORT		69
+
+/* sock_addr_type() */
+#define ADDR_REMOTE		0
+#define ADDR_LOCAL		1
+#define ADDR_BROADCAST		2
+
+struct tp_conf {
+	int			 family;	/* -4, -6, or AF_UNSPEC */
+	const char		*listen_addr;	/* -l, NULL: wildcard */
+	uint16_t		 listen_port;	/* -p */
+	unsigned int		 transwait;	/* -w, seconds */
+	int			 verbose;	/* -v: log every request */
+	/* -a: the source address of forwarded requests, per family. */
+	struct sockaddr_storage	 src4;
+	socklen_t		 src4len;	/* 0: the kernel chooses */
+	struct sockaddr_storage	 src6;
+	socklen_t		 src6len;
+};
+
+/*
+ * One datagram as received: its bytes, who sent it, and the address it
+ * was sent to (the original destination under TPROXY; our own address
+ * after a `redirect' or when it was not intercepted at all).
+ */
+struct tp_dgram {
+	uint8_t			 buf[TP_DGRAM_MAX];
+	size_t			 len;		/* > sizeof(buf): truncated */
+	struct pfh_addr		 from;
+	uint16_t		 fport;
+	struct pfh_addr		 to;
+	uint16_t		 tport;
+};
+
+/* sock.c */
+int	sock_inetd(void);
+int	sock_activated(int *, int);
+int	sock_listen(const char *, uint16_t, int, int *, int);
+int	sock_setup(int);
+int	sock_recv(int, struct tp_dgram *);
+int	sock_addr_type(const struct pfh_addr *);
+int	sock_connect(const struct pfh_addr *, uint16_t,
+	    const struct sockaddr_storage *, socklen_t, struct pfh_addr *,
+	    uint16_t *);
+
+struct pfh_client;
+
+/* request.c */
+void		request_init(const struct tp_conf *, struct pfh_client *);
+void		request_read(int);
+unsigned int	request_count(void);
+void		request_end_all(void);
+
+#endif /* TFTP_PROXY_H */
