@@ -1,8 +1,9 @@
 /*
- * sandbox.c: a seccomp allow-list for ftp-proxy and tftp-proxy, in the
- * manner of OpenSSH's sandbox-seccomp-filter.c: architecture checked,
- * default kill, and only the calls a chrooted, unprivileged libevent
- * process needs to relay sockets, talk to pfhelper and log.
+ * sandbox.c: the seccomp allow-list of ftp-proxy, tftp-proxy and
+ * pfhelper, in the manner of OpenSSH's sandbox-seccomp-filter.c:
+ * architecture checked, default kill, and only the calls a chrooted,
+ * unprivileged process needs to relay sockets, talk to its peer over
+ * imsg or netlink, and log.
  */
 #include "compat.h"
 
@@ -40,15 +41,14 @@ static const char *const allowed[] = {
 	"wait4", "exit", "exit_group",
 };
 
-/* socket(2) for IP and the syslog socket only; signals to self only. */
+/* socket(2) for the given domains only; signals to self only. */
 static int
-add_narrow(scmp_filter_ctx ctx)
+add_narrow(scmp_filter_ctx ctx, const int *domains, size_t ndomains)
 {
-	static const int	domains[] = { AF_INET, AF_INET6, AF_UNIX };
-	size_t			i;
-	int			rc;
+	size_t	i;
+	int	rc;
 
-	for (i = 0; i < nitems(domains); i++)
+	for (i = 0; i < ndomains; i++)
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
 		    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ,
 		    (scmp_datum_t)domains[i]))) != 0)
@@ -60,8 +60,13 @@ add_narrow(scmp_filter_ctx ctx)
 }
 
 int
-sandbox_enter(void)
+sandbox_enter(int kind)
 {
+	static const int	net[] = { AF_INET, AF_INET6, AF_UNIX };
+	static const int	helper[] = { AF_NETLINK, AF_UNIX };
+	const int		*domains = kind == SANDBOX_HELPER ? helper : net;
+	size_t			 ndomains = kind == SANDBOX_HELPER ?
+				    nitems(helper) : nitems(net);
 	scmp_filter_ctx	ctx;
 	size_t		i;
 	int		nr, rc;
@@ -81,7 +86,7 @@ sandbox_enter(void)
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) != 0)
 			goto fail;
 	}
-	if ((rc = add_narrow(ctx)) != 0 || (rc = seccomp_load(ctx)) != 0)
+	if ((rc = add_narrow(ctx, domains, ndomains)) != 0 || (rc = seccomp_load(ctx)) != 0)
 		goto fail;
 	seccomp_release(ctx);
 	return (0);

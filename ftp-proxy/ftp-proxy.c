@@ -238,7 +238,7 @@ main(int argc, char *argv[])
 	signal_add(&ev_term, NULL);
 	log_info("listening on port %u%s", conf.listen_port,
 	    conf.reverse ? " (reverse mode)" : "");
-	if (sandbox_enter() == -1)
+	if (sandbox_enter(SANDBOX_NET) == -1)
 		fatal("seccomp");
 
 	event_dispatch();

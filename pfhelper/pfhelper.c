@@ -20,6 +20,7 @@
 #include "log.h"
 #include "pfhelper.h"
 #include "privdrop.h"
+#include "sandbox.h"
 
 #define CAP_NET_ADMIN_BIT	12
 
@@ -147,6 +148,8 @@ main(int argc, char *argv[])
 	if (privdrop(user, PROXY_CHROOT, 1ULL << CAP_NET_ADMIN_BIT, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);
+	if (sandbox_enter(SANDBOX_HELPER) == -1)
+		fatal("seccomp");
 	log_info("serving table inet %s", conf.filter.table);
 
 	if (pfh_serve(PFH_FD, &conf) == -1)

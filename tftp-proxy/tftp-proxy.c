@@ -256,7 +256,7 @@ run(void)
 	signal_add(&ev_term, NULL);
 	evtimer_set(&idle_ev, idle_cb, NULL);
 	idle_arm(IDLE_EXIT);
-	if (sandbox_enter() == -1)
+	if (sandbox_enter(SANDBOX_NET) == -1)
 		fatal("seccomp");
 	log_info("serving %d socket%s (%s), transwait %u s", nlisten,
 	    nlisten == 1 ? "" : "s", mode == MODE_INETD ? "inetd" :
