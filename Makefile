@@ -6,6 +6,7 @@ DESTDIR	?=
 sbindir	?= $(PREFIX)/sbin
 libexecdir ?= $(PREFIX)/libexec
 mandir	?= $(PREFIX)/share/man
+examplesdir ?= $(PREFIX)/share/doc/ftp-proxy/examples
 
 CC	?= cc
 CFLAGS	?= -O2 -g
@@ -160,12 +161,16 @@ install: all
 	for p in $(PROGS); do install -m 755 $$p $(DESTDIR)$(sbindir)/; done
 	for m in $(wildcard man/*.8); do \
 		install -m 644 $$m $(DESTDIR)$(mandir)/man8/; done
+	install -d $(DESTDIR)$(examplesdir)
+	for e in $(wildcard etc/*); do \
+		install -m 644 $$e $(DESTDIR)$(examplesdir)/; done
 
 uninstall:
 	for p in pfhelper ftp-proxy tftp-proxy; do \
 		rm -f $(DESTDIR)$(sbindir)/$$p; done
 	for m in $(notdir $(wildcard man/*.8)); do \
 		rm -f $(DESTDIR)$(mandir)/man8/$$m; done
+	rm -rf $(DESTDIR)$(examplesdir)
 
 clean:
 	rm -rf $(O) bin
