@@ -27,6 +27,8 @@ child(int fd, const char *path, char *const argv[])
 		close(fd);
 	} else if (fcntl(fd, F_SETFD, 0) == -1)
 		_exit(127);
+	/* The privileged helper gets its peer and stdio, nothing else. */
+	closefrom(PFH_FD + 1);
 	execv(path, argv);
 	fprintf(stderr, "cannot execute %s: %s\n", path, strerror(errno));
 	_exit(127);

@@ -31,6 +31,9 @@ FB=$TOP/obj/regress/tools/ftpbench
 RES=""		# set after topo_up: $WORK/results
 T0=$(date +%s)
 
+# BENCH_DEBUG_<point>: shell code run at that point (copy, ours, tftp),
+# for debugging a setup by hand; unset in a normal run.
+hook() { eval "_c=\${BENCH_DEBUG_$1:-}"; [ -z "$_c" ] || eval "$_c"; }
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 say() { echo "== $*"; }
 # result key value: remembered for the table.
@@ -87,6 +90,7 @@ bench_deps() {
 # No proxy: masquerade plus the kernel's FTP and TFTP helpers.
 fw_kernel() {
 	in_fw nft flush ruleset
+	in_fw conntrack -F 2>/dev/null
 	in_fw nft -f - <<-EOF
 	table inet bench {
 		ct helper ftp-standard { type "ftp" protocol tcp; l3proto inet; }
@@ -114,6 +118,7 @@ fw_kernel() {
 # line + interception), plus masquerade and port 5001 for conn/s.
 fw_ours() {
 	in_fw nft flush ruleset
+	in_fw conntrack -F 2>/dev/null
 	admin_rules || return 1
 	in_fw nft -f - <<-EOF
 	add rule inet admin filter_fwd iifname "inside" oifname "outside" tcp dport 5001 accept
@@ -125,6 +130,7 @@ fw_ours() {
 # Copying proxy: nothing is forwarded; the proxy on the firewall.
 fw_copy() {
 	in_fw nft flush ruleset
+	in_fw conntrack -F 2>/dev/null
 	in_fw nft -f - <<-EOF
 	table inet bench {
 		chain filter_fwd { type filter hook forward priority filter; policy drop; }
@@ -142,7 +148,7 @@ bench_vsftpd_up() {
 	background=NO
 	anonymous_enable=YES
 	local_enable=NO
-	no_anon_password=YES
+	no_anon_password=NO
 	anon_root=$WORK/ftproot
 	write_enable=NO
 	dirlist_enable=YES
@@ -179,10 +185,13 @@ stop_pid() { # pid: TERM, bounded wait, KILL
 }
 
 copy_up() {
-	mkdir -p "$WORK/proxy-tables"
-	chmod 777 "$WORK/proxy-tables"
-	sed -e "s|@WORK@|$WORK|g" -e "s|@LISTEN@|$F4IN|g" \
-	    -e "s|@BACKEND@|$S4|g" -e "s|@MODULES@|$PFTPD_DIR/usr/lib/proftpd|g" \
+	# The session processes run as nobody and chdir under ProxyTables;
+	# its SQLite files go to tmpfs (on disk, fsyncs cost 30-400 ms per
+	# session).
+	chmod 711 "$WORK"
+	mkdir -p "$SHM" && chmod 711 "$SHM"
+	sed -e "s|@WORK@|$WORK|g" -e "s|@TABLES@|$SHM/tables|g" -e "s|@LISTEN@|$F4IN|g" \
+	    -e "s|@BACKEND@|$S4|g" -e "s|@SOURCE@|$F4OUT|g" -e "s|@MODULES@|$PFTPD_DIR/usr/lib/proftpd|g" \
 	    "$TOP/scripts/bench/proftpd.conf.in" \
 	    > "$WORK/proftpd.conf"
 	# mod_proxy uses libssl, which Debian's proftpd gets from mod_tls
@@ -201,14 +210,14 @@ ours_up() {
 
 # ---- figures ----
 
-# tput mode host: passive and active large downloads, median of 3.
+# tput mode host: passive and active large downloads, median of 5.
 tput() {
 	for kind in pasv port; do
 		case $kind in
 		pasv) opt="--disable-epsv" ;;
 		port) opt="-P - --disable-eprt" ;;
 		esac
-		for i in 1 2 3; do
+		for i in 1 2 3 4 5; do
 			timeout 60 ip netns exec "$CLI" curl -sS $opt \
 			    -o /dev/null -w '%{speed_download}\n' \
 			    "ftp://$2/pub/big.bin" 2>> "$WORK/curl.err"
@@ -478,6 +487,8 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 say "topology, vsftpd, files"
 topo_up || exit 1
+SHM=/dev/shm/ftp-proxy-bench.$$
+trap 'cleanup; rm -rf "$SHM"' EXIT
 RES=$WORK/results
 : > "$RES"
 for i in $(seq 11 25); do in_cli ip addr add "192.0.2.$i/24" dev eth0; done
@@ -505,6 +516,7 @@ if [ "$have_copy" = 1 ]; then
 	    "mod_proxy, reverse mode on $F4IN (copies every byte)"
 	fw_copy
 	if copy_up; then
+		hook copy
 		want tput && tput copy "$F4IN"
 		want load && load copy "$F4IN"
 		want lat && lat copy "$F4IN"
@@ -517,6 +529,7 @@ fi
 say "ours: ftp-proxy + pfhelper (forward mode, redirect to :8021)"
 fw_ours || exit 1
 ours_up || exit 1
+hook ours
 want tput && tput ours "$S4"
 want load && load ours "$S4"
 want lat && lat ours "$S4"
@@ -525,6 +538,7 @@ if want tftp && [ -x "$BIN/tftp-proxy" ]; then
 	    "$BIN/tftp-proxy" -d 2>> "$WORK/tftp-proxy.log"
 	TPPID=$LASTPID
 	sleep 1
+	hook tftp
 	tftp_rate ours
 	stop_pid "$TPPID"
 fi

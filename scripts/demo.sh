@@ -29,7 +29,7 @@ in_fw nft list table inet ftp-proxy | sed -n '1,3p;/chain pass/,/}/p'
 
 # Show every permit as it appears and goes.
 bg sh -c "ip netns exec '$FW' nft monitor 2>/dev/null |
-    grep --line-buffered -E 'element inet ftp-proxy' |
+    grep --line-buffered -E 'element inet t?ftp-proxy' |
     sed -u 's/^/    [nft] /'"
 sleep 0.5
 
@@ -83,9 +83,22 @@ fi
 say "Permits left in the table after the transfers (session ends remove them)"
 echo "    $(permits) elements"
 
-if [ -x "$BIN/tftp-proxy" ] && command -v tftpd_up >/dev/null 2>&1; then
-	say "TFTP through tftp-proxy"
-	tftp_demo || FAILED=1
+say "TFTP through tftp-proxy (a read request redirected from udp/69)"
+if tftpd_up && tftp_proxy_up; then
+	mkfile "$WORK/tftproot/demo.bin" 1024
+	rm -f "$WORK/got"
+	if curl_get "$S4" demo.bin "$WORK/got" &&
+	    same "$WORK/tftproot/demo.bin" "$WORK/got"; then
+		echo "    TFTP RRQ of 1 MiB: sha256 $(sum "$WORK/got"): OK"
+	else
+		echo "    TFTP RRQ: FAILED"
+		FAILED=1
+	fi
+	sleep 3
+	echo "    after transwait: $(permits tftp-proxy) elements in inet tftp-proxy"
+else
+	echo "    could not start tftpd or tftp-proxy"
+	FAILED=1
 fi
 
 say "SIGTERM to ftp-proxy: sessions end, pfhelper exits, its table vanishes"

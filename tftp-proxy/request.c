@@ -213,6 +213,7 @@ orig_dst(const struct tp_dgram *d, struct pfh_addr *o, uint16_t *oport)
 {
 	struct pfh_ctlookup	l;
 	struct pfh_reply	r;
+	char			buf[ADDR_STRLEN];
 
 	if (d->to.af != d->from.af)
 		return ("address families differ");
@@ -224,6 +225,8 @@ orig_dst(const struct tp_dgram *d, struct pfh_addr *o, uint16_t *oport)
 	case ADDR_REMOTE:
 		*o = d->to;
 		*oport = d->tport;
+		log_debug("original destination %s (TPROXY)",
+		    addr_port_str(o, *oport, buf, sizeof(buf)));
 		return (NULL);
 	}
 	memset(&l, 0, sizeof(l));
@@ -240,6 +243,8 @@ orig_dst(const struct tp_dgram *d, struct pfh_addr *o, uint16_t *oport)
 		return ("not intercepted (sent to the proxy itself)");
 	*o = r.addr;
 	*oport = r.port;
+	log_debug("original destination %s (conntrack)",
+	    addr_port_str(o, *oport, buf, sizeof(buf)));
 	return (NULL);
 }
 

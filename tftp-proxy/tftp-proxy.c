@@ -49,12 +49,14 @@ static struct event	 idle_ev, pfh_ev;
 static int		 listen_fd[TP_MAX_LISTEN];
 static int		 nlisten;
 static enum tp_mode	 mode;
+static int		 drain_on_exit;
 
 static __dead void	 usage(void);
 static void		 parse_args(int, char *[], int *, int *);
 static void		 source_addr(const char *);
 static void		 find_listeners(void);
 static void		 start_pfhelper(int, int);
+static void		 drain(void);
 static void		 run(void);
 static void		 listen_cb(int, short, void *);
 static void		 idle_arm(int);
@@ -156,23 +158,56 @@ find_listeners(void)
 		listen_fd[nlisten++] = fd;
 	} else
 		mode = MODE_STANDALONE;
+	if (mode != MODE_STANDALONE) {
+		drain_on_exit = 1;
+		atexit(drain);
+	}
 }
 
-/* Start pfhelper with our table; as root, before the drop. */
+/*
+ * Should we die before serving a socket we were given: discard what is
+ * queued, or inetd (or systemd) would start us again at once for the
+ * same datagrams.
+ */
+static void
+drain(void)
+{
+	char	buf[16];
+	int	i, n;
+
+	if (!drain_on_exit)
+		return;
+	for (i = 0; i < nlisten; i++)
+		for (n = 0; n < 1024; n++)
+			if (recv(listen_fd[i], buf, sizeof(buf),
+			    MSG_DONTWAIT) == -1 && errno != EINTR)
+				break;
+}
+
+/*
+ * Start pfhelper with our table; as root, before the drop.  inetd runs
+ * one server per address family at once, so there each process has a
+ * table of its own, as OpenBSD's had an anchor of its own.
+ */
 static void
 start_pfhelper(int debug, int level)
 {
 	const char	*path = getenv("PFHELPER");
-	char		 lvl[8];
+	char		 lvl[8], table[32];
 	char		*argv[8];
 	int		 n = 0;
 
 	if (path == NULL || *path == '\0')
 		path = PFHELPER_PATH;
 	snprintf(lvl, sizeof(lvl), "%d", level);
+	if (mode == MODE_INETD)
+		snprintf(table, sizeof(table), "tftp-proxy-%ld",
+		    (long)getpid());
+	else
+		strlcpy(table, "tftp-proxy", sizeof(table));
 	argv[n++] = "pfhelper";
 	argv[n++] = "-t";
-	argv[n++] = "tftp-proxy";
+	argv[n++] = table;
 	argv[n++] = "-D";
 	argv[n++] = lvl;
 	if (debug)
@@ -258,6 +293,7 @@ run(void)
 	idle_arm(IDLE_EXIT);
 	if (sandbox_enter(SANDBOX_NET) == -1)
 		fatal("seccomp");
+	drain_on_exit = 0;
 	log_info("serving %d socket%s (%s), transwait %u s", nlisten,
 	    nlisten == 1 ? "" : "s", mode == MODE_INETD ? "inetd" :
 	    mode == MODE_ACTIVATED ? "socket activation" : "standalone",

@@ -231,6 +231,7 @@ check "no permit left" wait_permits 0
 
 # --- 5. Several sessions at once. ------------------------------------
 
+: > "$WORK/ftp-proxy.log"
 i=0
 BGPIDS=""
 for spec in "4 PASV" "4 EPSV" "4 PORT" "4 EPRT" "6 EPSV" "6 EPRT" \
@@ -238,12 +239,10 @@ for spec in "4 PASV" "4 EPSV" "4 PORT" "4 EPRT" "6 EPSV" "6 EPRT" \
 	set -- $spec
 	i=$((i + 1))
 	# shellcheck disable=SC2046
-	$CURL --limit-rate 2M -g $(mode_opts "$2") "$(url "$1" pub/big)" \
+	$CURL -g $(mode_opts "$2") "$(url "$1" pub/big)" \
 	    -o "$WORK/par$i" 2> "$WORK/par$i.err" &
 	BGPIDS="$BGPIDS $!"
 done
-sleep 0.3
-PEAK=$(permits)
 for p in $BGPIDS; do wait "$p"; done
 par_ok() {
 	for j in 1 2 3 4 5 6 7 8; do
@@ -252,7 +251,10 @@ par_ok() {
 	done
 }
 check "8 concurrent sessions: all 8 files arrive intact" par_ok
-check "8 concurrent sessions overlapped (permits seen: $PEAK)" \
+# The most sessions open at once, from the proxy's log.
+PEAK=$(awk '/ FTP session /{n++; if (n > m) m = n} / ending session/{n--}
+    END{print m + 0}' "$WORK/ftp-proxy.log")
+check "8 concurrent sessions overlapped ($PEAK open at once)" \
     test "$PEAK" -ge 4
 check "8 concurrent sessions: no permit left" wait_permits 0
 
@@ -348,8 +350,7 @@ check "-A: USER bob gets 530, USER anonymous works" \
 	c = Ctl(sys.argv[1])
 	assert c.code("USER bob") == 530
 	assert c.code("user Bob") == 530
-	assert c.code("NOOP") == 200, "the session goes on"
-	assert c.login("anonymous") == 230
+	assert c.login("anonymous") == 230, "the session goes on"
 	assert c.code("TYPE I") == 200
 	assert len(c.passive("EPSV", "RETR pub/beta.bin")) == 2048
 	assert c.code("QUIT") == 221

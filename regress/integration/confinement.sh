@@ -1,0 +1,408 @@
+#!/bin/sh
+# confinement.sh: the confinement of the running processes, read from
+# /proc/PID/status, /proc/PID/root and /proc/PID/fd: ftp-proxy,
+# tftp-proxy (standalone) and the pfhelper of each run as user proxy in
+# a chroot to /var/empty with no_new_privs and a seccomp filter; the
+# network processes hold no capability, pfhelper exactly CAP_NET_ADMIN.
+# Then the filter must hold for all their legitimate work, error paths
+# included: refused commands, servers that cannot be reached, bad
+# datagrams, timeouts, the daemonised mode with syslog, and a SIGTERM
+# shutdown.  A process killed by seccomp dies of SIGSYS: every exit
+# status is checked, pfhelper's through regress/tools/exitwatch (it is
+# ftp-proxy's child, so the test cannot wait for it).
+#
+# Needs root, ip(8), nft(8), vsftpd, in.tftpd, curl, python3, and the
+# builds bin/* and obj/regress/tools/exitwatch.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$TOP/regress/integration/lib.sh"
+[ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
+EW=${EXITWATCH:-$TOP/obj/regress/tools/exitwatch}
+require_root
+for b in "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$EW"; do
+	if [ ! -x "$b" ]; then
+		echo "no $b (make bin/ftp-proxy bin/tftp-proxy bin/pfhelper" \
+		    "obj/regress/tools/exitwatch)"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+done
+
+PUID=$(id -u proxy)
+PGID=$(id -g proxy)
+NOCAPS=0000000000000000
+NETADMIN=0000000000001000	# 1 << CAP_NET_ADMIN (12)
+CURL="timeout 30 ip netns exec $CLI curl -sS --connect-timeout 5 -m 25"
+
+topo_up || { echo "0 passed, 1 failed"; exit 1; }
+admin_rules || { echo "0 passed, 1 failed"; exit 1; }
+vsftpd_up || { echo "0 passed, 1 failed"; exit 1; }
+tftpd_up || { echo "0 passed, 1 failed"; exit 1; }
+mkfile "$WORK/ftproot/pub/f" 256
+mkfile "$WORK/tftproot/t" 256
+mkfile "$WORK/up" 256
+# 198.51.100.11 exists but refuses port 21 (RST); .99 does not exist;
+# 203.0.113.0/24 has no route from the firewall.
+in_srv ip addr add 198.51.100.11/24 dev eth0
+in_srv nft -f - <<-EOF
+table inet refuse {
+	chain in {
+		type filter hook input priority 0;
+		ip daddr 198.51.100.11 tcp dport 21 reject with tcp reset
+	}
+}
+EOF
+
+# --- helpers ---------------------------------------------------------
+
+field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null; }
+
+# alive pid: there and not a zombie.
+alive() {
+	_s=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
+	    "/proc/$1/status" 2>/dev/null)
+	[ -n "$_s" ] && [ "$_s" != Z ] && [ "$_s" != X ]
+}
+
+# The child of $1 named $2.
+child_of() { pgrep -P "$1" -x "$2" 2>/dev/null | head -n 1; }
+
+# expect_field pid name value: /proc/pid/status says exactly that.
+expect_field() {
+	_v=$(field "$1" "$2" | tr -s ' \t' ' ' | sed 's/ $//')
+	[ "$_v" = "$3" ] || { echo "$2: '$_v', want '$3'"; return 1; }
+}
+
+# No descriptor on a directory (fchdir out of the chroot), and no
+# regular file but the test's own stdout and stderr logs (fds 1, 2).
+fds_clean() {
+	for _f in /proc/$1/fd/*; do
+		_n=${_f##*/}
+		if [ -d "$_f" ]; then
+			echo "fd $_n is a directory: $(readlink "$_f")"
+			return 1
+		fi
+		if [ -f "$_f" ] && [ "$_n" -gt 2 ]; then
+			echo "fd $_n is a file: $(readlink "$_f")"
+			return 1
+		fi
+	done
+	return 0
+}
+
+# pfhelper: stdio, its peer on fd 3, its netlink sockets; nothing the
+# front end had open (we start the front ends with fd 9 on a file).
+pfh_fds() {
+	for _f in /proc/$1/fd/*; do
+		_n=${_f##*/}
+		[ "$_n" -le 2 ] && continue
+		case $(readlink "$_f") in
+		socket:*) ;;
+		*) echo "fd $_n: $(readlink "$_f")"; return 1 ;;
+		esac
+	done
+	return 0
+}
+
+# confined what pid caps: the whole confinement of one process.
+confined() {
+	_w=$1 _p=$2 _c=$3
+	if ! alive "$_p"; then
+		fail "$_w: no process ($_p)"
+		return
+	fi
+	check "$_w: uid proxy (real, effective, saved, fs)" \
+	    expect_field "$_p" Uid "$PUID $PUID $PUID $PUID"
+	check "$_w: gid proxy (real, effective, saved, fs)" \
+	    expect_field "$_p" Gid "$PGID $PGID $PGID $PGID"
+	check "$_w: supplementary groups: proxy's only" \
+	    expect_field "$_p" Groups "$PGID"
+	check "$_w: root is /var/empty" \
+	    test "$(readlink "/proc/$_p/root")" = /var/empty
+	check "$_w: cwd is the chroot's /" \
+	    test "$(readlink "/proc/$_p/cwd")" = /var/empty
+	check "$_w: NoNewPrivs 1" expect_field "$_p" NoNewPrivs 1
+	check "$_w: Seccomp 2 (filter)" expect_field "$_p" Seccomp 2
+	check "$_w: one seccomp filter" expect_field "$_p" Seccomp_filters 1
+	check "$_w: CapEff $_c" expect_field "$_p" CapEff "$_c"
+	check "$_w: CapPrm $_c" expect_field "$_p" CapPrm "$_c"
+	check "$_w: CapBnd $_c" expect_field "$_p" CapBnd "$_c"
+	check "$_w: CapInh 0" expect_field "$_p" CapInh $NOCAPS
+	check "$_w: CapAmb 0" expect_field "$_p" CapAmb $NOCAPS
+	check "$_w: no directory or stray file descriptor" fds_clean "$_p"
+}
+
+# exited file pid: exitwatch recorded `pid exit 0' (within 5 s).
+exited0() {
+	_i=0
+	while [ $_i -lt 50 ]; do
+		grep -q "^$2 " "$1" 2>/dev/null && break
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	grep "^$2 " "$1" 2>/dev/null || echo "no exit recorded for $2"
+	grep -q "^$2 exit 0$" "$1" 2>/dev/null
+}
+
+no_sigsys() { ! grep -q SIGSYS "$@" 2>/dev/null; }
+
+# ftp_up args...: ftp-proxy in the foreground, pfhelper under exitwatch;
+# fd 9 open on a file, which pfhelper must not inherit.
+ftp_up() {
+	bg ip netns exec "$FW" env PFHELPER="$EW" \
+	    EXITWATCH_PROG="$BIN/pfhelper" EXITWATCH_FILE="$WORK/pfh.exit" \
+	    "$BIN/ftp-proxy" -d -D 7 "$@" 2>> "$WORK/ftp-proxy.log" \
+	    9< "$WORK/vsftpd.conf"
+	PROXYPID=$LASTPID
+	wait_port "$FW" 8021 || return 1
+	_w=$(child_of "$PROXYPID" exitwatch)
+	PFHPID=$(child_of "${_w:-0}" pfhelper)
+	[ -n "$PFHPID" ]
+}
+
+# --- 1. ftp-proxy and its pfhelper: static confinement ----------------
+
+ftp_up -t 3 -m 4 || { fail "ftp-proxy starts"; finish; exit 1; }
+ok "ftp-proxy starts (pid $PROXYPID, pfhelper $PFHPID)"
+confined ftp-proxy "$PROXYPID" $NOCAPS
+confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN
+check "ftp-proxy's pfhelper: only stdio, its peer and netlink" \
+    pfh_fds "$PFHPID"
+
+# --- 2. The seccomp filter holds for ftp-proxy's work ------------------
+
+check "passive download (EPSV) and active upload (EPRT)" eval "
+    $CURL ftp://$S4/pub/f -o $WORK/o1 && same $WORK/o1 $WORK/ftproot/pub/f &&
+    $CURL -P - -T $WORK/up ftp://$S4/pub/up1 && same $WORK/up $WORK/ftproot/pub/up1"
+check "IPv6 passive and active downloads" eval "
+    $CURL -g ftp://[$S6]/pub/f -o $WORK/o2 && same $WORK/o2 $WORK/ftproot/pub/f &&
+    $CURL -g -P - ftp://[$S6]/pub/f -o $WORK/o3 && same $WORK/o3 $WORK/ftproot/pub/f"
+check "refused PORT (bounce, port < 1024, malformed, LPRT), then a transfer" \
+    py "$CLI" "$S4" <<-'EOF'
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1])
+	assert c.login() == 230
+	assert c.code("PORT 203,0,113,5,195,80") == 501
+	assert c.code("PORT 192,0,2,10,0,21") == 501
+	assert c.code("EPRT |1|192.0.2.10|99999|") == 501
+	assert c.code("EPRT |7|192.0.2.10|50000|") == 522
+	assert c.code("LPRT 4,4,192,0,2,10,2,195,80") == 502
+	assert c.code("TYPE I") == 200
+	assert len(c.passive("EPSV", "RETR pub/f")) == 256 * 1024
+	assert c.code("QUIT") == 221
+	EOF
+check "not intercepted (straight to the proxy): 421" py "$CLI" "$F4IN" <<-'EOF'
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1], port=8021)
+	assert c.greeting[0] == 421, c.greeting
+	EOF
+for h in 198.51.100.11 198.51.100.99 203.0.113.5; do
+	check "server $h cannot be reached: 421" py "$CLI" "$h" <<-'EOF'
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1], timeout=15)
+	assert c.greeting[0] == 421, c.greeting
+	EOF
+done
+check "connect failures are logged" \
+    grep -q "connect to the server" "$WORK/ftp-proxy.log"
+check "over-long line: 500, session closed" py "$CLI" "$S4" <<-'EOF'
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1])
+	c.send("NOOP " + "x" * 5000)
+	assert c.reply()[0] == 500
+	assert c.eof(5)
+	EOF
+check "NUL byte: 500, session closed" py "$CLI" "$S4" <<-'EOF'
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1])
+	c.send(b"NO\0OP\r\n")
+	assert c.reply()[0] == 500
+	assert c.eof(5)
+	EOF
+check "idle session: 421 after -t 3" py "$CLI" "$S4" <<-'EOF'
+	import sys, time
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1])
+	assert c.login() == 230
+	t = time.time()
+	assert c.reply()[0] == 421
+	assert 2 < time.time() - t < 8
+	EOF
+check "beyond -m 4: 421, the others are served" py "$CLI" "$S4" <<-'EOF'
+	import sys
+	from ftpc import Ctl
+	cs = [Ctl(sys.argv[1]) for i in range(4)]
+	assert all(c.greeting[0] == 220 for c in cs)
+	extra = Ctl(sys.argv[1])
+	assert extra.greeting[0] == 421, extra.greeting
+	for c in cs:
+	    assert c.code("QUIT") == 221
+	EOF
+check "ftp-proxy survived all of it" alive "$PROXYPID"
+check "its pfhelper survived all of it" alive "$PFHPID"
+check "no permit left" wait_permits 0
+
+# --- 3. SIGTERM with a session open ------------------------------------
+
+rm -f "$WORK/held"
+PYTIMEOUT=20 py "$CLI" "$S4" > "$WORK/held" 2>&1 <<-'EOF' &
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1])
+	assert c.login() == 230
+	print("in", flush=True)
+	print("eof" if c.eof(15) else "no eof", flush=True)
+	EOF
+HELD=$!
+held_in() {
+	_i=0
+	while [ $_i -lt 50 ] && ! grep -q "^in" "$WORK/held"; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	grep -q "^in" "$WORK/held"
+}
+check "a session is open" held_in
+proxy_stop TERM
+check "SIGTERM: ftp-proxy exits 0 (not SIGSYS: $PROXYRC)" \
+    test "$PROXYRC" -eq 0
+check "SIGTERM: its pfhelper exits 0" exited0 "$WORK/pfh.exit" "$PFHPID"
+check "SIGTERM: the table is gone" eval '! has_table'
+wait "$HELD"
+check "SIGTERM: the open session was closed" grep -q "^eof" "$WORK/held"
+check "no SIGSYS recorded" no_sigsys "$WORK/pfh.exit"
+
+# --- 4. tftp-proxy (standalone) and its pfhelper -----------------------
+
+bg ip netns exec "$FW" env PFHELPER="$EW" EXITWATCH_PROG="$BIN/pfhelper" \
+    EXITWATCH_FILE="$WORK/tpfh.exit" "$BIN/tftp-proxy" -d -v -w 2 \
+    2>> "$WORK/tftp-proxy.log" 9< "$WORK/vsftpd.conf"
+TPID=$LASTPID
+if wait_udp "$FW" 6969; then
+	ok "tftp-proxy starts (pid $TPID)"
+else
+	fail "tftp-proxy starts"
+fi
+_w=$(child_of "$TPID" exitwatch)
+TPFH=$(child_of "${_w:-0}" pfhelper)
+confined tftp-proxy "$TPID" $NOCAPS
+confined "tftp-proxy's pfhelper" "${TPFH:-0}" $NETADMIN
+check "tftp-proxy's pfhelper: only stdio, its peer and netlink" \
+    pfh_fds "${TPFH:-0}"
+
+TLOG=$WORK/tftp-proxy.log
+check "RRQ (curl, options) IPv4" eval \
+    "curl_get $S4 t $WORK/t1 && same $WORK/t1 $WORK/tftproot/t"
+check "WRQ (tftp-hpa) IPv6" eval \
+    "hpa_put $S6 $WORK/up up6 && same $WORK/up $WORK/tftproot/up6"
+n0=$(grep -c "dropped request" "$TLOG")
+udpsend "$CLI" $S4 69 "$(hexof '\000\001abc')"
+udpsend "$CLI" $S4 69 "$(hexof '\000\005\000\001oops\000')"
+udpsend "$CLI" $F4IN 6969 "$(hexof '\000\001t\000octet\000')"
+udpsend "$CLI" 198.51.100.255 69 "$(hexof '\000\001t\000octet\000')"
+udpsend "$CLI" 203.0.113.5 69 "$(hexof '\000\001t\000octet\000')"
+check "bad, direct, broadcast, unroutable requests: 5 drop lines" \
+    wait_grep "$TLOG" "dropped request" $((n0 + 5))
+check "tftp-proxy survived them" alive "$TPID"
+check "its pfhelper survived them" alive "${TPFH:-0}"
+check "and still serves (RRQ IPv6)" eval \
+    "curl_get $S6 t $WORK/t2 && same $WORK/t2 $WORK/tftproot/t"
+kill -TERM "$TPID"
+if wait_gone "$TPID" 100; then
+	wait "$TPID"
+	TRC=$?
+else
+	kill -9 "$TPID"
+	wait "$TPID"
+	TRC=255
+fi
+PIDS=$(echo " $PIDS " | sed "s/ $TPID / /")
+check "SIGTERM: tftp-proxy exits 0 (not SIGSYS: $TRC)" test "$TRC" -eq 0
+check "SIGTERM: its pfhelper exits 0" exited0 "$WORK/tpfh.exit" "${TPFH:-0}"
+check "SIGTERM: the tftp-proxy table is gone" eval '! has_table tftp-proxy'
+
+# --- 5. Daemonised ftp-proxy logging to syslog -------------------------
+# A private /dev (ip netns exec gives a mount namespace of our own) with
+# /dev/null and a /dev/log of ours; exitwatch is the subreaper that
+# sees the daemon's and pfhelper's ends.
+
+mkdir -p "$WORK/dev" "$WORK/wrap"
+# Named ftp-proxy, so that the program's argv[0] (its log name) is.
+ln -s "$EW" "$WORK/wrap/ftp-proxy"
+for d in null zero random urandom; do : > "$WORK/dev/$d"; done
+bg timeout 120 "${PYTHON:-python3}" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "ab", buffering=0) as f:
+    while True:
+        f.write(s.recv(4096) + b"\n")
+' "$WORK/dev/log" "$WORK/syslog"
+i=0
+while [ ! -S "$WORK/dev/log" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+bg ip netns exec "$FW" sh -c '
+	for d in null zero random urandom; do
+		mount --bind /dev/$d "$1/dev/$d" || exit 1
+	done
+	mount --bind "$1/dev" /dev || exit 1
+	shift
+	exec "$@"' sh "$WORK" env PFHELPER="$EW" \
+    EXITWATCH_PROG="$BIN/ftp-proxy" EXITWATCH_FILE="$WORK/daemon.exit" \
+    EXITWATCH_NEXT_PROG="$BIN/pfhelper" EXITWATCH_NEXT_FILE="$WORK/dpfh.exit" \
+    "$WORK/wrap/ftp-proxy" -D 7 -t 3
+EWPID=$LASTPID
+check "daemonised ftp-proxy listens" wait_port "$FW" 8021
+DPID=""
+for p in $(ip netns pids "$FW"); do
+	[ "$p" != "$EWPID" ] &&
+	    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = ftp-proxy ] && DPID=$p
+done
+_w=$(child_of "${DPID:-0}" exitwatch)
+DPFH=$(child_of "${_w:-0}" pfhelper)
+check "the daemon's parent exited 0" \
+    grep -q ' exit 0$' "$WORK/daemon.exit"
+confined "daemonised ftp-proxy" "${DPID:-0}" $NOCAPS
+confined "daemonised ftp-proxy's pfhelper" "${DPFH:-0}" $NETADMIN
+check "daemon: passive and active downloads" eval "
+    $CURL ftp://$S4/pub/f -o $WORK/o4 && same $WORK/o4 $WORK/ftproot/pub/f &&
+    $CURL -P - ftp://$S4/pub/f -o $WORK/o5 && same $WORK/o5 $WORK/ftproot/pub/f"
+check "daemon: refused PORT and an unreachable server" \
+    py "$CLI" "$S4" <<-'EOF'
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1])
+	assert c.login() == 230
+	assert c.code("PORT 203,0,113,5,195,80") == 501
+	assert c.code("QUIT") == 221
+	c = Ctl("198.51.100.11")
+	assert c.greeting[0] == 421, c.greeting
+	EOF
+check "daemon: idle timeout" py "$CLI" "$S4" <<-'EOF'
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1])
+	assert c.reply()[0] == 421
+	EOF
+check "syslog has ftp-proxy's session lines" \
+    wait_grep "$WORK/syslog" "FTP session 192.0.2.10" 2
+check "syslog has its warnings (connect failure)" \
+    wait_grep "$WORK/syslog" "connect to the server" 1
+check "syslog has pfhelper's lines" wait_grep "$WORK/syslog" "pfhelper[" 1
+check "daemon and its pfhelper survived" \
+    eval 'alive "${DPID:-0}" && alive "${DPFH:-0}"'
+kill -TERM "${DPID:-0}"
+check "SIGTERM: the daemon exits 0" exited0 "$WORK/daemon.exit" "${DPID:-0}"
+check "SIGTERM: its pfhelper exits 0" exited0 "$WORK/dpfh.exit" "${DPFH:-0}"
+check "no SIGSYS recorded" no_sigsys "$WORK/daemon.exit" "$WORK/dpfh.exit" \
+    "$WORK/tpfh.exit" "$WORK/pfh.exit"
+wait_gone "$EWPID" 50
+check "no process of ours left in the firewall" \
+    eval '[ -z "$(ip netns pids "$FW")" ]'
+check "no table left" eval '! has_table && ! has_table tftp-proxy'
+
+finish
