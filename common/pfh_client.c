@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -158,4 +159,43 @@ pfh_stop(struct pfh_client *c)
 			log_warn("waitpid pfhelper");
 		c->pid = 0;
 	}
+}
+
+void
+pfh_spawn(struct pfh_client *c, uint32_t role, const char *table, int debug,
+    int level, const char *const extra[])
+{
+	const char	*path = getenv("PFHELPER");
+	const char	*argv[16];
+	char		 lvl[8];
+	int		 n = 0;
+
+	if (path == NULL || *path == '\0')
+		path = PFHELPER_PATH;
+	snprintf(lvl, sizeof(lvl), "%d", level);
+	argv[n++] = "pfhelper";
+	argv[n++] = "-t";
+	argv[n++] = table;
+	argv[n++] = "-D";
+	argv[n++] = lvl;
+	if (debug)
+		argv[n++] = "-d";
+	while (extra != NULL && *extra != NULL && n < (int)nitems(argv) - 1)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
+	/* execv(3) takes char *const []; nothing writes to these. */
+	if (pfh_start(c, path, (char *const *)(uintptr_t)argv, role) == -1)
+		err(1, "cannot start pfhelper (%s)", path);
+}
+
+uint32_t
+opt_num(const char *s, long long min, long long max, const char *what)
+{
+	const char	*errstr;
+	long long	 v;
+
+	v = strtonum(s, min, max, &errstr);
+	if (errstr != NULL)
+		errx(1, "%s is %s: %s", what, errstr, s);
+	return ((uint32_t)v);
 }

@@ -26,6 +26,13 @@ struct pfh_client {
 int	pfh_start(struct pfh_client *, const char *, char *const [],
 	    uint32_t);
 /*
+ * pfh_start() with the installed pfhelper (or the one named by the
+ * environment variable PFHELPER), table, log level, -d when debug, and
+ * the NULL-terminated extra arguments.  Exits with a message on failure.
+ */
+void	pfh_spawn(struct pfh_client *, uint32_t, const char *, int, int,
+	    const char *const []);
+/*
  * Send one request and wait for its reply.  0 on PFH_OK (reply filled),
  * -1 with errno set from the reply (reason in reply->reason) on PFH_ERR,
  * or with errno EPIPE/ETIMEDOUT/EBADMSG if pfhelper is gone or broken.
@@ -35,5 +42,8 @@ int	pfh_request(struct pfh_client *, uint32_t, const void *, size_t,
 /* True if the last failure means pfhelper itself is gone. */
 int	pfh_fatal_errno(int);
 void	pfh_stop(struct pfh_client *);
+
+/* A number option between min and max, or exit with a message. */
+uint32_t opt_num(const char *, long long, long long, const char *);
 
 #endif /* PFH_CLIENT_H */

@@ -75,17 +75,6 @@ sig_end(int sig, short ev, void *arg)
 	event_base_loopexit(evbase, NULL);
 }
 
-static uint32_t
-num(const char *s, long long min, long long max, const char *what)
-{
-	const char	*errstr;
-	long long	 v;
-
-	v = strtonum(s, min, max, &errstr);
-	if (errstr != NULL)
-		errx(1, "%s is %s: %s", what, errstr, s);
-	return ((uint32_t)v);
-}
 
 static void
 parse_args(int argc, char *argv[], int *debug, int *level,
@@ -112,20 +101,20 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 			conf.listen_addr = optarg;
 			break;
 		case 'D':
-			*level = num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
+			*level = opt_num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
 			break;
 		case 'd':
 			*debug = 1;
 			break;
 		case 'm':
-			conf.max_sessions = num(optarg, 1, 100000,
+			conf.max_sessions = opt_num(optarg, 1, 100000,
 			    "max sessions");
 			break;
 		case 'P':
-			rport = num(optarg, 1, 65535, "port");
+			rport = opt_num(optarg, 1, 65535, "port");
 			break;
 		case 'p':
-			conf.listen_port = num(optarg, 1, 65535, "port");
+			conf.listen_port = opt_num(optarg, 1, 65535, "port");
 			break;
 		case 'q':
 			errx(1, "-q: there are no pf queues on Linux; classify "
@@ -143,7 +132,7 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 			    "permitted data connections by their ct mark "
 			    "instead (see ftp-proxy(8))");
 		case 't':
-			conf.idle_timeout = num(optarg, 1, 86400, "timeout");
+			conf.idle_timeout = opt_num(optarg, 1, 86400, "timeout");
 			break;
 		case 'v':
 			conf.verbose = 1;
@@ -166,29 +155,13 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 static void
 start_pfhelper(int debug, int level)
 {
-	const char	*path = getenv("PFHELPER");
-	char		 lvl[8], max[16];
-	char		*argv[16];
-	int		 n = 0;
+	char		 max[16];
+	const char	*extra[] = { "-m", max, NULL, NULL };
 
-	if (path == NULL || *path == '\0')
-		path = PFHELPER_PATH;
-	snprintf(lvl, sizeof(lvl), "%d", level);
 	snprintf(max, sizeof(max), "%u", conf.max_sessions);
-	argv[n++] = "pfhelper";
-	argv[n++] = "-t";
-	argv[n++] = "ftp-proxy";
-	argv[n++] = "-D";
-	argv[n++] = lvl;
-	argv[n++] = "-m";
-	argv[n++] = max;
-	if (debug)
-		argv[n++] = "-d";
 	if (conf.verbose)
-		argv[n++] = "-v";
-	argv[n] = NULL;
-	if (pfh_start(&pfh, path, argv, PFH_ROLE_FTP) == -1)
-		err(1, "cannot start pfhelper (%s)", path);
+		extra[2] = "-v";
+	pfh_spawn(&pfh, PFH_ROLE_FTP, "ftp-proxy", debug, level, extra);
 }
 
 int

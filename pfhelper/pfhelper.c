@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pfh_client.h"
 #include "pfhelper.h"
 #include "privdrop.h"
 #include "sandbox.h"
@@ -37,17 +38,6 @@ usage(void)
 	exit(1);
 }
 
-static uint32_t
-num(const char *s, long long min, long long max, const char *what)
-{
-	const char	*errstr;
-	long long	 v;
-
-	v = strtonum(s, min, max, &errstr);
-	if (errstr != NULL)
-		errx(1, "%s is %s: %s", what, errstr, s);
-	return ((uint32_t)v);
-}
 
 static uint32_t
 mark(const char *s)
@@ -88,23 +78,23 @@ main(int argc, char *argv[])
 			debug = 1;
 			break;
 		case 'D':
-			level = num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
+			level = opt_num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
 			break;
 		case 'M':
 			conf.filter.mark = mark(optarg);
 			break;
 		case 'm':
-			conf.max_sessions = num(optarg, 1, 1000000,
+			conf.max_sessions = opt_num(optarg, 1, 1000000,
 			    "max sessions");
 			break;
 		case 'n':
 			describe = 1;
 			break;
 		case 'p':
-			conf.max_permits = num(optarg, 1, 1024, "max permits");
+			conf.max_permits = opt_num(optarg, 1, 1024, "max permits");
 			break;
 		case 'r':
-			conf.rate = num(optarg, 0, 10000000, "rate");
+			conf.rate = opt_num(optarg, 0, 10000000, "rate");
 			break;
 		case 't':
 			if (strlen(optarg) == 0 || strlcpy(conf.filter.table,

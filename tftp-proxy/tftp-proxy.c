@@ -96,7 +96,6 @@ source_addr(const char *s)
 static void
 parse_args(int argc, char *argv[], int *debug, int *listen_set)
 {
-	const char	*errstr;
 	int		 ch;
 
 	while ((ch = getopt(argc, argv, "46a:dl:p:vw:")) != -1) {
@@ -118,19 +117,15 @@ parse_args(int argc, char *argv[], int *debug, int *listen_set)
 			*listen_set = 1;
 			break;
 		case 'p':
-			conf.listen_port = strtonum(optarg, 1, 65535, &errstr);
-			if (errstr != NULL)
-				errx(1, "port is %s: %s", errstr, optarg);
+			conf.listen_port = opt_num(optarg, 1, 65535, "port");
 			*listen_set = 1;
 			break;
 		case 'v':
 			conf.verbose++;
 			break;
 		case 'w':
-			conf.transwait = strtonum(optarg, 1,
-			    TP_TRANSWAIT_MAX, &errstr);
-			if (errstr != NULL)
-				errx(1, "transwait is %s: %s", errstr, optarg);
+			conf.transwait = opt_num(optarg, 1, TP_TRANSWAIT_MAX,
+			    "transwait");
 			break;
 		default:
 			usage();
@@ -192,29 +187,14 @@ drain(void)
 static void
 start_pfhelper(int debug, int level)
 {
-	const char	*path = getenv("PFHELPER");
-	char		 lvl[8], table[32];
-	char		*argv[8];
-	int		 n = 0;
+	char	table[32];
 
-	if (path == NULL || *path == '\0')
-		path = PFHELPER_PATH;
-	snprintf(lvl, sizeof(lvl), "%d", level);
 	if (mode == MODE_INETD)
 		snprintf(table, sizeof(table), "tftp-proxy-%ld",
 		    (long)getpid());
 	else
 		strlcpy(table, "tftp-proxy", sizeof(table));
-	argv[n++] = "pfhelper";
-	argv[n++] = "-t";
-	argv[n++] = table;
-	argv[n++] = "-D";
-	argv[n++] = lvl;
-	if (debug)
-		argv[n++] = "-d";
-	argv[n] = NULL;
-	if (pfh_start(&pfh, path, argv, PFH_ROLE_TFTP) == -1)
-		fatal("cannot start pfhelper (%s)", path);
+	pfh_spawn(&pfh, PFH_ROLE_TFTP, table, debug, level, NULL);
 }
 
 int
