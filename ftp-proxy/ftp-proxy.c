@@ -5,6 +5,7 @@
  */
 #include "compat.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -151,6 +152,36 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 		    "source address");
 }
 
+/*
+ * Each session holds two descriptors.  Raise the limit for -m while we
+ * are root (seccomp refuses setrlimit later), or lower -m to fit.
+ */
+static void
+fd_limit(void)
+{
+	struct rlimit	rl;
+	rlim_t		want = 2 * (rlim_t)conf.max_sessions + 32;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		err(1, "getrlimit");
+	if (rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max < want) {
+		struct rlimit	up = { want, want };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			return;
+	}
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		err(1, "setrlimit");
+	if (rl.rlim_cur < want) {
+		conf.max_sessions = (rl.rlim_cur - 32) / 2;
+		warnx("only %llu descriptors: at most %u sessions",
+		    (unsigned long long)rl.rlim_cur, conf.max_sessions);
+	}
+}
+
 /* Start pfhelper with our settings; as root, before the drop. */
 static void
 start_pfhelper(int debug, int level)
@@ -183,6 +214,7 @@ main(int argc, char *argv[])
 	    privdrop_check(PROXY_USER, PROXY_CHROOT, why, sizeof(why)) == -1)
 		errx(1, "%s", *why ? why : "cannot create " PROXY_CHROOT);
 
+	fd_limit();
 	log_init(debug, LOG_DAEMON);
 	log_setverbose(level);
 	nlisten = listen_sockets(conf.listen_addr, conf.listen_port,

@@ -13,7 +13,7 @@
 #define PFH_DEF_MAX_PERMITS	8	/* live permits per session */
 /* Live permits in all; each pass set holds FILTER_PASS_MAX. */
 #define PFH_PERMITS_MAX		FILTER_PASS_MAX
-#define PFH_DEF_RATE		5000	/* requests per second, 0: no limit */
+#define PFH_DEF_RATE		20000	/* requests per second, 0: no limit */
 
 struct pfh_conf {
 	struct filter_conf	filter;

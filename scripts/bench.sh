@@ -30,6 +30,7 @@ NIDLE=${BENCH_IDLE:-10000}
 FB=$TOP/obj/regress/tools/ftpbench
 RES=""		# set after topo_up: $WORK/results
 T0=$(date +%s)
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # BENCH_DEBUG_<point>: shell code run at that point (copy, ours, tftp),
 # for debugging a setup by hand; unset in a normal run.
@@ -256,29 +257,24 @@ conn() {
 	result "conn_$1" "$(field rate "$out")"
 }
 
-# tftp mode: small-file TFTP reads/s through the firewall.
+# tftp mode: small-file TFTP reads/s through the firewall, first with
+# client ports that never repeat, then with the kernel's random ones.
 tftp_rate() {
+	srcs=$(seq 10 25 | sed 's/^/192.0.2./' | paste -sd, -)
 	out=$(timeout $((SECS + 20)) ip netns exec "$CLI" "$FB" tftp \
-	    -h "$S4" -c 16 -t "$SECS" -f small.bin)
+	    -h "$S4" -c 16 -t "$SECS" -f small.bin -b "$srcs")
 	echo "   $out"
 	result "tftp_$1" "$(field rate "$out")"
 	result "tftpfail_$1" "$(field fail "$out")"
+	out=$(timeout $((SECS + 20)) ip netns exec "$CLI" "$FB" tftp \
+	    -h "$S4" -c 16 -t "$SECS" -f small.bin)
+	echo "   $out"
+	result "tftpr_$1" "$(field rate "$out")"
+	result "tftprfail_$1" "$(field fail "$out")"
 }
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
-
-# Wait (bounded, $2 tenths of a second) for a line in file $1.
-wait_line() {
-	i=0
-	while [ $i -lt "$2" ]; do
-		[ -s "$1" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 
 # idle: NIDLE sessions through ftp-proxy to the stub server, each with a
 # live passive permit; memory per session; conn/s with those permits.
@@ -354,7 +350,7 @@ limit() {
 	result limit_up "$(field up "$out")"
 	result limit_cpu "$(echo "$c0 $c1 $(getconf CLK_TCK)" |
 	    awk '{ printf "%.0f", ($2 - $1) / $3 / 2 * 100 }')"
-	result limit_emfile "$(grep -c 'Too many open files' "$WORK/limit.log")"
+	result limit_emfile "$(grep -c -e 'out of file descriptors' -e 'Too many open files' "$WORK/limit.log")"
 	stop_pid "$LIDLE"
 	stop_pid "$LPID"
 }
@@ -412,6 +408,8 @@ table() {
 	echo "Figures ($(date -u +%Y-%m-%d), Linux $(uname -r), $(nproc) CPUs," \
 	    "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' \
 	    /proc/meminfo)); ratios: ours/kernel, ours/copy"
+	echo "load average at start: $LOAD0; at end: $(cut -d' ' -f1-3 \
+	    /proc/loadavg) (other work on the machine skews every figure)"
 	printf '%-44s %9s %9s %9s %7s %7s\n' figure kernel ours copy o/k o/c
 	row "passive (PASV) download ${BIG_MB} MiB, MB/s" \
 	    tput_pasv_kernel tput_pasv_ours tput_pasv_copy
@@ -439,8 +437,14 @@ table() {
 	diffrow "PORT -> 200 added over kernel p99, us" lat_PORT_p99_ours \
 	    lat_PORT_p99_kernel
 	row "new TCP conn/s through the firewall" conn_kernel conn_ours0 -
-	row "TFTP reads/s, 1 KiB file, 16 clients" tftp_kernel tftp_ours -
-	row "  failed TFTP reads in that run" tftpfail_kernel tftpfail_ours -
+	row "TFTP reads/s, 1 KiB, 16 clients, new ports" tftp_kernel \
+	    tftp_ours -
+	row "  failed (2 s timeout) in that run" tftpfail_kernel \
+	    tftpfail_ours -
+	row "TFTP reads/s, as above, random client ports" tftpr_kernel \
+	    tftpr_ours -
+	row "  failed (2 s timeout) in that run" tftprfail_kernel \
+	    tftprfail_ours -
 	echo
 	echo "ftp-proxy alone (-m $NIDLE)                  value    target"
 	printf '%-44s %9s\n' "idle sessions up (of $NIDLE, with a PASV permit)" \
@@ -455,11 +459,13 @@ table() {
 	    "$(v conn_ours_permits)"
 	printf '%-44s %9s %9s\n' "  ratio" "$(ratio "$(v conn_ours_permits)" \
 	    "$(v conn_ours0)")" ">= 0.9"
+	printf '%-44s %9s\n' "tftp-proxy: 'request sent again' log lines" \
+	    "$(v tftp_again)"
 	printf '%-44s %9s\n' "RLIMIT_NOFILE 1024: sessions up of 1000" \
 	    "$(v limit_up)"
 	printf '%-44s %9s\n' "  ftp-proxy CPU % afterwards (idle)" \
 	    "$(v limit_cpu)"
-	printf '%-44s %9s\n' "  'Too many open files' log lines" \
+	printf '%-44s %9s\n' "  'out of file descriptors' log lines" \
 	    "$(v limit_emfile)"
 	if grep -q '^pfh_add_p50_' "$RES"; then
 		echo
@@ -540,6 +546,7 @@ if want tftp && [ -x "$BIN/tftp-proxy" ]; then
 	sleep 1
 	hook tftp
 	tftp_rate ours
+	result tftp_again "$(grep -c 'sent again' "$WORK/tftp-proxy.log")"
 	stop_pid "$TPPID"
 fi
 if want idle; then

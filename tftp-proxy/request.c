@@ -36,7 +36,7 @@
 
 /*
  * A forwarded request, found by client and server address and port:
- * a client retransmits its request from the same port.
+ * one live request per client port.
  */
 struct session {
 	RB_ENTRY(session)	 entry;
@@ -63,8 +63,6 @@ static const char	*orig_dst(const struct tp_dgram *, struct pfh_addr *,
 			    uint16_t *);
 static void		 request_forward(const struct tp_dgram *,
 			    const struct tftp_req *, const struct pfh_session *);
-static void		 request_resend(struct session *,
-			    const struct tp_dgram *);
 static int		 session_begin(struct session *,
 			    const struct tp_dgram *);
 static void		 session_end(struct session *);
@@ -155,10 +153,21 @@ request_handle(const struct tp_dgram *d)
 		drop(d, why);
 		return;
 	}
-	if ((sess = RB_FIND(session_tree, &sessions, &key)) != NULL)
-		request_resend(sess, d);
-	else
-		request_forward(d, &req, &key.s);
+	/*
+	 * Again from the same client port: a retransmission, or a new
+	 * transfer.  We cannot tell whether the first answer got through
+	 * (the kernel used the permit), so, as a server reached directly
+	 * would, treat it as a new request: the old permit goes (a transfer
+	 * under way keeps its conntrack entry) and a new one comes from a
+	 * new proxy port.
+	 */
+	if ((sess = RB_FIND(session_tree, &sessions, &key)) != NULL) {
+		if (conf->verbose)
+			log_info("session %u: new request from the same port",
+			    sess->s.sid);
+		session_end(sess);
+	}
+	request_forward(d, &req, &key.s);
 }
 
 /*
@@ -288,25 +297,6 @@ request_forward(const struct tp_dgram *d, const struct tftp_req *req,
 	tv.tv_sec = conf->transwait;
 	tv.tv_usec = 0;
 	evtimer_add(&sess->timer, &tv);
-}
-
-/*
- * The client sent its request again (the request or the server's first
- * answer was lost, or is slow): send it again from the same port, so
- * the permit in place covers the answer.  A different request from the
- * same port meanwhile is refused.
- */
-static void
-request_resend(struct session *sess, const struct tp_dgram *d)
-{
-	if (d->len != sess->reqlen || memcmp(d->buf, sess->req, d->len) != 0) {
-		drop(d, "another request is in progress from this port");
-		return;
-	}
-	if (send(sess->fd, d->buf, d->len, 0) == -1)
-		log_warn("session %u: send", sess->s.sid);
-	else if (conf->verbose)
-		log_info("session %u: request sent again", sess->s.sid);
 }
 
 /*

@@ -18,8 +18,9 @@
  *	    USER/PASS, PASV/EPSV/PORT answered, QUIT); -k: accept and close.
  *	ftpbench conn -h host -p port -c conc -t secs
  *	    new TCP connections a second: connect, then close with RST.
- *	ftpbench tftp -h host [-p 69] -c conc -t secs -f file
- *	    TFTP read requests (octet) in a loop.
+ *	ftpbench tftp -h host [-p 69] -c conc -t secs -f file [-b srcs]
+ *	    TFTP read requests (octet) in a loop; with -b, from source
+ *	    ports that do not repeat within the run.
  *
  * srcs: comma-separated source addresses, used round robin.
  * Documentation addresses only are used by bench.sh; this program sends
@@ -809,6 +810,29 @@ struct tx {
 static struct tx	*txs;
 static char		 rrq[600];
 static size_t		 rrqlen;
+static unsigned		 txn;
+
+/*
+ * With -b, each request gets a source port of its own, cycling through
+ * 40,000 ports per address, so that no client port comes back within
+ * seconds (a proxy that takes such a repeat for a retransmission is
+ * measured by the default: kernel-chosen random ports).
+ */
+static void
+tx_bind(int fd)
+{
+	struct sockaddr_in	sa;
+
+	if (o.nsrc == 0)
+		return;
+	sa = o.src[txn % o.nsrc];
+	sa.sin_port = htons(20000 + (txn / o.nsrc) % 40000);
+	txn++;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		sa.sin_port = 0;
+		(void)bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	}
+}
 
 static void
 tx_start(int i)
@@ -821,6 +845,7 @@ tx_start(int i)
 		nfail++;
 		return;
 	}
+	tx_bind(txs[i].fd);
 	if (sendto(txs[i].fd, rrq, rrqlen, 0, (struct sockaddr *)&dst,
 	    sizeof(dst)) != (ssize_t)rrqlen) {
 		close(txs[i].fd);
