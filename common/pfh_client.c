@@ -161,9 +161,9 @@ pfh_stop(struct pfh_client *c)
 	}
 }
 
-void
-pfh_spawn(struct pfh_client *c, uint32_t role, const char *table, int debug,
-    int level, const char *const extra[])
+int
+pfh_spawn_try(struct pfh_client *c, uint32_t role, const char *table,
+    int debug, int level, const char *const extra[])
 {
 	const char	*path = getenv("PFHELPER");
 	const char	*argv[16];
@@ -184,8 +184,18 @@ pfh_spawn(struct pfh_client *c, uint32_t role, const char *table, int debug,
 		argv[n++] = *extra++;
 	argv[n] = NULL;
 	/* execv(3) takes char *const []; nothing writes to these. */
-	if (pfh_start(c, path, (char *const *)(uintptr_t)argv, role) == -1)
-		err(1, "cannot start pfhelper (%s)", path);
+	return (pfh_start(c, path, (char *const *)(uintptr_t)argv, role));
+}
+
+void
+pfh_spawn(struct pfh_client *c, uint32_t role, const char *table, int debug,
+    int level, const char *const extra[])
+{
+	const char	*path = getenv("PFHELPER");
+
+	if (pfh_spawn_try(c, role, table, debug, level, extra) == -1)
+		err(1, "cannot start pfhelper (%s)", path != NULL &&
+		    *path != '\0' ? path : PFHELPER_PATH);
 }
 
 uint32_t

@@ -32,6 +32,9 @@ int	pfh_start(struct pfh_client *, const char *, char *const [],
  */
 void	pfh_spawn(struct pfh_client *, uint32_t, const char *, int, int,
 	    const char *const []);
+/* The same, but -1 with errno instead of exiting. */
+int	pfh_spawn_try(struct pfh_client *, uint32_t, const char *, int, int,
+	    const char *const []);
 /*
  * Send one request and wait for its reply.  0 on PFH_OK (reply filled),
  * -1 with errno set from the reply (reason in reply->reason) on PFH_ERR,

@@ -176,6 +176,9 @@ fd_limit(void)
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		err(1, "setrlimit");
 	if (rl.rlim_cur < want) {
+		if (rl.rlim_cur < 34)
+			errx(1, "only %llu descriptors, need 34 at least",
+			    (unsigned long long)rl.rlim_cur);
 		conf.max_sessions = (rl.rlim_cur - 32) / 2;
 		warnx("only %llu descriptors: at most %u sessions",
 		    (unsigned long long)rl.rlim_cur, conf.max_sessions);
@@ -186,13 +189,23 @@ fd_limit(void)
 static void
 start_pfhelper(int debug, int level)
 {
-	char		 max[16];
+	char		 max[16], table[32];
 	const char	*extra[] = { "-m", max, NULL, NULL };
 
 	snprintf(max, sizeof(max), "%u", conf.max_sessions);
 	if (conf.verbose)
 		extra[2] = "-v";
-	pfh_spawn(&pfh, PFH_ROLE_FTP, "ftp-proxy", debug, level, extra);
+	/*
+	 * The admin's line matches the ct mark, not our table's name, so a
+	 * second instance in this namespace (say -R for IPv4 and for IPv6)
+	 * takes a table named after its pid.
+	 */
+	if (pfh_spawn_try(&pfh, PFH_ROLE_FTP, "ftp-proxy", debug, level,
+	    extra) == 0)
+		return;
+	snprintf(table, sizeof(table), "ftp-proxy-%ld", (long)getpid());
+	log_info("table inet ftp-proxy is taken; using inet %s", table);
+	pfh_spawn(&pfh, PFH_ROLE_FTP, table, debug, level, extra);
 }
 
 int

@@ -94,7 +94,7 @@ relay_cmd(struct session *s, enum sess_cmd c, const char *line, size_t len)
 
 /*
  * A reply of ours to a client command: sent now if nothing is pending,
- * else once the server has answered the commands before it.
+ * else once the server has greeted and answered the commands before it.
  */
 void
 client_reply(struct session *s, const char *fmt, ...)
@@ -108,7 +108,7 @@ client_reply(struct session *s, const char *fmt, ...)
 	va_end(ap);
 	if (n == -1)
 		fatal("vasprintf");
-	if (s->qlen == 0) {
+	if (s->qlen == 0 && s->greeted) {
 		session_reply(s, "%s", buf);
 		free(buf);
 		return;

@@ -70,22 +70,18 @@ session_reply(struct session *s, const char *fmt, ...)
 	session_send(&s->client, buf, n);
 }
 
-/* Write what is queued for a side once, without waiting, then free. */
+/*
+ * Drop a side at once.  What is still queued for it is lost: libevent
+ * keeps a bufferevent's output frozen to everyone but itself, so an
+ * orderly end waits for the write callback instead (session_close).
+ */
 static void
 side_free(struct side *side)
 {
-	struct evbuffer	*out;
-
-	if (side->bev == NULL) {
-		if (side->fd != -1)
-			close(side->fd);
-		side->fd = -1;
-		return;
-	}
-	out = bufferevent_get_output(side->bev);
-	if (evbuffer_get_length(out) > 0 && side->fd != -1)
-		(void)evbuffer_write(out, side->fd);
-	bufferevent_free(side->bev);	/* closes fd */
+	if (side->bev != NULL)
+		bufferevent_free(side->bev);	/* closes fd */
+	else if (side->fd != -1)
+		close(side->fd);
 	side->bev = NULL;
 	side->fd = -1;
 }
@@ -101,7 +97,8 @@ session_free(struct session *s)
 		evtimer_del(&s->resume);
 	queue_clear(s);
 	TAILQ_REMOVE(&sessions, s, entry);
-	nsessions--;
+	if (!s->closing)
+		nsessions--;
 	free(s);
 }
 
@@ -136,6 +133,7 @@ session_close(struct session *s, const char *why)
 	if (s->closing)
 		return;
 	s->closing = 1;
+	nsessions--;		/* what is left is a flush, bounded */
 	session_unregister(s);
 	log_info("#%u ending session: %s", s->id, why);
 	side_free(&s->server);
@@ -144,7 +142,8 @@ session_close(struct session *s, const char *why)
 		return;
 	}
 	timer_arm(s, FTP_CLOSE_TIMEOUT);
-	bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
+	bufferevent_enable(s->client.bev, s->client_eof ? EV_WRITE :
+	    EV_READ | EV_WRITE);
 	if (evbuffer_get_length(bufferevent_get_output(s->client.bev)) == 0)
 		session_linger(s);
 }
@@ -152,16 +151,21 @@ session_close(struct session *s, const char *why)
 /*
  * All written: FIN to the client, then wait (bounded) for its FIN,
  * discarding what it still sends.  Closing with unread input would
- * send a RST that can destroy our last reply in flight.
+ * send a RST that can destroy our last reply in flight.  If its FIN
+ * came already, close soon (not now: callers still hold the session).
  */
 static void
 session_linger(struct session *s)
 {
+	struct timeval	tv = { 0, 0 };
+
 	if (s->closing == 2)
 		return;
 	s->closing = 2;
-	/* On failure the client's error event or the timer ends it. */
-	(void)shutdown(s->client.fd, SHUT_WR);
+	if (s->client_eof)
+		evtimer_add(&s->timer, &tv);
+	else	/* on failure the client's error event or the timer ends it */
+		(void)shutdown(s->client.fd, SHUT_WR);
 }
 
 void
@@ -307,6 +311,13 @@ side_event(struct bufferevent *bev, short what, void *arg)
 	struct session	*s = arg;
 	int		 is_server = (bev == s->server.bev);
 
+	if (s->closing == 1 && (what & BEV_EVENT_EOF) &&
+	    !(what & BEV_EVENT_ERROR)) {
+		/* The client's FIN, while our last words are still queued. */
+		s->client_eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
 	if (s->closing) {
 		session_free(s);
 		return;
@@ -502,7 +513,7 @@ server_connect(struct session *s)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		len;
-	int			fd;
+	int			fd, on = 1;
 
 	if (addr_to_sa(&s->target, s->tport, &ss, &len) == -1)
 		return (-1);
@@ -510,6 +521,7 @@ server_connect(struct session *s)
 	    0);
 	if (fd == -1)
 		return (-1);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if (conf.srclen != 0 && conf.src.ss_family == ss.ss_family &&
 	    bind(fd, (struct sockaddr *)&conf.src, conf.srclen) == -1) {
 		close(fd);

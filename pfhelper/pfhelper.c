@@ -132,6 +132,13 @@ main(int argc, char *argv[])
 	log_setverbose(level);
 	log_procinit("pfhelper");
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Leave the front end's process group: a ^C at its terminal is for
+	 * the front end, which then closes the socket and we follow.
+	 */
+	(void)setsid();
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 
 	if (filter_init(&conf.filter) == -1)
 		fatal("cannot create table inet %s", conf.filter.table);

@@ -179,9 +179,11 @@ wait_port() {
 }
 
 # ftp-proxy in the firewall, foreground, logs to $WORK/ftp-proxy.log.
-# PROXYPID is ftp-proxy's own pid (ip netns exec and env exec it).
+# PROXYPID is ftp-proxy's own pid (ip netns exec and env exec it);
+# $PROXYWRAP, if set, is a command that execs it (prlimit ...).
 proxy_up() {
-	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
+	# shellcheck disable=SC2086
+	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" ${PROXYWRAP:-} \
 	    "$BIN/ftp-proxy" -d -D 7 "$@" 2>> "$WORK/ftp-proxy.log"
 	PROXYPID=$LASTPID
 	wait_port "$FW" "${PROXYPORT:-8021}"
