@@ -66,7 +66,7 @@ LIBPFHNFT = $(O)/libpfhnft.a
 FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c))
 
 .PHONY: all check check-build unit integration demo deps install \
-	uninstall clean lint bench fuzz
+	uninstall clean lint bench fuzz sanitize valgrind
 
 all: $(PROGS)
 
@@ -136,6 +136,15 @@ check-build: $(PROGS) $(UNIT_TESTS) $(TOOLS)
 check: deps
 	$(MAKE) WERROR=1 check-build
 	sh regress/run.sh $(UNIT_TESTS)
+
+# The whole suite under ASan+UBSan (a copy of the tree), and valgrind
+# over the unit tests and the daemons of two integration suites.
+sanitize: deps
+	sh scripts/sanitize.sh
+
+valgrind: deps
+	$(MAKE) WERROR=1 check-build
+	sh scripts/valgrind.sh
 
 # libFuzzer targets (clang): `make fuzz` fuzzes each for FUZZ_SECONDS;
 # `make check` replays their corpora as regression tests.

@@ -108,8 +108,8 @@ addr_is_unicast_host(const struct pfh_addr *a)
 	memcpy(&in6, p, 16);
 	if (IN6_IS_ADDR_UNSPECIFIED(&in6) || IN6_IS_ADDR_LOOPBACK(&in6) ||
 	    IN6_IS_ADDR_MULTICAST(&in6) || IN6_IS_ADDR_V4MAPPED(&in6) ||
-	    IN6_IS_ADDR_V4COMPAT(&in6))
-		return (0);
+	    IN6_IS_ADDR_V4COMPAT(&in6) || IN6_IS_ADDR_LINKLOCAL(&in6))
+		return (0);	/* link-local: no scope on the wire */
 	return (1);
 }
 

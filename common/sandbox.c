@@ -37,7 +37,7 @@ static const char *const allowed[] = {
 	"getuid", "geteuid", "getgid", "getegid",
 	/* signals, threads' plumbing in libc, exit */
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigreturn",
-	"futex", "sched_yield", "restart_syscall",
+	"futex", "sched_yield", "restart_syscall", "sigaltstack",
 	"wait4", "exit", "exit_group",
 };
 

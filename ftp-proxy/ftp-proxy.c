@@ -21,6 +21,7 @@
 
 #include <event.h>
 
+#include "addr.h"
 #include "log.h"
 #include "privdrop.h"
 #include "proxy.h"
@@ -189,12 +190,25 @@ fd_limit(void)
 static void
 start_pfhelper(int debug, int level)
 {
-	char		 max[16], table[32];
-	const char	*extra[] = { "-m", max, NULL, NULL };
+	char		 max[16], table[32], raddr[ADDR_STRLEN], rport[8];
+	const char	*extra[8] = { "-m", max };
+	struct pfh_addr	 a;
+	uint16_t	 port;
+	int		 n = 2;
 
 	snprintf(max, sizeof(max), "%u", conf.max_sessions);
 	if (conf.verbose)
-		extra[2] = "-v";
+		extra[n++] = "-v";
+	/* pfhelper holds us to this server (or else the destination). */
+	if (conf.reverse && addr_from_sa((struct sockaddr *)&conf.rserver,
+	    &a, &port) == 0) {
+		snprintf(rport, sizeof(rport), "%u", port);
+		extra[n++] = "-R";
+		extra[n++] = addr_str(&a, raddr, sizeof(raddr));
+		extra[n++] = "-P";
+		extra[n++] = rport;
+	}
+	extra[n] = NULL;
 	/*
 	 * The admin's line matches the ct mark, not our table's name, so a
 	 * second instance in this namespace (say -R for IPv4 and for IPv6)
@@ -216,6 +230,7 @@ main(int argc, char *argv[])
 	char		 why[256];
 	int		 debug = 0, level = LOG_NOTICE, i;
 
+	closefrom(STDERR_FILENO + 1);	/* nothing inherited leaks on */
 	conf.family = AF_UNSPEC;
 	conf.listen_port = 8021;
 	conf.max_sessions = 100;

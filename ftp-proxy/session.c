@@ -382,6 +382,16 @@ side_line(struct session *s, int is_server, char *line, size_t len)
 		session_close(s, "NUL byte");
 		return (-1);
 	}
+	/*
+	 * A bare CR inside a client line: a server that ends lines there
+	 * would see a second command we never checked (say a bounce PORT).
+	 */
+	if (!is_server && memchr(line, '\r', len) != NULL) {
+		log_warnx("#%u bare CR in a client line", s->id);
+		session_reply(s, "500 Bare CR in the control connection");
+		session_close(s, "bare CR");
+		return (-1);
+	}
 	if (!s->client_eof)
 		timer_arm(s, conf.idle_timeout);
 	return (is_server ? server_line(s, line, len) :

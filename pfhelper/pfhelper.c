@@ -17,6 +17,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "log.h"
 #include "pfh_client.h"
 #include "pfhelper.h"
@@ -33,8 +34,8 @@ usage(void)
 	extern char	*__progname;
 
 	fprintf(stderr, "usage: %s [-Cdnv] [-D level] [-M mark] "
-	    "[-m maxsessions] [-p maxpermits]\n"
-	    "\t[-r rate] [-t table] [-u user]\n", __progname);
+	    "[-m maxsessions] [-P port] [-p maxpermits]\n"
+	    "\t[-R address] [-r rate] [-t table] [-u user]\n", __progname);
 	exit(1);
 }
 
@@ -69,7 +70,7 @@ main(int argc, char *argv[])
 	conf.rate = PFH_DEF_RATE;
 	conf.ct_verify = 1;
 
-	while ((ch = getopt(argc, argv, "CdD:M:m:np:r:t:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "CdD:M:m:nP:p:R:r:t:u:v")) != -1) {
 		switch (ch) {
 		case 'C':
 			conf.ct_verify = 0;
@@ -89,6 +90,13 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			describe = 1;
+			break;
+		case 'P':
+			conf.rport = opt_num(optarg, 1, 65535, "port");
+			break;
+		case 'R':
+			if (addr_parse(optarg, &conf.rserver) == -1)
+				errx(1, "bad server address: %s", optarg);
 			break;
 		case 'p':
 			conf.max_permits = opt_num(optarg, 1, 1024, "max permits");
@@ -117,6 +125,8 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+	if (conf.rserver.af != 0 && conf.rport == 0)
+		conf.rport = 21;
 
 	if (describe) {
 		filter_describe(stdout, &conf.filter);

@@ -21,6 +21,8 @@ struct pfh_conf {
 	uint32_t		max_permits;
 	uint32_t		rate;
 	int			ct_verify;	/* sessions must be in conntrack */
+	struct pfh_addr		rserver;	/* -R: the reverse-mode server */
+	uint16_t		rport;		/* -P */
 };
 
 /* validate.c: pure checks; 0, or -1 with a reason. */
@@ -29,6 +31,8 @@ int	validate_addr(const struct pfh_addr *, const char **);
 int	validate_session(const struct pfh_session *, const char **);
 int	validate_permit(const struct pfh_permit *, const char **);
 int	validate_ctlookup(const struct pfh_ctlookup *, const char **);
+int	validate_session_role(const struct pfh_conf *, uint32_t,
+	    const struct pfh_session *, const char **);
 int	validate_permit_fits(const struct pfh_session *,
 	    const struct pfh_permit *, const char **);
 /* The rdr, snat/snatp and pass elements of a permit. */

@@ -63,6 +63,7 @@ struct ctx {
 	uint32_t		 nsessions;
 	uint32_t		 npermits;	/* all sessions */
 	int			 hello;
+	uint32_t		 role;		/* PFH_ROLE_* from HELLO */
 	double			 tokens;
 	struct timespec		 last;
 };
@@ -246,7 +247,8 @@ h_session_start(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 
 	if (proto_recv_session(imsg, &m) == -1)
 		return (drop("SESSION_START", "bad size"));
-	if (validate_session(&m, &why) == -1)
+	if (validate_session(&m, &why) == -1 ||
+	    validate_session_role(c->conf, c->role, &m, &why) == -1)
 		return (drop("SESSION_START", why));
 	if (session_find(c, m.sid) != NULL)
 		return (reply(c, reqid, EEXIST, "session id in use"));
@@ -408,6 +410,8 @@ h_ctlookup(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 
 	if (proto_recv_ctlookup(imsg, &m) == -1)
 		return (drop("CT_LOOKUP", "bad size"));
+	if (c->role != PFH_ROLE_TFTP)
+		return (drop("CT_LOOKUP", "only for tftp-proxy"));
 	if (validate_ctlookup(&m, &why) == -1)
 		return (drop("CT_LOOKUP", why));
 	if (!rate_ok(c))
@@ -434,6 +438,7 @@ h_hello(struct ctx *c, struct imsg *imsg)
 	if (validate_hello(&m, &why) == -1)
 		return (drop("HELLO", why));
 	c->hello = 1;
+	c->role = m.role;
 	m.version = PFH_PROTO_VERSION;
 	if (proto_send_hello(&c->ibuf, 0, &m) == -1)
 		return (H_DROP);

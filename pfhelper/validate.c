@@ -82,6 +82,28 @@ validate_session(const struct pfh_session *s, const char **why)
 	return (0);
 }
 
+/*
+ * The session against the peer's role and our configuration: an FTP
+ * front end has TCP sessions, TFTP UDP ones; the server is where the
+ * client was going (forward mode, TFTP) or the -R server (reverse
+ * mode).  So a compromised front end cannot name another host.
+ */
+int
+validate_session_role(const struct pfh_conf *conf, uint32_t role,
+    const struct pfh_session *s, const char **why)
+{
+	if (role == PFH_ROLE_FTP && s->proto != IPPROTO_TCP)
+		return (fail(why, "FTP session not over TCP"));
+	if (role == PFH_ROLE_TFTP && s->proto != IPPROTO_UDP)
+		return (fail(why, "TFTP session not over UDP"));
+	if (addr_eq(&s->server, &s->dialled) && s->sport == s->dport)
+		return (0);
+	if (role == PFH_ROLE_FTP && conf->rserver.af != 0 &&
+	    addr_eq(&s->server, &conf->rserver) && s->sport == conf->rport)
+		return (0);
+	return (fail(why, "server is neither the destination nor -R's"));
+}
+
 int
 validate_permit(const struct pfh_permit *p, const char **why)
 {

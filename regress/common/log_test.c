@@ -50,7 +50,7 @@ main(void)
 	for (i = 0; i < nitems(cases); i++) {
 		log_escape(cases[i].in, cases[i].len, buf, cases[i].dstlen);
 		if (strcmp(buf, cases[i].want) != 0)
-			printf("  got \"%s\" want \"%s\"\n", buf,
+			printf("  got \"%.64s\" want \"%.64s\"\n", buf,
 			    cases[i].want);
 		check(strcmp(buf, cases[i].want) == 0, cases[i].in);
 	}

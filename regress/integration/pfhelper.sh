@@ -684,8 +684,6 @@ t_ctverify() {
 	cpid=$bgpid
 	check "control connection redirected to the firewall" \
 	    heard "$o" "192.0.2.10 40100"
-	expect "CT_LOOKUP finds its original destination" \
-	    "ok 198.51.100.10 21" ctlookup tcp 192.0.2.10 40100 192.0.2.1 8021
 	expect "without -C: a session for a real connection is accepted" ok \
 	    session 20 tcp 192.0.2.10 40100 198.51.100.10 21 \
 	    198.51.100.1 50000 198.51.100.10 21
@@ -695,8 +693,23 @@ t_ctverify() {
 	    eval 'connect "$CLI" 5 198.51.100.10 52001 tcp > /dev/null'
 	check "without -C: the server sees the proxy" \
 	    heard "$o.data" 198.51.100.1
-	stop "$lpid" "$cpid" "$fpid"
 	ctl_stop
+	# CT_LOOKUP is tftp-proxy's: an FTP front end is dropped for it.
+	if ctl_start -d; then
+		expect "CT_LOOKUP from an FTP front end drops the peer" \
+		    "err (EPIPE|ECONNRESET) .*" \
+		    ctlookup tcp 192.0.2.10 40100 192.0.2.1 8021
+		ctl_stop
+	fi
+	if ctl_start -T -d -t tftp-proxy; then
+		expect "CT_LOOKUP finds its original destination" \
+		    "ok 198.51.100.10 21" \
+		    ctlookup tcp 192.0.2.10 40100 192.0.2.1 8021
+		ctl_stop
+	else
+		nok "start pfhctl -T: $(cat "$ctl_err")"
+	fi
+	stop "$lpid" "$cpid" "$fpid"
 }
 
 # --- main --------------------------------------------------------------
@@ -768,9 +781,12 @@ t_bad "mixed address families" "session 2 tcp 192.0.2.10 40000 \
 2001:db8:2::10 21 198.51.100.1 50000 198.51.100.10 21"
 t_bad "permit in a session never started" "passive 99 1 51003 51004 30"
 t_bad "timeout above the maximum" "passive 1 2 51003 51004 3601"
-t_bad "UDP permit ports differ from the session" \
+t_bad "UDP session from the FTP front end" \
     "session 2 udp 192.0.2.10 40069 198.51.100.10 69 198.51.100.1 51069 \
-198.51.100.10 69" "active 2 1 51069 40070 30"
+198.51.100.10 69"
+t_bad "server other than the destination" \
+    "session 2 tcp 192.0.2.10 40001 198.51.100.10 21 198.51.100.1 50000 \
+198.51.100.99 21"
 t_bad "PERMIT_ADD of the wrong size" "raw PFH_PERMIT_ADD 13"
 
 t_ctverify

@@ -108,11 +108,17 @@ mk(uint32_t type, const void *data, size_t len)
 }
 
 static struct msg
-hello(void)
+hello_role(uint32_t role)
 {
-	struct pfh_hello	h = { PFH_PROTO_VERSION, PFH_ROLE_FTP };
+	struct pfh_hello	h = { PFH_PROTO_VERSION, role };
 
 	return (mk(PFH_HELLO, &h, sizeof(h)));
+}
+
+static struct msg
+hello(void)
+{
+	return (hello_role(PFH_ROLE_FTP));
 }
 
 /* Send msgs, close our write side, serve, collect the replies. */
@@ -207,8 +213,14 @@ static void s_v6loop(struct msg *m) { *SES(m) = good_session(1, 6);
     a4(&SES(m)->server, "::1"); }
 static void s_v6any(struct msg *m) { *SES(m) = good_session(1, 6);
     a4(&SES(m)->proxy, "::"); }
+static void s_v6ll(struct msg *m) { *SES(m) = good_session(1, 6);
+    a4(&SES(m)->client, "fe80::1"); }
 static void s_v6mapped(struct msg *m) { *SES(m) = good_session(1, 6);
     a4(&SES(m)->client, "::ffff:192.0.2.10"); }
+static void s_udp_ftp(struct msg *m) { SES(m)->proto = IPPROTO_UDP; }
+static void s_other_server(struct msg *m) {
+    a4(&SES(m)->server, "198.51.100.20"); }
+static void s_other_sport(struct msg *m) { SES(m)->sport = 2121; }
 static void p_sid0(struct msg *m) { PER(m)->sid = 0; }
 static void p_pid0(struct msg *m) { PER(m)->pid = 0; }
 static void p_kind0(struct msg *m) { PER(m)->kind = 0; }
@@ -241,6 +253,11 @@ static void p_ct_bad(struct msg *m) {
 	a4(&c.client, "192.0.2.10");
 	a4(&c.local, "224.0.0.9");
 	*m = mk(PFH_CT_LOOKUP, &c, sizeof(c));
+}
+
+static void p_ct_ftp(struct msg *m) {
+	p_ct_bad(m);
+	a4(&((struct pfh_ctlookup *)(void *)m->data)->local, "192.0.2.1");
 }
 
 enum target { T_HELLO, T_SESSION, T_PERMIT };
@@ -283,6 +300,10 @@ static const struct bad_case {
 	{ "session v6 loopback", T_SESSION, s_v6loop },
 	{ "session v6 unspecified", T_SESSION, s_v6any },
 	{ "session v6 mapped", T_SESSION, s_v6mapped },
+	{ "session v6 link-local", T_SESSION, s_v6ll },
+	{ "FTP session over UDP", T_SESSION, s_udp_ftp },
+	{ "server not the destination", T_SESSION, s_other_server },
+	{ "server port not the destination's", T_SESSION, s_other_sport },
 	{ "permit short", T_PERMIT, m_len_short },
 	{ "permit long", T_PERMIT, m_len_long },
 	{ "permit with fd", T_PERMIT, m_fd },
@@ -300,7 +321,7 @@ static const struct bad_case {
 	{ "permit foreign session", T_PERMIT, p_foreign },
 	{ "end foreign session", T_PERMIT, p_end_foreign },
 	{ "delete in foreign session", T_PERMIT, p_del_foreign },
-	{ "ct lookup multicast", T_PERMIT, p_ct_bad },
+	{ "ct lookup from an FTP front end", T_PERMIT, p_ct_ftp },
 };
 
 /* A fresh peer with a good sequence is served after every drop. */
@@ -370,7 +391,8 @@ run3(struct pfh_conf *conf, struct pfh_session *s, struct pfh_permit *p,
 	struct msg	msgs[4];
 	int		n = 3;
 
-	msgs[0] = hello();
+	msgs[0] = hello_role(s->proto == IPPROTO_UDP ? PFH_ROLE_TFTP :
+	    PFH_ROLE_FTP);
 	msgs[1] = mk(PFH_SESSION_START, s, sizeof(*s));
 	msgs[2] = mk(PFH_PERMIT_ADD, p, sizeof(*p));
 	if (extra != NULL)
@@ -488,7 +510,7 @@ good_ctlookup(void)
 	a4(&c.client, "192.0.2.10");
 	a4(&c.local, "192.0.2.1");
 	a4(&want, "198.51.100.10");
-	msgs[0] = hello();
+	msgs[0] = hello_role(PFH_ROLE_TFTP);
 	msgs[1] = mk(PFH_CT_LOOKUP, &c, sizeof(c));
 	fake_reset();
 	r = run(&conf, msgs, 2);
@@ -500,11 +522,40 @@ good_ctlookup(void)
 	r = run(&conf, msgs, 2);
 	check(r.rc == 0 && r.rtype[1] == PFH_ERR && r.r[1].error == ENOENT,
 	    "ct lookup missing", "ENOENT");
+	p_ct_bad(&msgs[1]);
+	fake_reset();
+	r = run(&conf, msgs, 2);
+	check(r.rc == -1 && r.nreplies == 1, "ct lookup multicast",
+	    "peer dropped");
+}
+
+static void
+good_reverse(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_PASSIVE);
+	struct result		r;
+
+	/* The client dialled the firewall; -R names the inside server. */
+	a4(&s.dialled, "198.51.100.1");
+	a4(&s.server, "192.0.2.10");
+	a4(&s.proxy, "192.0.2.1");
+	a4(&s.client, "198.51.100.10");
+	r = run3(&conf, &s, &p, NULL);
+	check(r.rc == -1 && fake_count('a') == 0, "reverse without -R",
+	    "dropped");
+	a4(&conf.rserver, "192.0.2.10");
+	conf.rport = 21;
+	r = run3(&conf, &s, &p, NULL);
+	check(r.rc == 0 && r.rtype[2] == PFH_OK && fake_count('a') == 3,
+	    "reverse with -R", "served");
 }
 
 static void
 run_good_cases(void)
 {
+	good_reverse();
 	good_passive();
 	good_active();
 	good_tftp();

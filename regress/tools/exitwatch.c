@@ -90,8 +90,8 @@ next_env(void)
 int
 main(int argc, char *argv[])
 {
-	const char	*prog = getenv("EXITWATCH_PROG");
-	const char	*file = getenv("EXITWATCH_FILE");
+	char		*prog = getenv("EXITWATCH_PROG");
+	char		*file = getenv("EXITWATCH_FILE");
 	pid_t		 pid, p;
 	int		 status, rc = 127, st;
 
@@ -140,5 +140,7 @@ main(int argc, char *argv[])
 			rc = st;
 		}
 	}
+	free(prog);
+	free(file);
 	return (rc);
 }
