@@ -35,7 +35,26 @@ child(int fd, const char *path, char *const argv[])
 	_exit(127);
 }
 
-/* Wait for a message with this id; replies to others are a bug. */
+/* A reply to a pfh_send() request: drop it, noting a refusal. */
+static int
+discard(struct pfh_client *c, struct imsg *imsg)
+{
+	struct pfh_reply	r;
+
+	if (c->pending == 0) {
+		imsg_free(imsg);
+		errno = EBADMSG;
+		return (-1);
+	}
+	c->pending--;
+	if (proto_recv_reply(imsg, &r) == 0 && r.error != 0)
+		log_debug("pfhelper refused request %u: %s",
+		    imsg_get_id(imsg), r.reason);
+	imsg_free(imsg);
+	return (0);
+}
+
+/* Wait for a message with this id, dropping pending replies before it. */
 static int
 wait_reply(struct pfh_client *c, uint32_t id, struct imsg *imsg)
 {
@@ -49,9 +68,9 @@ wait_reply(struct pfh_client *c, uint32_t id, struct imsg *imsg)
 		if (n > 0) {
 			if (imsg_get_id(imsg) == id)
 				return (0);
-			imsg_free(imsg);
-			errno = EBADMSG;
-			return (-1);
+			if (discard(c, imsg) == -1)
+				return (-1);
+			continue;
 		}
 		pfd.fd = c->ibuf.fd;
 		pfd.events = POLLIN;
@@ -92,7 +111,13 @@ pfh_start(struct pfh_client *c, const char *path, char *const argv[],
 		child(sv[1], path, argv);
 	}
 	close(sv[1]);
-	if (imsgbuf_init(&c->ibuf, sv[0]) == -1 ||
+	/*
+	 * Non-blocking: an event loop may find the socket readable after a
+	 * synchronous request has already read what was there.  Waits are
+	 * done with poll(2).
+	 */
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    imsgbuf_init(&c->ibuf, sv[0]) == -1 ||
 	    proto_send_hello(&c->ibuf, 0, &h) == -1 ||
 	    imsgbuf_flush(&c->ibuf) == -1 || wait_reply(c, 0, &imsg) == -1)
 		goto fail;
@@ -137,6 +162,53 @@ pfh_request(struct pfh_client *c, uint32_t type, const void *data,
 }
 
 int
+pfh_send(struct pfh_client *c, uint32_t type, const void *data, size_t len)
+{
+	if (++c->reqid == 0)
+		c->reqid = 1;
+	if (imsg_compose(&c->ibuf, type, c->reqid, 0, -1, data, len) == -1 ||
+	    imsgbuf_flush(&c->ibuf) == -1)
+		return (-1);
+	c->pending++;
+	return (0);
+}
+
+int
+pfh_drain(struct pfh_client *c)
+{
+	struct imsg	imsg;
+	ssize_t		n;
+
+	if ((n = imsgbuf_read(&c->ibuf)) == -1)
+		return (-1);
+	if (n == 0) {
+		errno = EPIPE;
+		return (-1);
+	}
+	while ((n = imsg_get(&c->ibuf, &imsg)) > 0)
+		if (discard(c, &imsg) == -1)
+			return (-1);
+	return (n == -1 ? -1 : 0);
+}
+
+/* Before closing: read the replies still owed, for a second at most. */
+static void
+settle(struct pfh_client *c)
+{
+	struct pollfd	pfd;
+	int		i;
+
+	for (i = 0; i < 10 && c->pending > 0; i++) {
+		pfd.fd = c->ibuf.fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if (pfh_drain(c) == -1)
+			break;
+	}
+}
+
+int
 pfh_fatal_errno(int e)
 {
 	return (e == EPIPE || e == ETIMEDOUT || e == EBADMSG ||
@@ -149,6 +221,7 @@ pfh_stop(struct pfh_client *c)
 	int	status;
 
 	if (c->ibuf.fd > 0) {
+		settle(c);
 		imsgbuf_clear(&c->ibuf);
 		close(c->ibuf.fd);
 		c->ibuf.fd = -1;

@@ -17,6 +17,7 @@ struct pfh_client {
 	struct imsgbuf	ibuf;
 	pid_t		pid;		/* pfhelper's pid */
 	uint32_t	reqid;
+	uint32_t	pending;	/* pfh_send() replies not read yet */
 };
 
 /*
@@ -42,6 +43,19 @@ int	pfh_spawn_try(struct pfh_client *, uint32_t, const char *, int, int,
  */
 int	pfh_request(struct pfh_client *, uint32_t, const void *, size_t,
 	    struct pfh_reply *);
+/*
+ * Send a request whose reply nobody waits for (ending a permit or a
+ * session: pfhelper never refuses those for a good request).  Its reply
+ * is read and dropped later, by pfh_drain() or the next pfh_request().
+ * 0, or -1 with errno if pfhelper is gone.
+ */
+int	pfh_send(struct pfh_client *, uint32_t, const void *, size_t);
+/*
+ * The pfhelper socket is readable: read and drop the pending replies.
+ * 0, or -1 with errno (EPIPE: pfhelper is gone; EBADMSG: a reply
+ * nobody asked for).
+ */
+int	pfh_drain(struct pfh_client *);
 /* True if the last failure means pfhelper itself is gone. */
 int	pfh_fatal_errno(int);
 void	pfh_stop(struct pfh_client *);

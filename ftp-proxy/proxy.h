@@ -100,6 +100,7 @@ extern struct event_base	*evbase;
 /* session.c */
 void	session_accept(int, short, void *);
 void	session_end_all(void);
+void	session_abort_all(const char *);
 void	session_close(struct session *, const char *);
 void	session_send(struct side *, const char *, size_t);
 void	session_reply(struct session *, const char *, ...)

@@ -129,15 +129,14 @@ static void
 permit_drop(struct session *s)
 {
 	struct pfh_permit_del	d;
-	struct pfh_reply	r;
 
 	if (s->permit == 0)
 		return;
 	d.sid = s->id;
 	d.pid = s->permit;
 	s->permit = 0;
-	if (pfh_request(&pfh, PFH_PERMIT_DEL, &d, sizeof(d), &r) == -1 &&
-	    pfh_fatal_errno(errno))
+	/* The reply is read later; the next request does not wait for it. */
+	if (pfh_send(&pfh, PFH_PERMIT_DEL, &d, sizeof(d)) == -1)
 		fatal("pfhelper");
 }
 

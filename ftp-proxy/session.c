@@ -106,14 +106,13 @@ static void
 session_unregister(struct session *s)
 {
 	struct pfh_session_end	e;
-	struct pfh_reply	r;
 
 	if (!s->registered)
 		return;
 	s->registered = 0;
 	e.sid = s->id;
-	if (pfh_request(&pfh, PFH_SESSION_END, &e, sizeof(e), &r) == -1 &&
-	    pfh_fatal_errno(errno)) {
+	/* Nothing waits for the reply: ending a session cannot fail. */
+	if (pfh_send(&pfh, PFH_SESSION_END, &e, sizeof(e)) == -1) {
 		/* At shutdown pfhelper may be gone first (^C): no table. */
 		if (!shutting_down)
 			fatal("pfhelper");
@@ -181,6 +180,21 @@ session_end_all(void)
 		session_unregister(s);
 		session_free(s);
 	}
+}
+
+/*
+ * pfhelper is gone: no permit can be made or removed (its table went
+ * with it).  Tell every client, then the caller exits.
+ */
+void
+session_abort_all(const char *reply)
+{
+	struct session	*s;
+
+	shutting_down = 1;
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (!s->closing && s->client.fd != -1)
+			(void)write(s->client.fd, reply, strlen(reply));
 }
 
 static void

@@ -5,9 +5,8 @@
 #      with it, no process, socket or descriptor of ours is left; a new
 #      ftp-proxy then serves.
 #   2. kill -9 of ftp-proxy's pfhelper: the table vanishes at once; the
-#      proxy finds out at its next request to pfhelper and exits 1 with
-#      a log line (it does not watch pfhelper's socket in between).
-#      tftp-proxy watches it and exits 1 at once.
+#      proxy sees its pfhelper socket close, tells every client 421 and
+#      exits 1 with a log line.  tftp-proxy exits 1 at once too.
 #   3. kill -9 of vsftpd in the middle of a transfer: the session ends,
 #      its permits go, the proxy holds no more descriptors than before;
 #      vsftpd restarted, the next session works.
@@ -207,6 +206,8 @@ wait "$HELD"
 cat "$WORK/held" >> "$WORK/check.log"
 check "kill -9 pfhelper: the session's next PASV gets no permit" \
     eval '! grep -q "^PASV -> 227" "$WORK/held"'
+check "kill -9 pfhelper: the client is told (421)" \
+    grep -q "^PASV -> 421" "$WORK/held"
 check "kill -9 pfhelper: the session is closed" grep -q "^eof" "$WORK/held"
 check "kill -9 pfhelper: ftp-proxy exits 1" \
     ended "$WORK/exit" "$PROXYPID" "exit 1"
