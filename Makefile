@@ -133,9 +133,15 @@ check-build: $(PROGS) $(UNIT_TESTS) $(TOOLS)
 
 # `make check`: install what is missing, build with -Werror, run every
 # unit and integration suite, end with one `N passed, M failed` line.
+# `make check SANITIZE=1`: the same suites under ASan+UBSan, built in a
+# copy of the tree (scripts/sanitize.sh, also `make sanitize`).
 check: deps
+ifeq ($(SANITIZE),1)
+	sh scripts/sanitize.sh
+else
 	$(MAKE) WERROR=1 check-build
 	sh regress/run.sh $(UNIT_TESTS)
+endif
 
 # The whole suite under ASan+UBSan (a copy of the tree), and valgrind
 # over the unit tests and the daemons of two integration suites.
