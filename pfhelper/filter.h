@@ -45,6 +45,7 @@ struct filter_elem {
 	uint8_t		daddr[16];
 	uint8_t		to[16];		/* FE_RDR, FE_SNAT, FE_SNATP */
 	uint16_t	toport;		/* FE_RDR, FE_SNATP; host order */
+	uint8_t		shared;		/* add: the element may exist already */
 };
 
 /* Create the table (flags owner) with its maps, sets and chains. */

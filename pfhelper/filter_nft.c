@@ -798,7 +798,9 @@ q_elems(struct batch *b, size_t first, size_t count)
 
 	type = o->timeout ? NFT_MSG_NEWSETELEM : nft.destroy ?
 	    MSG_DESTROYSETELEM : NFT_MSG_DELSETELEM;
-	flags = o->timeout ? NLM_F_CREATE | NLM_F_EXCL : 0;
+	/* A shared element may be there already (with the same value). */
+	flags = !o->timeout ? 0 : o->e.shared ? NLM_F_CREATE :
+	    NLM_F_CREATE | NLM_F_EXCL;
 	if ((s = nftnl_set_alloc()) == NULL)
 		return (-1);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft.table);
@@ -833,7 +835,8 @@ static int
 same_kind(const struct op *a, const struct op *b)
 {
 	return ((a->timeout == 0) == (b->timeout == 0) &&
-	    a->e.map == b->e.map && a->e.af == b->e.af);
+	    a->e.map == b->e.map && a->e.af == b->e.af &&
+	    a->e.shared == b->e.shared);
 }
 
 /*

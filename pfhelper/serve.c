@@ -191,8 +191,23 @@ permit_apply(struct permit *p, int add)
 }
 
 /*
+ * snat and pass keys name the target (client.server.proto.port), so a
+ * later permit for the same data connection (the server hands out a
+ * port again once the first connection is made) needs the same element
+ * with the same value: it takes the key over.  rdr keys carry the proxy
+ * port and are never shared.
+ */
+static int
+key_shareable(const struct filter_elem *a, const struct filter_elem *b)
+{
+	return (a->map != FE_RDR && memcmp(a->to, b->to, sizeof(a->to)) == 0 &&
+	    a->toport == b->toport);
+}
+
+/*
  * Whether the permit's keys are free: a key owned by an expired permit
- * is freed with it; one owned by a live permit is a conflict.
+ * is freed with it; one owned by a live permit is shared (see above) or
+ * a conflict.
  */
 static int
 permit_keys_free(struct ctx *c, struct permit *p)
@@ -203,22 +218,30 @@ permit_keys_free(struct ctx *c, struct permit *p)
 	for (i = 0; i < 3; i++) {
 		if ((k = RB_FIND(key_tree, &c->keys, &p->k[i])) == NULL)
 			continue;
-		if (k->owner->expires > now())
+		if (k->owner->expires <= now())
+			permit_free(c, k->owner);
+		else if (key_shareable(&k->e, &p->k[i].e))
+			p->k[i].e.shared = 1;
+		else
 			return (0);
-		permit_free(c, k->owner);
 	}
 	return (1);
 }
 
+/* Own the permit's keys, taking shared ones over from their owner. */
 static void
 permit_keys_insert(struct ctx *c, struct permit *p)
 {
-	int	i;
+	struct elemkey	*k;
+	int		 i;
 
 	for (i = 0; i < 3; i++) {
+		if ((k = RB_FIND(key_tree, &c->keys, &p->k[i])) != NULL) {
+			RB_REMOVE(key_tree, &c->keys, k);
+			k->owner = NULL;	/* its permit leaves it be */
+		}
 		p->k[i].owner = p;
-		if (RB_INSERT(key_tree, &c->keys, &p->k[i]) != NULL)
-			fatalx("permit key inserted twice");
+		RB_INSERT(key_tree, &c->keys, &p->k[i]);
 	}
 	p->nkeys = 3;
 }

@@ -789,6 +789,33 @@ t_bad "server other than the destination" \
 198.51.100.99 21"
 t_bad "PERMIT_ADD of the wrong size" "raw PFH_PERMIT_ADD 13"
 
+# Two sessions of one client to one server, the server handing out the
+# same data port to both: the snat and pass elements are the same, and
+# shared; the first session's end leaves the second one's in place.
+t_shared() {
+	if ! ctl_start -d -C; then
+		nok "shared: start pfhctl: $(cat "$ctl_err")"
+		return
+	fi
+	for sid in 31 32; do
+		expect "shared: session $sid" ok session $sid tcp 192.0.2.10 \
+		    $((40300 + sid)) 198.51.100.10 21 198.51.100.1 50000 \
+		    198.51.100.10 21
+	done
+	expect "shared: first permit" ok passive 31 1 53001 53100 30
+	expect "shared: second permit, same server port" ok \
+	    passive 32 1 53002 53100 30
+	expect "shared: the first session ends" ok end 31
+	o="$tmp/shared.out"
+	listen "$SRV" 5 198.51.100.10 53100 tcp "$o"
+	check "shared: the second permit still works" \
+	    eval 'connect "$CLI" 5 198.51.100.10 53002 tcp > /dev/null'
+	check "shared: the server sees the proxy" heard "$o" 198.51.100.1
+	stop "$lpid"
+	ctl_stop
+}
+t_shared
+
 t_ctverify
 
 finish

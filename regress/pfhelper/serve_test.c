@@ -632,11 +632,16 @@ run_limit_cases(void)
 	r = run3(&conf, &s, &p, &m);
 	check(r.rc == 0 && r.rtype[3] == PFH_ERR && r.r[3].error == EEXIST &&
 	    fake_count('a') == 3, "duplicate permit", "EEXIST");
-	/* Another session's live permit holds the same data connection. */
+	/*
+	 * Another session's live permit holds the same data connection:
+	 * with the same values the keys are shared (and not deleted by
+	 * the first session's end), with another value it is EEXIST.
+	 */
 	{
-		struct msg		msgs[5];
+		struct msg		msgs[6];
 		struct pfh_session	s2 = s;
 		struct pfh_permit	p2 = p;
+		struct pfh_session_end	e = { 7 };
 
 		s2.sid = 8;
 		p2.sid = 8;
@@ -646,12 +651,25 @@ run_limit_cases(void)
 		msgs[2] = mk(PFH_SESSION_START, &s2, sizeof(s2));
 		msgs[3] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 		msgs[4] = mk(PFH_PERMIT_ADD, &p2, sizeof(p2));
+		msgs[5] = mk(PFH_SESSION_END, &e, sizeof(e));
+		fake_reset();
+		r = run(&conf, msgs, 6);
+		check(r.rc == 0 && r.rtype[4] == PFH_OK && fake_count('a') == 6,
+		    "shared key", "the second permit is served");
+		check(fake_calls[5].elem.shared && fake_calls[6].elem.shared &&
+		    !fake_calls[4].elem.shared, "shared key",
+		    "snat and pass added as shared, rdr not");
+		check(fake_count('d') == 4 && fake_calls[8].op == 'd' &&
+		    fake_calls[8].elem.map == FE_RDR, "shared key",
+		    "the first session's end deletes only its rdr");
+		a4(&s2.proxy, "198.51.100.2");
+		msgs[2] = mk(PFH_SESSION_START, &s2, sizeof(s2));
 		fake_reset();
 		r = run(&conf, msgs, 5);
-		check(r.rc == 0 && r.rtype[3] == PFH_OK &&
-		    r.rtype[4] == PFH_ERR && r.r[4].error == EEXIST &&
-		    fake_count('a') == 3 && fake_count('c') == 2,
-		    "shared key", "EEXIST without asking the kernel");
+		check(r.rc == 0 && r.rtype[4] == PFH_ERR &&
+		    r.r[4].error == EEXIST && fake_count('a') == 3 &&
+		    fake_count('c') == 2, "key with another value",
+		    "EEXIST without asking the kernel");
 	}
 	fake_reset();
 	/* The kernel refuses the batch: an error reply, nothing kept. */
