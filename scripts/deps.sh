@@ -3,7 +3,7 @@
 # benchmarks need; only what is missing; non-interactive; idempotent.
 set -eu
 
-PKGS="build-essential pkg-config clang libevent-dev libbsd-dev libmnl-dev
+PKGS="build-essential pkg-config clang libclang-rt-14-dev libevent-dev libbsd-dev libmnl-dev
 libnftnl-dev libseccomp-dev libcap-dev mandoc nftables iproute2 conntrack
 vsftpd lftp curl tftpd-hpa tftp-hpa openbsd-inetd procps psmisc
 valgrind python3"
