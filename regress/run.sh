@@ -62,6 +62,10 @@ if [ "$unit_only" -eq 0 ]; then
 	done
 fi
 
-[ -n "$broken" ] && echo "failed suites:$broken (logs in $log)"
+if [ -n "$broken" ]; then
+	echo "failed suites:$broken (logs in $log)"
+else
+	rm -rf "$log"
+fi
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

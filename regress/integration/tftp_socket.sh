@@ -87,10 +87,13 @@ check "IPv4 socket: sha256" same "$R/f1" "$WORK/o1"
 check "IPv4 socket: exits once idle, status 0" wait_exit
 
 # Variables meant for another process are not ours: standalone then.
+nserving=$(grep -c "serving" "$LOG" 2>/dev/null)
 bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" LISTEN_FDS=1 \
     LISTEN_PID=1 "$BIN/tftp-proxy" -d -v -p 6970 2>> "$LOG"
 APID=$LASTPID
 check "LISTEN_PID of another process: standalone on -p" wait_udp "$FW" 6970
+# Its signal handlers are in place once it says it is serving.
+wait_grep "$LOG" "serving" $((nserving + 1))
 kill "$APID"
 check "which ends on SIGTERM with status 0" wait_exit
 
