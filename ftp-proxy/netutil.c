@@ -32,26 +32,27 @@
 
 /*
  * Where the client meant to go: conntrack's original destination
- * after a `redirect`, or the socket's own address after a TPROXY
- * `tproxy to` (and for a connection that was not intercepted at all).
+ * after a `redirect`, or the socket's own address (returned in local
+ * too) after a TPROXY `tproxy to`, or for a connection that was not
+ * intercepted at all.
  */
 int
-orig_dst(int fd, struct sockaddr_storage *ss, socklen_t *len)
+orig_dst(int fd, struct sockaddr_storage *ss, socklen_t *len,
+    struct sockaddr_storage *local)
 {
-	struct sockaddr_storage	local;
-	socklen_t		llen = sizeof(local);
-	int			rc;
+	socklen_t	llen = sizeof(*local);
+	int		rc;
 
-	if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
+	if (getsockname(fd, (struct sockaddr *)local, &llen) == -1)
 		return (-1);
 	*len = sizeof(*ss);
 	memset(ss, 0, sizeof(*ss));
-	if (local.ss_family == AF_INET)
+	if (local->ss_family == AF_INET)
 		rc = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, ss, len);
 	else
 		rc = getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, ss, len);
-	if (rc == -1 || ss->ss_family != local.ss_family) {
-		memcpy(ss, &local, llen);
+	if (rc == -1 || ss->ss_family != local->ss_family) {
+		memcpy(ss, local, llen);
 		*len = llen;
 	}
 	return (0);

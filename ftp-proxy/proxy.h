@@ -116,7 +116,8 @@ void	client_reply(struct session *, const char *, ...)
 void	queue_clear(struct session *);
 
 /* netutil.c */
-int	orig_dst(int, struct sockaddr_storage *, socklen_t *);
+int	orig_dst(int, struct sockaddr_storage *, socklen_t *,
+	    struct sockaddr_storage *);
 int	is_local_addr(const struct sockaddr *, socklen_t);
 int	listen_sockets(const char *, uint16_t, int, int *, int);
 

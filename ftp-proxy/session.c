@@ -500,12 +500,11 @@ static const char *
 session_target(struct session *s, int fd)
 {
 	struct sockaddr_storage	orig, local;
-	socklen_t		olen, llen = sizeof(local);
+	socklen_t		olen;
 	struct pfh_addr		la;
 	uint16_t		lport;
 
-	if (orig_dst(fd, &orig, &olen) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&local, &llen) == -1 ||
+	if (orig_dst(fd, &orig, &olen, &local) == -1 ||
 	    addr_from_sa((struct sockaddr *)&orig, &s->dialled,
 	    &s->dport) == -1 ||
 	    addr_from_sa((struct sockaddr *)&local, &la, &lport) == -1)

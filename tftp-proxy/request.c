@@ -349,15 +349,14 @@ static void
 session_end(struct session *sess)
 {
 	struct pfh_session_end	e;
-	struct pfh_reply	r;
 
 	evtimer_del(&sess->timer);
 	memset(&e, 0, sizeof(e));
 	e.sid = sess->s.sid;
-	if (pfh_call(PFH_SESSION_END, &e, sizeof(e), &r) == -1)
-		log_warnx("session %u: end: %s", e.sid, r.reason);
-	else
-		log_debug("session %u: ended", e.sid);
+	/* Nothing waits for the reply: ending a session cannot fail. */
+	if (pfh_send(pfh, PFH_SESSION_END, &e, sizeof(e)) == -1)
+		fatal("pfhelper (%s)", proto_name(PFH_SESSION_END));
+	log_debug("session %u: ended", e.sid);
 	close(sess->fd);
 	RB_REMOVE(session_tree, &sessions, sess);
 	nsessions--;

@@ -312,11 +312,12 @@ idle_cb(int fd, short ev, void *arg)
 	event_base_loopexit(evbase, NULL);
 }
 
-/* pfhelper only ever answers a request; anything else means it died. */
+/* Replies to requests nobody waits for; EOF: pfhelper is gone. */
 static void
 pfh_gone(int fd, short ev, void *arg)
 {
-	fatalx("pfhelper went away");
+	if (pfh_drain(&pfh) == -1)
+		fatalx("pfhelper went away");
 }
 
 static void

@@ -24,35 +24,6 @@ url() { # url 4|6 path
 	if [ "$1" = 6 ]; then echo "ftp://[$S6]/$2"; else echo "ftp://$S4/$2"; fi
 }
 
-# curl flags that make it use one data command.
-mode_opts() {
-	case $1 in
-	PASV) echo "--disable-epsv" ;;
-	EPSV) echo "" ;;
-	PORT) echo "-P - --disable-eprt" ;;
-	EPRT) echo "-P -" ;;
-	esac
-}
-
-# Download pub/big with curl; the file and the data command must match.
-get_big() { # fam mode
-	rm -f "$WORK/out"
-	# shellcheck disable=SC2046
-	$CURL -v -g $(mode_opts "$2") "$(url "$1" pub/big)" -o "$WORK/out" \
-	    2> "$WORK/curl.err" || { tail -n 3 "$WORK/curl.err"; return 1; }
-	grep -q "^> $2" "$WORK/curl.err" || { echo "curl sent no $2"; return 1; }
-	[ "$(sum "$WORK/out")" = "$(sum "$PUB/big")" ]
-}
-
-put_up() { # fam mode name
-	rm -f "$PUB/$3"
-	# shellcheck disable=SC2046
-	$CURL -v -g $(mode_opts "$2") -T "$WORK/up" "$(url "$1" "pub/$3")" \
-	    2> "$WORK/curl.err" || { tail -n 3 "$WORK/curl.err"; return 1; }
-	grep -q "^> $2" "$WORK/curl.err" || { echo "curl sent no $2"; return 1; }
-	[ "$(sum "$PUB/$3")" = "$(sum "$WORK/up")" ]
-}
-
 LFTP_SET="set net:timeout 5; set net:max-retries 1;
 set net:reconnect-interval-base 1; set cmd:fail-exit yes"
 

@@ -30,33 +30,6 @@ url() { # url 4|6 path: the firewall's outside address
 	if [ "$1" = 6 ]; then echo "ftp://[$F6OUT]/$2"; else echo "ftp://$F4OUT/$2"; fi
 }
 
-mode_opts() {
-	case $1 in
-	PASV) echo "--disable-epsv" ;;
-	EPSV) echo "" ;;
-	PORT) echo "-P - --disable-eprt" ;;
-	EPRT) echo "-P -" ;;
-	esac
-}
-
-get_big() { # fam mode
-	rm -f "$WORK/out"
-	# shellcheck disable=SC2046
-	$CURL -v -g $(mode_opts "$2") "$(url "$1" pub/big)" -o "$WORK/out" \
-	    2> "$WORK/curl.err" || { tail -n 3 "$WORK/curl.err"; return 1; }
-	grep -q "^> $2" "$WORK/curl.err" || { echo "curl sent no $2"; return 1; }
-	[ "$(sum "$WORK/out")" = "$(sum "$PUB/big")" ]
-}
-
-put_up() { # fam mode name
-	rm -f "$PUB/$3"
-	# shellcheck disable=SC2046
-	$CURL -v -g $(mode_opts "$2") -T "$WORK/up" "$(url "$1" "pub/$3")" \
-	    2> "$WORK/curl.err" || { tail -n 3 "$WORK/curl.err"; return 1; }
-	grep -q "^> $2" "$WORK/curl.err" || { echo "curl sent no $2"; return 1; }
-	[ "$(sum "$PUB/$3")" = "$(sum "$WORK/up")" ]
-}
-
 lftp_ls() { # fam passive(on|off)
 	if [ "$1" = 6 ]; then h="[$F6OUT]"; else h=$F4OUT; fi
 	timeout 30 ip netns exec "$OUTSIDE" lftp -c "set net:timeout 5;

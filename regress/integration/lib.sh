@@ -455,3 +455,36 @@ hpa_put() {
 
 # same file1 file2: both exist with the same contents.
 same() { [ -f "$1" ] && [ -f "$2" ] && [ "$(sum "$1")" = "$(sum "$2")" ]; }
+
+# FTP transfers with curl, for the ftp_* suites.  The suite defines
+# CURL (the curl command in the client's namespace), url FAM PATH (the
+# address the client dials) and PUB (the server's pub/ directory).
+# curl flags that make it use one data command:
+mode_opts() {
+	case $1 in
+	PASV) echo "--disable-epsv" ;;
+	EPSV) echo "" ;;
+	PORT) echo "-P - --disable-eprt" ;;
+	EPRT) echo "-P -" ;;
+	esac
+}
+
+# Download pub/big; the file and the data command must match.
+get_big() { # fam mode
+	rm -f "$WORK/out"
+	# shellcheck disable=SC2046
+	$CURL -v -g $(mode_opts "$2") "$(url "$1" pub/big)" -o "$WORK/out" \
+	    2> "$WORK/curl.err" || { tail -n 3 "$WORK/curl.err"; return 1; }
+	grep -q "^> $2" "$WORK/curl.err" || { echo "curl sent no $2"; return 1; }
+	[ "$(sum "$WORK/out")" = "$(sum "$PUB/big")" ]
+}
+
+# Upload $WORK/up as pub/NAME; the file and the data command must match.
+put_up() { # fam mode name
+	rm -f "$PUB/$3"
+	# shellcheck disable=SC2046
+	$CURL -v -g $(mode_opts "$2") -T "$WORK/up" "$(url "$1" "pub/$3")" \
+	    2> "$WORK/curl.err" || { tail -n 3 "$WORK/curl.err"; return 1; }
+	grep -q "^> $2" "$WORK/curl.err" || { echo "curl sent no $2"; return 1; }
+	[ "$(sum "$PUB/$3")" = "$(sum "$WORK/up")" ]
+}
