@@ -15,11 +15,18 @@ imsgev_init(struct imsgev *iev, int fd, void (*handler)(int, short, void *),
 {
 	if (imsgbuf_init(&iev->ibuf, fd) == -1)
 		return (-1);
+	imsgev_set(iev, handler, data);
+	return (0);
+}
+
+void
+imsgev_set(struct imsgev *iev, void (*handler)(int, short, void *),
+    void *data)
+{
 	iev->handler = handler;
 	iev->data = data;
 	iev->events = 0;
 	imsgev_update(iev);
-	return (0);
 }
 
 void

@@ -19,6 +19,8 @@ struct imsgev {
 
 int	imsgev_init(struct imsgev *, int, void (*)(int, short, void *),
 	    void *);
+/* The same for an imsgbuf initialised already (iev->ibuf). */
+void	imsgev_set(struct imsgev *, void (*)(int, short, void *), void *);
 /* Re-arm after the queue changed. */
 void	imsgev_update(struct imsgev *);
 int	imsgev_compose(struct imsgev *, uint32_t, uint32_t, int,

@@ -19,6 +19,9 @@
 #include "log.h"
 #include "pfh_client.h"
 
+static int	pfh_call(struct pfh_client *, struct pfh_calls *, uint32_t,
+	    uint32_t, const void *, size_t, pfh_done, void *);
+
 static __dead void
 child(int fd, const char *path, char *const argv[])
 {
@@ -35,44 +38,50 @@ child(int fd, const char *path, char *const argv[])
 	_exit(127);
 }
 
-/* A reply to a pfh_send() request: drop it, noting a refusal. */
-static int
-discard(struct pfh_client *c, struct imsg *imsg)
-{
-	struct pfh_reply	r;
+/*
+ * A call waiting for its reply.  Cancelled calls stay until the reply
+ * comes (it must still be matched), with no callback.
+ */
+struct pfh_call {
+	RB_ENTRY(pfh_call)	 entry;
+	TAILQ_ENTRY(pfh_call)	 owned;
+	struct pfh_calls	*owner;
+	uint32_t		 id;
+	uint32_t		 type;
+	uint32_t		 sid;
+	pfh_done		 done;
+	void			*arg;
+	int			 end_on_ok;	/* cancelled SESSION_START */
+};
 
-	if (c->pending == 0) {
-		imsg_free(imsg);
-		errno = EBADMSG;
-		return (-1);
-	}
-	c->pending--;
-	if (proto_recv_reply(imsg, &r) == 0 && r.error != 0)
-		log_debug("pfhelper refused request %u: %s",
-		    imsg_get_id(imsg), r.reason);
-	imsg_free(imsg);
-	return (0);
+static int
+call_cmp(struct pfh_call *a, struct pfh_call *b)
+{
+	return (a->id < b->id ? -1 : a->id > b->id);
 }
 
-/* Wait for a message with this id, dropping pending replies before it. */
+RB_GENERATE_STATIC(pfh_call_tree, pfh_call, entry, call_cmp)
+
+/* Wait (start-up, tools) for the message with this id. */
 static int
 wait_reply(struct pfh_client *c, uint32_t id, struct imsg *imsg)
 {
-	struct pollfd	pfd;
-	ssize_t		n;
-	int		rc;
+	struct imsgbuf	*ib = &c->iev.ibuf;
+	struct pollfd	 pfd;
+	ssize_t		 n;
+	int		 rc;
 
 	for (;;) {
-		if ((n = imsg_get(&c->ibuf, imsg)) == -1)
+		if ((n = imsg_get(ib, imsg)) == -1)
 			return (-1);
 		if (n > 0) {
 			if (imsg_get_id(imsg) == id)
 				return (0);
-			if (discard(c, imsg) == -1)
-				return (-1);
-			continue;
+			imsg_free(imsg);
+			errno = EBADMSG;
+			return (-1);
 		}
-		pfd.fd = c->ibuf.fd;
+		pfd.fd = ib->fd;
 		pfd.events = POLLIN;
 		rc = poll(&pfd, 1, PFH_REPLY_TIMEOUT_MS);
 		if (rc == -1 && errno == EINTR)
@@ -81,7 +90,7 @@ wait_reply(struct pfh_client *c, uint32_t id, struct imsg *imsg)
 			errno = ETIMEDOUT;
 		if (rc <= 0)
 			return (-1);
-		if ((rc = imsgbuf_read(&c->ibuf)) == -1)
+		if ((rc = imsgbuf_read(ib)) == -1)
 			return (-1);
 		if (rc == 0) {
 			errno = EPIPE;
@@ -91,17 +100,49 @@ wait_reply(struct pfh_client *c, uint32_t id, struct imsg *imsg)
 }
 
 int
-pfh_start(struct pfh_client *c, const char *path, char *const argv[],
-    uint32_t role)
+pfh_open(struct pfh_client *c, int fd)
+{
+	memset(c, 0, sizeof(c[0]));
+	RB_INIT(&c->calls);
+	/* Non-blocking: the event loop reads and writes it later. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
+	    imsgbuf_init(&c->iev.ibuf, fd) == -1)
+		return (-1);
+	return (0);
+}
+
+int
+pfh_hello(struct pfh_client *c, uint32_t role)
 {
 	struct pfh_hello	h = { PFH_PROTO_VERSION, role };
 	struct imsg		imsg;
-	int			sv[2];
+
+	if (proto_send_hello(&c->iev.ibuf, 0, &h) == -1 ||
+	    imsgbuf_flush(&c->iev.ibuf) == -1 ||
+	    wait_reply(c, 0, &imsg) == -1)
+		return (-1);
+	if (proto_recv_hello(&imsg, &h) == -1 ||
+	    h.version != PFH_PROTO_VERSION) {
+		imsg_free(&imsg);
+		errno = EPROTO;
+		return (-1);
+	}
+	imsg_free(&imsg);
+	return (0);
+}
+
+int
+pfh_start(struct pfh_client *c, const char *path, char *const argv[],
+    uint32_t role)
+{
+	pid_t	pid;
+	int	sv[2];
 
 	memset(c, 0, sizeof(c[0]));
+	RB_INIT(&c->calls);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		return (-1);
-	switch (c->pid = fork()) {
+	switch (pid = fork()) {
 	case -1:
 		close(sv[0]);
 		close(sv[1]);
@@ -111,27 +152,19 @@ pfh_start(struct pfh_client *c, const char *path, char *const argv[],
 		child(sv[1], path, argv);
 	}
 	close(sv[1]);
-	/*
-	 * Non-blocking: an event loop may find the socket readable after a
-	 * synchronous request has already read what was there.  Waits are
-	 * done with poll(2).
-	 */
-	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
-	    imsgbuf_init(&c->ibuf, sv[0]) == -1 ||
-	    proto_send_hello(&c->ibuf, 0, &h) == -1 ||
-	    imsgbuf_flush(&c->ibuf) == -1 || wait_reply(c, 0, &imsg) == -1)
-		goto fail;
-	if (proto_recv_hello(&imsg, &h) == -1 ||
-	    h.version != PFH_PROTO_VERSION) {
-		imsg_free(&imsg);
-		errno = EPROTO;
-		goto fail;
+	if (pfh_open(c, sv[0]) == -1) {
+		close(sv[0]);
+		c->iev.ibuf.fd = -1;
+		c->pid = pid;
+		pfh_stop(c);
+		return (-1);
 	}
-	imsg_free(&imsg);
+	c->pid = pid;
+	if (pfh_hello(c, role) == -1) {
+		pfh_stop(c);
+		return (-1);
+	}
 	return (0);
- fail:
-	pfh_stop(c);
-	return (-1);
 }
 
 int
@@ -145,8 +178,9 @@ pfh_request(struct pfh_client *c, uint32_t type, const void *data,
 	if (++c->reqid == 0)
 		c->reqid = 1;
 	id = c->reqid;
-	if (imsg_compose(&c->ibuf, type, id, 0, -1, data, len) == -1 ||
-	    imsgbuf_flush(&c->ibuf) == -1 || wait_reply(c, id, &imsg) == -1)
+	if (imsg_compose(&c->iev.ibuf, type, id, 0, -1, data, len) == -1 ||
+	    imsgbuf_flush(&c->iev.ibuf) == -1 ||
+	    wait_reply(c, id, &imsg) == -1)
 		return (-1);
 	if (proto_recv_reply(&imsg, r) == -1) {
 		imsg_free(&imsg);
@@ -162,70 +196,227 @@ pfh_request(struct pfh_client *c, uint32_t type, const void *data,
 }
 
 int
-pfh_send(struct pfh_client *c, uint32_t type, const void *data, size_t len)
+pfh_fatal_errno(int e)
 {
-	if (++c->reqid == 0)
-		c->reqid = 1;
-	if (imsg_compose(&c->ibuf, type, c->reqid, 0, -1, data, len) == -1 ||
-	    imsgbuf_flush(&c->ibuf) == -1)
+	return (e == EPIPE || e == EBADMSG || e == ECONNRESET);
+}
+
+/* pfhelper is gone or broke the protocol: say so once, then nothing. */
+static void
+pfh_lose(struct pfh_client *c, const char *why)
+{
+	if (c->dead)
+		return;
+	c->dead = 1;
+	imsgev_clear(&c->iev);
+	if (c->lost != NULL)
+		c->lost(why, c->lost_arg);
+}
+
+static void
+call_free(struct pfh_client *c, struct pfh_call *call)
+{
+	RB_REMOVE(pfh_call_tree, &c->calls, call);
+	if (call->owner != NULL)
+		TAILQ_REMOVE(call->owner, call, owned);
+	c->npending--;
+	free(call);
+}
+
+/* One reply: complete its call. */
+static int
+pfh_complete(struct pfh_client *c, struct imsg *imsg)
+{
+	struct pfh_call		 key, *call;
+	struct pfh_reply	 r;
+	pfh_done		 done;
+	void			*arg;
+	uint32_t		 sid;
+	int			 end;
+
+	key.id = imsg_get_id(imsg);
+	if ((call = RB_FIND(pfh_call_tree, &c->calls, &key)) == NULL) {
+		pfh_lose(c, "pfhelper sent a reply nobody asked for");
 		return (-1);
-	c->pending++;
+	}
+	if (imsg_get_fd(imsg) != -1 || proto_recv_reply(imsg, &r) == -1) {
+		pfh_lose(c, "malformed reply from pfhelper");
+		return (-1);
+	}
+	done = call->done;
+	arg = call->arg;
+	sid = call->sid;
+	end = call->end_on_ok && r.error == 0;
+	if (done == NULL && r.error != 0 && !call->end_on_ok)
+		log_debug("pfhelper refused %s %u: %s", proto_name(call->type),
+		    key.id, r.reason);
+	call_free(c, call);
+	if (end)
+		(void)pfh_session_end(c, sid);
+	if (done != NULL)
+		done(&r, arg);
+	return (0);
+}
+
+static void
+pfh_dispatch(int fd, short ev, void *arg)
+{
+	struct pfh_client	*c = arg;
+	struct imsg		 imsg;
+	ssize_t			 n;
+	int			 rc;
+
+	if (ev & EV_READ) {
+		if ((n = imsgbuf_read(&c->iev.ibuf)) == -1 && errno != EAGAIN) {
+			pfh_lose(c, strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			pfh_lose(c, "pfhelper closed the connection");
+			return;
+		}
+		while (!c->dead) {
+			if ((n = imsg_get(&c->iev.ibuf, &imsg)) == -1) {
+				pfh_lose(c, "bad message from pfhelper");
+				return;
+			}
+			if (n == 0)
+				break;
+			rc = pfh_complete(c, &imsg);
+			imsg_free(&imsg);
+			if (rc == -1)
+				return;
+		}
+	}
+	if (c->dead)
+		return;
+	if ((ev & EV_WRITE) && imsgbuf_write(&c->iev.ibuf) == -1 &&
+	    errno != EAGAIN) {
+		pfh_lose(c, strerror(errno));
+		return;
+	}
+	imsgev_update(&c->iev);
+}
+
+void
+pfh_attach(struct pfh_client *c, void (*lost)(const char *, void *),
+    void *arg)
+{
+	c->lost = lost;
+	c->lost_arg = arg;
+	imsgev_set(&c->iev, pfh_dispatch, c);
+}
+
+/* Queue a request; with done or owner, remember it as a call. */
+static int
+pfh_call(struct pfh_client *c, struct pfh_calls *owner, uint32_t type,
+    uint32_t sid, const void *data, size_t len, pfh_done done, void *arg)
+{
+	struct pfh_call	*call;
+
+	if (c->dead) {
+		errno = EPIPE;
+		return (-1);
+	}
+	if ((call = calloc(1, sizeof(*call))) == NULL)
+		return (-1);
+	do {
+		if (++c->reqid == 0)
+			c->reqid = 1;
+		call->id = c->reqid;
+	} while (RB_FIND(pfh_call_tree, &c->calls, call) != NULL);
+	if (imsgev_compose(&c->iev, type, call->id, -1, data, len) == -1) {
+		free(call);
+		return (-1);
+	}
+	call->type = type;
+	call->sid = sid;
+	call->done = done;
+	call->arg = arg;
+	call->owner = owner;
+	if (owner != NULL)
+		TAILQ_INSERT_TAIL(owner, call, owned);
+	RB_INSERT(pfh_call_tree, &c->calls, call);
+	c->npending++;
 	return (0);
 }
 
 int
-pfh_drain(struct pfh_client *c)
+pfh_session_start(struct pfh_client *c, struct pfh_calls *owner,
+    const struct pfh_session *m, pfh_done done, void *arg)
 {
-	struct imsg	imsg;
-	ssize_t		n;
-
-	if ((n = imsgbuf_read(&c->ibuf)) == -1)
-		return (-1);
-	if (n == 0) {
-		errno = EPIPE;
-		return (-1);
-	}
-	while ((n = imsg_get(&c->ibuf, &imsg)) > 0)
-		if (discard(c, &imsg) == -1)
-			return (-1);
-	return (n == -1 ? -1 : 0);
-}
-
-/* Before closing: read the replies still owed, for a second at most. */
-static void
-settle(struct pfh_client *c)
-{
-	struct pollfd	pfd;
-	int		i;
-
-	for (i = 0; i < 10 && c->pending > 0; i++) {
-		pfd.fd = c->ibuf.fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		if (pfh_drain(c) == -1)
-			break;
-	}
+	return (pfh_call(c, owner, PFH_SESSION_START, m->sid, m, sizeof(*m),
+	    done, arg));
 }
 
 int
-pfh_fatal_errno(int e)
+pfh_permit_add(struct pfh_client *c, struct pfh_calls *owner,
+    const struct pfh_permit *m, pfh_done done, void *arg)
 {
-	return (e == EPIPE || e == ETIMEDOUT || e == EBADMSG ||
-	    e == ECONNRESET || e == EPROTO);
+	return (pfh_call(c, owner, PFH_PERMIT_ADD, m->sid, m, sizeof(*m),
+	    done, arg));
+}
+
+int
+pfh_ct_lookup(struct pfh_client *c, struct pfh_calls *owner,
+    const struct pfh_ctlookup *m, pfh_done done, void *arg)
+{
+	return (pfh_call(c, owner, PFH_CT_LOOKUP, 0, m, sizeof(*m), done,
+	    arg));
+}
+
+int
+pfh_permit_del(struct pfh_client *c, uint32_t sid, uint32_t pid)
+{
+	struct pfh_permit_del	m = { sid, pid };
+
+	return (pfh_call(c, NULL, PFH_PERMIT_DEL, sid, &m, sizeof(m), NULL,
+	    NULL));
+}
+
+int
+pfh_session_end(struct pfh_client *c, uint32_t sid)
+{
+	struct pfh_session_end	m = { sid };
+
+	return (pfh_call(c, NULL, PFH_SESSION_END, sid, &m, sizeof(m), NULL,
+	    NULL));
+}
+
+void
+pfh_cancel(struct pfh_client *c, struct pfh_calls *owner)
+{
+	struct pfh_call	*call;
+
+	while ((call = TAILQ_FIRST(owner)) != NULL) {
+		TAILQ_REMOVE(owner, call, owned);
+		call->owner = NULL;
+		call->done = NULL;
+		call->arg = NULL;
+		call->end_on_ok = call->type == PFH_SESSION_START;
+	}
+}
+
+uint32_t
+pfh_pending(const struct pfh_client *c)
+{
+	return (c->npending);
 }
 
 void
 pfh_stop(struct pfh_client *c)
 {
-	int	status;
+	struct pfh_call	*call;
+	int		 status;
 
-	if (c->ibuf.fd > 0) {
-		settle(c);
-		imsgbuf_clear(&c->ibuf);
-		close(c->ibuf.fd);
-		c->ibuf.fd = -1;
+	imsgev_clear(&c->iev);
+	if (c->iev.ibuf.fd > 0) {
+		close(c->iev.ibuf.fd);
+		c->iev.ibuf.fd = -1;
 	}
+	c->dead = 1;
+	while ((call = RB_ROOT(&c->calls)) != NULL)
+		call_free(c, call);
 	if (c->pid > 0) {
 		/* pfhelper exits when its peer closes; reap it. */
 		if (waitpid(c->pid, &status, 0) == -1 && errno != ECHILD)

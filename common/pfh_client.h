@@ -1,31 +1,59 @@
 /*
  * pfh_client.h: the front ends' side of the pfhelper protocol.
- * Requests are synchronous: pfhelper is local and answers in tens of
- * microseconds, as OpenBSD's ftp-proxy's ioctls on /dev/pf do.
+ *
+ * After start-up every call is asynchronous and lives in the caller's
+ * event loop (pfh_attach): a request is queued, EV_WRITE is armed while
+ * anything is queued, and the reply completes the call through its
+ * callback, matched by request id, in whatever order replies come.  A
+ * reply with an errno is a refusal for that one call; pfhelper is lost
+ * only on EOF or a protocol violation on the socket, which the lost
+ * callback hears of once.
  */
 #ifndef PFH_CLIENT_H
 #define PFH_CLIENT_H
 
 #include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
 
 #include "imsg.h"
+#include "imsgev.h"
 #include "proto.h"
 
-#define PFH_REPLY_TIMEOUT_MS	5000
+#define PFH_REPLY_TIMEOUT_MS	5000	/* start-up and test tools only */
+
+/* A call's completion: r->error is 0, or an errno with r->reason. */
+typedef void	(*pfh_done)(const struct pfh_reply *, void *);
+
+struct pfh_call;
+RB_HEAD(pfh_call_tree, pfh_call);
+/* The calls one owner (a session) has pending, to cancel them at once. */
+TAILQ_HEAD(pfh_calls, pfh_call);
 
 struct pfh_client {
-	struct imsgbuf	ibuf;
-	pid_t		pid;		/* pfhelper's pid */
-	uint32_t	reqid;
-	uint32_t	pending;	/* pfh_send() replies not read yet */
+	struct imsgev		 iev;
+	pid_t			 pid;		/* pfhelper's, if we spawned it */
+	uint32_t		 reqid;
+	uint32_t		 npending;
+	struct pfh_call_tree	 calls;
+	void			(*lost)(const char *, void *);
+	void			*lost_arg;
+	int			 dead;
 };
 
 /*
  * Fork and exec pfhelper (path, argv) with a socketpair on fd PFH_FD,
- * then exchange HELLO.  Called as root, before the privilege drop.
+ * then exchange HELLO (synchronously).  Called as root, before the
+ * privilege drop.
  */
 int	pfh_start(struct pfh_client *, const char *, char *const [],
 	    uint32_t);
+/*
+ * A connected channel on fd (pfh_start's, or a test's): then pfh_hello
+ * exchanges HELLO synchronously, as at start-up.
+ */
+int	pfh_open(struct pfh_client *, int);
+int	pfh_hello(struct pfh_client *, uint32_t);
 /*
  * pfh_start() with the installed pfhelper (or the one named by the
  * environment variable PFHELPER), table, log level, -d when debug, and
@@ -36,29 +64,50 @@ void	pfh_spawn(struct pfh_client *, uint32_t, const char *, int, int,
 /* The same, but -1 with errno instead of exiting. */
 int	pfh_spawn_try(struct pfh_client *, uint32_t, const char *, int, int,
 	    const char *const []);
+
 /*
- * Send one request and wait for its reply.  0 on PFH_OK (reply filled),
- * -1 with errno set from the reply (reason in reply->reason) on PFH_ERR,
- * or with errno EPIPE/ETIMEDOUT/EBADMSG if pfhelper is gone or broken.
+ * Into the event loop (after event_init): from now on only the calls
+ * below.  lost(reason, arg) is called once if pfhelper goes away or
+ * breaks the protocol; no callback of a pending call runs after it.
+ */
+void	pfh_attach(struct pfh_client *, void (*)(const char *, void *),
+	    void *);
+/*
+ * The typed calls: 0 when queued (done runs later, exactly once, unless
+ * cancelled), -1 with errno if not even that.  owner may be NULL.
+ */
+int	pfh_session_start(struct pfh_client *, struct pfh_calls *,
+	    const struct pfh_session *, pfh_done, void *);
+int	pfh_permit_add(struct pfh_client *, struct pfh_calls *,
+	    const struct pfh_permit *, pfh_done, void *);
+int	pfh_ct_lookup(struct pfh_client *, struct pfh_calls *,
+	    const struct pfh_ctlookup *, pfh_done, void *);
+/* Ends nobody waits for: pfhelper never refuses a good one. */
+int	pfh_permit_del(struct pfh_client *, uint32_t, uint32_t);
+int	pfh_session_end(struct pfh_client *, uint32_t);
+/*
+ * The owner is going away: its pending calls complete silently.  A
+ * session start still pending is ended at pfhelper once it succeeds.
+ */
+void	pfh_cancel(struct pfh_client *, struct pfh_calls *);
+/* Calls waiting for a reply. */
+uint32_t pfh_pending(const struct pfh_client *);
+/*
+ * Close the channel and reap a pfhelper we spawned: it removes every
+ * session and permit of ours, and with its table, when it sees EOF.
+ */
+void	pfh_stop(struct pfh_client *);
+
+/*
+ * Start-up and test tools only (it blocks): send one request and wait
+ * for its reply.  0 on PFH_OK (reply filled), -1 with errno set from
+ * the reply (reason in reply->reason) on PFH_ERR, or with errno
+ * EPIPE/ETIMEDOUT/EBADMSG if pfhelper is gone or broken.
  */
 int	pfh_request(struct pfh_client *, uint32_t, const void *, size_t,
 	    struct pfh_reply *);
-/*
- * Send a request whose reply nobody waits for (ending a permit or a
- * session: pfhelper never refuses those for a good request).  Its reply
- * is read and dropped later, by pfh_drain() or the next pfh_request().
- * 0, or -1 with errno if pfhelper is gone.
- */
-int	pfh_send(struct pfh_client *, uint32_t, const void *, size_t);
-/*
- * The pfhelper socket is readable: read and drop the pending replies.
- * 0, or -1 with errno (EPIPE: pfhelper is gone; EBADMSG: a reply
- * nobody asked for).
- */
-int	pfh_drain(struct pfh_client *);
-/* True if the last failure means pfhelper itself is gone. */
+/* For pfh_request(): true if the failure means pfhelper is gone. */
 int	pfh_fatal_errno(int);
-void	pfh_stop(struct pfh_client *);
 
 /* A number option between min and max, or exit with a message. */
 uint32_t opt_num(const char *, long long, long long, const char *);

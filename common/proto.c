@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "addr.h"
 #include "imsg.h"
 #include "proto.h"
 
@@ -89,4 +90,34 @@ proto_recv_reply(struct imsg *imsg, struct pfh_reply *r)
 		return (-1);
 	}
 	return (0);
+}
+
+const char *
+proto_session_check(const struct pfh_session *s)
+{
+	const struct pfh_addr	*a[] = { &s->client, &s->dialled,
+				    &s->proxy, &s->server };
+	size_t			 i;
+
+	if (s->cport == 0 || s->dport == 0 || s->pport == 0 || s->sport == 0)
+		return ("port 0");
+	for (i = 0; i < nitems(a); i++) {
+		if (a[i]->af != s->client.af)
+			return ("mixed address families");
+		if (!addr_is_unicast_host(a[i]))
+			return (i == 0 ? "client is not a unicast host "
+			    "(link-local, loopback, multicast, ...)" :
+			    "not a unicast host address");
+	}
+	if (addr_eq(&s->client, &s->server))
+		return ("client and server are one host");
+	if (addr_eq(&s->client, &s->proxy))
+		return ("client is the proxy itself");
+	return (NULL);
+}
+
+int
+proto_data_port_ok(uint16_t port)
+{
+	return (port >= PFH_DATA_PORT_MIN);
 }

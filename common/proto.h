@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define PFH_PROTO_VERSION	1
+#define PFH_PROTO_VERSION	2
 #define PFH_FD			3	/* pfhelper finds its peer here */
 
 /*
@@ -65,7 +65,8 @@ struct pfh_hello {
 struct pfh_session {
 	uint32_t	sid;		/* chosen by the front end, != 0 */
 	uint8_t		proto;		/* IPPROTO_TCP (FTP) or IPPROTO_UDP */
-	uint8_t		pad[3];		/* zero */
+	uint8_t		pad;		/* zero */
+	uint16_t	timeout;	/* UDP: see below; TCP: 0 */
 	uint16_t	cport;
 	uint16_t	dport;
 	uint16_t	pport;
@@ -75,6 +76,17 @@ struct pfh_session {
 	struct pfh_addr	proxy;
 	struct pfh_addr	server;
 };
+
+/*
+ * A UDP (TFTP) session has exactly one permit, the reply path (PFH_ACTIVE
+ * from the server to P:pport, reaching C:cport): pfhelper adds it with
+ * the session, for timeout seconds, so that a request costs one round
+ * trip.  Its permit id is PFH_UDP_PERMIT.
+ */
+#define PFH_UDP_PERMIT	1
+
+/* Data ports, ours and the peers': never below this one. */
+#define PFH_DATA_PORT_MIN	1024
 
 struct pfh_session_end {
 	uint32_t	sid;
@@ -87,6 +99,9 @@ struct pfh_session_end {
  *   PFH_ACTIVE (PORT/EPRT; TFTP replies):
  *     S connects to P:pport and reaches C:tport, sourced from D
  *     (from D port 20 with PFH_F_PORT20, TCP only).
+ * The front ends leave pport 0: pfhelper owns the element keys, picks a
+ * free proxy port and names it in the reply.  A port asked for (test
+ * tools) is used if it is free, else refused with EEXIST.
  */
 #define PFH_PASSIVE	1
 #define PFH_ACTIVE	2
@@ -100,8 +115,8 @@ struct pfh_permit {
 	uint32_t	pid;		/* permit id, unique in the session */
 	uint8_t		kind;		/* PFH_PASSIVE or PFH_ACTIVE */
 	uint8_t		flags;		/* PFH_F_* */
-	uint16_t	pport;		/* proxy port, >= 1024 */
-	uint16_t	tport;		/* target port, >= 1024 */
+	uint16_t	pport;		/* 0: pfhelper chooses; reply.port */
+	uint16_t	tport;		/* target port, >= PFH_DATA_PORT_MIN */
 	uint16_t	timeout;	/* seconds, 1 .. PFH_TIMEOUT_MAX */
 };
 
@@ -129,7 +144,7 @@ struct pfh_ctlookup {
 
 struct pfh_reply {
 	int32_t		error;		/* 0 or an errno value */
-	uint16_t	port;		/* PFH_CT_LOOKUP answer */
+	uint16_t	port;		/* CT_LOOKUP answer; PERMIT_ADD: pport */
 	uint16_t	pad;
 	struct pfh_addr	addr;		/* PFH_CT_LOOKUP answer */
 	char		reason[PFH_REASON_MAX];	/* NUL-terminated */
@@ -149,6 +164,16 @@ PROTO_DECL(permit, struct pfh_permit)
 PROTO_DECL(permit_del, struct pfh_permit_del)
 PROTO_DECL(ctlookup, struct pfh_ctlookup)
 #undef PROTO_DECL
+
+/*
+ * The semantic checks of a session, made by the front end before it asks
+ * and by pfhelper when it is asked (one function, so the two never
+ * drift): every address a unicast host of one family, ports not 0, the
+ * client not the server.  NULL, or why not.
+ */
+const char	*proto_session_check(const struct pfh_session *);
+/* A peer's data port that a permit may lead to. */
+int		 proto_data_port_ok(uint16_t);
 
 int	proto_send_reply(struct imsgbuf *, uint32_t, int, const char *,
 	    const struct pfh_addr *, uint16_t);

@@ -69,16 +69,10 @@ resolve(const char *host, uint16_t port, int family,
 	freeaddrinfo(res);
 }
 
-/* Replies to requests nobody waits for; EOF: pfhelper is gone. */
-static void
-pfh_readable(int fd, short ev, void *arg)
-{
-	if (pfh_drain(&pfh) == 0)
-		return;
-	session_abort_all("421 Proxy lost its packet filter helper\r\n");
-	fatal("pfhelper");
-}
-
+/*
+ * End every session and leave; closing pfhelper's channel (pfh_stop)
+ * ends them there too, with their permits and the table.
+ */
 static void
 sig_end(int sig, short ev, void *arg)
 {
@@ -235,7 +229,7 @@ start_pfhelper(int debug, int level)
 int
 main(int argc, char *argv[])
 {
-	struct event	 ev_hup, ev_int, ev_term, ev_pfh;
+	struct event	 ev_hup, ev_int, ev_term;
 	const char	*raddr = NULL, *saddr = NULL;
 	char		 why[256];
 	int		 debug = 0, level = LOG_NOTICE, i;
@@ -273,9 +267,7 @@ main(int argc, char *argv[])
 		    session_accept, NULL);
 		event_add(&listen_ev[i], NULL);
 	}
-	event_set(&ev_pfh, pfh.ibuf.fd, EV_READ | EV_PERSIST, pfh_readable,
-	    NULL);
-	event_add(&ev_pfh, NULL);
+	pfh_attach(&pfh, pfh_lost, NULL);
 	signal_set(&ev_hup, SIGHUP, sig_end, NULL);
 	signal_set(&ev_int, SIGINT, sig_end, NULL);
 	signal_set(&ev_term, SIGTERM, sig_end, NULL);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <event.h>
+#include <time.h>
 
 #include "ftp_parse.h"
 #include "pfh_client.h"
@@ -17,10 +18,10 @@
 #define FTP_CONNECT_TIMEOUT	30	/* seconds to reach the server */
 #define FTP_PERMIT_TIMEOUT	60	/* seconds a data permit waits */
 #define FTP_BUF_HIGH		65536	/* stop reading above this backlog */
-#define FTP_DATA_PORT_LO	49152
-#define FTP_DATA_PORT_HI	65535
 #define FTP_PIPELINE		16	/* commands awaiting their replies */
 #define FTP_CLOSE_TIMEOUT	5	/* seconds to flush at the end */
+#define FTP_PERMIT_RATE		100	/* data permits per second ... */
+#define FTP_PERMIT_BURST	100	/* ... and at once, per session */
 
 struct proxy_conf {
 	int			 family;	/* AF_UNSPEC, -4, -6 */
@@ -55,6 +56,30 @@ struct pending {
 	char			*reply;		/* SC_LOCAL, CRLF incl. */
 };
 
+/* A data permit asked for, or waiting to be asked for. */
+struct permit_req {
+	uint8_t			 kind;		/* PFH_PASSIVE, PFH_ACTIVE */
+	uint16_t		 tport;
+	uint32_t		 pid;
+	int			 inflight;
+};
+
+/* Where pfhelper is with the session. */
+enum sess_pfh {
+	SP_NONE = 0,		/* not asked, refused or ended */
+	SP_STARTING,		/* SESSION_START sent */
+	SP_REGISTERED
+};
+
+/* The 227/229 reply being relayed. */
+struct pasv_state {
+	int			 code;
+	int			 final;		/* the current line is the last */
+	int			 relayed;	/* lines of it went out */
+	int			 swallow;	/* we replaced it: drop the rest */
+	uint16_t		 port;		/* rewritten to, once known */
+};
+
 struct side {
 	struct bufferevent	*bev;
 	int			 fd;
@@ -73,7 +98,10 @@ struct session {
 	uint16_t		 dport;
 	struct pfh_addr		 target;	/* the server we connect to */
 	uint16_t		 tport;
-	int			 registered;	/* pfhelper knows it */
+	enum sess_pfh		 pfhstate;
+	struct pfh_calls	 calls;		/* pending at pfhelper */
+	struct pfh_addr		 local;		/* where the client reached us */
+	uint16_t		 lport;
 	int			 connected;
 	int			 closing;	/* flushing to the client */
 	int			 client_eof;	/* client sent FIN */
@@ -85,6 +113,15 @@ struct session {
 	unsigned int		 qhead, qlen;
 	uint32_t		 permit;	/* live permit id, 0 if none */
 	uint32_t		 npermits;
+	struct permit_req	 preq;		/* in flight */
+	struct permit_req	 pnext;		/* behind it */
+	int			 wait_client;	/* PORT/EPRT awaits its permit */
+	int			 wait_server;	/* 227/229 awaits its permit */
+	int			 act_eprt;	/* ... and was EPRT */
+	struct pasv_state	 pasv;
+	double			 ptokens;	/* permit rate */
+	struct timespec		 plast;
+	int			 prate_logged;
 	struct ftp_reply_state	 rstate;
 	struct event		 timer;		/* connect, idle, close */
 	struct event		 resume;	/* go on with stalled lines */
@@ -101,6 +138,7 @@ extern struct event_base	*evbase;
 void	session_accept(int, short, void *);
 void	session_end_all(void);
 void	session_abort_all(const char *);
+void	pfh_lost(const char *, void *);
 void	session_close(struct session *, const char *);
 void	session_send(struct side *, const char *, size_t);
 void	session_reply(struct session *, const char *, ...)

@@ -3,6 +3,12 @@
  * EPRT, PASV and EPSV and the server's 227 and 229 replies are checked
  * and rewritten; every data permit is in place before the rewritten
  * line leaves.  Everything else is relayed as it came.
+ *
+ * A permit is asked for without waiting: the side whose line needs it
+ * (the client for PORT/EPRT, the server for a 227/229 line) stops being
+ * read until pfhelper answers, so what follows stays in order; other
+ * sessions go on meanwhile.  A session has one permit request in
+ * flight at a time; a second waits behind it.
  */
 #include "compat.h"
 
@@ -14,12 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
 #include "log.h"
 #include "proxy.h"
 
-#define PERMIT_TRIES	8
 
 static void
 relay(struct side *to, const char *line, size_t len)
@@ -125,72 +131,148 @@ af_num(const struct session *s)
 	return (s->client.addr.af == AF_INET6 ? 2 : 1);
 }
 
+static void	permit_done(const struct pfh_reply *, void *);
+static void	active_done(struct session *, uint16_t);
+static void	passive_done(struct session *, uint16_t);
+
 static void
 permit_drop(struct session *s)
 {
-	struct pfh_permit_del	d;
-
 	if (s->permit == 0)
 		return;
-	d.sid = s->id;
-	d.pid = s->permit;
+	/* Nothing waits for the reply. */
+	if (pfh_permit_del(&pfh, s->id, s->permit) == -1)
+		log_warn("#%u pfhelper", s->id);
 	s->permit = 0;
-	/* The reply is read later; the next request does not wait for it. */
-	if (pfh_send(&pfh, PFH_PERMIT_DEL, &d, sizeof(d)) == -1)
-		fatal("pfhelper");
 }
 
 /*
- * Replace the session's data permit with a new one on a fresh proxy
- * port.  Returns the port, or 0 with the reason logged.
+ * Token bucket per session: a client that asks for data connections
+ * faster than any real one (a PORT loop) gets 425s and cannot take
+ * pfhelper's time from the others.  Logged once per burst.
  */
-static uint16_t
-permit_new(struct session *s, uint8_t kind, uint16_t tport)
+static int
+permit_rate_ok(struct session *s)
+{
+	struct timespec	now;
+	double		dt;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (s->plast.tv_sec == 0)
+		s->ptokens = FTP_PERMIT_BURST;
+	else {
+		dt = (now.tv_sec - s->plast.tv_sec) +
+		    (now.tv_nsec - s->plast.tv_nsec) / 1e9;
+		s->ptokens += dt * FTP_PERMIT_RATE;
+		if (s->ptokens > FTP_PERMIT_BURST)
+			s->ptokens = FTP_PERMIT_BURST;
+	}
+	s->plast = now;
+	if (s->ptokens < 1) {
+		if (!s->prate_logged)
+			logit(LOG_NOTICE, "#%u more than %d data connections "
+			    "per second: refused", s->id, FTP_PERMIT_RATE);
+		s->prate_logged = 1;
+		return (0);
+	}
+	s->ptokens -= 1;
+	s->prate_logged = 0;
+	return (1);
+}
+
+/* Ask pfhelper for the permit in s->preq (the old one goes first). */
+static int
+permit_send(struct session *s)
 {
 	struct pfh_permit	p;
-	struct pfh_reply	r;
-	char			a[ADDR_STRLEN];
-	int			i;
 
 	permit_drop(s);
 	memset(&p, 0, sizeof(p));
+	if (++s->npermits == 0)
+		s->npermits = 1;
 	p.sid = s->id;
-	p.kind = kind;
-	p.tport = tport;
+	p.pid = s->npermits;
+	p.kind = s->preq.kind;
+	p.tport = s->preq.tport;
 	p.timeout = FTP_PERMIT_TIMEOUT;
-	if (kind == PFH_ACTIVE && conf.port20)
+	if (p.kind == PFH_ACTIVE && conf.port20)
 		p.flags = PFH_F_PORT20;
-	for (i = 0; i < PERMIT_TRIES; i++) {
-		if (++s->npermits == 0)
-			s->npermits = 1;
-		p.pid = s->npermits;
-		p.pport = FTP_DATA_PORT_LO + arc4random_uniform(
-		    FTP_DATA_PORT_HI - FTP_DATA_PORT_LO + 1);
-		if (pfh_request(&pfh, PFH_PERMIT_ADD, &p, sizeof(p), &r) == 0)
-			break;
-		if (pfh_fatal_errno(errno))
-			fatal("pfhelper");
-		if (errno != EEXIST) {
-			log_warnx("#%u data permit refused: %s", s->id,
-			    r.reason);
-			return (0);
+	s->preq.pid = p.pid;
+	s->preq.inflight = 1;
+	if (pfh_permit_add(&pfh, &s->calls, &p, permit_done, s) == 0)
+		return (0);
+	s->preq.inflight = 0;
+	log_warn("#%u pfhelper", s->id);
+	return (-1);
+}
+
+/*
+ * Ask for a permit: 0, and the side that asked waits for permit_done();
+ * or -1 if refused at once (the caller answers).
+ */
+static int
+permit_ask(struct session *s, uint8_t kind, uint16_t tport)
+{
+	if (!permit_rate_ok(s))
+		return (-1);
+	if (s->preq.inflight) {
+		s->pnext.kind = kind;
+		s->pnext.tport = tport;
+		s->pnext.inflight = 1;	/* queued behind it */
+	} else {
+		s->preq.kind = kind;
+		s->preq.tport = tport;
+		if (permit_send(s) == -1)
+			return (-1);
+	}
+	if (kind == PFH_ACTIVE)
+		s->wait_client = 1;
+	else
+		s->wait_server = 1;
+	return (0);
+}
+
+/* pfhelper's answer to PERMIT_ADD (or our own refusal). */
+static void
+permit_done(const struct pfh_reply *r, void *arg)
+{
+	struct session	*s = arg;
+	char		 a[ADDR_STRLEN];
+	uint8_t		 kind = s->preq.kind;
+	uint16_t	 port = 0;
+
+	s->preq.inflight = 0;
+	if (r->error != 0)
+		log_warnx("#%u data permit refused: %s", s->id, r->reason);
+	else if (r->port < PFH_DATA_PORT_MIN)
+		log_warnx("#%u pfhelper chose port %u", s->id, r->port);
+	else {
+		port = r->port;
+		s->permit = s->preq.pid;
+		if (kind == PFH_PASSIVE)
+			log_info("#%u passive: client %s to proxy port %u -> "
+			    "server port %u", s->id, addr_str(&s->client.addr,
+			    a, sizeof(a)), port, s->preq.tport);
+		else
+			log_info("#%u active: server %s to proxy port %u -> "
+			    "client port %u%s", s->id, addr_str(&s->server.addr,
+			    a, sizeof(a)), port, s->preq.tport, conf.port20 ?
+			    " (from port 20)" : "");
+	}
+	if (kind == PFH_ACTIVE)
+		active_done(s, port);
+	else
+		passive_done(s, port);
+	if (s->pnext.inflight && !s->closing) {
+		s->preq = s->pnext;
+		s->pnext.inflight = 0;
+		if (permit_send(s) == -1) {
+			if (s->preq.kind == PFH_ACTIVE)
+				active_done(s, 0);
+			else
+				passive_done(s, 0);
 		}
 	}
-	if (i == PERMIT_TRIES) {
-		log_warnx("#%u no free proxy port", s->id);
-		return (0);
-	}
-	s->permit = p.pid;
-	if (kind == PFH_PASSIVE)
-		log_info("#%u passive: client %s to proxy port %u -> "
-		    "server port %u", s->id, addr_str(&s->client.addr, a,
-		    sizeof(a)), p.pport, tport);
-	else
-		log_info("#%u active: server %s to proxy port %u -> "
-		    "client port %u%s", s->id, addr_str(&s->server.addr, a,
-		    sizeof(a)), p.pport, tport, conf.port20 ?
-		    " (from port 20)" : "");
-	return (p.pport);
 }
 
 static void
@@ -209,11 +291,7 @@ do_active(struct session *s, struct ftp_cmd *cmd, int rc)
 {
 	const char		*verb = cmd->verb == FTP_CMD_PORT ? "PORT" :
 				    "EPRT";
-	struct ftp_hostport	 hp;
 	struct pfh_addr		 a;
-	char			 buf[FTP_FMT_MAX];
-	uint16_t		 port;
-	int			 n;
 
 	if (rc == -1 && cmd->err == FTP_ERR_PROTO) {
 		client_reply(s, "522 Network protocol not supported, use "
@@ -246,24 +324,41 @@ do_active(struct session *s, struct ftp_cmd *cmd, int rc)
 		client_reply(s, "501 %s: the address must be your own", verb);
 		return (0);
 	}
-	if (cmd->hp.port < 1024) {
+	if (!proto_data_port_ok(cmd->hp.port)) {
 		logit(LOG_NOTICE, "#%u %s to port %u refused", s->id, verb,
 		    cmd->hp.port);
 		client_reply(s, "501 %s: ports below 1024 are refused", verb);
 		return (0);
 	}
-	if ((port = permit_new(s, PFH_ACTIVE, cmd->hp.port)) == 0) {
+	s->act_eprt = cmd->verb == FTP_CMD_EPRT;
+	if (permit_ask(s, PFH_ACTIVE, cmd->hp.port) == -1)
 		client_reply(s, "425 Proxy cannot open the data connection");
-		return (0);
-	}
-	hp_from_addr(&hp, &s->server.local, port);
-	n = cmd->verb == FTP_CMD_PORT ? ftp_fmt_port(buf, sizeof(buf), &hp) :
-	    ftp_fmt_eprt(buf, sizeof(buf), &hp);
-	if (n > 0) {
-		q_push(s, SC_NONE, NULL);
-		session_send(&s->server, buf, n);
-	}
 	return (0);
+}
+
+/* The permit for a PORT/EPRT came (port), or not (0): go on. */
+static void
+active_done(struct session *s, uint16_t port)
+{
+	struct ftp_hostport	hp;
+	char			buf[FTP_FMT_MAX];
+	int			n;
+
+	s->wait_client = 0;
+	if (s->closing)
+		return;
+	if (port == 0)
+		client_reply(s, "425 Proxy cannot open the data connection");
+	else {
+		hp_from_addr(&hp, &s->server.local, port);
+		n = s->act_eprt ? ftp_fmt_eprt(buf, sizeof(buf), &hp) :
+		    ftp_fmt_port(buf, sizeof(buf), &hp);
+		if (n > 0) {
+			q_push(s, SC_NONE, NULL);
+			session_send(&s->server, buf, n);
+		}
+	}
+	session_resume(s);
 }
 
 /* PASV and EPSV: checked here, rewritten when the reply comes. */
@@ -349,39 +444,117 @@ client_line(struct session *s, char *line, size_t len)
 	return (0);
 }
 
-/* 227 or 229 after our PASV or EPSV: permit, then the new reply. */
-static int
-rewrite_passive(struct session *s, enum sess_cmd c, char *line, size_t len)
+/* A reply of ours in place of the server's line; framing kept. */
+static void
+passive_fail(struct session *s, const char *text)
+{
+	if (s->pasv.relayed) {
+		/* Lines of this reply went out: it must end with its code. */
+		if (s->pasv.final)
+			session_reply(s, "%d %s", s->pasv.code, text);
+		return;
+	}
+	session_reply(s, "425 %s", text);
+	if (!s->pasv.final)
+		s->pasv.swallow = 1;	/* the rest of the reply */
+}
+
+/* The rewritten line, with our address and the permit's port. */
+static void
+passive_send(struct session *s)
 {
 	struct ftp_hostport	hp;
-	char			buf[FTP_FMT_MAX], esc[128];
-	uint16_t		port;
+	char			buf[FTP_FMT_MAX];
 	int			n;
 
-	if (c == SC_PASV && ftp_parse_227(line, len, &hp) == 0)
-		port = hp.port;
-	else if (c != SC_EPSV || ftp_parse_229(line, len, &port) == -1) {
+	hp_from_addr(&hp, &s->dialled, s->pasv.port);
+	n = s->pasv.code == 227 ? ftp_fmt_227(buf, sizeof(buf), &hp) :
+	    ftp_fmt_229(buf, sizeof(buf), s->pasv.port);
+	if (n < 4)
+		return;
+	if (!s->pasv.final)
+		buf[3] = '-';
+	session_send(&s->client, buf, n);
+	s->pasv.relayed = 1;
+}
+
+/* The end of a reply: it answers the oldest command. */
+static void
+reply_done(struct session *s)
+{
+	if (!s->greeted)
+		s->greeted = 1;
+	else if (q_head(s) != NULL)
+		q_pop(s);
+	memset(&s->pasv, 0, sizeof(s->pasv));
+	q_flush_local(s);
+}
+
+/* The permit for a 227/229 line came (port), or not (0): go on. */
+static void
+passive_done(struct session *s, uint16_t port)
+{
+	s->wait_server = 0;
+	if (s->closing)
+		return;
+	if (port == 0)
+		passive_fail(s, "Proxy cannot open the data connection");
+	else {
+		s->pasv.port = port;
+		passive_send(s);
+	}
+	if (s->pasv.final)
+		reply_done(s);
+	session_resume(s);
+}
+
+/*
+ * A line of a 227 reply to our PASV or of a 229 to our EPSV.  The first
+ * line that carries an address (first, last or any between) is
+ * rewritten once its permit is in place; a later one names the same
+ * port; the other lines go as they are.  A reply with no address is
+ * refused with 425 if none of it went out yet, else ended with its own
+ * code and our text (a multi-line reply must end with its code).
+ */
+static void
+passive_line(struct session *s, enum sess_cmd c, int code, int final,
+    char *line, size_t len)
+{
+	struct ftp_hostport	hp;
+	char			esc[128];
+	uint16_t		port;
+	int			parsed;
+
+	s->pasv.code = code;
+	s->pasv.final = final;
+	if (c == SC_PASV)
+		parsed = ftp_parse_227(line, len, &hp) == 0;
+	else
+		parsed = ftp_parse_229(line, len, &hp.port) == 0;
+	port = hp.port;
+	if (parsed && s->pasv.port != 0) {
+		passive_send(s);
+		return;
+	}
+	if (!parsed && (s->pasv.port != 0 || !final)) {
+		relay(&s->client, line, len);
+		s->pasv.relayed = 1;
+		return;
+	}
+	if (!parsed) {
 		log_warnx("#%u malformed passive reply: %s", s->id,
 		    log_escape(line, len, esc, sizeof(esc)));
-		session_reply(s, "425 Malformed passive reply from server");
-		return (0);
+		passive_fail(s, "Malformed passive reply from server");
+		return;
 	}
-	if (port < 1024) {
+	if (!proto_data_port_ok(port)) {
 		logit(LOG_NOTICE, "#%u server data port %u refused", s->id,
 		    port);
-		session_reply(s, "425 Server data port below 1024 refused");
-		return (0);
+		passive_fail(s, "Server data port below 1024 refused");
+		return;
 	}
-	if ((port = permit_new(s, PFH_PASSIVE, port)) == 0) {
-		session_reply(s, "425 Proxy cannot open the data connection");
-		return (0);
-	}
-	hp_from_addr(&hp, &s->dialled, port);
-	n = c == SC_PASV ? ftp_fmt_227(buf, sizeof(buf), &hp) :
-	    ftp_fmt_229(buf, sizeof(buf), port);
-	if (n > 0)
-		session_send(&s->client, buf, n);
-	return (0);
+	if (permit_ask(s, PFH_PASSIVE, port) == -1)
+		passive_fail(s, "Proxy cannot open the data connection");
 }
 
 int
@@ -399,21 +572,19 @@ server_line(struct session *s, char *line, size_t len)
 		session_close(s, "bad server reply");
 		return (-1);
 	}
-	if (!final || code < 200) {
-		relay(&s->client, line, len);
-		return (0);
-	}
-	/* A final reply answers the oldest command; the first, none. */
-	if (!s->greeted)
-		s->greeted = 1;
-	else if ((p = q_head(s)) != NULL) {
+	if (s->greeted && (p = q_head(s)) != NULL)
 		c = p->cmd;
-		q_pop(s);
-	}
-	if ((c == SC_PASV && code == 227) || (c == SC_EPSV && code == 229))
-		rewrite_passive(s, c, line, len);
-	else
+	if (s->pasv.swallow) {
+		/* The rest of a reply we replaced. */
+	} else if (s->greeted && ((c == SC_PASV && code == 227) ||
+	    (c == SC_EPSV && code == 229))) {
+		passive_line(s, c, code, final, line, len);
+		if (s->wait_server)
+			return (0);	/* passive_done goes on */
+	} else
 		relay(&s->client, line, len);
-	q_flush_local(s);
+	/* A final reply answers the oldest command; the first, none. */
+	if (final && code >= 200)
+		reply_done(s);
 	return (0);
 }

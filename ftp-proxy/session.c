@@ -1,7 +1,9 @@
 /*
  * session.c: one FTP control connection: accept, find where the client
  * meant to go, connect there, register with pfhelper, relay lines (see
- * relay.c), and end cleanly.
+ * relay.c), and end cleanly.  Nothing here waits for pfhelper: a new
+ * session is relayed once its SESSION_START is answered, and meanwhile
+ * its client side is read only to see it leave.
  */
 #include "compat.h"
 
@@ -32,6 +34,7 @@ static void	side_write(struct bufferevent *, void *);
 static void	side_event(struct bufferevent *, short, void *);
 static void	session_timeout(int, short, void *);
 static void	session_free(struct session *);
+static void	session_unregister(struct session *);
 static void	timer_arm(struct session *, uint32_t);
 static void	session_linger(struct session *);
 static void	resume_cb(int, short, void *);
@@ -95,6 +98,7 @@ session_free(struct session *s)
 		evtimer_del(&s->timer);
 	if (event_initialized(&s->resume))
 		evtimer_del(&s->resume);
+	session_unregister(s);
 	queue_clear(s);
 	TAILQ_REMOVE(&sessions, s, entry);
 	if (!s->closing)
@@ -102,22 +106,21 @@ session_free(struct session *s)
 	free(s);
 }
 
+/*
+ * Forget the session at pfhelper: its pending calls are cancelled (a
+ * start still in flight is ended once it succeeds), a registered one is
+ * ended, which removes its permits.  At shutdown nothing is sent:
+ * closing the channel ends every session at once.
+ */
 static void
 session_unregister(struct session *s)
 {
-	struct pfh_session_end	e;
-
-	if (!s->registered)
-		return;
-	s->registered = 0;
-	e.sid = s->id;
-	/* Nothing waits for the reply: ending a session cannot fail. */
-	if (pfh_send(&pfh, PFH_SESSION_END, &e, sizeof(e)) == -1) {
-		/* At shutdown pfhelper may be gone first (^C): no table. */
-		if (!shutting_down)
-			fatal("pfhelper");
-		log_warn("#%u pfhelper gone", s->id);
-	}
+	pfh_cancel(&pfh, &s->calls);
+	if (s->pfhstate == SP_REGISTERED && !shutting_down &&
+	    pfh_session_end(&pfh, s->id) == -1)
+		log_warn("#%u pfhelper", s->id);
+	s->pfhstate = SP_NONE;
+	s->permit = 0;
 }
 
 /*
@@ -177,14 +180,13 @@ session_end_all(void)
 		if (!s->closing)
 			log_info("#%u ending session: proxy shutting down",
 			    s->id);
-		session_unregister(s);
 		session_free(s);
 	}
 }
 
 /*
  * pfhelper is gone: no permit can be made or removed (its table went
- * with it).  Tell every client, then the caller exits.
+ * with it).  Tell every client, then exit.
  */
 void
 session_abort_all(const char *reply)
@@ -195,6 +197,14 @@ session_abort_all(const char *reply)
 	TAILQ_FOREACH(s, &sessions, entry)
 		if (!s->closing && s->client.fd != -1)
 			(void)write(s->client.fd, reply, strlen(reply));
+}
+
+void
+pfh_lost(const char *why, void *arg)
+{
+	log_warnx("lost pfhelper: %s", why);
+	session_abort_all("421 Proxy lost its packet filter helper\r\n");
+	exit(1);
 }
 
 static void
@@ -214,7 +224,7 @@ session_timeout(int fd, short ev, void *arg)
 		session_free(s);
 	else if (s->client_eof)
 		session_close(s, "client closed");
-	else if (!s->connected) {
+	else if (s->pfhstate != SP_REGISTERED) {
 		session_reply(s, "421 Proxy cannot reach the server (timeout)");
 		session_close(s, "server connect timeout");
 	} else {
@@ -236,45 +246,60 @@ side_bev(struct session *s, int fd)
 	return (bev);
 }
 
-/* Register with pfhelper once the server side is up. */
-static int
-session_register(struct session *s)
+/* What pfhelper is told of the session. */
+static void
+session_msg(const struct session *s, struct pfh_session *m)
 {
-	struct pfh_session	m;
-	struct pfh_reply	r;
-	char			a[ADDR_STRLEN], b[ADDR_STRLEN], c[ADDR_STRLEN];
-
-	memset(&m, 0, sizeof(m));
-	m.sid = s->id;
-	m.proto = IPPROTO_TCP;
-	m.client = s->client.addr;
-	m.cport = s->client.port;
-	m.dialled = s->dialled;
-	m.dport = s->dport;
-	m.proxy = s->server.local;
-	m.pport = s->server.lport;
-	m.server = s->server.addr;
-	m.sport = s->server.port;
-	if (pfh_request(&pfh, PFH_SESSION_START, &m, sizeof(m), &r) == -1) {
-		if (pfh_fatal_errno(errno))
-			fatal("pfhelper");
-		log_warnx("#%u pfhelper refused the session: %s", s->id,
-		    r.reason);
-		return (-1);
+	memset(m, 0, sizeof(*m));
+	m->sid = s->id;
+	m->proto = IPPROTO_TCP;
+	m->client = s->client.addr;
+	m->cport = s->client.port;
+	m->dialled = s->dialled;
+	m->dport = s->dport;
+	m->server = s->target;
+	m->sport = s->tport;
+	if (s->connected) {
+		m->proxy = s->server.local;
+		m->pport = s->server.lport;
+	} else {		/* not known yet: where the client reached us */
+		m->proxy = s->local;
+		m->pport = s->lport;
 	}
-	s->registered = 1;
+}
+
+static void
+session_started(const struct pfh_reply *r, void *arg)
+{
+	struct session	*s = arg;
+	char		 a[ADDR_STRLEN], b[ADDR_STRLEN], c[ADDR_STRLEN];
+
+	if (r->error != 0) {
+		s->pfhstate = SP_NONE;
+		log_warnx("#%u pfhelper refused the session: %s", s->id,
+		    r->reason);
+		session_reply(s, "421 Proxy refused the session");
+		session_close(s, "not registered");
+		return;
+	}
+	s->pfhstate = SP_REGISTERED;
 	log_info("#%u FTP session %s -> %s via proxy %s", s->id,
 	    addr_port_str(&s->client.addr, s->client.port, a, sizeof(a)),
 	    addr_port_str(&s->server.addr, s->server.port, b, sizeof(b)),
 	    addr_port_str(&s->server.local, s->server.lport, c, sizeof(c)));
-	return (0);
+	timer_arm(s, conf.idle_timeout);
+	bufferevent_enable(s->server.bev, EV_READ | EV_WRITE);
+	bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
+	session_resume(s);	/* what the client sent meanwhile */
 }
 
 static void
 server_connected(struct session *s)
 {
 	struct sockaddr_storage	ss;
+	struct pfh_session	m;
 	socklen_t		len = sizeof(ss);
+	const char		*why;
 
 	if (getsockname(s->server.fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    addr_from_sa((struct sockaddr *)&ss, &s->server.local,
@@ -284,14 +309,20 @@ server_connected(struct session *s)
 		return;
 	}
 	s->connected = 1;
-	if (session_register(s) == -1) {
+	session_msg(s, &m);
+	if ((why = proto_session_check(&m)) != NULL) {
+		logit(LOG_NOTICE, "#%u refused: %s", s->id, why);
+		session_reply(s, "421 Connection refused by the proxy");
+		session_close(s, why);
+		return;
+	}
+	if (pfh_session_start(&pfh, &s->calls, &m, session_started, s) == -1) {
+		log_warn("#%u pfhelper", s->id);
 		session_reply(s, "421 Proxy refused the session");
 		session_close(s, "not registered");
 		return;
 	}
-	timer_arm(s, conf.idle_timeout);
-	bufferevent_enable(s->server.bev, EV_READ | EV_WRITE);
-	bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
+	s->pfhstate = SP_STARTING;
 }
 
 /*
@@ -347,8 +378,8 @@ side_event(struct bufferevent *bev, short what, void *arg)
 		session_close(s, "server connect failed");
 		return;
 	}
-	if (!is_server && s->connected && (what & BEV_EVENT_EOF) &&
-	    !(what & BEV_EVENT_ERROR))
+	if (!is_server && s->pfhstate == SP_REGISTERED &&
+	    (what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR))
 		client_eof(s);
 	else if (what & BEV_EVENT_EOF)
 		session_close(s, is_server ? "server closed" :
@@ -373,8 +404,8 @@ side_write(struct bufferevent *bev, void *arg)
 		server_fin(s);
 		return;
 	}
-	if (s->connected && other->bev != NULL && !(other == &s->client &&
-	    (s->client_eof || s->stalled)))
+	if (s->pfhstate == SP_REGISTERED && other->bev != NULL &&
+	    !(other == &s->client && (s->client_eof || s->stalled)))
 		bufferevent_enable(other->bev, EV_READ);
 }
 
@@ -423,6 +454,13 @@ client_stall(struct session *s)
 	return (1);
 }
 
+static int
+side_waits(const struct session *s, int is_server)
+{
+	return (s->pfhstate != SP_REGISTERED ||
+	    (is_server ? s->wait_server : s->wait_client));
+}
+
 static void
 side_read(struct bufferevent *bev, void *arg)
 {
@@ -439,6 +477,12 @@ side_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	for (;;) {
+		/* Lines wait: for pfhelper, for a permit, for room. */
+		if (side_waits(s, is_server)) {
+			if (evbuffer_get_length(in) > FTP_BUF_HIGH)
+				bufferevent_disable(bev, EV_READ);
+			return;
+		}
 		if (!is_server && client_stall(s))
 			return;
 		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
@@ -468,18 +512,31 @@ session_resume(struct session *s)
 	evtimer_add(&s->resume, &tv);
 }
 
+/*
+ * Go on with both sides: lines that waited for pfhelper, for a permit
+ * or for room in the pending queue.
+ */
 static void
 resume_cb(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 
-	if (s->closing || !s->stalled || s->qlen == FTP_PIPELINE)
+	if (s->closing || s->pfhstate != SP_REGISTERED)
+		return;
+	if (!s->wait_server && s->server.bev != NULL) {
+		bufferevent_enable(s->server.bev, EV_READ);
+		side_read(s->server.bev, s);
+		if (s->closing)
+			return;
+	}
+	if (s->wait_client || s->qlen == FTP_PIPELINE)
 		return;
 	s->stalled = 0;
 	if (!s->client_eof)
 		bufferevent_enable(s->client.bev, EV_READ);
 	side_read(s->client.bev, s);
-	server_fin(s);
+	if (!s->closing)
+		server_fin(s);
 }
 
 /* Refuse before a session exists: a short reply, then close. */
@@ -509,6 +566,8 @@ session_target(struct session *s, int fd)
 	    &s->dport) == -1 ||
 	    addr_from_sa((struct sockaddr *)&local, &la, &lport) == -1)
 		return ("no original destination");
+	s->local = la;
+	s->lport = lport;
 	if (conf.reverse) {
 		if (addr_from_sa((struct sockaddr *)&conf.rserver, &s->target,
 		    &s->tport) == -1)
@@ -578,6 +637,7 @@ session_new(int fd, const struct sockaddr_storage *peer)
 	s->server.fd = -1;
 	addr_from_sa((const struct sockaddr *)peer, &s->client.addr,
 	    &s->client.port);
+	TAILQ_INIT(&s->calls);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
 	evtimer_set(&s->timer, session_timeout, s);
@@ -614,6 +674,7 @@ session_accept(int lfd, short ev, void *arg)
 	struct sockaddr_storage	 peer;
 	socklen_t		 len = sizeof(peer);
 	struct pfh_addr		 ca;
+	struct pfh_session	 m;
 	struct session		*s;
 	const char		*why;
 	uint16_t		 cport;
@@ -653,12 +714,25 @@ session_accept(int lfd, short ev, void *arg)
 		session_close(s, why);
 		return;
 	}
-	if ((s->client.bev = side_bev(s, fd)) == NULL ||
-	    server_connect(s) == -1) {
+	if ((s->client.bev = side_bev(s, fd)) == NULL) {
+		session_close(s, "out of memory");
+		return;
+	}
+	/* The checks pfhelper makes, before we dial anything. */
+	session_msg(s, &m);
+	if ((why = proto_session_check(&m)) != NULL) {
+		logit(LOG_NOTICE, "#%u refused: %s", s->id, why);
+		session_reply(s, "421 Connection refused by the proxy");
+		session_close(s, why);
+		return;
+	}
+	if (server_connect(s) == -1) {
 		log_warn("#%u connect to the server", s->id);
 		session_reply(s, "421 Proxy cannot reach the server");
 		session_close(s, "connect failed");
 		return;
 	}
+	/* Readable at once, so that a client that leaves frees its slot. */
+	bufferevent_enable(s->client.bev, EV_READ);
 	timer_arm(s, FTP_CONNECT_TIMEOUT);
 }

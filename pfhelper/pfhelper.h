@@ -13,6 +13,8 @@
 #define PFH_DEF_MAX_PERMITS	8	/* live permits per session */
 /* Live permits in all; each pass set holds FILTER_PASS_MAX. */
 #define PFH_PERMITS_MAX		FILTER_PASS_MAX
+#define PFH_PORT_LO		49152	/* proxy ports pfhelper chooses */
+#define PFH_PORT_HI		65535
 #define PFH_DEF_RATE		20000	/* requests per second, 0: no limit */
 
 struct pfh_conf {

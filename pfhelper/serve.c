@@ -1,9 +1,16 @@
 /*
  * serve.c: serve one front end.  Every message is checked in order
  * (state, known type, exact size, every field, session ownership, then
- * limits); a malformed message or a foreign session drops the peer, a
- * limit or a kernel refusal gets an error reply.  Nothing reaches the
- * backend before all checks pass.
+ * what it asks for and the limits).  A protocol violation (framing,
+ * type, size, padding, a descriptor, a session the peer does not own)
+ * drops the peer; a well-formed request that fails a semantic check
+ * (addresses, role, data ports, limits, the kernel's refusal) gets ERR
+ * with an errno and a reason, and a log line: only that session is
+ * affected.  Nothing reaches the backend before all checks pass.
+ *
+ * The peer is served without ever blocking on it: replies queue while
+ * its socket is full, and its requests are not read while too many
+ * replies wait (it is not reading them).
  */
 #include "compat.h"
 
@@ -12,6 +19,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +87,11 @@ static int	permit_apply(struct permit *, int);
 static void	permit_free(struct ctx *, struct permit *);
 static void	session_free(struct ctx *, struct session *);
 static int	key_cmp(struct elemkey *, struct elemkey *);
+static int	permit_add(struct ctx *, struct session *, struct pfh_permit *,
+		    const char **);
+
+#define PORT_TRIES	16	/* random proxy ports tried per permit */
+#define OUT_MAX		4096	/* replies queued before we stop reading */
 
 RB_GENERATE_STATIC(session_tree, session, entry, session_cmp)
 RB_GENERATE_STATIC(key_tree, elemkey, entry, key_cmp)
@@ -132,6 +145,15 @@ reply(struct ctx *c, uint32_t reqid, int error, const char *reason)
 	if (proto_send_reply(&c->ibuf, reqid, error, reason, NULL, 0) == -1)
 		return (H_DROP);
 	return (H_OK);
+}
+
+/* A well-formed request refused: that session only. */
+static int
+refuse(struct ctx *c, uint32_t reqid, uint32_t sid, int error,
+    const char *why)
+{
+	logit(LOG_NOTICE, "session %u: refused: %s", sid, why);
+	return (reply(c, reqid, error, why));
 }
 
 static int
@@ -264,19 +286,23 @@ static int
 h_session_start(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_session	 m;
+	struct pfh_permit	 p;
 	struct session		*s;
 	const char		*why;
 	char			 a[ADDR_STRLEN], b[ADDR_STRLEN];
+	int			 error;
 
 	if (proto_recv_session(imsg, &m) == -1)
 		return (drop("SESSION_START", "bad size"));
-	if (validate_session(&m, &why) == -1 ||
-	    validate_session_role(c->conf, c->role, &m, &why) == -1)
+	if (validate_session(&m, &why) == -1)
 		return (drop("SESSION_START", why));
+	if ((why = proto_session_check(&m)) != NULL ||
+	    validate_session_role(c->conf, c->role, &m, &why) == -1)
+		return (refuse(c, reqid, m.sid, EPERM, why));
 	if (session_find(c, m.sid) != NULL)
 		return (reply(c, reqid, EEXIST, "session id in use"));
 	if (c->nsessions >= c->conf->max_sessions)
-		return (reply(c, reqid, ENOSPC, "too many sessions"));
+		return (refuse(c, reqid, m.sid, ENOSPC, "too many sessions"));
 	if (!rate_ok(c))
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
 	if (c->conf->ct_verify && ct_check_orig(m.client.af, m.proto,
@@ -292,6 +318,20 @@ h_session_start(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 	TAILQ_INIT(&s->permits);
 	RB_INSERT(session_tree, &c->sessions, s);
 	c->nsessions++;
+	if (m.proto == IPPROTO_UDP) {
+		/* The reply path, with the session: one round trip. */
+		memset(&p, 0, sizeof(p));
+		p.sid = m.sid;
+		p.pid = PFH_UDP_PERMIT;
+		p.kind = PFH_ACTIVE;
+		p.pport = m.pport;
+		p.tport = m.cport;
+		p.timeout = m.timeout;
+		if ((error = permit_add(c, s, &p, &why)) != 0) {
+			session_free(c, s);
+			return (refuse(c, reqid, m.sid, error, why));
+		}
+	}
 	log_debug("session %u: start %s -> %s", m.sid,
 	    addr_port_str(&m.client, m.cport, a, sizeof(a)),
 	    addr_port_str(&m.server, m.sport, b, sizeof(b)));
@@ -323,12 +363,11 @@ permit_find(struct session *s, uint32_t pid)
 	return (NULL);
 }
 
+/* A permit with its elements still to be made (permit_pick_port). */
 static struct permit *
 permit_new(struct session *s, const struct pfh_permit *m)
 {
-	struct filter_elem	 e[3];
-	struct permit		*p;
-	int			 i;
+	struct permit	*p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return (NULL);
@@ -336,10 +375,89 @@ permit_new(struct session *s, const struct pfh_permit *m)
 	p->sess = s;
 	/* A margin so that we never count on an element the kernel lost. */
 	p->expires = now() + m->timeout - 0.5;
-	permit_elems(&s->s, m, e);
-	for (i = 0; i < 3; i++)
-		p->k[i].e = e[i];
 	return (p);
+}
+
+/*
+ * A proxy port whose rdr key nobody holds, when the peer left pport 0
+ * (else the port asked for, if free).  0, or -1 if none was found in a
+ * few tries.
+ */
+static int
+permit_pick_port(struct ctx *c, struct permit *p)
+{
+	struct filter_elem	 e[3];
+	int			 i, j;
+
+	int			 choose = p->p.pport == 0;
+
+	for (i = 0; i < PORT_TRIES; i++) {
+		if (choose)
+			p->p.pport = PFH_PORT_LO + arc4random_uniform(
+			    PFH_PORT_HI - PFH_PORT_LO + 1);
+		permit_elems(&p->sess->s, &p->p, e);
+		for (j = 0; j < 3; j++)
+			p->k[j].e = e[j];
+		if (permit_keys_free(c, p))
+			return (0);
+		if (!choose)
+			break;
+	}
+	return (-1);
+}
+
+/*
+ * Add a checked permit to session s: 0 (m->pport says which port), or
+ * an errno with the reason in why.
+ */
+static int
+permit_add(struct ctx *c, struct session *s, struct pfh_permit *m,
+    const char **why)
+{
+	struct permit	*p;
+	int		 error;
+
+	*why = NULL;
+	if (!proto_data_port_ok(m->tport)) {
+		*why = "data port below 1024";
+		return (EPERM);
+	}
+	session_expire(c, s);
+	if (permit_find(s, m->pid) != NULL) {
+		*why = "permit id in use";
+		return (EEXIST);
+	}
+	if (s->npermits >= c->conf->max_permits) {
+		*why = "too many permits";
+		return (ENOSPC);
+	}
+	if (c->npermits >= PFH_PERMITS_MAX) {
+		*why = "permit table full";
+		return (ENOSPC);
+	}
+	if ((p = permit_new(s, m)) == NULL) {
+		*why = "out of memory";
+		return (ENOMEM);
+	}
+	if (permit_pick_port(c, p) == -1) {
+		free(p);
+		*why = "no free proxy port, or data connection in use";
+		return (EEXIST);
+	}
+	if (permit_apply(p, 1) == -1) {
+		error = errno ? errno : EIO;
+		free(p);
+		*why = "packet filter refused";
+		return (error);
+	}
+	permit_keys_insert(c, p);
+	TAILQ_INSERT_TAIL(&s->permits, p, entry);
+	s->npermits++;
+	c->npermits++;
+	m->pport = p->p.pport;
+	log_debug("session %u: permit %u %s port %u -> %u", m->sid, m->pid,
+	    m->kind == PFH_PASSIVE ? "passive" : "active", m->pport, m->tport);
+	return (0);
 }
 
 static int
@@ -347,8 +465,8 @@ h_permit_add(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_permit	 m;
 	struct session		*s;
-	struct permit		*p;
 	const char		*why;
+	int			 error;
 
 	if (proto_recv_permit(imsg, &m) == -1)
 		return (drop("PERMIT_ADD", "bad size"));
@@ -358,35 +476,13 @@ h_permit_add(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 		return (drop("PERMIT_ADD", "not this peer's session"));
 	if (validate_permit_fits(&s->s, &m, &why) == -1)
 		return (drop("PERMIT_ADD", why));
-	session_expire(c, s);
-	if (permit_find(s, m.pid) != NULL)
-		return (reply(c, reqid, EEXIST, "permit id in use"));
-	if (s->npermits >= c->conf->max_permits)
-		return (reply(c, reqid, ENOSPC, "too many permits"));
-	if (c->npermits >= PFH_PERMITS_MAX)
-		return (reply(c, reqid, ENOSPC, "permit table full"));
 	if (!rate_ok(c))
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
-	if ((p = permit_new(s, &m)) == NULL)
-		return (reply(c, reqid, ENOMEM, "out of memory"));
-	if (!permit_keys_free(c, p)) {
-		free(p);
-		return (reply(c, reqid, EEXIST, "data connection in use"));
-	}
-	if (permit_apply(p, 1) == -1) {
-		int	saved = errno;
-
-		free(p);
-		return (reply(c, reqid, saved ? saved : EIO,
-		    "packet filter refused"));
-	}
-	permit_keys_insert(c, p);
-	TAILQ_INSERT_TAIL(&s->permits, p, entry);
-	s->npermits++;
-	c->npermits++;
-	log_debug("session %u: permit %u %s port %u -> %u", m.sid, m.pid,
-	    m.kind == PFH_PASSIVE ? "passive" : "active", m.pport, m.tport);
-	return (reply(c, reqid, 0, NULL));
+	if ((error = permit_add(c, s, &m, &why)) != 0)
+		return (refuse(c, reqid, m.sid, error, why));
+	if (proto_send_reply(&c->ibuf, reqid, 0, NULL, NULL, m.pport) == -1)
+		return (H_DROP);
+	return (H_OK);
 }
 
 static void
@@ -437,6 +533,8 @@ h_ctlookup(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 		return (drop("CT_LOOKUP", "only for tftp-proxy"));
 	if (validate_ctlookup(&m, &why) == -1)
 		return (drop("CT_LOOKUP", why));
+	if (!addr_is_unicast_host(&m.client) || !addr_is_unicast_host(&m.local))
+		return (refuse(c, reqid, 0, EPERM, "not a unicast host"));
 	if (!rate_ok(c))
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
 	memset(&orig, 0, sizeof(orig));
@@ -546,21 +644,37 @@ pfh_serve(int fd, const struct pfh_conf *conf)
 	clock_gettime(CLOCK_MONOTONIC, &c.last);
 	RB_INIT(&c.sessions);
 	RB_INIT(&c.keys);
-	if (imsgbuf_init(&c.ibuf, fd) == -1)
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
+	    imsgbuf_init(&c.ibuf, fd) == -1)
 		return (-1);
 	while (rc == H_OK) {
 		pfd.fd = fd;
-		pfd.events = POLLIN;
+		pfd.events = 0;
+		pfd.revents = 0;
+		/* A peer that does not read its replies is not read either. */
+		if (imsgbuf_queuelen(&c.ibuf) < OUT_MAX)
+			pfd.events |= POLLIN;
+		if (imsgbuf_queuelen(&c.ibuf) > 0)
+			pfd.events |= POLLOUT;
 		if (poll(&pfd, 1, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			rc = H_DROP;
 			break;
 		}
-		rc = serve_read(&c);
-		if (imsgbuf_flush(&c.ibuf) == -1 && rc == H_OK)
-			rc = H_DROP;
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+			rc = serve_read(&c);
+		if (rc == H_OK && imsgbuf_write(&c.ibuf) == -1) {
+			if (errno == EPIPE || errno == ECONNRESET)
+				rc = 1;	/* gone: as EOF */
+			else {
+				log_warn("write to peer");
+				rc = H_DROP;
+			}
+		}
 	}
+	if (rc == H_DROP)	/* the replies before the violation, if we can */
+		(void)imsgbuf_write(&c.ibuf);
 	while ((s = RB_ROOT(&c.sessions)) != NULL)
 		session_free(&c, s);
 	imsgbuf_clear(&c.ibuf);

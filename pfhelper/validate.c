@@ -12,8 +12,6 @@
 #include "addr.h"
 #include "pfhelper.h"
 
-#define DATA_PORT_MIN	1024
-
 static int
 fail(const char **why, const char *reason)
 {
@@ -42,6 +40,7 @@ validate_hello(const struct pfh_hello *h, const char **why)
 	return (0);
 }
 
+/* The form of an address; whether it may be used is a semantic check. */
 int
 validate_addr(const struct pfh_addr *a, const char **why)
 {
@@ -51,11 +50,14 @@ validate_addr(const struct pfh_addr *a, const char **why)
 		return (fail(why, "nonzero padding"));
 	if (a->af == AF_INET && !zero(a->addr + 4, 12))
 		return (fail(why, "IPv4 address with trailing bytes"));
-	if (!addr_is_unicast_host(a))
-		return (fail(why, "not a unicast host address"));
 	return (0);
 }
 
+/*
+ * The form of a session (a violation drops the peer).  What it says is
+ * checked by proto_session_check() and validate_session_role(), whose
+ * refusals are answered.
+ */
 int
 validate_session(const struct pfh_session *s, const char **why)
 {
@@ -67,18 +69,16 @@ validate_session(const struct pfh_session *s, const char **why)
 		return (fail(why, "session id 0"));
 	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
 		return (fail(why, "bad protocol"));
-	if (!zero(s->pad, sizeof(s->pad)))
+	if (s->pad != 0)
 		return (fail(why, "nonzero padding"));
-	if (s->cport == 0 || s->dport == 0 || s->pport == 0 || s->sport == 0)
-		return (fail(why, "port 0"));
-	for (i = 0; i < nitems(a); i++) {
+	if (s->proto == IPPROTO_TCP && s->timeout != 0)
+		return (fail(why, "permit timeout on a TCP session"));
+	if (s->proto == IPPROTO_UDP &&
+	    (s->timeout == 0 || s->timeout > PFH_TIMEOUT_MAX))
+		return (fail(why, "bad timeout"));
+	for (i = 0; i < nitems(a); i++)
 		if (validate_addr(a[i], why) == -1)
 			return (-1);
-		if (a[i]->af != s->client.af)
-			return (fail(why, "mixed address families"));
-	}
-	if (addr_eq(&s->client, &s->server))
-		return (fail(why, "client and server are one host"));
 	return (0);
 }
 
@@ -115,8 +115,8 @@ validate_permit(const struct pfh_permit *p, const char **why)
 		return (fail(why, "unknown flags"));
 	if ((p->flags & PFH_F_PORT20) && p->kind != PFH_ACTIVE)
 		return (fail(why, "port 20 source on a passive permit"));
-	if (p->pport < DATA_PORT_MIN || p->tport < DATA_PORT_MIN)
-		return (fail(why, "data port below 1024"));
+	if (p->pport != 0 && p->pport < PFH_DATA_PORT_MIN)
+		return (fail(why, "proxy port below 1024"));
 	if (p->timeout == 0 || p->timeout > PFH_TIMEOUT_MAX)
 		return (fail(why, "bad timeout"));
 	return (0);
@@ -127,13 +127,8 @@ int
 validate_permit_fits(const struct pfh_session *s, const struct pfh_permit *p,
     const char **why)
 {
-	if (p->kind == PFH_PASSIVE && s->proto != IPPROTO_TCP)
-		return (fail(why, "passive permit on a UDP session"));
-	if ((p->flags & PFH_F_PORT20) && s->proto != IPPROTO_TCP)
-		return (fail(why, "port 20 source on a UDP session"));
-	if (s->proto == IPPROTO_UDP &&
-	    (p->pport != s->pport || p->tport != s->cport))
-		return (fail(why, "UDP permit ports differ from the session"));
+	if (s->proto != IPPROTO_TCP)
+		return (fail(why, "a UDP session has its one permit already"));
 	return (0);
 }
 

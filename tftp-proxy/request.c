@@ -9,6 +9,11 @@
  * option passes untouched.  After transwait seconds the session ends
  * and pfhelper removes the permit; a transfer under way goes on in
  * conntrack.  Anything else is dropped with a log line.
+ *
+ * Nothing waits for pfhelper: the original destination of a redirected
+ * request (CT_LOOKUP) and the session with its permit (SESSION_START,
+ * one round trip) complete through callbacks while other requests go
+ * on; the request waits in its session meanwhile.
  */
 #include "compat.h"
 
@@ -30,9 +35,7 @@
 #include "tftp_proxy.h"
 
 #define READ_BURST	64	/* datagrams handled per wakeup */
-#define PERMIT_ID	1	/* the one permit of a session */
 #define PERMIT_SLACK	2	/* permit timeout past transwait, s */
-#define PORT_MIN	1024	/* pfhelper's lowest data port */
 
 /*
  * A forwarded request, found by client and server address and port:
@@ -42,36 +45,44 @@ struct session {
 	RB_ENTRY(session)	 entry;
 	struct event		 timer;
 	struct pfh_session	 s;
+	struct pfh_calls	 calls;
+	int			 started;	/* pfhelper has it */
 	int			 fd;
-	size_t			 reqlen;
-	uint8_t			 req[TFTP_REQ_MAX];
+	struct tp_dgram		 d;		/* the request */
+	struct tftp_req		 req;
+};
+
+/* A redirected request waiting for its original destination. */
+struct lookup {
+	TAILQ_ENTRY(lookup)	 entry;
+	struct pfh_calls	 calls;
+	struct tp_dgram		 d;
 };
 
 RB_HEAD(session_tree, session);
+TAILQ_HEAD(lookup_list, lookup);
 
 static struct session_tree	 sessions = RB_INITIALIZER(&sessions);
-static unsigned int		 nsessions;
+static struct lookup_list	 lookups = TAILQ_HEAD_INITIALIZER(lookups);
+static unsigned int		 nsessions, nlookups;
 static uint32_t			 last_sid;
 static const struct tp_conf	*conf;
 static struct pfh_client	*pfh;
 
 static int		 session_cmp(struct session *, struct session *);
 static void		 request_handle(const struct tp_dgram *);
-static const char	*request_dest(const struct tp_dgram *,
+static const char	*request_client(const struct tp_dgram *);
+static const char	*request_dest(const struct pfh_addr *, uint16_t,
 			    struct pfh_session *);
-static const char	*orig_dst(const struct tp_dgram *, struct pfh_addr *,
-			    uint16_t *);
+static void		 lookup_start(const struct tp_dgram *);
+static void		 lookup_done(const struct pfh_reply *, void *);
 static void		 request_forward(const struct tp_dgram *,
-			    const struct tftp_req *, const struct pfh_session *);
-static int		 session_begin(struct session *,
-			    const struct tp_dgram *);
+			    const struct pfh_addr *, uint16_t);
+static void		 session_started(const struct pfh_reply *, void *);
 static void		 session_end(struct session *);
 static void		 session_timeout(int, short, void *);
-static void		 log_request(const struct session *,
-			    const struct tftp_req *);
+static void		 log_request(const struct session *);
 static void		 drop(const struct tp_dgram *, const char *);
-static int		 pfh_call(uint32_t, const void *, size_t,
-			    struct pfh_reply *);
 
 RB_GENERATE_STATIC(session_tree, session, entry, session_cmp)
 
@@ -100,14 +111,27 @@ request_init(const struct tp_conf *c, struct pfh_client *p)
 unsigned int
 request_count(void)
 {
-	return (nsessions);
+	return (nsessions + nlookups);
 }
 
+static void
+lookup_free(struct lookup *l)
+{
+	pfh_cancel(pfh, &l->calls);
+	TAILQ_REMOVE(&lookups, l, entry);
+	nlookups--;
+	free(l);
+}
+
+/* At exit: closing pfhelper's channel then ends the sessions there. */
 void
 request_end_all(void)
 {
 	struct session	*sess;
+	struct lookup	*l;
 
+	while ((l = TAILQ_FIRST(&lookups)) != NULL)
+		lookup_free(l);
 	while ((sess = RB_MIN(session_tree, &sessions)) != NULL)
 		session_end(sess);
 }
@@ -141,56 +165,111 @@ request_read(int fd)
 static void
 request_handle(const struct tp_dgram *d)
 {
-	struct tftp_req		 req;
-	struct session		 key, *sess;
-	const char		*why;
+	struct tftp_req	 req;
+	const char	*why;
 
 	if (tftp_parse_request(d->buf, d->len, &req) == -1) {
 		drop(d, tftp_strerror(req.err));
 		return;
 	}
-	if ((why = request_dest(d, &key.s)) != NULL) {
+	if ((why = request_client(d)) != NULL) {
 		drop(d, why);
 		return;
 	}
-	/*
-	 * Again from the same client port: a retransmission, or a new
-	 * transfer.  We cannot tell whether the first answer got through
-	 * (the kernel used the permit), so, as a server reached directly
-	 * would, treat it as a new request: the old permit goes (a transfer
-	 * under way keeps its conntrack entry) and a new one comes from a
-	 * new proxy port.
-	 */
-	if ((sess = RB_FIND(session_tree, &sessions, &key)) != NULL) {
-		if (conf->verbose)
-			log_info("session %u: new request from the same port",
-			    sess->s.sid);
-		session_end(sess);
+	if (d->to.af != d->from.af) {
+		drop(d, "address families differ");
+		return;
 	}
-	request_forward(d, &req, &key.s);
+	if (!addr_is_unicast_host(&d->to)) {
+		drop(d, "sent to a broadcast or multicast address");
+		return;
+	}
+	/*
+	 * Sent anywhere but to us: TPROXY delivered it with its destination
+	 * intact.  Sent to one of our own addresses: a `redirect' (conntrack
+	 * knows the original destination; pfhelper asks it), or not
+	 * intercepted at all, which is refused: we are no open relay.
+	 */
+	switch (sock_addr_type(&d->to)) {
+	case ADDR_BROADCAST:
+		drop(d, "sent to a broadcast address");
+		return;
+	case ADDR_REMOTE:
+		request_forward(d, &d->to, d->tport);
+		return;
+	}
+	lookup_start(d);
 }
 
-/*
- * The session's client and server (the original destination), after
- * every check pfhelper would make (a message it refuses as malformed
- * ends our connection to it).  NULL, or why the request is refused.
- */
+/* The client's own checks (the rest come with the destination). */
 static const char *
-request_dest(const struct tp_dgram *d, struct pfh_session *s)
+request_client(const struct tp_dgram *d)
 {
-	const char	*why;
-
-	memset(s, 0, sizeof(*s));
 	if (conf->family != AF_UNSPEC && d->from.af != conf->family)
 		return ("address family not served (-4/-6)");
 	if (!addr_is_unicast_host(&d->from))
 		return ("client is not a unicast host");
-	if (d->fport < PORT_MIN)
+	if (!proto_data_port_ok(d->fport))
 		return ("client port below 1024");
-	s->client = d->from;
-	s->cport = d->fport;
-	if ((why = orig_dst(d, &s->dialled, &s->dport)) != NULL)
-		return (why);
+	return (NULL);
+}
+
+static void
+lookup_start(const struct tp_dgram *d)
+{
+	struct pfh_ctlookup	 m;
+	struct lookup		*l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		drop(d, "out of memory");
+		return;
+	}
+	TAILQ_INIT(&l->calls);
+	l->d = *d;
+	memset(&m, 0, sizeof(m));
+	m.proto = IPPROTO_UDP;
+	m.cport = d->fport;
+	m.lport = d->tport;
+	m.client = d->from;
+	m.local = d->to;
+	if (pfh_ct_lookup(pfh, &l->calls, &m, lookup_done, l) == -1) {
+		drop(d, strerror(errno));
+		free(l);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&lookups, l, entry);
+	nlookups++;
+}
+
+static void
+lookup_done(const struct pfh_reply *r, void *arg)
+{
+	struct lookup	*l = arg;
+	char		 buf[ADDR_STRLEN];
+
+	if (r->error != 0)
+		drop(&l->d, "not intercepted (no conntrack entry)");
+	else if (r->addr.af != l->d.to.af)
+		drop(&l->d, "conntrack answer of another family");
+	else if (addr_eq(&r->addr, &l->d.to) && r->port == l->d.tport)
+		drop(&l->d, "not intercepted (sent to the proxy itself)");
+	else {
+		log_debug("original destination %s (conntrack)",
+		    addr_port_str(&r->addr, r->port, buf, sizeof(buf)));
+		request_forward(&l->d, &r->addr, r->port);
+	}
+	lookup_free(l);
+}
+
+/*
+ * The session's server: the original destination, after the checks
+ * pfhelper makes too.  NULL, or why the request is refused.
+ */
+static const char *
+request_dest(const struct pfh_addr *o, uint16_t oport, struct pfh_session *s)
+{
+	s->dialled = *o;
+	s->dport = oport;
 	if (s->dialled.af != s->client.af)
 		return ("address families differ");
 	if (!addr_is_unicast_host(&s->dialled))
@@ -211,74 +290,54 @@ request_dest(const struct tp_dgram *d, struct pfh_session *s)
 }
 
 /*
- * Where the client sent the request.  Sent to one of our own
- * addresses: either a `redirect' (conntrack knows the original
- * destination; pfhelper asks it) or not intercepted at all, which is
- * refused: we are no open relay.  Sent anywhere else: TPROXY delivered
- * it with its destination intact.
+ * A request with its destination: a session, started at pfhelper with
+ * its permit; the request goes out once that is done.
  */
-static const char *
-orig_dst(const struct tp_dgram *d, struct pfh_addr *o, uint16_t *oport)
-{
-	struct pfh_ctlookup	l;
-	struct pfh_reply	r;
-	char			buf[ADDR_STRLEN];
-
-	if (d->to.af != d->from.af)
-		return ("address families differ");
-	if (!addr_is_unicast_host(&d->to))
-		return ("sent to a broadcast or multicast address");
-	switch (sock_addr_type(&d->to)) {
-	case ADDR_BROADCAST:
-		return ("sent to a broadcast address");
-	case ADDR_REMOTE:
-		*o = d->to;
-		*oport = d->tport;
-		log_debug("original destination %s (TPROXY)",
-		    addr_port_str(o, *oport, buf, sizeof(buf)));
-		return (NULL);
-	}
-	memset(&l, 0, sizeof(l));
-	l.proto = IPPROTO_UDP;
-	l.cport = d->fport;
-	l.lport = d->tport;
-	l.client = d->from;
-	l.local = d->to;
-	if (pfh_call(PFH_CT_LOOKUP, &l, sizeof(l), &r) == -1)
-		return ("not intercepted (no conntrack entry)");
-	if (r.addr.af != d->to.af)
-		return ("conntrack answer of another family");
-	if (addr_eq(&r.addr, &d->to) && r.port == d->tport)
-		return ("not intercepted (sent to the proxy itself)");
-	*o = r.addr;
-	*oport = r.port;
-	log_debug("original destination %s (conntrack)",
-	    addr_port_str(o, *oport, buf, sizeof(buf)));
-	return (NULL);
-}
-
 static void
-request_forward(const struct tp_dgram *d, const struct tftp_req *req,
-    const struct pfh_session *s)
+request_forward(const struct tp_dgram *d, const struct pfh_addr *o,
+    uint16_t oport)
 {
 	const struct sockaddr_storage	*src = &conf->src4;
 	socklen_t			 srclen = conf->src4len;
-	struct session			*sess;
-	struct timeval			 tv;
+	struct session			*sess, *old;
+	const char			*why;
 
-	if (s->client.af == AF_INET6) {
+	if (d->from.af == AF_INET6) {
 		src = &conf->src6;
 		srclen = conf->src6len;
 	}
 	if ((sess = calloc(1, sizeof(*sess))) == NULL) {
-		log_warn("session");
+		drop(d, "out of memory");
 		return;
 	}
+	TAILQ_INIT(&sess->calls);
 	evtimer_set(&sess->timer, session_timeout, sess);
-	sess->s = *s;
-	sess->reqlen = d->len;
-	memcpy(sess->req, d->buf, d->len);
-	sess->fd = sock_connect(&s->server, s->sport, src, srclen,
+	sess->d = *d;
+	/* The request as parsed, pointing into our copy. */
+	(void)tftp_parse_request(sess->d.buf, sess->d.len, &sess->req);
+	sess->s.client = d->from;
+	sess->s.cport = d->fport;
+	sess->fd = -1;
+	if ((why = request_dest(o, oport, &sess->s)) != NULL) {
+		drop(d, why);
+		free(sess);
+		return;
+	}
+	/*
+	 * Again from the same client port: a retransmission, or a new
+	 * transfer.  We cannot tell whether the first answer got through
+	 * (the kernel used the permit), so, as a server reached directly
+	 * would, treat it as a new request: the old permit goes (a transfer
+	 * under way keeps its conntrack entry) and a new one comes from a
+	 * new proxy port.
+	 */
+	if ((old = RB_FIND(session_tree, &sessions, sess)) != NULL) {
+		if (conf->verbose)
+			log_info("session %u: new request from the same port",
+			    old->s.sid);
+		session_end(old);
+	}
+	sess->fd = sock_connect(&sess->s.server, sess->s.sport, src, srclen,
 	    &sess->s.proxy, &sess->s.pport);
 	if (sess->fd == -1) {
 		drop(d, errno == EACCES ? "destination is a broadcast address" :
@@ -286,77 +345,66 @@ request_forward(const struct tp_dgram *d, const struct tftp_req *req,
 		free(sess);
 		return;
 	}
-	if (session_begin(sess, d) == -1)
+	if (++last_sid == 0)
+		last_sid = 1;
+	sess->s.sid = last_sid;
+	sess->s.proto = IPPROTO_UDP;
+	sess->s.timeout = conf->transwait + PERMIT_SLACK;
+	if ((why = proto_session_check(&sess->s)) != NULL ||
+	    (!proto_data_port_ok(sess->s.pport) &&
+	    (why = "no usable source address and port (-a)") != NULL)) {
+		drop(d, why);
+		close(sess->fd);
+		free(sess);
 		return;
-	if (send(sess->fd, d->buf, d->len, 0) == -1) {
+	}
+	if (pfh_session_start(pfh, &sess->calls, &sess->s, session_started,
+	    sess) == -1) {
+		drop(d, strerror(errno));
+		close(sess->fd);
+		free(sess);
+		return;
+	}
+	RB_INSERT(session_tree, &sessions, sess);
+	nsessions++;
+}
+
+/* pfhelper's answer: the request goes out, or the session ends. */
+static void
+session_started(const struct pfh_reply *r, void *arg)
+{
+	struct session	*sess = arg;
+	struct timeval	 tv;
+
+	if (r->error != 0) {
+		drop(&sess->d, r->reason);
+		session_end(sess);
+		return;
+	}
+	sess->started = 1;
+	if (send(sess->fd, sess->d.buf, sess->d.len, 0) == -1) {
 		log_warn("session %u: send", sess->s.sid);
 		session_end(sess);
 		return;
 	}
-	log_request(sess, req);
+	log_request(sess);
 	tv.tv_sec = conf->transwait;
 	tv.tv_usec = 0;
 	evtimer_add(&sess->timer, &tv);
 }
 
 /*
- * Start the session and add its permit at pfhelper.  0; or -1 with the
- * session gone (and a log line).
+ * End a session: pfhelper removes its permit (a start still pending is
+ * ended there once it succeeds).
  */
-static int
-session_begin(struct session *sess, const struct tp_dgram *d)
-{
-	struct pfh_permit	p;
-	struct pfh_reply	r;
-
-	if (!addr_is_unicast_host(&sess->s.proxy) ||
-	    sess->s.pport < PORT_MIN) {
-		drop(d, "no usable source address and port (-a)");
-		goto fail;
-	}
-	if (++last_sid == 0)
-		last_sid = 1;
-	sess->s.sid = last_sid;
-	sess->s.proto = IPPROTO_UDP;
-	if (pfh_call(PFH_SESSION_START, &sess->s, sizeof(sess->s), &r) == -1) {
-		drop(d, r.reason);
-		goto fail;
-	}
-	RB_INSERT(session_tree, &sessions, sess);
-	nsessions++;
-
-	memset(&p, 0, sizeof(p));
-	p.sid = sess->s.sid;
-	p.pid = PERMIT_ID;
-	p.kind = PFH_ACTIVE;
-	p.pport = sess->s.pport;
-	p.tport = sess->s.cport;
-	p.timeout = conf->transwait + PERMIT_SLACK;
-	if (pfh_call(PFH_PERMIT_ADD, &p, sizeof(p), &r) == -1) {
-		drop(d, r.reason);
-		session_end(sess);
-		return (-1);
-	}
-	return (0);
- fail:
-	close(sess->fd);
-	free(sess);
-	return (-1);
-}
-
-/* End a started session: pfhelper removes its permit. */
 static void
 session_end(struct session *sess)
 {
-	struct pfh_session_end	e;
-
 	evtimer_del(&sess->timer);
-	memset(&e, 0, sizeof(e));
-	e.sid = sess->s.sid;
-	/* Nothing waits for the reply: ending a session cannot fail. */
-	if (pfh_send(pfh, PFH_SESSION_END, &e, sizeof(e)) == -1)
-		fatal("pfhelper (%s)", proto_name(PFH_SESSION_END));
-	log_debug("session %u: ended", e.sid);
+	pfh_cancel(pfh, &sess->calls);
+	if (sess->started && pfh_session_end(pfh, sess->s.sid) == -1)
+		log_warn("session %u: pfhelper", sess->s.sid);
+	log_debug("session %u: ended", sess->s.sid);
 	close(sess->fd);
 	RB_REMOVE(session_tree, &sessions, sess);
 	nsessions--;
@@ -370,8 +418,9 @@ session_timeout(int fd, short ev, void *arg)
 }
 
 static void
-log_request(const struct session *sess, const struct tftp_req *req)
+log_request(const struct session *sess)
 {
+	const struct tftp_req	*req = &sess->req;
 	char	c[ADDR_STRLEN], s[ADDR_STRLEN], p[ADDR_STRLEN];
 	char	file[LOG_ESCAPE_MAX];
 
@@ -397,15 +446,3 @@ drop(const struct tp_dgram *d, const char *why)
 	    addr_port_str(&d->to, d->tport, t, sizeof(t)), why);
 }
 
-/* A request to pfhelper; if pfhelper is gone, so are we. */
-static int
-pfh_call(uint32_t type, const void *msg, size_t len, struct pfh_reply *r)
-{
-	if (pfh_request(pfh, type, msg, len, r) == 0)
-		return (0);
-	if (pfh_fatal_errno(errno))
-		fatal("pfhelper (%s)", proto_name(type));
-	if (r->reason[0] == '\0')
-		strlcpy(r->reason, strerror(errno), sizeof(r->reason));
-	return (-1);
-}

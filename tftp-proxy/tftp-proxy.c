@@ -45,7 +45,7 @@ static struct tp_conf	 conf;
 static struct pfh_client pfh;
 static struct event_base *evbase;
 static struct event	 listen_ev[TP_MAX_LISTEN];
-static struct event	 idle_ev, pfh_ev;
+static struct event	 idle_ev;
 static int		 listen_fd[TP_MAX_LISTEN];
 static int		 nlisten;
 static enum tp_mode	 mode;
@@ -61,7 +61,7 @@ static void		 run(void);
 static void		 listen_cb(int, short, void *);
 static void		 idle_arm(int);
 static void		 idle_cb(int, short, void *);
-static void		 pfh_gone(int, short, void *);
+static void		 pfh_gone(const char *, void *);
 static void		 sig_end(int, short, void *);
 
 static __dead void
@@ -261,8 +261,7 @@ run(void)
 		    listen_cb, NULL);
 		event_add(&listen_ev[i], NULL);
 	}
-	event_set(&pfh_ev, pfh.ibuf.fd, EV_READ | EV_PERSIST, pfh_gone, NULL);
-	event_add(&pfh_ev, NULL);
+	pfh_attach(&pfh, pfh_gone, NULL);
 	signal_set(&ev_hup, SIGHUP, sig_end, NULL);
 	signal_set(&ev_int, SIGINT, sig_end, NULL);
 	signal_set(&ev_term, SIGTERM, sig_end, NULL);
@@ -312,12 +311,11 @@ idle_cb(int fd, short ev, void *arg)
 	event_base_loopexit(evbase, NULL);
 }
 
-/* Replies to requests nobody waits for; EOF: pfhelper is gone. */
+/* pfhelper is gone (EOF) or broke the protocol: so are we. */
 static void
-pfh_gone(int fd, short ev, void *arg)
+pfh_gone(const char *why, void *arg)
 {
-	if (pfh_drain(&pfh) == -1)
-		fatalx("pfhelper went away");
+	fatalx("pfhelper went away: %s", why);
 }
 
 static void

@@ -72,6 +72,7 @@ good_session(int v6, uint8_t proto)
 	s.dport = proto == IPPROTO_TCP ? 21 : 69;
 	s.pport = 50000;
 	s.sport = s.dport;
+	s.timeout = proto == IPPROTO_UDP ? 30 : 0;
 	a4(&s.client, v6 ? "2001:db8:1::10" : "192.0.2.10");
 	a4(&s.dialled, v6 ? "2001:db8:2::10" : "198.51.100.10");
 	a4(&s.proxy, v6 ? "2001:db8:2::1" : "198.51.100.1");
@@ -193,7 +194,8 @@ static void h_role(struct msg *m) { HEL(m)->role = 3; }
 static void h_skip(struct msg *m) { *m = mk(PFH_SESSION_START, "", 0); }
 static void s_sid0(struct msg *m) { SES(m)->sid = 0; }
 static void s_proto(struct msg *m) { SES(m)->proto = IPPROTO_ICMP; }
-static void s_pad(struct msg *m) { SES(m)->pad[1] = 1; }
+static void s_pad(struct msg *m) { SES(m)->pad = 1; }
+static void s_tcp_tmo(struct msg *m) { SES(m)->timeout = 5; }
 static void s_cport0(struct msg *m) { SES(m)->cport = 0; }
 static void s_sport0(struct msg *m) { SES(m)->sport = 0; }
 static void s_af0(struct msg *m) { SES(m)->client.af = 0; }
@@ -283,27 +285,12 @@ static const struct bad_case {
 	{ "session id 0", T_SESSION, s_sid0 },
 	{ "session proto icmp", T_SESSION, s_proto },
 	{ "session padding", T_SESSION, s_pad },
-	{ "session client port 0", T_SESSION, s_cport0 },
-	{ "session server port 0", T_SESSION, s_sport0 },
+	{ "TCP session with a permit timeout", T_SESSION, s_tcp_tmo },
 	{ "session af 0", T_SESSION, s_af0 },
 	{ "session af 7", T_SESSION, s_af7 },
-	{ "session mixed families", T_SESSION, s_mixed },
-	{ "session multicast client", T_SESSION, s_mcast },
-	{ "session broadcast server", T_SESSION, s_bcast },
-	{ "session loopback", T_SESSION, s_loop },
-	{ "session unspecified", T_SESSION, s_any },
-	{ "session this-network", T_SESSION, s_thisnet },
 	{ "session ipv4 trailing bytes", T_SESSION, s_trail },
 	{ "session addr padding", T_SESSION, s_apad },
-	{ "session client is server", T_SESSION, s_same },
-	{ "session v6 multicast", T_SESSION, s_v6mcast },
-	{ "session v6 loopback", T_SESSION, s_v6loop },
-	{ "session v6 unspecified", T_SESSION, s_v6any },
-	{ "session v6 mapped", T_SESSION, s_v6mapped },
-	{ "session v6 link-local", T_SESSION, s_v6ll },
-	{ "FTP session over UDP", T_SESSION, s_udp_ftp },
-	{ "server not the destination", T_SESSION, s_other_server },
-	{ "server port not the destination's", T_SESSION, s_other_sport },
+	{ "UDP session without a permit timeout", T_SESSION, s_udp_ftp },
 	{ "permit short", T_PERMIT, m_len_short },
 	{ "permit long", T_PERMIT, m_len_long },
 	{ "permit with fd", T_PERMIT, m_fd },
@@ -314,8 +301,6 @@ static const struct bad_case {
 	{ "permit unknown flag", T_PERMIT, p_flags },
 	{ "permit port 20 on passive", T_PERMIT, p_port20pasv },
 	{ "permit proxy port 1023", T_PERMIT, p_pport },
-	{ "permit target port 0", T_PERMIT, p_tport0 },
-	{ "permit target port 80", T_PERMIT, p_tport80 },
 	{ "permit timeout 0", T_PERMIT, p_tmo0 },
 	{ "permit timeout too long", T_PERMIT, p_tmobig },
 	{ "permit foreign session", T_PERMIT, p_foreign },
@@ -323,6 +308,74 @@ static const struct bad_case {
 	{ "delete in foreign session", T_PERMIT, p_del_foreign },
 	{ "ct lookup from an FTP front end", T_PERMIT, p_ct_ftp },
 };
+
+/*
+ * Well-formed requests that ask for something not allowed: an error
+ * reply for that session, the peer is served on (DESIGN.md s.2).
+ */
+static const struct bad_case refused_cases[] = {
+	{ "session client port 0", T_SESSION, s_cport0 },
+	{ "session server port 0", T_SESSION, s_sport0 },
+	{ "session mixed families", T_SESSION, s_mixed },
+	{ "session multicast client", T_SESSION, s_mcast },
+	{ "session broadcast server", T_SESSION, s_bcast },
+	{ "session loopback", T_SESSION, s_loop },
+	{ "session unspecified", T_SESSION, s_any },
+	{ "session this-network", T_SESSION, s_thisnet },
+	{ "session client is server", T_SESSION, s_same },
+	{ "session v6 multicast", T_SESSION, s_v6mcast },
+	{ "session v6 loopback", T_SESSION, s_v6loop },
+	{ "session v6 unspecified", T_SESSION, s_v6any },
+	{ "session v6 mapped", T_SESSION, s_v6mapped },
+	{ "session v6 link-local", T_SESSION, s_v6ll },
+	{ "server not the destination", T_SESSION, s_other_server },
+	{ "server port not the destination's", T_SESSION, s_other_sport },
+	{ "permit target port 0", T_PERMIT, p_tport0 },
+	{ "permit target port 80", T_PERMIT, p_tport80 },
+};
+
+/*
+ * A refused request, then a good session (id 9) with a permit: the
+ * refusal is an error reply and the good session is served.
+ */
+static void
+run_refused_cases(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP), g;
+	struct pfh_permit	p = good_permit(PFH_PASSIVE), gp;
+	struct msg		msgs[6], *bad;
+	struct result		r;
+	size_t			i;
+	int			n;
+
+	g = s;
+	g.sid = 9;
+	gp = p;
+	gp.sid = 9;
+	gp.pport = 0;
+	for (i = 0; i < nitems(refused_cases); i++) {
+		n = 0;
+		msgs[n++] = hello();
+		msgs[n++] = mk(PFH_SESSION_START, &s, sizeof(s));
+		if (refused_cases[i].target == T_PERMIT)
+			msgs[n++] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+		bad = &msgs[n - 1];
+		refused_cases[i].mut(bad);
+		msgs[n++] = mk(PFH_SESSION_START, &g, sizeof(g));
+		msgs[n++] = mk(PFH_PERMIT_ADD, &gp, sizeof(gp));
+		fake_reset();
+		r = run(&conf, msgs, n);
+		check(r.rc == 0, refused_cases[i].name, "peer not dropped");
+		check(r.nreplies == n && r.rtype[n - 3] == PFH_ERR &&
+		    r.r[n - 3].error != 0 && r.r[n - 3].reason[0] != '\0',
+		    refused_cases[i].name, "error reply with a reason");
+		check(r.rtype[n - 2] == PFH_OK && r.rtype[n - 1] == PFH_OK &&
+		    fake_count('a') == 3, refused_cases[i].name,
+		    "the next session is served, only its permit added");
+		check(fake_live == 0, refused_cases[i].name, "nothing left");
+	}
+}
 
 /* A fresh peer with a good sequence is served after every drop. */
 static void
@@ -451,21 +504,63 @@ good_tftp(void)
 	struct pfh_conf		conf = conf_default();
 	struct pfh_session	s = good_session(0, IPPROTO_UDP);
 	struct pfh_permit	p = good_permit(PFH_ACTIVE);
+	struct msg		msgs[3];
 	struct result		r;
 	const char		*n = "tftp reply path";
 
-	p.pport = s.pport;
-	p.tport = s.cport;
-	r = run3(&conf, &s, &p, NULL);
-	check(r.rc == 0 && r.rtype[2] == PFH_OK, n, "reply OK");
+	msgs[0] = hello_role(PFH_ROLE_TFTP);
+	msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+	fake_reset();
+	r = run(&conf, msgs, 2);
+	check(r.rc == 0 && r.nreplies == 2 && r.rtype[1] == PFH_OK, n,
+	    "one request, one reply OK");
+	check(fake_count('a') == 3 && fake_calls[0].timeout == 30000, n,
+	    "the permit came with the session");
 	check(elem_is(&fake_calls[0].elem, FE_RDR, IPPROTO_UDP, &s.server,
 	    &s.proxy, s.pport, &s.client, s.cport), n, "rdr element");
 	check(elem_is(&fake_calls[1].elem, FE_SNAT, IPPROTO_UDP, &s.server,
 	    &s.client, s.cport, &s.dialled, 0), n, "snat element");
-	p.tport = s.cport + 1;
-	r = run3(&conf, &s, &p, NULL);
-	check(r.rc == -1 && fake_count('a') == 0, n,
-	    "UDP permit for another port dropped");
+	p.pport = 0;
+	msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	fake_reset();
+	r = run(&conf, msgs, 3);
+	check(r.rc == -1 && fake_count('a') == 3, n,
+	    "a second permit on a UDP session dropped");
+	s.cport = 1000;
+	msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+	fake_reset();
+	r = run(&conf, msgs, 2);
+	check(r.rc == 0 && r.rtype[1] == PFH_ERR && fake_count('a') == 0 &&
+	    fake_live == 0, n, "client port below 1024: refused, no session");
+}
+
+/* pfhelper chooses the proxy port and names it in the reply. */
+static void
+good_chosen_port(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_PASSIVE);
+	struct msg		msgs[4];
+	struct result		r;
+	const char		*n = "chosen port";
+
+	p.pport = 0;
+	msgs[0] = hello();
+	msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+	msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	p.pid = 2;
+	p.tport++;
+	msgs[3] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	fake_reset();
+	r = run(&conf, msgs, 4);
+	check(r.rc == 0 && r.rtype[2] == PFH_OK && r.rtype[3] == PFH_OK, n,
+	    "replies OK");
+	check(r.r[2].port >= PFH_PORT_LO && r.r[3].port >= PFH_PORT_LO &&
+	    r.r[2].port != r.r[3].port, n, "two ports in the range");
+	check(fake_calls[0].elem.dport == r.r[2].port &&
+	    fake_calls[4].elem.dport == r.r[3].port, n,
+	    "the rdr elements use the ports named");
 }
 
 static void
@@ -525,8 +620,8 @@ good_ctlookup(void)
 	p_ct_bad(&msgs[1]);
 	fake_reset();
 	r = run(&conf, msgs, 2);
-	check(r.rc == -1 && r.nreplies == 1, "ct lookup multicast",
-	    "peer dropped");
+	check(r.rc == 0 && r.nreplies == 2 && r.rtype[1] == PFH_ERR,
+	    "ct lookup multicast", "refused, not dropped");
 }
 
 static void
@@ -543,8 +638,9 @@ good_reverse(void)
 	a4(&s.proxy, "192.0.2.1");
 	a4(&s.client, "198.51.100.10");
 	r = run3(&conf, &s, &p, NULL);
-	check(r.rc == -1 && fake_count('a') == 0, "reverse without -R",
-	    "dropped");
+	/* (Its permit then names a session the peer does not have.) */
+	check(r.rtype[1] == PFH_ERR && r.r[1].error == EPERM &&
+	    fake_count('a') == 0, "reverse without -R", "refused");
 	a4(&conf.rserver, "192.0.2.10");
 	conf.rport = 21;
 	r = run3(&conf, &s, &p, NULL);
@@ -559,6 +655,7 @@ run_good_cases(void)
 	good_passive();
 	good_active();
 	good_tftp();
+	good_chosen_port();
 	good_end_and_del();
 	good_ctlookup();
 }
@@ -672,19 +769,29 @@ run_limit_cases(void)
 		    "EEXIST without asking the kernel");
 	}
 	fake_reset();
-	/* The kernel refuses the batch: an error reply, nothing kept. */
+	/*
+	 * The kernel refuses the batch (netlink timeout, no buffer space,
+	 * a stale element, no permission): an error reply with that errno
+	 * for that session, nothing kept, the peer served on.
+	 */
 	{
-		struct msg	msgs[3];
+		static const int	 errs[] = { ETIMEDOUT, ENOBUFS, EEXIST,
+					    EPERM, EPROTO };
+		struct msg		 msgs[3];
+		size_t			 i;
 
 		msgs[0] = hello();
 		msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
 		msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
-		fake_reset();
-		fake_commit_errno = EEXIST;
-		r = run(&conf, msgs, 3);
-		check(r.rc == 0 && r.rtype[2] == PFH_ERR &&
-		    r.r[2].error == EEXIST && fake_live == 0, "commit fails",
-		    "error reply, nothing live");
+		for (i = 0; i < nitems(errs); i++) {
+			fake_reset();
+			fake_commit_errno = errs[i];
+			r = run(&conf, msgs, 3);
+			check(r.rc == 0 && r.rtype[2] == PFH_ERR &&
+			    r.r[2].error == errs[i] && fake_live == 0,
+			    strerror(errs[i]), "commit fails: that errno, "
+			    "nothing live, not dropped");
+		}
 	}
 	/* A header shorter than itself. */
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
@@ -713,6 +820,7 @@ main(void)
 	log_init(1, LOG_DAEMON);
 	log_setverbose(LOG_CRIT);
 	run_bad_cases();
+	run_refused_cases();
 	run_good_cases();
 	run_limit_cases();
 	printf("%d passed, %d failed\n", passed, failed);

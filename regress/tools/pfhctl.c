@@ -419,13 +419,13 @@ bench_compose(enum bench_op op, uint32_t k)
 	switch (op) {
 	case B_START:
 		bench_session(k, &s);
-		return (proto_send_session(&pfh.ibuf, id, &s));
+		return (proto_send_session(&pfh.iev.ibuf, id, &s));
 	case B_PERMIT:
 		bench_permit(k, 1, &p);
-		return (proto_send_permit(&pfh.ibuf, id, &p));
+		return (proto_send_permit(&pfh.iev.ibuf, id, &p));
 	case B_END:
 		e.sid = BENCH_SID0 + k;
-		return (proto_send_session_end(&pfh.ibuf, id, &e));
+		return (proto_send_session_end(&pfh.iev.ibuf, id, &e));
 	}
 	return (-1);
 }
@@ -453,10 +453,10 @@ bench_reply(uint32_t id, struct pfh_reply *r)
 	ssize_t		n;
 	int		rc;
 
-	while ((n = imsg_get(&pfh.ibuf, &imsg)) == 0) {
-		if (wait_readable(pfh.ibuf.fd, PFH_REPLY_TIMEOUT_MS) == -1)
+	while ((n = imsg_get(&pfh.iev.ibuf, &imsg)) == 0) {
+		if (wait_readable(pfh.iev.ibuf.fd, PFH_REPLY_TIMEOUT_MS) == -1)
 			return (-1);
-		if ((rc = imsgbuf_read(&pfh.ibuf)) == -1)
+		if ((rc = imsgbuf_read(&pfh.iev.ibuf)) == -1)
 			return (-1);
 		if (rc == 0) {
 			errno = EPIPE;
@@ -491,7 +491,7 @@ bench_pipe(struct bench *b, enum bench_op op)
 				return (-1);
 			ks[nk++] = k;
 		}
-		if (imsgbuf_flush(&pfh.ibuf) == -1)
+		if (imsgbuf_flush(&pfh.iev.ibuf) == -1)
 			return (-1);
 		for (i = 0; i < nk; i++) {
 			if (++id0 == 0)
