@@ -94,7 +94,7 @@ listen_one(const struct addrinfo *ai)
 	} else
 		setsockopt(fd, SOL_IP, IP_TRANSPARENT, &on, sizeof(on));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    listen(fd, 128) == -1) {
+	    listen(fd, SOMAXCONN) == -1) {
 		close(fd);
 		return (-1);
 	}
