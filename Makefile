@@ -67,7 +67,8 @@ LIBPFHNFT = $(O)/libpfhnft.a
 FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c))
 
 .PHONY: all check check-build unit integration demo deps install \
-	uninstall clean lint bench fuzz sanitize valgrind deb check-systemd
+	uninstall clean lint bench fuzz sanitize valgrind deb check-systemd \
+	FORCE
 
 # Files with the installed paths filled in: etc/NAME.in -> obj/etc/NAME.
 GENERATED = $(patsubst etc/%.in,$(O)/etc/%,$(wildcard etc/*.in))
@@ -80,10 +81,17 @@ MANPAGES = $(patsubst man/%,$(O)/man/%,$(wildcard man/*.8))
 
 all: $(PROGS) $(GENERATED) $(MANPAGES)
 
-$(O)/etc/%: etc/%.in Makefile
+# obj/paths changes whenever sbindir does, and what names it is rebuilt:
+# `make PREFIX=/usr' after `make' is right, not half /usr/local.
+$(O)/paths: FORCE
+	@mkdir -p $(O)
+	@echo '$(sbindir)' | cmp -s - $@ || echo '$(sbindir)' > $@
+$(O)/common/pfh_client.o: $(O)/paths
+
+$(O)/etc/%: etc/%.in $(O)/paths
 	@mkdir -p $(dir $@)
 	@sed -e 's|@sbindir@|$(sbindir)|g' $< > $@
-$(O)/man/%.8: man/%.8 Makefile
+$(O)/man/%.8: man/%.8 $(O)/paths
 	@mkdir -p $(dir $@)
 	@sed -e 's|/usr/local/sbin|$(sbindir)|g' $< > $@
 
