@@ -16,9 +16,13 @@ src=$out/build/ftp-proxy-$version
 rm -rf "$out"
 mkdir -p "$src"
 # Every source file as it is in the work tree (not yet committed ones
-# too), nothing built.
-git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$src" 2>/dev/null || {
-	echo "deb.sh: cannot copy the tree" >&2; exit 1; }
+# too), nothing built; outside git, everything but obj/ and bin/.
+if git rev-parse --is-inside-work-tree > /dev/null 2>&1; then
+	git ls-files -z --cached --others --exclude-standard |
+	    xargs -0 cp --parents -t "$src"
+else
+	tar -cf - --exclude=./obj --exclude=./bin . | tar -xf - -C "$src"
+fi || { echo "deb.sh: cannot copy the tree" >&2; exit 1; }
 (cd "$src" && dpkg-buildpackage -us -uc -b) > "$out/build.log" 2>&1 || {
 	tail -40 "$out/build.log" >&2
 	echo "deb.sh: dpkg-buildpackage failed; log in $out/build.log" >&2

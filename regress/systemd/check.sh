@@ -316,7 +316,9 @@ check "restart replaced the process ($PID1 -> $PID2)" \
     test "$PID2" != "$PID1" -a "$PID2" != 0
 check "FTP download after the restart, checksum" ftp_get
 
-check "systemctl stop ftp-proxy" ct systemctl stop ftp-proxy
+check "systemctl stop ftp-proxy: ftp-proxy exits 0" cts 'systemctl stop ftp-proxy &&
+	[ "$(systemctl show -p Result --value ftp-proxy)" = success ] &&
+	[ "$(systemctl show -p ExecMainStatus --value ftp-proxy)" = 0 ]'
 check "after stop: table inet ftp-proxy gone" no_table ftp-proxy
 check "after stop: no ftp-proxy or pfhelper process left" \
     cts '! pgrep -x ftp-proxy && ! pgrep -x pfhelper'
