@@ -224,7 +224,7 @@ uninstall:
 	for u in $(notdir $(UNITS)); do \
 		rm -f $(DESTDIR)$(systemdunitdir)/$$u; done
 	rm -rf $(DESTDIR)$(examplesdir)
-	-rmdir $(DESTDIR)$(PREFIX)/share/doc/ftp-proxy 2>/dev/null
+	rmdir $(DESTDIR)$(PREFIX)/share/doc/ftp-proxy 2>/dev/null || true
 
 # The Debian package (debian/): ftp-proxy_VERSION_ARCH.deb in obj/deb/.
 deb:
