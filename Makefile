@@ -7,13 +7,14 @@ sbindir	?= $(PREFIX)/sbin
 libexecdir ?= $(PREFIX)/libexec
 mandir	?= $(PREFIX)/share/man
 examplesdir ?= $(PREFIX)/share/doc/ftp-proxy/examples
+systemdunitdir ?= $(PREFIX)/lib/systemd/system
 
 CC	?= cc
 CFLAGS	?= -O2 -g
 WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wcast-qual -Wsign-compare \
 	-Wno-unused-parameter
-PKGS	= libevent libbsd-overlay libmnl libnftnl libseccomp
+PKGS	= libevent libbsd-overlay libmnl libnftnl libseccomp libsystemd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 
@@ -66,9 +67,33 @@ LIBPFHNFT = $(O)/libpfhnft.a
 FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c))
 
 .PHONY: all check check-build unit integration demo deps install \
-	uninstall clean lint bench fuzz sanitize valgrind
+	uninstall clean lint bench fuzz sanitize valgrind deb check-systemd \
+	FORCE
 
-all: $(PROGS)
+# Files with the installed paths filled in: etc/NAME.in -> obj/etc/NAME.
+GENERATED = $(patsubst etc/%.in,$(O)/etc/%,$(wildcard etc/*.in))
+UNITS	= $(filter %.service,$(GENERATED)) $(wildcard etc/*.socket)
+EXAMPLES = $(wildcard etc/*.conf etc/*.nft etc/*.default) \
+	$(filter-out %.service,$(GENERATED))
+
+# The man pages name /usr/local/sbin; installed, they name $(sbindir).
+MANPAGES = $(patsubst man/%,$(O)/man/%,$(wildcard man/*.8))
+
+all: $(PROGS) $(GENERATED) $(MANPAGES)
+
+# obj/paths changes whenever sbindir does, and what names it is rebuilt:
+# `make PREFIX=/usr' after `make' is right, not half /usr/local.
+$(O)/paths: FORCE
+	@mkdir -p $(O)
+	@echo '$(sbindir)' | cmp -s - $@ || echo '$(sbindir)' > $@
+$(O)/common/pfh_client.o: $(O)/paths
+
+$(O)/etc/%: etc/%.in $(O)/paths
+	@mkdir -p $(dir $@)
+	@sed -e 's|@sbindir@|$(sbindir)|g' $< > $@
+$(O)/man/%.8: man/%.8 $(O)/paths
+	@mkdir -p $(dir $@)
+	@sed -e 's|/usr/local/sbin|$(sbindir)|g' $< > $@
 
 HDRS	= $(wildcard */*.h)
 
@@ -171,21 +196,44 @@ bench: deps
 	$(MAKE) all
 	sh scripts/bench.sh
 
+# `make install' with an empty DESTDIR also creates the system users
+# (scripts in the Debian package do it there); uninstall leaves them.
+SYSUSERS = _ftp-proxy _tftp-proxy _pfhelper
+
 install: all
-	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8
+	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 \
+		$(DESTDIR)$(examplesdir) $(DESTDIR)$(systemdunitdir)
 	for p in $(PROGS); do install -m 755 $$p $(DESTDIR)$(sbindir)/; done
-	for m in $(wildcard man/*.8); do \
+	for m in $(MANPAGES); do \
 		install -m 644 $$m $(DESTDIR)$(mandir)/man8/; done
-	install -d $(DESTDIR)$(examplesdir)
-	for e in $(wildcard etc/*); do \
+	for e in $(EXAMPLES); do \
 		install -m 644 $$e $(DESTDIR)$(examplesdir)/; done
+	for u in $(UNITS); do \
+		install -m 644 $$u $(DESTDIR)$(systemdunitdir)/; done
+	@if [ -z "$(DESTDIR)" ]; then for u in $(SYSUSERS); do \
+		getent passwd $$u >/dev/null || { echo "useradd $$u"; \
+		useradd --system --user-group --no-create-home \
+		    --home-dir /nonexistent --shell /usr/sbin/nologin $$u; } \
+		|| exit 1; done; fi
 
 uninstall:
 	for p in pfhelper ftp-proxy tftp-proxy; do \
 		rm -f $(DESTDIR)$(sbindir)/$$p; done
 	for m in $(notdir $(wildcard man/*.8)); do \
 		rm -f $(DESTDIR)$(mandir)/man8/$$m; done
+	for u in $(notdir $(UNITS)); do \
+		rm -f $(DESTDIR)$(systemdunitdir)/$$u; done
 	rm -rf $(DESTDIR)$(examplesdir)
+	rmdir $(DESTDIR)$(PREFIX)/share/doc/ftp-proxy 2>/dev/null || true
+
+# The Debian package (debian/): ftp-proxy_VERSION_ARCH.deb in obj/deb/.
+deb:
+	sh scripts/deb.sh
+
+# Debian 12 booted under systemd-nspawn; the package installed and
+# tested in it (root, debootstrap; the root file system is kept in obj/).
+check-systemd: deb
+	sh regress/systemd/check.sh
 
 clean:
 	rm -rf $(O) bin

@@ -23,6 +23,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "notify.h"
 #include "privdrop.h"
 #include "proxy.h"
 #include "sandbox.h"
@@ -257,6 +258,8 @@ main(int argc, char *argv[])
 		err(1, "daemon");
 	signal(SIGPIPE, SIG_IGN);
 	start_pfhelper(debug, level);
+	/* Listeners, pfhelper and its table are up; the chroot hides systemd. */
+	notify_ready("listening");
 	if (privdrop(PROXY_USER, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);

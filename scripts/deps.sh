@@ -4,9 +4,12 @@
 set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libevent-dev libbsd-dev libmnl-dev
-libnftnl-dev libseccomp-dev libcap-dev mandoc nftables iproute2 conntrack
+libnftnl-dev libseccomp-dev libsystemd-dev libcap-dev mandoc nftables iproute2 conntrack
 vsftpd lftp curl tftpd-hpa tftp-hpa openbsd-inetd procps psmisc
 valgrind python3"
+# `deps.sh PKG...' installs those instead (the targets that need more:
+# make deb, make check-systemd).
+[ $# -gt 0 ] && PKGS="$*"
 
 missing=""
 for p in $PKGS; do

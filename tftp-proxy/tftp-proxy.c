@@ -23,6 +23,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "notify.h"
 #include "pfh_client.h"
 #include "privdrop.h"
 #include "sandbox.h"
@@ -237,6 +238,8 @@ main(int argc, char *argv[])
 	}
 	signal(SIGPIPE, SIG_IGN);
 	start_pfhelper(debug, level);
+	/* Listeners, pfhelper and its table are up; the chroot hides systemd. */
+	notify_ready("listening");
 	if (privdrop(PROXY_USER, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);

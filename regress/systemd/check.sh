@@ -1,0 +1,413 @@
+#!/bin/sh
+# check.sh (make check-systemd): the Debian package under a real systemd.
+#
+# Boots Debian 12 with systemd-nspawn (--private-network: every packet
+# stays inside the container), installs obj/deb/ftp-proxy_*.deb in it
+# and tests the units: readiness, privileges, an FTP transfer and a
+# TFTP read through the proxies, stop, restart, socket activation and
+# idle exit, the journal, failures to start, removal.
+#
+# Inside the container, its own network namespace is the firewall:
+#   cli netns (192.0.2.10, 2001:db8:1::10)
+#     -- container (192.0.2.1 "inside" | 198.51.100.1 "outside")
+#     -- srv netns (198.51.100.10: vsftpd, in.tftpd; no route back)
+# with the admin's ruleset (forward policy drop, the one line of
+# `pfhelper -n', redirects of tcp/21 and udp/69 on "inside").
+#
+# The root file system (debootstrap minbase) is kept in obj/systemd/
+# and reused; each run boots an overlay of it and throws the overlay
+# away.  Needs root, debootstrap, systemd-nspawn, nsenter; the first run
+# needs Debian's archive.  Prints `N passed, M failed'.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$TOP" || exit 1
+t0=$(date +%s)
+npass=0
+nfail=0
+ok() { npass=$((npass + 1)); echo "ok $*"; }
+fail() { nfail=$((nfail + 1)); echo "FAIL $*"; }
+note() { echo "# $*"; }
+finish() {
+	echo "# $(($(date +%s) - t0)) s"
+	echo "$npass passed, $nfail failed"
+	[ "$nfail" -eq 0 ]
+}
+abort() { fail "$*"; finish; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || abort "needs root (debootstrap, systemd-nspawn)"
+sh scripts/deps.sh debootstrap systemd-container util-linux ||
+    abort "cannot install debootstrap and systemd-container"
+DEB=$(ls obj/deb/ftp-proxy_*_*.deb 2>/dev/null | head -n 1)
+[ -n "$DEB" ] || abort "no obj/deb/ftp-proxy_*.deb (make deb)"
+
+# The cached root file system: rebuilt when the package list changes.
+SUITE=bookworm
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+INCLUDE=systemd,systemd-sysv,dbus,iproute2,nftables,procps,man-db,adduser
+INCLUDE=$INCLUDE,curl,vsftpd,tftpd-hpa,tftp-hpa
+INCLUDE=$INCLUDE,libbsd0,libevent-2.1-7,libmnl0,libnftnl11,libseccomp2
+BASE=$TOP/obj/systemd/rootfs
+if [ "$(cat "$BASE.include" 2>/dev/null)" != "$SUITE $INCLUDE" ]; then
+	note "building $BASE (debootstrap $SUITE)"
+	rm -rf "$BASE" "$BASE.tmp" "$BASE.include"
+	mkdir -p "$TOP/obj/systemd"
+	if ! debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" \
+	    "$BASE.tmp" "$MIRROR" > "$TOP/obj/systemd/debootstrap.log" 2>&1; then
+		tail -n 20 "$TOP/obj/systemd/debootstrap.log"
+		rm -rf "$BASE.tmp"
+		abort "debootstrap (log: obj/systemd/debootstrap.log)"
+	fi
+	# The servers are the test's, started in their namespace.
+	chroot "$BASE.tmp" systemctl -q disable vsftpd.service \
+	    tftpd-hpa.service 2>/dev/null
+	mv "$BASE.tmp" "$BASE"
+	echo "$SUITE $INCLUDE" > "$BASE.include"
+fi
+
+# An overlay of it for this run, and the container.
+MACHINE=ftpchk$$
+RUN=$TOP/obj/systemd/run.$$
+ROOT=$RUN/root
+NSPAWN=""
+LEADER=""
+cleanup() {
+	if [ -n "$NSPAWN" ] && kill -0 "$NSPAWN" 2>/dev/null; then
+		# SIGTERM: nspawn asks the container's systemd to power off.
+		kill -TERM "$NSPAWN"
+		i=0
+		while [ $i -lt 100 ] && kill -0 "$NSPAWN" 2>/dev/null; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -KILL "$NSPAWN" 2>/dev/null
+		wait "$NSPAWN" 2>/dev/null
+	fi
+	if mountpoint -q "$ROOT" 2>/dev/null; then
+		umount "$ROOT" 2>/dev/null || umount -l "$ROOT"
+	fi
+	rm -rf "$RUN" "/run/systemd/nspawn/propagate/$MACHINE"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+mkdir -p "$RUN/upper" "$RUN/work" "$ROOT"
+mount -t overlay overlay -o \
+    "lowerdir=$BASE,upperdir=$RUN/upper,workdir=$RUN/work" "$ROOT" ||
+    abort "overlay mount"
+cp "$DEB" "$ROOT/root/"
+
+systemd-nspawn --register=no --keep-unit --quiet -M "$MACHINE" -D "$ROOT" \
+    --private-network -b --console=passive > "$RUN/nspawn.log" 2>&1 < /dev/null &
+NSPAWN=$!
+i=0
+while [ $i -lt 100 ] && [ -z "$LEADER" ]; do
+	LEADER=$(pgrep -P "$NSPAWN" | head -n 1)
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -n "$LEADER" ] || { sed "s/^/#   /" "$RUN/nspawn.log"
+	abort "systemd-nspawn started no container"; }
+
+# Run a command in the container (all its namespaces), bounded.
+ct() {
+	timeout "${CTTIMEOUT:-60}" nsenter -t "$LEADER" -m -u -i -n -p -- \
+	    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C "$@"
+}
+cts() { ct sh -c "$1"; }
+# check "what" command...: ok if it succeeds, else FAIL and its output.
+check() {
+	what=$1
+	shift
+	if "$@" > "$RUN/check.out" 2>&1; then
+		ok "$what"
+	else
+		fail "$what"
+		tail -n 8 "$RUN/check.out" | sed 's/^/#   /'
+	fi
+}
+# wait_for tenths command...: until it succeeds, bounded.
+wait_for() {
+	_n=$1
+	shift
+	_i=0
+	while [ $_i -lt "$_n" ]; do
+		"$@" > /dev/null 2>&1 && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	"$@"
+}
+
+state=$(ct systemctl is-system-running --wait 2>&1)
+case $state in
+running|degraded) ok "Debian 12 boots under systemd-nspawn ($state)" ;;
+*)	tail -n 20 "$RUN/nspawn.log" | sed "s/^/#   /"
+	abort "container did not boot: $state" ;;
+esac
+[ "$state" = degraded ] && ct systemctl --failed --no-legend | sed 's/^/#   /'
+
+# --- the package ------------------------------------------------------
+check "dpkg -i installs the package" ct dpkg -i "/root/$(basename "$DEB")"
+for u in _ftp-proxy _tftp-proxy _pfhelper; do
+	check "system user $u exists, no login shell" \
+	    cts "getent passwd $u | grep -q ':/nonexistent:/usr/sbin/nologin$'"
+done
+check "nothing enabled or running after installation" cts '
+	[ "$(systemctl is-enabled ftp-proxy.service)" = disabled ] &&
+	[ "$(systemctl is-enabled tftp-proxy.socket)" = disabled ] &&
+	! systemctl -q is-active ftp-proxy.service tftp-proxy.socket \
+	    tftp-proxy.service &&
+	! pgrep -x ftp-proxy && ! pgrep -x pfhelper'
+check "/etc/default files are conffiles" cts '
+	c=$(dpkg-query -W -f="\${Conffiles}" ftp-proxy)
+	echo "$c" | grep -q "/etc/default/ftp-proxy " &&
+	echo "$c" | grep -q "/etc/default/tftp-proxy "'
+check "units name /usr/sbin" cts '
+	grep -q "^ExecStart=/usr/sbin/ftp-proxy " \
+	    /lib/systemd/system/ftp-proxy.service &&
+	grep -q "^ExecStart=/usr/sbin/tftp-proxy " \
+	    /lib/systemd/system/tftp-proxy.service'
+check "systemd-analyze verify: every unit clean (man pages included)" cts '
+	out=$(systemd-analyze verify /lib/systemd/system/ftp-proxy.service \
+	    /lib/systemd/system/tftp-proxy.service \
+	    /lib/systemd/system/tftp-proxy.socket 2>&1); rc=$?
+	echo "$out"; [ $rc -eq 0 ] && [ -z "$out" ]'
+
+# --- the network inside the container ---------------------------------
+cat > "$ROOT/root/topo.sh" <<'EOF'
+set -e
+ip link set lo up
+for ns in cli srv; do
+	ip netns add $ns
+	ip netns exec $ns ip link set lo up
+	ip netns exec $ns sysctl -qw net.ipv6.conf.all.accept_dad=0
+done
+ip link add inside type veth peer name eth0 netns cli
+ip link add outside type veth peer name eth0 netns srv
+ip addr add 192.0.2.1/24 dev inside
+ip addr add 198.51.100.1/24 dev outside
+ip link set inside up
+ip link set outside up
+ip netns exec cli ip addr add 192.0.2.10/24 dev eth0
+ip netns exec cli ip link set eth0 up
+ip netns exec cli ip route add default via 192.0.2.1
+ip netns exec srv ip addr add 198.51.100.10/24 dev eth0
+ip netns exec srv ip link set eth0 up
+sysctl -qw net.ipv4.ip_forward=1
+sysctl -qw net.netfilter.nf_conntrack_helper=0 2>/dev/null || true
+
+# The servers, in their namespace, as systemd services of the test.
+mkdir -p /srv/ftp /srv/tftp /var/run/vsftpd/empty
+head -c 3000000 /dev/urandom > /srv/ftp/f.bin
+head -c 300000 /dev/urandom > /srv/tftp/t.bin
+chmod 644 /srv/ftp/f.bin /srv/tftp/t.bin
+cat > /root/vsftpd.conf <<EOF2
+listen=YES
+background=NO
+anonymous_enable=YES
+local_enable=NO
+no_anon_password=YES
+anon_root=/srv/ftp
+pasv_enable=YES
+pasv_min_port=40000
+pasv_max_port=40999
+seccomp_sandbox=NO
+isolate_network=NO
+secure_chroot_dir=/var/run/vsftpd/empty
+EOF2
+systemd-run -q --unit=test-vsftpd ip netns exec srv vsftpd /root/vsftpd.conf
+systemd-run -q --unit=test-tftpd ip netns exec srv \
+    in.tftpd -L -u tftp -s -a 198.51.100.10:69 /srv/tftp
+EOF
+# The admin's ruleset; $1 = "noline" leaves out pfhelper's line.
+cat > "$ROOT/root/rules.sh" <<'EOF'
+line=$(pfhelper -n | sed -n 's/^#[[:space:]]*//; /ct mark and/p')
+[ "${1:-}" = noline ] && line=""
+nft delete table inet admin 2>/dev/null || true
+nft -f - <<EOF2
+table inet admin {
+	chain filter_fwd {
+		type filter hook forward priority 0; policy drop;
+		ct state established,related accept
+		$line
+	}
+	chain nat_pre {
+		type nat hook prerouting priority dstnat;
+		iifname "inside" tcp dport 21 redirect to :8021
+		iifname "inside" udp dport 69 redirect to :6969
+	}
+}
+EOF2
+EOF
+check "namespaces, servers and the admin's ruleset up" \
+    cts 'sh -e /root/topo.sh && sh /root/rules.sh'
+check "vsftpd and in.tftpd listen in the server namespace" cts '
+	i=0; while [ $i -lt 50 ]; do
+		ip netns exec srv ss -ltnH "sport = :21" | grep -q . &&
+		ip netns exec srv ss -lunH "sport = :69" | grep -q . && exit 0
+		sleep 0.1; i=$((i + 1)); done; exit 1'
+
+# An FTP download through the proxy ($1: curl options), checked.
+ftp_get() {
+	cts "rm -f /root/f.out; ip netns exec cli curl -sS --max-time 10 $* \
+	    ftp://198.51.100.10/f.bin -o /root/f.out &&
+	    [ \"\$(sha256sum < /root/f.out)\" = \"\$(sha256sum < /srv/ftp/f.bin)\" ]"
+}
+has_table() { ct nft list table inet "$1" > /dev/null 2>&1; }
+no_table() { ! has_table "$1"; }
+# status PID FIELD: a field of /proc/PID/status in the container.
+status() { ct sh -c "sed -n 's/^$2:[[:space:]]*//p' /proc/$1/status"; }
+# privileges NAME ROLE: the process NAME (pgrep -x) and what it holds.
+front_end() {
+	p=$(ct pgrep -x "$1" | head -n 1)
+	[ -n "$p" ] || { fail "$1 is running"; return; }
+	uid=$(status "$p" Uid | awk '{ print $1 }')
+	note "$1 runs as user $(ct ps -o user= -p "$p") (uid $uid)," \
+	    "root $(ct readlink "/proc/$p/root")"
+	if [ "$uid" != 0 ] && [ "$(status "$p" CapEff)" = 0000000000000000 ] &&
+	    [ "$(status "$p" CapPrm)" = 0000000000000000 ] &&
+	    [ "$(status "$p" NoNewPrivs)" = 1 ] &&
+	    [ "$(status "$p" Seccomp)" = 2 ]; then
+		ok "$1 unprivileged: uid $uid, no capabilities, no_new_privs, seccomp"
+	else
+		fail "$1 unprivileged (uid $uid, CapEff $(status "$p" CapEff))"
+	fi
+}
+helper() {
+	p=$(ct pgrep -x pfhelper -P "$1" | head -n 1)
+	[ -n "$p" ] || { fail "pfhelper is running"; return; }
+	uid=$(status "$p" Uid | awk '{ print $1 }')
+	note "pfhelper runs as user $(ct ps -o user= -p "$p") (uid $uid)"
+	# CAP_NET_ADMIN is bit 12: 0x1000.
+	if [ "$uid" != 0 ] && [ "$(status "$p" CapEff)" = 0000000000001000 ] &&
+	    [ "$(status "$p" CapPrm)" = 0000000000001000 ] &&
+	    [ "$(status "$p" CapBnd)" = 0000000000001000 ]; then
+		ok "pfhelper keeps CAP_NET_ADMIN only (uid $uid)"
+	else
+		fail "pfhelper keeps CAP_NET_ADMIN only (uid $uid," \
+		    "CapEff $(status "$p" CapEff), CapBnd $(status "$p" CapBnd))"
+	fi
+}
+mainpid() { ct systemctl show -p MainPID --value "$1"; }
+
+# --- ftp-proxy.service ------------------------------------------------
+cts 'echo "FTP_PROXY_OPTS=\"-D 6\"" > /etc/default/ftp-proxy'
+# Type=notify: once start returns, the table is there, no waiting.
+check "systemctl start ftp-proxy returns with the table in place" cts '
+	systemctl start ftp-proxy && systemctl -q is-active ftp-proxy &&
+	nft list table inet ftp-proxy > /dev/null'
+check "the unit is Type=notify and ready" cts '
+	[ "$(systemctl show -p Type --value ftp-proxy)" = notify ] &&
+	[ "$(systemctl show -p StatusText --value ftp-proxy)" = listening ]'
+PID1=$(mainpid ftp-proxy)
+front_end ftp-proxy
+helper "$PID1"
+check "FTP download through the proxy (passive), checksum" ftp_get
+check "FTP download through the proxy (active, PORT), checksum" \
+    ftp_get --ftp-port 192.0.2.10 --disable-eprt
+check "journalctl -u ftp-proxy shows the session lines (-D 6)" \
+    wait_for 30 cts 'journalctl -q -u ftp-proxy -o cat |
+	grep -E "#[0-9]+ FTP session 192\.0\.2\.10:[0-9]+ -> 198\.51\.100\.10:21"'
+
+check "systemctl restart ftp-proxy: active, the table in place" \
+    cts 'systemctl restart ftp-proxy && systemctl -q is-active ftp-proxy &&
+	nft list table inet ftp-proxy > /dev/null'
+PID2=$(mainpid ftp-proxy)
+check "restart replaced the process ($PID1 -> $PID2)" \
+    test "$PID2" != "$PID1" -a "$PID2" != 0
+check "FTP download after the restart, checksum" ftp_get
+
+check "systemctl stop ftp-proxy: ftp-proxy exits 0" cts 'systemctl stop ftp-proxy &&
+	[ "$(systemctl show -p Result --value ftp-proxy)" = success ] &&
+	[ "$(systemctl show -p ExecMainStatus --value ftp-proxy)" = 0 ]'
+check "after stop: table inet ftp-proxy gone" no_table ftp-proxy
+check "after stop: no ftp-proxy or pfhelper process left" \
+    cts '! pgrep -x ftp-proxy && ! pgrep -x pfhelper'
+
+# Without the admin's line the control connection works and the data
+# connection is dropped by the admin's own chain (README.Debian).
+cts 'sh /root/rules.sh noline'
+ct systemctl start ftp-proxy
+check "ruleset without the admin's line: the download fails" \
+    cts '! ip netns exec cli curl -sS --max-time 4 \
+	ftp://198.51.100.10/f.bin -o /root/f.out'
+check "... after the control connection was relayed (journal)" \
+    wait_for 30 cts 'journalctl -q -u ftp-proxy -o cat \
+	_PID="$(systemctl show -p MainPID --value ftp-proxy)" |
+	grep -q "FTP session 192.0.2.10"'
+cts 'sh /root/rules.sh'
+check "... and works once the line is back" ftp_get
+ct systemctl stop ftp-proxy
+
+# -v: pfhelper logs each use of a permit (the man page's prefix).
+cts 'echo "FTP_PROXY_OPTS=\"-D 6 -v\"" > /etc/default/ftp-proxy'
+check "-v: the pass rules log with prefix \"ftp-proxy permit\"" cts '
+	systemctl start ftp-proxy &&
+	nft list chain inet ftp-proxy pass | grep -c "log prefix \"ftp-proxy permit \"" |
+	grep -qx 2'
+check "-v: the download still works" ftp_get
+if [ "$(cat /proc/sys/net/netfilter/nf_log_all_netns 2>/dev/null)" = 1 ]; then
+	check "-v: the kernel log has the permit" \
+	    sh -c 'dmesg | grep -q "ftp-proxy permit "'
+else
+	note "kernel log not checked: the host logs no packets of other" \
+	    "network namespaces (net.netfilter.nf_log_all_netns=0)"
+fi
+ct systemctl stop ftp-proxy
+cts 'echo "FTP_PROXY_OPTS=\"-D 6\"" > /etc/default/ftp-proxy'
+
+# Failing to start fails `systemctl start'.
+ct systemd-run -q --unit=test-blocker systemd-socket-activate -l 8021 \
+    sleep 600 > /dev/null 2>&1
+wait_for 30 cts 'ss -ltnH "sport = :8021" | grep -q .'
+check "port 8021 taken: systemctl start ftp-proxy fails" \
+    cts '! systemctl start ftp-proxy'
+check "... and leaves no table" no_table ftp-proxy
+cts 'systemctl stop ftp-proxy test-blocker; systemctl reset-failed ftp-proxy 2>/dev/null'
+cts 'mkdir -p /run/systemd/system/ftp-proxy.service.d &&
+	printf "[Service]\nEnvironment=PFHELPER=/nonexistent\n" \
+	> /run/systemd/system/ftp-proxy.service.d/test.conf &&
+	systemctl daemon-reload'
+check "no pfhelper: systemctl start ftp-proxy fails" \
+    cts '! systemctl start ftp-proxy'
+check "... and no process is left" cts 'systemctl stop ftp-proxy;
+	! pgrep -x ftp-proxy && ! pgrep -x pfhelper'
+cts 'rm -r /run/systemd/system/ftp-proxy.service.d; systemctl daemon-reload;
+	systemctl reset-failed ftp-proxy 2>/dev/null'
+
+# --- tftp-proxy.socket ------------------------------------------------
+tftp_get() {
+	cts 'rm -f /root/t.out; timeout 20 ip netns exec cli \
+	    tftp -4 -m binary 198.51.100.10 -c get t.bin /root/t.out &&
+	    [ "$(sha256sum < /root/t.out)" = "$(sha256sum < /srv/tftp/t.bin)" ]'
+}
+check "systemctl enable --now tftp-proxy.socket; the service waits" cts '
+	systemctl enable --now tftp-proxy.socket &&
+	systemctl -q is-active tftp-proxy.socket &&
+	! systemctl -q is-active tftp-proxy.service'
+check "a TFTP read through the socket-started proxy, checksum" tftp_get
+check "the read started tftp-proxy.service (journal)" \
+    wait_for 30 cts 'journalctl -q -u tftp-proxy.service -o cat |
+	grep -q "serving 1 socket (socket activation)"'
+if ct pgrep -x tftp-proxy > /dev/null; then
+	front_end tftp-proxy
+	helper "$(ct pgrep -x tftp-proxy | head -n 1)"
+else
+	fail "tftp-proxy still running right after the read"
+fi
+check "tftp-proxy.service idles out; its table goes, the socket stays" \
+    wait_for 300 cts '! systemctl -q is-active tftp-proxy.service &&
+	[ "$(systemctl show -p Result --value tftp-proxy.service)" = success ] &&
+	! nft list table inet tftp-proxy && ! pgrep -x pfhelper &&
+	systemctl -q is-active tftp-proxy.socket'
+check "a second TFTP read starts it again, checksum" tftp_get
+
+# --- removal ----------------------------------------------------------
+ct systemctl start ftp-proxy
+check "dpkg -r stops the running services" cts 'dpkg -r ftp-proxy &&
+	! pgrep -x ftp-proxy && ! pgrep -x tftp-proxy && ! pgrep -x pfhelper &&
+	! nft list table inet ftp-proxy && [ ! -e /usr/sbin/ftp-proxy ] &&
+	[ ! -e /lib/systemd/system/ftp-proxy.service ]'
+check "dpkg --purge removes the conffiles" cts 'dpkg --purge ftp-proxy &&
+	[ ! -e /etc/default/ftp-proxy ] && [ ! -e /etc/default/tftp-proxy ]'
+
+finish
