@@ -9,7 +9,9 @@
 # Documentation addresses only; every loop and every command is bounded
 # in time; the trap removes the namespaces and our processes by pid.
 #
-#	BENCH_ONLY="tput load lat idle limit pfh tftp"	sections to run
+#	BENCH_ONLY="tput load lat idle limit pfh tftp soak"	sections to run
+#	BENCH_SOAK_SECS=600	the session loop through ours, failed and
+#				hung (10 s) sessions counted
 #	BENCH_BIG_MB=1024	size of the large download
 #	BENCH_SECS=8		seconds per sessions/s and conn/s run
 #	BENCH_IDLE=10000	idle control sessions
@@ -23,7 +25,8 @@ P="bn$$-"
 . "$TOP/regress/integration/lib.sh"
 require_root
 
-ONLY=${BENCH_ONLY:-"tput load lat idle limit pfh tftp"}
+ONLY=${BENCH_ONLY:-"tput load lat idle limit pfh tftp soak"}
+SOAK=${BENCH_SOAK_SECS:-600}
 BIG_MB=${BENCH_BIG_MB:-1024}
 SECS=${BENCH_SECS:-8}
 NIDLE=${BENCH_IDLE:-10000}
@@ -227,14 +230,35 @@ tput() {
 	done
 }
 
-# load mode host: sessions/s with 64 clients; CPU of the generator.
+# load mode host: sessions/s with 64 clients; CPU of the generator, and
+# for ours the CPU seconds ftp-proxy and pfhelper spent per 1,000.
 load() {
+	c0=0
+	[ "$1" = ours ] && c0=$(( $(cpu_ticks "$PROXYPID") + \
+	    $(cpu_ticks "$HELPERPID") ))
 	out=$(timeout $((SECS + 30)) ip netns exec "$CLI" "$FB" load \
 	    -h "$2" -c 64 -t "$SECS" -f pub/small.bin)
 	echo "   $out"
 	result "sess_$1" "$(field rate "$out")"
 	result "sessfail_$1" "$(field fail "$out")"
 	result "sesscpu_$1" "$(field cpu "$out")"
+	if [ "$1" = ours ]; then
+		c1=$(( $(cpu_ticks "$PROXYPID") + $(cpu_ticks "$HELPERPID") ))
+		result cpu_per_1000 "$(echo "$c0 $c1 $(field sessions "$out") \
+		    $(getconf CLK_TCK)" | awk '$3 > 0 {
+		    printf "%.3f", ($2 - $1) / $4 / $3 * 1000 }')"
+	fi
+}
+
+# soak: the session loop through ours for $SOAK s; every session that
+# failed or hung (no step for 10 s) is counted.
+soak() {
+	out=$(timeout $((SOAK + 60)) ip netns exec "$CLI" "$FB" load \
+	    -h "$S4" -c 64 -t "$SOAK" -f pub/small.bin)
+	echo "   $out"
+	result soak_sessions "$(field sessions "$out")"
+	result soak_fail "$(field fail "$out")"
+	result soak_rate "$(field rate "$out")"
 }
 
 # lat mode host: PASV -> 227 and PORT -> 200, one command at a time.
@@ -453,7 +477,13 @@ table() {
 	printf '%-44s %9s\n' "memory per session, ftp-proxy, KiB" "$(v mem_proxy)"
 	printf '%-44s %9s\n' "memory per session, pfhelper, KiB" "$(v mem_helper)"
 	printf '%-44s %9s %9s\n' "memory per session, both, KiB" "$(v mem_total)" \
-	    "<= 16"
+	    "<= 4"
+	printf '%-44s %9s %9s\n' "CPU s per 1,000 sessions (proxy + helper)" \
+	    "$(v cpu_per_1000)" "<= 0.25"
+	printf '%-44s %9s %9s\n' "soak: sessions in ${SOAK} s, 64 clients" \
+	    "$(v soak_sessions)"
+	printf '%-44s %9s %9s\n' "soak: failed or hung sessions" \
+	    "$(v soak_fail)" "0"
 	printf '%-44s %9s\n' "new conn/s, no permits" "$(v conn_ours0)"
 	printf '%-44s %9s\n' "new conn/s, $NIDLE sessions' permits live" \
 	    "$(v conn_ours_permits)"
@@ -539,6 +569,7 @@ hook ours
 want tput && tput ours "$S4"
 want load && load ours "$S4"
 want lat && lat ours "$S4"
+want soak && soak
 if want tftp && [ -x "$BIN/tftp-proxy" ]; then
 	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
 	    "$BIN/tftp-proxy" -d 2>> "$WORK/tftp-proxy.log"

@@ -167,6 +167,7 @@ request_handle(const struct tp_dgram *d)
 {
 	struct tftp_req	 req;
 	const char	*why;
+	char		 buf[ADDR_STRLEN];
 
 	if (tftp_parse_request(d->buf, d->len, &req) == -1) {
 		drop(d, tftp_strerror(req.err));
@@ -195,6 +196,8 @@ request_handle(const struct tp_dgram *d)
 		drop(d, "sent to a broadcast address");
 		return;
 	case ADDR_REMOTE:
+		log_debug("original destination %s (TPROXY)",
+		    addr_port_str(&d->to, d->tport, buf, sizeof(buf)));
 		request_forward(d, &d->to, d->tport);
 		return;
 	}

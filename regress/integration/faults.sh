@@ -212,7 +212,7 @@ check "kill -9 pfhelper: the session is closed" grep -q "^eof" "$WORK/held"
 check "kill -9 pfhelper: ftp-proxy exits 1" \
     ended "$WORK/exit" "$PROXYPID" "exit 1"
 check "kill -9 pfhelper: ftp-proxy says why" \
-    grep -q "ftp-proxy\[$PROXYPID\]: fatal in ftp-proxy: pfhelper" "$LOG"
+    grep -q "ftp-proxy\[$PROXYPID\]: lost pfhelper: pfhelper closed" "$LOG"
 down
 check "kill -9 pfhelper: no process, socket or descriptor left" fw_empty
 

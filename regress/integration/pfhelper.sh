@@ -530,20 +530,20 @@ t_active() {
 # t_udp v client server proxy sid base: TFTP-shaped.  The session's
 # proxy port is base+2, the client's port base+1; the server answers
 # from a new port to proxy:base+2 and reaches client:base+1, and the
-# client's reply goes back through the same conntrack entry.
+# client's reply goes back through the same conntrack entry.  The
+# session's one permit comes with it (one request, one round trip).
 t_udp() {
 	v=$1 cl=$2 sv=$3 px=$4 sid=$5 cp=$(($6 + 1)) pp=$(($6 + 2))
 	tag="IPv$v udp"
 	o="$tmp/udp$v.out"
-	expect "$tag: session" ok \
-	    session "$sid" udp "$cl" "$cp" "$sv" 69 "$px" "$pp" "$sv" 69
 	listen "$CLI" 3 "$cl" "$cp" udp "$o"
 	# From another port than below: this flow's conntrack entry stays.
-	check "$tag: no datagram passes before the permit" \
+	check "$tag: no datagram passes before the session" \
 	    eval '! connect "$SRV" 2 "$px" "$pp" udp "$sv" 6968 > /dev/null'
 	stop "$lpid"
-	check "$tag: nothing reached the client before the permit" silent "$o"
-	expect "$tag: permit" ok active "$sid" 1 "$pp" "$cp" 30
+	check "$tag: nothing reached the client before the session" silent "$o"
+	expect "$tag: session with its permit" ok \
+	    session "$sid" udp "$cl" "$cp" "$sv" 69 "$px" "$pp" "$sv" 69 30
 	check "$tag: rdr$v element" has_elem "rdr$v" "$sv . $px . udp . $pp"
 	listen "$CLI" 5 "$cl" "$cp" udp "$o"
 	r=$(connect "$SRV" 5 "$px" "$pp" udp "$sv" 6969)
@@ -613,10 +613,9 @@ t_tftp() {
 	check "pfhelper created table inet $TABLE" table_exists
 	t_udp 4 192.0.2.10 198.51.100.10 198.51.100.1 1 $1
 	t_udp 6 2001:db8:1::10 2001:db8:2::10 2001:db8:2::1 2 $(($1 + 10))
-	expect "EOF: a session" ok session 3 udp 192.0.2.10 $(($1 + 21)) \
-	    198.51.100.10 69 198.51.100.1 $(($1 + 22)) 198.51.100.10 69
-	expect "EOF: a live permit" ok \
-	    active 3 1 $(($1 + 22)) $(($1 + 21)) 30
+	expect "EOF: a session with a live permit" ok session 3 udp \
+	    192.0.2.10 $(($1 + 21)) 198.51.100.10 69 198.51.100.1 \
+	    $(($1 + 22)) 198.51.100.10 69
 	h=$hpid
 	exec 7>&-
 	check "EOF: pfhctl exits" wait_for 50 gone "$ctl_pid"
@@ -662,6 +661,37 @@ t_bad() {
 	n=$(grep -c 'netlink event: NFT_MSG_NEWSETELEM' "$mon")
 	check "$bname: nothing inserted but the valid permit's 3 (saw $n)" \
 	    [ "$n" -eq 3 ]
+	ctl_stop
+}
+
+# t_refused name command: a fresh pfhelper with a valid session and
+# permit, then a well-formed request that asks for what is not allowed:
+# an EPERM reply, and the peer is served on (another permit comes);
+# nothing reaches the kernel for the refused one.
+t_refused() {
+	bname="refused ($1)"
+	mon="$tmp/monitor.$ctl_seq"
+	bg "$FW" 60 nft --debug=netlink monitor > "$mon" 2>&1
+	mpid=$bgpid
+	fwnft add table inet "${pfx}probe"
+	wait_for 50 grep -q "${pfx}probe" "$mon"
+	fwnft delete table inet "${pfx}probe"
+	if ! ctl_start -d -C; then
+		nok "$bname: start pfhctl: $(cat "$ctl_err")"
+		stop "$mpid"
+		return
+	fi
+	expect "$bname: session" ok session 1 tcp 192.0.2.10 40000 \
+	    198.51.100.10 21 198.51.100.1 50000 198.51.100.10 21
+	expect "$bname: permit" ok passive 1 1 51001 51002 30
+	expect "$bname: EPERM with a reason" "err EPERM .+" "$2"
+	expect "$bname: the peer is served on" ok passive 1 3 51005 51006 30
+	check "$bname: pfhelper logs the refusal" \
+	    grep -q 'refused: ' "$ctl_err"
+	stop "$mpid"
+	n=$(grep -c 'netlink event: NFT_MSG_NEWSETELEM' "$mon")
+	check "$bname: nothing inserted but the valid permits' 6 (saw $n)" \
+	    [ "$n" -eq 6 ]
 	ctl_stop
 }
 
@@ -774,17 +804,17 @@ t_kill 50060
 
 t_tftp 50100
 
-t_bad "passive with tport 80" "passive 1 2 51003 80 30"
-t_bad "multicast client" "session 2 tcp 224.0.0.9 40000 198.51.100.10 21 \
-198.51.100.1 50000 198.51.100.10 21"
-t_bad "mixed address families" "session 2 tcp 192.0.2.10 40000 \
+t_refused "passive with tport 80" "passive 1 2 51003 80 30"
+t_refused "multicast client" "session 2 tcp 224.0.0.9 40000 \
+198.51.100.10 21 198.51.100.1 50000 198.51.100.10 21"
+t_refused "mixed address families" "session 2 tcp 192.0.2.10 40000 \
 2001:db8:2::10 21 198.51.100.1 50000 198.51.100.10 21"
 t_bad "permit in a session never started" "passive 99 1 51003 51004 30"
 t_bad "timeout above the maximum" "passive 1 2 51003 51004 3601"
-t_bad "UDP session from the FTP front end" \
+t_refused "UDP session from the FTP front end" \
     "session 2 udp 192.0.2.10 40069 198.51.100.10 69 198.51.100.1 51069 \
 198.51.100.10 69"
-t_bad "server other than the destination" \
+t_refused "server other than the destination" \
     "session 2 tcp 192.0.2.10 40001 198.51.100.10 21 198.51.100.1 50000 \
 198.51.100.99 21"
 t_bad "PERMIT_ADD of the wrong size" "raw PFH_PERMIT_ADD 13"

@@ -93,7 +93,7 @@ static int	dcmp(const void *, const void *);
 static void	stats(double *, size_t, double *, double *);
 
 static const struct cmd cmds[] = {
-	{ "session",	10, 10, c_session },
+	{ "session",	10, 11, c_session },
 	{ "passive",	5, 5, c_passive },
 	{ "active",	5, 6, c_active },
 	{ "del",	2, 2, c_del },
@@ -215,6 +215,11 @@ c_session(int argc, char **argv)
 	NUM(argv[5], 0, UINT16_MAX, s.dport);
 	NUM(argv[7], 0, UINT16_MAX, s.pport);
 	NUM(argv[9], 0, UINT16_MAX, s.sport);
+	/* A UDP session comes with its permit: 30 s unless said. */
+	if (s.proto == IPPROTO_UDP)
+		s.timeout = 30;
+	if (argc > 10)
+		NUM(argv[10], 0, UINT16_MAX, s.timeout);
 	request(PFH_SESSION_START, &s, sizeof(s));
 }
 
