@@ -36,6 +36,8 @@ struct proxy_conf {
 	uint32_t		 max_sessions;	/* -m */
 	uint32_t		 idle_timeout;	/* -t */
 	int			 verbose;	/* -v */
+	const char		*tag;		/* -T: a ct label bit */
+	const char		*queue;		/* -q: a tc class */
 };
 
 enum sess_cmd {
