@@ -13,7 +13,13 @@
 #include "pfh_client.h"
 #include "proto.h"
 
-#define FTP_LINE_MAX		4096	/* longest control line, CRLF incl. */
+/*
+ * A server line longer than FTP_LINE_MAX (CRLF incl.) is parsed on its
+ * first FTP_LINE_MAX - 2 bytes and the rest streams through; a client
+ * line may have FTP_CMD_MAX bytes, room for 8 KiB and a PATH_MAX path.
+ */
+#define FTP_LINE_MAX		4096
+#define FTP_CMD_MAX		16384
 #define FTP_CONNECT_TIMEOUT	30	/* seconds to reach the server */
 #define FTP_PERMIT_TIMEOUT	60	/* seconds a data permit waits */
 #define FTP_BUF_HIGH		65536	/* stop reading above this backlog */
@@ -64,6 +70,14 @@ struct side {
 	uint16_t		 port;
 	struct pfh_addr		 local;
 	uint16_t		 lport;
+	int			 partial;	/* relaying a long line's head */
+	int			 streamed;	/* it went out as it came */
+};
+
+enum tail {
+	TAIL_NONE = 0,
+	TAIL_RELAY,		/* stream a long line's rest to the client */
+	TAIL_DROP		/* discard it (the line was replaced) */
 };
 
 struct session {
@@ -83,6 +97,8 @@ struct session {
 	int			 stalled;	/* client lines wait for room */
 	int			 greeted;	/* server's greeting came */
 	int			 epsv_all;
+	enum tail		 srv_tail;	/* inside a long server line */
+	int			 cli_skip;	/* discarding a too long one */
 	struct pending		 q[FTP_PIPELINE];
 	unsigned int		 qhead, qlen;
 	uint32_t		 permit;	/* live permit id, 0 if none */

@@ -21,10 +21,19 @@
 
 #define PERMIT_TRIES	8
 
+/*
+ * A line as it came.  The head of a long server line (session.c) goes
+ * without its CRLF: the rest of the line follows it.
+ */
 static void
 relay(struct side *to, const char *line, size_t len)
 {
 	session_send(to, line, len);
+	if (to->partial) {
+		to->partial = 0;
+		to->streamed = 1;
+		return;
+	}
 	session_send(to, "\r\n", 2);
 }
 

@@ -23,6 +23,7 @@ CURL="timeout 40 ip netns exec $CLI curl -sS --connect-timeout 5 -m 35"
 LFTP_SET="set net:timeout 5; set net:max-retries 1;
 set net:reconnect-interval-base 1; set cmd:fail-exit yes"
 url() { echo "ftp://$S4/$1"; }
+LONGFTPD=$(cd "$(dirname "$0")/../servers" && pwd)/longftpd.py
 
 # An nft counter in the firewall: counter TABLE CHAIN COMMENT prints
 # "packets bytes" of the rule with that comment.
@@ -95,6 +96,143 @@ check "-T/-q: ftp-proxy exits 0, table gone" \
 in_fw nft delete table inet watch
 check "-T 128 and -q 1 are refused" eval "! $BIN/ftp-proxy -T 128 2>&1 &&
     ! $BIN/ftp-proxy -q 1 2>&1"
+fi
+
+# --- 3. Long lines: a 10,000-byte greeting line, PATH_MAX paths. -----
+
+if part long; then
+kill "$VSFTPDPID" 2>/dev/null
+wait "$VSFTPDPID" 2>/dev/null
+PIDS=$(echo " $PIDS " | sed "s/ $VSFTPDPID / /")
+# A 255-byte file name in pub/, and the same name at the end of a path
+# of 4,095 bytes (PATH_MAX less its NUL): 14 directories of 255 bytes,
+# one of 254.
+LROOT=$WORK/longroot
+NAME=$(printf 'n%.0s' $(seq 250))-name
+D=""
+for i in $(seq 14); do D="$D/$(printf 'd%.0s' $(seq 255))"; done
+D="$D/$(printf 'e%.0s' $(seq 254))"
+DEEP="$D/$NAME"
+mkdir -p "$LROOT/pub"
+mkfile "$LROOT/pub/$NAME" 512
+# Longer than PATH_MAX from here: one directory at a time.
+(cd "$LROOT" && for c in $(echo "$D" | tr / ' '); do
+	mkdir "$c" && cd "$c" || exit 1
+done && cp "$LROOT/pub/$NAME" .) || fail "cannot make the deep path"
+chmod -R a+rX "$LROOT"
+check "the deep path has 4,095 bytes, the name 255" \
+    [ "${#DEEP}" -eq 4095 ] && [ "${#NAME}" -eq 255 ]
+bg ip netns exec "$SRV" /usr/bin/python3 "$LONGFTPD" \
+    "$S4" 21 "$LROOT" "$WORK/longftpd.log" 10000
+LONGPID=$LASTPID
+wait_port "$SRV" 21 || fail "longftpd.py did not start"
+proxy_up -t 30
+
+rm -f "$WORK/l1"
+check "long greeting: curl downloads the 255-byte name, sha256 matches" \
+    eval "$CURL -v $(url "pub/$NAME") -o $WORK/l1 2> $WORK/curl.err &&
+    same $WORK/l1 $LROOT/pub/$NAME"
+check "long greeting: curl saw the whole 10,000-byte line" \
+    grep -q "^< 220-long banner of 10000 bytes x*x end" "$WORK/curl.err"
+
+rm -f "$WORK/l2"
+check "long greeting: lftp downloads the 255-byte name, sha256 matches" \
+    eval "timeout 30 ip netns exec $CLI lftp -c \"$LFTP_SET;
+    open ftp://$S4; get pub/$NAME -o $WORK/l2\" && same $WORK/l2 \
+    $LROOT/pub/$NAME"
+
+check "long greeting: ftplib gets the greeting whole, downloads, STATs \
+the 4,095-byte path" py "$CLI" "$S4" "$NAME" "$DEEP" \
+    "$(sum "$LROOT/pub/$NAME")" <<-'EOF'
+	import ftplib, hashlib, sys
+	host, name, deep, want = sys.argv[1:5]
+	f = ftplib.FTP()
+	f.maxline = 65536	# ftplib's own limit is 8192
+	w = f.connect(host, 21, timeout=10)
+	first = w.split("\n")[0]
+	print(len(first), first[:40], first[-10:])
+	assert len(first) == 4 + 10000 and first.endswith(" end"), "greeting"
+	f.login()
+	for path in ("pub/" + name, deep):
+	    h = hashlib.sha256()
+	    f.retrbinary("RETR " + path, h.update)
+	    assert h.hexdigest() == want, "checksum of " + path[:20]
+	r = f.sendcmd("STAT " + deep)
+	lines = r.split("\n")
+	print(len(lines), [len(l) for l in lines])
+	assert lines[0] == '213-Status of "%s":' % deep, "STAT first line"
+	assert len(lines[0]) > 4096
+	assert any(l.endswith(name) for l in lines[1:-1]), "STAT listing"
+	assert lines[-1].startswith("213 ")
+	assert f.voidcmd("NOOP").startswith("200")
+	f.quit()
+	EOF
+check "the server got RETR and STAT with the 4,095-byte path" \
+    eval "grep -q '^RETR 4095$' $WORK/longftpd.log &&
+    grep -q '^STAT 4095$' $WORK/longftpd.log"
+
+rm -f "$WORK/l3"
+: > "$WORK/longftpd.log"
+check "curl --ftp-method nocwd: RETR of the 4,095-byte path, sha256 matches" \
+    eval "$CURL --ftp-method nocwd $(url "${DEEP#/}") -o $WORK/l3 &&
+    same $WORK/l3 "$LROOT/pub/$NAME" && grep -q '^RETR 4094$' $WORK/longftpd.log"
+
+check "a 12,000-byte command reaches the server; a 20,000-byte one gets \
+500 and the session goes on" py "$CLI" "$S4" <<-'EOF'
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1], timeout=10)
+	assert c.greeting[0] == 220
+	assert c.login() == 230
+	code, lines = c.cmd("SITE " + "s" * 12000)
+	assert code in (500, 501, 502, 504), code	# the server's answer
+	c.send("NOOP " + "x" * 20000)
+	code, lines = c.reply()
+	assert (code, lines) == (500, ["500 Line too long"]), lines
+	# in pieces, and the next command in the same segment
+	for i in range(10):
+	    c.send(b"y" * 3000)
+	c.send(b"\r\nNOOP\r\n")
+	assert c.reply() == (500, ["500 Line too long"])
+	assert c.reply()[0] == 200	# the NOOP after it
+	assert c.code("PWD") == 257
+	EOF
+check "the server got the 12,000-byte SITE, not the long NOOP" \
+    eval "grep -q '^SITE 12000$' $WORK/longftpd.log &&
+    ! grep -q '^NOOP [1-9]' $WORK/longftpd.log"
+
+# A greeting line of 8 MiB streams through: the proxy's memory does not
+# grow with it.  A second server on another address, the same port.
+in_srv ip addr add 198.51.100.11/24 dev eth0
+bg ip netns exec "$SRV" /usr/bin/python3 "$LONGFTPD" \
+    198.51.100.11 21 "$LROOT" "$WORK/longftpd2.log" $((8 * 1024 * 1024))
+wait_grep "$WORK/longftpd2.log" listening 1 || fail "second longftpd.py"
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$PROXYPID/status"; }
+m0=$(hwm)
+f0=$nfail
+check "an 8 MiB greeting line arrives whole" py "$CLI" 198.51.100.11 \
+    $((8 * 1024 * 1024)) <<-'EOF'
+	import socket, sys
+	n = int(sys.argv[2])
+	s = socket.create_connection((sys.argv[1], 21), timeout=10)
+	got = bytearray()
+	while not got.endswith(b"\r\n220 \r\n") and len(got) < 2 * n:
+	    d = s.recv(1 << 20)
+	    if not d:
+	        break
+	    got += d
+	first = bytes(got[:got.index(b"\r\n")])
+	print(len(got), len(first), first[:40], first[-8:])
+	assert len(first) == 4 + n and first.startswith(b"220-long banner")
+	assert first.endswith(b" end") and got.endswith(b"\r\n220 \r\n")
+	s.sendall(b"QUIT\r\n")
+	assert s.recv(100).startswith(b"221")
+	EOF
+m1=$(hwm)
+check "... and ftp-proxy's peak memory grew by less than 1 MiB (${m0:-?} -> \
+${m1:-?} kB)" eval "[ $nfail -eq $f0 ] && [ $((m1 - m0)) -lt 1024 ]"
+proxy_stop
+check "long lines: ftp-proxy exits 0" [ "$PROXYRC" -eq 0 ]
 fi
 
 finish
