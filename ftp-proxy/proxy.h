@@ -97,6 +97,7 @@ struct session {
 	int			 stalled;	/* client lines wait for room */
 	int			 greeted;	/* server's greeting came */
 	int			 epsv_all;
+	int			 transfer;	/* a 1xx came, its end not yet */
 	enum tail		 srv_tail;	/* inside a long server line */
 	int			 cli_skip;	/* discarding a too long one */
 	struct pending		 q[FTP_PIPELINE];

@@ -408,6 +408,9 @@ server_line(struct session *s, char *line, size_t len)
 		session_close(s, "bad server reply");
 		return (-1);
 	}
+	/* 1xx: a transfer runs until the final reply; not idle (-t). */
+	if (final)
+		s->transfer = code < 200;
 	if (!final || code < 200) {
 		relay(&s->client, line, len);
 		return (0);

@@ -217,6 +217,13 @@ session_timeout(int fd, short ev, void *arg)
 	else if (!s->connected) {
 		session_reply(s, "421 Proxy cannot reach the server (timeout)");
 		session_close(s, "server connect timeout");
+	} else if (s->transfer) {
+		/*
+		 * The server said 1xx and the data connection is at work:
+		 * the control connection is quiet by design.  Idleness
+		 * counts again from the completion reply (ftp-proxy(8)).
+		 */
+		timer_arm(s, conf.idle_timeout);
 	} else {
 		session_reply(s, "421 Idle timeout, closing control "
 		    "connection");

@@ -98,6 +98,69 @@ check "-T 128 and -q 1 are refused" eval "! $BIN/ftp-proxy -T 128 2>&1 &&
     ! $BIN/ftp-proxy -q 1 2>&1"
 fi
 
+# --- 2. -t during a transfer: a slow download is not idle. -----------
+
+if part idle; then
+mkfile "$PUB/small" 8
+proxy_up -t 5
+# A slow link to the clients: 512 kbit/s, 1 MiB in 16 s.  (curl's
+# --limit-rate does not hold a download back here: 1 MiB came in 20 ms
+# through the proxy.)
+in_fw tc qdisc add dev inside root tbf rate 512kbit burst 16kb latency 1s ||
+    fail "tc tbf on the inside interface"
+sessions() { grep -c "FTP session" "$WORK/ftp-proxy.log"; }
+idles() { grep -c "ending session: idle timeout" "$WORK/ftp-proxy.log"; }
+# curl_slow, lftp_slow: 1 MiB, then 8 KiB, in one session; how long.
+curl_slow() {
+	rm -f "$WORK/s1" "$WORK/s2"
+	$CURL -v "$(url pub/big)" -o "$WORK/s1" "$(url pub/small)" \
+	    -o "$WORK/s2" 2> "$WORK/curl.err" || return 1
+	same "$WORK/s1" "$PUB/big" && same "$WORK/s2" "$PUB/small" &&
+	    [ "$(grep -c '^< 226' "$WORK/curl.err")" -eq 2 ]
+}
+lftp_slow() {
+	rm -f "$WORK/s1" "$WORK/s2"
+	timeout 40 ip netns exec "$CLI" lftp -c "$LFTP_SET; open ftp://$S4;
+	    get pub/big -o $WORK/s1; get pub/small -o $WORK/s2" &&
+	    same "$WORK/s1" "$PUB/big" && same "$WORK/s2" "$PUB/small"
+}
+for c in curl lftp; do
+	n0=$(sessions)
+	i0=$(idles)
+	t0=$(date +%s)
+	${c}_slow > "$WORK/slow.out" 2>&1
+	rc=$?
+	t=$(($(date +%s) - t0))
+	n=$(($(sessions) - n0))
+	i=$(($(idles) - i0))
+	check "-t 5: $c over 512 kbit/s: 1 MiB in $t s (>= 15), then 8 KiB, \
+both whole, $n session(s), $i idle timeouts" eval "[ $rc -eq 0 ] &&
+	    [ $t -ge 15 ] && [ $n -eq 1 ] && [ $i -eq 0 ] || {
+	    tail -n 3 $WORK/slow.out; false; }"
+done
+
+check "-t 5: an idle session gets 421 after 5 s, also after a transfer" \
+    py "$CLI" "$S4" <<-'EOF'
+	import sys, time
+	from ftpc import Ctl
+	for transfer in (False, True):
+	    c = Ctl(sys.argv[1], timeout=15)
+	    assert c.login() == 230
+	    if transfer:
+	        assert c.code("TYPE I") == 200
+	        assert len(c.passive("EPSV", "RETR pub/small")) == 8192
+	    t0 = time.time()
+	    code, lines = c.reply()
+	    dt = time.time() - t0
+	    print(transfer, code, lines, "after %.1f s" % dt)
+	    assert code == 421 and 4 < dt < 8, (code, dt)
+	    assert c.eof(3)
+	EOF
+in_fw tc qdisc del dev inside root
+proxy_stop
+check "-t: ftp-proxy exits 0" [ "$PROXYRC" -eq 0 ]
+fi
+
 # --- 3. Long lines: a 10,000-byte greeting line, PATH_MAX paths. -----
 
 if part long; then
