@@ -189,7 +189,7 @@ bg ip netns exec "$SRV" /usr/bin/python3 "$LONGFTPD" \
     "$S4" 21 "$LROOT" "$WORK/longftpd.log" 10000
 LONGPID=$LASTPID
 wait_port "$SRV" 21 || fail "longftpd.py did not start"
-proxy_up -t 30
+proxy_up -t 5
 
 rm -f "$WORK/l1"
 check "long greeting: curl downloads the 255-byte name, sha256 matches" \
