@@ -72,22 +72,36 @@ check "-q: marked packets get meta priority 1:2" \
     grep -q "ct mark & 0x20000000 == 0x20000000 meta priority set 1:2" \
     "$WORK/d2"
 
-rm -f "$WORK"/o[1-4]
-check "-T/-q: four downloads (PASV twice in one session, EPSV, PORT)" \
-    eval "$CURL --disable-epsv $(url pub/big) -o $WORK/o1 \
+# And a real tc class: HTB on the way to the clients, 1:2 for -q.
+in_fw tc qdisc add dev inside root handle 1: htb default 10
+in_fw tc class add dev inside parent 1: classid 1:10 htb rate 1gbit
+in_fw tc class add dev inside parent 1: classid 1:2 htb rate 1gbit
+rm -f "$WORK"/o[1-5]
+check "-T/-q: five downloads (PASV twice in one session, EPSV, PORT, IPv6 \
+EPRT)" eval "$CURL --disable-epsv $(url pub/big) -o $WORK/o1 \
     $(url pub/big) -o $WORK/o2 && $CURL $(url pub/big) -o $WORK/o3 &&
     $CURL -P - --disable-eprt $(url pub/big) -o $WORK/o4 &&
+    $CURL -g -P - ftp://[$S6]/pub/big -o $WORK/o5 &&
     same $WORK/o1 $PUB/big && same $WORK/o2 $PUB/big &&
-    same $WORK/o3 $PUB/big && same $WORK/o4 $PUB/big"
+    same $WORK/o3 $PUB/big && same $WORK/o4 $PUB/big &&
+    same $WORK/o5 $PUB/big"
 n=$(packets watch wfwd tagnew)
-check "-T: the admin's ct label rule counted 4 new connections (${n:-none})" \
-    [ "${n:-0}" -eq 4 ]
+check "-T: the admin's ct label rule counted 5 new connections (${n:-none})" \
+    [ "${n:-0}" -eq 5 ]
 b=$(bytes watch wfwd tagall)
 check "-T: the labelled connections carried the data (${b:-0} bytes)" \
-    [ "${b:-0}" -ge $((4 * 1024 * 1024)) ]
+    [ "${b:-0}" -ge $((5 * 1024 * 1024)) ]
 b=$(bytes watch wpost prio)
 check "-q: packets with priority 1:2 carried the data (${b:-0} bytes)" \
-    [ "${b:-0}" -ge $((4 * 1024 * 1024)) ]
+    [ "${b:-0}" -ge $((5 * 1024 * 1024)) ]
+b=$(in_fw tc -s class show dev inside classid 1:2 |
+    sed -n 's/^ *Sent \([0-9]*\) bytes.*/\1/p')
+c=$(in_fw tc -s class show dev inside classid 1:10 |
+    sed -n 's/^ *Sent \([0-9]*\) bytes.*/\1/p')
+check "-q: HTB put the data in class 1:2 (${b:-0} bytes), the control \
+replies in 1:10 (${c:-0} bytes)" eval "[ ${b:-0} -ge $((5 * 1024 * 1024)) ] &&
+    [ ${c:-0} -gt 0 ] && [ ${c:-0} -lt 1048576 ]"
+in_fw tc qdisc del dev inside root
 n=$(packets watch wpost ctl)
 m=$(packets watch wpost prioctl)
 check "-q: the control connections (${n:-0} packets) have no priority" \
