@@ -22,6 +22,7 @@
 #include <event.h>
 
 #include "addr.h"
+#include "classify.h"
 #include "log.h"
 #include "notify.h"
 #include "privdrop.h"
@@ -87,8 +88,9 @@ static void
 parse_args(int argc, char *argv[], int *debug, int *level,
     const char **raddr, const char **saddr)
 {
+	uint32_t	prio;
 	uint16_t	rport = 21;
-	int		ch;
+	int		ch, label;
 
 	while ((ch = getopt(argc, argv, "46Aa:b:D:dm:P:p:q:R:rT:t:v")) != -1) {
 		switch (ch) {
@@ -124,9 +126,11 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 			conf.listen_port = opt_num(optarg, 1, 65535, "port");
 			break;
 		case 'q':
-			errx(1, "-q: there are no pf queues on Linux; classify "
-			    "the data connections with a ct mark rule in "
-			    "nftables instead (see ftp-proxy(8))");
+			if (tc_class_parse(optarg, &prio) == -1)
+				errx(1, "-q: a tc class major:minor in hex, "
+				    "such as 1:10: %s", optarg);
+			conf.queue = optarg;
+			break;
 		case 'R':
 			*raddr = optarg;
 			conf.reverse = 1;
@@ -135,9 +139,11 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 			conf.port20 = 1;
 			break;
 		case 'T':
-			errx(1, "-T: there are no pf tags on Linux; match the "
-			    "permitted data connections by their ct mark "
-			    "instead (see ftp-proxy(8))");
+			if (ct_label_parse(optarg, &label) == -1)
+				errx(1, "-T: a ct label bit, 0 to %d: %s",
+				    CT_LABEL_MAX, optarg);
+			conf.tag = optarg;
+			break;
 		case 't':
 			conf.idle_timeout = opt_num(optarg, 1, 86400, "timeout");
 			break;
@@ -196,7 +202,7 @@ static void
 start_pfhelper(int debug, int level)
 {
 	char		 max[16], table[32], raddr[ADDR_STRLEN], rport[8];
-	const char	*extra[8] = { "-m", max };
+	const char	*extra[16] = { "-m", max };
 	struct pfh_addr	 a;
 	uint16_t	 port;
 	int		 n = 2;
@@ -212,6 +218,15 @@ start_pfhelper(int debug, int level)
 		extra[n++] = addr_str(&a, raddr, sizeof(raddr));
 		extra[n++] = "-P";
 		extra[n++] = rport;
+	}
+	/* Tag and queue: pfhelper's pass chain sets them (ftp-proxy(8)). */
+	if (conf.tag != NULL) {
+		extra[n++] = "-T";
+		extra[n++] = conf.tag;
+	}
+	if (conf.queue != NULL) {
+		extra[n++] = "-q";
+		extra[n++] = conf.queue;
 	}
 	extra[n] = NULL;
 	/*

@@ -14,7 +14,13 @@
 #include "pfh_client.h"
 #include "proto.h"
 
-#define FTP_LINE_MAX		4096	/* longest control line, CRLF incl. */
+/*
+ * A server line longer than FTP_LINE_MAX (CRLF incl.) is parsed on its
+ * first FTP_LINE_MAX - 2 bytes and the rest streams through; a client
+ * line may have FTP_CMD_MAX bytes, room for 8 KiB and a PATH_MAX path.
+ */
+#define FTP_LINE_MAX		4096
+#define FTP_CMD_MAX		16384
 #define FTP_CONNECT_TIMEOUT	30	/* seconds to reach the server */
 #define FTP_PERMIT_TIMEOUT	60	/* seconds a data permit waits */
 #define FTP_BUF_HIGH		65536	/* stop reading above this backlog */
@@ -37,6 +43,8 @@ struct proxy_conf {
 	uint32_t		 max_sessions;	/* -m */
 	uint32_t		 idle_timeout;	/* -t */
 	int			 verbose;	/* -v */
+	const char		*tag;		/* -T: a ct label bit */
+	const char		*queue;		/* -q: a tc class */
 };
 
 enum sess_cmd {
@@ -87,6 +95,14 @@ struct side {
 	uint16_t		 port;
 	struct pfh_addr		 local;
 	uint16_t		 lport;
+	int			 partial;	/* relaying a long line's head */
+	int			 streamed;	/* it went out as it came */
+};
+
+enum tail {
+	TAIL_NONE = 0,
+	TAIL_RELAY,		/* stream a long line's rest to the client */
+	TAIL_DROP		/* discard it (the line was replaced) */
 };
 
 struct session {
@@ -109,6 +125,9 @@ struct session {
 	int			 stalled;	/* client lines wait for room */
 	int			 greeted;	/* server's greeting came */
 	int			 epsv_all;
+	int			 transfer;	/* a 1xx came, its end not yet */
+	enum tail		 srv_tail;	/* inside a long server line */
+	int			 cli_skip;	/* discarding a too long one */
 	struct pending		 q[FTP_PIPELINE];
 	unsigned int		 qhead, qlen;
 	uint32_t		 permit;	/* live permit id, 0 if none */

@@ -27,10 +27,19 @@
 #include "proxy.h"
 
 
+/*
+ * A line as it came.  The head of a long server line (session.c) goes
+ * without its CRLF: the rest of the line follows it.
+ */
 static void
 relay(struct side *to, const char *line, size_t len)
 {
 	session_send(to, line, len);
+	if (to->partial) {
+		to->partial = 0;
+		to->streamed = 1;
+		return;
+	}
 	session_send(to, "\r\n", 2);
 }
 
@@ -572,6 +581,9 @@ server_line(struct session *s, char *line, size_t len)
 		session_close(s, "bad server reply");
 		return (-1);
 	}
+	/* 1xx: a transfer runs until the final reply; not idle (-t). */
+	if (final)
+		s->transfer = code < 200;
 	if (s->greeted && (p = q_head(s)) != NULL)
 		c = p->cmd;
 	if (s->pasv.swallow) {

@@ -227,6 +227,13 @@ session_timeout(int fd, short ev, void *arg)
 	else if (s->pfhstate != SP_REGISTERED) {
 		session_reply(s, "421 Proxy cannot reach the server (timeout)");
 		session_close(s, "server connect timeout");
+	} else if (s->transfer) {
+		/*
+		 * The server said 1xx and the data connection is at work:
+		 * the control connection is quiet by design.  Idleness
+		 * counts again from the completion reply (ftp-proxy(8)).
+		 */
+		timer_arm(s, conf.idle_timeout);
 	} else {
 		session_reply(s, "421 Idle timeout, closing control "
 		    "connection");
@@ -415,12 +422,6 @@ side_line(struct session *s, int is_server, char *line, size_t len)
 {
 	const char	*who = is_server ? "server" : "client";
 
-	if (len + 2 > FTP_LINE_MAX) {
-		log_warnx("#%u %s line too long", s->id, who);
-		session_reply(s, "500 Line too long");
-		session_close(s, "line too long");
-		return (-1);
-	}
 	if (memchr(line, '\0', len) != NULL) {
 		log_warnx("#%u NUL byte in a %s line", s->id, who);
 		session_reply(s, "500 NUL byte in the control connection");
@@ -441,6 +442,171 @@ side_line(struct session *s, int is_server, char *line, size_t len)
 		timer_arm(s, conf.idle_timeout);
 	return (is_server ? server_line(s, line, len) :
 	    client_line(s, line, len));
+}
+
+/* Where the next line ends in in: its length, or -1 if not there yet. */
+static ssize_t
+line_end(struct evbuffer *in, size_t *eol)
+{
+	struct evbuffer_ptr	p;
+
+	p = evbuffer_search_eol(in, NULL, eol, EVBUFFER_EOL_CRLF);
+	return (p.pos);
+}
+
+/* A complete line of len bytes, and its end of line, to side_line. */
+static int
+take_line(struct session *s, int is_server, struct evbuffer *in, size_t len,
+    size_t eol)
+{
+	char	*line;
+	int	 rc;
+
+	if ((line = malloc(len + 1)) == NULL) {
+		session_reply(s, "421 Proxy out of memory");
+		session_close(s, "out of memory");
+		return (-1);
+	}
+	evbuffer_remove(in, line, len);
+	evbuffer_drain(in, eol);
+	line[len] = '\0';
+	rc = side_line(s, is_server, line, len);
+	free(line);
+	return (rc);
+}
+
+/*
+ * A client line longer than FTP_CMD_MAX: a bug or an attack.  It gets
+ * 500, in order with the other replies, and is dropped up to its end;
+ * the session goes on.
+ */
+static void
+client_too_long(struct session *s)
+{
+	log_warnx("#%u client line too long, discarded", s->id);
+	client_reply(s, "500 Line too long");
+}
+
+/* The next client line, if there is one: 1 to go on, 0, or -1 (gone). */
+static int
+client_read1(struct session *s, struct evbuffer *in)
+{
+	ssize_t	pos;
+	size_t	eol;
+
+	pos = line_end(in, &eol);
+	if (s->cli_skip) {
+		if (pos == -1) {
+			evbuffer_drain(in, evbuffer_get_length(in));
+			return (0);
+		}
+		evbuffer_drain(in, pos + eol);
+		s->cli_skip = 0;
+		return (1);
+	}
+	if (pos == -1) {
+		if (evbuffer_get_length(in) + 2 <= FTP_CMD_MAX)
+			return (0);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		s->cli_skip = 1;
+		client_too_long(s);
+		return (1);
+	}
+	if ((size_t)pos + 2 > FTP_CMD_MAX) {
+		evbuffer_drain(in, pos + eol);
+		client_too_long(s);
+		return (1);
+	}
+	return (take_line(s, 0, in, pos, eol) == -1 ? -1 : 1);
+}
+
+/*
+ * Inside a long server line: what came of its rest goes to the client
+ * as it is (TAIL_RELAY) or is dropped, up to its end of line.  A CR at
+ * the very end is held back: it may be the start of CRLF.
+ */
+static int
+server_tail(struct session *s, struct evbuffer *in)
+{
+	struct evbuffer_ptr	nul, p;
+	struct evbuffer		*out;
+	ssize_t			 pos;
+	size_t			 eol, n;
+	unsigned char		 last;
+
+	pos = line_end(in, &eol);
+	n = pos == -1 ? evbuffer_get_length(in) : (size_t)pos;
+	if (pos == -1 && n > 0) {
+		evbuffer_ptr_set(in, &p, n - 1, EVBUFFER_PTR_SET);
+		if (evbuffer_copyout_from(in, &p, &last, 1) == 1 &&
+		    last == '\r')
+			n--;
+	}
+	if (n > 0 && s->srv_tail == TAIL_RELAY) {
+		nul = evbuffer_search(in, "", 1, NULL);
+		if (nul.pos != -1 && (size_t)nul.pos < n) {
+			log_warnx("#%u NUL byte in a server line", s->id);
+			session_send(&s->client, "\r\n", 2);
+			session_reply(s, "500 NUL byte in the control "
+			    "connection");
+			session_close(s, "NUL byte");
+			return (-1);
+		}
+		out = bufferevent_get_output(s->client.bev);
+		evbuffer_remove_buffer(in, out, n);
+	} else if (n > 0)
+		evbuffer_drain(in, n);
+	if (n > 0 && !s->client_eof)
+		timer_arm(s, conf.idle_timeout);
+	if (pos == -1)
+		return (0);
+	evbuffer_drain(in, eol);
+	if (s->srv_tail == TAIL_RELAY)
+		session_send(&s->client, "\r\n", 2);
+	s->srv_tail = TAIL_NONE;
+	return (1);
+}
+
+/*
+ * A server line longer than FTP_LINE_MAX: its head is parsed and goes
+ * through server_line(); if that relayed it as it came, the rest
+ * follows it, else (a reply rewritten or replaced) the rest is dropped.
+ * So only FTP_LINE_MAX bytes of a line are ever held.
+ */
+static int
+server_long(struct session *s, struct evbuffer *in)
+{
+	char	head[FTP_LINE_MAX];
+	size_t	len = FTP_LINE_MAX - 2;
+	int	rc;
+
+	evbuffer_remove(in, head, len);
+	head[len] = '\0';
+	s->client.partial = 1;
+	s->client.streamed = 0;
+	rc = side_line(s, 1, head, len);
+	s->client.partial = 0;
+	if (rc == -1)
+		return (-1);
+	s->srv_tail = s->client.streamed ? TAIL_RELAY : TAIL_DROP;
+	return (1);
+}
+
+/* The next server line, or part of one: 1 to go on, 0, or -1 (gone). */
+static int
+server_read1(struct session *s, struct evbuffer *in)
+{
+	ssize_t	pos;
+	size_t	eol;
+
+	if (s->srv_tail != TAIL_NONE)
+		return (server_tail(s, in));
+	pos = line_end(in, &eol);
+	if (pos != -1 && (size_t)pos + 2 <= FTP_LINE_MAX)
+		return (take_line(s, 1, in, pos, eol) == -1 ? -1 : 1);
+	if (pos == -1 && evbuffer_get_length(in) + 2 <= FTP_LINE_MAX)
+		return (0);
+	return (server_long(s, in));
 }
 
 /* Whether the client must wait: as many commands out as we track. */
@@ -468,8 +634,6 @@ side_read(struct bufferevent *bev, void *arg)
 	int		 is_server = (bev == s->server.bev);
 	struct side	*other = is_server ? &s->client : &s->server;
 	struct evbuffer	*in = bufferevent_get_input(bev);
-	char		*line;
-	size_t		 len;
 	int		 rc;
 
 	if (s->closing) {
@@ -485,17 +649,11 @@ side_read(struct bufferevent *bev, void *arg)
 		}
 		if (!is_server && client_stall(s))
 			return;
-		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
-		if (line == NULL)
-			break;
-		rc = side_line(s, is_server, line, len);
-		free(line);
+		rc = is_server ? server_read1(s, in) : client_read1(s, in);
 		if (rc == -1)
 			return;
-	}
-	if (evbuffer_get_length(in) + 2 > FTP_LINE_MAX) {
-		(void)side_line(s, is_server, NULL, FTP_LINE_MAX);
-		return;
+		if (rc == 0)
+			break;
 	}
 	/* Back pressure: the other side is not keeping up. */
 	if (other->bev != NULL && evbuffer_get_length(

@@ -59,6 +59,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
+#include "classify.h"
 #include "filter.h"
 #include "log.h"
 
@@ -137,6 +138,8 @@ static int	 x_key(struct nftnl_rule *, int);
 static int	 x_lookup(struct nftnl_rule *, const char *, uint32_t, int);
 static int	 x_nat(struct nftnl_rule *, uint32_t, int, int);
 static int	 x_pass(struct nftnl_rule *, const struct filter_conf *, int);
+static int	 x_label(struct nftnl_rule *, int);
+static int	 r_prio(struct batch *, const struct filter_conf *);
 static int	 r_build(struct batch *, const struct filter_conf *, int,
 		    const char *, enum filter_map);
 static int	 init_batch(const struct filter_conf *);
@@ -589,7 +592,78 @@ x_pass(struct nftnl_rule *r, const struct filter_conf *conf, int af)
 		return (-1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	return (conf->use_label ? x_label(r, conf->label) : 0);
+}
+
+/*
+ * -T: ct label set N.  The kernel ORs the bits of the value into the
+ * connection's labels (nf_connlabels_replace with value as mask).
+ */
+static int
+x_label(struct nftnl_rule *r, int label)
+{
+	struct nftnl_expr	*e;
+	uint32_t		 bits[4] = { 0, 0, 0, 0 };
+
+	bits[label / 32] = 1U << (label % 32);
+	if ((e = rexpr(r, "immediate")) == NULL)
+		return (-1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, bits, sizeof(bits));
+	if ((e = rexpr(r, "ct")) == NULL)
+		return (-1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_LABELS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
 	return (0);
+}
+
+/*
+ * -q: every packet of a permitted connection (our mark bit set) gets
+ * meta priority set major:minor, for the admin's tc classes.  One rule
+ * for both families, after the pass rules that set the mark.
+ */
+static int
+r_prio(struct batch *b, const struct filter_conf *conf)
+{
+	struct nftnl_rule	*r;
+	struct nftnl_expr	*e;
+	uint32_t		 zero = 0;
+
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return (-1);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft.table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "pass");
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	if ((e = rexpr(r, "ct")) == NULL)
+		goto fail;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	if ((e = rexpr(r, "bitwise")) == NULL)
+		goto fail;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(conf->mark));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &conf->mark,
+	    sizeof(conf->mark));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	if ((e = rexpr(r, "cmp")) == NULL)
+		goto fail;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &conf->mark,
+	    sizeof(conf->mark));
+	if ((e = rexpr(r, "immediate")) == NULL)
+		goto fail;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DATA, conf->prio);
+	if ((e = rexpr(r, "meta")) == NULL)
+		goto fail;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_PRIORITY);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+	return (q_rule(b, r));
+fail:
+	nftnl_rule_free(r);
+	return (-1);
 }
 
 /* One rule of chain `chain' for map `map' and family af. */
@@ -646,6 +720,8 @@ init_batch(const struct filter_conf *conf)
 		rc |= r_build(b, conf, af, "nat", FE_SNATP);
 		rc |= r_build(b, conf, af, "pass", FE_PASS);
 	}
+	if (rc == 0 && conf->prio != 0)
+		rc |= r_prio(b, conf);
 	if (rc != 0)
 		return (-1);
 	if (batch_send(b) == -1)
@@ -711,6 +787,8 @@ filter_init(const struct filter_conf *conf)
 	}
 	if (conf->table[0] == '\0' || memchr(conf->table, '\0',
 	    sizeof(conf->table)) == NULL || conf->mark == 0 ||
+	    (conf->use_label && (conf->label < 0 ||
+	    conf->label > CT_LABEL_MAX)) ||
 	    off < -99 || off > 99) {
 		errno = EINVAL;
 		return (-1);
@@ -1008,7 +1086,7 @@ static void
 describe_rules(FILE *fp, const struct filter_conf *conf, int chain)
 {
 	const char	*ip[2] = { "ip", "ip6" };
-	char		 key[2][80];
+	char		 key[2][80], cls[16];
 	int		 k;
 
 	for (k = 0; k < 2; k++)
@@ -1029,9 +1107,17 @@ describe_rules(FILE *fp, const struct filter_conf *conf, int chain)
 			if (conf->log)
 				fprintf(fp, " log prefix \"%s permit \"",
 				    conf->table);
-			fprintf(fp, " ct mark set ct mark | 0x%08x\n",
+			fprintf(fp, " ct mark set ct mark | 0x%08x",
 			    conf->mark);
+			if (conf->use_label)
+				fprintf(fp, " ct label set %d", conf->label);
+			fprintf(fp, "\n");
 		}
+	}
+	if (chain == 2 && conf->prio != 0) {
+		tc_class_str(conf->prio, cls, sizeof(cls));
+		fprintf(fp, "\t\tct mark & 0x%08x == 0x%08x meta priority "
+		    "set %s\n", conf->mark, conf->mark, cls);
 	}
 }
 
@@ -1048,6 +1134,7 @@ filter_describe(FILE *fp, const struct filter_conf *conf)
 		{ "nat", "nat hook postrouting", "srcnat" },
 		{ "pass", "filter hook forward", "filter" }
 	};
+	char	 cls[16];
 	int	 i, off = prio_offset(conf);
 
 	fprintf(fp, "table inet %s {\n"
@@ -1070,4 +1157,13 @@ filter_describe(FILE *fp, const struct filter_conf *conf)
 	    "# chain, before anything that drops:\n"
 	    "#\tct mark and 0x%08x == 0x%08x accept\n",
 	    conf->mark, conf->mark);
+	if (conf->use_label)
+		fprintf(fp, "# Each permitted connection also carries ct label "
+		    "%d (-T):\n#\tct label %d counter\n", conf->label,
+		    conf->label);
+	if (conf->prio != 0) {
+		tc_class_str(conf->prio, cls, sizeof(cls));
+		fprintf(fp, "# Their packets get meta priority %s (-q), "
+		    "for tc class %s.\n", cls, cls);
+	}
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "classify.h"
 #include "log.h"
 #include "pfh_client.h"
 #include "pfhelper.h"
@@ -35,7 +36,8 @@ usage(void)
 
 	fprintf(stderr, "usage: %s [-Cdnv] [-D level] [-M mark] "
 	    "[-m maxsessions] [-P port] [-p maxpermits]\n"
-	    "\t[-R address] [-r rate] [-t table] [-u user]\n", __progname);
+	    "\t[-q class] [-R address] [-r rate] [-T label] [-t table] "
+	    "[-u user]\n", __progname);
 	exit(1);
 }
 
@@ -70,7 +72,7 @@ main(int argc, char *argv[])
 	conf.rate = PFH_DEF_RATE;
 	conf.ct_verify = 1;
 
-	while ((ch = getopt(argc, argv, "CdD:M:m:nP:p:R:r:t:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "CdD:M:m:nP:p:q:R:r:T:t:u:v")) != -1) {
 		switch (ch) {
 		case 'C':
 			conf.ct_verify = 0;
@@ -94,6 +96,11 @@ main(int argc, char *argv[])
 		case 'P':
 			conf.rport = opt_num(optarg, 1, 65535, "port");
 			break;
+		case 'q':
+			if (tc_class_parse(optarg, &conf.filter.prio) == -1)
+				errx(1, "class must be major:minor in hex, "
+				    "as tc writes it: %s", optarg);
+			break;
 		case 'R':
 			if (addr_parse(optarg, &conf.rserver) == -1)
 				errx(1, "bad server address: %s", optarg);
@@ -103,6 +110,12 @@ main(int argc, char *argv[])
 			break;
 		case 'r':
 			conf.rate = opt_num(optarg, 0, 10000000, "rate");
+			break;
+		case 'T':
+			if (ct_label_parse(optarg, &conf.filter.label) == -1)
+				errx(1, "label must be a ct label bit, 0 to "
+				    "%d: %s", CT_LABEL_MAX, optarg);
+			conf.filter.use_label = 1;
 			break;
 		case 't':
 			if (strlen(optarg) == 0 || strlcpy(conf.filter.table,

@@ -234,12 +234,14 @@ f_bare_cr() {
 	except socket.timeout:
 	    got = None
 	assert got is None, "a bare CR ended a line: %r" % got
-	c.send(b"NOOP\r" * 1000)
-	assert c.reply()[0] == 500, "no 500 for 5000 bytes without LF"
-	assert c.eof(5)
+	c.send(b"NOOP\r" * 4000)
+	assert c.reply()[0] == 500, "no 500 for 20000 bytes without LF"
+	c.send(b"\r\n")             # the end of the discarded line
+	assert c.code("NOOP") == 200, "the session did not go on"
 	EOF
 }
-klass "bare CR never ends a line: 500 Line too long at 4 KiB" f_bare_cr
+klass "bare CR never ends a line: 500 Line too long at 16 KiB, then on" \
+    f_bare_cr
 check "bare CR: the proxy logs the over-long line" \
     grep -q "client line too long" "$LOG"
 
@@ -324,7 +326,21 @@ f_server_line() { # mode code
 	fake_stop
 	return $_rc
 }
-klass "server line over 4 KiB: 500, session ends" f_server_line longline 500
+f_server_longline() {
+	fake longline || return 1
+	py "$CLI" "$S4" <<-'EOF'
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1], 2121)
+	assert c.greeting == (220, ["220 " + "x" * 5000]), c.greeting
+	assert c.code("NOOP") == 200
+	EOF
+	_rc=$?
+	fake_stop
+	return $_rc
+}
+klass "server line over 4 KiB: relayed whole, the session goes on" \
+    f_server_longline
 klass "server greeting that is no reply: 421, session ends" \
     f_server_line garbage 421
 klass "NUL byte in a server reply: 500, session ends" f_server_line nul 500
@@ -403,6 +419,32 @@ klass "227 with port 0, 7 numbers, 4-digit, signed, over 255: 425" \
     "227 Entering Passive Mode (198,51,100,10,-1,80)" \
     "227 Entering Passive Mode (198,51,100,10,256,80)" \
     "227 Entering Passive Mode (198,51,100,10,195)"
+
+# A long 227 or 229 line: rewritten from its head, the rest dropped, so
+# the reply stays one short line; malformed, one 425.  Framing holds.
+f_long_passive() {
+	_pad=$(printf 'x%.0s' $(seq 6000))
+	fake pasv "227 Entering Passive Mode (198,51,100,10,195,80) $_pad" \
+	    "229 Entering Extended Passive Mode (|||50000|) $_pad" \
+	    "227 $_pad" || return 1
+	py "$CLI" "$S4" <<-'EOF'
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1], 2121)
+	assert c.code("USER anonymous") == 331 and c.code("PASS x") == 230
+	for verb, want in (("PASV", "227 "), ("EPSV", "229 "), ("PASV", "425 ")):
+	    code, lines = c.cmd(verb)
+	    assert len(lines) == 1 and lines[0].startswith(want), lines
+	    assert len(lines[0]) < 100, lines	# the padding is gone
+	    assert c.code("NOOP") == 200, "framing lost after " + verb
+	assert c.code("QUIT") == 221
+	EOF
+	_rc=$?
+	fake_stop
+	return $_rc
+}
+PERMITS_OK=1 klass "227/229 lines over 4 KiB: rewritten from their head, or \
+425; framing holds" f_long_passive
 
 f_slow_ok() {
 	py "$CLI" "$S4" <<-'EOF'

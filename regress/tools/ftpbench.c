@@ -217,6 +217,8 @@ struct cli {
 	int		 got226, dataeof;
 	size_t		 dbytes;
 	double		 t0;
+	char		 lastcmd[32];	/* for a hung session's report */
+	char		 lastreply[96];
 };
 
 static struct cli	*clis;
@@ -262,6 +264,8 @@ cli_send(struct cli *c, const char *s)
 {
 	size_t	len = strlen(s);
 
+	snprintf(c->lastcmd, sizeof(c->lastcmd), "%.*s",
+	    (int)strcspn(s, "\r\n"), s);
 	return (write(c->fd, s, len) == (ssize_t)len ? 0 : -1);
 }
 
@@ -296,6 +300,8 @@ cli_reply(struct cli *c, int idx, int code, const char *line)
 	struct sockaddr_in	sa;
 	char			cmd[LINEBUF];
 
+	snprintf(c->lastreply, sizeof(c->lastreply), "%.*s",
+	    (int)sizeof(c->lastreply) - 1, line);
 	switch (c->st) {
 	case S_GREET:
 		if (code != 220)
@@ -424,6 +430,24 @@ cli_event(int idx, int isdata, uint32_t events)
 		cli_reset(c, rc == 1);
 }
 
+/* A session that made no progress: say where it stood (stderr). */
+static void
+cli_hung(struct cli *c)
+{
+	struct sockaddr_in	sa;
+	socklen_t		len = sizeof(sa);
+	char			a[INET_ADDRSTRLEN] = "?";
+
+	memset(&sa, 0, sizeof(sa));
+	if (c->fd != -1)
+		(void)getsockname(c->fd, (struct sockaddr *)&sa, &len);
+	inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a));
+	fprintf(stderr, "hung session %s:%u: state %d, data %s, 226 %s, "
+	    "last sent \"%s\", last reply \"%s\"\n", a, ntohs(sa.sin_port),
+	    (int)c->st, c->dfd != -1 ? "open" : c->dataeof ? "ended" : "none",
+	    c->got226 ? "yes" : "no", c->lastcmd, c->lastreply);
+}
+
 static void
 cli_timeouts(double t, double limit)
 {
@@ -431,8 +455,10 @@ cli_timeouts(double t, double limit)
 
 	for (i = 0; i < o.conc; i++)
 		if (clis[i].st != S_FREE && clis[i].st != S_IDLE &&
-		    t - clis[i].t0 > limit)
+		    t - clis[i].t0 > limit) {
+			cli_hung(&clis[i]);
 			cli_reset(&clis[i], 0);
+		}
 }
 
 static void
