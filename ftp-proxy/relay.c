@@ -177,6 +177,8 @@ permit_rate_ok(struct session *s)
 			s->ptokens = FTP_PERMIT_BURST;
 	}
 	s->plast = now;
+	if (s->ptokens >= FTP_PERMIT_BURST / 2)
+		s->prate_logged = 0;	/* the burst is over */
 	if (s->ptokens < 1) {
 		if (!s->prate_logged)
 			logit(LOG_NOTICE, "#%u more than %d data connections "
@@ -185,7 +187,6 @@ permit_rate_ok(struct session *s)
 		return (0);
 	}
 	s->ptokens -= 1;
-	s->prate_logged = 0;
 	return (1);
 }
 

@@ -261,11 +261,12 @@ soak() {
 	result soak_rate "$(field rate "$out")"
 }
 
-# lat mode host: PASV -> 227 and PORT -> 200, one command at a time.
+# lat mode host: PASV -> 227 and PORT -> 200, one command at a time,
+# 80 a second (ftp-proxy refuses a client more than 100 a second).
 lat() {
 	for a in "" -a; do
 		out=$(timeout 60 ip netns exec "$CLI" "$FB" lat -h "$2" \
-		    -n 2000 $a)
+		    -n 1500 -r 80 $a)
 		echo "   $out"
 		c=$(field cmd "$out")
 		result "lat_${c}_p50_$1" "$(field p50_us "$out")"

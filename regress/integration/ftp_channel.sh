@@ -122,6 +122,67 @@ check "forward: a new download works" sh -c \
     "$CURL -o $WORK/small1 ftp://$S4/pub/small && cmp $PUB/small $WORK/small1"
 check "forward: no permit left" wait_permits 0
 
+# 1b. One client asks for permits in a loop (PORT after PORT): it gets
+# 425s past its rate, logged once per burst, and another client's
+# PASV + RETR stays within 2 x its unloaded p50.
+pasv_p50() { # label: p50 of 40 PASV + RETR of a small file, in ms
+	py "$CLI" "$S4" "$1" <<-'EOF'
+	import sys, time
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1])
+	assert c.login() == 230
+	import io, contextlib
+	v = []
+	for _ in range(40):
+	    t = time.time()
+	    with contextlib.redirect_stdout(io.StringIO()):
+	        d = c.passive("PASV", "RETR pub/small")
+	    v.append(time.time() - t)
+	    assert len(d) == 16 * 1024
+	v.sort()
+	print("%s %.2f" % (sys.argv[2], v[len(v) // 2] * 1000))
+	EOF
+}
+port_loop() {
+	py "$CLI" "$S4" "$C4" <<-'EOF'
+	import sys, time, io, contextlib
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1])
+	assert c.login() == 230
+	h = sys.argv[2].replace(".", ",")
+	codes = {}
+	end = time.time() + 4
+	i = 0
+	with contextlib.redirect_stdout(io.StringIO()):
+	    while time.time() < end:
+	        p = 20000 + i % 20000
+	        k = c.code("PORT %s,%d,%d" % (h, p >> 8, p & 255))
+	        codes[k] = codes.get(k, 0) + 1
+	        i += 1
+	print("PORT loop: %d commands, replies %s" % (i, codes))
+	EOF
+}
+rate_fair() {
+	pasv_p50 unloaded > "$WORK/p50.out" || return 1
+	port_loop > "$WORK/loop.out" &
+	_lp=$!
+	sleep 0.5
+	pasv_p50 loaded >> "$WORK/p50.out" || { wait $_lp; return 1; }
+	wait $_lp
+	cat "$WORK/p50.out" "$WORK/loop.out"
+	grep -q "425" "$WORK/loop.out" || { echo "no 425 in the loop"; return 1; }
+	awk '{ v[$1] = $2 } END {
+	    printf "# PASV+RETR p50: unloaded %.2f ms, loaded %.2f ms\n",
+	        v["unloaded"], v["loaded"];
+	    exit !(v["loaded"] <= 2 * v["unloaded"]) }' "$WORK/p50.out"
+}
+check "a PORT loop gets 425s and does not slow another client 2 x" rate_fair
+grep -h "^# PASV" "$WORK/check.out" 2>/dev/null
+check "the PORT loop's refusals are logged, once per burst" sh -c \
+    "n=\$(grep -c 'data connections per second: refused' $WORK/ftp-proxy.log);
+    echo \$n; [ \$n -ge 1 ] && [ \$n -le 5 ]"
+check "after the loop: no permit left" wait_permits 0
+
 # 3. pfhelper stopped for 300 ms under load (forward mode still).
 PFH=$(pfhelper_pid "$PROXYPID")
 check "pfhelper found" test -n "$PFH"

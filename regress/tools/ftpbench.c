@@ -6,9 +6,10 @@
  *	ftpbench load -h host [-p 21] -c conc -t secs -f path [-b srcs]
  *	    sessions in a loop: connect, 220, USER anonymous (PASS),
  *	    PASV, connect data, RETR path, data to EOF and 226, QUIT.
- *	ftpbench lat -h host [-p 21] -n count [-a]
+ *	ftpbench lat -h host [-p 21] -n count [-a] [-r rate]
  *	    one session; count PASV (or, -a, PORT to our own address)
- *	    one at a time; latency from the command's write to the reply.
+ *	    one at a time (at most rate a second); latency from the
+ *	    command's write to the reply.
  *	ftpbench idle -h host [-p 21] -n count [-r rate] [-P] [-b srcs]
  *	    [-w secs] [-H secs]
  *	    open count sessions (at most rate new ones a second), log in,
@@ -618,6 +619,8 @@ mode_lat(void)
 	v = calloc(o.n, sizeof(*v));
 	want = o.active ? 200 : 227;
 	for (i = 0; i < o.n + warm; i++) {
+		if (o.rate > 0 && i > 0)
+			usleep(1000000 / o.rate);
 		if (o.active)
 			snprintf(cmd, sizeof(cmd), "PORT %u,%u,%u,%u,%u,%u\r\n",
 			    a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255,
