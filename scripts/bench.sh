@@ -233,9 +233,11 @@ tput() {
 # load mode host: sessions/s with 64 clients; CPU of the generator, and
 # for ours the CPU seconds ftp-proxy and pfhelper spent per 1,000.
 load() {
-	c0=0
-	[ "$1" = ours ] && c0=$(( $(cpu_ticks "$PROXYPID") + \
-	    $(cpu_ticks "$HELPERPID") ))
+	c0=0 p0=0
+	if [ "$1" = ours ]; then
+		p0=$(cpu_ticks "$PROXYPID")
+		c0=$((p0 + $(cpu_ticks "$HELPERPID")))
+	fi
 	out=$(timeout $((SECS + 30)) ip netns exec "$CLI" "$FB" load \
 	    -h "$2" -c 64 -t "$SECS" -f pub/small.bin)
 	echo "   $out"
@@ -243,9 +245,13 @@ load() {
 	result "sessfail_$1" "$(field fail "$out")"
 	result "sesscpu_$1" "$(field cpu "$out")"
 	if [ "$1" = ours ]; then
-		c1=$(( $(cpu_ticks "$PROXYPID") + $(cpu_ticks "$HELPERPID") ))
-		result cpu_per_1000 "$(echo "$c0 $c1 $(field sessions "$out") \
-		    $(getconf CLK_TCK)" | awk '$3 > 0 {
+		p1=$(cpu_ticks "$PROXYPID")
+		c1=$((p1 + $(cpu_ticks "$HELPERPID")))
+		n=$(field sessions "$out")
+		hz=$(getconf CLK_TCK)
+		result cpu_per_1000 "$(echo "$c0 $c1 $n $hz" | awk '$3 > 0 {
+		    printf "%.3f", ($2 - $1) / $4 / $3 * 1000 }')"
+		result cpu_proxy_per_1000 "$(echo "$p0 $p1 $n $hz" | awk '$3 > 0 {
 		    printf "%.3f", ($2 - $1) / $4 / $3 * 1000 }')"
 	fi
 }
@@ -481,6 +487,7 @@ table() {
 	    "<= 4"
 	printf '%-44s %9s %9s\n' "CPU s per 1,000 sessions (proxy + helper)" \
 	    "$(v cpu_per_1000)" "<= 0.25"
+	printf '%-44s %9s\n' "  of which ftp-proxy" "$(v cpu_proxy_per_1000)"
 	printf '%-44s %9s %9s\n' "soak: sessions in ${SOAK} s, 64 clients" \
 	    "$(v soak_sessions)"
 	printf '%-44s %9s %9s\n' "soak: failed or hung sessions" \
