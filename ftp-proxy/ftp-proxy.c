@@ -249,7 +249,7 @@ main(int argc, char *argv[])
 	if (geteuid() != 0)
 		errx(1, "need root privileges");
 	if (privdrop_mkdir(PROXY_CHROOT) == -1 ||
-	    privdrop_check(PROXY_USER, PROXY_CHROOT, why, sizeof(why)) == -1)
+	    privdrop_check(FTP_PROXY_USER, PROXY_CHROOT, why, sizeof(why)) == -1)
 		errx(1, "%s", *why ? why : "cannot create " PROXY_CHROOT);
 
 	fd_limit();
@@ -263,7 +263,7 @@ main(int argc, char *argv[])
 		err(1, "daemon");
 	signal(SIGPIPE, SIG_IGN);
 	start_pfhelper(debug, level);
-	if (privdrop(PROXY_USER, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
+	if (privdrop(FTP_PROXY_USER, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);
 

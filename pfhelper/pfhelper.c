@@ -58,7 +58,7 @@ main(int argc, char *argv[])
 {
 	struct pfh_conf	 conf;
 	struct stat	 st;
-	const char	*user = PROXY_USER;
+	const char	*user = PFHELPER_USER;
 	char		 why[256];
 	int		 ch, debug = 0, describe = 0, level = LOG_NOTICE;
 

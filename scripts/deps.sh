@@ -3,6 +3,9 @@
 # benchmarks need; only what is missing; non-interactive; idempotent.
 set -eu
 
+# The programs' system users (scripts/users.sh), whatever is installed.
+sh "$(dirname "$0")/users.sh"
+
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libevent-dev libbsd-dev libmnl-dev
 libnftnl-dev libseccomp-dev libcap-dev mandoc nftables iproute2 conntrack
 vsftpd lftp curl tftpd-hpa tftp-hpa openbsd-inetd procps psmisc

@@ -1,7 +1,8 @@
 #!/bin/sh
 # confinement.sh: the confinement of the running processes, read from
 # /proc/PID/status, /proc/PID/root and /proc/PID/fd: ftp-proxy,
-# tftp-proxy (standalone) and the pfhelper of each run as user proxy in
+# tftp-proxy (standalone) and the pfhelper of each run as their own
+# users (_ftp-proxy, _tftp-proxy, _pfhelper: three distinct uids) in
 # a chroot to /var/empty with no_new_privs and a seccomp filter; the
 # network processes hold no capability, pfhelper exactly CAP_NET_ADMIN.
 # Then the filter must hold for all their legitimate work, error paths
@@ -28,8 +29,7 @@ for b in "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$EW"; do
 	fi
 done
 
-PUID=$(id -u proxy)
-PGID=$(id -g proxy)
+sh "$TOP/scripts/users.sh" || { echo "0 passed, 1 failed"; exit 1; }
 NOCAPS=0000000000000000
 NETADMIN=0000000000001000	# 1 << CAP_NET_ADMIN (12)
 CURL="timeout 30 ip netns exec $CLI curl -sS --connect-timeout 5 -m 25"
@@ -105,18 +105,20 @@ pfh_fds() {
 	return 0
 }
 
-# confined what pid caps: the whole confinement of one process.
+# confined what pid caps user: the whole confinement of one process.
 confined() {
-	_w=$1 _p=$2 _c=$3
+	_w=$1 _p=$2 _c=$3 _u=$4
+	PUID=$(id -u "$_u")
+	PGID=$(id -g "$_u")
 	if ! alive "$_p"; then
 		fail "$_w: no process ($_p)"
 		return
 	fi
-	check "$_w: uid proxy (real, effective, saved, fs)" \
+	check "$_w: uid $_u $PUID (real, effective, saved, fs)" \
 	    expect_field "$_p" Uid "$PUID $PUID $PUID $PUID"
-	check "$_w: gid proxy (real, effective, saved, fs)" \
+	check "$_w: gid $_u (real, effective, saved, fs)" \
 	    expect_field "$_p" Gid "$PGID $PGID $PGID $PGID"
-	check "$_w: supplementary groups: proxy's only" \
+	check "$_w: supplementary groups: $_u's only" \
 	    expect_field "$_p" Groups "$PGID"
 	check "$_w: root is /var/empty" \
 	    test "$(readlink "/proc/$_p/root")" = /var/empty
@@ -165,8 +167,8 @@ ftp_up() {
 
 ftp_up -t 3 -m 4 || { fail "ftp-proxy starts"; finish; exit 1; }
 ok "ftp-proxy starts (pid $PROXYPID, pfhelper $PFHPID)"
-confined ftp-proxy "$PROXYPID" $NOCAPS
-confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN
+confined ftp-proxy "$PROXYPID" $NOCAPS _ftp-proxy
+confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN _pfhelper
 check "ftp-proxy's pfhelper: only stdio, its peer and netlink" \
     pfh_fds "$PFHPID"
 
@@ -291,8 +293,8 @@ else
 fi
 _w=$(child_of "$TPID" exitwatch)
 TPFH=$(child_of "${_w:-0}" pfhelper)
-confined tftp-proxy "$TPID" $NOCAPS
-confined "tftp-proxy's pfhelper" "${TPFH:-0}" $NETADMIN
+confined tftp-proxy "$TPID" $NOCAPS _tftp-proxy
+confined "tftp-proxy's pfhelper" "${TPFH:-0}" $NETADMIN _pfhelper
 check "tftp-proxy's pfhelper: only stdio, its peer and netlink" \
     pfh_fds "${TPFH:-0}"
 
@@ -368,8 +370,8 @@ _w=$(child_of "${DPID:-0}" exitwatch)
 DPFH=$(child_of "${_w:-0}" pfhelper)
 check "the daemon's parent exited 0" \
     grep -q ' exit 0$' "$WORK/daemon.exit"
-confined "daemonised ftp-proxy" "${DPID:-0}" $NOCAPS
-confined "daemonised ftp-proxy's pfhelper" "${DPFH:-0}" $NETADMIN
+confined "daemonised ftp-proxy" "${DPID:-0}" $NOCAPS _ftp-proxy
+confined "daemonised ftp-proxy's pfhelper" "${DPFH:-0}" $NETADMIN _pfhelper
 check "daemon: passive and active downloads" eval "
     $CURL ftp://$S4/pub/f -o $WORK/o4 && same $WORK/o4 $WORK/ftproot/pub/f &&
     $CURL -P - ftp://$S4/pub/f -o $WORK/o5 && same $WORK/o5 $WORK/ftproot/pub/f"
