@@ -107,6 +107,7 @@ void	session_reply(struct session *, const char *, ...)
 	    __attribute__((__format__ (printf, 2, 3)));
 uint32_t session_count(void);
 void	session_resume(struct session *);
+void	session_synch(struct session *);
 
 /* relay.c */
 int	client_line(struct session *, char *, size_t);

@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "log.h"
 #include "proxy.h"
+#include "telnet.h"
 
 static struct session_list	sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static uint32_t			nsessions;
@@ -68,6 +69,37 @@ session_reply(struct session *s, const char *fmt, ...)
 	buf[n++] = '\r';
 	buf[n++] = '\n';
 	session_send(&s->client, buf, n);
+}
+
+/*
+ * The Synch of RFC 959 4.1.3 to the server: IAC IP, IAC DM with the DM
+ * as TCP urgent data (the urgent pointer marks the last byte sent with
+ * MSG_OOB), as lftp sends it; a server that watches for urgent data
+ * (vsftpd's SIGURG) interrupts its transfer.  The urgent byte must not
+ * overtake what is queued in the bufferevent, so it is written
+ * directly only when nothing is; otherwise, or on a short write, the
+ * rest goes through the queue as plain bytes and the server still
+ * reads the Telnet commands in order.
+ */
+void
+session_synch(struct session *s)
+{
+	static const char	synch[] = { (char)TELNET_IAC, (char)TELNET_IP,
+				    (char)TELNET_IAC, (char)TELNET_DM };
+	ssize_t			n = 0;
+
+	if (s->server.bev != NULL && evbuffer_get_length(
+	    bufferevent_get_output(s->server.bev)) == 0) {
+		n = send(s->server.fd, synch, 3, MSG_DONTWAIT);
+		if (n == 3 && send(s->server.fd, synch + 3, 1, MSG_OOB |
+		    MSG_DONTWAIT) == 1)
+			n = 4;
+		if (n < 0)
+			n = 0;
+		log_debug("#%u Synch to the server%s", s->id, n == 4 ? "" :
+		    " (not urgent)");
+	}
+	session_send(&s->server, synch + n, sizeof(synch) - (size_t)n);
 }
 
 /*
@@ -390,20 +422,11 @@ side_line(struct session *s, int is_server, char *line, size_t len)
 		session_close(s, "line too long");
 		return (-1);
 	}
-	if (memchr(line, '\0', len) != NULL) {
+	/* A client's NUL, bare CR or other control byte: 500 (relay.c). */
+	if (is_server && memchr(line, '\0', len) != NULL) {
 		log_warnx("#%u NUL byte in a %s line", s->id, who);
 		session_reply(s, "500 NUL byte in the control connection");
 		session_close(s, "NUL byte");
-		return (-1);
-	}
-	/*
-	 * A bare CR inside a client line: a server that ends lines there
-	 * would see a second command we never checked (say a bounce PORT).
-	 */
-	if (!is_server && memchr(line, '\r', len) != NULL) {
-		log_warnx("#%u bare CR in a client line", s->id);
-		session_reply(s, "500 Bare CR in the control connection");
-		session_close(s, "bare CR");
 		return (-1);
 	}
 	if (!s->client_eof)
@@ -641,6 +664,8 @@ session_accept(int lfd, short ev, void *arg)
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	/* A client's urgent byte (its Synch) stays in the stream: relay.c. */
+	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on));
 	if ((s = session_new(fd, &peer)) == NULL) {
 		refuse(fd, "421 Out of memory\r\n", "out of memory", &ca,
 		    cport);
