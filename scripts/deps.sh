@@ -9,7 +9,7 @@ sh "$(dirname "$0")/users.sh"
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libevent-dev libbsd-dev libmnl-dev
 libnftnl-dev libseccomp-dev libcap-dev mandoc nftables iproute2 conntrack
 vsftpd lftp curl tftpd-hpa tftp-hpa openbsd-inetd procps psmisc
-valgrind python3"
+valgrind python3 tnftp"
 
 missing=""
 for p in $PKGS; do
