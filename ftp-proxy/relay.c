@@ -349,6 +349,8 @@ client_line(struct session *s, char *line, size_t len)
 	if ((clen = client_canon(s, line, &len, canon, sizeof(canon),
 	    &seen)) == -1)
 		return (0);
+	if (seen != 0)
+		log_debug("#%u Telnet commands removed", s->id);
 	rc = ftp_parse_cmd(line, len, &cmd);
 	switch (cmd.verb) {
 	case FTP_CMD_PORT:
@@ -366,9 +368,14 @@ client_line(struct session *s, char *line, size_t len)
 		client_reply(s, "502 AUTH is not supported by the proxy");
 		return (0);
 	case FTP_CMD_ABOR:
-		/* RFC 959 4.1.3: the server sees the Synch the client sent. */
-		if ((seen & TELNET_SYNCH) == TELNET_SYNCH)
-			session_synch(s);
+		/*
+		 * RFC 959 4.1.3: ABOR follows a Synch, so that a server
+		 * busy with a transfer notices it (vsftpd's SIGURG).  Sent
+		 * for every ABOR: a client's own urgent mark (lftp's DM,
+		 * tnftp's IAC, ftplib's LF) is gone once the line is read,
+		 * and ftplib marks its ABOR urgent without any Telnet.
+		 */
+		session_synch(s);
 		break;
 	case FTP_CMD_USER:
 		/* The name as relayed, trailing blanks included. */
