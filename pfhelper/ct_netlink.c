@@ -113,6 +113,12 @@ ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src,
 	return (ct_get(CTA_TUPLE_ORIG, &orig, &e));
 }
 
+int
+ct_init(void)
+{
+	return (ct_open());
+}
+
 static int
 ct_open(void)
 {
@@ -249,8 +255,8 @@ ct_get(uint16_t dir, const struct ct_tuple *t, struct ct_entry *e)
 	if (n == -1 || (size_t)n != nlh->nlmsg_len) {
 		if (n != -1)
 			errno = EIO;
+		/* Kept open: under the sandbox it could not be reopened. */
 		log_debug("%s: send: %s", __func__, strerror(errno));
-		ct_close();
 		return (-1);
 	}
 	if (ct_recv(seq, t->af, e) == -1)

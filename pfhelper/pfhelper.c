@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <err.h>
+#include <pwd.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #define CAP_NET_ADMIN_BIT	12
 
 static __dead void	usage(void);
+static void		confine_users(struct filter_conf *);
 
 static __dead void
 usage(void)
@@ -51,6 +53,21 @@ mark(const char *s)
 	if (errno != 0 || *end != '\0' || v == 0 || v > UINT32_MAX)
 		errx(1, "mark must be a nonzero 32-bit value: %s", s);
 	return ((uint32_t)v);
+}
+
+/* The front ends' uids, for the table's confine chain (filter.h). */
+static void
+confine_users(struct filter_conf *fc)
+{
+	static const char *const users[] = { FTP_PROXY_USER,
+	    TFTP_PROXY_USER };
+	struct passwd	*pw;
+	size_t		 i;
+
+	for (i = 0; i < nitems(users) && fc->nconfine < FILTER_CONFINE_MAX;
+	    i++)
+		if ((pw = getpwnam(users[i])) != NULL && pw->pw_uid != 0)
+			fc->confine_uid[fc->nconfine++] = pw->pw_uid;
 }
 
 int
@@ -128,6 +145,7 @@ main(int argc, char *argv[])
 	if (conf.rserver.af != 0 && conf.rport == 0)
 		conf.rport = 21;
 
+	confine_users(&conf.filter);
 	if (describe) {
 		filter_describe(stdout, &conf.filter);
 		return (0);
@@ -152,6 +170,12 @@ main(int argc, char *argv[])
 
 	if (filter_init(&conf.filter) == -1)
 		fatal("cannot create table inet %s", conf.filter.table);
+	if (conf.filter.nconfine == 0)
+		log_warnx("no user %s or %s: the front ends may reach this "
+		    "host's own addresses", FTP_PROXY_USER, TFTP_PROXY_USER);
+	/* Every socket pfhelper uses exists before the sandbox. */
+	if (ct_init() == -1)
+		fatal("conntrack netlink socket");
 	if (privdrop(user, PROXY_CHROOT, 1ULL << CAP_NET_ADMIN_BIT, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);

@@ -19,11 +19,12 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
 [ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
 EW=${EXITWATCH:-$TOP/obj/regress/tools/exitwatch}
+SP=$TOP/obj/regress/tools/sandboxprobe
 require_root
-for b in "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$EW"; do
+for b in "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$EW" "$SP"; do
 	if [ ! -x "$b" ]; then
 		echo "no $b (make bin/ftp-proxy bin/tftp-proxy bin/pfhelper" \
-		    "obj/regress/tools/exitwatch)"
+		    "obj/regress/tools/exitwatch obj/regress/tools/sandboxprobe)"
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
@@ -171,6 +172,61 @@ confined ftp-proxy "$PROXYPID" $NOCAPS _ftp-proxy
 confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN _pfhelper
 check "ftp-proxy's pfhelper: only stdio, its peer and netlink" \
     pfh_fds "$PFHPID"
+uid_of() { field "$1" Uid | awk '{ print $1 }'; }
+check "ftp-proxy and its pfhelper run as different uids" \
+    test "$(uid_of "$PROXYPID")" != "$(uid_of "$PFHPID")"
+check "the uids are not Debian's shared \"proxy\"" eval \
+    "[ \"$(uid_of "$PROXYPID")\" != \"$(id -u proxy 2>/dev/null)\" ] &&
+    [ \"$(uid_of "$PFHPID")\" != \"$(id -u proxy 2>/dev/null)\" ]"
+
+# --- 1b. What a compromised process could still reach -----------------
+# sandboxprobe drops to the user and enters the same seccomp filter.
+# Listeners on the firewall's loopback and inside addresses; while
+# pfhelper's table is there, the front ends' uids cannot reach them.
+bg ip netns exec "$FW" "${PYTHON:-python3}" -c '
+import socket, time
+ls = []
+for a in ("127.0.0.1", "192.0.2.1"):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a, 7070))
+    s.listen(16)
+    ls.append(s)
+time.sleep(600)
+'
+LISTENPID=$LASTPID
+wait_port "$FW" 7070
+probe() { # expected user kind op...
+	_e=$1 _u=$2 _k=$3
+	shift 3
+	_r=$(in_fw "$SP" -u "$_u" -k "$_k" "$@" 2>&1)
+	echo "$_u ($_k) $*: $_r"
+	case $_r in "$_e"*) return 0 ;; esac
+	return 1
+}
+for u in _ftp-proxy _tftp-proxy; do
+	check "$u cannot connect to 127.0.0.1 on the firewall" \
+	    probe refused "$u" net tcp 127.0.0.1 7070
+	check "$u cannot connect to the firewall's inside address" \
+	    probe refused "$u" net tcp $F4IN 7070
+	check "$u cannot create an AF_UNIX socket" probe refused "$u" net unix
+done
+check "other users still reach those listeners (nobody, unconfined)" eval \
+    "probe allowed nobody none tcp 127.0.0.1 7070 &&
+    probe allowed nobody none tcp $F4IN 7070"
+check "_ftp-proxy still reaches a server (198.51.100.10:21)" \
+    probe allowed _ftp-proxy net tcp $S4 21
+check "pfhelper's sandbox: no NETLINK_ROUTE socket (CAP_NET_ADMIN kept)" \
+    probe refused _pfhelper helper netlink-route
+check "pfhelper's sandbox: no new socket at all (NETLINK_NETFILTER)" \
+    probe refused _pfhelper helper netlink-netfilter
+check "pfhelper -n shows the confine chain" eval \
+    "$BIN/pfhelper -n | grep -q 'meta skuid $(id -u _ftp-proxy) fib daddr type local reject'"
+check "the live table has it" eval \
+    "in_fw nft list chain inet ftp-proxy confine | grep -q 'oif \"lo\" reject'"
+kill "$LISTENPID"
+wait "$LISTENPID" 2>/dev/null
+PIDS=$(echo " $PIDS " | sed "s/ $LISTENPID / /")
 
 # --- 2. The seccomp filter holds for ftp-proxy's work ------------------
 
