@@ -34,6 +34,7 @@ struct proxy_conf {
 	int			 port20;	/* -r */
 	int			 anon_only;	/* -A */
 	uint32_t		 max_sessions;	/* -m */
+	uint32_t		 max_per_host;	/* -M: per IPv4 host, IPv6 /64 */
 	uint32_t		 idle_timeout;	/* -t */
 	int			 verbose;	/* -v */
 };
@@ -81,6 +82,7 @@ struct session {
 	int			 stalled;	/* client lines wait for room */
 	int			 greeted;	/* server's greeting came */
 	int			 epsv_all;
+	int			 host_counted;	/* in the per-host count */
 	struct pending		 q[FTP_PIPELINE];
 	unsigned int		 qhead, qlen;
 	uint32_t		 permit;	/* live permit id, 0 if none */

@@ -21,6 +21,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "hostlimit.h"
 #include "proxy.h"
 #include "telnet.h"
 
@@ -36,7 +37,9 @@ static void	session_free(struct session *);
 static void	timer_arm(struct session *, uint32_t);
 static void	session_linger(struct session *);
 static void	resume_cb(int, short, void *);
+static int	host_refused(struct session *, int);
 static int	shutting_down;
+static struct hl_table	hosts;		/* sessions per client host */
 static int	spare_fd = -1;	/* given up to refuse at EMFILE */
 
 uint32_t
@@ -128,6 +131,8 @@ session_free(struct session *s)
 	if (event_initialized(&s->resume))
 		evtimer_del(&s->resume);
 	queue_clear(s);
+	if (s->host_counted)
+		hl_del(&hosts, &s->client.addr);
 	TAILQ_REMOVE(&sessions, s, entry);
 	if (!s->closing)
 		nsessions--;
@@ -609,6 +614,35 @@ session_new(int fd, const struct sockaddr_storage *peer)
 }
 
 /*
+ * One client host (an IPv4 address, an IPv6 /64) gets -M sessions at
+ * most, so that it cannot take every slot of -m.  1 if s was refused
+ * (and is closing).
+ */
+static int
+host_refused(struct session *s, int fd)
+{
+	static int	ready;
+	char		a[ADDR_STRLEN];
+
+	if (!ready) {
+		hl_init(&hosts, conf.max_per_host);
+		ready = 1;
+	}
+	if (hl_add(&hosts, &s->client.addr) == 0) {
+		s->host_counted = 1;
+		return (0);
+	}
+	logit(LOG_NOTICE, "#%u refused: %s has %u sessions (-M %u)", s->id,
+	    addr_str(&s->client.addr, a, sizeof(a)),
+	    hl_count(&hosts, &s->client.addr), conf.max_per_host);
+	s->client.bev = side_bev(s, fd);
+	session_reply(s, "421 Too many sessions from your address, try "
+	    "again later");
+	session_close(s, "per-host session limit");
+	return (1);
+}
+
+/*
  * Out of file descriptors: the pending connection would wake us up
  * again and again.  Give up the spare descriptor to take it and tell
  * the client, then take the spare back.
@@ -671,6 +705,8 @@ session_accept(int lfd, short ev, void *arg)
 		    cport);
 		return;
 	}
+	if (host_refused(s, fd))
+		return;
 	if ((why = session_target(s, fd)) != NULL) {
 		logit(LOG_NOTICE, "#%u refused: %s", s->id, why);
 		s->client.bev = side_bev(s, fd);

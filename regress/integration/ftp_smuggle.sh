@@ -20,6 +20,9 @@
 #            has the right checksum.  vsftpd runs with
 #            async_abor_enable=YES and must stop the transfer short of
 #            its 100 MiB (it saw the urgent byte).
+#   hosts    ftp-proxy -M 4: one host (an IPv4 address, an IPv6 /64)
+#            holding 4 idle sessions gets 421 for a 5th, logged; other
+#            hosts log in and download meanwhile; a freed slot is free.
 # Prints how many classes were tried and passed.
 #
 # Needs root, ip(8), nft(8), vsftpd, python3, lftp, tnftp, openssl,
@@ -344,6 +347,80 @@ klass "tnftp interrupt (Synch, ABOR) to ProFTPD: understood" \
 ABWAIT=4
 klass "ftplib abort() to ProFTPD: understood" interrupt ftplib 2121
 check "ftp-proxy still runs after the interrupts" kill -0 "$PROXYPID"
+
+# --- one host holds its share of the slots ----------------------------
+
+# hostlimit addr...: -M 4; the first address holds 4 idle logged-in
+# sessions; a 5th from it (or from its IPv6 /64) gets 421; every other
+# address logs in and downloads meanwhile; once one session is gone the
+# first address gets a slot again.
+hostlimit() {
+	py "$CLI" "$(sum "$PUB/f")" "$@" <<-'EOF2'
+	import hashlib, socket, sys
+	from ftpc import Ctl
+	want, hog, others = sys.argv[1], sys.argv[2], sys.argv[3:]
+	def conn(src):
+	    fam = socket.AF_INET6 if ":" in src else socket.AF_INET
+	    dst = "2001:db8:2::10" if ":" in src else "198.51.100.10"
+	    c = Ctl.__new__(Ctl)
+	    c.host, c.buf = dst, b""
+	    c.s = socket.socket(fam, socket.SOCK_STREAM)
+	    c.s.settimeout(5)
+	    c.s.bind((src, 0))
+	    c.s.connect((dst, 21))
+	    c.greeting = c.reply()
+	    return c
+	held = []
+	for i in range(4):
+	    c = conn(hog)
+	    assert c.greeting[0] == 220 and c.login() == 230, "hog %d" % i
+	    held.append(c)
+	for src in [hog] + [o for o in others if o.startswith("!")]:
+	    c = conn(src.lstrip("!"))
+	    assert c.greeting[0] == 421, "no 421 for %s: %s" % (src, c.greeting)
+	    assert "from your address" in c.greeting[1][0]
+	    assert c.eof(5)
+	for o in others:
+	    if o.startswith("!"):
+	        continue
+	    c = conn(o)
+	    assert c.greeting[0] == 220 and c.login() == 230, "other " + o
+	    code, lines = c.cmd("EPSV")
+	    assert code == 229, lines
+	    d = socket.create_connection((c.host, c.pasv_port(lines, code)[1]),
+	                                 timeout=5, source_address=(o, 0))
+	    assert c.code("RETR pub/f") in (125, 150)
+	    got = b""
+	    while True:
+	        b = d.recv(65536)
+	        if not b:
+	            break
+	        got += b
+	    d.close()
+	    assert c.reply()[0] == 226
+	    assert hashlib.sha256(got).hexdigest() == want, "download " + o
+	    c.code("QUIT")
+	held.pop().code("QUIT")
+	import time
+	time.sleep(0.5)
+	c = conn(hog)
+	assert c.greeting[0] == 220 and c.login() == 230, "slot not freed"
+	EOF2
+}
+proxy_stop
+proxy_up -A -M 4 || { fail "ftp-proxy -M 4 starts"; finish; exit 1; }
+in_cli ip addr add 192.0.2.11/24 dev eth0
+in_cli ip addr add 192.0.2.12/24 dev eth0
+in_cli ip addr add 2001:db8:1::11/64 dev eth0 nodad
+in_cli ip addr add 2001:db8:1::12/64 dev eth0 nodad
+PERMITS_OK=1
+klass "one IPv4 host holds -M 4 idle sessions: 421 for its 5th, others served" \
+    hostlimit $C4 192.0.2.11 192.0.2.12
+klass "one IPv6 /64 holds -M 4: 421 for another address in it" \
+    hostlimit $C6 '!2001:db8:1::11' 192.0.2.11
+check "per-host refusals are logged" \
+    grep -q "refused: 192.0.2.10 has 4 sessions (-M 4)" "$LOG"
+unset PERMITS_OK
 
 echo "classes: $nclass of $ntried passed"
 finish
