@@ -38,6 +38,7 @@ static void	timer_arm(struct session *, uint32_t);
 static void	session_linger(struct session *);
 static void	resume_cb(int, short, void *);
 static int	host_refused(struct session *, int);
+static void	host_release(struct session *);
 static int	shutting_down;
 static struct hl_table	hosts;		/* sessions per client host */
 static int	spare_fd = -1;	/* given up to refuse at EMFILE */
@@ -131,8 +132,7 @@ session_free(struct session *s)
 	if (event_initialized(&s->resume))
 		evtimer_del(&s->resume);
 	queue_clear(s);
-	if (s->host_counted)
-		hl_del(&hosts, &s->client.addr);
+	host_release(s);
 	TAILQ_REMOVE(&sessions, s, entry);
 	if (!s->closing)
 		nsessions--;
@@ -170,6 +170,7 @@ session_close(struct session *s, const char *why)
 		return;
 	s->closing = 1;
 	nsessions--;		/* what is left is a flush, bounded */
+	host_release(s);
 	session_unregister(s);
 	log_info("#%u ending session: %s", s->id, why);
 	side_free(&s->server);
@@ -640,6 +641,16 @@ host_refused(struct session *s, int fd)
 	    "again later");
 	session_close(s, "per-host session limit");
 	return (1);
+}
+
+/* Its host's slot, given back when the session closes (as -m's). */
+static void
+host_release(struct session *s)
+{
+	if (!s->host_counted)
+		return;
+	s->host_counted = 0;
+	hl_del(&hosts, &s->client.addr);
 }
 
 /*

@@ -85,10 +85,15 @@ void	filter_rollback(void);
  * ct_check_orig(): 0 if a connection with this original tuple exists,
  * -1 with errno ENOENT if not (or another errno on failure).
  *
+ * ct_last_reply(): the reply tuple's source of the connection the last
+ * successful ct_check_orig() found (where a redirect delivered it);
+ * -1 with ENOENT if that failed.
+ *
  * ct_init(): open the conntrack socket now (pfhelper: before its
  * sandbox, which lets it create no socket); else the first lookup does.
  */
 int	ct_init(void);
+int	ct_last_reply(uint8_t *rsrc, uint16_t *rsport);
 int	ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
 	    uint16_t rsport, const uint8_t *rdst, uint16_t rdport,
 	    uint8_t *odst, uint16_t *odport);

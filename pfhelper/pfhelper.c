@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "localaddr.h"
 #include "log.h"
 #include "pfh_client.h"
 #include "pfhelper.h"
@@ -176,6 +177,8 @@ main(int argc, char *argv[])
 	/* Every socket pfhelper uses exists before the sandbox. */
 	if (ct_init() == -1)
 		fatal("conntrack netlink socket");
+	if (localaddr_init() == -1)
+		fatal("/proc/net: this host's addresses");
 	if (privdrop(user, PROXY_CHROOT, 1ULL << CAP_NET_ADMIN_BIT, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);

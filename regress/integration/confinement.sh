@@ -92,14 +92,15 @@ fds_clean() {
 	return 0
 }
 
-# pfhelper: stdio, its peer on fd 3, its netlink sockets; nothing the
-# front end had open (we start the front ends with fd 9 on a file).
+# pfhelper: stdio, its peer on fd 3, its netlink sockets, its two
+# /proc/net files (this host's addresses); nothing the front end had open (we start the front ends with fd 9 on a file).
 pfh_fds() {
 	for _f in /proc/$1/fd/*; do
 		_n=${_f##*/}
 		[ "$_n" -le 2 ] && continue
 		case $(readlink "$_f") in
 		socket:*) ;;
+		/proc/*/net/fib_trie|/proc/*/net/if_inet6) ;;	# localaddr.c
 		*) echo "fd $_n: $(readlink "$_f")"; return 1 ;;
 		esac
 	done
@@ -170,7 +171,7 @@ ftp_up -t 3 -m 4 || { fail "ftp-proxy starts"; finish; exit 1; }
 ok "ftp-proxy starts (pid $PROXYPID, pfhelper $PFHPID)"
 confined ftp-proxy "$PROXYPID" $NOCAPS _ftp-proxy
 confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN _pfhelper
-check "ftp-proxy's pfhelper: only stdio, its peer and netlink" \
+check "ftp-proxy's pfhelper: only stdio, its peer, netlink, /proc/net" \
     pfh_fds "$PFHPID"
 uid_of() { field "$1" Uid | awk '{ print $1 }'; }
 check "ftp-proxy and its pfhelper run as different uids" \
