@@ -20,8 +20,8 @@
 #include <event2/buffer.h>
 
 #include "addr.h"
-#include "log.h"
 #include "hostlimit.h"
+#include "log.h"
 #include "proxy.h"
 #include "telnet.h"
 
@@ -633,9 +633,12 @@ host_refused(struct session *s, int fd)
 		s->host_counted = 1;
 		return (0);
 	}
-	logit(LOG_NOTICE, "#%u refused: %s has %u sessions (-M %u)", s->id,
-	    addr_str(&s->client.addr, a, sizeof(a)),
-	    hl_count(&hosts, &s->client.addr), conf.max_per_host);
+	if (errno == EUSERS)
+		logit(LOG_NOTICE, "#%u refused: %s has %u sessions (-M %u)",
+		    s->id, addr_str(&s->client.addr, a, sizeof(a)),
+		    hl_count(&hosts, &s->client.addr), conf.max_per_host);
+	else
+		log_warn("#%u refused: per-host count", s->id);
 	s->client.bev = side_bev(s, fd);
 	session_reply(s, "421 Too many sessions from your address, try "
 	    "again later");
