@@ -29,7 +29,15 @@
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-#define PROXY_USER	"proxy"
+/*
+ * System users, one per program: the front ends parse hostile input and
+ * must not share a uid with the helper that keeps CAP_NET_ADMIN, nor
+ * with other packages (Debian's "proxy" is squid's too).  Created by
+ * scripts/users.sh, `make install' and the package.
+ */
+#define FTP_PROXY_USER	"_ftp-proxy"
+#define TFTP_PROXY_USER	"_tftp-proxy"
+#define PFHELPER_USER	"_pfhelper"
 #define PROXY_CHROOT	"/var/empty"
 
 #endif /* COMPAT_H */

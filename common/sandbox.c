@@ -41,18 +41,39 @@ static const char *const allowed[] = {
 	"wait4", "exit", "exit_group",
 };
 
-/* socket(2) for the given domains only; signals to self only. */
+/*
+ * socket(2): the front ends create IP sockets only.  A new AF_UNIX
+ * socket (an abstract or filesystem socket of the firewall's own
+ * services) fails with EACCES rather than killing: syslog(3) reopens
+ * /dev/log that way after an error.  Anything that needs one (the
+ * libc syslog's first socket, sd_notify) must open it before
+ * sandbox_enter().  pfhelper creates no socket at all: its netlink
+ * sockets (filter and conntrack) and its peer exist before; socket()
+ * fails with EACCES, so NETLINK_ROUTE (routes, addresses) is out of
+ * reach.  Any other domain kills.  Signals go to self only.
+ */
 static int
-add_narrow(scmp_filter_ctx ctx, const int *domains, size_t ndomains)
+add_narrow(scmp_filter_ctx ctx, int kind)
 {
-	size_t	i;
-	int	rc;
+	static const int	net[] = { AF_INET, AF_INET6 };
+	size_t			i;
+	int			rc;
 
-	for (i = 0; i < ndomains; i++)
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-		    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ,
-		    (scmp_datum_t)domains[i]))) != 0)
-			return (rc);
+	if (kind == SANDBOX_HELPER)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+		    SCMP_SYS(socket), 0);
+	else {
+		for (i = 0, rc = 0; i < nitems(net) && rc == 0; i++)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+			    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ,
+			    (scmp_datum_t)net[i]));
+		if (rc == 0)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+			    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ,
+			    (scmp_datum_t)AF_UNIX));
+	}
+	if (rc != 0)
+		return (rc);
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) != 0)
 		return (rc);
@@ -62,11 +83,6 @@ add_narrow(scmp_filter_ctx ctx, const int *domains, size_t ndomains)
 int
 sandbox_enter(int kind)
 {
-	static const int	net[] = { AF_INET, AF_INET6, AF_UNIX };
-	static const int	helper[] = { AF_NETLINK, AF_UNIX };
-	const int		*domains = kind == SANDBOX_HELPER ? helper : net;
-	size_t			 ndomains = kind == SANDBOX_HELPER ?
-				    nitems(helper) : nitems(net);
 	scmp_filter_ctx	ctx;
 	size_t		i;
 	int		nr, rc;
@@ -86,7 +102,8 @@ sandbox_enter(int kind)
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) != 0)
 			goto fail;
 	}
-	if ((rc = add_narrow(ctx, domains, ndomains)) != 0 || (rc = seccomp_load(ctx)) != 0)
+	if ((rc = add_narrow(ctx, kind)) != 0 ||
+	    (rc = seccomp_load(ctx)) != 0)
 		goto fail;
 	seccomp_release(ctx);
 	return (0);

@@ -45,9 +45,9 @@ usage(void)
 	extern char	*__progname;
 
 	fprintf(stderr, "usage: %s [-46Adrv] [-a address] [-b address] "
-	    "[-D level] [-m maxsessions]\n"
-	    "\t[-P port] [-p port] [-q queue] [-R address] [-T tag] "
-	    "[-t timeout]\n", __progname);
+	    "[-D level] [-M maxperhost]\n"
+	    "\t[-m maxsessions] [-P port] [-p port] [-q queue] [-R address] "
+	    "[-T tag]\n\t[-t timeout]\n", __progname);
 	exit(1);
 }
 
@@ -92,7 +92,7 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 	uint16_t	rport = 21;
 	int		ch, label;
 
-	while ((ch = getopt(argc, argv, "46Aa:b:D:dm:P:p:q:R:rT:t:v")) != -1) {
+	while ((ch = getopt(argc, argv, "46Aa:b:D:dM:m:P:p:q:R:rT:t:v")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.family = AF_INET;
@@ -114,6 +114,10 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 			break;
 		case 'd':
 			*debug = 1;
+			break;
+		case 'M':
+			conf.max_per_host = opt_num(optarg, 1, 100000,
+			    "max sessions per host");
 			break;
 		case 'm':
 			conf.max_sessions = opt_num(optarg, 1, 100000,
@@ -259,10 +263,16 @@ main(int argc, char *argv[])
 	if (geteuid() != 0)
 		errx(1, "need root privileges");
 	if (privdrop_mkdir(PROXY_CHROOT) == -1 ||
-	    privdrop_check(PROXY_USER, PROXY_CHROOT, why, sizeof(why)) == -1)
+	    privdrop_check(FTP_PROXY_USER, PROXY_CHROOT, why, sizeof(why)) == -1)
 		errx(1, "%s", *why ? why : "cannot create " PROXY_CHROOT);
 
 	fd_limit();
+	/* -M: one eighth of -m, at least 10, at most -m. */
+	if (conf.max_per_host == 0)
+		conf.max_per_host = conf.max_sessions / 8 > 10 ?
+		    conf.max_sessions / 8 : 10;
+	if (conf.max_per_host > conf.max_sessions)
+		conf.max_per_host = conf.max_sessions;
 	log_init(debug, LOG_DAEMON);
 	log_setverbose(level);
 	nlisten = listen_sockets(conf.listen_addr, conf.listen_port,
@@ -275,7 +285,7 @@ main(int argc, char *argv[])
 	start_pfhelper(debug, level);
 	/* Listeners, pfhelper and its table are up; the chroot hides systemd. */
 	notify_ready("listening");
-	if (privdrop(PROXY_USER, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
+	if (privdrop(FTP_PROXY_USER, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);
 

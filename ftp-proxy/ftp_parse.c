@@ -49,7 +49,8 @@ static const struct {
 	{ "USER", FTP_CMD_USER },
 	{ "PASS", FTP_CMD_PASS },
 	{ "QUIT", FTP_CMD_QUIT },
-	{ "AUTH", FTP_CMD_AUTH }
+	{ "AUTH", FTP_CMD_AUTH },
+	{ "ABOR", FTP_CMD_ABOR }
 };
 
 static const uint8_t v4mapped[12] = {
@@ -317,6 +318,68 @@ ftp_parse_cmd(const char *line, size_t len, struct ftp_cmd *cmd)
 	default:
 		return (0);
 	}
+}
+
+/* Why a byte may not appear in a command line, or NULL. */
+static const char *
+ctl_why(unsigned char c)
+{
+	if (c == '\0')
+		return ("NUL byte in the command line");
+	if (c == '\r')
+		return ("Bare CR in the command line");
+	if (c == '\t')
+		return ("TAB in the command line");
+	if (c < 0x20 || c == 0x7f)
+		return ("Control character in the command line");
+	return (NULL);
+}
+
+int
+ftp_canon_cmd(const char *line, size_t len, char *buf, size_t size,
+    const char **why)
+{
+	const unsigned char	*u = (const unsigned char *)line;
+	size_t			 i, o, v;
+
+	for (i = 0; i < len; i++)
+		if ((*why = ctl_why(u[i])) != NULL)
+			return (-1);
+	for (v = 0; v < len && u[v] != ' '; v++)
+		if (!((u[v] >= 'A' && u[v] <= 'Z') ||
+		    (u[v] >= 'a' && u[v] <= 'z'))) {
+			*why = "Command name must be letters";
+			return (-1);
+		}
+	if (v == 0) {
+		*why = len == 0 ? "Empty command line" :
+		    "Space before the command name";
+		return (-1);
+	}
+	if (v > FTP_VERB_MAX) {
+		*why = "Command name too long";
+		return (-1);
+	}
+	if (v + 1 < len && u[v + 1] == ' ') {
+		*why = "More than one space after the command name";
+		return (-1);
+	}
+	*why = "Line too long";
+	for (i = o = 0; i < len; i++) {
+		if (i == v && i + 1 == len)
+			break;		/* a lone SP after the verb */
+		if (o + (u[i] == 0xff ? 2 : 1) >= size)
+			return (-1);
+		buf[o++] = i < v && u[i] >= 'a' ? (char)(u[i] - 'a' + 'A') :
+		    line[i];
+		if (u[i] == 0xff)
+			buf[o++] = line[i];
+	}
+	if (o >= size)
+		return (-1);	/* size 0 */
+	buf[o] = '\0';
+	*why = NULL;
+	return ((int)o);
 }
 
 int

@@ -32,7 +32,8 @@ enum ftp_verb {
 	FTP_CMD_USER,
 	FTP_CMD_PASS,
 	FTP_CMD_QUIT,
-	FTP_CMD_AUTH
+	FTP_CMD_AUTH,
+	FTP_CMD_ABOR		/* relayed after the client's Synch, if any */
 };
 
 /*
@@ -117,6 +118,26 @@ struct ftp_reply_state {
  */
 int		 ftp_parse_cmd(const char *line, size_t len,
 		    struct ftp_cmd *cmd);
+
+/*
+ * The one spelling of a client command that is relayed (RFC 959 5.3):
+ * the Telnet commands already removed (telnet.h), line[0..len) must be
+ * a verb of one to FTP_VERB_MAX ASCII letters, then either the end of
+ * the line or one SP and an argument.  No byte may be a control
+ * character (0-31, 127: NUL, TAB, VT, FF, CR, LF...); no other blank
+ * may precede the verb or separate it from the argument.  A single SP
+ * with nothing after it is dropped.  The argument is taken as it is,
+ * inner and trailing spaces included.
+ *
+ * Writes the canonical line, the verb in upper case, SP and the
+ * argument with every byte 255 doubled (Telnet IAC IAC), no CR LF,
+ * NUL-terminated, to buf.  Returns its length, or -1 with *why set to
+ * the text of a 500 reply (a line that does not fit in size bytes is
+ * "too long").  buf needs 2 * len + 1 bytes at most.
+ */
+#define FTP_VERB_MAX	4
+int		 ftp_canon_cmd(const char *line, size_t len, char *buf,
+		    size_t size, const char **why);
 
 /*
  * Whether cmd's verb is verb (a NUL-terminated string), ignoring case.

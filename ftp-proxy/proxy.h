@@ -41,6 +41,7 @@ struct proxy_conf {
 	int			 port20;	/* -r */
 	int			 anon_only;	/* -A */
 	uint32_t		 max_sessions;	/* -m */
+	uint32_t		 max_per_host;	/* -M: per IPv4 host, IPv6 /64 */
 	uint32_t		 idle_timeout;	/* -t */
 	int			 verbose;	/* -v */
 	const char		*tag;		/* -T: a ct label bit */
@@ -128,6 +129,7 @@ struct session {
 	int			 transfer;	/* a 1xx came, its end not yet */
 	enum tail		 srv_tail;	/* inside a long server line */
 	int			 cli_skip;	/* discarding a too long one */
+	int			 host_counted;	/* in the per-host count */
 	struct pending		 q[FTP_PIPELINE];
 	unsigned int		 qhead, qlen;
 	uint32_t		 permit;	/* live permit id, 0 if none */
@@ -164,6 +166,7 @@ void	session_reply(struct session *, const char *, ...)
 	    __attribute__((__format__ (printf, 2, 3)));
 uint32_t session_count(void);
 void	session_resume(struct session *);
+void	session_synch(struct session *);
 
 /* relay.c */
 int	client_line(struct session *, char *, size_t);

@@ -2,7 +2,8 @@
  * relay.c: what happens to each control line.  Client commands PORT,
  * EPRT, PASV and EPSV and the server's 227 and 229 replies are checked
  * and rewritten; every data permit is in place before the rewritten
- * line leaves.  Everything else is relayed as it came.
+ * line leaves.  Everything else is relayed in the one spelling the
+ * proxy checked (client_canon): never the client's own bytes.
  *
  * A permit is asked for without waiting: the side whose line needs it
  * (the client for PORT/EPRT, the server for a 227/229 line) stops being
@@ -25,6 +26,7 @@
 #include "addr.h"
 #include "log.h"
 #include "proxy.h"
+#include "telnet.h"
 
 
 /*
@@ -414,13 +416,46 @@ is_anonymous(const struct ftp_cmd *cmd)
 	    (cmd->arglen == 9 && strncasecmp(cmd->arg, "anonymous", 9) == 0));
 }
 
+/*
+ * What a server that strips Telnet commands or splits at any blank
+ * would read must be what we check: Telnet out (in place), then the
+ * canonical line into canon, or a 500 and -1.
+ */
+static int
+client_canon(struct session *s, char *line, size_t *len, char *canon,
+    size_t size, unsigned int *seen)
+{
+	const char	*why;
+	char		 esc[128];
+	int		 n;
+
+	if (telnet_strip(line, *len, len, seen) == -1) {
+		why = "Telnet command cut short";
+		goto bad;
+	}
+	if ((n = ftp_canon_cmd(line, *len, canon, size, &why)) == -1)
+		goto bad;
+	return (n);
+ bad:
+	logit(LOG_NOTICE, "#%u command refused (%s): %s", s->id, why,
+	    log_escape(line, *len, esc, sizeof(esc)));
+	client_reply(s, "500 %s", why);
+	return (-1);
+}
+
 int
 client_line(struct session *s, char *line, size_t len)
 {
 	struct ftp_cmd	cmd;
-	char		esc[128];
-	int		rc;
+	char		esc[128], canon[2 * FTP_CMD_MAX];
+	unsigned int	seen;
+	int		rc, clen;
 
+	if ((clen = client_canon(s, line, &len, canon, sizeof(canon),
+	    &seen)) == -1)
+		return (0);
+	if (seen != 0)
+		log_debug("#%u Telnet commands removed", s->id);
 	rc = ftp_parse_cmd(line, len, &cmd);
 	switch (cmd.verb) {
 	case FTP_CMD_PORT:
@@ -437,7 +472,19 @@ client_line(struct session *s, char *line, size_t len)
 	case FTP_CMD_AUTH:
 		client_reply(s, "502 AUTH is not supported by the proxy");
 		return (0);
+	case FTP_CMD_ABOR:
+		/*
+		 * RFC 959 4.1.3: ABOR follows a Synch, so that a server
+		 * busy with a transfer notices it (vsftpd's SIGURG).  Sent
+		 * for every ABOR: a client's own urgent mark (lftp's DM,
+		 * tnftp's IAC, ftplib's LF) is gone once the line is read,
+		 * and ftplib marks its ABOR urgent without any Telnet.
+		 */
+		session_synch(s);
+		break;
 	case FTP_CMD_USER:
+		/* The name as relayed, trailing blanks included. */
+		cmd.arglen = (size_t)(line + len - cmd.arg);
 		if (conf.anon_only && !is_anonymous(&cmd)) {
 			logit(LOG_NOTICE, "#%u non-anonymous login refused: "
 			    "USER %s", s->id, log_escape(cmd.arg, cmd.arglen,
@@ -450,7 +497,7 @@ client_line(struct session *s, char *line, size_t len)
 	default:
 		break;
 	}
-	relay_cmd(s, SC_NONE, line, len);
+	relay_cmd(s, SC_NONE, canon, (size_t)clen);
 	return (0);
 }
 

@@ -22,8 +22,10 @@
 #include <event2/buffer.h>
 
 #include "addr.h"
+#include "hostlimit.h"
 #include "log.h"
 #include "proxy.h"
+#include "telnet.h"
 
 static struct session_list	sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static uint32_t			nsessions;
@@ -38,7 +40,10 @@ static void	session_unregister(struct session *);
 static void	timer_arm(struct session *, uint32_t);
 static void	session_linger(struct session *);
 static void	resume_cb(int, short, void *);
+static int	host_refused(struct session *, int);
+static void	host_release(struct session *);
 static int	shutting_down;
+static struct hl_table	hosts;		/* sessions per client host */
 static int	spare_fd = -1;	/* given up to refuse at EMFILE */
 
 uint32_t
@@ -74,6 +79,37 @@ session_reply(struct session *s, const char *fmt, ...)
 }
 
 /*
+ * The Synch of RFC 959 4.1.3 to the server: IAC IP, IAC DM with the DM
+ * as TCP urgent data (the urgent pointer marks the last byte sent with
+ * MSG_OOB), as lftp sends it; a server that watches for urgent data
+ * (vsftpd's SIGURG) interrupts its transfer.  The urgent byte must not
+ * overtake what is queued in the bufferevent, so it is written
+ * directly only when nothing is; otherwise, or on a short write, the
+ * rest goes through the queue as plain bytes and the server still
+ * reads the Telnet commands in order.
+ */
+void
+session_synch(struct session *s)
+{
+	static const char	synch[] = { (char)TELNET_IAC, (char)TELNET_IP,
+				    (char)TELNET_IAC, (char)TELNET_DM };
+	ssize_t			n = 0;
+
+	if (s->server.bev != NULL && evbuffer_get_length(
+	    bufferevent_get_output(s->server.bev)) == 0) {
+		n = send(s->server.fd, synch, 3, MSG_DONTWAIT);
+		if (n == 3 && send(s->server.fd, synch + 3, 1, MSG_OOB |
+		    MSG_DONTWAIT) == 1)
+			n = 4;
+		if (n < 0)
+			n = 0;
+		log_debug("#%u Synch to the server%s", s->id, n == 4 ? "" :
+		    " (not urgent)");
+	}
+	session_send(&s->server, synch + n, sizeof(synch) - (size_t)n);
+}
+
+/*
  * Drop a side at once.  What is still queued for it is lost: libevent
  * keeps a bufferevent's output frozen to everyone but itself, so an
  * orderly end waits for the write callback instead (session_close).
@@ -100,6 +136,7 @@ session_free(struct session *s)
 		evtimer_del(&s->resume);
 	session_unregister(s);
 	queue_clear(s);
+	host_release(s);
 	TAILQ_REMOVE(&sessions, s, entry);
 	if (!s->closing)
 		nsessions--;
@@ -136,6 +173,7 @@ session_close(struct session *s, const char *why)
 		return;
 	s->closing = 1;
 	nsessions--;		/* what is left is a flush, bounded */
+	host_release(s);
 	session_unregister(s);
 	log_info("#%u ending session: %s", s->id, why);
 	side_free(&s->server);
@@ -422,20 +460,11 @@ side_line(struct session *s, int is_server, char *line, size_t len)
 {
 	const char	*who = is_server ? "server" : "client";
 
-	if (memchr(line, '\0', len) != NULL) {
+	/* A client's NUL, bare CR or other control byte: 500 (relay.c). */
+	if (is_server && memchr(line, '\0', len) != NULL) {
 		log_warnx("#%u NUL byte in a %s line", s->id, who);
 		session_reply(s, "500 NUL byte in the control connection");
 		session_close(s, "NUL byte");
-		return (-1);
-	}
-	/*
-	 * A bare CR inside a client line: a server that ends lines there
-	 * would see a second command we never checked (say a bounce PORT).
-	 */
-	if (!is_server && memchr(line, '\r', len) != NULL) {
-		log_warnx("#%u bare CR in a client line", s->id);
-		session_reply(s, "500 Bare CR in the control connection");
-		session_close(s, "bare CR");
 		return (-1);
 	}
 	if (!s->client_eof)
@@ -804,6 +833,48 @@ session_new(int fd, const struct sockaddr_storage *peer)
 }
 
 /*
+ * One client host (an IPv4 address, an IPv6 /64) gets -M sessions at
+ * most, so that it cannot take every slot of -m.  1 if s was refused
+ * (and is closing).
+ */
+static int
+host_refused(struct session *s, int fd)
+{
+	static int	ready;
+	char		a[ADDR_STRLEN];
+
+	if (!ready) {
+		hl_init(&hosts, conf.max_per_host);
+		ready = 1;
+	}
+	if (hl_add(&hosts, &s->client.addr) == 0) {
+		s->host_counted = 1;
+		return (0);
+	}
+	if (errno == EUSERS)
+		logit(LOG_NOTICE, "#%u refused: %s has %u sessions (-M %u)",
+		    s->id, addr_str(&s->client.addr, a, sizeof(a)),
+		    hl_count(&hosts, &s->client.addr), conf.max_per_host);
+	else
+		log_warn("#%u refused: per-host count", s->id);
+	s->client.bev = side_bev(s, fd);
+	session_reply(s, "421 Too many sessions from your address, try "
+	    "again later");
+	session_close(s, "per-host session limit");
+	return (1);
+}
+
+/* Its host's slot, given back when the session closes (as -m's). */
+static void
+host_release(struct session *s)
+{
+	if (!s->host_counted)
+		return;
+	s->host_counted = 0;
+	hl_del(&hosts, &s->client.addr);
+}
+
+/*
  * Out of file descriptors: the pending connection would wake us up
  * again and again.  Give up the spare descriptor to take it and tell
  * the client, then take the spare back.
@@ -860,11 +931,15 @@ session_accept(int lfd, short ev, void *arg)
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	/* A client's urgent byte (its Synch) stays in the stream: relay.c. */
+	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on));
 	if ((s = session_new(fd, &peer)) == NULL) {
 		refuse(fd, "421 Out of memory\r\n", "out of memory", &ca,
 		    cport);
 		return;
 	}
+	if (host_refused(s, fd))
+		return;
 	if ((why = session_target(s, fd)) != NULL) {
 		logit(LOG_NOTICE, "#%u refused: %s", s->id, why);
 		s->client.bev = side_bev(s, fd);

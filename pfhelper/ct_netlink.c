@@ -79,6 +79,7 @@ static int	ct_attr_cb(const struct nlattr *, void *);
 
 static struct mnl_socket	*ct_nl;
 static uint32_t			 ct_seq;
+static struct ct_tuple		 ct_reply;	/* of the last ct_check_orig */
 
 int
 ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
@@ -108,9 +109,31 @@ ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src,
 	struct ct_tuple	 orig;
 	struct ct_entry	 e;
 
+	memset(&ct_reply, 0, sizeof(ct_reply));
 	if (ct_tuple_set(&orig, af, proto, src, sport, dst, dport) == -1)
 		return (-1);
-	return (ct_get(CTA_TUPLE_ORIG, &orig, &e));
+	if (ct_get(CTA_TUPLE_ORIG, &orig, &e) == -1)
+		return (-1);
+	ct_reply = e.reply;
+	return (0);
+}
+
+int
+ct_last_reply(uint8_t *rsrc, uint16_t *rsport)
+{
+	if (ct_reply.af == 0) {
+		errno = ENOENT;
+		return (-1);
+	}
+	memcpy(rsrc, ct_reply.src, ct_alen(ct_reply.af));
+	*rsport = ct_reply.sport;
+	return (0);
+}
+
+int
+ct_init(void)
+{
+	return (ct_open());
 }
 
 static int
@@ -249,8 +272,8 @@ ct_get(uint16_t dir, const struct ct_tuple *t, struct ct_entry *e)
 	if (n == -1 || (size_t)n != nlh->nlmsg_len) {
 		if (n != -1)
 			errno = EIO;
+		/* Kept open: under the sandbox it could not be reopened. */
 		log_debug("%s: send: %s", __func__, strerror(errno));
-		ct_close();
 		return (-1);
 	}
 	if (ct_recv(seq, t->af, e) == -1)

@@ -21,7 +21,14 @@
 /* Elements a pass set can hold: its explicit size. */
 #define FILTER_PASS_MAX		262144U
 #define FILTER_MARK_DEFAULT	0x20000000U
+#define FILTER_CONFINE_MAX	2	/* uids in the confine chain */
 
+/*
+ * confine_uid: the front ends' uids.  Their packets to any local
+ * address of this host (fib daddr type local, oif lo) are rejected by
+ * the table's output chain "confine": a compromised front end cannot
+ * reach the firewall's own services.  None: no such chain.
+ */
 struct filter_conf {
 	char		table[FILTER_TABLE_MAX];	/* "ftp-proxy" */
 	uint32_t	mark;		/* ct mark bit(s) set on pass */
@@ -30,6 +37,8 @@ struct filter_conf {
 	int		use_label;	/* -T: set ct label `label' on pass */
 	int		label;		/* 0-127 */
 	uint32_t	prio;		/* -q: meta priority of marked packets */
+	uint32_t	confine_uid[FILTER_CONFINE_MAX];
+	int		nconfine;
 };
 
 enum filter_map {
@@ -78,7 +87,16 @@ void	filter_rollback(void);
  *
  * ct_check_orig(): 0 if a connection with this original tuple exists,
  * -1 with errno ENOENT if not (or another errno on failure).
+ *
+ * ct_last_reply(): the reply tuple's source of the connection the last
+ * successful ct_check_orig() found (where a redirect delivered it);
+ * -1 with ENOENT if that failed.
+ *
+ * ct_init(): open the conntrack socket now (pfhelper: before its
+ * sandbox, which lets it create no socket); else the first lookup does.
  */
+int	ct_init(void);
+int	ct_last_reply(uint8_t *rsrc, uint16_t *rsport);
 int	ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
 	    uint16_t rsport, const uint8_t *rdst, uint16_t rdport,
 	    uint8_t *odst, uint16_t *odport);

@@ -45,6 +45,7 @@
 #include <time.h>
 
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -142,6 +143,8 @@ static int	 x_label(struct nftnl_rule *, int);
 static int	 r_prio(struct batch *, const struct filter_conf *);
 static int	 r_build(struct batch *, const struct filter_conf *, int,
 		    const char *, enum filter_map);
+static int	 x_meta_eq(struct nftnl_rule *, uint32_t, uint32_t);
+static int	 r_confine(struct batch *, uint32_t, int);
 static int	 init_batch(const struct filter_conf *);
 static int	 probe_destroy(void);
 static size_t	 elem_key(const struct filter_elem *, uint8_t *);
@@ -693,6 +696,69 @@ r_build(struct batch *b, const struct filter_conf *conf, int af,
 	return (q_rule(b, r));
 }
 
+/* meta key == v (a 32-bit value: skuid, oif). */
+static int
+x_meta_eq(struct nftnl_rule *r, uint32_t key, uint32_t v)
+{
+	struct nftnl_expr	*e;
+
+	if ((e = rexpr(r, "meta")) == NULL)
+		return (-1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	if ((e = rexpr(r, "cmp")) == NULL)
+		return (-1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &v, sizeof(v));
+	return (0);
+}
+
+/*
+ * Chain confine: meta skuid uid fib daddr type local reject (lo 0), or
+ * meta skuid uid oif lo reject (lo 1; lo is ifindex 1 in every netns).
+ */
+static int
+r_confine(struct batch *b, uint32_t uid, int lo)
+{
+	struct nftnl_rule	*r;
+	struct nftnl_expr	*e;
+	uint32_t		 local = RTN_LOCAL;
+
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return (-1);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft.table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "confine");
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	if (x_meta_eq(r, NFT_META_SKUID, uid) == -1)
+		goto fail;
+	if (lo) {
+		if (x_meta_eq(r, NFT_META_OIF, 1) == -1)
+			goto fail;
+	} else {
+		if ((e = rexpr(r, "fib")) == NULL)
+			goto fail;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT,
+		    NFT_FIB_RESULT_ADDRTYPE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+		if ((e = rexpr(r, "cmp")) == NULL)
+			goto fail;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &local, sizeof(local));
+	}
+	if ((e = rexpr(r, "reject")) == NULL)
+		goto fail;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
+	    NFT_REJECT_ICMPX_PORT_UNREACH);
+	return (q_rule(b, r));
+ fail:
+	nftnl_rule_free(r);
+	return (-1);
+}
+
 static int
 init_batch(const struct filter_conf *conf)
 {
@@ -713,6 +779,13 @@ init_batch(const struct filter_conf *conf)
 	    NF_IP_PRI_NAT_SRC + off);
 	rc |= q_chain(b, "pass", "filter", NF_INET_FORWARD,
 	    NF_IP_PRI_FILTER + off);
+	if (conf->nconfine > 0)
+		rc |= q_chain(b, "confine", "filter", NF_INET_LOCAL_OUT,
+		    NF_IP_PRI_FILTER + off);
+	for (k = 0; k < conf->nconfine && k < FILTER_CONFINE_MAX; k++) {
+		rc |= r_confine(b, conf->confine_uid[k], 0);
+		rc |= r_confine(b, conf->confine_uid[k], 1);
+	}
 	for (k = 0; k < 2 && rc == 0; k++) {
 		af = afs[k];
 		rc |= r_build(b, conf, af, "rdr", FE_RDR);
@@ -1150,6 +1223,19 @@ filter_describe(FILE *fp, const struct filter_conf *conf)
 		fprintf(fp, "; policy accept;\n");
 		describe_rules(fp, conf, i);
 		fprintf(fp, "\t}%s\n", i < 2 ? "\n" : "");
+	}
+	if (conf->nconfine > 0) {
+		fprintf(fp, "\n\t# The front ends' uids: nothing to this "
+		    "host's own addresses.\n\tchain confine {\n\t\ttype "
+		    "filter hook output priority filter");
+		if (off != 0)
+			fprintf(fp, " %c %d", off < 0 ? '-' : '+', abs(off));
+		fprintf(fp, "; policy accept;\n");
+		for (i = 0; i < conf->nconfine && i < FILTER_CONFINE_MAX; i++)
+			fprintf(fp, "\t\tmeta skuid %u fib daddr type local "
+			    "reject\n\t\tmeta skuid %u oif \"lo\" reject\n",
+			    conf->confine_uid[i], conf->confine_uid[i]);
+		fprintf(fp, "\t}\n");
 	}
 	fprintf(fp, "}\n"
 	    "# Permits are elements with timeouts; a pass element is used\n"

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <err.h>
+#include <pwd.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include "addr.h"
 #include "classify.h"
+#include "localaddr.h"
 #include "log.h"
 #include "pfh_client.h"
 #include "pfhelper.h"
@@ -28,6 +30,7 @@
 #define CAP_NET_ADMIN_BIT	12
 
 static __dead void	usage(void);
+static void		confine_users(struct filter_conf *);
 
 static __dead void
 usage(void)
@@ -55,12 +58,27 @@ mark(const char *s)
 	return ((uint32_t)v);
 }
 
+/* The front ends' uids, for the table's confine chain (filter.h). */
+static void
+confine_users(struct filter_conf *fc)
+{
+	static const char *const users[] = { FTP_PROXY_USER,
+	    TFTP_PROXY_USER };
+	struct passwd	*pw;
+	size_t		 i;
+
+	for (i = 0; i < nitems(users) && fc->nconfine < FILTER_CONFINE_MAX;
+	    i++)
+		if ((pw = getpwnam(users[i])) != NULL && pw->pw_uid != 0)
+			fc->confine_uid[fc->nconfine++] = pw->pw_uid;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct pfh_conf	 conf;
 	struct stat	 st;
-	const char	*user = PROXY_USER;
+	const char	*user = PFHELPER_USER;
 	char		 why[256];
 	int		 ch, debug = 0, describe = 0, level = LOG_NOTICE;
 
@@ -141,6 +159,7 @@ main(int argc, char *argv[])
 	if (conf.rserver.af != 0 && conf.rport == 0)
 		conf.rport = 21;
 
+	confine_users(&conf.filter);
 	if (describe) {
 		filter_describe(stdout, &conf.filter);
 		return (0);
@@ -165,6 +184,14 @@ main(int argc, char *argv[])
 
 	if (filter_init(&conf.filter) == -1)
 		fatal("cannot create table inet %s", conf.filter.table);
+	if (conf.filter.nconfine == 0)
+		log_warnx("no user %s or %s: the front ends may reach this "
+		    "host's own addresses", FTP_PROXY_USER, TFTP_PROXY_USER);
+	/* Every socket pfhelper uses exists before the sandbox. */
+	if (ct_init() == -1)
+		fatal("conntrack netlink socket");
+	if (localaddr_init() == -1)
+		fatal("/proc/net: this host's addresses");
 	if (privdrop(user, PROXY_CHROOT, 1ULL << CAP_NET_ADMIN_BIT, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);

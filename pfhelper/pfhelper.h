@@ -37,6 +37,12 @@ int	validate_session_role(const struct pfh_conf *, uint32_t,
 	    const struct pfh_session *, const char **);
 int	validate_permit_fits(const struct pfh_session *,
 	    const struct pfh_permit *, const char **);
+/*
+ * claims.c: the session's proxy address and its conntrack entry (from
+ * the ct_check_orig() just done) against this host: NULL, or why not.
+ */
+const char *validate_claims(const struct pfh_conf *,
+	    const struct pfh_session *);
 /* The rdr, snat/snatp and pass elements of a permit. */
 void	permit_elems(const struct pfh_session *, const struct pfh_permit *,
 	    struct filter_elem[3]);

@@ -312,6 +312,10 @@ h_session_start(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 		    addr_port_str(&m.dialled, m.dport, b, sizeof(b)));
 		return (reply(c, reqid, EPERM, "no such connection"));
 	}
+	if ((why = validate_claims(c->conf, &m)) != NULL) {
+		log_warnx("session %u: %s", m.sid, why);
+		return (reply(c, reqid, EPERM, why));
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return (reply(c, reqid, ENOMEM, "out of memory"));
 	s->s = m;

@@ -47,47 +47,10 @@ get() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$RES"; }
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
-# The copying baseline: ProFTPD with mod_proxy.  proftpd-core conflicts
-# with vsftpd (both provide ftp-server), so it is not installed: its
-# .debs are fetched with apt-get download and unpacked under obj/bench/
-# (once); only the libraries they need are installed as packages
-# (missing ones only, never a server, nothing started).
-PROFTPD_LIBS="libhiredis0.14 libmemcached11 libmemcachedutil2
-libpcre2-posix3 libsodium23 libsqlite3-0 libidn2-0 libcap2 libacl1 libssl3"
-PFTPD_DIR=$TOP/obj/bench/proftpd
-PROFTPD=$PFTPD_DIR/usr/sbin/proftpd
-bench_deps() {
-	missing=""
-	for p in $PROFTPD_LIBS; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		    grep -q "ok installed" || missing="$missing $p"
-	done
-	if [ -n "$missing" ]; then
-		echo "bench.sh: installing$missing"
-		DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install \
-		    -y -qq --no-install-recommends $missing >/dev/null ||
-		    { DEBIAN_FRONTEND=noninteractive timeout 300 \
-		    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		    timeout 300 apt-get install -y -qq \
-		    --no-install-recommends $missing >/dev/null; } || return 1
-	fi
-	[ -x "$PROFTPD" ] && [ -f "$PFTPD_DIR/usr/lib/proftpd/mod_proxy.so" ] &&
-	    return 0
-	echo "bench.sh: unpacking proftpd-core and proftpd-mod-proxy" \
-	    "under obj/bench/"
-	rm -rf "$PFTPD_DIR.dl"
-	mkdir -p "$PFTPD_DIR.dl" "$PFTPD_DIR" || return 1
-	(cd "$PFTPD_DIR.dl" && timeout 300 apt-get download -qq \
-	    proftpd-core proftpd-mod-proxy >/dev/null 2>&1 ||
-	    { timeout 300 apt-get update -qq && timeout 300 \
-	    apt-get download -qq proftpd-core proftpd-mod-proxy; }) ||
-	    return 1
-	for d in "$PFTPD_DIR.dl"/*.deb; do
-		dpkg-deb -x "$d" "$PFTPD_DIR" || return 1
-	done
-	rm -rf "$PFTPD_DIR.dl"
-	[ -x "$PROFTPD" ]
-}
+# The copying baseline: ProFTPD with mod_proxy, unpacked under obj/
+# (scripts/proftpd.sh).
+. "$TOP/scripts/proftpd.sh"
+bench_deps() { proftpd_deps bench.sh; }
 
 # ---- the firewall's three setups ----
 

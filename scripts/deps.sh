@@ -3,10 +3,13 @@
 # benchmarks need; only what is missing; non-interactive; idempotent.
 set -eu
 
+# The programs' system users (scripts/users.sh), whatever is installed.
+sh "$(dirname "$0")/users.sh"
+
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libevent-dev libbsd-dev libmnl-dev
 libnftnl-dev libseccomp-dev libsystemd-dev libcap-dev mandoc nftables iproute2 conntrack
 vsftpd lftp curl tftpd-hpa tftp-hpa openbsd-inetd procps psmisc
-valgrind python3 python3-pyftpdlib"
+valgrind python3 python3-pyftpdlib tnftp"
 # `deps.sh PKG...' installs those instead (the targets that need more:
 # make deb, make check-systemd).
 [ $# -gt 0 ] && PKGS="$*"

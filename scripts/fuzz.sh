@@ -19,10 +19,11 @@ common="common/imsg.c common/log.c common/addr.c common/proto.c"
 
 srcs_for() {
 	case $1 in
-	fuzz_ftp_*)	echo ftp-proxy/ftp_parse.c ;;
+	fuzz_ftp_*)	echo ftp-proxy/ftp_parse.c ftp-proxy/telnet.c ;;
 	fuzz_tftp_*)	echo tftp-proxy/tftp_parse.c ;;
 	fuzz_imsg)	echo $common ;;
 	fuzz_pfh_*)	echo $common pfhelper/serve.c pfhelper/validate.c \
+			    pfhelper/claims.c pfhelper/localaddr.c \
 			    regress/pfhelper/fake_filter.c ;;
 	esac
 }

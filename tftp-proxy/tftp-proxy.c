@@ -223,7 +223,7 @@ main(int argc, char *argv[])
 		fatalx("need root privileges");
 	why[0] = '\0';
 	if (privdrop_mkdir(PROXY_CHROOT) == -1 ||
-	    privdrop_check(PROXY_USER, PROXY_CHROOT, why, sizeof(why)) == -1)
+	    privdrop_check(TFTP_PROXY_USER, PROXY_CHROOT, why, sizeof(why)) == -1)
 		fatalx("%s", *why ? why : "cannot create " PROXY_CHROOT);
 	if (mode == MODE_STANDALONE && (nlisten = sock_listen(conf.listen_addr,
 	    conf.listen_port, conf.family, listen_fd, TP_MAX_LISTEN)) <= 0)
@@ -240,7 +240,7 @@ main(int argc, char *argv[])
 	start_pfhelper(debug, level);
 	/* Listeners, pfhelper and its table are up; the chroot hides systemd. */
 	notify_ready("listening");
-	if (privdrop(PROXY_USER, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
+	if (privdrop(TFTP_PROXY_USER, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);
 

@@ -1,11 +1,15 @@
 /*
- * fuzz_ftp_cmd.c: libFuzzer target for ftp_parse_cmd().  The input is
- * one command line.  Where a PORT or EPRT parses, what the formatters
- * make of it must parse back to the same address and port.
+ * fuzz_ftp_cmd.c: libFuzzer target for ftp_parse_cmd(), and for
+ * telnet_strip() and ftp_canon_cmd() as ftp-proxy applies them.  The
+ * input is one command line.  Where a PORT or EPRT parses, what the
+ * formatters make of it must parse back to the same address and port.
+ * Where a line is accepted, its canonical form holds no control byte,
+ * and the Telnet layer of it gives back the line the proxy parsed.
  *
  * clang -fsanitize=fuzzer,address,undefined -Icommon -Iftp-proxy \
  *     $(pkg-config --cflags libbsd-overlay) regress/fuzz/fuzz_ftp_cmd.c \
- *     ftp-proxy/ftp_parse.c $(pkg-config --libs libbsd-overlay)
+ *     ftp-proxy/ftp_parse.c ftp-proxy/telnet.c \
+ *     $(pkg-config --libs libbsd-overlay)
  */
 #include "compat.h"
 
@@ -15,11 +19,13 @@
 #include <string.h>
 
 #include "ftp_parse.h"
+#include "telnet.h"
 
 #define CHECK(x)	do { if (!(x)) abort(); } while (0)
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+static void	canon(const uint8_t *, size_t);
 static void	reparse(const char *, int, enum ftp_verb,
 		    const struct ftp_hostport *);
 
@@ -35,8 +41,58 @@ static const char *const names[] = {
 	[FTP_CMD_USER] = "user",
 	[FTP_CMD_PASS] = "pass",
 	[FTP_CMD_QUIT] = "quit",
-	[FTP_CMD_AUTH] = "auth"
+	[FTP_CMD_AUTH] = "auth",
+	[FTP_CMD_ABOR] = "abor"
 };
+
+/* Telnet out, canonical form; that form read back the same way. */
+static void
+canon(const uint8_t *data, size_t size)
+{
+	struct ftp_cmd	 a, b;
+	const char	*why;
+	char		*line, *out, *back;
+	size_t		 len, blen, i;
+	unsigned int	 seen, bseen;
+	int		 n;
+
+	if ((line = malloc(size + 1)) == NULL ||
+	    (out = malloc(2 * size + 1)) == NULL)
+		abort();
+	memcpy(line, data, size);
+	if (telnet_strip(line, size, &len, &seen) == -1) {
+		free(line);
+		free(out);
+		return;
+	}
+	CHECK(len <= size);
+	if ((n = ftp_canon_cmd(line, len, out, 2 * size + 1, &why)) == -1) {
+		CHECK(why != NULL);
+		free(line);
+		free(out);
+		return;
+	}
+	CHECK(why == NULL && (size_t)n <= 2 * len && out[n] == '\0');
+	for (i = 0; i < (size_t)n; i++)
+		CHECK((unsigned char)out[i] >= 0x20 && out[i] != 0x7f);
+	for (i = 0; i < (size_t)n && out[i] != ' '; i++)
+		CHECK(out[i] >= 'A' && out[i] <= 'Z');
+	CHECK(i >= 1 && i <= FTP_VERB_MAX);
+	if ((back = malloc((size_t)n + 1)) == NULL)
+		abort();
+	memcpy(back, out, (size_t)n);
+	CHECK(telnet_strip(back, (size_t)n, &blen, &bseen) == 0 &&
+	    bseen == 0);
+	CHECK(blen == len || (blen + 1 == len && line[len - 1] == ' '));
+	CHECK(strncasecmp(back, line, blen) == 0 &&
+	    memcmp(back + i, line + i, blen - i) == 0);
+	(void)ftp_parse_cmd(line, len, &a);
+	(void)ftp_parse_cmd(back, blen, &b);
+	CHECK(a.verb == b.verb && a.err == b.err);
+	free(back);
+	free(line);
+	free(out);
+}
 
 /* buf holds n bytes ending in CR LF: without them it parses to hp. */
 static void
@@ -61,6 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t			 v;
 	int			 r;
 
+	canon(data, size);
 	r = ftp_parse_cmd(line, size, &c);
 	CHECK(r == 0 || r == -1);
 	CHECK(c.verbstr >= line && c.verbstr + c.verblen <= c.arg &&

@@ -1,7 +1,8 @@
 #!/bin/sh
 # confinement.sh: the confinement of the running processes, read from
 # /proc/PID/status, /proc/PID/root and /proc/PID/fd: ftp-proxy,
-# tftp-proxy (standalone) and the pfhelper of each run as user proxy in
+# tftp-proxy (standalone) and the pfhelper of each run as their own
+# users (_ftp-proxy, _tftp-proxy, _pfhelper: three distinct uids) in
 # a chroot to /var/empty with no_new_privs and a seccomp filter; the
 # network processes hold no capability, pfhelper exactly CAP_NET_ADMIN.
 # Then the filter must hold for all their legitimate work, error paths
@@ -18,18 +19,18 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
 [ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
 EW=${EXITWATCH:-$TOP/obj/regress/tools/exitwatch}
+SP=$TOP/obj/regress/tools/sandboxprobe
 require_root
-for b in "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$EW"; do
+for b in "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$EW" "$SP"; do
 	if [ ! -x "$b" ]; then
 		echo "no $b (make bin/ftp-proxy bin/tftp-proxy bin/pfhelper" \
-		    "obj/regress/tools/exitwatch)"
+		    "obj/regress/tools/exitwatch obj/regress/tools/sandboxprobe)"
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
 done
 
-PUID=$(id -u proxy)
-PGID=$(id -g proxy)
+sh "$TOP/scripts/users.sh" || { echo "0 passed, 1 failed"; exit 1; }
 NOCAPS=0000000000000000
 NETADMIN=0000000000001000	# 1 << CAP_NET_ADMIN (12)
 CURL="timeout 30 ip netns exec $CLI curl -sS --connect-timeout 5 -m 25"
@@ -91,32 +92,35 @@ fds_clean() {
 	return 0
 }
 
-# pfhelper: stdio, its peer on fd 3, its netlink sockets; nothing the
-# front end had open (we start the front ends with fd 9 on a file).
+# pfhelper: stdio, its peer on fd 3, its netlink sockets, its two
+# /proc/net files (this host's addresses); nothing the front end had open (we start the front ends with fd 9 on a file).
 pfh_fds() {
 	for _f in /proc/$1/fd/*; do
 		_n=${_f##*/}
 		[ "$_n" -le 2 ] && continue
 		case $(readlink "$_f") in
 		socket:*) ;;
+		/proc/*/net/fib_trie|/proc/*/net/if_inet6) ;;	# localaddr.c
 		*) echo "fd $_n: $(readlink "$_f")"; return 1 ;;
 		esac
 	done
 	return 0
 }
 
-# confined what pid caps: the whole confinement of one process.
+# confined what pid caps user: the whole confinement of one process.
 confined() {
-	_w=$1 _p=$2 _c=$3
+	_w=$1 _p=$2 _c=$3 _u=$4
+	PUID=$(id -u "$_u")
+	PGID=$(id -g "$_u")
 	if ! alive "$_p"; then
 		fail "$_w: no process ($_p)"
 		return
 	fi
-	check "$_w: uid proxy (real, effective, saved, fs)" \
+	check "$_w: uid $_u $PUID (real, effective, saved, fs)" \
 	    expect_field "$_p" Uid "$PUID $PUID $PUID $PUID"
-	check "$_w: gid proxy (real, effective, saved, fs)" \
+	check "$_w: gid $_u (real, effective, saved, fs)" \
 	    expect_field "$_p" Gid "$PGID $PGID $PGID $PGID"
-	check "$_w: supplementary groups: proxy's only" \
+	check "$_w: supplementary groups: $_u's only" \
 	    expect_field "$_p" Groups "$PGID"
 	check "$_w: root is /var/empty" \
 	    test "$(readlink "/proc/$_p/root")" = /var/empty
@@ -165,10 +169,65 @@ ftp_up() {
 
 ftp_up -t 3 -m 4 || { fail "ftp-proxy starts"; finish; exit 1; }
 ok "ftp-proxy starts (pid $PROXYPID, pfhelper $PFHPID)"
-confined ftp-proxy "$PROXYPID" $NOCAPS
-confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN
-check "ftp-proxy's pfhelper: only stdio, its peer and netlink" \
+confined ftp-proxy "$PROXYPID" $NOCAPS _ftp-proxy
+confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN _pfhelper
+check "ftp-proxy's pfhelper: only stdio, its peer, netlink, /proc/net" \
     pfh_fds "$PFHPID"
+uid_of() { field "$1" Uid | awk '{ print $1 }'; }
+check "ftp-proxy and its pfhelper run as different uids" \
+    test "$(uid_of "$PROXYPID")" != "$(uid_of "$PFHPID")"
+check "the uids are not Debian's shared \"proxy\"" eval \
+    "[ \"$(uid_of "$PROXYPID")\" != \"$(id -u proxy 2>/dev/null)\" ] &&
+    [ \"$(uid_of "$PFHPID")\" != \"$(id -u proxy 2>/dev/null)\" ]"
+
+# --- 1b. What a compromised process could still reach -----------------
+# sandboxprobe drops to the user and enters the same seccomp filter.
+# Listeners on the firewall's loopback and inside addresses; while
+# pfhelper's table is there, the front ends' uids cannot reach them.
+bg ip netns exec "$FW" "${PYTHON:-python3}" -c '
+import socket, time
+ls = []
+for a in ("127.0.0.1", "192.0.2.1"):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a, 7070))
+    s.listen(16)
+    ls.append(s)
+time.sleep(600)
+'
+LISTENPID=$LASTPID
+wait_port "$FW" 7070
+probe() { # expected user kind op...
+	_e=$1 _u=$2 _k=$3
+	shift 3
+	_r=$(in_fw "$SP" -u "$_u" -k "$_k" "$@" 2>&1)
+	echo "$_u ($_k) $*: $_r"
+	case $_r in "$_e"*) return 0 ;; esac
+	return 1
+}
+for u in _ftp-proxy _tftp-proxy; do
+	check "$u cannot connect to 127.0.0.1 on the firewall" \
+	    probe refused "$u" net tcp 127.0.0.1 7070
+	check "$u cannot connect to the firewall's inside address" \
+	    probe refused "$u" net tcp $F4IN 7070
+	check "$u cannot create an AF_UNIX socket" probe refused "$u" net unix
+done
+check "other users still reach those listeners (nobody, unconfined)" eval \
+    "probe allowed nobody none tcp 127.0.0.1 7070 &&
+    probe allowed nobody none tcp $F4IN 7070"
+check "_ftp-proxy still reaches a server (198.51.100.10:21)" \
+    probe allowed _ftp-proxy net tcp $S4 21
+check "pfhelper's sandbox: no NETLINK_ROUTE socket (CAP_NET_ADMIN kept)" \
+    probe refused _pfhelper helper netlink-route
+check "pfhelper's sandbox: no new socket at all (NETLINK_NETFILTER)" \
+    probe refused _pfhelper helper netlink-netfilter
+check "pfhelper -n shows the confine chain" eval \
+    "$BIN/pfhelper -n | grep -q 'meta skuid $(id -u _ftp-proxy) fib daddr type local reject'"
+check "the live table has it" eval \
+    "in_fw nft list chain inet ftp-proxy confine | grep -q 'oif \"lo\" reject'"
+kill "$LISTENPID"
+wait "$LISTENPID" 2>/dev/null
+PIDS=$(echo " $PIDS " | sed "s/ $LISTENPID / /")
 
 # --- 2. The seccomp filter holds for ftp-proxy's work ------------------
 
@@ -291,8 +350,8 @@ else
 fi
 _w=$(child_of "$TPID" exitwatch)
 TPFH=$(child_of "${_w:-0}" pfhelper)
-confined tftp-proxy "$TPID" $NOCAPS
-confined "tftp-proxy's pfhelper" "${TPFH:-0}" $NETADMIN
+confined tftp-proxy "$TPID" $NOCAPS _tftp-proxy
+confined "tftp-proxy's pfhelper" "${TPFH:-0}" $NETADMIN _pfhelper
 check "tftp-proxy's pfhelper: only stdio, its peer and netlink" \
     pfh_fds "${TPFH:-0}"
 
@@ -368,8 +427,8 @@ _w=$(child_of "${DPID:-0}" exitwatch)
 DPFH=$(child_of "${_w:-0}" pfhelper)
 check "the daemon's parent exited 0" \
     grep -q ' exit 0$' "$WORK/daemon.exit"
-confined "daemonised ftp-proxy" "${DPID:-0}" $NOCAPS
-confined "daemonised ftp-proxy's pfhelper" "${DPFH:-0}" $NETADMIN
+confined "daemonised ftp-proxy" "${DPID:-0}" $NOCAPS _ftp-proxy
+confined "daemonised ftp-proxy's pfhelper" "${DPFH:-0}" $NETADMIN _pfhelper
 check "daemon: passive and active downloads" eval "
     $CURL ftp://$S4/pub/f -o $WORK/o4 && same $WORK/o4 $WORK/ftproot/pub/f &&
     $CURL -P - ftp://$S4/pub/f -o $WORK/o5 && same $WORK/o5 $WORK/ftproot/pub/f"

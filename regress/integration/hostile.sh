@@ -941,12 +941,14 @@ PYTIMEOUT=20 py "$CLI" "$S4" "$WORK/held.done" > "$WORK/held" 2>&1 7>&- \
 HELD=$!
 wait_grep "$WORK/held" "in b'220" 1 || echo "no held control connection"
 
-ct_session() { # expected-reply session-args...
+ct_session() { # expected-reply session-args... [-C]
 	_want=$1
 	shift
-	printf '%s\n' "session $*" |
+	_c=""
+	case " $* " in *" -C "*) _c=-C ;; esac
+	printf '%s\n' "session $*" | sed 's/ -C$//' |
 	    ip netns exec "$FW" timeout 30 "$PFHCTL" -p "$BIN/pfhelper" -- -d \
-	    -t "$BTABLE" > "$WORK/ct.out" 2> "$WORK/ct.err"
+	    $_c -t "$BTABLE" > "$WORK/ct.out" 2> "$WORK/ct.err"
 	cat "$WORK/ct.out" "$WORK/ct.err"
 	head -n 1 "$WORK/ct.out" | grep -Eq "^$_want" ||
 	    { echo "want $_want"; return 1; }
@@ -963,6 +965,40 @@ check "without -C: the real connection itself is accepted (control)" \
     198.51.100.1 50000 198.51.100.10 21
 : > "$WORK/held.done"
 wait "$HELD"
+
+# What pfhelper checks against the host itself (claims.c): the proxy
+# address must be one of the firewall's, and the connection must have
+# been delivered to the proxy (redirected to a local address, or not
+# translated at all, as TPROXY leaves it).  A connection the admin
+# DNATs to port 21 of the server is real, but not the proxy's.
+in_fw nft add rule inet admin nat_pre iifname inside tcp dport 2222 \
+    dnat ip to 198.51.100.10:21
+in_fw nft insert rule inet admin filter_fwd tcp dport 21 \
+    ip daddr 198.51.100.10 accept
+PYTIMEOUT=20 py "$CLI" "$WORK/held.done" > "$WORK/dnat" 2>&1 7>&- <<-'EOF' &
+	import os, socket, sys, time
+	s = socket.socket()
+	s.bind(("192.0.2.10", 40666))
+	s.setblocking(False)
+	s.connect_ex(("198.51.100.10", 2222))
+	print("connecting", flush=True)
+	for i in range(15):
+	    if not os.path.exists(sys.argv[1]):
+	        break
+	    time.sleep(1)
+	EOF
+DNAT=$!
+sleep 0.5
+klass "-C: a proxy address that is not the firewall's is EPERM" \
+    ct_session "err EPERM proxy address is not one of this host's" \
+    8 tcp 192.0.2.10 40000 198.51.100.10 21 203.0.113.5 50000 \
+    198.51.100.10 21 -C
+klass "a connection DNATed elsewhere, not to the proxy, is EPERM" \
+    ct_session "err EPERM connection not delivered to the proxy" \
+    9 tcp 192.0.2.10 40666 198.51.100.10 2222 198.51.100.1 50000 \
+    198.51.100.10 2222
+rm -f "$WORK/held.done"
+wait "$DNAT"
 
 t_limit() {
 	printf 'session %s tcp 192.0.2.10 %s 198.51.100.10 21 198.51.100.1 50000 198.51.100.10 21\n' \

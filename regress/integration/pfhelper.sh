@@ -452,12 +452,12 @@ t_describe() {
 
 t_privs() {
 	_st=/proc/$hpid/status
-	_uid=$(id -u proxy)
+	_uid=$(id -u _pfhelper)
 	check "pfhelper CapEff is CAP_NET_ADMIN only" \
 	    grep -q '^CapEff:[[:space:]]*0000000000001000$' "$_st"
 	check "pfhelper CapPrm is CAP_NET_ADMIN only" \
 	    grep -q '^CapPrm:[[:space:]]*0000000000001000$' "$_st"
-	check "pfhelper runs as user proxy (uid $_uid)" grep -Eq \
+	check "pfhelper runs as user _pfhelper (uid $_uid)" grep -Eq \
 	    "^Uid:[[:space:]]+$_uid[[:space:]]+$_uid[[:space:]]+$_uid[[:space:]]+$_uid\$" \
 	    "$_st"
 	check "pfhelper has NoNewPrivs" grep -q '^NoNewPrivs:[[:space:]]*1$' "$_st"
@@ -761,8 +761,8 @@ for b in "$PFHELPER" "$PFHCTL"; do
 		finish
 	fi
 done
-if ! getent passwd proxy > /dev/null; then
-	nok "no user proxy"
+if ! sh "$top/scripts/users.sh" || ! getent passwd _pfhelper > /dev/null; then
+	nok "no user _pfhelper"
 	finish
 fi
 if [ ! -d /var/empty ]; then

@@ -1,0 +1,35 @@
+/*
+ * claims.c: what a front end says about a session that pfhelper can
+ * check against the host itself, after the pure checks of validate.c
+ * and the conntrack lookup: the proxy address is one of this host's
+ * own, and the control connection was delivered to the proxy (a
+ * redirect makes the reply come from an address of this host; TPROXY
+ * and no NAT from the very destination the client dialled).
+ */
+#include "compat.h"
+
+#include <string.h>
+
+#include "addr.h"
+#include "localaddr.h"
+#include "pfhelper.h"
+
+const char *
+validate_claims(const struct pfh_conf *conf, const struct pfh_session *s)
+{
+	struct pfh_addr	r;
+	uint16_t	rport;
+
+	if (localaddr_is_local(&s->proxy) == 0)
+		return ("proxy address is not one of this host's");
+	if (!conf->ct_verify)
+		return (NULL);
+	memset(&r, 0, sizeof(r));
+	r.af = s->client.af;
+	if (ct_last_reply(r.addr, &rport) == -1)
+		return ("no conntrack entry for the connection");
+	if ((addr_eq(&r, &s->dialled) && rport == s->dport) ||
+	    localaddr_is_local(&r) != 0)
+		return (NULL);
+	return ("connection not delivered to the proxy");
+}
