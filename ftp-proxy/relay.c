@@ -568,8 +568,8 @@ passive_done(struct session *s, uint16_t port)
 /*
  * A line of a 227 reply to our PASV or of a 229 to our EPSV.  The first
  * line that carries an address (first, last or any between) is
- * rewritten once its permit is in place; a later one names the same
- * port; the other lines go as they are.  A reply with no address is
+ * rewritten once its permit is in place; a later one, and the last
+ * line, name the same port; the other lines go as they are.  A reply with no address is
  * refused with 425 if none of it went out yet, else ended with its own
  * code and our text (a multi-line reply must end with its code).
  */
@@ -589,7 +589,12 @@ passive_line(struct session *s, enum sess_cmd c, int code, int final,
 	else
 		parsed = ftp_parse_229(line, len, &hp.port) == 0;
 	port = hp.port;
-	if (parsed && s->pasv.port != 0) {
+	/*
+	 * The address came on an earlier line: a later one that names one
+	 * names ours, and so does the last line (clients such as curl and
+	 * lftp read the address from the last line only).
+	 */
+	if (s->pasv.port != 0 && (parsed || final)) {
 		passive_send(s);
 		return;
 	}
