@@ -171,7 +171,7 @@ copy_up() {
 }
 
 ours_up() {
-	proxy_up -D 4 -m "$NIDLE" || return 1
+	proxy_up -D 4 -m "$NIDLE" -M "$NIDLE" || return 1
 	HELPERPID=$(pgrep -P "$PROXYPID" -x pfhelper | head -n 1)
 }
 
@@ -324,7 +324,7 @@ idle() {
 limit() {
 	: > "$WORK/limit.log"
 	bg ip netns exec "$FW" sh -c "ulimit -n 1024; exec env \
-	    PFHELPER='$BIN/pfhelper' '$BIN/ftp-proxy' -d -D 4 -m 2000" \
+	    PFHELPER='$BIN/pfhelper' '$BIN/ftp-proxy' -d -D 4 -m 2000 -M 2000" \
 	    2>> "$WORK/limit.log"
 	LPID=$LASTPID
 	wait_port "$FW" 8021 || return 1

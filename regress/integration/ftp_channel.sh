@@ -287,7 +287,7 @@ asyncio.run(main())
 wait_port "$SRV" 21 > /dev/null
 for a in 20 21 22 23; do in_cli ip addr add 192.0.2.$a/24 dev eth0; done
 rm -f "$WORK/ftp-proxy.log"
-PROXYWRAP="" proxy_up -m $N -D 5 || { echo "0 passed, 1 failed"; exit 1; }
+PROXYWRAP="" proxy_up -m $N -M $N -D 5 || { echo "0 passed, 1 failed"; exit 1; }
 PFH=$(pfhelper_pid "$PROXYPID")
 # The clients keep their connections until $WORK/done exists.
 bg ip netns exec "$CLI" python3 -c '
