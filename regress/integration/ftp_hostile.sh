@@ -379,9 +379,10 @@ check "fake server: the data came from the proxy's outside address" eval \
 
 # --- No descriptor left behind. --------------------------------------
 
+# Bounded by the close linger (FTP_CLOSE_TIMEOUT, 5 s) and some.
 fds_back() {
 	i=0
-	while [ $i -lt 30 ]; do
+	while [ $i -lt 80 ]; do
 		n=$(ls "/proc/$PROXYPID/fd" | wc -l)
 		[ "$n" -eq "$FDS0" ] && return 0
 		sleep 0.1
