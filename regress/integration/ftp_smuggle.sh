@@ -204,11 +204,12 @@ check "ftp-proxy still runs" kill -0 "$PROXYPID"
 # --- interrupted downloads: the Synch and ABOR ------------------------
 
 # interrupt.py kind host port out: an interactive lftp or tnftp on a pty,
-# rate-limited; a 100 MiB get, ^C after 2 s, then a second get to out.
+# rate-limited; a 100 MiB get, ^C after 2 s, its prompt again (ABWAIT
+# s at most), then a second get to out, its prompt again.
 cat > "$WORK/interrupt.py" <<'EOF2'
 import os, pty, select, signal, sys, time
 kind, host, port, out = sys.argv[1:5]
-wait = float(os.environ.get("ABWAIT", "4"))
+wait = float(os.environ.get("ABWAIT", "30"))
 if kind == "lftp":
     argv = ["lftp", "-p", port, "-u", "anonymous,x", host]
     pre = ["set net:limit-rate 3000000", "set net:max-retries 1",
@@ -240,14 +241,23 @@ def rd(t):
 def cmd(c, t):
     os.write(fd, c.encode() + b"\r")
     rd(t)
+def prompt(t):
+    """Read until the client shows its prompt again, t s at most."""
+    start = len(buf)
+    end = time.time() + t
+    while time.time() < end:
+        rd(0.3)
+        if buf[start:].rstrip().endswith(b">"):
+            return
 rd(1)
 for c in pre:
     cmd(c, 0.5)
 cmd(gets[0], 2)
 buf += b"\n@@INTERRUPT@@\n"
 os.write(fd, b"\x03")	# the pty's ^C: SIGINT to the client
-rd(wait)
-cmd(gets[1], 4)
+prompt(wait)
+cmd(gets[1], 0)
+prompt(30)
 cmd("quit", 1)
 try:
     os.kill(pid, signal.SIGKILL)
@@ -302,7 +312,7 @@ interrupt() {
 		    "$WORK/abort_ftplib.py" "$S4" "$2" "$(sum "$PUB/f")" ${3:+"$3"}
 		return
 	fi
-	timeout 60 ip netns exec "$CLI" env ABWAIT="${ABWAIT:-4}" \
+	timeout 90 ip netns exec "$CLI" env ABWAIT="${ABWAIT:-30}" \
 	    "${PYTHON:-python3}" "$WORK/interrupt.py" "$1" "$S4" "$2" "$WORK/second" \
 	    > "$WORK/pty.out" 2>&1
 	sed -n '/@@INTERRUPT@@/,$p' "$WORK/pty.out" | grep -a \
@@ -344,11 +354,10 @@ klass "ftplib abort(), data connection open, to vsftpd: understood" \
 check "ftplib abort(): vsftpd stopped the transfer" vsftpd_interrupted "$F0"
 klass "lftp interrupt (Synch, ABOR) to ProFTPD: understood" \
     interrupt lftp 2121
-# ProFTPD takes up to ~12 s to answer tnftp's abort, directly as well.
-ABWAIT=14
+# ProFTPD takes ~12 s to answer tnftp's abort, directly as well: the
+# client's prompt comes back then (interrupt.py waits for it, 30 s).
 klass "tnftp interrupt (Synch, ABOR) to ProFTPD: understood" \
     interrupt tnftp 2121
-ABWAIT=4
 klass "ftplib abort() to ProFTPD: understood" interrupt ftplib 2121
 check "ftp-proxy still runs after the interrupts" kill -0 "$PROXYPID"
 
