@@ -313,6 +313,24 @@ session_msg(const struct session *s, struct pfh_session *m)
 	}
 }
 
+/*
+ * The session as pfhelper will see it, after the checks it makes: 0, or
+ * -1 with the client told (421) and the session closed.
+ */
+static int
+session_checked(struct session *s, struct pfh_session *m)
+{
+	const char	*why;
+
+	session_msg(s, m);
+	if ((why = proto_session_check(m)) == NULL)
+		return (0);
+	logit(LOG_NOTICE, "#%u refused: %s", s->id, why);
+	session_reply(s, "421 Connection refused by the proxy");
+	session_close(s, why);
+	return (-1);
+}
+
 static void
 session_started(const struct pfh_reply *r, void *arg)
 {
@@ -344,7 +362,6 @@ server_connected(struct session *s)
 	struct sockaddr_storage	ss;
 	struct pfh_session	m;
 	socklen_t		len = sizeof(ss);
-	const char		*why;
 
 	if (getsockname(s->server.fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    addr_from_sa((struct sockaddr *)&ss, &s->server.local,
@@ -354,13 +371,8 @@ server_connected(struct session *s)
 		return;
 	}
 	s->connected = 1;
-	session_msg(s, &m);
-	if ((why = proto_session_check(&m)) != NULL) {
-		logit(LOG_NOTICE, "#%u refused: %s", s->id, why);
-		session_reply(s, "421 Connection refused by the proxy");
-		session_close(s, why);
+	if (session_checked(s, &m) == -1)
 		return;
-	}
 	if (pfh_session_start(&pfh, &s->calls, &m, session_started, s) == -1) {
 		log_warn("#%u pfhelper", s->id);
 		session_reply(s, "421 Proxy refused the session");
@@ -952,13 +964,8 @@ session_accept(int lfd, short ev, void *arg)
 		return;
 	}
 	/* The checks pfhelper makes, before we dial anything. */
-	session_msg(s, &m);
-	if ((why = proto_session_check(&m)) != NULL) {
-		logit(LOG_NOTICE, "#%u refused: %s", s->id, why);
-		session_reply(s, "421 Connection refused by the proxy");
-		session_close(s, why);
+	if (session_checked(s, &m) == -1)
 		return;
-	}
 	if (server_connect(s) == -1) {
 		log_warn("#%u connect to the server", s->id);
 		session_reply(s, "421 Proxy cannot reach the server");
