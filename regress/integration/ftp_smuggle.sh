@@ -55,6 +55,8 @@ klass() { # name command...; no element created unless $PERMITS_OK
 	else
 		fail "$_name ($(($(created) - _m0)) elements created)"
 		tail -n 8 "$WORK/class.out" | sed 's/^/#   /'
+		# What the proxy said last, to tell a refusal's reason.
+		tail -n 4 "${LOG:-/dev/null}" 2>/dev/null | sed 's/^/#   proxy: /'
 	fi
 	cat "$WORK/class.out" >> "$WORK/check.log"
 }
