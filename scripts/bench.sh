@@ -193,6 +193,12 @@ tput() {
 	done
 }
 
+# per_1000 ticks0 ticks1 sessions hz: CPU seconds per 1,000 sessions.
+per_1000() {
+	echo "$1 $2 $3 $4" | awk '$3 > 0 {
+	    printf "%.3f", ($2 - $1) / $4 / $3 * 1000 }'
+}
+
 # load mode host: sessions/s with 64 clients; CPU of the generator, and
 # for ours the CPU seconds ftp-proxy and pfhelper spent per 1,000.
 load() {
@@ -212,10 +218,8 @@ load() {
 		c1=$((p1 + $(cpu_ticks "$HELPERPID")))
 		n=$(field sessions "$out")
 		hz=$(getconf CLK_TCK)
-		result cpu_per_1000 "$(echo "$c0 $c1 $n $hz" | awk '$3 > 0 {
-		    printf "%.3f", ($2 - $1) / $4 / $3 * 1000 }')"
-		result cpu_proxy_per_1000 "$(echo "$p0 $p1 $n $hz" | awk '$3 > 0 {
-		    printf "%.3f", ($2 - $1) / $4 / $3 * 1000 }')"
+		result cpu_per_1000 "$(per_1000 "$c0" "$c1" "$n" "$hz")"
+		result cpu_proxy_per_1000 "$(per_1000 "$p0" "$p1" "$n" "$hz")"
 	fi
 }
 
