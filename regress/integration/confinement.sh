@@ -168,7 +168,7 @@ ftp_up() {
 # --- 1. ftp-proxy and its pfhelper: static confinement ----------------
 
 ftp_up -t 3 -m 4 || { fail "ftp-proxy starts"; finish; exit 1; }
-ok "ftp-proxy starts (pid $PROXYPID, pfhelper $PFHPID)"
+echo "# ftp-proxy pid $PROXYPID, pfhelper $PFHPID"
 confined ftp-proxy "$PROXYPID" $NOCAPS _ftp-proxy
 confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN _pfhelper
 check "ftp-proxy's pfhelper: only stdio, its peer, netlink, /proc/net" \
@@ -343,11 +343,7 @@ bg ip netns exec "$FW" env PFHELPER="$EW" EXITWATCH_PROG="$BIN/pfhelper" \
     EXITWATCH_FILE="$WORK/tpfh.exit" "$BIN/tftp-proxy" -d -v -w 2 \
     2>> "$WORK/tftp-proxy.log" 9< "$WORK/vsftpd.conf"
 TPID=$LASTPID
-if wait_udp "$FW" 6969; then
-	ok "tftp-proxy starts (pid $TPID)"
-else
-	fail "tftp-proxy starts"
-fi
+wait_udp "$FW" 6969 || fail "tftp-proxy starts (pid $TPID)"
 _w=$(child_of "$TPID" exitwatch)
 TPFH=$(child_of "${_w:-0}" pfhelper)
 confined tftp-proxy "$TPID" $NOCAPS _tftp-proxy

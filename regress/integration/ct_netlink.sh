@@ -222,7 +222,7 @@ if ! setup; then
 	nok "namespace setup"
 	finish
 fi
-ok "namespaces $CLI and $FW"
+echo "# namespaces $CLI and $FW"
 
 case_run 4 udp 192.0.2.1 6969 192.0.2.10 40069 198.51.100.10 69 \
     198.51.100.11

@@ -162,7 +162,7 @@ get_ok() { # host
 # --- 1. kill -9 of ftp-proxy mid-transfer -----------------------------
 
 up || { fail "ftp-proxy starts"; finish; exit 1; }
-ok "ftp-proxy runs (pid $PROXYPID, pfhelper $PFH)"
+echo "# ftp-proxy pid $PROXYPID, pfhelper $PFH"
 check "a transfer is under way" slow_get "$S4"
 check "its permit is in the table" eval \
     '[ "$(permits)" -ge 2 ] || { echo "$(permits) elements"; false; }'
