@@ -21,24 +21,17 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 EW=${EXITWATCH:-$TOP/obj/regress/tools/exitwatch}
 SP=$TOP/obj/regress/tools/sandboxprobe
 require_root
-for b in "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$EW" "$SP"; do
-	if [ ! -x "$b" ]; then
-		echo "no $b (make bin/ftp-proxy bin/tftp-proxy bin/pfhelper" \
-		    "obj/regress/tools/exitwatch obj/regress/tools/sandboxprobe)"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-done
+need "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$EW" "$SP"
 
-sh "$TOP/scripts/users.sh" || { echo "0 passed, 1 failed"; exit 1; }
+set_up sh "$TOP/scripts/users.sh"
 NOCAPS=0000000000000000
 NETADMIN=0000000000001000	# 1 << CAP_NET_ADMIN (12)
 CURL="timeout 30 ip netns exec $CLI curl -sS --connect-timeout 5 -m 25"
 
-topo_up || { echo "0 passed, 1 failed"; exit 1; }
-admin_rules || { echo "0 passed, 1 failed"; exit 1; }
-vsftpd_up || { echo "0 passed, 1 failed"; exit 1; }
-tftpd_up || { echo "0 passed, 1 failed"; exit 1; }
+set_up topo_up
+set_up admin_rules
+set_up vsftpd_up
+set_up tftpd_up
 mkfile "$WORK/ftproot/pub/f" 256
 mkfile "$WORK/tftproot/t" 256
 mkfile "$WORK/up" 256
@@ -57,16 +50,6 @@ EOF
 # --- helpers ---------------------------------------------------------
 
 field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null; }
-
-# alive pid: there and not a zombie.
-alive() {
-	_s=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
-	    "/proc/$1/status" 2>/dev/null)
-	[ -n "$_s" ] && [ "$_s" != Z ] && [ "$_s" != X ]
-}
-
-# The child of $1 named $2.
-child_of() { pgrep -P "$1" -x "$2" 2>/dev/null | head -n 1; }
 
 # expect_field pid name value: /proc/pid/status says exactly that.
 expect_field() {

@@ -15,55 +15,16 @@
 # direct cc line in regress/tools/cttool.c); CTTOOL=path overrides.
 set -u
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-CTTOOL=${CTTOOL:-$top/obj/regress/tools/cttool}
+P="ctt$$-"
+NSLIST="${P}cli ${P}fw"
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$TOP/regress/integration/lib.sh"
+CTTOOL=${CTTOOL:-$TOP/obj/regress/tools/cttool}
 PY=${PYTHON:-python3}
 [ -x /usr/bin/python3 ] && PY=${PYTHON:-/usr/bin/python3}
-
-pfx="ctt$$-"
-CLI="${pfx}cli"
-FW="${pfx}fw"
-tmp=""
-pids=""
-pass=0
-fail=0
-
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
-	pids=""
-	for ns in "$CLI" "$FW"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	[ -n "$tmp" ] && rm -rf "$tmp"
-	tmp=""
-}
-trap 'cleanup' EXIT
-trap 'cleanup; exit 1' HUP INT TERM
-
-ok() {
-	echo "ok $*"
-	pass=$((pass + 1))
-}
-
-nok() {
-	echo "FAIL $*"
-	fail=$((fail + 1))
-}
-
-finish() {
-	cleanup
-	if ip netns list 2>/dev/null | grep -q "^$pfx"; then
-		nok "namespaces with prefix $pfx remain"
-	fi
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
+tmp=$WORK
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
 
 # expect name want ns args...: run cttool args in namespace ns, compare
 # its output with want.
@@ -90,22 +51,19 @@ wait_file() {
 	[ -s "$1" ]
 }
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: not root"
-	echo "0 passed, 0 failed"
-	exit 0
-fi
+require_root
 for t in ip nft timeout; do
 	if ! command -v "$t" >/dev/null 2>&1; then
 		nok "missing tool $t"
 		finish
+		exit 1
 	fi
 done
 if [ ! -x "$CTTOOL" ]; then
 	nok "no $CTTOOL (make obj/regress/tools/cttool)"
 	finish
+	exit 1
 fi
-tmp=$(mktemp -d /tmp/ct_netlink.XXXXXX) || exit 1
 
 setup() {
 	ip netns add "$CLI" && ip netns add "$FW" || return 1
@@ -187,13 +145,11 @@ case_run() {
 	tag="ipv$af $proto"
 	out="$tmp/peer.$af.$proto"
 	# ip netns exec execs timeout: $! is the pid to kill.
-	ip netns exec "$FW" timeout 25 "$PY" -c "$LISTEN" "$laddr" "$lport" \
-	    "$proto" "$out" >/dev/null 2>&1 &
-	pids="$pids $!"
+	bg ip netns exec "$FW" timeout 25 "$PY" -c "$LISTEN" "$laddr" "$lport" \
+	    "$proto" "$out" >/dev/null 2>&1
 	sleep 0.3
-	ip netns exec "$CLI" timeout 25 "$PY" -c "$SEND" "$caddr" "$cport" \
-	    "$odst" "$odport" "$proto" >/dev/null 2>&1 &
-	pids="$pids $!"
+	bg ip netns exec "$CLI" timeout 25 "$PY" -c "$SEND" "$caddr" "$cport" \
+	    "$odst" "$odport" "$proto" >/dev/null 2>&1
 	if wait_file "$out" && [ "$(cat "$out")" = "$caddr $cport" ]; then
 		ok "$tag: redirected to the listener"
 	else
@@ -221,6 +177,7 @@ case_run() {
 if ! setup; then
 	nok "namespace setup"
 	finish
+	exit 1
 fi
 echo "# namespaces $CLI and $FW"
 

@@ -21,19 +21,12 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 [ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
 EW=${EXITWATCH:-$TOP/obj/regress/tools/exitwatch}
 require_root
-for b in "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$EW"; do
-	if [ ! -x "$b" ]; then
-		echo "no $b (make bin/ftp-proxy bin/tftp-proxy bin/pfhelper" \
-		    "obj/regress/tools/exitwatch)"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-done
+need "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$EW"
 
-topo_up || { echo "0 passed, 1 failed"; exit 1; }
-admin_rules || { echo "0 passed, 1 failed"; exit 1; }
-vsftpd_up || { echo "0 passed, 1 failed"; exit 1; }
-tftpd_up || { echo "0 passed, 1 failed"; exit 1; }
+set_up topo_up
+set_up admin_rules
+set_up vsftpd_up
+set_up tftpd_up
 PUB=$WORK/ftproot/pub
 mkfile "$PUB/big" 8192
 mkfile "$PUB/small" 64
@@ -42,13 +35,6 @@ LOG=$WORK/ftp-proxy.log
 mkdir -p "$WORK/wrap"
 ln -s "$EW" "$WORK/wrap/ftp-proxy"
 ln -s "$EW" "$WORK/wrap/tftp-proxy"
-
-alive() {
-	_s=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
-	    "/proc/${1:-0}/status" 2>/dev/null)
-	[ -n "$_s" ] && [ "$_s" != Z ] && [ "$_s" != X ]
-}
-child_of() { pgrep -P "${1:-0}" -x "$2" 2>/dev/null | head -n 1; }
 
 # up [ftp-proxy args]: exitwatch (named ftp-proxy, $EWPID) runs
 # ftp-proxy ($PROXYPID), which runs pfhelper ($PFH).

@@ -12,69 +12,29 @@
 # Needs root, nft, python3.  Prints ok/FAIL lines and `N passed, M failed'.
 set -u
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tool=$top/obj/regress/tools/filtertool
 P=nftb$$-
 C=${P}c
 F=${P}fw
 S=${P}s
 X=${P}x
+NSLIST="$C $F $S $X"
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$TOP/regress/integration/lib.sh"
+tool=$TOP/obj/regress/tools/filtertool
 T=ftptest
 MARK=0x20000000
 c6=2001:db8:1::10
 s6=2001:db8:2::10
-tmp=$(mktemp -d /tmp/filter_nft.XXXXXX)
-pids=""
-npass=0
-nfail=0
+tmp=$WORK
 seqn=0
-
-ok() { echo "ok - $*"; npass=$((npass + 1)); }
-nok() { echo "FAIL - $*"; nfail=$((nfail + 1)); }
-check() {
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
-}
-
-# mine PID: a child of this shell, still running (never a reused pid).
-mine() { [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ]; }
-
-cleanup() {
-	exec 3>&-
-	for p in $pids; do
-		mine "$p" && kill "$p" 2>/dev/null
-	done
-	sleep 0.2
-	for p in $pids; do
-		mine "$p" && kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	pids=""
-	for n in $C $F $S $X; do
-		ip netns del "$n" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
-
-finish() {
-	cleanup
-	if ip netns list | grep -q "^$P"; then
-		nok "namespaces left behind"
-	else
-		ok "no namespaces left behind"
-	fi
-	echo "filter-nft: $npass passed, $nfail failed"
-	[ "$nfail" -eq 0 ]
-	exit
-}
 
 if [ "$(id -u)" -ne 0 ] || ! command -v nft >/dev/null ||
     ! command -v python3 >/dev/null || [ ! -x "$tool" ]; then
 	nok "needs root, nft, python3 and $tool"
 	finish
+	exit 1
 fi
 
 # wait_for FILE REGEX: up to 5 s for a line to appear.
@@ -129,8 +89,7 @@ py() { ns=$1; shift; timeout 10 ip netns exec "$ns" python3 "$tmp/h.py" "$@"; }
 pybg() {
 	out=$1 ns=$2
 	shift 2
-	timeout 10 ip netns exec "$ns" python3 "$tmp/h.py" "$@" > "$out" &
-	pids="$pids $!"
+	bg timeout 10 ip netns exec "$ns" python3 "$tmp/h.py" "$@" > "$out"
 }
 
 # --- topology ----------------------------------------------------------
@@ -173,10 +132,11 @@ EOF
 start_tool() {
 	rm -f "$tmp/in" "$tmp/out"
 	mkfifo "$tmp/in" || return 1
+	# Not through bg: the fifo is opened in the background, not here.
 	env ${2:-FILTERTOOL=1} ip netns exec $F "$tool" -v "$1" \
 	    < "$tmp/in" > "$tmp/out" 2> "$tmp/err.$1" &
 	tpid=$!
-	pids="$pids $tpid"
+	PIDS="$PIDS $tpid"
 	exec 3> "$tmp/in"
 	wait_for "$tmp/out" '^ready$'
 }

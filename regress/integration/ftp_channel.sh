@@ -17,17 +17,11 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
 require_root
-for b in "$BIN/ftp-proxy" "$BIN/pfhelper"; do
-	if [ ! -x "$b" ]; then
-		echo "no $b (make all)"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-done
+need "$BIN/ftp-proxy" "$BIN/pfhelper"
 
-topo_up || { echo "0 passed, 1 failed"; exit 1; }
-admin_rules || { echo "0 passed, 1 failed"; exit 1; }
-vsftpd_up || { echo "0 passed, 1 failed"; exit 1; }
+set_up topo_up
+set_up admin_rules
+set_up vsftpd_up
 PUB=$WORK/ftproot/pub
 mkfile "$PUB/big" 2048
 mkfile "$PUB/small" 16
@@ -72,10 +66,10 @@ refused_421() { # ns src host port
 	grep -q '^421' "$WORK/conn.out"
 }
 
-alive() { kill -0 "$PROXYPID" 2>/dev/null; }
+proxy_alive() { kill -0 "$PROXYPID" 2>/dev/null; }
 
 # 1. Forward mode.
-proxy_up || { echo "0 passed, 1 failed"; exit 1; }
+set_up proxy_up
 check "the client has a link-local address" test -n "$ll"
 bg sh -c "$CURL --limit-rate 400k -o $WORK/bg1 ftp://$S4/pub/big"
 BG=$LASTPID
@@ -113,7 +107,7 @@ check "forward: a client dialling itself gets 421" \
 check "forward: that refusal is logged" grep -q \
     "client and server are one host" "$WORK/ftp-proxy.log"
 in_cli ip rule del pref 10
-check "forward: ftp-proxy still runs" alive
+check "forward: ftp-proxy still runs" proxy_alive
 wait "$BG"
 check "forward: the download running meanwhile is whole" \
     same "$PUB/big" "$WORK/bg1"
@@ -230,7 +224,7 @@ sigstop() {
 }
 check "SIGSTOP of pfhelper: other sessions flow, the permit comes after" \
     sigstop
-check "SIGSTOP: ftp-proxy still runs" alive
+check "SIGSTOP: ftp-proxy still runs" proxy_alive
 check "SIGSTOP: no permit left" wait_permits 0
 proxy_stop
 check "forward: SIGTERM, exit 0" test "$PROXYRC" -eq 0
@@ -238,7 +232,7 @@ check "forward: SIGTERM, exit 0" test "$PROXYRC" -eq 0
 # 2. Reverse mode: the proxy on the firewall's inside address for the
 # server at $S6 (the roles of the namespaces do not matter to -R).
 rm -f "$WORK/ftp-proxy.log"
-proxy_up -R "$S6" || { echo "0 passed, 1 failed"; exit 1; }
+set_up proxy_up -R "$S6"
 bg sh -c "$CURL --limit-rate 400k -o $WORK/bg2 ftp://[$F6IN]:8021/pub/big"
 BG=$LASTPID
 sleep 0.5
@@ -246,7 +240,7 @@ check "reverse: link-local client gets 421" \
     refused_421 "$CLI" "$ll" "$F6IN" 8021
 check "reverse: the refusal is logged" grep -q \
     "refused: client is not a unicast host" "$WORK/ftp-proxy.log"
-check "reverse: ftp-proxy still runs" alive
+check "reverse: ftp-proxy still runs" proxy_alive
 wait "$BG"
 check "reverse: the download running meanwhile is whole" \
     same "$PUB/big" "$WORK/bg2"
@@ -287,7 +281,7 @@ asyncio.run(main())
 wait_port "$SRV" 21 > /dev/null
 for a in 20 21 22 23; do in_cli ip addr add 192.0.2.$a/24 dev eth0; done
 rm -f "$WORK/ftp-proxy.log"
-PROXYWRAP="" proxy_up -m $N -M $N -D 5 || { echo "0 passed, 1 failed"; exit 1; }
+PROXYWRAP="" set_up proxy_up -m $N -M $N -D 5
 PFH=$(pfhelper_pid "$PROXYPID")
 # The clients keep their connections until $WORK/done exists.
 bg ip netns exec "$CLI" python3 -c '

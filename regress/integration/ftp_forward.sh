@@ -7,11 +7,11 @@
 . "$(dirname "$0")/lib.sh"
 
 require_root
-topo_up || { echo "0 passed, 1 failed"; exit 1; }
-admin_rules || { echo "0 passed, 1 failed"; exit 1; }
+set_up topo_up
+set_up admin_rules
 VSFTPD_EXTRA="xferlog_enable=YES
 log_ftp_protocol=YES"
-vsftpd_up || { echo "0 passed, 1 failed"; exit 1; }
+set_up vsftpd_up
 
 PUB=$WORK/ftproot/pub
 mkfile "$PUB/big" 1024

@@ -9,13 +9,13 @@
 . "$(dirname "$0")/lib.sh"
 
 require_root
-topo_up || { echo "0 passed, 1 failed"; exit 1; }
-admin_rules || { echo "0 passed, 1 failed"; exit 1; }
+set_up topo_up
+set_up admin_rules
 # The admin also runs FTP on port 2121 and 2122 (the fake server, and
 # nothing at all).
 in_fw nft add rule inet admin nat_pre iifname inside tcp dport '{ 2121, 2122 }' \
     redirect to :8021
-vsftpd_up || { echo "0 passed, 1 failed"; exit 1; }
+set_up vsftpd_up
 
 PUB=$WORK/ftproot/pub
 mkfile "$PUB/big" 1024

@@ -15,9 +15,9 @@ PARTS=${PARTS:-"tag long idle"}
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 require_root
-topo_up || { echo "0 passed, 1 failed"; exit 1; }
-admin_rules || { echo "0 passed, 1 failed"; exit 1; }
-vsftpd_up || { echo "0 passed, 1 failed"; exit 1; }
+set_up topo_up
+set_up admin_rules
+set_up vsftpd_up
 
 PUB=$WORK/ftproot/pub
 mkfile "$PUB/big" 1024

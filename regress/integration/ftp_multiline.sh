@@ -19,12 +19,12 @@ if ! /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-topo_up || { echo "0 passed, 1 failed"; exit 1; }
-admin_rules || { echo "0 passed, 1 failed"; exit 1; }
+set_up topo_up
+set_up admin_rules
 mkdir -p "$WORK/root/pub"
 mkfile "$WORK/root/pub/f" 256
 chmod -R a+rX "$WORK/root"
-proxy_up || { echo "0 passed, 1 failed"; exit 1; }
+set_up proxy_up
 CURL="timeout 30 ip netns exec $CLI curl -sS --connect-timeout 5 -m 25"
 
 got() { same "$WORK/root/pub/f" "$1"; }

@@ -10,15 +10,15 @@
 . "$(dirname "$0")/lib.sh"
 
 require_root
-topo_up || { echo "0 passed, 1 failed"; exit 1; }
-admin_rules || { echo "0 passed, 1 failed"; exit 1; }
+set_up topo_up
+set_up admin_rules
 in_cli ip route del default
 in_cli ip -6 route del default
 INSIDE=$CLI	# the FTP server's namespace
 OUTSIDE=$SRV	# the clients' namespace
 VSFTPD_EXTRA="xferlog_enable=YES
 log_ftp_protocol=YES"
-vsftpd_up "$INSIDE" || { echo "0 passed, 1 failed"; exit 1; }
+set_up vsftpd_up "$INSIDE"
 
 PUB=$WORK/ftproot/pub
 mkfile "$PUB/big" 1024

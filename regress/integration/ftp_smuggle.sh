@@ -61,15 +61,15 @@ klass() { # name command...; no element created unless $PERMITS_OK
 	cat "$WORK/class.out" >> "$WORK/check.log"
 }
 
-topo_up || { echo "0 passed, 1 failed"; exit 1; }
-admin_rules || { echo "0 passed, 1 failed"; exit 1; }
+set_up topo_up
+set_up admin_rules
 in_fw nft add rule inet admin nat_pre iifname inside tcp dport 2121 \
     redirect to :8021
 chmod 711 "$WORK"
 VSFTPD_EXTRA="async_abor_enable=YES
 log_ftp_protocol=YES
 xferlog_enable=YES"
-vsftpd_up || { echo "0 passed, 1 failed"; exit 1; }
+set_up vsftpd_up
 PUB=$WORK/ftproot/pub
 mkfile "$PUB/f" 256
 head -c $((100 * 1048576)) /dev/urandom > "$PUB/big"
@@ -117,7 +117,7 @@ EOF2
 bg ip netns exec "$SRV" "$PROFTPD" -n -q -c "$WORK/proftpd.conf"
 wait_port "$SRV" 2121 || { cat "$WORK/proftpd.log"; echo "0 passed, 1 failed"
     exit 1; }
-proxy_up -A || { echo "0 passed, 1 failed"; exit 1; }
+set_up proxy_up -A
 LOG=$WORK/ftp-proxy.log
 
 # Every element any table in the firewall gets, as nft reports it.

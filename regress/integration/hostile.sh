@@ -25,27 +25,20 @@ PY=${PYTHON:-python3}
 PFHCTL=${PFHCTL:-$TOP/obj/regress/tools/pfhctl}
 PFHRAW=${PFHRAW:-$TOP/obj/regress/tools/pfhraw}
 require_root
-for b in "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$PFHCTL" \
-    "$PFHRAW"; do
-	if [ ! -x "$b" ]; then
-		echo "no $b (make bin/ftp-proxy bin/tftp-proxy bin/pfhelper" \
-		    "obj/regress/tools/pfhctl obj/regress/tools/pfhraw)"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-done
+need "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$PFHCTL" \
+    "$PFHRAW"
 
 ntried=0
 nclass=0
 GROUP=""
 
-topo_up || { echo "0 passed, 1 failed"; exit 1; }
-admin_rules || { echo "0 passed, 1 failed"; exit 1; }
+set_up topo_up
+set_up admin_rules
 # The fake server listens on port 2121, intercepted as port 21 is.
 in_fw nft add rule inet admin nat_pre iifname inside tcp dport 2121 \
     redirect to :8021
-vsftpd_up || { echo "0 passed, 1 failed"; exit 1; }
-tftpd_up || { echo "0 passed, 1 failed"; exit 1; }
+set_up vsftpd_up
+set_up tftpd_up
 PUB=$WORK/ftproot/pub
 mkfile "$PUB/f" 512
 mkfile "$WORK/tftproot/t" 256
@@ -63,13 +56,6 @@ while [ $i -lt 50 ] && ! grep -q probe "$WORK/monitor"; do
 done
 check "nft monitor sees the firewall's changes" grep -q probe "$WORK/monitor"
 created() { grep -Ec '^(add|create) element' "$WORK/monitor"; }
-
-# alive pid: there and not a zombie.
-alive() {
-	_s=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
-	    "/proc/${1:-0}/status" 2>/dev/null)
-	[ -n "$_s" ] && [ "$_s" != Z ] && [ "$_s" != X ]
-}
 
 # klass name command...: one class of bad input.  The command checks the
 # refusal; then no element may have been created (unless $PERMITS_OK),

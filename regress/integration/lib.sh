@@ -25,8 +25,12 @@ VSFTPD=${VSFTPD:-$(command -v vsftpd || echo /usr/sbin/vsftpd)}
 C4=192.0.2.10; F4IN=192.0.2.1; F4OUT=198.51.100.1; S4=198.51.100.10
 C6=2001:db8:1::10; F6IN=2001:db8:1::1; F6OUT=2001:db8:2::1; S6=2001:db8:2::10
 
+# The namespaces the trap removes: these three unless a suite names its own.
+NSLIST=${NSLIST:-"$CLI $FW $SRV"}
+
 ok() { npass=$((npass + 1)); echo "ok $*"; }
 fail() { nfail=$((nfail + 1)); echo "FAIL $*"; }
+nok() { fail "$@"; }
 check() { # check "what" command...; on failure its last output lines
 	what=$1; shift
 	if "$@" > "$WORK/check.out" 2>&1; then
@@ -49,19 +53,47 @@ cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.2
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	for ns in "$CLI" "$FW" "$SRV"; do
+	for ns in $NSLIST; do
 		ip netns pids "$ns" 2>/dev/null | while read -r p; do
 			kill -9 "$p" 2>/dev/null
 		done
 		ip netns del "$ns" 2>/dev/null
 	done
 	[ -n "${KEEP:-}" ] || rm -rf "$WORK"
+	PIDS=""
 }
 
+# The counts; a namespace of this run's prefix that outlives the clean-up
+# is a failure (of the suite's own set-up or of the trap).
 finish() {
+	cleanup
+	if ip netns list 2>/dev/null | grep -q "^$P"; then
+		fail "namespaces with prefix $P remain"
+	fi
 	echo "$npass passed, $nfail failed"
 	[ "$nfail" -eq 0 ]
 }
+
+# set_up step [args...]: a set-up step that must work, or the suite ends
+# here as failed (never an ok: a set-up step is not a test).
+set_up() { "$@" || { fail "set-up: $*"; finish; exit 1; }; }
+
+# need file...: the programs a suite runs (built by make check-build).
+need() {
+	for _b; do
+		[ -x "$_b" ] || { fail "no $_b (make check-build)"; finish; exit 1; }
+	done
+}
+
+# alive pid: there and not a zombie.
+alive() {
+	_s=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
+	    "/proc/${1:-0}/status" 2>/dev/null)
+	[ -n "$_s" ] && [ "$_s" != Z ] && [ "$_s" != X ]
+}
+
+# The child of $1 named $2.
+child_of() { pgrep -P "${1:-0}" -x "$2" 2>/dev/null | head -n 1; }
 
 require_root() {
 	if [ "$(id -u)" -ne 0 ]; then
