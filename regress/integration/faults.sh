@@ -58,17 +58,6 @@ ended() {
 	grep -q "^$2 $3\$" "$1"
 }
 
-wait_re() {
-	_i=0
-	while [ $_i -lt $(($3 * 10)) ]; do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	echo "no line /$2/ in $(basename "$1")"
-	return 1
-}
-
 # Nothing of ours in the firewall: no process, no socket that a process
 # holds (the kernel may still be closing orphaned connections whose
 # peers have not closed yet: FIN-WAIT-2, TIME-WAIT).

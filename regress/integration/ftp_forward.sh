@@ -147,25 +147,12 @@ done
 # from port 20), as if there were no proxy.
 active_peer() { # host want_port(20|any)
 	py "$CLI" "$1" "$2" "$(sum "$PUB/big")" <<-'EOF'
-	import ftplib, hashlib, sys
+	import sys
+	from ftpc import active_retr
 	host, want, digest = sys.argv[1:4]
-	f = ftplib.FTP()
-	f.connect(host, 21, timeout=10)
-	f.login()
-	f.set_pasv(False)
-	conn, size = f.ntransfercmd("RETR pub/big")
-	peer = conn.getpeername()
-	h = hashlib.sha256()
-	while True:
-	    b = conn.recv(65536)
-	    if not b:
-	        break
-	    h.update(b)
-	conn.close()
-	f.voidresp()
-	f.quit()
+	peer, got = active_retr(host, "pub/big")
 	print("data connection from", peer)
-	assert h.hexdigest() == digest, "checksum"
+	assert got == digest, "checksum"
 	assert peer[0] == host, "not from the server's address"
 	assert (peer[1] == 20) == (want == "20"), "source port"
 	EOF

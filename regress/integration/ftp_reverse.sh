@@ -44,8 +44,8 @@ lftp_ls() { # fam passive(on|off)
 # coming from the firewall (port 20 with -r), and the right bytes.
 client_view() { # host want_port(20|any)
 	py "$OUTSIDE" "$1" "$2" "$(sum "$PUB/big")" <<-'EOF'
-	import ftplib, hashlib, socket, sys
-	from ftpc import Ctl
+	import sys
+	from ftpc import Ctl, active_retr
 	host, want, digest = sys.argv[1:4]
 	c = Ctl(host)
 	assert c.login() == 230
@@ -55,23 +55,9 @@ client_view() { # host want_port(20|any)
 	else:
 	    assert code == 229, lines
 	c.code("QUIT")
-	f = ftplib.FTP()
-	f.connect(host, 21, timeout=10)
-	f.login()
-	f.set_pasv(False)
-	conn, size = f.ntransfercmd("RETR pub/big")
-	peer = conn.getpeername()
-	h = hashlib.sha256()
-	while True:
-	    b = conn.recv(65536)
-	    if not b:
-	        break
-	    h.update(b)
-	conn.close()
-	f.voidresp()
-	f.quit()
+	peer, got = active_retr(host, "pub/big")
 	print("active data connection from", peer)
-	assert h.hexdigest() == digest, "checksum"
+	assert got == digest, "checksum"
 	assert peer[0] == host, "not from the firewall's outside address"
 	assert (peer[1] == 20) == (want == "20"), "source port"
 	EOF

@@ -120,17 +120,7 @@ wait_port "$SRV" 2121 || { cat "$WORK/proftpd.log"; echo "0 passed, 1 failed"
 set_up proxy_up -A
 LOG=$WORK/ftp-proxy.log
 
-# Every element any table in the firewall gets, as nft reports it.
-bg ip netns exec "$FW" timeout 900 stdbuf -oL nft monitor > "$WORK/monitor" 2>&1
-i=0
-while [ $i -lt 50 ] && ! grep -q probe "$WORK/monitor"; do
-	in_fw nft add table inet probe
-	in_fw nft delete table inet probe
-	sleep 0.1
-	i=$((i + 1))
-done
-check "nft monitor sees the firewall's changes" grep -q probe "$WORK/monitor"
-created() { grep -Ec '^(add|create) element' "$WORK/monitor"; }
+set_up monitor_up
 
 check "ProFTPD behind the proxy: anonymous download" sh -c \
     "timeout 30 ip netns exec $CLI curl -sS -m 25 ftp://$S4:2121/pub/f \

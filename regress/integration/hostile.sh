@@ -45,17 +45,7 @@ mkfile "$WORK/tftproot/t" 256
 LOG=$WORK/ftp-proxy.log
 TLOG=$WORK/tftp-proxy.log
 
-# Every element any table in the firewall gets, as nft reports it.
-bg ip netns exec "$FW" timeout 900 stdbuf -oL nft monitor > "$WORK/monitor" 2>&1
-i=0
-while [ $i -lt 50 ] && ! grep -q probe "$WORK/monitor"; do
-	in_fw nft add table inet probe
-	in_fw nft delete table inet probe
-	sleep 0.1
-	i=$((i + 1))
-done
-check "nft monitor sees the firewall's changes" grep -q probe "$WORK/monitor"
-created() { grep -Ec '^(add|create) element' "$WORK/monitor"; }
+set_up monitor_up
 
 # klass name command...: one class of bad input.  The command checks the
 # refusal; then no element may have been created (unless $PERMITS_OK),
@@ -84,16 +74,6 @@ klass() {
 }
 
 # Wait (bounded, $3 s) until file $1 has a line matching the ERE $2.
-wait_re() {
-	_i=0
-	while [ $_i -lt $(($3 * 10)) ]; do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	echo "no line /$2/ in $(basename "$1")"
-	return 1
-}
 
 # Count of lines in $1 with the fixed string $2.
 count() { grep -cF -- "$2" "$1" 2>/dev/null; }

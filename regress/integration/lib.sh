@@ -428,8 +428,57 @@ ftpc_init() {
 	        if c != 226:
 	            raise RuntimeError("after %s: %s" % (what, lines))
 	        return data
+
+	def active_retr(host, path):
+	    """RETR path over an active (PORT/EPRT) data connection with
+	    ftplib: (the data connection's peer, the SHA-256 of the bytes)."""
+	    import ftplib, hashlib
+	    f = ftplib.FTP()
+	    f.connect(host, 21, timeout=10)
+	    f.login()
+	    f.set_pasv(False)
+	    conn, size = f.ntransfercmd("RETR " + path)
+	    peer = conn.getpeername()
+	    h = hashlib.sha256()
+	    while True:
+	        b = conn.recv(65536)
+	        if not b:
+	            break
+	        h.update(b)
+	    conn.close()
+	    f.voidresp()
+	    f.quit()
+	    return peer, h.hexdigest()
 	EOF2
 }
+
+# wait_re file regex secs: until a line of file matches (bounded).
+wait_re() {
+	_i=0
+	while [ $_i -lt $(($3 * 10)) ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo "no line /$2/ in $(basename "$1")"
+	return 1
+}
+
+# monitor_up: every element any table in the firewall gets, as nft
+# reports it, in $WORK/monitor; created counts them.
+monitor_up() {
+	bg ip netns exec "$FW" timeout 900 stdbuf -oL nft monitor \
+	    > "$WORK/monitor" 2>&1
+	_i=0
+	while [ $_i -lt 50 ] && ! grep -q probe "$WORK/monitor"; do
+		in_fw nft add table inet probe
+		in_fw nft delete table inet probe
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	grep -q probe "$WORK/monitor" || { echo "nft monitor sees nothing"; false; }
+}
+created() { grep -Ec '^(add|create) element' "$WORK/monitor"; }
 
 # The bytes of a printf(1) format, in hex (for udpsend).
 hexof() { printf "$1" | od -An -v -tx1 | tr -d ' \n'; }
