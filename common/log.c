@@ -1,10 +1,19 @@
 /*
  * log.c: logging for all three programs.  syslog(3) when daemonised,
  * stderr in the foreground.  errno is preserved across every call.
+ * When stderr is the journal's stream (a systemd unit runs us with -d;
+ * JOURNAL_STREAM names that stream's device and inode), a line is
+ * "<priority>message", as sd-daemon(3) describes: journald records the
+ * priority and adds the name and pid of the unit's process itself.  A
+ * process that the unit's one started (pfhelper beside a front end: its
+ * pid is not SYSTEMD_EXEC_PID) names itself after the priority.
  */
 #include "compat.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,15 +26,38 @@
 #include "log.h"
 
 static int		 log_debug_mode;	/* 1: stderr, 0: syslog */
+static int		 log_journal;	/* stderr is the journal's stream */
+static int		 log_named;	/* ... and we are not the unit's process */
 static int		 log_level = LOG_NOTICE;
 static const char	*log_procname;
+
+/* Whether JOURNAL_STREAM ("device:inode", decimal) names our stderr. */
+static int
+stderr_is_journal(void)
+{
+	const char		*e = getenv("JOURNAL_STREAM");
+	struct stat		 st;
+	unsigned long long	 dev, ino;
+	char			 extra;
+
+	if (e == NULL ||
+	    sscanf(e, "%llu:%llu%c", &dev, &ino, &extra) != 2)
+		return (0);
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return (0);
+	return (st.st_dev == dev && st.st_ino == ino);
+}
 
 void
 log_init(int n_debug, int facility)
 {
 	extern char	*__progname;
+	const char	*e;
 
 	log_debug_mode = n_debug;
+	log_journal = n_debug && stderr_is_journal();
+	e = getenv("SYSTEMD_EXEC_PID");
+	log_named = e == NULL || strtonum(e, 1, INT_MAX, NULL) != getpid();
 	log_procname = __progname;
 	if (!log_debug_mode)
 		openlog(__progname, LOG_PID | LOG_NDELAY, facility);
@@ -64,7 +96,15 @@ vlog(int pri, const char *fmt, va_list ap)
 		errno = saved_errno;
 		return;
 	}
-	if (log_debug_mode) {
+	if (log_journal) {
+		fprintf(stderr, "<%d>", LOG_PRI(pri));
+		if (log_named)
+			fprintf(stderr, "%s[%d]: ", log_procname,
+			    (int)getpid());
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		fflush(stderr);
+	} else if (log_debug_mode) {
 		fprintf(stderr, "%s[%d]: ", log_procname, (int)getpid());
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);

@@ -278,7 +278,7 @@ main(int argc, char *argv[])
 	nlisten = listen_sockets(conf.listen_addr, conf.listen_port,
 	    conf.family, listen_fd, MAX_LISTEN);
 	if (nlisten <= 0)
-		errx(1, "cannot listen on port %u", conf.listen_port);
+		fatalx("cannot listen on port %u", conf.listen_port);
 	if (!debug && daemon(0, 0) == -1)
 		err(1, "daemon");
 	signal(SIGPIPE, SIG_IGN);

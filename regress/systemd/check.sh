@@ -307,6 +307,9 @@ check "FTP download through the proxy (active, PORT), checksum" \
 check "journalctl -u ftp-proxy shows the session lines (-D 6)" \
     wait_for 30 cts 'journalctl -q -u ftp-proxy -o cat |
 	grep -E "#[0-9]+ FTP session 192\.0\.2\.10:[0-9]+ -> 198\.51\.100\.10:21"'
+check "... each line named once (by the journal), not twice" cts '
+	journalctl -q -u ftp-proxy -o cat | grep -Eq "^#[0-9]+ FTP session" &&
+	! journalctl -q -u ftp-proxy -o cat | grep -q "^ftp-proxy\["'
 
 check "systemctl restart ftp-proxy: active, the table in place" \
     cts 'systemctl restart ftp-proxy && systemctl -q is-active ftp-proxy &&
@@ -361,6 +364,9 @@ ct systemd-run -q --unit=test-blocker systemd-socket-activate -l 8021 \
 wait_for 30 cts 'ss -ltnH "sport = :8021" | grep -q .'
 check "port 8021 taken: systemctl start ftp-proxy fails" \
     cts '! systemctl start ftp-proxy'
+check "... the journal has the reason, at priority crit" cts '
+	journalctl -q -u ftp-proxy -p crit -o cat |
+	grep -q "cannot listen on port 8021"'
 check "... and leaves no table" no_table ftp-proxy
 cts 'systemctl stop ftp-proxy test-blocker; systemctl reset-failed ftp-proxy 2>/dev/null'
 cts 'mkdir -p /run/systemd/system/ftp-proxy.service.d &&
