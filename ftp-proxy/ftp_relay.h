@@ -54,7 +54,7 @@ enum fr_act {
 	FR_PERMIT_DROP,		/* pid: the permit is no longer needed */
 	FR_RESUME,		/* see ftp_relay_ready() again, both sides */
 	FR_LOG,			/* prio, text (already escaped) */
-	FR_CLOSE		/* text: why; end the session, nothing follows */
+	FR_CLOSE		/* text: why; end the session (the last) */
 };
 
 struct fr_action {
@@ -133,8 +133,8 @@ struct ftp_relay {
 	unsigned int		 qhead, qlen;
 	int			 greeted;	/* the server's greeting came */
 	int			 epsv_all;
-	int			 transfer;	/* a 1xx came, its end not yet */
-	int			 wait_client;	/* PORT/EPRT awaits its permit */
+	int			 transfer;	/* a 1xx came, no end yet */
+	int			 wait_client;	/* PORT/EPRT awaits a permit */
 	int			 wait_server;	/* 227/229 awaits its permit */
 	int			 act_eprt;	/* ... and was EPRT */
 	uint32_t		 permit;	/* live permit id, 0 if none */

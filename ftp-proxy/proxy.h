@@ -87,7 +87,7 @@ struct session {
 	enum tail		 srv_tail;	/* inside a long server line */
 	int			 cli_skip;	/* discarding a too long one */
 	int			 host_counted;	/* in the per-host count */
-	struct ftp_relay	 relay;		/* the FTP state (ftp_relay.c) */
+	struct ftp_relay	 relay;		/* its FTP state */
 	struct event		 timer;		/* connect, idle, close */
 	struct event		 resume;	/* go on with stalled lines */
 };
