@@ -748,7 +748,7 @@ server_tail(struct session *s, struct evbuffer *in)
 
 /*
  * A server line longer than FTP_LINE_MAX: its head is parsed and goes
- * through server_line(); if that relayed it as it came, the rest
+ * through the relay; if that relayed it as it came, the rest
  * follows it, else (a reply rewritten or replaced) the rest is dropped.
  * So only FTP_LINE_MAX bytes of a line are ever held.
  */
@@ -1063,7 +1063,7 @@ session_accept(int lfd, short ev, void *arg)
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	/* A client's urgent byte (its Synch) stays in the stream: relay.c. */
+	/* A client's urgent byte (its Synch) stays in the stream. */
 	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on));
 	if ((s = session_new(fd, &peer)) == NULL) {
 		refuse(fd, "421 Out of memory\r\n", "out of memory", &ca,

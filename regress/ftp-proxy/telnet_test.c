@@ -18,6 +18,9 @@
 
 #define S(x)	x, sizeof(x) - 1
 
+/* What a Synch (RFC 959 4.1.3) leaves: IAC IP, then IAC DM. */
+#define TELNET_SYNCH	(TELNET_SEEN_IP | TELNET_SEEN_DM)
+
 struct strip_test {
 	const char	*in;
 	size_t		 len;
@@ -201,7 +204,7 @@ test_canon(void)
 	check_nth(r == -1, "canon", 2, "doubled IAC does not fit");
 }
 
-/* The order of client_line(): Telnet, canonical form, parse. */
+/* The order of ftp_relay_client(): Telnet, canonical form, parse. */
 static void
 test_lines(void)
 {
