@@ -28,6 +28,8 @@ static void	out_log(struct fr_out *, int, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static void	send_line(struct fr_out *, enum fr_act, const char *, size_t,
 		    int);
+static int	vfmt_reply(char *, size_t, const char *, va_list)
+		    __attribute__((__format__ (printf, 3, 0)));
 static void	reply_now(struct fr_out *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	client_reply(struct ftp_relay *, struct fr_out *,
@@ -37,6 +39,8 @@ static int	q_push(struct ftp_relay *, struct fr_out *, enum fr_cmd,
 		    char *, size_t);
 static void	q_pop(struct ftp_relay *);
 static void	q_flush_local(struct ftp_relay *, int, struct fr_out *);
+static void	relay_cmd(struct ftp_relay *, struct fr_out *, enum fr_cmd,
+		    const char *, size_t);
 static int	af_num(const struct ftp_relay *);
 static int	permit_rate_ok(struct ftp_relay *, double, struct fr_out *);
 static void	permit_send(struct ftp_relay *, struct fr_out *);
@@ -129,6 +133,7 @@ send_line(struct fr_out *out, enum fr_act to, const char *line, size_t len,
 	out_add(out, to, buf, len + 2);
 }
 
+/* A reply in buf, CRLF added, cut to fit: its length, or -1. */
 static int
 vfmt_reply(char *buf, size_t size, const char *fmt, va_list ap)
 {

@@ -53,7 +53,11 @@ static void	session_reply(struct session *, const char *, ...)
 static void	session_resume(struct session *);
 static void	session_synch(struct session *);
 static int	session_do(struct session *, struct fr_out *);
+static int	action_do(struct session *, const struct fr_action *, int *);
+static int	permit_ask(struct session *, const struct fr_action *);
 static void	permit_done(const struct pfh_reply *, void *);
+static void	relay_start(struct session *);
+static double	now_secs(void);
 static int	shutting_down;
 static struct hl_table	hosts;		/* sessions per client host */
 static int	spare_fd = -1;	/* given up to refuse at EMFILE */
@@ -594,6 +598,7 @@ side_write(struct bufferevent *bev, void *arg)
 		bufferevent_enable(other->bev, EV_READ);
 }
 
+/* The relay's clock, for the permit rate. */
 static double
 now_secs(void)
 {
