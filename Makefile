@@ -64,6 +64,8 @@ UNIT_TESTS = $(TESTS_COMMON) $(TESTS_PFH) $(TESTS_FTP) $(TESTS_TFTP)
 # Test tools that drive the real backend or pfhelper: regress/tools/*.c.
 TOOLS	= $(patsubst %.c,$(O)/%,$(wildcard regress/tools/*.c))
 LIBPFHNFT = $(O)/libpfhnft.a
+# check(), checkf(), check_summary(): regress/check.h.
+CHECK_OBJ = $(O)/regress/check.o
 FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c))
 
 .PHONY: all check check-build unit integration demo deps install \
@@ -126,7 +128,8 @@ bin/tftp-proxy: $(call objs,tftp-proxy/tftp-proxy.c) $(LIBTFTP) $(LIBCOMMON)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(TESTS_COMMON): $(O)/regress/common/%: $(O)/regress/common/%.o $(LIBCOMMON)
+$(TESTS_COMMON): $(O)/regress/common/%: $(O)/regress/common/%.o \
+    $(CHECK_OBJ) $(LIBCOMMON)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(TESTS_PFH): $(O)/regress/pfhelper/%: $(O)/regress/pfhelper/%.o \
@@ -134,11 +137,11 @@ $(TESTS_PFH): $(O)/regress/pfhelper/%: $(O)/regress/pfhelper/%.o \
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(TESTS_FTP): $(O)/regress/ftp-proxy/%: $(O)/regress/ftp-proxy/%.o \
-    $(LIBFTP) $(LIBCOMMON)
+    $(CHECK_OBJ) $(LIBFTP) $(LIBCOMMON)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(TESTS_TFTP): $(O)/regress/tftp-proxy/%: $(O)/regress/tftp-proxy/%.o \
-    $(LIBTFTP) $(LIBCOMMON)
+    $(CHECK_OBJ) $(LIBTFTP) $(LIBCOMMON)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -149,7 +152,7 @@ $(TOOLS): $(O)/regress/tools/%: $(O)/regress/tools/%.o $(LIBPFH) \
 
 # The header dependency above is coarse on purpose: every object depends
 # on every header of common/ and of its own directory.
-$(O)/regress/%.o: CPPFLAGS += -Ipfhelper -Iftp-proxy -Itftp-proxy
+$(O)/regress/%.o: CPPFLAGS += -Iregress -Ipfhelper -Iftp-proxy -Itftp-proxy
 
 deps:
 	sh scripts/deps.sh

@@ -19,7 +19,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <event.h>
+#include <event2/event.h>
+#include <event2/event_compat.h>
 
 #include "addr.h"
 #include "classify.h"
@@ -289,25 +290,29 @@ main(int argc, char *argv[])
 	    sizeof(why)) == -1)
 		fatalx("%s", why);
 
+	/*
+	 * event_init(), not event_base_new(): common/imsgev.c still arms
+	 * its events with event_set(), which takes the base it makes.
+	 */
 	evbase = event_init();
 	for (i = 0; i < nlisten; i++) {
-		event_set(&listen_ev[i], listen_fd[i], EV_READ | EV_PERSIST,
-		    session_accept, NULL);
+		event_assign(&listen_ev[i], evbase, listen_fd[i],
+		    EV_READ | EV_PERSIST, session_accept, NULL);
 		event_add(&listen_ev[i], NULL);
 	}
 	pfh_attach(&pfh, pfh_lost, NULL);
-	signal_set(&ev_hup, SIGHUP, sig_end, NULL);
-	signal_set(&ev_int, SIGINT, sig_end, NULL);
-	signal_set(&ev_term, SIGTERM, sig_end, NULL);
-	signal_add(&ev_hup, NULL);
-	signal_add(&ev_int, NULL);
-	signal_add(&ev_term, NULL);
+	evsignal_assign(&ev_hup, evbase, SIGHUP, sig_end, NULL);
+	evsignal_assign(&ev_int, evbase, SIGINT, sig_end, NULL);
+	evsignal_assign(&ev_term, evbase, SIGTERM, sig_end, NULL);
+	evsignal_add(&ev_hup, NULL);
+	evsignal_add(&ev_int, NULL);
+	evsignal_add(&ev_term, NULL);
 	log_info("listening on port %u%s", conf.listen_port,
 	    conf.reverse ? " (reverse mode)" : "");
 	if (sandbox_enter(SANDBOX_NET) == -1)
 		fatal("seccomp");
 
-	event_dispatch();
+	event_base_dispatch(evbase);
 	pfh_stop(&pfh);
 	log_info("exiting");
 	return (0);

@@ -47,8 +47,6 @@ static const struct {
 	{ "LPRT", FTP_CMD_LPRT },
 	{ "LPSV", FTP_CMD_LPSV },
 	{ "USER", FTP_CMD_USER },
-	{ "PASS", FTP_CMD_PASS },
-	{ "QUIT", FTP_CMD_QUIT },
 	{ "AUTH", FTP_CMD_AUTH },
 	{ "ABOR", FTP_CMD_ABOR }
 };
@@ -382,12 +380,6 @@ ftp_canon_cmd(const char *line, size_t len, char *buf, size_t size,
 	return ((int)o);
 }
 
-int
-ftp_verb_eq(const struct ftp_cmd *cmd, const char *verb)
-{
-	return (mem_caseeq(cmd->verbstr, cmd->verblen, verb));
-}
-
 /* A reply code 100-599 in the first three bytes. */
 static int
 reply_code(const char *line, size_t len, int *code)
@@ -602,60 +594,6 @@ ftp_hostport_unmap(struct ftp_hostport *hp)
 	memset(hp->addr + 4, 0, sizeof(hp->addr) - 4);
 	hp->af = AF_INET;
 	return (1);
-}
-
-int
-ftp_hostport_from_sa(const struct sockaddr *sa, socklen_t salen,
-    struct ftp_hostport *hp)
-{
-	struct sockaddr_in	sin;
-	struct sockaddr_in6	sin6;
-
-	memset(hp, 0, sizeof(*hp));
-	if (sa->sa_family == AF_INET && salen >= sizeof(sin)) {
-		memcpy(&sin, sa, sizeof(sin));
-		hp->af = AF_INET;
-		memcpy(hp->addr, &sin.sin_addr, 4);
-		hp->port = ntohs(sin.sin_port);
-		return (0);
-	}
-	if (sa->sa_family == AF_INET6 && salen >= sizeof(sin6)) {
-		memcpy(&sin6, sa, sizeof(sin6));
-		hp->af = AF_INET6;
-		memcpy(hp->addr, &sin6.sin6_addr, 16);
-		hp->port = ntohs(sin6.sin6_port);
-		return (0);
-	}
-	return (-1);
-}
-
-int
-ftp_hostport_to_sa(const struct ftp_hostport *hp,
-    struct sockaddr_storage *ss, socklen_t *salen)
-{
-	struct sockaddr_in	sin;
-	struct sockaddr_in6	sin6;
-
-	memset(ss, 0, sizeof(*ss));
-	if (hp->af == AF_INET) {
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		memcpy(&sin.sin_addr, hp->addr, 4);
-		sin.sin_port = htons(hp->port);
-		memcpy(ss, &sin, sizeof(sin));
-		*salen = sizeof(sin);
-		return (0);
-	}
-	if (hp->af == AF_INET6) {
-		memset(&sin6, 0, sizeof(sin6));
-		sin6.sin6_family = AF_INET6;
-		memcpy(&sin6.sin6_addr, hp->addr, 16);
-		sin6.sin6_port = htons(hp->port);
-		memcpy(ss, &sin6, sizeof(sin6));
-		*salen = sizeof(sin6);
-		return (0);
-	}
-	return (-1);
 }
 
 int

@@ -22,7 +22,7 @@
 
 /* Client commands the proxy must recognise. */
 enum ftp_verb {
-	FTP_CMD_OTHER = 0,	/* anything else: relay as is */
+	FTP_CMD_OTHER = 0,	/* anything else: relayed, canonical */
 	FTP_CMD_PORT,
 	FTP_CMD_EPRT,
 	FTP_CMD_PASV,
@@ -30,10 +30,8 @@ enum ftp_verb {
 	FTP_CMD_LPRT,		/* RFC 1639: not rewritable, refuse */
 	FTP_CMD_LPSV,		/* RFC 1639: not rewritable, refuse */
 	FTP_CMD_USER,
-	FTP_CMD_PASS,
-	FTP_CMD_QUIT,
 	FTP_CMD_AUTH,
-	FTP_CMD_ABOR		/* relayed after the client's Synch, if any */
+	FTP_CMD_ABOR		/* relayed after a Synch of ours */
 };
 
 /*
@@ -140,12 +138,6 @@ int		 ftp_canon_cmd(const char *line, size_t len, char *buf,
 		    size_t size, const char **why);
 
 /*
- * Whether cmd's verb is verb (a NUL-terminated string), ignoring case.
- * For verbs without an enum ftp_verb value.
- */
-int		 ftp_verb_eq(const struct ftp_cmd *cmd, const char *verb);
-
-/*
  * Feed one server reply line.  The first line of a reply must start
  * with a code 100-599 followed by a space, '-' or the end of the line;
  * '-' opens an RFC 959 multi-line reply, which ends with a line that
@@ -215,17 +207,6 @@ int		 ftp_fmt_addr(char *buf, size_t size,
  * the AF_INET address a.b.c.d and return 1; otherwise return 0.
  */
 int		 ftp_hostport_unmap(struct ftp_hostport *hp);
-
-/*
- * Convert between struct ftp_hostport and a sockaddr_in/sockaddr_in6.
- * ftp_hostport_from_sa() returns -1 for another family or a short
- * salen; ftp_hostport_to_sa() returns -1 for an unknown af, and
- * zeroes ss and sets *salen otherwise.  Neither unmaps.
- */
-int		 ftp_hostport_from_sa(const struct sockaddr *sa,
-		    socklen_t salen, struct ftp_hostport *hp);
-int		 ftp_hostport_to_sa(const struct ftp_hostport *hp,
-		    struct sockaddr_storage *ss, socklen_t *salen);
 
 /* Equal family, address and port. */
 int		 ftp_hostport_eq(const struct ftp_hostport *a,

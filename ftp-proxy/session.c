@@ -1,9 +1,11 @@
 /*
  * session.c: one FTP control connection: accept, find where the client
- * meant to go, connect there, register with pfhelper, relay lines (see
- * relay.c), and end cleanly.  Nothing here waits for pfhelper: a new
- * session is relayed once its SESSION_START is answered, and meanwhile
- * its client side is read only to see it leave.
+ * meant to go, connect there, register with pfhelper, feed each line to
+ * the session's FTP state (ftp_relay.c) and carry out what it answers,
+ * and end cleanly.  Nothing here waits for pfhelper: a new session is
+ * relayed once its SESSION_START is answered, and meanwhile its client
+ * side is read only to see it leave; a data permit is asked for without
+ * waiting, and the side whose line needs it is not read meanwhile.
  */
 #include "compat.h"
 
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/bufferevent.h>
@@ -40,26 +43,36 @@ static void	session_unregister(struct session *);
 static void	timer_arm(struct session *, uint32_t);
 static void	session_linger(struct session *);
 static void	resume_cb(int, short, void *);
+static void	session_abort_all(const char *);
 static int	host_refused(struct session *, int);
 static void	host_release(struct session *);
+static void	session_close(struct session *, const char *);
+static void	session_send(struct side *, const char *, size_t);
+static void	session_reply(struct session *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+static void	session_resume(struct session *);
+static void	session_synch(struct session *);
+static int	session_do(struct session *, struct fr_out *);
+static int	action_do(struct session *, const struct fr_action *, int *);
+static int	permit_ask(struct session *, const struct fr_action *);
+static void	permit_done(const struct pfh_reply *, void *);
+static void	relay_start(struct session *);
+static double	now_secs(void);
 static int	shutting_down;
 static struct hl_table	hosts;		/* sessions per client host */
 static int	spare_fd = -1;	/* given up to refuse at EMFILE */
 
-uint32_t
-session_count(void)
-{
-	return (nsessions);
-}
+/* What the relay answers a line with; one at a time (no nesting). */
+static struct fr_out	fro;
 
-void
+static void
 session_send(struct side *side, const char *buf, size_t len)
 {
 	if (side->bev != NULL)
 		bufferevent_write(side->bev, buf, len);
 }
 
-void
+static void
 session_reply(struct session *s, const char *fmt, ...)
 {
 	char	buf[512];
@@ -88,7 +101,7 @@ session_reply(struct session *s, const char *fmt, ...)
  * rest goes through the queue as plain bytes and the server still
  * reads the Telnet commands in order.
  */
-void
+static void
 session_synch(struct session *s)
 {
 	static const char	synch[] = { (char)TELNET_IAC, (char)TELNET_IP,
@@ -107,6 +120,107 @@ session_synch(struct session *s)
 		    " (not urgent)");
 	}
 	session_send(&s->server, synch + n, sizeof(synch) - (size_t)n);
+}
+
+/* A data permit the relay asks for: 0, or -1 if it cannot be asked. */
+static int
+permit_ask(struct session *s, const struct fr_action *a)
+{
+	struct pfh_permit	p;
+
+	memset(&p, 0, sizeof(p));
+	p.sid = s->id;
+	p.pid = a->pid;
+	p.kind = a->kind;
+	p.tport = a->tport;
+	p.timeout = FTP_PERMIT_TIMEOUT;
+	if (p.kind == PFH_ACTIVE && conf.port20)
+		p.flags = PFH_F_PORT20;
+	if (pfh_permit_add(&pfh, &s->calls, &p, permit_done, s) == 0)
+		return (0);
+	log_warn("#%u pfhelper", s->id);
+	return (-1);
+}
+
+/* pfhelper's answer to PERMIT_ADD, for the relay. */
+static void
+permit_done(const struct pfh_reply *r, void *arg)
+{
+	struct session	*s = arg;
+
+	if (r->error != 0)
+		log_warnx("#%u data permit refused: %s", s->id, r->reason);
+	if (ftp_relay_permit(&s->relay, r->error != 0 ? 0 : r->port,
+	    &fro) == -1) {
+		log_warnx("#%u a permit answer nobody waits for", s->id);
+		return;
+	}
+	(void)session_do(s, &fro);
+}
+
+/* One action of the relay's; -1 if it ended the session. */
+static int
+action_do(struct session *s, const struct fr_action *a, int *refused)
+{
+	char	why[64];
+
+	switch (a->type) {
+	case FR_TO_CLIENT:
+		session_send(&s->client, a->data, a->len);
+		break;
+	case FR_TO_SERVER:
+		session_send(&s->server, a->data, a->len);
+		break;
+	case FR_SYNCH:
+		session_synch(s);
+		break;
+	case FR_PERMIT_ASK:
+		if (permit_ask(s, a) == -1)
+			*refused = 1;
+		break;
+	case FR_PERMIT_DROP:
+		/* Nothing waits for the reply. */
+		if (pfh_permit_del(&pfh, s->id, a->pid) == -1)
+			log_warn("#%u pfhelper", s->id);
+		break;
+	case FR_RESUME:
+		session_resume(s);
+		break;
+	case FR_LOG:
+		logit(a->prio, "#%u %.*s", s->id, (int)a->len, a->data);
+		break;
+	case FR_CLOSE:
+		snprintf(why, sizeof(why), "%.*s", (int)a->len, a->data);
+		session_close(s, why);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Carry out what the relay answered, in order.  A permit that cannot
+ * even be asked for is refused at once, once the rest is done.  0, or
+ * -1 when the session is gone (closing).
+ */
+static int
+session_do(struct session *s, struct fr_out *out)
+{
+	size_t	i;
+	int	refused;
+
+	do {
+		if (out->overflow) {
+			log_warnx("#%u relay output overflow", s->id);
+			session_reply(s, "421 Proxy error");
+			session_close(s, "relay output overflow");
+			return (-1);
+		}
+		refused = 0;
+		for (i = 0; i < out->n; i++)
+			if (action_do(s, &out->a[i], &refused) == -1)
+				return (-1);
+	} while (refused && ftp_relay_permit(&s->relay, 0, out) == 0);
+	return (0);
 }
 
 /*
@@ -135,7 +249,7 @@ session_free(struct session *s)
 	if (event_initialized(&s->resume))
 		evtimer_del(&s->resume);
 	session_unregister(s);
-	queue_clear(s);
+	ftp_relay_clear(&s->relay);
 	host_release(s);
 	TAILQ_REMOVE(&sessions, s, entry);
 	if (!s->closing)
@@ -157,7 +271,6 @@ session_unregister(struct session *s)
 	    pfh_session_end(&pfh, s->id) == -1)
 		log_warn("#%u pfhelper", s->id);
 	s->pfhstate = SP_NONE;
-	s->permit = 0;
 }
 
 /*
@@ -166,12 +279,12 @@ session_unregister(struct session *s)
  * The caller must not touch the session's sides any more; the session
  * itself is freed later, from an event, unless it never had a client.
  */
-void
+static void
 session_close(struct session *s, const char *why)
 {
 	if (s->closing)
 		return;
-	s->closing = 1;
+	s->closing = CLOSING_FLUSH;
 	nsessions--;		/* what is left is a flush, bounded */
 	host_release(s);
 	session_unregister(s);
@@ -199,9 +312,9 @@ session_linger(struct session *s)
 {
 	struct timeval	tv = { 0, 0 };
 
-	if (s->closing == 2)
+	if (s->closing == CLOSING_LINGER)
 		return;
-	s->closing = 2;
+	s->closing = CLOSING_LINGER;
 	if (s->client_eof)
 		evtimer_add(&s->timer, &tv);
 	else	/* on failure the client's error event or the timer ends it */
@@ -226,7 +339,7 @@ session_end_all(void)
  * pfhelper is gone: no permit can be made or removed (its table went
  * with it).  Tell every client, then exit.
  */
-void
+static void
 session_abort_all(const char *reply)
 {
 	struct session	*s;
@@ -265,7 +378,7 @@ session_timeout(int fd, short ev, void *arg)
 	else if (s->pfhstate != SP_REGISTERED) {
 		session_reply(s, "421 Proxy cannot reach the server (timeout)");
 		session_close(s, "server connect timeout");
-	} else if (s->transfer) {
+	} else if (ftp_relay_transfer(&s->relay)) {
 		/*
 		 * The server said 1xx and the data connection is at work:
 		 * the control connection is quiet by design.  Idleness
@@ -331,6 +444,22 @@ session_checked(struct session *s, struct pfh_session *m)
 	return (-1);
 }
 
+/* The FTP state, once the session's addresses are all known. */
+static void
+relay_start(struct session *s)
+{
+	struct fr_conf	rc;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.client = s->client.addr;
+	rc.server = s->server.addr;
+	rc.to_server = s->server.local;
+	rc.to_client = s->dialled;
+	rc.anon_only = conf.anon_only;
+	rc.port20 = conf.port20;
+	ftp_relay_init(&s->relay, &rc);
+}
+
 static void
 session_started(const struct pfh_reply *r, void *arg)
 {
@@ -346,6 +475,7 @@ session_started(const struct pfh_reply *r, void *arg)
 		return;
 	}
 	s->pfhstate = SP_REGISTERED;
+	relay_start(s);
 	log_info("#%u FTP session %s -> %s via proxy %s", s->id,
 	    addr_port_str(&s->client.addr, s->client.port, a, sizeof(a)),
 	    addr_port_str(&s->server.addr, s->server.port, b, sizeof(b)),
@@ -389,7 +519,8 @@ server_connected(struct session *s)
 static void
 server_fin(struct session *s)
 {
-	if (!s->client_eof || s->server_fin || s->stalled || s->closing ||
+	if (!s->client_eof || s->server_fin || s->closing ||
+	    !ftp_relay_ready(&s->relay, FR_CLIENT) ||
 	    evbuffer_get_length(bufferevent_get_output(s->server.bev)) > 0)
 		return;
 	s->server_fin = 1;
@@ -413,7 +544,7 @@ side_event(struct bufferevent *bev, short what, void *arg)
 	struct session	*s = arg;
 	int		 is_server = (bev == s->server.bev);
 
-	if (s->closing == 1 && (what & BEV_EVENT_EOF) &&
+	if (s->closing == CLOSING_FLUSH && (what & BEV_EVENT_EOF) &&
 	    !(what & BEV_EVENT_ERROR)) {
 		/* The client's FIN, while our last words are still queued. */
 		s->client_eof = 1;
@@ -462,27 +593,42 @@ side_write(struct bufferevent *bev, void *arg)
 		return;
 	}
 	if (s->pfhstate == SP_REGISTERED && other->bev != NULL &&
-	    !(other == &s->client && (s->client_eof || s->stalled)))
+	    !(other == &s->client && (s->client_eof ||
+	    !ftp_relay_ready(&s->relay, FR_CLIENT))))
 		bufferevent_enable(other->bev, EV_READ);
 }
 
-/* One line from a side; 0 to go on, -1 when the session is gone. */
-static int
-side_line(struct session *s, int is_server, char *line, size_t len)
+/* The relay's clock, for the permit rate. */
+static double
+now_secs(void)
 {
-	const char	*who = is_server ? "server" : "client";
+	struct timespec	ts;
 
-	/* A client's NUL, bare CR or other control byte: 500 (relay.c). */
-	if (is_server && memchr(line, '\0', len) != NULL) {
-		log_warnx("#%u NUL byte in a %s line", s->id, who);
-		session_reply(s, "500 NUL byte in the control connection");
-		session_close(s, "NUL byte");
-		return (-1);
-	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+/*
+ * One line from a side (partial: the head of a long server line), to
+ * the relay; *streamed: the head went out as it came.  0 to go on, -1
+ * when the session is gone.
+ */
+static int
+side_line(struct session *s, int is_server, char *line, size_t len,
+    int partial, int *streamed)
+{
+	int	rc;
+
 	if (!s->client_eof)
 		timer_arm(s, conf.idle_timeout);
-	return (is_server ? server_line(s, line, len) :
-	    client_line(s, line, len));
+	rc = is_server ? ftp_relay_server(&s->relay, line, len, partial,
+	    now_secs(), &fro) : ftp_relay_client(&s->relay, line, len,
+	    now_secs(), &fro);
+	if (rc == -1)
+		fatalx("#%u a line for a side that waits", s->id);
+	if (streamed != NULL)
+		*streamed = fro.streamed;
+	return (session_do(s, &fro));
 }
 
 /* Where the next line ends in in: its length, or -1 if not there yet. */
@@ -511,21 +657,20 @@ take_line(struct session *s, int is_server, struct evbuffer *in, size_t len,
 	evbuffer_remove(in, line, len);
 	evbuffer_drain(in, eol);
 	line[len] = '\0';
-	rc = side_line(s, is_server, line, len);
+	rc = side_line(s, is_server, line, len, 0, NULL);
 	free(line);
 	return (rc);
 }
 
 /*
- * A client line longer than FTP_CMD_MAX: a bug or an attack.  It gets
- * 500, in order with the other replies, and is dropped up to its end;
- * the session goes on.
+ * A client line longer than FTP_CMD_MAX is dropped up to its end; the
+ * relay answers it (500).  1 to go on, -1 if the session is gone.
  */
-static void
+static int
 client_too_long(struct session *s)
 {
-	log_warnx("#%u client line too long, discarded", s->id);
-	client_reply(s, "500 Line too long");
+	ftp_relay_client_too_long(&s->relay, &fro);
+	return (session_do(s, &fro) == -1 ? -1 : 1);
 }
 
 /* The next client line, if there is one: 1 to go on, 0, or -1 (gone). */
@@ -550,13 +695,11 @@ client_read1(struct session *s, struct evbuffer *in)
 			return (0);
 		evbuffer_drain(in, evbuffer_get_length(in));
 		s->cli_skip = 1;
-		client_too_long(s);
-		return (1);
+		return (client_too_long(s));
 	}
 	if ((size_t)pos + 2 > FTP_CMD_MAX) {
 		evbuffer_drain(in, pos + eol);
-		client_too_long(s);
-		return (1);
+		return (client_too_long(s));
 	}
 	return (take_line(s, 0, in, pos, eol) == -1 ? -1 : 1);
 }
@@ -610,7 +753,7 @@ server_tail(struct session *s, struct evbuffer *in)
 
 /*
  * A server line longer than FTP_LINE_MAX: its head is parsed and goes
- * through server_line(); if that relayed it as it came, the rest
+ * through the relay; if that relayed it as it came, the rest
  * follows it, else (a reply rewritten or replaced) the rest is dropped.
  * So only FTP_LINE_MAX bytes of a line are ever held.
  */
@@ -619,17 +762,13 @@ server_long(struct session *s, struct evbuffer *in)
 {
 	char	head[FTP_LINE_MAX];
 	size_t	len = FTP_LINE_MAX - 2;
-	int	rc;
+	int	streamed;
 
 	evbuffer_remove(in, head, len);
 	head[len] = '\0';
-	s->client.partial = 1;
-	s->client.streamed = 0;
-	rc = side_line(s, 1, head, len);
-	s->client.partial = 0;
-	if (rc == -1)
+	if (side_line(s, 1, head, len, 1, &streamed) == -1)
 		return (-1);
-	s->srv_tail = s->client.streamed ? TAIL_RELAY : TAIL_DROP;
+	s->srv_tail = streamed ? TAIL_RELAY : TAIL_DROP;
 	return (1);
 }
 
@@ -650,22 +789,12 @@ server_read1(struct session *s, struct evbuffer *in)
 	return (server_long(s, in));
 }
 
-/* Whether the client must wait: as many commands out as we track. */
-static int
-client_stall(struct session *s)
-{
-	if (s->qlen < FTP_PIPELINE)
-		return (0);
-	s->stalled = 1;
-	bufferevent_disable(s->client.bev, EV_READ);
-	return (1);
-}
-
+/* Lines wait: for pfhelper, for a permit, for room in the queue. */
 static int
 side_waits(const struct session *s, int is_server)
 {
-	return (s->pfhstate != SP_REGISTERED ||
-	    (is_server ? s->wait_server : s->wait_client));
+	return (s->pfhstate != SP_REGISTERED || !ftp_relay_ready(&s->relay,
+	    is_server ? FR_SERVER : FR_CLIENT));
 }
 
 static void
@@ -682,14 +811,11 @@ side_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	for (;;) {
-		/* Lines wait: for pfhelper, for a permit, for room. */
 		if (side_waits(s, is_server)) {
 			if (evbuffer_get_length(in) > FTP_BUF_HIGH)
 				bufferevent_disable(bev, EV_READ);
 			return;
 		}
-		if (!is_server && client_stall(s))
-			return;
 		rc = is_server ? server_read1(s, in) : client_read1(s, in);
 		if (rc == -1)
 			return;
@@ -702,8 +828,8 @@ side_read(struct bufferevent *bev, void *arg)
 		bufferevent_disable(bev, EV_READ);
 }
 
-/* There is room again for the client's waiting lines: soon, not now. */
-void
+/* The relay may take lines again: soon, not now. */
+static void
 session_resume(struct session *s)
 {
 	struct timeval	tv = { 0, 0 };
@@ -722,15 +848,14 @@ resume_cb(int fd, short ev, void *arg)
 
 	if (s->closing || s->pfhstate != SP_REGISTERED)
 		return;
-	if (!s->wait_server && s->server.bev != NULL) {
+	if (ftp_relay_ready(&s->relay, FR_SERVER) && s->server.bev != NULL) {
 		bufferevent_enable(s->server.bev, EV_READ);
 		side_read(s->server.bev, s);
 		if (s->closing)
 			return;
 	}
-	if (s->wait_client || s->qlen == FTP_PIPELINE)
+	if (!ftp_relay_ready(&s->relay, FR_CLIENT))
 		return;
-	s->stalled = 0;
 	if (!s->client_eof)
 		bufferevent_enable(s->client.bev, EV_READ);
 	side_read(s->client.bev, s);
@@ -839,8 +964,8 @@ session_new(int fd, const struct sockaddr_storage *peer)
 	TAILQ_INIT(&s->calls);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
-	evtimer_set(&s->timer, session_timeout, s);
-	evtimer_set(&s->resume, resume_cb, s);
+	evtimer_assign(&s->timer, evbase, session_timeout, s);
+	evtimer_assign(&s->resume, evbase, resume_cb, s);
 	return (s);
 }
 
@@ -943,7 +1068,7 @@ session_accept(int lfd, short ev, void *arg)
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	/* A client's urgent byte (its Synch) stays in the stream: relay.c. */
+	/* A client's urgent byte (its Synch) stays in the stream. */
 	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on));
 	if ((s = session_new(fd, &peer)) == NULL) {
 		refuse(fd, "421 Out of memory\r\n", "out of memory", &ca,

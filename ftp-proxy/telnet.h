@@ -13,24 +13,14 @@
 #define TELNET_WONT	252
 #define TELNET_WILL	251
 #define TELNET_SB	250
-#define TELNET_GA	249
-#define TELNET_EL	248
-#define TELNET_EC	247
-#define TELNET_AYT	246
-#define TELNET_AO	245
 #define TELNET_IP	244
-#define TELNET_BRK	243
 #define TELNET_DM	242
-#define TELNET_NOP	241
 #define TELNET_SE	240
 
 /* What telnet_strip() removed, in telnet_strip()'s *seen. */
 #define TELNET_SEEN_IP		0x01	/* IAC IP */
 #define TELNET_SEEN_DM		0x02	/* IAC DM */
 #define TELNET_SEEN_OTHER	0x04	/* any other command or option */
-
-/* A Synch (RFC 959 4.1.3): IAC IP, then IAC DM. */
-#define TELNET_SYNCH	(TELNET_SEEN_IP | TELNET_SEEN_DM)
 
 /*
  * Remove the Telnet commands from buf[0..len), in place, and set *newlen

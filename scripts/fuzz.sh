@@ -19,6 +19,8 @@ common="common/imsg.c common/log.c common/addr.c common/proto.c"
 
 srcs_for() {
 	case $1 in
+	fuzz_ftp_relay)	echo ftp-proxy/ftp_relay.c ftp-proxy/ftp_parse.c \
+			    ftp-proxy/telnet.c $common ;;
 	fuzz_ftp_*)	echo ftp-proxy/ftp_parse.c ftp-proxy/telnet.c ;;
 	fuzz_tftp_*)	echo tftp-proxy/tftp_parse.c ;;
 	fuzz_imsg)	echo $common ;;

@@ -7,9 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "classify.h"
-
-static int	passed, failed;
 
 static const struct {
 	const char	*in;
@@ -47,17 +46,6 @@ static const struct {
 	{ "", 0, 0, NULL },
 };
 
-static void
-check(int ok, const char *what)
-{
-	if (ok)
-		passed++;
-	else {
-		failed++;
-		printf("FAIL: %s\n", what);
-	}
-}
-
 int
 main(void)
 {
@@ -83,6 +71,5 @@ main(void)
 		tc_class_str(prio, buf, sizeof(buf));
 		check(strcmp(buf, classes[i].text) == 0, classes[i].text);
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return (failed != 0);
+	return (check_summary());
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "imsg.h"
 
 #define FD_MARK		0x80000000U	/* len bit 31: an fd comes along */
@@ -34,13 +35,12 @@ struct pair {
 	struct imsgbuf	 b;		/* on sv[1] */
 };
 
-static int		 npassed, nfailed;
 static const char	*cur = "";
 
-#define CHECK(c)		checkf((c), __LINE__, "%s", #c)
-#define CHECKF(c, ...)		checkf((c), __LINE__, __VA_ARGS__)
+#define CHECK(c)		check_at((c), __LINE__, "%s", #c)
+#define CHECKF(c, ...)		check_at((c), __LINE__, __VA_ARGS__)
 
-static void	checkf(int, int, const char *, ...)
+static void	check_at(int, int, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static int	count_fds(void);
 static void	pair_open(struct pair *, int);
@@ -53,21 +53,21 @@ static void	rawhdr(unsigned char *, uint32_t, uint32_t, uint32_t);
 static int	through_pipe(int, int, unsigned char);
 static int	pipe_eof(int);
 
+/* A check in the test cur, at a line of this file. */
 static void
-checkf(int ok, int line, const char *fmt, ...)
+check_at(int ok, int line, const char *fmt, ...)
 {
+	char	 why[512];
 	va_list	 ap;
 
 	if (ok) {
-		npassed++;
+		check(1, cur);
 		return;
 	}
-	nfailed++;
-	printf("FAIL %s (line %d): ", cur, line);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	printf("\n");
+	checkf(0, "%s (line %d): %s", cur, line, why);
 }
 
 /* The test may use /proc; the library must not. */
@@ -970,6 +970,5 @@ main(void)
 	cur = "main";
 	CHECKF(before > 0 && before == after, "fds: %d before, %d after",
 	    before, after);
-	printf("%d passed, %d failed\n", npassed, nfailed);
-	return (nfailed > 0);
+	return (check_summary());
 }

@@ -12,24 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "imsgev.h"
 
 #define NMSG	200
 
-static int		passed, failed;
 static struct imsgev	sender, receiver;
 static int		got, in_order = 1, saw_write_armed;
-
-static void
-check(int ok, const char *what)
-{
-	if (ok)
-		passed++;
-	else {
-		failed++;
-		printf("FAIL: %s\n", what);
-	}
-}
 
 static void
 send_cb(int fd, short ev, void *arg)
@@ -95,6 +84,5 @@ main(void)
 	imsgev_clear(&receiver);
 	close(sv[0]);
 	close(sv[1]);
-	printf("%d passed, %d failed\n", passed, failed);
-	return (failed != 0);
+	return (check_summary());
 }

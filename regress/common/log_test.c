@@ -8,9 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "log.h"
-
-static int	passed, failed;
 
 static const struct {
 	const char	*in;
@@ -29,17 +28,6 @@ static const struct {
 	{ "len limits src", 3, 64, "len" },
 	{ "\x7f", 1, 64, "\\177" },
 };
-
-static void
-check(int ok, const char *what)
-{
-	if (ok)
-		passed++;
-	else {
-		failed++;
-		printf("FAIL: %s\n", what);
-	}
-}
 
 int
 main(void)
@@ -68,6 +56,5 @@ main(void)
 	check(errno == EADDRINUSE, "errno preserved");
 	log_setverbose(99);
 	check(log_getverbose() == LOG_DEBUG, "verbosity clamped");
-	printf("%d passed, %d failed\n", passed, failed);
-	return (failed != 0);
+	return (check_summary());
 }

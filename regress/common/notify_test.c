@@ -15,20 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "notify.h"
-
-static int	passed, failed;
-
-static void
-check(int ok, const char *what)
-{
-	if (ok)
-		passed++;
-	else {
-		failed++;
-		printf("FAIL: %s\n", what);
-	}
-}
 
 /* What arrives on fd within 1 s, NUL terminated; -1 if nothing. */
 static ssize_t
@@ -78,6 +66,5 @@ main(void)
 	close(fd);
 	unlink(sun.sun_path);
 	rmdir(dir);
-	printf("%d passed, %d failed\n", passed, failed);
-	return (failed != 0);
+	return (check_summary());
 }

@@ -19,20 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "privdrop.h"
-
-static int	passed, failed;
-
-static void
-check(int ok, const char *what)
-{
-	if (ok)
-		passed++;
-	else {
-		failed++;
-		printf("FAIL: %s\n", what);
-	}
-}
 
 /* Value of a "Key:\tvalue" line of /proc/PID/status, or "". */
 static void
@@ -157,8 +145,8 @@ main(void)
 	char	dir[] = "/tmp/privdrop.XXXXXX";
 
 	if (geteuid() != 0) {
-		printf("privdrop_test: needs root\n0 passed, 1 failed\n");
-		return (1);
+		check(0, "privdrop_test: needs root");
+		return (check_summary());
 	}
 	if (mkdtemp(dir) == NULL || chmod(dir, 0755) == -1)
 		err(1, "mkdtemp");
@@ -167,6 +155,5 @@ main(void)
 	/* CAP_NET_ADMIN is bit 12. */
 	run_drop(dir, 1ULL << 12, "0000000000001000");
 	rmdir(dir);
-	printf("%d passed, %d failed\n", passed, failed);
-	return (failed != 0);
+	return (check_summary());
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "hostlimit.h"
 
 enum op { ADD, DEL, END };
@@ -29,8 +30,6 @@ struct hl_case {
 	uint32_t	 limit;
 	struct step	 steps[12];
 };
-
-static int	npass, nfail;
 
 static const struct hl_case cases[] = {
 	{ "IPv4 limit 2", 2, {
@@ -68,14 +67,9 @@ static const struct hl_case cases[] = {
 };
 
 static void
-check(int ok, const char *name, size_t i, const char *what)
+check_step(int ok, const char *name, size_t i, const char *what)
 {
-	if (ok) {
-		npass++;
-		return;
-	}
-	nfail++;
-	printf("FAIL %s, step %zu: %s\n", name, i, what);
+	checkf(ok, "%s, step %zu: %s", name, i, what);
 }
 
 static void
@@ -104,15 +98,15 @@ run(const struct hl_case *c)
 		if (st->op == ADD) {
 			errno = 0;
 			r = hl_add(&t, &a);
-			check(st->ret == 0 ? r == 0 : r == -1 &&
+			check_step(st->ret == 0 ? r == 0 : r == -1 &&
 			    errno == st->ret, c->name, i, "add result");
 		} else
 			hl_del(&t, &a);
-		check(hl_count(&t, &a) == st->count, c->name, i, "count");
-		check(t.nhosts == st->nhosts, c->name, i, "hosts");
+		check_step(hl_count(&t, &a) == st->count, c->name, i, "count");
+		check_step(t.nhosts == st->nhosts, c->name, i, "hosts");
 	}
 	hl_clear(&t);
-	check(t.nhosts == 0 && RB_EMPTY(&t.hosts), c->name, i, "clear");
+	check_step(t.nhosts == 0 && RB_EMPTY(&t.hosts), c->name, i, "clear");
 }
 
 int
@@ -133,7 +127,7 @@ main(void)
 	ok = hl_add(&t, &a) == -1 && errno == EAFNOSUPPORT &&
 	    t.nhosts == 0 && hl_count(&t, &a) == 0;
 	hl_del(&t, &a);
-	check(ok, "AF_UNIX", 0, "accepted");
+	check_step(ok, "AF_UNIX", 0, "accepted");
 	/* Many hosts, then all gone again. */
 	for (i = 0, ok = 1; i < 5000; i++) {
 		mkaddr(&a, "10.0.0.0");
@@ -141,15 +135,14 @@ main(void)
 		a.addr[3] = (uint8_t)i;
 		ok = ok && hl_add(&t, &a) == 0;
 	}
-	check(ok && t.nhosts == 5000, "5000 hosts", 0, "added");
+	check_step(ok && t.nhosts == 5000, "5000 hosts", 0, "added");
 	for (i = 0; i < 5000; i++) {
 		mkaddr(&a, "10.0.0.0");
 		a.addr[2] = (uint8_t)(i >> 8);
 		a.addr[3] = (uint8_t)i;
 		hl_del(&t, &a);
 	}
-	check(t.nhosts == 0 && RB_EMPTY(&t.hosts), "5000 hosts", 1,
+	check_step(t.nhosts == 0 && RB_EMPTY(&t.hosts), "5000 hosts", 1,
 	    "removed");
-	printf("%d passed, %d failed\n", npass, nfail);
-	return (nfail > 0);
+	return (check_summary());
 }

@@ -12,10 +12,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "ftp_parse.h"
 #include "telnet.h"
 
 #define S(x)	x, sizeof(x) - 1
+
+/* What a Synch (RFC 959 4.1.3) leaves: IAC IP, then IAC DM. */
+#define TELNET_SYNCH	(TELNET_SEEN_IP | TELNET_SEEN_DM)
 
 struct strip_test {
 	const char	*in;
@@ -43,8 +47,6 @@ struct line_test {
 	enum ftp_verb	 verb;	/* when not refused */
 	unsigned int	 seen;
 };
-
-static int	npass, nfail;
 
 static const struct strip_test strip_tests[] = {
 	{ S(""), 0, S(""), 0 },
@@ -143,14 +145,9 @@ static const struct line_test line_tests[] = {
 };
 
 static void
-check(int ok, const char *what, size_t n, const char *detail)
+check_nth(int ok, const char *what, size_t n, const char *detail)
 {
-	if (ok) {
-		npass++;
-		return;
-	}
-	nfail++;
-	printf("FAIL %s #%zu: %s\n", what, n, detail);
+	checkf(ok, "%s #%zu: %s", what, n, detail);
 }
 
 static void
@@ -167,12 +164,12 @@ test_strip(void)
 		memcpy(buf, t->in, t->len);
 		len = 12345;
 		r = telnet_strip(buf, t->len, &len, &seen);
-		check(r == t->ret, "strip", i, "return value");
+		check_nth(r == t->ret, "strip", i, "return value");
 		if (r != 0 || t->ret != 0)
 			continue;
-		check(len == t->outlen && memcmp(buf, t->out, len) == 0,
+		check_nth(len == t->outlen && memcmp(buf, t->out, len) == 0,
 		    "strip", i, "output");
-		check(seen == t->seen, "strip", i, "seen bits");
+		check_nth(seen == t->seen, "strip", i, "seen bits");
 	}
 }
 
@@ -190,24 +187,24 @@ test_canon(void)
 		why = "unset";
 		r = ftp_canon_cmd(t->in, t->len, buf, sizeof(buf), &why);
 		if (t->out == NULL) {
-			check(r == -1 && why != NULL && strstr(why, t->why) !=
+			check_nth(r == -1 && why != NULL && strstr(why, t->why) !=
 			    NULL, "canon", i, why != NULL ? why : "no reason");
 			continue;
 		}
-		check(r == (int)t->outlen && memcmp(buf, t->out, t->outlen) ==
+		check_nth(r == (int)t->outlen && memcmp(buf, t->out, t->outlen) ==
 		    0 && buf[r] == '\0' && why == NULL, "canon", i, "output");
 	}
 	r = ftp_canon_cmd(S("RETR 1234"), small, sizeof(small), &why);
-	check(r == -1 && why != NULL && strstr(why, "long") != NULL, "canon",
+	check_nth(r == -1 && why != NULL && strstr(why, "long") != NULL, "canon",
 	    0, "too long for the buffer");
 	r = ftp_canon_cmd(S("RETR 12"), small, sizeof(small), &why);
-	check(r == 7 && strcmp(small, "RETR 12") == 0, "canon", 1,
+	check_nth(r == 7 && strcmp(small, "RETR 12") == 0, "canon", 1,
 	    "exactly fits");
 	r = ftp_canon_cmd(S("RETR \xff\xff"), small, sizeof(small), &why);
-	check(r == -1, "canon", 2, "doubled IAC does not fit");
+	check_nth(r == -1, "canon", 2, "doubled IAC does not fit");
 }
 
-/* The order of client_line(): Telnet, canonical form, parse. */
+/* The order of ftp_relay_client(): Telnet, canonical form, parse. */
 static void
 test_lines(void)
 {
@@ -226,16 +223,16 @@ test_lines(void)
 		if (r == 0)
 			r = ftp_canon_cmd(line, len, buf, sizeof(buf), &why);
 		if (t->out == NULL) {
-			check(r == -1, "line", i, "not refused");
+			check_nth(r == -1, "line", i, "not refused");
 			continue;
 		}
-		check(r == (int)t->outlen && memcmp(buf, t->out, t->outlen) ==
+		check_nth(r == (int)t->outlen && memcmp(buf, t->out, t->outlen) ==
 		    0, "line", i, "canonical line");
 		if (r == -1)
 			continue;
 		(void)ftp_parse_cmd(line, len, &cmd);
-		check(cmd.verb == t->verb, "line", i, "verb");
-		check(seen == t->seen, "line", i, "seen bits");
+		check_nth(cmd.verb == t->verb, "line", i, "verb");
+		check_nth(seen == t->seen, "line", i, "seen bits");
 	}
 }
 
@@ -245,6 +242,5 @@ main(void)
 	test_strip();
 	test_canon();
 	test_lines();
-	printf("%d passed, %d failed\n", npass, nfail);
-	return (nfail > 0);
+	return (check_summary());
 }

@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ftp_parse.h"
 #include "telnet.h"
@@ -25,6 +26,7 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+static int	verb_is(const struct ftp_cmd *, const char *);
 static void	canon(const uint8_t *, size_t);
 static void	reparse(const char *, int, enum ftp_verb,
 		    const struct ftp_hostport *);
@@ -39,11 +41,17 @@ static const char *const names[] = {
 	[FTP_CMD_LPRT] = "lprt",
 	[FTP_CMD_LPSV] = "lpsv",
 	[FTP_CMD_USER] = "user",
-	[FTP_CMD_PASS] = "pass",
-	[FTP_CMD_QUIT] = "quit",
 	[FTP_CMD_AUTH] = "auth",
 	[FTP_CMD_ABOR] = "abor"
 };
+
+/* Whether cmd's verb is name, ignoring case. */
+static int
+verb_is(const struct ftp_cmd *cmd, const char *name)
+{
+	return (cmd->verblen == strlen(name) &&
+	    strncasecmp(cmd->verbstr, name, cmd->verblen) == 0);
+}
 
 /* Telnet out, canonical form; that form read back the same way. */
 static void
@@ -124,10 +132,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    c.arg + c.arglen <= line + size);
 	CHECK((size_t)c.verb < nitems(names));
 	if (c.verb != FTP_CMD_OTHER)
-		CHECK(ftp_verb_eq(&c, names[c.verb]));
+		CHECK(verb_is(&c, names[c.verb]));
 	else
 		for (v = 1; v < nitems(names); v++)
-			CHECK(!ftp_verb_eq(&c, names[v]));
+			CHECK(!verb_is(&c, names[v]));
 	if (r == -1) {
 		CHECK(c.err != FTP_ERR_NONE);
 		CHECK(c.verb == FTP_CMD_PORT || c.verb == FTP_CMD_EPRT ||

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "tftp_parse.h"
 
 /* A string literal and its length, NUL bytes inside included. */
@@ -158,9 +159,9 @@ static const struct {
 	{ S("\0\1f\0mail\0a\0\0b\0\0c\0" "1\0") },
 };
 
-static void	 check(int, const char *, const char *, size_t, const char *,
-		    ...) __attribute__((__format__ (printf, 5, 6)));
-static const char *esc(const char *, size_t);
+static void	 check_in(int, const char *, const char *, size_t,
+		    const char *, ...)
+		    __attribute__((__format__ (printf, 5, 6)));
 static int	 str_eq(const char *, size_t, const char *);
 static int	 parse(const char *, size_t, struct tftp_req *);
 static int	 sane(const char *, size_t, const struct tftp_req *);
@@ -174,44 +175,22 @@ static void	 test_ctrl(void);
 static void	 test_limits(void);
 static void	 test_strerror(void);
 
-static int	 npass, nfail;
-
+/* A check about one input: what was tested, the input, and why. */
 static void
-check(int ok, const char *what, const char *in, size_t len,
+check_in(int ok, const char *what, const char *in, size_t len,
     const char *fmt, ...)
 {
+	char	why[512];
 	va_list	ap;
 
 	if (ok) {
-		npass++;
+		check(1, what);
 		return;
 	}
-	nfail++;
-	printf("FAIL %s \"%s\": ", what, esc(in, len));
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	printf("\n");
-}
-
-/* Printable form of len bytes (one static buffer: one use per printf). */
-static const char *
-esc(const char *s, size_t len)
-{
-	static char	buf[2048];
-	size_t		i, n = 0;
-	unsigned char	c;
-
-	for (i = 0; i < len && n + 5 < sizeof(buf); i++) {
-		c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"')
-			buf[n++] = (char)c;
-		else
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-			    "\\x%02x", c);
-	}
-	buf[n] = '\0';
-	return (buf);
+	checkf(0, "%s \"%s\": %s", what, check_esc(in, len), why);
 }
 
 static int
@@ -279,7 +258,7 @@ test_table(void)
 			    str_eq(r.file, r.filelen, t->file) &&
 			    str_eq(r.mode, r.modelen, t->mode) &&
 			    r.modeid == t->modeid && r.nopts == t->nopts;
-		check(ok, "request", t->in, t->len,
+		check_in(ok, "request", t->in, t->len,
 		    "ret %d err %d (%s) opcode %u modeid %d nopts %u", ret,
 		    r.err, tftp_strerror(r.err), r.opcode, r.modeid, r.nopts);
 	}
@@ -301,8 +280,8 @@ test_trunc(void)
 		in = trunc_tests[i].in;
 		len = trunc_tests[i].len;
 		ret = parse(in, len, &full);
-		check(ret == 0 && sane(in, len, &full), "truncated: full", in,
-		    len, "%s", tftp_strerror(full.err));
+		check_in(ret == 0 && sane(in, len, &full), "truncated: full",
+		    in, len, "%s", tftp_strerror(full.err));
 		optoff = len - full.optslen;
 		for (n = 0; n < len; n++) {
 			want = -1;
@@ -314,7 +293,7 @@ test_trunc(void)
 					want = 0;
 			}
 			ret = parse(in, n, &r);
-			check(ret == want && (ret == -1 || sane(in, n, &r)),
+			check_in(ret == want && (ret == -1 || sane(in, n, &r)),
 			    "truncated", in, n, "ret %d err %s", ret,
 			    tftp_strerror(r.err));
 		}
@@ -339,7 +318,7 @@ test_trailing(void)
 		for (e = 0; e < nitems(extra); e++) {
 			buf[len] = extra[e];
 			ret = parse(buf, len + 1, &r);
-			check(ret == -1 && (r.err == TFTP_ERR_OPT_UNTERM ||
+			check_in(ret == -1 && (r.err == TFTP_ERR_OPT_UNTERM ||
 			    r.err == TFTP_ERR_OPT_EMPTY), "trailing byte", buf,
 			    len + 1, "ret %d err %s", ret,
 			    tftp_strerror(r.err));
@@ -365,11 +344,11 @@ test_opcodes(void)
 		memcpy(buf + 2, body, sizeof(body));
 		ret = parse(buf, 2 + sizeof(body), &r);
 		if (op == TFTP_RRQ || op == TFTP_WRQ)
-			check(ret == 0 && r.opcode == op &&
+			check_in(ret == 0 && r.opcode == op &&
 			    sane(buf, 2 + sizeof(body), &r), "opcode", buf,
 			    2 + sizeof(body), "op %u ret %d", op, ret);
 		else
-			check(ret == -1 && r.err == TFTP_ERR_OPCODE &&
+			check_in(ret == -1 && r.err == TFTP_ERR_OPCODE &&
 			    r.opcode == op, "opcode", buf, 2 + sizeof(body),
 			    "op %u ret %d err %s", op, ret,
 			    tftp_strerror(r.err));
@@ -403,7 +382,7 @@ test_ctrl(void)
 			*(char *)memchr(buf, '#', where[w].len) = (char)c;
 			ctrl = c < 0x20 || c == 0x7f;
 			ret = parse(buf, where[w].len, &r);
-			check(ctrl ? ret == -1 && r.err == where[w].err :
+			check_in(ctrl ? ret == -1 && r.err == where[w].err :
 			    ret == 0 && sane(buf, where[w].len, &r),
 			    "byte in string", buf, where[w].len,
 			    "byte 0x%02x ret %d err %s", c, ret,
@@ -479,7 +458,7 @@ test_limits(void)
 	for (i = 0; i < nitems(lim); i++) {
 		len = build(buf, lim[i].flen, lim[i].nopts, lim[i].vlen);
 		ret = parse(buf, len, &r);
-		check(len == lim[i].len && ret == lim[i].ret &&
+		check_in(len == lim[i].len && ret == lim[i].ret &&
 		    r.err == lim[i].err && (ret == -1 || (sane(buf, len, &r) &&
 		    r.nopts == lim[i].nopts)), "limits", buf,
 		    len < 64 ? len : 64, "row %zu len %zu ret %d err %s", i,
@@ -500,12 +479,12 @@ test_strerror(void)
 			t = tftp_strerror(f);
 			ok = strcmp(s, t) != 0;
 		}
-		check(ok, "strerror", "", 0, "error %d: %s", e, s);
+		check_in(ok, "strerror", "", 0, "error %d: %s", e, s);
 	}
-	check(strcmp(tftp_strerror(TFTP_ERR_OPT_MANY + 1),
+	check_in(strcmp(tftp_strerror(TFTP_ERR_OPT_MANY + 1),
 	    "unknown error") == 0, "strerror", "", 0, "out of range");
-	check(strcmp(tftp_strerror(-1), "unknown error") == 0, "strerror", "",
-	    0, "negative");
+	check_in(strcmp(tftp_strerror(-1), "unknown error") == 0, "strerror",
+	    "", 0, "negative");
 }
 
 int
@@ -518,6 +497,5 @@ main(void)
 	test_ctrl();
 	test_limits();
 	test_strerror();
-	printf("%d passed, %d failed\n", npass, nfail);
-	return (nfail > 0);
+	return (check_summary());
 }
