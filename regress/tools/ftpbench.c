@@ -751,6 +751,8 @@ mode_serve(void)
 	sa.sin_port = htons(o.port);
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* Several servers may share the port (more sessions than fds). */
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
 	    listen(lfd, 4096) == -1)
 		err(1, "listen on port %d", o.port);
