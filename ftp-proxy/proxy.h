@@ -10,6 +10,7 @@
 #include <event.h>
 #include <time.h>
 
+#include "backend.h"
 #include "ftp_parse.h"
 #include "pfh_client.h"
 #include "proto.h"
@@ -22,6 +23,7 @@
 #define FTP_LINE_MAX		4096
 #define FTP_CMD_MAX		16384
 #define FTP_CONNECT_TIMEOUT	30	/* seconds to reach the server */
+#define FTP_BACKEND_TIMEOUT	3	/* -R: seconds, then the next one */
 #define FTP_PERMIT_TIMEOUT	60	/* seconds a data permit waits */
 #define FTP_BUF_HIGH		65536	/* stop reading above this backlog */
 #define FTP_PIPELINE		16	/* commands awaiting their replies */
@@ -35,8 +37,7 @@ struct proxy_conf {
 	uint16_t		 listen_port;	/* -p */
 	struct sockaddr_storage	 src;		/* -a */
 	socklen_t		 srclen;
-	struct sockaddr_storage	 rserver;	/* -R, -P */
-	socklen_t		 rserverlen;
+	struct backend_set	 backends;	/* -R, -P */
 	int			 reverse;
 	int			 port20;	/* -r */
 	int			 anon_only;	/* -A */
@@ -115,6 +116,8 @@ struct session {
 	uint16_t		 dport;
 	struct pfh_addr		 target;	/* the server we connect to */
 	uint16_t		 tport;
+	int			 backend;	/* -R: its index + 1, or 0 */
+	uint32_t		 tried;		/* -R: backends that failed it */
 	enum sess_pfh		 pfhstate;
 	struct pfh_calls	 calls;		/* pending at pfhelper */
 	struct pfh_addr		 local;		/* where the client reached us */
@@ -167,6 +170,13 @@ void	session_reply(struct session *, const char *, ...)
 uint32_t session_count(void);
 void	session_resume(struct session *);
 void	session_synch(struct session *);
+
+/* farm.c: the servers of -R */
+int	farm_pick(struct session *);
+void	farm_release(struct session *);
+void	farm_failed(struct session *, const char *);
+void	farm_answered(struct session *);
+const char *farm_name(const struct session *, char *, size_t);
 
 /* relay.c */
 int	client_line(struct session *, char *, size_t);
