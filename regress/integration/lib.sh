@@ -15,6 +15,7 @@ FW=${P}fw
 SRV=${P}srv
 WORK=$(mktemp -d /tmp/regress.$$.XXXXXX)
 PIDS=""
+MORE_NS=""	# namespaces beyond the three (ct_up, ns_add)
 npass=0
 nfail=0
 
@@ -49,7 +50,7 @@ cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.2
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	for ns in "$CLI" "$FW" "$SRV"; do
+	for ns in "$CLI" "$FW" "$SRV" $MORE_NS; do
 		ip netns pids "$ns" 2>/dev/null | while read -r p; do
 			kill -9 "$p" 2>/dev/null
 		done
@@ -487,4 +488,37 @@ put_up() { # fam mode name
 	    2> "$WORK/curl.err" || { tail -n 3 "$WORK/curl.err"; return 1; }
 	grep -q "^> $2" "$WORK/curl.err" || { echo "curl sent no $2"; return 1; }
 	[ "$(sum "$PUB/$3")" = "$(sum "$WORK/up")" ]
+}
+
+# One more namespace $1, removed by the trap like the three.
+ns_add() {
+	ip netns add "$1" || return 1
+	MORE_NS="$MORE_NS $1"
+	ip netns exec "$1" ip link set lo up
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0
+}
+
+# Containers, the way a Docker host has them: namespaces behind a
+# bridge "br0" in the firewall, 203.0.113.0/25 and 2001:db8:3::/64,
+# the firewall at .1 and ::1, their default route through it.
+# ct_up N: namespace ${P}ctN at 203.0.113.1N and 2001:db8:3::1N.
+CT4NET=203.0.113; CT6NET=2001:db8:3:
+ct_up() {
+	_ct=${P}ct$1
+	if ! in_fw ip link show br0 >/dev/null 2>&1; then
+		in_fw ip link add br0 type bridge || return 1
+		in_fw ip addr add $CT4NET.1/25 dev br0
+		in_fw ip addr add $CT6NET:1/64 dev br0 nodad
+		in_fw ip link set br0 up
+	fi
+	ns_add "$_ct" || return 1
+	ip link add "${P}k$1" netns "$_ct" type veth peer name "${P}b$1" \
+	    netns "$FW" || return 1
+	in_fw ip link set "${P}b$1" master br0 up
+	ip netns exec "$_ct" ip link set "${P}k$1" name eth0
+	ip netns exec "$_ct" ip addr add $CT4NET.1$1/25 dev eth0
+	ip netns exec "$_ct" ip addr add $CT6NET:1$1/64 dev eth0 nodad
+	ip netns exec "$_ct" ip link set eth0 up
+	ip netns exec "$_ct" ip route add default via $CT4NET.1
+	ip netns exec "$_ct" ip -6 route add default via $CT6NET:1
 }
