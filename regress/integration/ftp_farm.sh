@@ -1,0 +1,281 @@
+#!/bin/bash
+# ftp_farm.sh: ftp-proxy -R with three servers, vsftpd in three
+# "containers" (namespaces behind the bridge br0 of the firewall,
+# 203.0.113.11-13), reached by clients outside (198.51.100.10-12) at the
+# firewall's outside address, port 21.  The admin's forward policy is
+# drop, plus the one ct mark line.  Each backend's files have contents
+# of their own, so a download's checksum names the backend its data
+# came from; the backend's log (log_ftp_protocol) names the session
+# (vsftpd's pid) that sent RETR and the one that sent the data.
+#   30 sessions, passive and active, several clients at once: spread
+#   within one, every checksum right, data from the session's backend.
+#   A backend stopped: new sessions go to the others, no client sees an
+#   error; started again: it gets sessions again.  One that does not
+#   answer at all (its SYNs dropped): the same, after the connect
+#   timeout.  -R with a name of three addresses.  All down: 421.
+. "$(dirname "$0")/lib.sh"
+
+require_root
+fail_early() { echo "0 passed, 1 failed"; exit 1; }
+topo_up || fail_early
+admin_rules || fail_early
+for n in 1 2 3; do ct_up $n || fail_early; done
+BE="$CT4NET.11 $CT4NET.12 $CT4NET.13"
+CLIENTS="198.51.100.10 198.51.100.11 198.51.100.12"
+in_srv ip addr add 198.51.100.11/24 dev eth0
+in_srv ip addr add 198.51.100.12/24 dev eth0
+NFILES=80	# files f1..f80 on each backend, one per session
+
+# vsftpd in container $1, its root $WORK/root$1, its log $WORK/vs$1.log.
+vs_up() {
+	mkdir -p "$WORK/root$1/pub" /var/run/vsftpd/empty
+	chmod 755 "$WORK/root$1"
+	cat > "$WORK/vs$1.conf" <<-EOF2
+	listen=NO
+	listen_ipv6=YES
+	background=NO
+	anonymous_enable=YES
+	local_enable=NO
+	no_anon_password=YES
+	anon_root=$WORK/root$1
+	dirlist_enable=YES
+	pasv_enable=YES
+	pasv_min_port=40000
+	pasv_max_port=40999
+	port_enable=YES
+	connect_from_port_20=NO
+	seccomp_sandbox=NO
+	isolate_network=NO
+	secure_chroot_dir=/var/run/vsftpd/empty
+	xferlog_enable=YES
+	log_ftp_protocol=YES
+	vsftpd_log_file=$WORK/vs$1.log
+	max_per_ip=0
+	max_clients=0
+	EOF2
+	bg ip netns exec "${P}ct$1" "$VSFTPD" "$WORK/vs$1.conf"
+	eval "VSPID$1=\$LASTPID"
+	wait_port "${P}ct$1" 21
+}
+vs_stop() {
+	eval "_p=\$VSPID$1"
+	kill "$_p" 2>/dev/null
+	wait_gone "$_p" && wait "$_p" 2>/dev/null
+	# Its sessions' processes end with their clients; none are left.
+	ip netns pids "${P}ct$1" | while read -r p; do kill "$p"; done
+	i=0
+	while [ $i -lt 50 ] && [ -n "$(ip netns pids "${P}ct$1")" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# (lib.sh's wait loops use $i: not here.)
+for n in 1 2 3; do
+	vs_up $n || fail_early
+	for k in $(seq 1 $NFILES); do
+		mkfile "$WORK/root$n/pub/f$k" 64
+	done
+done
+
+# Which backend (1-3) has the contents of download $1 (0: none).
+backend_of() {
+	[ -f "$WORK/d$1" ] || { echo 0; return; }
+	_s=$(sum "$WORK/d$1")
+	for _b in 1 2 3; do
+		[ "$(sum "$WORK/root$_b/pub/f$1")" = "$_s" ] &&
+		    { echo $_b; return; }
+	done
+	echo 0
+}
+
+# Session $1 on backend $2: the process that got "RETR f$1" on the
+# control connection also sent the data (OK DOWNLOAD of /pub/f$1).
+same_session() {
+	log=$WORK/vs$2.log
+	c=$(grep -F "\"RETR f$1\"" "$log" | sed -n 's/.*\[pid \([0-9]*\)\].*/\1/p')
+	d=$(grep -F "OK DOWNLOAD" "$log" | grep -F "\"/pub/f$1\"," |
+	    sed -n 's/.*\[pid \([0-9]*\)\].*/\1/p')
+	[ -n "$c" ] && [ "$c" = "$d" ]
+}
+
+# Sessions served by backend $1 so far (RETR lines in its log).
+served() { grep -c '"RETR f[0-9]*"' "$WORK/vs$1.log"; }
+
+NSESS=0
+MODES=(PASV EPSV PORT EPRT)
+# round N: N sessions at once from the three clients, each its own
+# file; then wait until the proxy has ended them all.
+round() {
+	pids=""
+	for j in $(seq 1 "$1"); do
+		NSESS=$((NSESS + 1))
+		k=$NSESS
+		c=$(echo $CLIENTS | cut -d' ' -f$(( (j - 1) % 3 + 1 )))
+		m=${MODES[$(( (k - 1) % 4 ))]}
+		case $m in
+		PASV) o="--disable-epsv" ;;
+		EPSV) o="" ;;
+		PORT) o="-P $c --disable-eprt" ;;
+		EPRT) o="-P $c" ;;
+		esac
+		rm -f "$WORK/d$k"
+		# shellcheck disable=SC2086
+		timeout 40 ip netns exec "$SRV" curl -sS -g --connect-timeout 5 \
+		    -m 35 --interface "$c" $o \
+		    "ftp://$F4OUT/pub/f$k" -o "$WORK/d$k" 2> "$WORK/d$k.err" &
+		pids="$pids $!:$k"
+	done
+	for pk in $pids; do
+		wait "${pk%%:*}"
+		echo $? > "$WORK/rc${pk#*:}"
+	done
+	wait_ended "$NSESS"
+}
+wait_ended() {
+	i=0
+	while [ $i -lt 100 ]; do
+		[ "$(grep -c 'ending session' "$WORK/ftp-proxy.log")" -ge "$1" ] &&
+		    return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# Sessions $1..$2 all fine: curl's exit, the checksum, the session.
+sessions_ok() {
+	bad=0
+	for k in $(seq "$1" "$2"); do
+		rc=$(cat "$WORK/rc$k" 2>/dev/null)
+		b=$(backend_of $k)
+		if [ "$rc" != 0 ] || [ "$b" = 0 ]; then
+			echo "session $k: rc $rc, backend $b: $(cat "$WORK/d$k.err")"
+			bad=$((bad + 1))
+		elif ! same_session $k "$b"; then
+			echo "session $k: data not from its session on backend $b"
+			bad=$((bad + 1))
+		fi
+	done
+	[ $bad -eq 0 ]
+}
+# Within one of each other: the counts given.
+within_one() {
+	echo "sessions per backend: $*"
+	min=$1 max=$1
+	for n in "$@"; do
+		[ "$n" -lt "$min" ] && min=$n
+		[ "$n" -gt "$max" ] && max=$n
+	done
+	[ $((max - min)) -le 1 ]
+}
+wait_log() { # pattern tenths
+	i=0
+	while [ $i -lt "$2" ]; do
+		grep -qF -- "$1" "$WORK/ftp-proxy.log" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "not in the log: $1"
+	return 1
+}
+
+cat > "$WORK/all_down.py" <<-'PYEND'
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1], timeout=20)
+	assert c.greeting[0] == 421, c.greeting
+	assert c.eof(5)
+	PYEND
+
+# --- without the proxy nothing is reached ----------------------------
+check "no proxy: the outside client reaches no backend" \
+    eval "! timeout 10 ip netns exec $SRV curl -sS --connect-timeout 3 \
+    ftp://$CT4NET.11/pub/f1 -o $WORK/none"
+
+# --- 30 sessions, three backends ------------------------------------
+PROXYPORT=21 proxy_up -R $CT4NET.11 -R $CT4NET.12 -R $CT4NET.13 \
+    -b "$F4OUT" -p 21 || fail_early
+for r in 1 2 3 4 5; do round 6; done
+check "30 sessions (PASV EPSV PORT EPRT, 3 clients, 6 at once): \
+checksums right, data from each session's own backend" sessions_ok 1 30
+check "30 sessions spread within one" \
+    within_one "$(served 1)" "$(served 2)" "$(served 3)"
+echo "# 30 sessions per backend: $(served 1) $(served 2) $(served 3)"
+check "the debug log names each session's backend" eval \
+    "[ \$(grep -cE '#[0-9]+ backend $CT4NET\.1[123]:21\$' \
+    $WORK/ftp-proxy.log) -ge 30 ]"
+check "no permit left" wait_permits 0
+
+# --- one backend stopped ---------------------------------------------
+vs_stop 2
+n1=$(served 1) n2=$(served 2) n3=$(served 3)
+s0=$((NSESS + 1))
+for r in 1 2; do round 6; done
+check "backend 2 stopped: 12 new sessions, no client sees an error" \
+    sessions_ok $s0 $NSESS
+check "backend 2 stopped: it got none of them" [ "$(served 2)" -eq "$n2" ]
+check "backend 2 stopped: the others share them" \
+    within_one $(($(served 1) - n1)) $(($(served 3) - n3))
+check "backend 2 stopped: its fall is logged" \
+    wait_log "server $CT4NET.12:21 is down" 10
+
+# --- started again ---------------------------------------------------
+vs_up 2 || fail_early
+check "backend 2 started again: logged up within 2 tries" \
+    wait_log "server $CT4NET.12:21 is up again" 150
+n2=$(served 2)
+s0=$((NSESS + 1))
+for r in 1 2; do round 6; done
+check "backend 2 back: 12 sessions, all fine" sessions_ok $s0 $NSESS
+check "backend 2 back: it gets sessions again" \
+    [ "$(served 2)" -ge $((n2 + 3)) ]
+
+# --- one that does not answer at all ---------------------------------
+ip netns exec "${P}ct3" nft add table inet blackhole
+ip netns exec "${P}ct3" nft add chain inet blackhole input \
+    '{ type filter hook input priority 0; }'
+ip netns exec "${P}ct3" nft add rule inet blackhole input tcp dport 21 drop
+n3=$(served 3)
+s0=$((NSESS + 1))
+t0=$(date +%s)
+round 6
+t1=$(date +%s)
+check "backend 3 silent: 6 sessions, no client sees an error" \
+    sessions_ok $s0 $NSESS
+check "backend 3 silent: it got none" [ "$(served 3)" -eq "$n3" ]
+check "backend 3 silent: marked down after the connect timeout" \
+    wait_log "server $CT4NET.13:21 is down (no answer)" 10
+echo "# a round of 6 with a silent backend: $((t1 - t0)) s"
+ip netns exec "${P}ct3" nft delete table inet blackhole
+check "backend 3 answers again: logged up" \
+    wait_log "server $CT4NET.13:21 is up again" 150
+check "no permit left" wait_permits 0
+proxy_stop TERM
+check "SIGTERM: ftp-proxy exits 0" test "$PROXYRC" -eq 0
+
+# --- -R with a name of three addresses ------------------------------
+printf '%s farm\n' $BE > "$WORK/hosts"
+n1=$(served 1) n2=$(served 2) n3=$(served 3)
+# A private mount namespace: the firewall's /etc/hosts only.
+bg unshare -m sh -c "mount --bind '$WORK/hosts' /etc/hosts && exec \
+    ip netns exec '$FW' env PFHELPER='$BIN/pfhelper' '$BIN/ftp-proxy' \
+    -d -D 7 -R farm -b $F4OUT -p 21 2>> '$WORK/ftp-proxy.log'"
+PROXYPID=$LASTPID
+wait_port "$FW" 21 || fail_early
+s0=$((NSESS + 1))
+for r in 1 2; do round 6; done
+check "-R farm (3 addresses): 12 sessions, all fine" sessions_ok $s0 $NSESS
+check "-R farm: 4 on each backend" eval "[ \$(($(served 1) - n1)) -eq 4 ] &&
+    [ \$(($(served 2) - n2)) -eq 4 ] && [ \$(($(served 3) - n3)) -eq 4 ]"
+
+# --- all down: a clear refusal ---------------------------------------
+for n in 1 2 3; do vs_stop $n; done
+check "all backends down: the client gets 421" py "$SRV" "$F4OUT" \
+    < "$WORK/all_down.py"
+check "all down: logged" wait_log "no server answered" 30
+check "all down: no permit" wait_permits 0
+proxy_stop TERM
+check "no ftp-proxy or pfhelper process left in the firewall" \
+    eval '[ -z "$(ip netns pids "$FW")" ]'
+
+finish
