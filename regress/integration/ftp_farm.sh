@@ -100,7 +100,7 @@ same_session() {
 }
 
 # Sessions served by backend $1 so far (RETR lines in its log).
-served() { grep -c '"RETR f[0-9]*"' "$WORK/vs$1.log"; }
+served() { cat "$WORK/vs$1.log" 2>/dev/null | grep -c '"RETR f[0-9]*"'; }
 
 NSESS=0
 MODES=(PASV EPSV PORT EPRT)
