@@ -845,7 +845,7 @@ static int
 server_dial(struct session *s)
 {
 	struct pfh_session	m;
-	int			i;
+	int			i, saved;
 
 	for (i = 0; i <= BACKEND_MAX; i++) {
 		if (session_checked(s, &m) == -1)
@@ -855,10 +855,13 @@ server_dial(struct session *s)
 			    FTP_CONNECT_TIMEOUT);
 			return (0);
 		}
+		saved = errno;
 		log_warn("#%u connect to the server", s->id);
-		if (!conf.reverse)
+		/* Our own shortage is not the server's fault. */
+		if (!conf.reverse || saved == EMFILE || saved == ENFILE ||
+		    saved == ENOMEM || saved == ENOBUFS)
 			break;
-		farm_failed(s, strerror(errno));
+		farm_failed(s, strerror(saved));
 		side_free(&s->server);
 		if (farm_pick(s) == -1)
 			break;

@@ -26,36 +26,14 @@ in_srv ip addr add 198.51.100.11/24 dev eth0
 in_srv ip addr add 198.51.100.12/24 dev eth0
 NFILES=80	# files f1..f80 on each backend, one per session
 
-# vsftpd in container $1, its root $WORK/root$1, its log $WORK/vs$1.log.
+# vsftpd in container $1: $WORK/ftproot$1, its log $WORK/vsftpd$1.log.
+VSFTPD_EXTRA="xferlog_enable=YES
+log_ftp_protocol=YES
+max_per_ip=0
+max_clients=0"
 vs_up() {
-	mkdir -p "$WORK/root$1/pub" /var/run/vsftpd/empty
-	chmod 755 "$WORK/root$1"
-	cat > "$WORK/vs$1.conf" <<-EOF2
-	listen=NO
-	listen_ipv6=YES
-	background=NO
-	anonymous_enable=YES
-	local_enable=NO
-	no_anon_password=YES
-	anon_root=$WORK/root$1
-	dirlist_enable=YES
-	pasv_enable=YES
-	pasv_min_port=40000
-	pasv_max_port=40999
-	port_enable=YES
-	connect_from_port_20=NO
-	seccomp_sandbox=NO
-	isolate_network=NO
-	secure_chroot_dir=/var/run/vsftpd/empty
-	xferlog_enable=YES
-	log_ftp_protocol=YES
-	vsftpd_log_file=$WORK/vs$1.log
-	max_per_ip=0
-	max_clients=0
-	EOF2
-	bg ip netns exec "${P}ct$1" "$VSFTPD" "$WORK/vs$1.conf"
-	eval "VSPID$1=\$LASTPID"
-	wait_port "${P}ct$1" 21
+	vsftpd_up "${P}ct$1" "$1" || return 1
+	eval "VSPID$1=\$VSFTPDPID"
 }
 vs_stop() {
 	eval "_p=\$VSPID$1"
@@ -74,7 +52,7 @@ vs_stop() {
 for n in 1 2 3; do
 	vs_up $n || fail_early
 	for k in $(seq 1 $NFILES); do
-		mkfile "$WORK/root$n/pub/f$k" 64
+		mkfile "$WORK/ftproot$n/pub/f$k" 64
 	done
 done
 
@@ -83,7 +61,7 @@ backend_of() {
 	[ -f "$WORK/d$1" ] || { echo 0; return; }
 	_s=$(sum "$WORK/d$1")
 	for _b in 1 2 3; do
-		[ "$(sum "$WORK/root$_b/pub/f$1")" = "$_s" ] &&
+		[ "$(sum "$WORK/ftproot$_b/pub/f$1")" = "$_s" ] &&
 		    { echo $_b; return; }
 	done
 	echo 0
@@ -92,7 +70,7 @@ backend_of() {
 # Session $1 on backend $2: the process that got "RETR f$1" on the
 # control connection also sent the data (OK DOWNLOAD of /pub/f$1).
 same_session() {
-	log=$WORK/vs$2.log
+	log=$WORK/vsftpd$2.log
 	c=$(grep -F "\"RETR f$1\"" "$log" | sed -n 's/.*\[pid \([0-9]*\)\].*/\1/p')
 	d=$(grep -F "OK DOWNLOAD" "$log" | grep -F "\"/pub/f$1\"," |
 	    sed -n 's/.*\[pid \([0-9]*\)\].*/\1/p')
@@ -100,7 +78,7 @@ same_session() {
 }
 
 # Sessions served by backend $1 so far (RETR lines in its log).
-served() { cat "$WORK/vs$1.log" 2>/dev/null | grep -c '"RETR f[0-9]*"'; }
+served() { cat "$WORK/vsftpd$1.log" 2>/dev/null | grep -c '"RETR f[0-9]*"'; }
 
 NSESS=0
 MODES=(PASV EPSV PORT EPRT)

@@ -130,19 +130,21 @@ admin_rules() {
 }
 
 # vsftpd in the server namespace (or namespace $1), anonymous, upload
-# allowed in pub/.  $VSFTPD_EXTRA: more vsftpd.conf lines.
+# allowed in pub/.  $VSFTPD_EXTRA: more vsftpd.conf lines.  With $2,
+# one of several: $WORK/ftproot$2, vsftpd$2.conf and vsftpd$2.log.
 vsftpd_up() {
-	mkdir -p "$WORK/ftproot/pub" /var/run/vsftpd/empty
-	chown ftp "$WORK/ftproot/pub" 2>/dev/null || chown 65534 "$WORK/ftproot/pub"
-	chmod 755 "$WORK/ftproot"
-	cat > "$WORK/vsftpd.conf" <<-EOF2
+	_r=$WORK/ftproot${2:-}
+	mkdir -p "$_r/pub" /var/run/vsftpd/empty
+	chown ftp "$_r/pub" 2>/dev/null || chown 65534 "$_r/pub"
+	chmod 755 "$_r"
+	cat > "$WORK/vsftpd${2:-}.conf" <<-EOF2
 	listen=NO
 	listen_ipv6=YES
 	background=NO
 	anonymous_enable=YES
 	local_enable=NO
 	no_anon_password=YES
-	anon_root=$WORK/ftproot
+	anon_root=$_r
 	write_enable=YES
 	anon_upload_enable=YES
 	anon_mkdir_write_enable=YES
@@ -158,11 +160,11 @@ vsftpd_up() {
 	isolate_network=NO
 	secure_chroot_dir=/var/run/vsftpd/empty
 	xferlog_enable=NO
-	vsftpd_log_file=$WORK/vsftpd.log
+	vsftpd_log_file=$WORK/vsftpd${2:-}.log
 	${VSFTPD_EXTRA:-}
 	EOF2
 	# Not through in_srv: $! must be vsftpd's own pid.
-	bg ip netns exec "${1:-$SRV}" "$VSFTPD" "$WORK/vsftpd.conf"
+	bg ip netns exec "${1:-$SRV}" "$VSFTPD" "$WORK/vsftpd${2:-}.conf"
 	VSFTPDPID=$LASTPID
 	wait_port "${1:-$SRV}" 21
 }
@@ -222,15 +224,16 @@ proxy_stop() {
 # Whether the proxy's table (default ftp-proxy) exists.
 has_table() { in_fw nft list table inet "${1:-ftp-proxy}" >/dev/null 2>&1; }
 
-# Wait (bounded, 3 s) until the table holds $1 permits (default 0).
+# Wait (bounded, 3 s) until the table (default ftp-proxy) holds $1
+# permits (default 0).
 wait_permits() {
 	i=0
 	while [ $i -lt 30 ]; do
-		[ "$(permits)" -eq "${1:-0}" ] && return 0
+		[ "$(permits "${2:-}")" -eq "${1:-0}" ] && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
-	echo "permits: $(permits), expected ${1:-0}"
+	echo "permits: $(permits "${2:-}"), expected ${1:-0}"
 	return 1
 }
 

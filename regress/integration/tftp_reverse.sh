@@ -40,17 +40,6 @@ bg ip netns exec "$CT" in.tftpd -L -u nobody -s --create -a ":69" "$R"
 wait_udp "$CT" 69 || { echo "0 passed, 1 failed"; exit 1; }
 for f in f1 f2 f3 f4 f5; do mkfile "$R/$f" 1024; done
 
-# Until the proxy's table holds no element (3 s at most).
-wait_tpermits() {
-	i=0
-	while [ $i -lt 30 ]; do
-		[ "$(permits tftp-proxy)" -eq 0 ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "permits: $(permits tftp-proxy)"
-	return 1
-}
 wait_table_gone() {
 	i=0
 	while [ $i -lt 50 ]; do
@@ -129,7 +118,7 @@ check "-v logs the request to the container, via the bridge" \
 check "-v logs IPv6 to the container" \
     grep -q "\[2001:db8:2::10\]:[0-9]* -> \[$T6\]:69 via \[$CT6NET:1\]" "$LOG"
 sleep $((WAIT + 1))
-check "no permit left after transwait" wait_tpermits
+check "no permit left after transwait" wait_permits 0 tftp-proxy
 
 # A PXE client behind another router (the outside host routes for it):
 # 203.0.113.130, blksize 1456 and tsize as PXE ROMs ask.
@@ -175,7 +164,7 @@ check "a DATA packet to port 69 is dropped" \
 udpsend "$CLI" $F4OUT 69 "$(hexof '\000\001f1\000octet\000')" 1000
 check "a client port below 1024 is dropped" \
     wait_grep "$LOG" "dropped request" $((before + 2))
-check "no permit for them" wait_tpermits
+check "no permit for them" wait_permits 0 tftp-proxy
 
 kill "$TFTPPROXYPID"
 wait "$TFTPPROXYPID" 2>/dev/null
@@ -189,7 +178,7 @@ transfers $F4OUT "port 69:"
 check "port 69: an IPv6 request is not served (-4)" \
     eval "! curl_get $F6OUT f1 $WORK/o1 --max-time 4"
 sleep $((WAIT + 1))
-check "port 69: no permit left" wait_tpermits
+check "port 69: no permit left" wait_permits 0 tftp-proxy
 kill "$TFTPPROXYPID"
 wait "$TFTPPROXYPID" 2>/dev/null
 
@@ -201,6 +190,6 @@ before=$(drops)
 udpsend "$CLI" $F6OUT 69 "$(hexof '\000\001f1\000octet\000')"
 check "IPv6 request, IPv4 server only: dropped with the reason" \
     wait_grep "$LOG" "no -R server of the client's address family" 1
-check "and no permit" wait_tpermits
+check "and no permit" wait_permits 0 tftp-proxy
 
 finish
