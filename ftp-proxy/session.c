@@ -837,8 +837,9 @@ server_connect(struct session *s)
 /*
  * Dial the session's server, after the checks pfhelper makes.  In
  * reverse mode a server that refuses, or does not answer within
- * FTP_BACKEND_TIMEOUT, is marked down and the next one is dialled; the
- * client sees nothing of it.  0, or -1 with the client told (421) and
+ * FTP_BACKEND_TIMEOUT (FTP_CONNECT_TIMEOUT if it is the only one), is
+ * marked down and the next one is dialled; the client sees nothing of
+ * it.  0, or -1 with the client told (421) and
  * the session closed.
  */
 static int
@@ -851,8 +852,9 @@ server_dial(struct session *s)
 		if (session_checked(s, &m) == -1)
 			return (-1);
 		if (server_connect(s) == 0) {
-			timer_arm(s, conf.reverse ? FTP_BACKEND_TIMEOUT :
-			    FTP_CONNECT_TIMEOUT);
+			/* With another server to try, try it soon. */
+			timer_arm(s, conf.backends.n > 1 ?
+			    FTP_BACKEND_TIMEOUT : FTP_CONNECT_TIMEOUT);
 			return (0);
 		}
 		saved = errno;
