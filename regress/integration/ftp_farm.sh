@@ -67,40 +67,83 @@ backend_of() {
 	echo 0
 }
 
-# Session $1 on backend $2: the process that got "RETR f$1" on the
+# Session $1 on backend $2: the process that got "RETR pub/f$1" on the
 # control connection also sent the data (OK DOWNLOAD of /pub/f$1).
 same_session() {
 	log=$WORK/vsftpd$2.log
-	c=$(grep -F "\"RETR f$1\"" "$log" | sed -n 's/.*\[pid \([0-9]*\)\].*/\1/p')
+	c=$(grep -F "\"RETR pub/f$1\"" "$log" | sed -n 's/.*\[pid \([0-9]*\)\].*/\1/p')
 	d=$(grep -F "OK DOWNLOAD" "$log" | grep -F "\"/pub/f$1\"," |
 	    sed -n 's/.*\[pid \([0-9]*\)\].*/\1/p')
 	[ -n "$c" ] && [ "$c" = "$d" ]
 }
 
 # Sessions served by backend $1 so far (RETR lines in its log).
-served() { cat "$WORK/vsftpd$1.log" 2>/dev/null | grep -c '"RETR f[0-9]*"'; }
+served() { cat "$WORK/vsftpd$1.log" 2>/dev/null | grep -c '"RETR pub/f[0-9]*"'; }
 
 NSESS=0
-# round N: N sessions at once from the three clients, each its own
-# file; then wait until the proxy has ended them all.
+# One session (python3 ftplib): log in, then wait until all sessions of
+# its round have (so every one of them got its server before any ends),
+# then fetch pub/fK in its mode, bound to its client address.  Writes
+# the file and the seconds the greeting took ($WORK/dK, dK.greet).
+cat > "$WORK/sess.py" <<-'PYEND'
+	import ftplib, os, socket, sys, time
+	host, ip, mode, k, work, rnd, n = sys.argv[1:8]
+	bar = os.path.join(work, "bar" + rnd)
+	t0 = time.time()
+	f = ftplib.FTP()
+	f.connect(host, 21, timeout=20, source_address=(ip, 0))
+	greet = time.time() - t0
+	f.login()
+	open(os.path.join(bar, k), "w").close()
+	for _ in range(400):
+	    if len(os.listdir(bar)) >= int(n):
+	        break
+	    time.sleep(0.05)
+	name = "pub/f" + k
+	if mode == "PASV" or mode == "PORT":
+	    f.set_pasv(mode == "PASV")
+	    conn, _ = f.ntransfercmd("RETR " + name)
+	elif mode == "EPSV":
+	    h, port = ftplib.parse229(f.sendcmd("EPSV"), f.sock.getpeername())
+	    conn = socket.create_connection((h, port), 20, source_address=(ip, 0))
+	    f.sendcmd("RETR " + name)
+	else:
+	    srv = socket.create_server((ip, 0))
+	    srv.settimeout(20)
+	    f.sendeprt(ip, srv.getsockname()[1])
+	    f.sendcmd("RETR " + name)
+	    conn, _ = srv.accept()
+	    srv.close()
+	conn.settimeout(20)
+	with open(os.path.join(work, "d" + k), "wb") as out:
+	    while True:
+	        b = conn.recv(65536)
+	        if not b:
+	            break
+	        out.write(b)
+	conn.close()
+	f.voidresp()
+	f.quit()
+	with open(os.path.join(work, "d" + k + ".greet"), "w") as g:
+	    g.write("%.3f\n" % greet)
+	PYEND
+ROUND=0
+# round N: N sessions at once from the three clients, PASV, EPSV, PORT
+# and EPRT in turn, each its own file; then wait until the proxy has
+# ended them all.
 round() {
+	ROUND=$((ROUND + 1))
+	mkdir "$WORK/bar$ROUND"
 	pids=""
 	for j in $(seq 1 "$1"); do
 		NSESS=$((NSESS + 1))
 		k=$NSESS
 		c=$(echo $CLIENTS | cut -d' ' -f$(( (j - 1) % 3 + 1 )))
-		# PASV, EPSV, PORT, EPRT in turn.
-		case $(( (k - 1) % 4 )) in
-		0) o="--disable-epsv" ;;
-		1) o="" ;;
-		2) o="-P $c --disable-eprt" ;;
-		3) o="-P $c" ;;
-		esac
+		m=$(echo PASV EPSV PORT EPRT | cut -d' ' -f$(( (k - 1) % 4 + 1 )))
 		rm -f "$WORK/d$k"
-		# shellcheck disable=SC2086
-		timeout 40 ip netns exec "$SRV" curl -sS -g --connect-timeout 5 \
-		    -m 35 --interface "$c" $o \
-		    "ftp://$F4OUT/pub/f$k" -o "$WORK/d$k" 2> "$WORK/d$k.err" &
+		timeout 40 ip netns exec "$SRV" /usr/bin/python3 "$WORK/sess.py" \
+		    "$F4OUT" "$c" "$m" "$k" "$WORK" "$ROUND" "$1" \
+		    > "$WORK/d$k.err" 2>&1 &
 		pids="$pids $!:$k"
 	done
 	for pk in $pids; do
@@ -108,6 +151,16 @@ round() {
 		echo $? > "$WORK/rc${pk#*:}"
 	done
 	wait_ended "$NSESS"
+}
+# The longest a client of sessions $1..$2 waited for its greeting.
+greet_max() {
+	cat $(seq "$1" "$2" | sed "s|.*|$WORK/d&.greet|") 2>/dev/null |
+	    sort -n | tail -n 1
+}
+greet_within() { # from to seconds
+	g=$(greet_max "$1" "$2")
+	echo "longest wait for the greeting: ${g:-none} s"
+	[ -n "$g" ] && awk "BEGIN { exit !($g < $3) }"
 }
 wait_ended() {
 	i=0
@@ -126,7 +179,7 @@ sessions_ok() {
 		rc=$(cat "$WORK/rc$k" 2>/dev/null)
 		b=$(backend_of $k)
 		if [ "$rc" != 0 ] || [ "$b" = 0 ]; then
-			echo "session $k: rc $rc, backend $b: $(cat "$WORK/d$k.err")"
+			echo "session $k: rc $rc, backend $b: $(tail -n 1 "$WORK/d$k.err")"
 			bad=$((bad + 1))
 		elif ! same_session $k "$b"; then
 			echo "session $k: data not from its session on backend $b"
@@ -178,6 +231,8 @@ checksums right, data from each session's own backend" sessions_ok 1 30
 check "30 sessions spread within one" \
     within_one "$(served 1)" "$(served 2)" "$(served 3)"
 echo "# 30 sessions per backend: $(served 1) $(served 2) $(served 3)"
+check "30 sessions: each greeting within 2 s" greet_within 1 30 2
+echo "# longest greeting: $(greet_max 1 30) s"
 check "the debug log names each session's backend" eval \
     "[ \$(grep -cE '#[0-9]+ backend $CT4NET\.1[123]:21\$' \
     $WORK/ftp-proxy.log) -ge 30 ]"
@@ -191,6 +246,8 @@ for r in 1 2; do round 6; done
 check "backend 2 stopped: 12 new sessions, no client sees an error" \
     sessions_ok $s0 $NSESS
 check "backend 2 stopped: it got none of them" [ "$(served 2)" -eq "$n2" ]
+check "backend 2 stopped: each greeting within 2 s" greet_within $s0 $NSESS 2
+echo "# backend 2 stopped, longest greeting: $(greet_max $s0 $NSESS) s"
 check "backend 2 stopped: the others share them" \
     within_one $(($(served 1) - n1)) $(($(served 3) - n3))
 check "backend 2 stopped: its fall is logged" \
@@ -220,6 +277,9 @@ t1=$(date +%s)
 check "backend 3 silent: 6 sessions, no client sees an error" \
     sessions_ok $s0 $NSESS
 check "backend 3 silent: it got none" [ "$(served 3)" -eq "$n3" ]
+check "backend 3 silent: the greeting waits the 3 s timeout at most (+2)" \
+    greet_within $s0 $NSESS 5
+echo "# backend 3 silent, longest greeting: $(greet_max $s0 $NSESS) s"
 check "backend 3 silent: marked down after the connect timeout" \
     wait_log "server $CT4NET.13:21 is down (no answer)" 10
 echo "# a round of 6 with a silent backend: $((t1 - t0)) s"
