@@ -36,7 +36,8 @@ imsgev_update(struct imsgev *iev)
 
 	if (imsgbuf_queuelen(&iev->ibuf) > 0)
 		events |= EV_WRITE;
-	if (iev->events == events && event_initialized(&iev->ev))
+	/* Not EV_PERSIST: once it fired, the event must be added again. */
+	if (iev->events == events && event_pending(&iev->ev, events, NULL))
 		return;
 	if (iev->events != 0)
 		event_del(&iev->ev);

@@ -85,10 +85,39 @@ sig_end(int sig, short ev, void *arg)
 }
 
 
+/*
+ * -R: every address of host (of -4/-6's family) is a server of its
+ * own; several -R add up.  Duplicates count once.
+ */
+static void
+add_servers(const char *host, uint16_t port)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct pfh_addr	 a;
+	uint16_t	 p;
+	char		 portstr[8];
+	int		 e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = conf.family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	if ((e = getaddrinfo(host, portstr, &hints, &res)) != 0)
+		errx(1, "server address %s: %s", host, gai_strerror(e));
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		if (addr_from_sa(ai->ai_addr, &a, &p) == 0 &&
+		    backend_add(&conf.backends, &a, p) == -1)
+			errx(1, "-R: at most %d servers", BACKEND_MAX);
+	freeaddrinfo(res);
+}
+
 static void
 parse_args(int argc, char *argv[], int *debug, int *level,
     const char **raddr, const char **saddr)
 {
+	const char	*rhosts[BACKEND_MAX];
+	int		 nr = 0;
 	uint32_t	prio;
 	uint16_t	rport = 21;
 	int		ch, label;
@@ -137,6 +166,9 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 			conf.queue = optarg;
 			break;
 		case 'R':
+			if (nr == BACKEND_MAX)
+				errx(1, "-R: at most %d servers", BACKEND_MAX);
+			rhosts[nr++] = optarg;
 			*raddr = optarg;
 			conf.reverse = 1;
 			break;
@@ -161,9 +193,10 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 	}
 	if (optind != argc)
 		usage();
-	if (*raddr != NULL)
-		resolve(*raddr, rport, conf.family, &conf.rserver,
-		    &conf.rserverlen, "server address");
+	for (ch = 0; ch < nr; ch++)
+		add_servers(rhosts[ch], rport);
+	if (conf.reverse && conf.backends.n == 0)
+		errx(1, "-R: no server address of the family asked for");
 	if (*saddr != NULL)
 		resolve(*saddr, 0, conf.family, &conf.src, &conf.srclen,
 		    "source address");
@@ -202,25 +235,42 @@ fd_limit(void)
 	}
 }
 
+/* -R's servers for pfhelper: "addr,addr,..." and their one port. */
+static int
+server_list(char *buf, size_t len, char *port, size_t plen)
+{
+	char		a[ADDR_STRLEN];
+	unsigned int	i;
+
+	buf[0] = '\0';
+	for (i = 0; i < conf.backends.n; i++) {
+		if (i > 0)
+			strlcat(buf, ",", len);
+		strlcat(buf, addr_str(&conf.backends.b[i].addr, a, sizeof(a)),
+		    len);
+	}
+	snprintf(port, plen, "%u", conf.backends.n > 0 ?
+	    conf.backends.b[0].port : 21);
+	return (conf.backends.n > 0 ? 0 : -1);
+}
+
 /* Start pfhelper with our settings; as root, before the drop. */
 static void
 start_pfhelper(int debug, int level)
 {
-	char		 max[16], table[32], raddr[ADDR_STRLEN], rport[8];
+	static char	 rlist[BACKEND_MAX * ADDR_STRLEN];
+	char		 max[16], table[32], rport[8];
 	const char	*extra[16] = { "-m", max };
-	struct pfh_addr	 a;
-	uint16_t	 port;
 	int		 n = 2;
 
 	snprintf(max, sizeof(max), "%u", conf.max_sessions);
 	if (conf.verbose)
 		extra[n++] = "-v";
-	/* pfhelper holds us to this server (or else the destination). */
-	if (conf.reverse && addr_from_sa((struct sockaddr *)&conf.rserver,
-	    &a, &port) == 0) {
-		snprintf(rport, sizeof(rport), "%u", port);
+	/* pfhelper holds us to these servers (or else the destination). */
+	if (conf.reverse && server_list(rlist, sizeof(rlist), rport,
+	    sizeof(rport)) == 0) {
 		extra[n++] = "-R";
-		extra[n++] = addr_str(&a, raddr, sizeof(raddr));
+		extra[n++] = rlist;
 		extra[n++] = "-P";
 		extra[n++] = rport;
 	}

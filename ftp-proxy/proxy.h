@@ -10,11 +10,13 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "backend.h"
 #include "ftp_relay.h"
 #include "pfh_client.h"
 #include "proto.h"
 
 #define FTP_CONNECT_TIMEOUT	30	/* seconds to reach the server */
+#define FTP_BACKEND_TIMEOUT	3	/* -R: seconds, then the next one */
 #define FTP_PERMIT_TIMEOUT	60	/* seconds a data permit waits */
 #define FTP_BUF_HIGH		65536	/* stop reading above this backlog */
 #define FTP_CLOSE_TIMEOUT	5	/* seconds to flush at the end */
@@ -25,8 +27,7 @@ struct proxy_conf {
 	uint16_t		 listen_port;	/* -p */
 	struct sockaddr_storage	 src;		/* -a */
 	socklen_t		 srclen;
-	struct sockaddr_storage	 rserver;	/* -R, -P */
-	socklen_t		 rserverlen;
+	struct backend_set	 backends;	/* -R, -P */
 	int			 reverse;
 	int			 port20;	/* -r */
 	int			 anon_only;	/* -A */
@@ -76,6 +77,8 @@ struct session {
 	uint16_t		 dport;
 	struct pfh_addr		 target;	/* the server we connect to */
 	uint16_t		 tport;
+	int			 backend;	/* -R: its index + 1, or 0 */
+	uint32_t		 tried;		/* -R: backends that failed it */
 	enum sess_pfh		 pfhstate;
 	struct pfh_calls	 calls;		/* pending at pfhelper */
 	struct pfh_addr		 local;		/* where the client reached us */
@@ -103,6 +106,13 @@ extern struct event_base	*evbase;
 void	session_accept(int, short, void *);
 void	session_end_all(void);
 void	pfh_lost(const char *, void *);
+
+/* farm.c: the servers of -R */
+int	farm_pick(struct session *);
+void	farm_release(struct session *);
+void	farm_failed(struct session *, const char *);
+void	farm_answered(struct session *);
+const char *farm_name(const struct session *, char *, size_t);
 
 /* netutil.c */
 int	orig_dst(int, struct sockaddr_storage *, socklen_t *,

@@ -58,6 +58,8 @@ static int	permit_ask(struct session *, const struct fr_action *);
 static void	permit_done(const struct pfh_reply *, void *);
 static void	relay_start(struct session *);
 static double	now_secs(void);
+static int	server_dial(struct session *);
+static void	server_retry(struct session *, const char *);
 static int	shutting_down;
 static struct hl_table	hosts;		/* sessions per client host */
 static int	spare_fd = -1;	/* given up to refuse at EMFILE */
@@ -251,6 +253,7 @@ session_free(struct session *s)
 	session_unregister(s);
 	ftp_relay_clear(&s->relay);
 	host_release(s);
+	farm_release(s);
 	TAILQ_REMOVE(&sessions, s, entry);
 	if (!s->closing)
 		nsessions--;
@@ -287,6 +290,7 @@ session_close(struct session *s, const char *why)
 	s->closing = CLOSING_FLUSH;
 	nsessions--;		/* what is left is a flush, bounded */
 	host_release(s);
+	farm_release(s);
 	session_unregister(s);
 	log_info("#%u ending session: %s", s->id, why);
 	side_free(&s->server);
@@ -375,6 +379,8 @@ session_timeout(int fd, short ev, void *arg)
 		session_free(s);
 	else if (s->client_eof)
 		session_close(s, "client closed");
+	else if (conf.reverse && !s->connected)
+		server_retry(s, "no answer");
 	else if (s->pfhstate != SP_REGISTERED) {
 		session_reply(s, "421 Proxy cannot reach the server (timeout)");
 		session_close(s, "server connect timeout");
@@ -480,6 +486,9 @@ session_started(const struct pfh_reply *r, void *arg)
 	    addr_port_str(&s->client.addr, s->client.port, a, sizeof(a)),
 	    addr_port_str(&s->server.addr, s->server.port, b, sizeof(b)),
 	    addr_port_str(&s->server.local, s->server.lport, c, sizeof(c)));
+	if (conf.reverse)
+		log_debug("#%u backend %s", s->id, farm_name(s, b,
+		    sizeof(b)));
 	timer_arm(s, conf.idle_timeout);
 	bufferevent_enable(s->server.bev, EV_READ | EV_WRITE);
 	bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
@@ -501,6 +510,10 @@ server_connected(struct session *s)
 		return;
 	}
 	s->connected = 1;
+	if (conf.reverse) {
+		farm_answered(s);
+		timer_arm(s, FTP_CONNECT_TIMEOUT);	/* now for pfhelper */
+	}
 	if (session_checked(s, &m) == -1)
 		return;
 	if (pfh_session_start(&pfh, &s->calls, &m, session_started, s) == -1) {
@@ -557,6 +570,10 @@ side_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_CONNECTED) {
 		server_connected(s);
+		return;
+	}
+	if (is_server && !s->connected && conf.reverse) {
+		server_retry(s, strerror(EVUTIL_SOCKET_ERROR()));
 		return;
 	}
 	if (is_server && !s->connected) {
@@ -892,14 +909,9 @@ session_target(struct session *s, int fd)
 		return ("no original destination");
 	s->local = la;
 	s->lport = lport;
-	if (conf.reverse) {
-		if (addr_from_sa((struct sockaddr *)&conf.rserver, &s->target,
-		    &s->tport) == -1)
-			return ("bad server address");
-		if (s->target.af != s->client.addr.af)
-			return ("client and server address families differ");
-		return (NULL);
-	}
+	if (conf.reverse)
+		return (farm_pick(s) == -1 ?
+		    "no server of the client's address family (-R)" : NULL);
 	/*
 	 * Not intercepted (a connection straight to the proxy), or aimed at
 	 * this host: the destination is one of our own addresses.  Under
@@ -945,6 +957,64 @@ server_connect(struct session *s)
 	    len) == -1)
 		return (-1);
 	return (0);
+}
+
+/*
+ * Dial the session's server, after the checks pfhelper makes.  In
+ * reverse mode a server that refuses, or does not answer within
+ * FTP_BACKEND_TIMEOUT (FTP_CONNECT_TIMEOUT if it is the only one), is
+ * marked down and the next one is dialled; the client sees nothing of
+ * it.  0, or -1 with the client told (421) and
+ * the session closed.
+ */
+static int
+server_dial(struct session *s)
+{
+	struct pfh_session	m;
+	int			i, saved;
+
+	for (i = 0; i <= BACKEND_MAX; i++) {
+		if (session_checked(s, &m) == -1)
+			return (-1);
+		if (server_connect(s) == 0) {
+			/* With another server to try, try it soon. */
+			timer_arm(s, conf.backends.n > 1 ?
+			    FTP_BACKEND_TIMEOUT : FTP_CONNECT_TIMEOUT);
+			return (0);
+		}
+		saved = errno;
+		log_warn("#%u connect to the server", s->id);
+		/* Our own shortage is not the server's fault. */
+		if (!conf.reverse || saved == EMFILE || saved == ENFILE ||
+		    saved == ENOMEM || saved == ENOBUFS)
+			break;
+		farm_failed(s, strerror(saved));
+		side_free(&s->server);
+		if (farm_pick(s) == -1)
+			break;
+	}
+	session_reply(s, "421 Proxy cannot reach the server");
+	session_close(s, "connect failed");
+	return (-1);
+}
+
+/* Reverse mode: the server did not answer; the next one, if any. */
+static void
+server_retry(struct session *s, const char *why)
+{
+	char	buf[ADDR_STRLEN];
+
+	log_info("#%u server %s: %s", s->id, farm_name(s, buf, sizeof(buf)),
+	    why);
+	farm_failed(s, why);
+	side_free(&s->server);
+	if (farm_pick(s) == -1) {
+		log_warnx("#%u no server answered", s->id);
+		session_reply(s, "421 Proxy cannot reach the server");
+		session_close(s, "no server answered");
+		return;
+	}
+	(void)server_dial(s);
 }
 
 static struct session *
@@ -1040,7 +1110,6 @@ session_accept(int lfd, short ev, void *arg)
 	struct sockaddr_storage	 peer;
 	socklen_t		 len = sizeof(peer);
 	struct pfh_addr		 ca;
-	struct pfh_session	 m;
 	struct session		*s;
 	const char		*why;
 	uint16_t		 cport;
@@ -1088,16 +1157,8 @@ session_accept(int lfd, short ev, void *arg)
 		session_close(s, "out of memory");
 		return;
 	}
-	/* The checks pfhelper makes, before we dial anything. */
-	if (session_checked(s, &m) == -1)
+	if (server_dial(s) == -1)
 		return;
-	if (server_connect(s) == -1) {
-		log_warn("#%u connect to the server", s->id);
-		session_reply(s, "421 Proxy cannot reach the server");
-		session_close(s, "connect failed");
-		return;
-	}
 	/* Readable at once, so that a client that leaves frees its slot. */
 	bufferevent_enable(s->client.bev, EV_READ);
-	timer_arm(s, FTP_CONNECT_TIMEOUT);
 }

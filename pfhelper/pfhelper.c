@@ -120,8 +120,8 @@ main(int argc, char *argv[])
 				    "as tc writes it: %s", optarg);
 			break;
 		case 'R':
-			if (addr_parse(optarg, &conf.rserver) == -1)
-				errx(1, "bad server address: %s", optarg);
+			if (validate_rserver_add(&conf, optarg) == -1)
+				errx(1, "bad server address list: %s", optarg);
 			break;
 		case 'p':
 			conf.max_permits = opt_num(optarg, 1, 1024, "max permits");
@@ -156,7 +156,7 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	if (conf.rserver.af != 0 && conf.rport == 0)
+	if (conf.nrserver != 0 && conf.rport == 0)
 		conf.rport = 21;
 
 	confine_users(&conf.filter);

@@ -16,6 +16,7 @@
 #define PFH_PORT_LO		49152	/* proxy ports pfhelper chooses */
 #define PFH_PORT_HI		65535
 #define PFH_DEF_RATE		20000	/* requests per second, 0: no limit */
+#define PFH_RSERVER_MAX		16	/* -R servers */
 
 struct pfh_conf {
 	struct filter_conf	filter;
@@ -23,7 +24,8 @@ struct pfh_conf {
 	uint32_t		max_permits;
 	uint32_t		rate;
 	int			ct_verify;	/* sessions must be in conntrack */
-	struct pfh_addr		rserver;	/* -R: the reverse-mode server */
+	struct pfh_addr		rserver[PFH_RSERVER_MAX]; /* -R: reverse mode */
+	unsigned int		nrserver;
 	uint16_t		rport;		/* -P */
 };
 
@@ -35,6 +37,7 @@ int	validate_permit(const struct pfh_permit *, const char **);
 int	validate_ctlookup(const struct pfh_ctlookup *, const char **);
 int	validate_session_role(const struct pfh_conf *, uint32_t,
 	    const struct pfh_session *, const char **);
+int	validate_rserver_add(struct pfh_conf *, const char *);
 int	validate_permit_fits(const struct pfh_session *,
 	    const struct pfh_permit *, const char **);
 /*

@@ -12,6 +12,9 @@
 #include "addr.h"
 #include "pfhelper.h"
 
+static int	rserver_listed(const struct pfh_conf *,
+		    const struct pfh_session *);
+
 static int
 fail(const char **why, const char *reason)
 {
@@ -98,10 +101,51 @@ validate_session_role(const struct pfh_conf *conf, uint32_t role,
 		return (fail(why, "TFTP session not over UDP"));
 	if (addr_eq(&s->server, &s->dialled) && s->sport == s->dport)
 		return (0);
-	if (role == PFH_ROLE_FTP && conf->rserver.af != 0 &&
-	    addr_eq(&s->server, &conf->rserver) && s->sport == conf->rport)
+	if (rserver_listed(conf, s))
 		return (0);
 	return (fail(why, "server is neither the destination nor -R's"));
+}
+
+/*
+ * Reverse mode (ftp-proxy -R, tftp-proxy -R): the servers behind us
+ * that a session may name, all on -P's port.  -R takes a list,
+ * "addr,addr,...", and may be repeated.  0, or -1 if an address is
+ * bad or there are too many.
+ */
+int
+validate_rserver_add(struct pfh_conf *conf, const char *list)
+{
+	char	buf[64];
+	size_t	n;
+
+	while (*list != '\0') {
+		n = strcspn(list, ",");
+		if (n == 0 || n >= sizeof(buf) ||
+		    conf->nrserver >= PFH_RSERVER_MAX)
+			return (-1);
+		memcpy(buf, list, n);
+		buf[n] = '\0';
+		if (addr_parse(buf, &conf->rserver[conf->nrserver]) == -1)
+			return (-1);
+		conf->nrserver++;
+		list += n;
+		if (*list == ',' && *++list == '\0')
+			return (-1);
+	}
+	return (conf->nrserver > 0 ? 0 : -1);
+}
+
+static int
+rserver_listed(const struct pfh_conf *conf, const struct pfh_session *s)
+{
+	unsigned int	i;
+
+	if (s->sport != conf->rport)
+		return (0);
+	for (i = 0; i < conf->nrserver; i++)
+		if (addr_eq(&s->server, &conf->rserver[i]))
+			return (1);
+	return (0);
 }
 
 int

@@ -195,7 +195,7 @@ request_handle(const struct tp_dgram *d)
 	case ADDR_BROADCAST:
 		drop(d, "sent to a broadcast address");
 		return;
-	case ADDR_REMOTE:
+	case ADDR_REMOTE:	/* (reverse mode: the -R server still) */
 		log_debug("original destination %s (TPROXY)",
 		    addr_port_str(&d->to, d->tport, buf, sizeof(buf)));
 		request_forward(d, &d->to, d->tport);
@@ -254,7 +254,8 @@ lookup_done(const struct pfh_reply *r, void *arg)
 		drop(&l->d, "not intercepted (no conntrack entry)");
 	else if (r->addr.af != l->d.to.af)
 		drop(&l->d, "conntrack answer of another family");
-	else if (addr_eq(&r->addr, &l->d.to) && r->port == l->d.tport)
+	else if (!conf->reverse && addr_eq(&r->addr, &l->d.to) &&
+	    r->port == l->d.tport)
 		drop(&l->d, "not intercepted (sent to the proxy itself)");
 	else {
 		log_debug("original destination %s (conntrack)",
@@ -265,8 +266,29 @@ lookup_done(const struct pfh_reply *r, void *arg)
 }
 
 /*
+ * Reverse mode (-R): the client dialled this host (straight to our
+ * socket, or redirected to it) and the server is -R's of its family.
+ * The reply then reaches the client from the address it dialled.
+ */
+static const char *
+request_reverse(struct pfh_session *s)
+{
+	const struct pfh_addr	*r = s->client.af == AF_INET6 ?
+				    &conf->rserver6 : &conf->rserver4;
+
+	if (sock_addr_type(&s->dialled) == ADDR_BROADCAST)
+		return ("destination is a broadcast address");
+	if (r->af == 0)
+		return ("no -R server of the client's address family");
+	s->server = *r;
+	s->sport = TFTP_PORT;
+	return (NULL);
+}
+
+/*
  * The session's server: the original destination, after the checks
- * pfhelper makes too.  NULL, or why the request is refused.
+ * pfhelper makes too (reverse mode: -R's server).  NULL, or why the
+ * request is refused.
  */
 static const char *
 request_dest(const struct pfh_addr *o, uint16_t oport, struct pfh_session *s)
@@ -281,6 +303,8 @@ request_dest(const struct pfh_addr *o, uint16_t oport, struct pfh_session *s)
 		return ("destination port 0");
 	if (addr_eq(&s->dialled, &s->client))
 		return ("destination is the client");
+	if (conf->reverse)
+		return (request_reverse(s));
 	switch (sock_addr_type(&s->dialled)) {
 	case ADDR_LOCAL:
 		return ("destination is this host");

@@ -12,6 +12,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,8 @@ static int		 drain_on_exit;
 static __dead void	 usage(void);
 static void		 parse_args(int, char *[], int *, int *);
 static void		 source_addr(const char *);
+static void		 reverse_server(const char *);
+static int		 reverse_list(char *, size_t);
 static void		 find_listeners(void);
 static void		 start_pfhelper(int, int);
 static void		 drain(void);
@@ -71,7 +74,7 @@ usage(void)
 	extern char	*__progname;
 
 	fprintf(stderr, "usage: %s [-46dv] [-a address] [-l address] "
-	    "[-p port] [-w transwait]\n", __progname);
+	    "[-p port] [-R server]\n\t[-w transwait]\n", __progname);
 	exit(1);
 }
 
@@ -94,12 +97,39 @@ source_addr(const char *s)
 	}
 }
 
+/*
+ * -R: the TFTP server behind us (reverse mode), a name or an address;
+ * repeated, or a name with both, for one server per family.
+ */
+static void
+reverse_server(const char *host)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct pfh_addr	 a, *r;
+	uint16_t	 port;
+	int		 e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_DGRAM;
+	if ((e = getaddrinfo(host, NULL, &hints, &res)) != 0)
+		errx(1, "-R %s: %s", host, gai_strerror(e));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (addr_from_sa(ai->ai_addr, &a, &port) == -1)
+			continue;
+		r = a.af == AF_INET6 ? &conf.rserver6 : &conf.rserver4;
+		if (r->af == 0)
+			*r = a;
+	}
+	freeaddrinfo(res);
+	conf.reverse = 1;
+}
+
 static void
 parse_args(int argc, char *argv[], int *debug, int *listen_set)
 {
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "46a:dl:p:vw:")) != -1) {
+	while ((ch = getopt(argc, argv, "46a:dl:p:R:vw:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.family = AF_INET;
@@ -120,6 +150,9 @@ parse_args(int argc, char *argv[], int *debug, int *listen_set)
 		case 'p':
 			conf.listen_port = opt_num(optarg, 1, 65535, "port");
 			*listen_set = 1;
+			break;
+		case 'R':
+			reverse_server(optarg);
 			break;
 		case 'v':
 			conf.verbose++;
@@ -180,6 +213,23 @@ drain(void)
 				break;
 }
 
+/* pfhelper holds a reverse session to -R's servers: 1 if there are. */
+static int
+reverse_list(char *buf, size_t len)
+{
+	char	a[ADDR_STRLEN];
+
+	buf[0] = '\0';
+	if (conf.rserver4.af != 0)
+		strlcat(buf, addr_str(&conf.rserver4, a, sizeof(a)), len);
+	if (conf.rserver6.af != 0) {
+		if (buf[0] != '\0')
+			strlcat(buf, ",", len);
+		strlcat(buf, addr_str(&conf.rserver6, a, sizeof(a)), len);
+	}
+	return (buf[0] != '\0');
+}
+
 /*
  * Start pfhelper with our table; as root, before the drop.  inetd runs
  * one server per address family at once, so there each process has a
@@ -190,12 +240,16 @@ start_pfhelper(int debug, int level)
 {
 	char	table[32];
 
+	static char	 rlist[2 * ADDR_STRLEN + 1];
+	const char	*extra[] = { "-R", rlist, "-P", "69", NULL };
+
 	if (mode == MODE_INETD)
 		snprintf(table, sizeof(table), "tftp-proxy-%ld",
 		    (long)getpid());
 	else
 		strlcpy(table, "tftp-proxy", sizeof(table));
-	pfh_spawn(&pfh, PFH_ROLE_TFTP, table, debug, level, NULL);
+	pfh_spawn(&pfh, PFH_ROLE_TFTP, table, debug, level,
+	    reverse_list(rlist, sizeof(rlist)) ? extra : NULL);
 }
 
 int

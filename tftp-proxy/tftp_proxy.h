@@ -35,6 +35,10 @@ struct tp_conf {
 	socklen_t		 src4len;	/* 0: the kernel chooses */
 	struct sockaddr_storage	 src6;
 	socklen_t		 src6len;
+	/* -R: reverse mode, the server behind us, per family (af 0: none). */
+	int			 reverse;
+	struct pfh_addr		 rserver4;
+	struct pfh_addr		 rserver6;
 };
 
 /*

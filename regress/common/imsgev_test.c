@@ -48,8 +48,9 @@ recv_cb(int fd, short ev, void *arg)
 		got++;
 		imsg_free(&imsg);
 	}
-	if (got == NMSG)
+	if (got == NMSG || got == NMSG + 1)
 		event_loopexit(NULL);
+	imsgev_update(&receiver);	/* as the daemons' handlers do */
 }
 
 int
@@ -80,6 +81,18 @@ main(void)
 	check(saw_write_armed, "written from the EV_WRITE callback");
 	check(imsgbuf_queuelen(&sender.ibuf) == 0, "queue drained");
 	check(sender.events == EV_READ, "drained: EV_WRITE disarmed");
+	/*
+	 * A later message, after the reader's event fired with nothing to
+	 * change in what it waits for: it must still be waiting (a
+	 * non-persistent event is not pending once it fired).
+	 */
+	i = NMSG;
+	if (imsgev_compose(&sender, 1, i, -1, &i, sizeof(i)) == -1)
+		err(1, "compose");
+	tv.tv_sec = 2;
+	event_loopexit(&tv);
+	event_dispatch();
+	check(got == NMSG + 1, "a later message arrives too");
 	imsgev_clear(&sender);
 	imsgev_clear(&receiver);
 	close(sv[0]);

@@ -5,7 +5,7 @@
 # run outside (198.51.100.10, 2001:db8:2::10, no route inside) and dial
 # the firewall's outside address.  The admin's forward policy stays drop.
 # IPv4 first (-b 198.51.100.1 -p 21), then IPv6 (-p 8021 behind a
-# redirect on the outside interface): -R takes one address.  Run as root:
+# redirect on the outside interface), one server each.  Run as root:
 #   TOP=/path/to/tree bash regress/integration/ftp_reverse.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -15,6 +15,7 @@ FW=${P}fw
 SRV=${P}srv
 WORK=$(mktemp -d /tmp/regress.$$.XXXXXX)
 PIDS=""
+MORE_NS=""	# namespaces beyond the three (ct_up, ns_add)
 npass=0
 nfail=0
 
@@ -53,7 +54,7 @@ cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.2
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	for ns in $NSLIST; do
+	for ns in $NSLIST ${MORE_NS:-}; do
 		ip netns pids "$ns" 2>/dev/null | while read -r p; do
 			kill -9 "$p" 2>/dev/null
 		done
@@ -161,19 +162,21 @@ admin_rules() {
 }
 
 # vsftpd in the server namespace (or namespace $1), anonymous, upload
-# allowed in pub/.  $VSFTPD_EXTRA: more vsftpd.conf lines.
+# allowed in pub/.  $VSFTPD_EXTRA: more vsftpd.conf lines.  With $2,
+# one of several: $WORK/ftproot$2, vsftpd$2.conf and vsftpd$2.log.
 vsftpd_up() {
-	mkdir -p "$WORK/ftproot/pub" /var/run/vsftpd/empty
-	chown ftp "$WORK/ftproot/pub" 2>/dev/null || chown 65534 "$WORK/ftproot/pub"
-	chmod 755 "$WORK/ftproot"
-	cat > "$WORK/vsftpd.conf" <<-EOF2
+	_r=$WORK/ftproot${2:-}
+	mkdir -p "$_r/pub" /var/run/vsftpd/empty
+	chown ftp "$_r/pub" 2>/dev/null || chown 65534 "$_r/pub"
+	chmod 755 "$_r"
+	cat > "$WORK/vsftpd${2:-}.conf" <<-EOF2
 	listen=NO
 	listen_ipv6=YES
 	background=NO
 	anonymous_enable=YES
 	local_enable=NO
 	no_anon_password=YES
-	anon_root=$WORK/ftproot
+	anon_root=$_r
 	write_enable=YES
 	anon_upload_enable=YES
 	anon_mkdir_write_enable=YES
@@ -189,11 +192,11 @@ vsftpd_up() {
 	isolate_network=NO
 	secure_chroot_dir=/var/run/vsftpd/empty
 	xferlog_enable=NO
-	vsftpd_log_file=$WORK/vsftpd.log
+	vsftpd_log_file=$WORK/vsftpd${2:-}.log
 	${VSFTPD_EXTRA:-}
 	EOF2
 	# Not through in_srv: $! must be vsftpd's own pid.
-	bg ip netns exec "${1:-$SRV}" "$VSFTPD" "$WORK/vsftpd.conf"
+	bg ip netns exec "${1:-$SRV}" "$VSFTPD" "$WORK/vsftpd${2:-}.conf"
 	VSFTPDPID=$LASTPID
 	wait_port "${1:-$SRV}" 21
 }
@@ -253,15 +256,16 @@ proxy_stop() {
 # Whether the proxy's table (default ftp-proxy) exists.
 has_table() { in_fw nft list table inet "${1:-ftp-proxy}" >/dev/null 2>&1; }
 
-# Wait (bounded, 3 s) until the table holds $1 permits (default 0).
+# Wait (bounded, 3 s) until the table (default ftp-proxy) holds $1
+# permits (default 0).
 wait_permits() {
 	i=0
 	while [ $i -lt 30 ]; do
-		[ "$(permits)" -eq "${1:-0}" ] && return 0
+		[ "$(permits "${2:-}")" -eq "${1:-0}" ] && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
-	echo "permits: $(permits), expected ${1:-0}"
+	echo "permits: $(permits "${2:-}"), expected ${1:-0}"
 	return 1
 }
 
@@ -568,4 +572,37 @@ put_up() { # fam mode name
 	    2> "$WORK/curl.err" || { tail -n 3 "$WORK/curl.err"; return 1; }
 	grep -q "^> $2" "$WORK/curl.err" || { echo "curl sent no $2"; return 1; }
 	[ "$(sum "$PUB/$3")" = "$(sum "$WORK/up")" ]
+}
+
+# One more namespace $1, removed by the trap like the three.
+ns_add() {
+	ip netns add "$1" || return 1
+	MORE_NS="$MORE_NS $1"
+	ip netns exec "$1" ip link set lo up
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0
+}
+
+# Containers, the way a Docker host has them: namespaces behind a
+# bridge "br0" in the firewall, 203.0.113.0/25 and 2001:db8:3::/64,
+# the firewall at .1 and ::1, their default route through it.
+# ct_up N: namespace ${P}ctN at 203.0.113.1N and 2001:db8:3::1N.
+CT4NET=203.0.113; CT6NET=2001:db8:3:
+ct_up() {
+	_ct=${P}ct$1
+	if ! in_fw ip link show br0 >/dev/null 2>&1; then
+		in_fw ip link add br0 type bridge || return 1
+		in_fw ip addr add $CT4NET.1/25 dev br0
+		in_fw ip addr add $CT6NET:1/64 dev br0 nodad
+		in_fw ip link set br0 up
+	fi
+	ns_add "$_ct" || return 1
+	ip link add "${P}k$1" netns "$_ct" type veth peer name "${P}b$1" \
+	    netns "$FW" || return 1
+	in_fw ip link set "${P}b$1" master br0 up
+	ip netns exec "$_ct" ip link set "${P}k$1" name eth0
+	ip netns exec "$_ct" ip addr add $CT4NET.1$1/25 dev eth0
+	ip netns exec "$_ct" ip addr add $CT6NET:1$1/64 dev eth0 nodad
+	ip netns exec "$_ct" ip link set eth0 up
+	ip netns exec "$_ct" ip route add default via $CT4NET.1
+	ip netns exec "$_ct" ip -6 route add default via $CT6NET:1
 }

@@ -624,6 +624,51 @@ good_ctlookup(void)
 	    "ct lookup multicast", "refused, not dropped");
 }
 
+/* -R with a list of servers: any of them, on -P's port, and no other. */
+static void
+good_reverse_list(struct pfh_session *s, struct pfh_permit *p)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	u = *s;
+	struct msg		msgs[2];
+	struct result		r;
+
+	check(validate_rserver_add(&conf, "192.0.2.9,,192.0.2.10") == -1 &&
+	    validate_rserver_add(&conf, "192.0.2.9,") == -1 &&
+	    validate_rserver_add(&conf, "192.0.2.x") == -1,
+	    "reverse -R list", "bad lists refused");
+	conf = conf_default();
+	check(validate_rserver_add(&conf, "192.0.2.9,2001:db8:1::10") == 0 &&
+	    validate_rserver_add(&conf, "192.0.2.10") == 0 &&
+	    conf.nrserver == 3, "reverse -R list", "three servers");
+	conf.rport = 21;
+	r = run3(&conf, s, p, NULL);
+	check(r.rc == 0 && r.rtype[2] == PFH_OK && fake_count('a') == 3,
+	    "reverse -R list", "the third one served");
+	conf.rport = 2121;
+	r = run3(&conf, s, p, NULL);
+	check(r.rtype[1] == PFH_ERR && fake_count('a') == 0,
+	    "reverse -R list", "another port refused");
+	conf.rport = 69;
+	u.proto = IPPROTO_UDP;
+	u.sport = 69;
+	u.timeout = 30;
+	msgs[0] = hello_role(PFH_ROLE_TFTP);
+	msgs[1] = mk(PFH_SESSION_START, &u, sizeof(u));
+	fake_reset();
+	r = run(&conf, msgs, 2);
+	check(r.rc == 0 && r.rtype[1] == PFH_OK && fake_count('a') == 3 &&
+	    elem_is(&fake_calls[1].elem, FE_SNAT, IPPROTO_UDP, &u.server,
+	    &u.client, u.cport, &u.dialled, 0), "reverse TFTP",
+	    "served, replies sourced from the address dialled");
+	a4(&u.server, "192.0.2.11");
+	msgs[1] = mk(PFH_SESSION_START, &u, sizeof(u));
+	fake_reset();
+	r = run(&conf, msgs, 2);
+	check(r.rtype[1] == PFH_ERR && fake_count('a') == 0, "reverse TFTP",
+	    "a server not listed refused");
+}
+
 static void
 good_reverse(void)
 {
@@ -641,11 +686,13 @@ good_reverse(void)
 	/* (Its permit then names a session the peer does not have.) */
 	check(r.rtype[1] == PFH_ERR && r.r[1].error == EPERM &&
 	    fake_count('a') == 0, "reverse without -R", "refused");
-	a4(&conf.rserver, "192.0.2.10");
+	a4(&conf.rserver[0], "192.0.2.10");
+	conf.nrserver = 1;
 	conf.rport = 21;
 	r = run3(&conf, &s, &p, NULL);
 	check(r.rc == 0 && r.rtype[2] == PFH_OK && fake_count('a') == 3,
 	    "reverse with -R", "served");
+	good_reverse_list(&s, &p);
 }
 
 static void

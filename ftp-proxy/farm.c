@@ -1,0 +1,202 @@
+/*
+ * farm.c: the servers of -R at work.  backend.c chooses the server of
+ * each new session; here a session's failure to reach one marks it
+ * down (logged), and a down server is tried in the background every
+ * BACKEND_DOWN_SECS until it answers again (logged too).  A try is a
+ * TCP connect that is closed at once.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "addr.h"
+#include "backend.h"
+#include "log.h"
+#include "proxy.h"
+
+struct probe {
+	struct event	ev;
+	int		fd;
+	int		idx;
+};
+
+static struct probe	probes[BACKEND_MAX];
+static struct event	probe_timer;
+static int		farm_ready;
+
+static void	probe_tick(int, short, void *);
+static void	probe_start(int);
+static void	probe_done(int, short, void *);
+
+static double
+mono_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+static const char *
+backend_name(int i, char *buf, size_t len)
+{
+	const struct backend	*b = &conf.backends.b[i];
+
+	return (addr_port_str(&b->addr, b->port, buf, len));
+}
+
+static void
+farm_init(void)
+{
+	int	i;
+
+	if (farm_ready)
+		return;
+	for (i = 0; i < BACKEND_MAX; i++)
+		probes[i].fd = -1;
+	evtimer_assign(&probe_timer, evbase, probe_tick, NULL);
+	farm_ready = 1;
+}
+
+int
+farm_pick(struct session *s)
+{
+	const struct backend	*b;
+	int			 i;
+
+	i = backend_pick(&conf.backends, s->client.addr.af, s->tried);
+	if (i == -1)
+		return (-1);
+	b = &conf.backends.b[i];
+	s->backend = i + 1;
+	s->target = b->addr;
+	s->tport = b->port;
+	return (0);
+}
+
+void
+farm_release(struct session *s)
+{
+	if (s->backend == 0)
+		return;
+	backend_release(&conf.backends, s->backend - 1);
+	s->backend = 0;
+}
+
+/* The session's server did not answer: down, and not this session's. */
+void
+farm_failed(struct session *s, const char *why)
+{
+	struct timeval	tv = { 1, 0 };
+	char		buf[ADDR_STRLEN];
+	int		i = s->backend - 1;
+
+	if (i < 0)
+		return;
+	farm_init();
+	s->tried |= 1U << i;
+	if (backend_failed(&conf.backends, i, mono_now()))
+		log_warnx("server %s is down (%s); tried again every %d s",
+		    backend_name(i, buf, sizeof(buf)), why,
+		    BACKEND_DOWN_SECS);
+	farm_release(s);
+	if (!evtimer_pending(&probe_timer, NULL))
+		evtimer_add(&probe_timer, &tv);
+}
+
+static void
+farm_up(int i, const char *how)
+{
+	char	buf[ADDR_STRLEN];
+
+	if (backend_answered(&conf.backends, i))
+		logit(LOG_NOTICE, "server %s is up again (%s)",
+		    backend_name(i, buf, sizeof(buf)), how);
+}
+
+void
+farm_answered(struct session *s)
+{
+	if (s->backend != 0)
+		farm_up(s->backend - 1, "a session reached it");
+}
+
+const char *
+farm_name(const struct session *s, char *buf, size_t len)
+{
+	if (s->backend == 0)
+		return ("none");
+	return (backend_name(s->backend - 1, buf, len));
+}
+
+/* Each second while a server is down: the tries that are due. */
+static void
+probe_tick(int fd, short ev, void *arg)
+{
+	struct timeval	tv = { 1, 0 };
+	double		now = mono_now();
+	int		i, n;
+
+	for (n = 0; n < BACKEND_MAX && (i = backend_due(&conf.backends,
+	    now)) != -1; n++)
+		probe_start(i);
+	if (backend_ndown(&conf.backends) > 0)
+		evtimer_add(&probe_timer, &tv);
+}
+
+static void
+probe_start(int i)
+{
+	struct sockaddr_storage	 ss;
+	struct timeval		 tv = { FTP_BACKEND_TIMEOUT, 0 };
+	struct probe		*p = &probes[i];
+	const struct backend	*b = &conf.backends.b[i];
+	socklen_t		 len;
+
+	if (p->fd != -1 || addr_to_sa(&b->addr, b->port, &ss, &len) == -1)
+		return;
+	p->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (p->fd == -1)
+		return;
+	if ((conf.srclen != 0 && conf.src.ss_family == ss.ss_family &&
+	    bind(p->fd, (struct sockaddr *)&conf.src, conf.srclen) == -1) ||
+	    (connect(p->fd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS)) {
+		close(p->fd);
+		p->fd = -1;
+		return;
+	}
+	p->idx = i;
+	event_assign(&p->ev, evbase, p->fd, EV_WRITE, probe_done, p);
+	event_add(&p->ev, &tv);
+}
+
+static void
+probe_done(int fd, short ev, void *arg)
+{
+	struct probe	*p = arg;
+	char		 buf[ADDR_STRLEN];
+	socklen_t	 len = sizeof(int);
+	int		 error = ETIMEDOUT;
+
+	if ((ev & EV_WRITE) && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error,
+	    &len) == -1)
+		error = errno;
+	close(p->fd);
+	p->fd = -1;
+	if (error == 0)
+		farm_up(p->idx, "it answered a try");
+	else
+		log_debug("server %s: still down: %s", backend_name(p->idx,
+		    buf, sizeof(buf)), strerror(error));
+}
