@@ -1,7 +1,8 @@
 /*
  * ftp-proxy: an FTP proxy for nftables, after OpenBSD's ftp-proxy(8).
- * Starts as root, spawns pfhelper, listens, then chroots and drops to
- * the unprivileged user before it reads a byte from the network.
+ * Starts as root, connects to the pfhelper service (or spawns a
+ * pfhelper of its own), listens, then chroots and drops to the
+ * unprivileged user before it reads a byte from the network.
  */
 #include "compat.h"
 
@@ -23,6 +24,7 @@
 
 #include "addr.h"
 #include "classify.h"
+#include "helper.h"
 #include "log.h"
 #include "notify.h"
 #include "privdrop.h"
@@ -38,16 +40,17 @@ struct event_base	*evbase;
 static struct event	 listen_ev[MAX_LISTEN];
 static int		 listen_fd[MAX_LISTEN];
 static int		 nlisten;
+static struct helper_opts helper = { .role = PFH_ROLE_FTP };
 
 static __dead void
 usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-46Adrv] [-a address] [-b address] "
+	fprintf(stderr, "usage: %s [-46AdrSv] [-a address] [-b address] "
 	    "[-D level] [-M maxperhost]\n"
 	    "\t[-m maxsessions] [-P port] [-p port] [-q queue] [-R address] "
-	    "[-T tag]\n\t[-t timeout]\n", __progname);
+	    "[-s dir]\n\t[-T tag] [-t timeout]\n", __progname);
 	exit(1);
 }
 
@@ -92,7 +95,8 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 	uint16_t	rport = 21;
 	int		ch, label;
 
-	while ((ch = getopt(argc, argv, "46Aa:b:D:dM:m:P:p:q:R:rT:t:v")) != -1) {
+	while ((ch = getopt(argc, argv, "46Aa:b:D:dM:m:P:p:q:R:rSs:T:t:v")) !=
+	    -1) {
 		switch (ch) {
 		case '4':
 			conf.family = AF_INET;
@@ -141,6 +145,12 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 			break;
 		case 'r':
 			conf.port20 = 1;
+			break;
+		case 'S':
+			helper.require = 1;
+			break;
+		case 's':
+			helper.dir = optarg;
 			break;
 		case 'T':
 			if (ct_label_parse(optarg, &label) == -1)
@@ -201,49 +211,35 @@ fd_limit(void)
 	}
 }
 
-/* Start pfhelper with our settings; as root, before the drop. */
+/*
+ * Our pfhelper, told what we are: our -m, the -R server it holds us
+ * to (or else the destination), and -v, -T and -q, which its pass
+ * chain carries out (ftp-proxy(8)).  As root, before the drop.
+ */
 static void
 start_pfhelper(int debug, int level)
 {
-	char		 max[16], table[32], raddr[ADDR_STRLEN], rport[8];
-	const char	*extra[16] = { "-m", max };
-	struct pfh_addr	 a;
-	uint16_t	 port;
-	int		 n = 2;
+	struct pfh_hello	*h = &helper.hello;
+	struct pfh_addr		 a;
+	uint16_t		 port;
+	uint32_t		 prio;
+	int			 label;
 
-	snprintf(max, sizeof(max), "%u", conf.max_sessions);
+	h->max_sessions = conf.max_sessions;
 	if (conf.verbose)
-		extra[n++] = "-v";
-	/* pfhelper holds us to this server (or else the destination). */
+		h->flags |= PFH_H_LOG;
 	if (conf.reverse && addr_from_sa((struct sockaddr *)&conf.rserver,
 	    &a, &port) == 0) {
-		snprintf(rport, sizeof(rport), "%u", port);
-		extra[n++] = "-R";
-		extra[n++] = addr_str(&a, raddr, sizeof(raddr));
-		extra[n++] = "-P";
-		extra[n++] = rport;
+		h->rserver = a;
+		h->rport = port;
 	}
-	/* Tag and queue: pfhelper's pass chain sets them (ftp-proxy(8)). */
-	if (conf.tag != NULL) {
-		extra[n++] = "-T";
-		extra[n++] = conf.tag;
-	}
-	if (conf.queue != NULL) {
-		extra[n++] = "-q";
-		extra[n++] = conf.queue;
-	}
-	extra[n] = NULL;
-	/*
-	 * The admin's line matches the ct mark, not our table's name, so a
-	 * second instance in this namespace (say -R for IPv4 and for IPv6)
-	 * takes a table named after its pid.
-	 */
-	if (pfh_spawn_try(&pfh, PFH_ROLE_FTP, "ftp-proxy", debug, level,
-	    extra) == 0)
-		return;
-	snprintf(table, sizeof(table), "ftp-proxy-%ld", (long)getpid());
-	log_info("table inet ftp-proxy is taken; using inet %s", table);
-	pfh_spawn(&pfh, PFH_ROLE_FTP, table, debug, level, extra);
+	if (conf.tag != NULL && ct_label_parse(conf.tag, &label) == 0)
+		h->label = label + 1;
+	if (conf.queue != NULL && tc_class_parse(conf.queue, &prio) == 0)
+		h->prio = prio;
+	helper.debug = debug;
+	helper.level = level;
+	helper_open(&pfh, &helper);
 }
 
 int

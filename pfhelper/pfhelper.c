@@ -1,8 +1,12 @@
 /*
- * pfhelper: the privileged broker.  A front end (ftp-proxy, tftp-proxy)
- * starts it with a socketpair on fd 3; pfhelper creates its nftables
- * table, drops everything but CAP_NET_ADMIN, serves that one peer and
- * exits when the peer goes away, taking the table with it.
+ * pfhelper: the privileged broker.  Either a front end (ftp-proxy,
+ * tftp-proxy) starts it with a socketpair on fd 3: pfhelper creates the
+ * nftables table of the role the front end names in its HELLO, drops
+ * everything but CAP_NET_ADMIN, serves that one peer and exits when the
+ * peer goes away, taking the table with it.  Or it runs as a standing
+ * service (-S, service.c) that owns every role's table and serves any
+ * number of front ends over UNIX sockets.  -l prints a service's
+ * status.
  */
 #include "compat.h"
 
@@ -22,6 +26,7 @@
 #include "classify.h"
 #include "localaddr.h"
 #include "log.h"
+#include "notify.h"
 #include "pfh_client.h"
 #include "pfhelper.h"
 #include "privdrop.h"
@@ -31,16 +36,19 @@
 
 static __dead void	usage(void);
 static void		confine_users(struct filter_conf *);
+static void		start(struct pfh_conf *, int);
+static struct peer	*spawned(struct svc *);
 
 static __dead void
 usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-Cdnv] [-D level] [-M mark] "
-	    "[-m maxsessions] [-P port] [-p maxpermits]\n"
-	    "\t[-q class] [-R address] [-r rate] [-T label] [-t table] "
-	    "[-u user]\n", __progname);
+	fprintf(stderr, "usage: %s [-CdnSv] [-c share] [-D level] "
+	    "[-M mark] [-m maxsessions] [-P port]\n"
+	    "\t[-p maxpermits] [-q class] [-R address] [-r rate] "
+	    "[-s dir] [-T label]\n\t[-t table] [-u user]\n"
+	    "       %s -l [-s dir]\n", __progname, __progname);
 	exit(1);
 }
 
@@ -73,27 +81,79 @@ confine_users(struct filter_conf *fc)
 			fc->confine_uid[fc->nconfine++] = pw->pw_uid;
 }
 
+/* Both modes, as root: logging, signals, the front ends' uids. */
+static void
+start(struct pfh_conf *conf, int debug)
+{
+	log_init(debug, LOG_DAEMON);
+	log_procinit("pfhelper");
+	signal(SIGPIPE, SIG_IGN);
+	if (conf->service) {
+		if (!debug && daemon(0, 0) == -1)
+			fatal("daemon");
+		return;
+	}
+	/*
+	 * Leave the front end's process group: a ^C at its terminal is for
+	 * the front end, which then closes the socket and we follow.
+	 */
+	(void)setsid();
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+}
+
+/*
+ * A spawned pfhelper's one peer, with its HELLO handled (and with it
+ * the table made) while we are still root.
+ */
+static struct peer *
+spawned(struct svc *v)
+{
+	struct peer	*c;
+
+	if ((c = peer_new(v, PFH_FD, 0, getppid())) == NULL)
+		fatal("peer");
+	if (peer_run(c, 1) == -1 || !peer_hello_done(c))
+		fatalx("no HELLO from the front end, or no table");
+	return (c);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct pfh_conf	 conf;
 	struct stat	 st;
-	const char	*user = PFHELPER_USER;
+	struct svc	*v;
+	struct peer	*peer = NULL;
+	const char	*user = PFHELPER_USER, *dir = PFH_SOCKDIR;
 	char		 why[256];
 	int		 ch, debug = 0, describe = 0, level = LOG_NOTICE;
+	int		 list = 0, fds[PFH_NROLES + 1], rc;
 
 	memset(&conf, 0, sizeof(conf));
-	strlcpy(conf.filter.table, "ftp-proxy", sizeof(conf.filter.table));
 	conf.filter.mark = FILTER_MARK_DEFAULT;
 	conf.max_sessions = PFH_DEF_MAX_SESSIONS;
 	conf.max_permits = PFH_DEF_MAX_PERMITS;
 	conf.rate = PFH_DEF_RATE;
 	conf.ct_verify = 1;
 
-	while ((ch = getopt(argc, argv, "CdD:M:m:nP:p:q:R:r:T:t:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "Cc:dD:lM:m:nP:p:q:R:r:Ss:T:t:u:v")) !=
+	    -1) {
 		switch (ch) {
 		case 'C':
 			conf.ct_verify = 0;
+			break;
+		case 'c':
+			conf.share = opt_num(optarg, 1, 100, "share");
+			break;
+		case 'l':
+			list = 1;
+			break;
+		case 'S':
+			conf.service = 1;
+			break;
+		case 's':
+			dir = optarg;
 			break;
 		case 'd':
 			debug = 1;
@@ -156,34 +216,43 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	if (conf.rserver.af != 0 && conf.rport == 0)
-		conf.rport = 21;
+	if (list) {
+		if (service_status(dir) == -1)
+			err(1, "%s/%s", dir, PFH_SOCK_CONTROL);
+		return (0);
+	}
+	if (conf.service && (conf.filter.table[0] != '\0' ||
+	    conf.rserver.af != 0))
+		errx(1, "-t and -R do not apply to -S: each role has its "
+		    "table, each front end its -R");
+	if (conf.share == 0)
+		conf.share = conf.service ? PFH_DEF_SHARE : 100;
 
 	confine_users(&conf.filter);
 	if (describe) {
+		if (conf.filter.table[0] == '\0')
+			strlcpy(conf.filter.table, role_at(0)->table,
+			    sizeof(conf.filter.table));
 		filter_describe(stdout, &conf.filter);
 		return (0);
 	}
-	if (fstat(PFH_FD, &st) == -1 || !S_ISSOCK(st.st_mode))
+	if (!conf.service && (fstat(PFH_FD, &st) == -1 ||
+	    !S_ISSOCK(st.st_mode)))
 		errx(1, "no peer on fd %d: pfhelper is started by ftp-proxy "
-		    "or tftp-proxy", PFH_FD);
+		    "or tftp-proxy, or runs as a service with -S", PFH_FD);
 	if (geteuid() != 0)
 		errx(1, "must be started as root");
 
-	log_init(debug, LOG_DAEMON);
+	start(&conf, debug);
 	log_setverbose(level);
-	log_procinit("pfhelper");
-	signal(SIGPIPE, SIG_IGN);
-	/*
-	 * Leave the front end's process group: a ^C at its terminal is for
-	 * the front end, which then closes the socket and we follow.
-	 */
-	(void)setsid();
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-
-	if (filter_init(&conf.filter) == -1)
-		fatal("cannot create table inet %s", conf.filter.table);
+	if ((v = svc_new(&conf)) == NULL)
+		fatal("svc_new");
+	if (!conf.service)
+		peer = spawned(v);
+	else if (service_open(dir, fds) == -1)
+		fatal("%s: cannot listen", dir);
+	else if (svc_tables(v) == -1)
+		fatalx("cannot create the tables");
 	if (conf.filter.nconfine == 0)
 		log_warnx("no user %s or %s: the front ends may reach this "
 		    "host's own addresses", FTP_PROXY_USER, TFTP_PROXY_USER);
@@ -192,15 +261,20 @@ main(int argc, char *argv[])
 		fatal("conntrack netlink socket");
 	if (localaddr_init() == -1)
 		fatal("/proc/net: this host's addresses");
+	/* Sockets and tables are up; the chroot hides systemd. */
+	if (conf.service)
+		notify_ready("serving");
 	if (privdrop(user, PROXY_CHROOT, 1ULL << CAP_NET_ADMIN_BIT, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);
 	if (sandbox_enter(SANDBOX_HELPER) == -1)
 		fatal("seccomp");
-	log_info("serving table inet %s", conf.filter.table);
 
-	if (pfh_serve(PFH_FD, &conf) == -1)
+	if (conf.service)
+		rc = service_run(v, fds);
+	else if ((rc = peer_run(peer, 0)) == -1)
 		log_warnx("peer dropped; removing the table");
+	svc_free(v);
 	filter_close();
-	return (0);
+	return (conf.service && rc == -1 ? 1 : 0);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "classify.h"
 #include "pfhelper.h"
 
 static int
@@ -33,10 +34,23 @@ zero(const void *p, size_t len)
 int
 validate_hello(const struct pfh_hello *h, const char **why)
 {
+	const struct pfh_role	*r;
+
 	if (h->version != PFH_PROTO_VERSION)
 		return (fail(why, "protocol version mismatch"));
-	if (h->role != PFH_ROLE_FTP && h->role != PFH_ROLE_TFTP)
+	if ((r = role_get(h->role)) == NULL)
 		return (fail(why, "unknown role"));
+	if (h->flags & ~(PFH_H_LOG | PFH_H_MANY) || !zero(h->pad, sizeof(h->pad)))
+		return (fail(why, "unknown flags or nonzero padding"));
+	if (h->label > CT_LABEL_MAX + 1)
+		return (fail(why, "bad ct label"));
+	if (h->rserver.af == 0)
+		return (zero(&h->rserver, sizeof(h->rserver)) && h->rport == 0 ?
+		    0 : fail(why, "port or padding without a -R server"));
+	if (!r->reverse)
+		return (fail(why, "no -R server in this role"));
+	if (validate_addr(&h->rserver, why) == -1)
+		return (-1);
 	return (0);
 }
 
@@ -83,23 +97,24 @@ validate_session(const struct pfh_session *s, const char **why)
 }
 
 /*
- * The session against the peer's role and our configuration: an FTP
- * front end has TCP sessions, TFTP UDP ones; the server is where the
- * client was going (forward mode, TFTP) or the -R server (reverse
- * mode).  So a compromised front end cannot name another host.
+ * The session against the peer's role (roles.c): its protocol; the
+ * server is where the client was going (forward mode, TFTP) or the
+ * peer's -R server (reverse mode, in a role that has one).  So a
+ * compromised front end cannot name another host.
  */
 int
-validate_session_role(const struct pfh_conf *conf, uint32_t role,
+validate_session_role(const struct pfh_role *role,
+    const struct pfh_addr *rserver, uint16_t rport,
     const struct pfh_session *s, const char **why)
 {
-	if (role == PFH_ROLE_FTP && s->proto != IPPROTO_TCP)
-		return (fail(why, "FTP session not over TCP"));
-	if (role == PFH_ROLE_TFTP && s->proto != IPPROTO_UDP)
-		return (fail(why, "TFTP session not over UDP"));
+	if (s->proto != role->proto)
+		return (fail(why, role->proto == IPPROTO_TCP ?
+		    "session not over TCP in this role" :
+		    "session not over UDP in this role"));
 	if (addr_eq(&s->server, &s->dialled) && s->sport == s->dport)
 		return (0);
-	if (role == PFH_ROLE_FTP && conf->rserver.af != 0 &&
-	    addr_eq(&s->server, &conf->rserver) && s->sport == conf->rport)
+	if (role->reverse && rserver->af != 0 &&
+	    addr_eq(&s->server, rserver) && s->sport == rport)
 		return (0);
 	return (fail(why, "server is neither the destination nor -R's"));
 }
@@ -122,12 +137,12 @@ validate_permit(const struct pfh_permit *p, const char **why)
 	return (0);
 }
 
-/* The permit against the session it names. */
+/* The permit against the role of the peer that asks. */
 int
-validate_permit_fits(const struct pfh_session *s, const struct pfh_permit *p,
+validate_permit_fits(const struct pfh_role *role, const struct pfh_permit *p,
     const char **why)
 {
-	if (s->proto != IPPROTO_TCP)
+	if (!role->permits)
 		return (fail(why, "a UDP session has its one permit already"));
 	return (0);
 }

@@ -24,6 +24,7 @@
 #include "addr.h"
 #include "log.h"
 #include "notify.h"
+#include "helper.h"
 #include "pfh_client.h"
 #include "privdrop.h"
 #include "sandbox.h"
@@ -44,6 +45,7 @@ enum tp_mode {
 
 static struct tp_conf	 conf;
 static struct pfh_client pfh;
+static struct helper_opts helper = { .role = PFH_ROLE_TFTP };
 static struct event_base *evbase;
 static struct event	 listen_ev[TP_MAX_LISTEN];
 static struct event	 idle_ev;
@@ -70,8 +72,8 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-46dv] [-a address] [-l address] "
-	    "[-p port] [-w transwait]\n", __progname);
+	fprintf(stderr, "usage: %s [-46dSv] [-a address] [-l address] "
+	    "[-p port] [-s dir]\n\t[-w transwait]\n", __progname);
 	exit(1);
 }
 
@@ -99,7 +101,7 @@ parse_args(int argc, char *argv[], int *debug, int *listen_set)
 {
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "46a:dl:p:vw:")) != -1) {
+	while ((ch = getopt(argc, argv, "46a:dl:p:Ss:vw:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.family = AF_INET;
@@ -120,6 +122,12 @@ parse_args(int argc, char *argv[], int *debug, int *listen_set)
 		case 'p':
 			conf.listen_port = opt_num(optarg, 1, 65535, "port");
 			*listen_set = 1;
+			break;
+		case 'S':
+			helper.require = 1;
+			break;
+		case 's':
+			helper.dir = optarg;
 			break;
 		case 'v':
 			conf.verbose++;
@@ -181,21 +189,18 @@ drain(void)
 }
 
 /*
- * Start pfhelper with our table; as root, before the drop.  inetd runs
- * one server per address family at once, so there each process has a
- * table of its own, as OpenBSD's had an anchor of its own.
+ * Our pfhelper: the service's, else one of our own (which names its
+ * table after our pid if another has inet tftp-proxy: inetd runs one
+ * of us per address family at once).  As root, before the drop.
  */
 static void
 start_pfhelper(int debug, int level)
 {
-	char	table[32];
-
 	if (mode == MODE_INETD)
-		snprintf(table, sizeof(table), "tftp-proxy-%ld",
-		    (long)getpid());
-	else
-		strlcpy(table, "tftp-proxy", sizeof(table));
-	pfh_spawn(&pfh, PFH_ROLE_TFTP, table, debug, level, NULL);
+		helper.hello.flags |= PFH_H_MANY;
+	helper.debug = debug;
+	helper.level = level;
+	helper_open(&pfh, &helper);
 }
 
 int

@@ -12,6 +12,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +112,7 @@ mk(uint32_t type, const void *data, size_t len)
 static struct msg
 hello_role(uint32_t role)
 {
-	struct pfh_hello	h = { PFH_PROTO_VERSION, role };
+	struct pfh_hello	h = { .version = PFH_PROTO_VERSION, .role = role };
 
 	return (mk(PFH_HELLO, &h, sizeof(h)));
 }
@@ -814,6 +815,154 @@ run_limit_cases(void)
 	close(sv[1]);
 }
 
+/*
+ * A standing service's peers: the socket's role holds, and each
+ * peer's end removes exactly its own sessions and permits.
+ */
+struct speer {
+	struct imsgbuf	 ib;
+	struct peer	*p;
+	int		 sv[2];
+	int		 rc;
+};
+
+static void
+speer_open(struct speer *sp, struct svc *v, uint32_t role)
+{
+	memset(sp, 0, sizeof(*sp));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp->sv) == -1)
+		err(1, "socketpair");
+	if (imsgbuf_init(&sp->ib, sp->sv[0]) == -1)
+		err(1, "imsgbuf_init");
+	if ((sp->p = peer_new(v, sp->sv[1], role, 4242)) == NULL)
+		err(1, "peer_new");
+}
+
+/* Send msgs and let the peer handle them; the last reply's type. */
+static uint32_t
+speer_send(struct speer *sp, const struct msg *msgs, int n,
+    struct pfh_reply *r)
+{
+	struct imsg	imsg;
+	uint32_t	type = PFH_NONE;
+	int		i;
+
+	for (i = 0; i < n; i++)
+		if (imsg_compose(&sp->ib, msgs[i].type, 100 + i, 0, -1,
+		    msgs[i].data, msgs[i].len) == -1)
+			err(1, "imsg_compose");
+	if (imsgbuf_flush(&sp->ib) == -1)
+		err(1, "imsgbuf_flush");
+	sp->rc = peer_io(sp->p, POLLIN);
+	if (imsgbuf_read(&sp->ib) <= 0)
+		return (type);
+	while (imsg_get(&sp->ib, &imsg) > 0) {
+		type = imsg_get_type(&imsg);
+		if (type != PFH_HELLO && r != NULL)
+			proto_recv_reply(&imsg, r);
+		imsg_free(&imsg);
+	}
+	return (type);
+}
+
+static void
+speer_close(struct speer *sp)
+{
+	peer_free(sp->p, sp->rc == -1);
+	imsgbuf_clear(&sp->ib);
+	close(sp->sv[0]);
+	close(sp->sv[1]);
+}
+
+static void
+run_service_cases(void)
+{
+	struct pfh_conf		 conf = conf_default();
+	struct svc		*v;
+	struct speer		 a, b, t;
+	struct pfh_session	 s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	 p = good_permit(PFH_PASSIVE);
+	struct pfh_reply	 r;
+	struct pfh_ctlookup	 cl;
+	struct msg		 m[3];
+	char			 *st = NULL;
+	size_t			 stlen = 0;
+	FILE			*fp;
+
+	fake_reset();
+	conf.filter.table[0] = '\0';
+	conf.service = 1;
+	conf.share = 50;
+	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
+		errx(1, "svc");
+
+	/* A front end on the TFTP socket cannot say it is an FTP one. */
+	speer_open(&t, v, PFH_ROLE_TFTP);
+	m[0] = hello_role(PFH_ROLE_FTP);
+	speer_send(&t, m, 1, NULL);
+	check(t.rc == -1, "service: FTP HELLO on the TFTP socket",
+	    "peer dropped");
+	speer_close(&t);
+	/* Nor, as a TFTP peer, get a TCP session (the FTP role's). */
+	speer_open(&t, v, PFH_ROLE_TFTP);
+	m[0] = hello_role(PFH_ROLE_TFTP);
+	m[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+	check(speer_send(&t, m, 2, &r) == PFH_ERR && r.error == EPERM &&
+	    fake_count('a') == 0, "service: TCP session on the TFTP socket",
+	    "refused with EPERM, nothing added");
+	/* Nor a permit for it. */
+	m[0] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	speer_send(&t, m, 1, NULL);
+	check(t.rc == -1 && fake_count('a') == 0,
+	    "service: permit on the TFTP socket", "peer dropped, none added");
+	speer_close(&t);
+	/* A conntrack lookup is the TFTP role's only. */
+	speer_open(&t, v, PFH_ROLE_FTP);
+	memset(&cl, 0, sizeof(cl));
+	cl.proto = IPPROTO_UDP;
+	cl.cport = 40000;
+	cl.lport = 6969;
+	a4(&cl.client, "192.0.2.10");
+	a4(&cl.local, "192.0.2.1");
+	m[0] = hello_role(PFH_ROLE_FTP);
+	m[1] = mk(PFH_CT_LOOKUP, &cl, sizeof(cl));
+	speer_send(&t, m, 2, NULL);
+	check(t.rc == -1, "service: CT_LOOKUP on the FTP socket",
+	    "peer dropped");
+	speer_close(&t);
+
+	/* Two FTP peers, each a session (same sid) and a permit. */
+	speer_open(&a, v, PFH_ROLE_FTP);
+	speer_open(&b, v, PFH_ROLE_FTP);
+	m[0] = hello_role(PFH_ROLE_FTP);
+	m[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	check(speer_send(&a, m, 3, &r) == PFH_OK && r.error == 0,
+	    "service: peer A", "session and permit");
+	p.pport = 0;
+	p.tport++;	/* else B shares A's snat and pass keys */
+	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	check(speer_send(&b, m, 3, &r) == PFH_OK && r.error == 0,
+	    "service: peer B, same session id", "session and permit");
+	check(fake_live == 6, "service: two permits", "6 elements live");
+	if ((fp = open_memstream(&st, &stlen)) == NULL)
+		err(1, "open_memstream");
+	svc_status(v, fp);
+	fclose(fp);
+	check(strstr(st, "2 peers, 2 sessions, 2 permits") != NULL &&
+	    strstr(st, "peer ftp pid 4242: 1 sessions, 1 permits") != NULL &&
+	    strstr(st, "refused 1: session not over UDP in this role") !=
+	    NULL && strstr(st, "peers dropped 3,") != NULL,
+	    "service: status", st);
+	free(st);
+	speer_close(&a);
+	check(fake_live == 3, "service: peer A gone",
+	    "exactly its 3 elements deleted");
+	speer_close(&b);
+	check(fake_live == 0, "service: peer B gone", "the rest deleted");
+	svc_free(v);
+}
+
 int
 main(void)
 {
@@ -823,6 +972,7 @@ main(void)
 	run_refused_cases();
 	run_good_cases();
 	run_limit_cases();
+	run_service_cases();
 	printf("%d passed, %d failed\n", passed, failed);
 	return (failed != 0);
 }
