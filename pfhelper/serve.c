@@ -1066,10 +1066,10 @@ status_permit(FILE *fp, const struct permit *p, double t)
 	memcpy(b.addr, e->daddr, sizeof(b.addr));
 	memcpy(to.addr, e->to, sizeof(to.addr));
 	/* The rdr element as `nft list map' prints it. */
-	fprintf(fp, "  permit %u.%u %s %s: %s . %s . %s . %u : %s . %u, "
+	fprintf(fp, "  permit %u.%u %s in %s: %s . %s . %s . %u : %s . %u, "
 	    "%.0f s left\n", p->sess->s.sid, p->p.pid,
 	    kinds[p->p.kind < nitems(kinds) ? p->p.kind : 0],
-	    p->sess->s.proto == IPPROTO_TCP ? "tcp" : "udp",
+	    p->sess->peer->svc->fconf[RIDX(p->sess->peer->role)].table,
 	    addr_str(&a, sa, sizeof(sa)), addr_str(&b, sb, sizeof(sb)),
 	    p->sess->s.proto == IPPROTO_TCP ? "tcp" : "udp", e->dport,
 	    addr_str(&to, st, sizeof(st)), e->toport,

@@ -27,18 +27,13 @@ die() { echo "$*"; echo "$npass passed, $((nfail + 1)) failed"; exit 1; }
 # $MNT (nsenter execs: the pid is the program's).
 in_mnt() { nsenter -t "$HOLDER" -m -n -- "$@"; }
 
-# The exit status of child $1, once it has exited (5 s at most): 255 if
-# it did not.
-rc_of() {
+# Until child $1 has exited (a zombie, 5 s at most); then `wait' it.
+exited() {
 	i=0
-	while [ $i -lt 50 ] && [ "$(cut -d' ' -f3 /proc/"$1"/stat 2>/dev/null)" != Z ] &&
-	    kill -0 "$1" 2>/dev/null; do
+	while [ $i -lt 50 ] && kill -0 "$1" 2>/dev/null &&
+	    [ "$(cut -d' ' -f3 /proc/"$1"/stat 2>/dev/null)" != Z ]; do
 		sleep 0.1; i=$((i + 1))
 	done
-	kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/"$1"/stat)" != Z ] &&
-	    { echo 255; return; }
-	wait "$1" 2>/dev/null
-	echo $?
 }
 
 # The tables in the firewall namespace, one per line, sorted.
@@ -62,8 +57,8 @@ nproxies() {
 
 # Elements whose key starts with client address $1 in table $2.
 elems_of() {
-	in_fw nft list table inet "${2:-ftp-proxy}" 2>/dev/null |
-	    grep -o "$1 \. [^,}]*expires" | wc -l
+	in_fw nft list table inet "${2:-ftp-proxy}" 2>/dev/null | tr ',{' '\n\n' |
+	    grep -c "^[[:space:]]*$1 \. .*expires"
 }
 
 # The permits pfhelper -l lists (rdr elements, as nft prints them) are
@@ -72,7 +67,7 @@ status_matches_table() {
 	status || { cat "$WORK/status.err"; return 1; }
 	in_fw nft list table inet ftp-proxy | tr ',' '\n' > "$WORK/table" ||
 	    return 1
-	sed -n 's/^  permit [^:]*: \(.*\), [0-9]* s left$/\1/p' \
+	sed -n 's/^  permit [^:]* in ftp-proxy: \(.*\), [0-9]* s left$/\1/p' \
 	    "$WORK/status" > "$WORK/listed"
 	n=$(wc -l < "$WORK/listed")
 	[ "$n" -ge 1 ] || { echo "no permit listed"; cat "$WORK/status"; return 1; }
@@ -298,8 +293,12 @@ kill -9 "$SVCPID"
 wait "$SVCPID" 2>/dev/null
 check "forward client gets 421" wait_for "$WORK/hold.f" "got 421"
 check "reverse client gets 421" wait_for "$WORK/hold.r" "got 421"
-check "forward ftp-proxy exits with status 1" [ "$(rc_of "$FWDPID")" -eq 1 ]
-check "reverse ftp-proxy exits with status 1" [ "$(rc_of "$REVPID")" -eq 1 ]
+exited "$FWDPID"
+wait "$FWDPID"
+check "forward ftp-proxy exits with status 1" [ $? -eq 1 ]
+exited "$REVPID"
+wait "$REVPID"
+check "reverse ftp-proxy exits with status 1" [ $? -eq 1 ]
 i=0
 while [ $i -lt 30 ] && [ "$(nproxies)" -gt 0 ]; do sleep 0.1; i=$((i + 1)); done
 check "tftp-proxy exits non-zero (inetd reaped a status other than 0)" \
