@@ -76,6 +76,20 @@ helper_spawn(struct pfh_client *c, const struct helper_opts *o)
 	}
 }
 
+int
+helper_option(struct helper_opts *o, int ch, char *arg)
+{
+	switch (ch) {
+	case 'S':
+		o->require = 1;
+		return (1);
+	case 's':
+		o->dir = arg;
+		return (1);
+	}
+	return (0);
+}
+
 void
 helper_open(struct pfh_client *c, const struct helper_opts *o)
 {

@@ -17,6 +17,8 @@ struct helper_opts {
 	struct pfh_hello hello;		/* what the front end asks for */
 };
 
+/* The front ends' -S and -s, for their getopt loops: 1 if ch was one. */
+int		 helper_option(struct helper_opts *, int, char *);
 /* Connected (HELLO done), or exits with a message. */
 void		 helper_open(struct pfh_client *, const struct helper_opts *);
 /* The pfhelper binary a front end starts (helper_path.c). */

@@ -97,6 +97,8 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 
 	while ((ch = getopt(argc, argv, "46Aa:b:D:dM:m:P:p:q:R:rSs:T:t:v")) !=
 	    -1) {
+		if (helper_option(&helper, ch, optarg))
+			continue;
 		switch (ch) {
 		case '4':
 			conf.family = AF_INET;
@@ -145,12 +147,6 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 			break;
 		case 'r':
 			conf.port20 = 1;
-			break;
-		case 'S':
-			helper.require = 1;
-			break;
-		case 's':
-			helper.dir = optarg;
 			break;
 		case 'T':
 			if (ct_label_parse(optarg, &label) == -1)

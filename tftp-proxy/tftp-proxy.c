@@ -102,6 +102,8 @@ parse_args(int argc, char *argv[], int *debug, int *listen_set)
 	int		 ch;
 
 	while ((ch = getopt(argc, argv, "46a:dl:p:Ss:vw:")) != -1) {
+		if (helper_option(&helper, ch, optarg))
+			continue;
 		switch (ch) {
 		case '4':
 			conf.family = AF_INET;
@@ -122,12 +124,6 @@ parse_args(int argc, char *argv[], int *debug, int *listen_set)
 		case 'p':
 			conf.listen_port = opt_num(optarg, 1, 65535, "port");
 			*listen_set = 1;
-			break;
-		case 'S':
-			helper.require = 1;
-			break;
-		case 's':
-			helper.dir = optarg;
 			break;
 		case 'v':
 			conf.verbose++;

@@ -47,12 +47,8 @@ wait_for() { wait_grep "$1" "$2" "${3:-1}"; }
 
 # The tftp-proxy processes in the firewall namespace.
 nproxies() {
-	n=0
-	for p in $(ip netns pids "$FW" 2>/dev/null); do
-		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = tftp-proxy ] &&
-		    n=$((n + 1))
-	done
-	echo $n
+	ip netns pids "$FW" 2>/dev/null | sed 's|.*|/proc/&/comm|' |
+	    xargs -r cat 2>/dev/null | grep -cx tftp-proxy
 }
 
 # Elements whose key starts with client address $1 in table $2.

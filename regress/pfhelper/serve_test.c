@@ -883,7 +883,6 @@ run_service_cases(void)
 	struct pfh_session	 s = good_session(0, IPPROTO_TCP);
 	struct pfh_permit	 p = good_permit(PFH_PASSIVE);
 	struct pfh_reply	 r;
-	struct pfh_ctlookup	 cl;
 	struct msg		 m[3];
 	char			 *st = NULL;
 	size_t			 stlen = 0;
@@ -918,14 +917,8 @@ run_service_cases(void)
 	speer_close(&t);
 	/* A conntrack lookup is the TFTP role's only. */
 	speer_open(&t, v, PFH_ROLE_FTP);
-	memset(&cl, 0, sizeof(cl));
-	cl.proto = IPPROTO_UDP;
-	cl.cport = 40000;
-	cl.lport = 6969;
-	a4(&cl.client, "192.0.2.10");
-	a4(&cl.local, "192.0.2.1");
 	m[0] = hello_role(PFH_ROLE_FTP);
-	m[1] = mk(PFH_CT_LOOKUP, &cl, sizeof(cl));
+	p_ct_ftp(&m[1]);
 	speer_send(&t, m, 2, NULL);
 	check(t.rc == -1, "service: CT_LOOKUP on the FTP socket",
 	    "peer dropped");
