@@ -243,6 +243,11 @@ main(int argc, char *argv[])
 	if (geteuid() != 0)
 		errx(1, "must be started as root");
 
+	/* The service makes its chroot, as the front ends do theirs. */
+	why[0] = '\0';
+	if (conf.service && (privdrop_mkdir(PROXY_CHROOT) == -1 ||
+	    privdrop_check(user, PROXY_CHROOT, why, sizeof(why)) == -1))
+		errx(1, "%s", *why ? why : "cannot create " PROXY_CHROOT);
 	start(&conf, debug);
 	log_setverbose(level);
 	if ((v = svc_new(&conf)) == NULL)
