@@ -36,6 +36,15 @@
 
 static __dead void	usage(void);
 static void		confine_users(struct filter_conf *);
+struct opts {
+	const char	*user;		/* -u */
+	const char	*dir;		/* -s */
+	int		 list;		/* -l */
+	int		 describe;	/* -n */
+	int		 debug;		/* -d */
+	int		 level;		/* -D */
+};
+
 static void		start(struct pfh_conf *, int);
 static struct peer	*spawned(struct svc *);
 
@@ -118,6 +127,93 @@ spawned(struct svc *v)
 	return (c);
 }
 
+/* The options, into conf and o. */
+static void
+parse_args(int argc, char *argv[], struct pfh_conf *cp, struct opts *o)
+{
+	int	ch;
+
+	while ((ch = getopt(argc, argv, "Cc:dD:lM:m:nP:p:q:R:r:Ss:T:t:u:v")) !=
+	    -1) {
+		switch (ch) {
+		case 'C':
+			cp->ct_verify = 0;
+			break;
+		case 'c':
+			cp->share = opt_num(optarg, 1, 100, "share");
+			break;
+		case 'l':
+			o->list = 1;
+			break;
+		case 'S':
+			cp->service = 1;
+			break;
+		case 's':
+			o->dir = optarg;
+			break;
+		case 'd':
+			o->debug = 1;
+			break;
+		case 'D':
+			o->level = opt_num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
+			break;
+		case 'M':
+			cp->filter.mark = mark(optarg);
+			break;
+		case 'm':
+			cp->max_sessions = opt_num(optarg, 1, 1000000,
+			    "max sessions");
+			break;
+		case 'n':
+			o->describe = 1;
+			break;
+		case 'P':
+			cp->rport = opt_num(optarg, 1, 65535, "port");
+			break;
+		case 'q':
+			if (tc_class_parse(optarg, &cp->filter.prio) == -1)
+				errx(1, "class must be major:minor in hex, "
+				    "as tc writes it: %s", optarg);
+			break;
+		case 'R':
+			if (addr_parse(optarg, &cp->rserver) == -1)
+				errx(1, "bad server address: %s", optarg);
+			break;
+		case 'p':
+			cp->max_permits = opt_num(optarg, 1, 1024, "max permits");
+			break;
+		case 'r':
+			cp->rate = opt_num(optarg, 0, 10000000, "rate");
+			break;
+		case 'T':
+			if (ct_label_parse(optarg, &cp->filter.label) == -1)
+				errx(1, "label must be a ct label bit, 0 to "
+				    "%d: %s", CT_LABEL_MAX, optarg);
+			cp->filter.use_label = 1;
+			break;
+		case 't':
+			if (strlen(optarg) == 0 || strlcpy(cp->filter.table,
+			    optarg, sizeof(cp->filter.table)) >=
+			    sizeof(cp->filter.table) ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+			    strlen(optarg))
+				errx(1, "bad table name: %s", optarg);
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'v':
+			cp->filter.log = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -125,10 +221,9 @@ main(int argc, char *argv[])
 	struct stat	 st;
 	struct svc	*v;
 	struct peer	*peer = NULL;
-	const char	*user = PFHELPER_USER, *dir = PFH_SOCKDIR;
+	struct opts	 o = { PFHELPER_USER, PFH_SOCKDIR, 0, 0, 0, LOG_NOTICE };
 	char		 why[256];
-	int		 ch, debug = 0, describe = 0, level = LOG_NOTICE;
-	int		 list = 0, fds[PFH_NROLES + 1], rc;
+	int		 fds[PFH_NROLES + 1], rc;
 
 	memset(&conf, 0, sizeof(conf));
 	conf.filter.mark = FILTER_MARK_DEFAULT;
@@ -137,88 +232,10 @@ main(int argc, char *argv[])
 	conf.rate = PFH_DEF_RATE;
 	conf.ct_verify = 1;
 
-	while ((ch = getopt(argc, argv, "Cc:dD:lM:m:nP:p:q:R:r:Ss:T:t:u:v")) !=
-	    -1) {
-		switch (ch) {
-		case 'C':
-			conf.ct_verify = 0;
-			break;
-		case 'c':
-			conf.share = opt_num(optarg, 1, 100, "share");
-			break;
-		case 'l':
-			list = 1;
-			break;
-		case 'S':
-			conf.service = 1;
-			break;
-		case 's':
-			dir = optarg;
-			break;
-		case 'd':
-			debug = 1;
-			break;
-		case 'D':
-			level = opt_num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
-			break;
-		case 'M':
-			conf.filter.mark = mark(optarg);
-			break;
-		case 'm':
-			conf.max_sessions = opt_num(optarg, 1, 1000000,
-			    "max sessions");
-			break;
-		case 'n':
-			describe = 1;
-			break;
-		case 'P':
-			conf.rport = opt_num(optarg, 1, 65535, "port");
-			break;
-		case 'q':
-			if (tc_class_parse(optarg, &conf.filter.prio) == -1)
-				errx(1, "class must be major:minor in hex, "
-				    "as tc writes it: %s", optarg);
-			break;
-		case 'R':
-			if (addr_parse(optarg, &conf.rserver) == -1)
-				errx(1, "bad server address: %s", optarg);
-			break;
-		case 'p':
-			conf.max_permits = opt_num(optarg, 1, 1024, "max permits");
-			break;
-		case 'r':
-			conf.rate = opt_num(optarg, 0, 10000000, "rate");
-			break;
-		case 'T':
-			if (ct_label_parse(optarg, &conf.filter.label) == -1)
-				errx(1, "label must be a ct label bit, 0 to "
-				    "%d: %s", CT_LABEL_MAX, optarg);
-			conf.filter.use_label = 1;
-			break;
-		case 't':
-			if (strlen(optarg) == 0 || strlcpy(conf.filter.table,
-			    optarg, sizeof(conf.filter.table)) >=
-			    sizeof(conf.filter.table) ||
-			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
-			    strlen(optarg))
-				errx(1, "bad table name: %s", optarg);
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		case 'v':
-			conf.filter.log = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	if (list) {
-		if (service_status(dir) == -1)
-			err(1, "%s/%s", dir, PFH_SOCK_CONTROL);
+	parse_args(argc, argv, &conf, &o);
+	if (o.list) {
+		if (service_status(o.dir) == -1)
+			err(1, "%s/%s", o.dir, PFH_SOCK_CONTROL);
 		return (0);
 	}
 	if (conf.service && (conf.filter.table[0] != '\0' ||
@@ -229,7 +246,7 @@ main(int argc, char *argv[])
 		conf.share = conf.service ? PFH_DEF_SHARE : 100;
 
 	confine_users(&conf.filter);
-	if (describe) {
+	if (o.describe) {
 		if (conf.filter.table[0] == '\0')
 			strlcpy(conf.filter.table, role_at(0)->table,
 			    sizeof(conf.filter.table));
@@ -246,16 +263,16 @@ main(int argc, char *argv[])
 	/* The service makes its chroot, as the front ends do theirs. */
 	why[0] = '\0';
 	if (conf.service && (privdrop_mkdir(PROXY_CHROOT) == -1 ||
-	    privdrop_check(user, PROXY_CHROOT, why, sizeof(why)) == -1))
+	    privdrop_check(o.user, PROXY_CHROOT, why, sizeof(why)) == -1))
 		errx(1, "%s", *why ? why : "cannot create " PROXY_CHROOT);
-	start(&conf, debug);
-	log_setverbose(level);
+	start(&conf, o.debug);
+	log_setverbose(o.level);
 	if ((v = svc_new(&conf)) == NULL)
 		fatal("svc_new");
 	if (!conf.service)
 		peer = spawned(v);
-	else if (service_open(dir, fds) == -1)
-		fatal("%s: cannot listen", dir);
+	else if (service_open(o.dir, fds) == -1)
+		fatal("%s: cannot listen", o.dir);
 	else if (svc_tables(v) == -1)
 		fatalx("cannot create the tables");
 	if (conf.filter.nconfine == 0)
@@ -269,7 +286,7 @@ main(int argc, char *argv[])
 	/* Sockets and tables are up; the chroot hides systemd. */
 	if (conf.service)
 		notify_ready("serving");
-	if (privdrop(user, PROXY_CHROOT, 1ULL << CAP_NET_ADMIN_BIT, why,
+	if (privdrop(o.user, PROXY_CHROOT, 1ULL << CAP_NET_ADMIN_BIT, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);
 	if (sandbox_enter(SANDBOX_HELPER) == -1)

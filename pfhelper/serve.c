@@ -381,6 +381,25 @@ session_expire(struct peer *c, struct session *s)
 	}
 }
 
+/* A checked session, the peer's now. */
+static struct session *
+session_new(struct peer *c, const struct pfh_session *m)
+{
+	struct session	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return (NULL);
+	s->s = *m;
+	s->peer = c;
+	s->started = now();
+	TAILQ_INIT(&s->permits);
+	RB_INSERT(session_tree, &c->sessions, s);
+	c->nsessions++;
+	c->svc->nsessions++;
+	c->svc->st.sessions++;
+	return (s);
+}
+
 static int
 h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
@@ -419,16 +438,8 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		log_warnx("session %u: %s", m.sid, why);
 		return (reply(c, reqid, EPERM, why));
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = session_new(c, &m)) == NULL)
 		return (reply(c, reqid, ENOMEM, "out of memory"));
-	s->s = m;
-	s->peer = c;
-	s->started = now();
-	TAILQ_INIT(&s->permits);
-	RB_INSERT(session_tree, &c->sessions, s);
-	c->nsessions++;
-	c->svc->nsessions++;
-	c->svc->st.sessions++;
 	if (m.proto == IPPROTO_UDP) {
 		/* The reply path, with the session: one round trip. */
 		memset(&p, 0, sizeof(p));
