@@ -351,19 +351,20 @@ ct systemctl start ftp-proxy
 SVC1=$(mainpid pfhelper)
 PID1=$(mainpid ftp-proxy)
 ct kill -9 "$SVC1"
-check "kill -9 pfhelper: ftp-proxy exits 1" wait_for 10 cts '
+check "kill -9 pfhelper: ftp-proxy exits 1" wait_for 50 cts '
 	[ "$(systemctl show -p ExecMainStatus --value ftp-proxy)" = 1 ]'
 check "... and both are back, the new ftp-proxy a peer of the new service" \
-    wait_for 60 cts "systemctl -q is-active pfhelper ftp-proxy &&
+    wait_for 150 cts "systemctl -q is-active pfhelper ftp-proxy &&
 	[ \"\$(systemctl show -p MainPID --value pfhelper)\" != $SVC1 ] &&
 	[ \"\$(systemctl show -p MainPID --value ftp-proxy)\" != $PID1 ] &&
 	pfhelper -l | grep -q \"^peer ftp pid \$(systemctl show -p MainPID \
 	--value ftp-proxy):\""
 check "FTP download after the service's restart, checksum" ftp_get
-check "systemctl restart pfhelper restarts ftp-proxy too (PartOf=)" cts "
-	p=\$(systemctl show -p MainPID --value ftp-proxy)
-	systemctl restart pfhelper && systemctl -q is-active ftp-proxy &&
-	[ \"\$(systemctl show -p MainPID --value ftp-proxy)\" != \"\$p\" ]"
+PID1=$(mainpid ftp-proxy)
+ct systemctl restart pfhelper
+check "systemctl restart pfhelper restarts ftp-proxy too (PartOf=)" \
+    wait_for 100 cts "systemctl -q is-active ftp-proxy &&
+	[ \"\$(systemctl show -p MainPID --value ftp-proxy)\" != $PID1 ]"
 ct systemctl stop ftp-proxy
 
 # Without the admin's line the control connection works and the data
