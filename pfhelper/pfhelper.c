@@ -113,7 +113,8 @@ start(struct pfh_conf *conf, int debug)
 
 /*
  * A spawned pfhelper's one peer, with its HELLO handled (and with it
- * the table made) while we are still root.
+ * the table made) while we are still root.  A peer dropped before that
+ * is gone as any dropped peer (exit 0); no table is a failure to start.
  */
 static struct peer *
 spawned(struct svc *v)
@@ -122,8 +123,12 @@ spawned(struct svc *v)
 
 	if ((c = peer_new(v, PFH_FD, 0, getppid())) == NULL)
 		fatal("peer");
-	if (peer_run(c, 1) == -1 || !peer_hello_done(c))
-		fatalx("no HELLO from the front end, or no table");
+	if (peer_run(c, 1) == -1 || !peer_hello_done(c)) {
+		if (peer_notable(c))
+			fatalx("no table, no service");
+		log_warnx("peer dropped before its HELLO was done");
+		exit(0);
+	}
 	return (c);
 }
 

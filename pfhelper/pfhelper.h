@@ -94,6 +94,8 @@ struct peer	*peer_new(struct svc *, int, uint32_t, pid_t);
 int		 peer_fd(const struct peer *);
 pid_t		 peer_pid(const struct peer *);
 int		 peer_hello_done(const struct peer *);
+/* Its HELLO was good, but its role's table could not be made. */
+int		 peer_notable(const struct peer *);
 /* POLLIN and/or POLLOUT: what the peer's socket should be polled for. */
 short		 peer_events(struct peer *);
 /* After poll: 0 go on, 1 EOF, -1 dropped; then peer_free(). */

@@ -115,6 +115,7 @@ struct peer {
 	uint32_t		 npermits;	/* all its sessions */
 	uint32_t		 max_sessions;	/* its own -m and its share */
 	int			 hello;
+	int			 notable;	/* its table could not be made */
 	const struct pfh_role	*role;		/* socket's, or from HELLO */
 	pid_t			 pid;
 	struct pfh_addr		 rserver;	/* -R, the HELLO's or conf's */
@@ -615,11 +616,14 @@ h_permit_add(struct peer *c, struct imsg *imsg, uint32_t reqid)
 	return (H_OK);
 }
 
+/* Free a permit of any peer's (c may be another peer, taking its keys). */
 static void
 permit_free(struct peer *c, struct permit *p)
 {
 	struct session	*s = p->sess;
 	int		 i;
+
+	c = s->peer;
 
 	if (permit_apply(p, 0) == -1)
 		log_warn("session %u: delete permit %u", s->s.sid, p->p.pid);
@@ -788,6 +792,7 @@ h_hello(struct peer *c, struct imsg *imsg)
 	else
 		why = table_fits(c->svc, r, &m);
 	if (why != NULL) {
+		c->notable = c->svc->table[RIDX(r)] == -1;
 		log_warnx("peer pid %ld (%s): %s", (long)c->pid, r->name, why);
 		(void)proto_send_reply(&c->ibuf, 0, EPERM, why, NULL, 0);
 		return (H_DROP);
@@ -963,6 +968,12 @@ int
 peer_hello_done(const struct peer *c)
 {
 	return (c->hello);
+}
+
+int
+peer_notable(const struct peer *c)
+{
+	return (c->notable);
 }
 
 short

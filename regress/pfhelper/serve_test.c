@@ -827,14 +827,14 @@ struct speer {
 };
 
 static void
-speer_open(struct speer *sp, struct svc *v, uint32_t role)
+speer_open(struct speer *sp, struct svc *v, uint32_t role, pid_t pid)
 {
 	memset(sp, 0, sizeof(*sp));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp->sv) == -1)
 		err(1, "socketpair");
 	if (imsgbuf_init(&sp->ib, sp->sv[0]) == -1)
 		err(1, "imsgbuf_init");
-	if ((sp->p = peer_new(v, sp->sv[1], role, 4242)) == NULL)
+	if ((sp->p = peer_new(v, sp->sv[1], role, pid)) == NULL)
 		err(1, "peer_new");
 }
 
@@ -896,14 +896,14 @@ run_service_cases(void)
 		errx(1, "svc");
 
 	/* A front end on the TFTP socket cannot say it is an FTP one. */
-	speer_open(&t, v, PFH_ROLE_TFTP);
+	speer_open(&t, v, PFH_ROLE_TFTP, 4242);
 	m[0] = hello_role(PFH_ROLE_FTP);
 	speer_send(&t, m, 1, NULL);
 	check(t.rc == -1, "service: FTP HELLO on the TFTP socket",
 	    "peer dropped");
 	speer_close(&t);
 	/* Nor, as a TFTP peer, get a TCP session (the FTP role's). */
-	speer_open(&t, v, PFH_ROLE_TFTP);
+	speer_open(&t, v, PFH_ROLE_TFTP, 4242);
 	m[0] = hello_role(PFH_ROLE_TFTP);
 	m[1] = mk(PFH_SESSION_START, &s, sizeof(s));
 	check(speer_send(&t, m, 2, &r) == PFH_ERR && r.error == EPERM &&
@@ -916,7 +916,7 @@ run_service_cases(void)
 	    "service: permit on the TFTP socket", "peer dropped, none added");
 	speer_close(&t);
 	/* A conntrack lookup is the TFTP role's only. */
-	speer_open(&t, v, PFH_ROLE_FTP);
+	speer_open(&t, v, PFH_ROLE_FTP, 4242);
 	m[0] = hello_role(PFH_ROLE_FTP);
 	p_ct_ftp(&m[1]);
 	speer_send(&t, m, 2, NULL);
@@ -925,8 +925,8 @@ run_service_cases(void)
 	speer_close(&t);
 
 	/* Two FTP peers, each a session (same sid) and a permit. */
-	speer_open(&a, v, PFH_ROLE_FTP);
-	speer_open(&b, v, PFH_ROLE_FTP);
+	speer_open(&a, v, PFH_ROLE_FTP, 4242);
+	speer_open(&b, v, PFH_ROLE_FTP, 4343);
 	m[0] = hello_role(PFH_ROLE_FTP);
 	m[1] = mk(PFH_SESSION_START, &s, sizeof(s));
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
@@ -953,6 +953,34 @@ run_service_cases(void)
 	    "exactly its 3 elements deleted");
 	speer_close(&b);
 	check(fake_live == 0, "service: peer B gone", "the rest deleted");
+
+	/*
+	 * B takes over the keys of A's expired permit: A loses the permit
+	 * from its own count, not B.
+	 */
+	speer_open(&a, v, PFH_ROLE_FTP, 4242);
+	speer_open(&b, v, PFH_ROLE_FTP, 4343);
+	p = good_permit(PFH_PASSIVE);
+	p.timeout = 1;		/* expires after 0.5 s (pfhelper's margin) */
+	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	speer_send(&a, m, 3, &r);
+	usleep(600000);
+	p.timeout = 30;
+	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	check(speer_send(&b, m, 3, &r) == PFH_OK && r.error == 0,
+	    "service: B takes A's expired keys", "permit added");
+	st = NULL;
+	if ((fp = open_memstream(&st, &stlen)) == NULL)
+		err(1, "open_memstream");
+	svc_status(v, fp);
+	fclose(fp);
+	check(strstr(st, "peer ftp pid 4242: 1 sessions, 0 permits") != NULL &&
+	    strstr(st, "peer ftp pid 4343: 1 sessions, 1 permits") != NULL &&
+	    strstr(st, "2 sessions, 1 permits") != NULL,
+	    "service: counts after the takeover", st);
+	free(st);
+	speer_close(&a);
+	speer_close(&b);
 	svc_free(v);
 }
 
