@@ -45,7 +45,8 @@ struct opts {
 	int		 level;		/* -D */
 };
 
-static void		start(struct pfh_conf *, int);
+static void		start(struct pfh_conf *, const char *, int);
+static void		confine(const struct pfh_conf *, const char *);
 static struct peer	*spawned(struct svc *);
 
 static __dead void
@@ -90,10 +91,17 @@ confine_users(struct filter_conf *fc)
 			fc->confine_uid[fc->nconfine++] = pw->pw_uid;
 }
 
-/* Both modes, as root: logging, signals, the front ends' uids. */
+/* Both modes, as root: the chroot, logging, signals. */
 static void
-start(struct pfh_conf *conf, int debug)
+start(struct pfh_conf *conf, const char *user, int debug)
 {
+	char	why[256];
+
+	/* The service makes its chroot, as the front ends do theirs. */
+	why[0] = '\0';
+	if (conf->service && (privdrop_mkdir(PROXY_CHROOT) == -1 ||
+	    privdrop_check(user, PROXY_CHROOT, why, sizeof(why)) == -1))
+		errx(1, "%s", *why ? why : "cannot create " PROXY_CHROOT);
 	log_init(debug, LOG_DAEMON);
 	log_procinit("pfhelper");
 	signal(SIGPIPE, SIG_IGN);
@@ -132,12 +140,45 @@ spawned(struct svc *v)
 	return (c);
 }
 
-/* The options, into conf and o. */
+/*
+ * The tables (and the service's sockets) are up: open what else we
+ * need, tell systemd, then chroot, drop to user with CAP_NET_ADMIN only
+ * and enter the sandbox, which lets us create no socket.
+ */
+static void
+confine(const struct pfh_conf *conf, const char *user)
+{
+	char	why[256];
+
+	if (conf->filter.nconfine == 0)
+		log_warnx("no user %s or %s: the front ends may reach this "
+		    "host's own addresses", FTP_PROXY_USER, TFTP_PROXY_USER);
+	if (ct_init() == -1)
+		fatal("conntrack netlink socket");
+	if (localaddr_init() == -1)
+		fatal("/proc/net: this host's addresses");
+	/* The chroot hides systemd's socket. */
+	if (conf->service)
+		notify_ready("serving");
+	if (privdrop(user, PROXY_CHROOT, 1ULL << CAP_NET_ADMIN_BIT, why,
+	    sizeof(why)) == -1)
+		fatalx("%s", why);
+	if (sandbox_enter(SANDBOX_HELPER) == -1)
+		fatal("seccomp");
+}
+
+/* The defaults, then the options, into conf and o. */
 static void
 parse_args(int argc, char *argv[], struct pfh_conf *cp, struct opts *o)
 {
 	int	ch;
 
+	memset(cp, 0, sizeof(*cp));
+	cp->filter.mark = FILTER_MARK_DEFAULT;
+	cp->max_sessions = PFH_DEF_MAX_SESSIONS;
+	cp->max_permits = PFH_DEF_MAX_PERMITS;
+	cp->rate = PFH_DEF_RATE;
+	cp->ct_verify = 1;
 	while ((ch = getopt(argc, argv, "Cc:dD:lM:m:nP:p:q:R:r:Ss:T:t:u:v")) !=
 	    -1) {
 		switch (ch) {
@@ -227,15 +268,7 @@ main(int argc, char *argv[])
 	struct svc	*v;
 	struct peer	*peer = NULL;
 	struct opts	 o = { PFHELPER_USER, PFH_SOCKDIR, 0, 0, 0, LOG_NOTICE };
-	char		 why[256];
 	int		 fds[PFH_NROLES + 1], rc;
-
-	memset(&conf, 0, sizeof(conf));
-	conf.filter.mark = FILTER_MARK_DEFAULT;
-	conf.max_sessions = PFH_DEF_MAX_SESSIONS;
-	conf.max_permits = PFH_DEF_MAX_PERMITS;
-	conf.rate = PFH_DEF_RATE;
-	conf.ct_verify = 1;
 
 	parse_args(argc, argv, &conf, &o);
 	if (o.list) {
@@ -265,12 +298,7 @@ main(int argc, char *argv[])
 	if (geteuid() != 0)
 		errx(1, "must be started as root");
 
-	/* The service makes its chroot, as the front ends do theirs. */
-	why[0] = '\0';
-	if (conf.service && (privdrop_mkdir(PROXY_CHROOT) == -1 ||
-	    privdrop_check(o.user, PROXY_CHROOT, why, sizeof(why)) == -1))
-		errx(1, "%s", *why ? why : "cannot create " PROXY_CHROOT);
-	start(&conf, o.debug);
+	start(&conf, o.user, o.debug);
 	log_setverbose(o.level);
 	if ((v = svc_new(&conf)) == NULL)
 		fatal("svc_new");
@@ -280,22 +308,7 @@ main(int argc, char *argv[])
 		fatal("%s: cannot listen", o.dir);
 	else if (svc_tables(v) == -1)
 		fatalx("cannot create the tables");
-	if (conf.filter.nconfine == 0)
-		log_warnx("no user %s or %s: the front ends may reach this "
-		    "host's own addresses", FTP_PROXY_USER, TFTP_PROXY_USER);
-	/* Every socket pfhelper uses exists before the sandbox. */
-	if (ct_init() == -1)
-		fatal("conntrack netlink socket");
-	if (localaddr_init() == -1)
-		fatal("/proc/net: this host's addresses");
-	/* Sockets and tables are up; the chroot hides systemd. */
-	if (conf.service)
-		notify_ready("serving");
-	if (privdrop(o.user, PROXY_CHROOT, 1ULL << CAP_NET_ADMIN_BIT, why,
-	    sizeof(why)) == -1)
-		fatalx("%s", why);
-	if (sandbox_enter(SANDBOX_HELPER) == -1)
-		fatal("seccomp");
+	confine(&conf, o.user);
 
 	if (conf.service)
 		rc = service_run(v, fds);
