@@ -26,9 +26,10 @@ CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
-# Where the front ends find pfhelper (overridable for the build tree).
+# Where the front ends find pfhelper.  The installed ones know only this
+# path; those in bin/ (tests, the demo) also honour PFHELPER in the
+# environment (common/helper_path.c, built twice).
 PFHELPER_PATH ?= $(sbindir)/pfhelper
-# Tests and the demo run bin/ with PFHELPER=$(CURDIR)/bin/pfhelper in the environment.
 
 ALL_CFLAGS = $(CFLAGS) $(WARNINGS) -Icommon $(PKG_CFLAGS) \
 	-DPFHELPER_PATH='"$(PFHELPER_PATH)"'
@@ -81,14 +82,23 @@ EXAMPLES = $(wildcard etc/*.conf etc/*.nft etc/*.default) \
 # The man pages name /usr/local/sbin; installed, they name $(sbindir).
 MANPAGES = $(patsubst man/%,$(O)/man/%,$(wildcard man/*.8))
 
-all: $(PROGS) $(GENERATED) $(MANPAGES)
+# What `make install' installs: pfhelper, and the front ends that take
+# no path from the environment.
+INST_PROGS = $(patsubst bin/%,$(O)/inst/%,$(filter-out bin/pfhelper,$(PROGS))) \
+	$(filter bin/pfhelper,$(PROGS))
+
+all: $(PROGS) $(INST_PROGS) $(GENERATED) $(MANPAGES)
 
 # obj/paths changes whenever sbindir does, and what names it is rebuilt:
 # `make PREFIX=/usr' after `make' is right, not half /usr/local.
 $(O)/paths: FORCE
 	@mkdir -p $(O)
 	@echo '$(sbindir)' | cmp -s - $@ || echo '$(sbindir)' > $@
-$(O)/common/pfh_client.o: $(O)/paths
+$(O)/common/pfh_client.o $(O)/common/helper_path.o: $(O)/paths
+$(O)/tree/helper_path.o: common/helper_path.c $(HDRS) $(O)/paths
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (PFHELPER_ENV)"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DPFHELPER_ENV -c -o $@ $<
 
 $(O)/etc/%: etc/%.in $(O)/paths
 	@mkdir -p $(dir $@)
@@ -119,14 +129,22 @@ bin/pfhelper: $(call objs,pfhelper/pfhelper.c) $(LIBPFH) $(LIBPFHNFT) $(LIBCOMMO
 	@mkdir -p bin
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
-bin/ftp-proxy: $(call objs,ftp-proxy/ftp-proxy.c) $(LIBFTP) $(LIBCOMMON)
-	@mkdir -p bin
+# The front ends twice: bin/ with the tree's helper_path.o, obj/inst/
+# (what `make install' installs) with libcommon's.
+bin/ftp-proxy: $(O)/tree/helper_path.o
+bin/tftp-proxy: $(O)/tree/helper_path.o
+bin/ftp-proxy $(O)/inst/ftp-proxy: $(call objs,ftp-proxy/ftp-proxy.c) \
+    $(LIBFTP) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
-bin/tftp-proxy: $(call objs,tftp-proxy/tftp-proxy.c) $(LIBTFTP) $(LIBCOMMON)
-	@mkdir -p bin
+	@$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBFTP) $(LIBCOMMON) \
+	    $(PKG_LIBS)
+bin/tftp-proxy $(O)/inst/tftp-proxy: $(call objs,tftp-proxy/tftp-proxy.c) \
+    $(LIBTFTP) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBTFTP) $(LIBCOMMON) \
+	    $(PKG_LIBS)
 
 $(TESTS_COMMON): $(O)/regress/common/%: $(O)/regress/common/%.o \
     $(CHECK_OBJ) $(LIBCOMMON)
@@ -206,7 +224,7 @@ SYSUSERS = _ftp-proxy _tftp-proxy _pfhelper
 install: all
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 \
 		$(DESTDIR)$(examplesdir) $(DESTDIR)$(systemdunitdir)
-	for p in $(PROGS); do install -m 755 $$p $(DESTDIR)$(sbindir)/; done
+	for p in $(INST_PROGS); do install -m 755 $$p $(DESTDIR)$(sbindir)/; done
 	for m in $(MANPAGES); do \
 		install -m 644 $$m $(DESTDIR)$(mandir)/man8/; done
 	for e in $(EXAMPLES); do \

@@ -36,8 +36,12 @@ imsgev_update(struct imsgev *iev)
 
 	if (imsgbuf_queuelen(&iev->ibuf) > 0)
 		events |= EV_WRITE;
-	/* Not EV_PERSIST: once it fired, the event must be added again. */
-	if (iev->events == events && event_pending(&iev->ev, events, NULL))
+	/*
+	 * The event is not persistent: once it has fired it must be added
+	 * again, or an idle channel would never see its peer's EOF.
+	 */
+	if (iev->events == events && event_initialized(&iev->ev) &&
+	    event_pending(&iev->ev, events, NULL))
 		return;
 	if (iev->events != 0)
 		event_del(&iev->ev);

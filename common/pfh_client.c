@@ -4,6 +4,7 @@
 #include "compat.h"
 
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -114,13 +115,33 @@ pfh_open(struct pfh_client *c, int fd)
 int
 pfh_hello(struct pfh_client *c, uint32_t role)
 {
-	struct pfh_hello	h = { PFH_PROTO_VERSION, role };
+	struct pfh_hello	h;
+
+	memset(&h, 0, sizeof(h));
+	h.role = role;
+	return (pfh_hello_opts(c, &h));
+}
+
+int
+pfh_hello_opts(struct pfh_client *c, const struct pfh_hello *opts)
+{
+	struct pfh_hello	h = *opts;
+	struct pfh_reply	r;
 	struct imsg		imsg;
 
+	h.version = PFH_PROTO_VERSION;
+	c->reason[0] = '\0';
 	if (proto_send_hello(&c->iev.ibuf, 0, &h) == -1 ||
 	    imsgbuf_flush(&c->iev.ibuf) == -1 ||
 	    wait_reply(c, 0, &imsg) == -1)
 		return (-1);
+	if (imsg_get_type(&imsg) == PFH_ERR &&
+	    proto_recv_reply(&imsg, &r) == 0 && r.error != 0) {
+		imsg_free(&imsg);
+		strlcpy(c->reason, r.reason, sizeof(c->reason));
+		errno = r.error;
+		return (-1);
+	}
 	if (proto_recv_hello(&imsg, &h) == -1 ||
 	    h.version != PFH_PROTO_VERSION) {
 		imsg_free(&imsg);
@@ -132,8 +153,43 @@ pfh_hello(struct pfh_client *c, uint32_t role)
 }
 
 int
+pfh_connect(struct pfh_client *c, const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    pfh_open(c, fd) == -1) {
+		close(fd);
+		return (-1);
+	}
+	return (0);
+}
+
+int
 pfh_start(struct pfh_client *c, const char *path, char *const argv[],
     uint32_t role)
+{
+	if (pfh_fork(c, path, argv) == -1)
+		return (-1);
+	if (pfh_hello(c, role) == -1) {
+		pfh_stop(c);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+pfh_fork(struct pfh_client *c, const char *path, char *const argv[])
 {
 	pid_t	pid;
 	int	sv[2];
@@ -160,10 +216,6 @@ pfh_start(struct pfh_client *c, const char *path, char *const argv[],
 		return (-1);
 	}
 	c->pid = pid;
-	if (pfh_hello(c, role) == -1) {
-		pfh_stop(c);
-		return (-1);
-	}
 	return (0);
 }
 
@@ -423,43 +475,6 @@ pfh_stop(struct pfh_client *c)
 			log_warn("waitpid pfhelper");
 		c->pid = 0;
 	}
-}
-
-int
-pfh_spawn_try(struct pfh_client *c, uint32_t role, const char *table,
-    int debug, int level, const char *const extra[])
-{
-	const char	*path = getenv("PFHELPER");
-	const char	*argv[16];
-	char		 lvl[8];
-	int		 n = 0;
-
-	if (path == NULL || *path == '\0')
-		path = PFHELPER_PATH;
-	snprintf(lvl, sizeof(lvl), "%d", level);
-	argv[n++] = "pfhelper";
-	argv[n++] = "-t";
-	argv[n++] = table;
-	argv[n++] = "-D";
-	argv[n++] = lvl;
-	if (debug)
-		argv[n++] = "-d";
-	while (extra != NULL && *extra != NULL && n < (int)nitems(argv) - 1)
-		argv[n++] = *extra++;
-	argv[n] = NULL;
-	/* execv(3) takes char *const []; nothing writes to these. */
-	return (pfh_start(c, path, (char *const *)(uintptr_t)argv, role));
-}
-
-void
-pfh_spawn(struct pfh_client *c, uint32_t role, const char *table, int debug,
-    int level, const char *const extra[])
-{
-	const char	*path = getenv("PFHELPER");
-
-	if (pfh_spawn_try(c, role, table, debug, level, extra) == -1)
-		err(1, "cannot start pfhelper (%s)", path != NULL &&
-		    *path != '\0' ? path : PFHELPER_PATH);
 }
 
 uint32_t

@@ -39,31 +39,28 @@ struct pfh_client {
 	void			(*lost)(const char *, void *);
 	void			*lost_arg;
 	int			 dead;
+	char			 reason[PFH_REASON_MAX];	/* HELLO refused */
 };
 
 /*
- * Fork and exec pfhelper (path, argv) with a socketpair on fd PFH_FD,
- * then exchange HELLO (synchronously).  Called as root, before the
- * privilege drop.
+ * Fork and exec pfhelper (path, argv) with a socketpair on fd PFH_FD
+ * (pfh_fork), then exchange HELLO (synchronously).  Called as root,
+ * before the privilege drop.
  */
 int	pfh_start(struct pfh_client *, const char *, char *const [],
 	    uint32_t);
+int	pfh_fork(struct pfh_client *, const char *, char *const []);
+/* Connect to a standing pfhelper's socket at path. */
+int	pfh_connect(struct pfh_client *, const char *);
 /*
- * A connected channel on fd (pfh_start's, or a test's): then pfh_hello
- * exchanges HELLO synchronously, as at start-up.
+ * A connected channel on fd (pfh_fork's, pfh_connect's, or a test's):
+ * then pfh_hello exchanges HELLO synchronously, as at start-up; with
+ * pfh_hello_opts the front end says more about itself (proto.h).  A
+ * refusal: -1 with errno and the reason in c->reason.
  */
 int	pfh_open(struct pfh_client *, int);
 int	pfh_hello(struct pfh_client *, uint32_t);
-/*
- * pfh_start() with the installed pfhelper (or the one named by the
- * environment variable PFHELPER), table, log level, -d when debug, and
- * the NULL-terminated extra arguments.  Exits with a message on failure.
- */
-void	pfh_spawn(struct pfh_client *, uint32_t, const char *, int, int,
-	    const char *const []);
-/* The same, but -1 with errno instead of exiting. */
-int	pfh_spawn_try(struct pfh_client *, uint32_t, const char *, int, int,
-	    const char *const []);
+int	pfh_hello_opts(struct pfh_client *, const struct pfh_hello *);
 
 /*
  * Into the event loop (after event_init): from now on only the calls

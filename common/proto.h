@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define PFH_PROTO_VERSION	2
+#define PFH_PROTO_VERSION	3
 #define PFH_FD			3	/* pfhelper finds its peer here */
 
 /*
@@ -48,9 +48,41 @@ struct pfh_addr {
 #define PFH_ROLE_FTP	1
 #define PFH_ROLE_TFTP	2
 
+/*
+ * A standing pfhelper (pfhelper -S) listens in this directory on one
+ * socket per role, named here, and on a control socket (pfhelper -l).
+ */
+#define PFH_SOCKDIR		"/run/pfhelper"
+#define PFH_SOCK_FTP		"ftp"
+#define PFH_SOCK_TFTP		"tftp"
+#define PFH_SOCK_CONTROL	"control"
+
+/*
+ * HELLO opens every connection, sent by the front end while it is
+ * still root (before its privilege drop), so what it says about itself
+ * is trusted: its role (a standing service takes the role from the
+ * socket and holds HELLO to it), its own session limit, the -R servers
+ * it is held to (nrserver of them, all on rport; the rest of rserver[]
+ * zero), and the table-wide options it wants (pass-chain log, ct label,
+ * tc class).  Zero means "none" or "pfhelper's default".  pfhelper
+ * answers with a HELLO (its version, the rest zero), or with PFH_ERR
+ * and a reason when it will not serve this peer.
+ */
+#define PFH_RSERVER_MAX	16		/* -R servers of one front end */
+#define PFH_H_LOG	0x01		/* nft log on each permit use */
+#define PFH_H_MANY	0x02		/* one of several at once (inetd) */
+
 struct pfh_hello {
 	uint32_t	version;	/* PFH_PROTO_VERSION */
 	uint32_t	role;		/* PFH_ROLE_* */
+	uint32_t	max_sessions;	/* 0: pfhelper's */
+	uint32_t	prio;		/* tc class (meta priority), 0: none */
+	uint16_t	label;		/* ct label bit + 1, 0: none */
+	uint16_t	rport;		/* -R servers' port */
+	uint8_t		flags;		/* PFH_H_* */
+	uint8_t		nrserver;	/* -R servers, 0: none */
+	uint8_t		pad[2];		/* zero */
+	struct pfh_addr	rserver[PFH_RSERVER_MAX];
 };
 
 /*

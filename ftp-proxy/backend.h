@@ -9,7 +9,7 @@
 
 #include "proto.h"
 
-#define BACKEND_MAX		16	/* -R servers, all names resolved */
+#define BACKEND_MAX		PFH_RSERVER_MAX	/* -R servers, names resolved */
 #define BACKEND_DOWN_SECS	5	/* a down one is tried this often */
 
 struct backend {

@@ -1,7 +1,8 @@
 /*
  * ftp-proxy: an FTP proxy for nftables, after OpenBSD's ftp-proxy(8).
- * Starts as root, spawns pfhelper, listens, then chroots and drops to
- * the unprivileged user before it reads a byte from the network.
+ * Starts as root, connects to the pfhelper service (or spawns a
+ * pfhelper of its own), listens, then chroots and drops to the
+ * unprivileged user before it reads a byte from the network.
  */
 #include "compat.h"
 
@@ -24,6 +25,7 @@
 
 #include "addr.h"
 #include "classify.h"
+#include "helper.h"
 #include "log.h"
 #include "notify.h"
 #include "privdrop.h"
@@ -39,16 +41,17 @@ struct event_base	*evbase;
 static struct event	 listen_ev[MAX_LISTEN];
 static int		 listen_fd[MAX_LISTEN];
 static int		 nlisten;
+static struct helper_opts helper = { .role = PFH_ROLE_FTP };
 
 static __dead void
 usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-46Adrv] [-a address] [-b address] "
+	fprintf(stderr, "usage: %s [-46AdrSv] [-a address] [-b address] "
 	    "[-D level] [-M maxperhost]\n"
 	    "\t[-m maxsessions] [-P port] [-p port] [-q queue] [-R address] "
-	    "[-T tag]\n\t[-t timeout]\n", __progname);
+	    "[-s dir]\n\t[-T tag] [-t timeout]\n", __progname);
 	exit(1);
 }
 
@@ -122,7 +125,10 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 	uint16_t	rport = 21;
 	int		ch, label;
 
-	while ((ch = getopt(argc, argv, "46Aa:b:D:dM:m:P:p:q:R:rT:t:v")) != -1) {
+	while ((ch = getopt(argc, argv, "46Aa:b:D:dM:m:P:p:q:R:rSs:T:t:v")) !=
+	    -1) {
+		if (helper_option(&helper, ch, optarg))
+			continue;
 		switch (ch) {
 		case '4':
 			conf.family = AF_INET;
@@ -235,66 +241,35 @@ fd_limit(void)
 	}
 }
 
-/* -R's servers for pfhelper: "addr,addr,..." and their one port. */
-static int
-server_list(char *buf, size_t len, char *port, size_t plen)
-{
-	char		a[ADDR_STRLEN];
-	unsigned int	i;
-
-	buf[0] = '\0';
-	for (i = 0; i < conf.backends.n; i++) {
-		if (i > 0)
-			strlcat(buf, ",", len);
-		strlcat(buf, addr_str(&conf.backends.b[i].addr, a, sizeof(a)),
-		    len);
-	}
-	snprintf(port, plen, "%u", conf.backends.n > 0 ?
-	    conf.backends.b[0].port : 21);
-	return (conf.backends.n > 0 ? 0 : -1);
-}
-
-/* Start pfhelper with our settings; as root, before the drop. */
+/*
+ * Our pfhelper, told what we are: our -m, the -R servers it holds us
+ * to (or else the destination), and -v, -T and -q, which its pass
+ * chain carries out (ftp-proxy(8)).  As root, before the drop.
+ */
 static void
 start_pfhelper(int debug, int level)
 {
-	static char	 rlist[BACKEND_MAX * ADDR_STRLEN];
-	char		 max[16], table[32], rport[8];
-	const char	*extra[16] = { "-m", max };
-	int		 n = 2;
+	struct pfh_hello	*h = &helper.hello;
+	uint32_t		 prio;
+	unsigned int		 i;
+	int			 label;
 
-	snprintf(max, sizeof(max), "%u", conf.max_sessions);
+	h->max_sessions = conf.max_sessions;
 	if (conf.verbose)
-		extra[n++] = "-v";
-	/* pfhelper holds us to these servers (or else the destination). */
-	if (conf.reverse && server_list(rlist, sizeof(rlist), rport,
-	    sizeof(rport)) == 0) {
-		extra[n++] = "-R";
-		extra[n++] = rlist;
-		extra[n++] = "-P";
-		extra[n++] = rport;
+		h->flags |= PFH_H_LOG;
+	/* All of -R's servers are on one port (-P). */
+	for (i = 0; conf.reverse && i < conf.backends.n; i++) {
+		h->rserver[i] = conf.backends.b[i].addr;
+		h->rport = conf.backends.b[i].port;
 	}
-	/* Tag and queue: pfhelper's pass chain sets them (ftp-proxy(8)). */
-	if (conf.tag != NULL) {
-		extra[n++] = "-T";
-		extra[n++] = conf.tag;
-	}
-	if (conf.queue != NULL) {
-		extra[n++] = "-q";
-		extra[n++] = conf.queue;
-	}
-	extra[n] = NULL;
-	/*
-	 * The admin's line matches the ct mark, not our table's name, so a
-	 * second instance in this namespace (say -R for IPv4 and for IPv6)
-	 * takes a table named after its pid.
-	 */
-	if (pfh_spawn_try(&pfh, PFH_ROLE_FTP, "ftp-proxy", debug, level,
-	    extra) == 0)
-		return;
-	snprintf(table, sizeof(table), "ftp-proxy-%ld", (long)getpid());
-	log_info("table inet ftp-proxy is taken; using inet %s", table);
-	pfh_spawn(&pfh, PFH_ROLE_FTP, table, debug, level, extra);
+	h->nrserver = conf.backends.n;
+	if (conf.tag != NULL && ct_label_parse(conf.tag, &label) == 0)
+		h->label = label + 1;
+	if (conf.queue != NULL && tc_class_parse(conf.queue, &prio) == 0)
+		h->prio = prio;
+	helper.debug = debug;
+	helper.level = level;
+	helper_open(&pfh, &helper);
 }
 
 int

@@ -22,6 +22,7 @@
 #define FILTER_PASS_MAX		262144U
 #define FILTER_MARK_DEFAULT	0x20000000U
 #define FILTER_CONFINE_MAX	2	/* uids in the confine chain */
+#define FILTER_TABLES		4	/* tables on one netlink socket */
 
 /*
  * confine_uid: the front ends' uids.  Their packets to any local
@@ -49,6 +50,7 @@ enum filter_map {
 };
 
 struct filter_elem {
+	uint8_t		table;		/* filter_init()'s index */
 	enum filter_map	map;
 	uint8_t		af;		/* AF_INET or AF_INET6 */
 	uint8_t		proto;		/* IPPROTO_TCP or IPPROTO_UDP */
@@ -60,9 +62,13 @@ struct filter_elem {
 	uint8_t		shared;		/* add: the element may exist already */
 };
 
-/* Create the table (flags owner) with its maps, sets and chains. */
+/*
+ * Create a table (flags owner) with its maps, sets and chains: its
+ * index for filter_elem.table (the first call opens the netlink socket
+ * and gives 0; later ones add tables on it), or -1.
+ */
 int	filter_init(const struct filter_conf *);
-/* Close the netlink socket; the kernel removes the owned table. */
+/* Close the netlink socket; the kernel removes the owned tables. */
 void	filter_close(void);
 /* Write the ruleset filter_init() creates, in nft syntax, and the admin's line. */
 void	filter_describe(FILE *, const struct filter_conf *);

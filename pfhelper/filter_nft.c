@@ -107,7 +107,9 @@ struct batch {
 static struct {
 	struct mnl_socket	*nl;
 	uint32_t		 seq;
-	char			 table[FILTER_TABLE_MAX];
+	char			 table[FILTER_TABLE_MAX];	/* being built */
+	char			 tables[FILTER_TABLES][FILTER_TABLE_MAX];
+	int			 ntables;
 	int			 destroy;	/* kernel has DESTROYSETELEM */
 	int			 open;		/* filter_begin() called */
 	struct op		*ops;
@@ -848,16 +850,29 @@ sock_bufs(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 }
 
+/* Another table on the socket filter_init() opened: its index, or -1. */
+static int
+filter_init_more(const struct filter_conf *conf)
+{
+	if (nft.ntables == FILTER_TABLES) {
+		errno = ENOSPC;
+		return (-1);
+	}
+	if (init_batch(conf) == -1) {
+		log_warn("filter: cannot create table inet %s", nft.table);
+		return (-1);
+	}
+	strlcpy(nft.tables[nft.ntables], conf->table,
+	    sizeof(nft.tables[0]));
+	return (nft.ntables++);
+}
+
 int
 filter_init(const struct filter_conf *conf)
 {
 	int	 one = 1, off = prio_offset(conf);
 	struct timeval	 tv = { REPLY_TIMEOUT, 0 };
 
-	if (nft.nl != NULL) {
-		errno = EBUSY;
-		return (-1);
-	}
 	if (conf->table[0] == '\0' || memchr(conf->table, '\0',
 	    sizeof(conf->table)) == NULL || conf->mark == 0 ||
 	    (conf->use_label && (conf->label < 0 ||
@@ -866,7 +881,13 @@ filter_init(const struct filter_conf *conf)
 		errno = EINVAL;
 		return (-1);
 	}
+	if (nft.open) {
+		errno = EBUSY;
+		return (-1);
+	}
 	strlcpy(nft.table, conf->table, sizeof(nft.table));
+	if (nft.nl != NULL)
+		return (filter_init_more(conf));
 	if ((nft.nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL)
 		return (-1);
 	if (mnl_socket_bind(nft.nl, 0, MNL_SOCKET_AUTOPID) == -1)
@@ -882,11 +903,13 @@ filter_init(const struct filter_conf *conf)
 		log_warn("filter: cannot create table inet %s", nft.table);
 		goto fail;
 	}
+	strlcpy(nft.tables[0], conf->table, sizeof(nft.tables[0]));
+	nft.ntables = 1;
 	if (probe_destroy() == -1)
 		goto fail;
 	log_debug("filter: table inet %s, element deletes with %s", nft.table,
 	    nft.destroy ? "DESTROYSETELEM" : "DELSETELEM");
-	return (0);
+	return (0);	/* the first table's index */
  fail:
 	filter_close();
 	return (-1);
@@ -954,7 +977,7 @@ q_elems(struct batch *b, size_t first, size_t count)
 	    NLM_F_CREATE | NLM_F_EXCL;
 	if ((s = nftnl_set_alloc()) == NULL)
 		return (-1);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft.table);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft.tables[o->e.table]);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set_name(o->e.map, o->e.af));
 	for (i = first; i < first + count; i++) {
 		o = &nft.ops[i];
@@ -986,6 +1009,7 @@ static int
 same_kind(const struct op *a, const struct op *b)
 {
 	return ((a->timeout == 0) == (b->timeout == 0) &&
+	    a->e.table == b->e.table &&
 	    a->e.map == b->e.map && a->e.af == b->e.af &&
 	    a->e.shared == b->e.shared);
 }
@@ -1044,7 +1068,8 @@ queue(const struct filter_elem *e, uint32_t timeout)
 	struct op	*o;
 	size_t		 cap;
 
-	if (nft.nl == NULL || e->map < FE_RDR || e->map > FE_PASS ||
+	if (nft.nl == NULL || e->table >= nft.ntables ||
+	    e->map < FE_RDR || e->map > FE_PASS ||
 	    (e->af != AF_INET && e->af != AF_INET6) ||
 	    (e->proto != IPPROTO_TCP && e->proto != IPPROTO_UDP)) {
 		errno = EINVAL;

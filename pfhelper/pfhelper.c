@@ -1,8 +1,12 @@
 /*
- * pfhelper: the privileged broker.  A front end (ftp-proxy, tftp-proxy)
- * starts it with a socketpair on fd 3; pfhelper creates its nftables
- * table, drops everything but CAP_NET_ADMIN, serves that one peer and
- * exits when the peer goes away, taking the table with it.
+ * pfhelper: the privileged broker.  Either a front end (ftp-proxy,
+ * tftp-proxy) starts it with a socketpair on fd 3: pfhelper creates the
+ * nftables table of the role the front end names in its HELLO, drops
+ * everything but CAP_NET_ADMIN, serves that one peer and exits when the
+ * peer goes away, taking the table with it.  Or it runs as a standing
+ * service (-S, service.c) that owns every role's table and serves any
+ * number of front ends over UNIX sockets.  -l prints a service's
+ * status.
  */
 #include "compat.h"
 
@@ -22,6 +26,7 @@
 #include "classify.h"
 #include "localaddr.h"
 #include "log.h"
+#include "notify.h"
 #include "pfh_client.h"
 #include "pfhelper.h"
 #include "privdrop.h"
@@ -31,16 +36,29 @@
 
 static __dead void	usage(void);
 static void		confine_users(struct filter_conf *);
+struct opts {
+	const char	*user;		/* -u */
+	const char	*dir;		/* -s */
+	int		 list;		/* -l */
+	int		 describe;	/* -n */
+	int		 debug;		/* -d */
+	int		 level;		/* -D */
+};
+
+static void		start(struct pfh_conf *, const char *, int);
+static void		confine(const struct pfh_conf *, const char *);
+static struct peer	*spawned(struct svc *);
 
 static __dead void
 usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-Cdnv] [-D level] [-M mark] "
-	    "[-m maxsessions] [-P port] [-p maxpermits]\n"
-	    "\t[-q class] [-R address] [-r rate] [-T label] [-t table] "
-	    "[-u user]\n", __progname);
+	fprintf(stderr, "usage: %s [-CdnSv] [-c share] [-D level] "
+	    "[-M mark] [-m maxsessions] [-P port]\n"
+	    "\t[-p maxpermits] [-q class] [-R address] [-r rate] "
+	    "[-s dir] [-T label]\n\t[-t table] [-u user]\n"
+	    "       %s -l [-s dir]\n", __progname, __progname);
 	exit(1);
 }
 
@@ -73,107 +91,25 @@ confine_users(struct filter_conf *fc)
 			fc->confine_uid[fc->nconfine++] = pw->pw_uid;
 }
 
-int
-main(int argc, char *argv[])
+/* Both modes, as root: the chroot, logging, signals. */
+static void
+start(struct pfh_conf *conf, const char *user, int debug)
 {
-	struct pfh_conf	 conf;
-	struct stat	 st;
-	const char	*user = PFHELPER_USER;
-	char		 why[256];
-	int		 ch, debug = 0, describe = 0, level = LOG_NOTICE;
+	char	why[256];
 
-	memset(&conf, 0, sizeof(conf));
-	strlcpy(conf.filter.table, "ftp-proxy", sizeof(conf.filter.table));
-	conf.filter.mark = FILTER_MARK_DEFAULT;
-	conf.max_sessions = PFH_DEF_MAX_SESSIONS;
-	conf.max_permits = PFH_DEF_MAX_PERMITS;
-	conf.rate = PFH_DEF_RATE;
-	conf.ct_verify = 1;
-
-	while ((ch = getopt(argc, argv, "CdD:M:m:nP:p:q:R:r:T:t:u:v")) != -1) {
-		switch (ch) {
-		case 'C':
-			conf.ct_verify = 0;
-			break;
-		case 'd':
-			debug = 1;
-			break;
-		case 'D':
-			level = opt_num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
-			break;
-		case 'M':
-			conf.filter.mark = mark(optarg);
-			break;
-		case 'm':
-			conf.max_sessions = opt_num(optarg, 1, 1000000,
-			    "max sessions");
-			break;
-		case 'n':
-			describe = 1;
-			break;
-		case 'P':
-			conf.rport = opt_num(optarg, 1, 65535, "port");
-			break;
-		case 'q':
-			if (tc_class_parse(optarg, &conf.filter.prio) == -1)
-				errx(1, "class must be major:minor in hex, "
-				    "as tc writes it: %s", optarg);
-			break;
-		case 'R':
-			if (validate_rserver_add(&conf, optarg) == -1)
-				errx(1, "bad server address list: %s", optarg);
-			break;
-		case 'p':
-			conf.max_permits = opt_num(optarg, 1, 1024, "max permits");
-			break;
-		case 'r':
-			conf.rate = opt_num(optarg, 0, 10000000, "rate");
-			break;
-		case 'T':
-			if (ct_label_parse(optarg, &conf.filter.label) == -1)
-				errx(1, "label must be a ct label bit, 0 to "
-				    "%d: %s", CT_LABEL_MAX, optarg);
-			conf.filter.use_label = 1;
-			break;
-		case 't':
-			if (strlen(optarg) == 0 || strlcpy(conf.filter.table,
-			    optarg, sizeof(conf.filter.table)) >=
-			    sizeof(conf.filter.table) ||
-			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
-			    strlen(optarg))
-				errx(1, "bad table name: %s", optarg);
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		case 'v':
-			conf.filter.log = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	if (conf.nrserver != 0 && conf.rport == 0)
-		conf.rport = 21;
-
-	confine_users(&conf.filter);
-	if (describe) {
-		filter_describe(stdout, &conf.filter);
-		return (0);
-	}
-	if (fstat(PFH_FD, &st) == -1 || !S_ISSOCK(st.st_mode))
-		errx(1, "no peer on fd %d: pfhelper is started by ftp-proxy "
-		    "or tftp-proxy", PFH_FD);
-	if (geteuid() != 0)
-		errx(1, "must be started as root");
-
+	/* The service makes its chroot, as the front ends do theirs. */
+	why[0] = '\0';
+	if (conf->service && (privdrop_mkdir(PROXY_CHROOT) == -1 ||
+	    privdrop_check(user, PROXY_CHROOT, why, sizeof(why)) == -1))
+		errx(1, "%s", *why ? why : "cannot create " PROXY_CHROOT);
 	log_init(debug, LOG_DAEMON);
-	log_setverbose(level);
 	log_procinit("pfhelper");
 	signal(SIGPIPE, SIG_IGN);
+	if (conf->service) {
+		if (!debug && daemon(0, 0) == -1)
+			fatal("daemon");
+		return;
+	}
 	/*
 	 * Leave the front end's process group: a ^C at its terminal is for
 	 * the front end, which then closes the socket and we follow.
@@ -181,26 +117,204 @@ main(int argc, char *argv[])
 	(void)setsid();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+}
 
-	if (filter_init(&conf.filter) == -1)
-		fatal("cannot create table inet %s", conf.filter.table);
-	if (conf.filter.nconfine == 0)
+/*
+ * A spawned pfhelper's one peer, with its HELLO handled (and with it
+ * the table made) while we are still root.  A peer dropped before that
+ * is gone as any dropped peer (exit 0); no table is a failure to start.
+ */
+static struct peer *
+spawned(struct svc *v)
+{
+	struct peer	*c;
+
+	if ((c = peer_new(v, PFH_FD, 0, getppid())) == NULL)
+		fatal("peer");
+	if (peer_run(c, 1) == -1 || !peer_hello_done(c)) {
+		if (peer_notable(c))
+			fatalx("no table, no service");
+		log_warnx("peer dropped before its HELLO was done");
+		exit(0);
+	}
+	return (c);
+}
+
+/*
+ * The tables (and the service's sockets) are up: open what else we
+ * need, tell systemd, then chroot, drop to user with CAP_NET_ADMIN only
+ * and enter the sandbox, which lets us create no socket.
+ */
+static void
+confine(const struct pfh_conf *conf, const char *user)
+{
+	char	why[256];
+
+	if (conf->filter.nconfine == 0)
 		log_warnx("no user %s or %s: the front ends may reach this "
 		    "host's own addresses", FTP_PROXY_USER, TFTP_PROXY_USER);
-	/* Every socket pfhelper uses exists before the sandbox. */
 	if (ct_init() == -1)
 		fatal("conntrack netlink socket");
 	if (localaddr_init() == -1)
 		fatal("/proc/net: this host's addresses");
+	/* The chroot hides systemd's socket. */
+	if (conf->service)
+		notify_ready("serving");
 	if (privdrop(user, PROXY_CHROOT, 1ULL << CAP_NET_ADMIN_BIT, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);
 	if (sandbox_enter(SANDBOX_HELPER) == -1)
 		fatal("seccomp");
-	log_info("serving table inet %s", conf.filter.table);
+}
 
-	if (pfh_serve(PFH_FD, &conf) == -1)
+/* The defaults, then the options, into conf and o. */
+static void
+parse_args(int argc, char *argv[], struct pfh_conf *cp, struct opts *o)
+{
+	int	ch;
+
+	memset(cp, 0, sizeof(*cp));
+	cp->filter.mark = FILTER_MARK_DEFAULT;
+	cp->max_sessions = PFH_DEF_MAX_SESSIONS;
+	cp->max_permits = PFH_DEF_MAX_PERMITS;
+	cp->rate = PFH_DEF_RATE;
+	cp->ct_verify = 1;
+	while ((ch = getopt(argc, argv, "Cc:dD:lM:m:nP:p:q:R:r:Ss:T:t:u:v")) !=
+	    -1) {
+		switch (ch) {
+		case 'C':
+			cp->ct_verify = 0;
+			break;
+		case 'c':
+			cp->share = opt_num(optarg, 1, 100, "share");
+			break;
+		case 'l':
+			o->list = 1;
+			break;
+		case 'S':
+			cp->service = 1;
+			break;
+		case 's':
+			o->dir = optarg;
+			break;
+		case 'd':
+			o->debug = 1;
+			break;
+		case 'D':
+			o->level = opt_num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
+			break;
+		case 'M':
+			cp->filter.mark = mark(optarg);
+			break;
+		case 'm':
+			cp->max_sessions = opt_num(optarg, 1, 1000000,
+			    "max sessions");
+			break;
+		case 'n':
+			o->describe = 1;
+			break;
+		case 'P':
+			cp->rs.port = opt_num(optarg, 1, 65535, "port");
+			break;
+		case 'q':
+			if (tc_class_parse(optarg, &cp->filter.prio) == -1)
+				errx(1, "class must be major:minor in hex, "
+				    "as tc writes it: %s", optarg);
+			break;
+		case 'R':
+			if (validate_rserver_add(&cp->rs, optarg) == -1)
+				errx(1, "bad server address list: %s", optarg);
+			break;
+		case 'p':
+			cp->max_permits = opt_num(optarg, 1, 1024, "max permits");
+			break;
+		case 'r':
+			cp->rate = opt_num(optarg, 0, 10000000, "rate");
+			break;
+		case 'T':
+			if (ct_label_parse(optarg, &cp->filter.label) == -1)
+				errx(1, "label must be a ct label bit, 0 to "
+				    "%d: %s", CT_LABEL_MAX, optarg);
+			cp->filter.use_label = 1;
+			break;
+		case 't':
+			if (strlen(optarg) == 0 || strlcpy(cp->filter.table,
+			    optarg, sizeof(cp->filter.table)) >=
+			    sizeof(cp->filter.table) ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+			    strlen(optarg))
+				errx(1, "bad table name: %s", optarg);
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'v':
+			cp->filter.log = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct pfh_conf	 conf;
+	struct stat	 st;
+	struct svc	*v;
+	struct peer	*peer = NULL;
+	struct opts	 o = { PFHELPER_USER, PFH_SOCKDIR, 0, 0, 0, LOG_NOTICE };
+	int		 fds[PFH_NROLES + 1], rc;
+
+	parse_args(argc, argv, &conf, &o);
+	if (o.list) {
+		if (service_status(o.dir) == -1)
+			err(1, "%s/%s", o.dir, PFH_SOCK_CONTROL);
+		return (0);
+	}
+	if (conf.service && (conf.filter.table[0] != '\0' ||
+	    conf.rs.n != 0))
+		errx(1, "-t and -R do not apply to -S: each role has its "
+		    "table, each front end its -R");
+	if (conf.share == 0)
+		conf.share = conf.service ? PFH_DEF_SHARE : 100;
+
+	confine_users(&conf.filter);
+	if (o.describe) {
+		if (conf.filter.table[0] == '\0')
+			strlcpy(conf.filter.table, role_at(0)->table,
+			    sizeof(conf.filter.table));
+		filter_describe(stdout, &conf.filter);
+		return (0);
+	}
+	if (!conf.service && (fstat(PFH_FD, &st) == -1 ||
+	    !S_ISSOCK(st.st_mode)))
+		errx(1, "no peer on fd %d: pfhelper is started by ftp-proxy "
+		    "or tftp-proxy, or runs as a service with -S", PFH_FD);
+	if (geteuid() != 0)
+		errx(1, "must be started as root");
+
+	start(&conf, o.user, o.debug);
+	log_setverbose(o.level);
+	if ((v = svc_new(&conf)) == NULL)
+		fatal("svc_new");
+	if (!conf.service)
+		peer = spawned(v);
+	else if (service_open(o.dir, fds) == -1)
+		fatal("%s: cannot listen", o.dir);
+	else if (svc_tables(v) == -1)
+		fatalx("cannot create the tables");
+	confine(&conf, o.user);
+
+	if (conf.service)
+		rc = service_run(v, fds);
+	else if ((rc = peer_run(peer, 0)) == -1)
 		log_warnx("peer dropped; removing the table");
+	svc_free(v);
 	filter_close();
-	return (0);
+	return (conf.service && rc == -1 ? 1 : 0);
 }

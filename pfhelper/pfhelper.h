@@ -4,7 +4,10 @@
 #ifndef PFHELPER_H
 #define PFHELPER_H
 
+#include <sys/types.h>
+
 #include <stdint.h>
+#include <stdio.h>
 
 #include "filter.h"
 #include "proto.h"
@@ -16,7 +19,33 @@
 #define PFH_PORT_LO		49152	/* proxy ports pfhelper chooses */
 #define PFH_PORT_HI		65535
 #define PFH_DEF_RATE		20000	/* requests per second, 0: no limit */
-#define PFH_RSERVER_MAX		16	/* -R servers */
+#define PFH_DEF_SHARE		50	/* -S: percent of a limit per peer */
+#define PFH_MAX_PEERS		256	/* -S: front ends at once */
+
+#define PFH_NROLES	2
+
+/* roles.c: what each kind of front end is and may ask for. */
+struct pfh_role {
+	uint32_t	 id;		/* PFH_ROLE_* */
+	const char	*name;		/* logs, status, socket name */
+	const char	*table;		/* default table name */
+	uint8_t		 proto;		/* its sessions' protocol */
+	int		 permits;	/* data permits beyond the session's */
+	int		 ctlookup;	/* original destination lookups */
+	int		 reverse;	/* may be held to a -R server */
+	int		 table_opts;	/* pass-chain log, label, class */
+	uint16_t	 rport;		/* -R's default port */
+};
+
+const struct pfh_role	*role_get(uint32_t);
+const struct pfh_role	*role_at(int);	/* 0 .. PFH_NROLES - 1 */
+
+/* The -R servers a peer is held to (reverse mode), all on one port. */
+struct pfh_rservers {
+	struct pfh_addr		a[PFH_RSERVER_MAX];
+	unsigned int		n;
+	uint16_t		port;
+};
 
 struct pfh_conf {
 	struct filter_conf	filter;
@@ -24,9 +53,9 @@ struct pfh_conf {
 	uint32_t		max_permits;
 	uint32_t		rate;
 	int			ct_verify;	/* sessions must be in conntrack */
-	struct pfh_addr		rserver[PFH_RSERVER_MAX]; /* -R: reverse mode */
-	unsigned int		nrserver;
-	uint16_t		rport;		/* -P */
+	struct pfh_rservers	rs;		/* -R, -P: for a peer without */
+	uint32_t		share;		/* percent of a limit per peer */
+	int			service;	/* -S: a standing service */
 };
 
 /* validate.c: pure checks; 0, or -1 with a reason. */
@@ -35,10 +64,11 @@ int	validate_addr(const struct pfh_addr *, const char **);
 int	validate_session(const struct pfh_session *, const char **);
 int	validate_permit(const struct pfh_permit *, const char **);
 int	validate_ctlookup(const struct pfh_ctlookup *, const char **);
-int	validate_session_role(const struct pfh_conf *, uint32_t,
-	    const struct pfh_session *, const char **);
-int	validate_rserver_add(struct pfh_conf *, const char *);
-int	validate_permit_fits(const struct pfh_session *,
+int	validate_session_role(const struct pfh_role *,
+	    const struct pfh_rservers *, const struct pfh_session *,
+	    const char **);
+int	validate_rserver_add(struct pfh_rservers *, const char *);
+int	validate_permit_fits(const struct pfh_role *,
 	    const struct pfh_permit *, const char **);
 /*
  * claims.c: the session's proxy address and its conntrack entry (from
@@ -50,7 +80,43 @@ const char *validate_claims(const struct pfh_conf *,
 void	permit_elems(const struct pfh_session *, const struct pfh_permit *,
 	    struct filter_elem[3]);
 
-/* serve.c: serve one peer until it closes (0) or is dropped (-1). */
-int	pfh_serve(int, const struct pfh_conf *);
+/*
+ * serve.c: the peers of one pfhelper, each with its own sessions and
+ * permits, under limits common to all (a peer may take conf->share
+ * percent of each).  A spawned pfhelper has one peer and makes its
+ * role's table at its HELLO; a standing service makes every role's
+ * table first (svc_tables) and gives each peer the role of the socket
+ * it came through.
+ */
+struct svc;
+struct peer;
+
+struct svc	*svc_new(const struct pfh_conf *);
+int		 svc_tables(struct svc *);
+void		 svc_free(struct svc *);
+/* The status view (pfhelper -l): peers, sessions, permits, counters. */
+void		 svc_status(struct svc *, FILE *);
+/* role 0: from its HELLO (spawned); pid for the logs and the status. */
+struct peer	*peer_new(struct svc *, int, uint32_t, pid_t);
+int		 peer_fd(const struct peer *);
+pid_t		 peer_pid(const struct peer *);
+int		 peer_hello_done(const struct peer *);
+/* Its HELLO was good, but its role's table could not be made. */
+int		 peer_notable(const struct peer *);
+/* POLLIN and/or POLLOUT: what the peer's socket should be polled for. */
+short		 peer_events(struct peer *);
+/* After poll: 0 go on, 1 EOF, -1 dropped; then peer_free(). */
+int		 peer_io(struct peer *, short);
+/* Remove exactly this peer's sessions and permits, and close it. */
+void		 peer_free(struct peer *, int);
+/* Serve one peer on fd until EOF (0) or a violation (-1). */
+int		 peer_run(struct peer *, int);
+/* A spawned pfhelper's whole life with the tables made: svc + peer_run. */
+int		 pfh_serve(int, const struct pfh_conf *);
+
+/* service.c: pfhelper -S and pfhelper -l. */
+int		 service_open(const char *, int [PFH_NROLES + 1]);
+int		 service_run(struct svc *, int [PFH_NROLES + 1]);
+int		 service_status(const char *);
 
 #endif /* PFHELPER_H */

@@ -1,5 +1,5 @@
 /*
- * serve.c: serve one front end.  Every message is checked in order
+ * serve.c: serve the front ends.  Every message is checked in order
  * (state, known type, exact size, every field, session ownership, then
  * what it asks for and the limits).  A protocol violation (framing,
  * type, size, padding, a descriptor, a session the peer does not own)
@@ -8,9 +8,13 @@
  * with an errno and a reason, and a log line: only that session is
  * affected.  Nothing reaches the backend before all checks pass.
  *
- * The peer is served without ever blocking on it: replies queue while
+ * A peer is served without ever blocking on it: replies queue while
  * its socket is full, and its requests are not read while too many
  * replies wait (it is not reading them).
+ *
+ * Everything belongs to a peer (sessions, permits, its rate bucket);
+ * element keys and the limits are common to all peers of this
+ * pfhelper, each peer taking at most conf->share percent of a limit.
  */
 #include "compat.h"
 
@@ -21,9 +25,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "imsg.h"
@@ -56,42 +62,86 @@ struct permit {
 struct session {
 	RB_ENTRY(session)	 entry;
 	struct pfh_session	 s;
+	struct peer		*peer;
 	TAILQ_HEAD(, permit)	 permits;
 	uint32_t		 npermits;
+	double			 started;
 };
 
 RB_HEAD(session_tree, session);
 RB_HEAD(key_tree, elemkey);
 
-struct ctx {
+/* A token bucket: rate per second, a burst of one second. */
+struct bucket {
+	uint32_t		 rate;		/* 0: no limit */
+	double			 tokens;
+	double			 last;
+};
+
+#define NREASONS	32
+
+struct counters {
+	uint64_t		 peers;		/* connected since start */
+	uint64_t		 dropped;	/* for a protocol violation */
+	uint64_t		 sessions;
+	uint64_t		 permits;
+	uint64_t		 refused;
+	struct {
+		char		 why[64];
+		uint64_t	 n;
+	}			 reason[NREASONS];
+};
+
+struct svc {
 	const struct pfh_conf	*conf;
+	struct key_tree		 keys;
+	int			 table[PFH_NROLES];	/* filter index or -1 */
+	struct filter_conf	 fconf[PFH_NROLES];
+	TAILQ_HEAD(, peer)	 peers;
+	uint32_t		 npeers;
+	uint32_t		 nsessions;	/* all peers */
+	uint32_t		 npermits;	/* all peers */
+	struct bucket		 rate;
+	struct counters		 st;
+	double			 started;
+};
+
+struct peer {
+	TAILQ_ENTRY(peer)	 entry;
+	struct svc		*svc;
 	struct imsgbuf		 ibuf;
 	struct session_tree	 sessions;
-	struct key_tree		 keys;
 	uint32_t		 nsessions;
-	uint32_t		 npermits;	/* all sessions */
+	uint32_t		 npermits;	/* all its sessions */
+	uint32_t		 max_sessions;	/* its own -m and its share */
 	int			 hello;
-	uint32_t		 role;		/* PFH_ROLE_* from HELLO */
-	double			 tokens;
-	struct timespec		 last;
+	int			 notable;	/* its table could not be made */
+	const struct pfh_role	*role;		/* socket's, or from HELLO */
+	pid_t			 pid;
+	struct pfh_rservers	 rs;		/* -R, the HELLO's or conf's */
+	struct bucket		 rate;
 };
+
+/* A role's index in svc's arrays. */
+#define RIDX(r)	((int)((r) - role_at(0)))
 
 /* Outcome of a handler: reply sent and go on, or drop the peer. */
 #define H_OK	0
 #define H_DROP	-1
 
 static int	session_cmp(struct session *, struct session *);
-static int	dispatch(struct ctx *, struct imsg *);
-static int	reply(struct ctx *, uint32_t, int, const char *);
+static int	dispatch(struct peer *, struct imsg *);
+static int	reply(struct peer *, uint32_t, int, const char *);
 static int	permit_apply(struct permit *, int);
-static void	permit_free(struct ctx *, struct permit *);
-static void	session_free(struct ctx *, struct session *);
+static void	permit_free(struct peer *, struct permit *);
+static void	session_free(struct peer *, struct session *);
 static int	key_cmp(struct elemkey *, struct elemkey *);
-static int	permit_add(struct ctx *, struct session *, struct pfh_permit *,
+static int	permit_add(struct peer *, struct session *, struct pfh_permit *,
 		    const char **);
 
 #define PORT_TRIES	16	/* random proxy ports tried per permit */
 #define OUT_MAX		4096	/* replies queued before we stop reading */
+#define HELLO_WAIT_MS	5000	/* a spawned pfhelper waits for its HELLO */
 
 RB_GENERATE_STATIC(session_tree, session, entry, session_cmp)
 RB_GENERATE_STATIC(key_tree, elemkey, entry, key_cmp)
@@ -102,6 +152,8 @@ key_cmp(struct elemkey *a, struct elemkey *b)
 	const struct filter_elem	*x = &a->e, *y = &b->e;
 	int				 d;
 
+	if (x->table != y->table)
+		return (x->table < y->table ? -1 : 1);
 	if (x->map != y->map)
 		return (x->map < y->map ? -1 : 1);
 	if (x->af != y->af)
@@ -131,7 +183,7 @@ session_cmp(struct session *a, struct session *b)
 }
 
 static struct session *
-session_find(struct ctx *c, uint32_t sid)
+session_find(struct peer *c, uint32_t sid)
 {
 	struct session	key;
 
@@ -139,9 +191,32 @@ session_find(struct ctx *c, uint32_t sid)
 	return (RB_FIND(session_tree, &c->sessions, &key));
 }
 
-static int
-reply(struct ctx *c, uint32_t reqid, int error, const char *reason)
+/* Refusals by reason, for the status view. */
+static void
+count_refusal(struct counters *st, const char *why)
 {
+	size_t	i;
+
+	st->refused++;
+	if (why == NULL)
+		why = "(no reason)";
+	for (i = 0; i < NREASONS && st->reason[i].why[0] != '\0'; i++)
+		if (strncmp(st->reason[i].why, why,
+		    sizeof(st->reason[i].why) - 1) == 0)
+			break;
+	if (i == NREASONS)
+		i = NREASONS - 1;	/* the rest, counted together */
+	if (st->reason[i].why[0] == '\0')
+		strlcpy(st->reason[i].why, i == NREASONS - 1 ? "(other)" : why,
+		    sizeof(st->reason[i].why));
+	st->reason[i].n++;
+}
+
+static int
+reply(struct peer *c, uint32_t reqid, int error, const char *reason)
+{
+	if (error != 0)
+		count_refusal(&c->svc->st, reason);
 	if (proto_send_reply(&c->ibuf, reqid, error, reason, NULL, 0) == -1)
 		return (H_DROP);
 	return (H_OK);
@@ -149,7 +224,7 @@ reply(struct ctx *c, uint32_t reqid, int error, const char *reason)
 
 /* A well-formed request refused: that session only. */
 static int
-refuse(struct ctx *c, uint32_t reqid, uint32_t sid, int error,
+refuse(struct peer *c, uint32_t reqid, uint32_t sid, int error,
     const char *why)
 {
 	logit(LOG_NOTICE, "session %u: refused: %s", sid, why);
@@ -163,25 +238,49 @@ drop(const char *what, const char *why)
 	return (H_DROP);
 }
 
-/* Token bucket: conf->rate requests per second, burst of one second. */
-static int
-rate_ok(struct ctx *c)
+/* A peer's share of a limit: conf->share percent (0: all), at least 1. */
+static uint32_t
+share(const struct svc *v, uint32_t limit)
 {
-	struct timespec	now;
-	double		dt;
+	uint32_t	pct = v->conf->share != 0 ? v->conf->share : 100;
+	uint64_t	n = (uint64_t)limit * pct / 100;
 
-	if (c->conf->rate == 0)
+	return (n == 0 ? 1 : n > limit ? limit : (uint32_t)n);
+}
+
+static void
+bucket_init(struct bucket *b, uint32_t rate)
+{
+	b->rate = rate;
+	b->tokens = rate;
+	b->last = now();
+}
+
+static void
+bucket_fill(struct bucket *b, double t)
+{
+	b->tokens += (t - b->last) * b->rate;
+	b->last = t;
+	if (b->tokens > b->rate)
+		b->tokens = b->rate;
+}
+
+/* The common bucket (conf->rate) and the peer's (its share of it). */
+static int
+rate_ok(struct peer *c)
+{
+	struct bucket	*g = &c->svc->rate, *p = &c->rate;
+	double		 t;
+
+	if (g->rate == 0)
 		return (1);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	dt = (now.tv_sec - c->last.tv_sec) +
-	    (now.tv_nsec - c->last.tv_nsec) / 1e9;
-	c->last = now;
-	c->tokens += dt * c->conf->rate;
-	if (c->tokens > c->conf->rate)
-		c->tokens = c->conf->rate;
-	if (c->tokens < 1)
+	t = now();
+	bucket_fill(g, t);
+	bucket_fill(p, t);
+	if (g->tokens < 1 || p->tokens < 1)
 		return (0);
-	c->tokens -= 1;
+	g->tokens -= 1;
+	p->tokens -= 1;
 	return (1);
 }
 
@@ -232,13 +331,13 @@ key_shareable(const struct filter_elem *a, const struct filter_elem *b)
  * a conflict.
  */
 static int
-permit_keys_free(struct ctx *c, struct permit *p)
+permit_keys_free(struct peer *c, struct permit *p)
 {
 	struct elemkey	*k;
 	int		 i;
 
 	for (i = 0; i < 3; i++) {
-		if ((k = RB_FIND(key_tree, &c->keys, &p->k[i])) == NULL)
+		if ((k = RB_FIND(key_tree, &c->svc->keys, &p->k[i])) == NULL)
 			continue;
 		if (k->owner->expires <= now())
 			permit_free(c, k->owner);
@@ -252,25 +351,25 @@ permit_keys_free(struct ctx *c, struct permit *p)
 
 /* Own the permit's keys, taking shared ones over from their owner. */
 static void
-permit_keys_insert(struct ctx *c, struct permit *p)
+permit_keys_insert(struct peer *c, struct permit *p)
 {
 	struct elemkey	*k;
 	int		 i;
 
 	for (i = 0; i < 3; i++) {
-		if ((k = RB_FIND(key_tree, &c->keys, &p->k[i])) != NULL) {
-			RB_REMOVE(key_tree, &c->keys, k);
+		if ((k = RB_FIND(key_tree, &c->svc->keys, &p->k[i])) != NULL) {
+			RB_REMOVE(key_tree, &c->svc->keys, k);
 			k->owner = NULL;	/* its permit leaves it be */
 		}
 		p->k[i].owner = p;
-		RB_INSERT(key_tree, &c->keys, &p->k[i]);
+		RB_INSERT(key_tree, &c->svc->keys, &p->k[i]);
 	}
 	p->nkeys = 3;
 }
 
 /* Forget the permits of a session that the kernel has timed out. */
 static void
-session_expire(struct ctx *c, struct session *s)
+session_expire(struct peer *c, struct session *s)
 {
 	struct permit	*p, *next;
 	double		 t = now();
@@ -282,8 +381,27 @@ session_expire(struct ctx *c, struct session *s)
 	}
 }
 
+/* A checked session, the peer's now. */
+static struct session *
+session_new(struct peer *c, const struct pfh_session *m)
+{
+	struct session	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return (NULL);
+	s->s = *m;
+	s->peer = c;
+	s->started = now();
+	TAILQ_INIT(&s->permits);
+	RB_INSERT(session_tree, &c->sessions, s);
+	c->nsessions++;
+	c->svc->nsessions++;
+	c->svc->st.sessions++;
+	return (s);
+}
+
 static int
-h_session_start(struct ctx *c, struct imsg *imsg, uint32_t reqid)
+h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_session	 m;
 	struct pfh_permit	 p;
@@ -297,31 +415,30 @@ h_session_start(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 	if (validate_session(&m, &why) == -1)
 		return (drop("SESSION_START", why));
 	if ((why = proto_session_check(&m)) != NULL ||
-	    validate_session_role(c->conf, c->role, &m, &why) == -1)
+	    validate_session_role(c->role, &c->rs, &m, &why) == -1)
 		return (refuse(c, reqid, m.sid, EPERM, why));
 	if (session_find(c, m.sid) != NULL)
 		return (reply(c, reqid, EEXIST, "session id in use"));
-	if (c->nsessions >= c->conf->max_sessions)
+	if (c->svc->nsessions >= c->svc->conf->max_sessions)
 		return (refuse(c, reqid, m.sid, ENOSPC, "too many sessions"));
+	if (c->nsessions >= c->max_sessions)
+		return (refuse(c, reqid, m.sid, ENOSPC,
+		    "too many sessions for this front end"));
 	if (!rate_ok(c))
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
-	if (c->conf->ct_verify && ct_check_orig(m.client.af, m.proto,
+	if (c->svc->conf->ct_verify && ct_check_orig(m.client.af, m.proto,
 	    m.client.addr, m.cport, m.dialled.addr, m.dport) == -1) {
 		log_warnx("session %u: no such connection %s -> %s", m.sid,
 		    addr_port_str(&m.client, m.cport, a, sizeof(a)),
 		    addr_port_str(&m.dialled, m.dport, b, sizeof(b)));
 		return (reply(c, reqid, EPERM, "no such connection"));
 	}
-	if ((why = validate_claims(c->conf, &m)) != NULL) {
+	if ((why = validate_claims(c->svc->conf, &m)) != NULL) {
 		log_warnx("session %u: %s", m.sid, why);
 		return (reply(c, reqid, EPERM, why));
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = session_new(c, &m)) == NULL)
 		return (reply(c, reqid, ENOMEM, "out of memory"));
-	s->s = m;
-	TAILQ_INIT(&s->permits);
-	RB_INSERT(session_tree, &c->sessions, s);
-	c->nsessions++;
 	if (m.proto == IPPROTO_UDP) {
 		/* The reply path, with the session: one round trip. */
 		memset(&p, 0, sizeof(p));
@@ -343,7 +460,7 @@ h_session_start(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 }
 
 static int
-h_session_end(struct ctx *c, struct imsg *imsg, uint32_t reqid)
+h_session_end(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_session_end	 m;
 	struct session		*s;
@@ -388,7 +505,7 @@ permit_new(struct session *s, const struct pfh_permit *m)
  * few tries.
  */
 static int
-permit_pick_port(struct ctx *c, struct permit *p)
+permit_pick_port(struct peer *c, struct permit *p)
 {
 	struct filter_elem	 e[3];
 	int			 i, j;
@@ -400,8 +517,10 @@ permit_pick_port(struct ctx *c, struct permit *p)
 			p->p.pport = PFH_PORT_LO + arc4random_uniform(
 			    PFH_PORT_HI - PFH_PORT_LO + 1);
 		permit_elems(&p->sess->s, &p->p, e);
-		for (j = 0; j < 3; j++)
+		for (j = 0; j < 3; j++) {
+			e[j].table = c->svc->table[RIDX(c->role)];
 			p->k[j].e = e[j];
+		}
 		if (permit_keys_free(c, p))
 			return (0);
 		if (!choose)
@@ -415,7 +534,7 @@ permit_pick_port(struct ctx *c, struct permit *p)
  * an errno with the reason in why.
  */
 static int
-permit_add(struct ctx *c, struct session *s, struct pfh_permit *m,
+permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
     const char **why)
 {
 	struct permit	*p;
@@ -431,12 +550,16 @@ permit_add(struct ctx *c, struct session *s, struct pfh_permit *m,
 		*why = "permit id in use";
 		return (EEXIST);
 	}
-	if (s->npermits >= c->conf->max_permits) {
+	if (s->npermits >= c->svc->conf->max_permits) {
 		*why = "too many permits";
 		return (ENOSPC);
 	}
-	if (c->npermits >= PFH_PERMITS_MAX) {
+	if (c->svc->npermits >= PFH_PERMITS_MAX) {
 		*why = "permit table full";
+		return (ENOSPC);
+	}
+	if (c->npermits >= share(c->svc, PFH_PERMITS_MAX)) {
+		*why = "too many permits for this front end";
 		return (ENOSPC);
 	}
 	if ((p = permit_new(s, m)) == NULL) {
@@ -458,6 +581,8 @@ permit_add(struct ctx *c, struct session *s, struct pfh_permit *m,
 	TAILQ_INSERT_TAIL(&s->permits, p, entry);
 	s->npermits++;
 	c->npermits++;
+	c->svc->npermits++;
+	c->svc->st.permits++;
 	m->pport = p->p.pport;
 	log_debug("session %u: permit %u %s port %u -> %u", m->sid, m->pid,
 	    m->kind == PFH_PASSIVE ? "passive" : "active", m->pport, m->tport);
@@ -465,7 +590,7 @@ permit_add(struct ctx *c, struct session *s, struct pfh_permit *m,
 }
 
 static int
-h_permit_add(struct ctx *c, struct imsg *imsg, uint32_t reqid)
+h_permit_add(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_permit	 m;
 	struct session		*s;
@@ -478,7 +603,7 @@ h_permit_add(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 		return (drop("PERMIT_ADD", why));
 	if ((s = session_find(c, m.sid)) == NULL)
 		return (drop("PERMIT_ADD", "not this peer's session"));
-	if (validate_permit_fits(&s->s, &m, &why) == -1)
+	if (validate_permit_fits(c->role, &m, &why) == -1)
 		return (drop("PERMIT_ADD", why));
 	if (!rate_ok(c))
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
@@ -489,25 +614,29 @@ h_permit_add(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 	return (H_OK);
 }
 
+/* Free a permit of any peer's (c may be another peer, taking its keys). */
 static void
-permit_free(struct ctx *c, struct permit *p)
+permit_free(struct peer *c, struct permit *p)
 {
 	struct session	*s = p->sess;
 	int		 i;
+
+	c = s->peer;
 
 	if (permit_apply(p, 0) == -1)
 		log_warn("session %u: delete permit %u", s->s.sid, p->p.pid);
 	for (i = 0; i < p->nkeys; i++)
 		if (p->k[i].owner == p)
-			RB_REMOVE(key_tree, &c->keys, &p->k[i]);
+			RB_REMOVE(key_tree, &c->svc->keys, &p->k[i]);
 	TAILQ_REMOVE(&s->permits, p, entry);
 	s->npermits--;
 	c->npermits--;
+	c->svc->npermits--;
 	free(p);
 }
 
 static int
-h_permit_del(struct ctx *c, struct imsg *imsg, uint32_t reqid)
+h_permit_del(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_permit_del	 m;
 	struct session		*s;
@@ -524,7 +653,7 @@ h_permit_del(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 }
 
 static int
-h_ctlookup(struct ctx *c, struct imsg *imsg, uint32_t reqid)
+h_ctlookup(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_ctlookup	m;
 	struct pfh_addr		orig;
@@ -533,8 +662,8 @@ h_ctlookup(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 
 	if (proto_recv_ctlookup(imsg, &m) == -1)
 		return (drop("CT_LOOKUP", "bad size"));
-	if (c->role != PFH_ROLE_TFTP)
-		return (drop("CT_LOOKUP", "only for tftp-proxy"));
+	if (!c->role->ctlookup)
+		return (drop("CT_LOOKUP", "not in this role"));
 	if (validate_ctlookup(&m, &why) == -1)
 		return (drop("CT_LOOKUP", why));
 	if (!addr_is_unicast_host(&m.client) || !addr_is_unicast_host(&m.local))
@@ -552,26 +681,134 @@ h_ctlookup(struct ctx *c, struct imsg *imsg, uint32_t reqid)
 	return (H_OK);
 }
 
-static int
-h_hello(struct ctx *c, struct imsg *imsg)
+/* The table-wide options a peer asks for, in filter_conf's terms. */
+static void
+hello_opts(const struct pfh_role *r, const struct pfh_hello *m,
+    struct filter_conf *fc)
 {
-	struct pfh_hello	m;
+	if (!r->table_opts)
+		return;
+	if (m->flags & PFH_H_LOG)
+		fc->log = 1;
+	if (m->label != 0) {
+		fc->use_label = 1;
+		fc->label = m->label - 1;
+	}
+	if (m->prio != 0)
+		fc->prio = m->prio;
+}
+
+/*
+ * A spawned pfhelper makes its one table at the HELLO: the role's
+ * name (or -t's), else, if that is taken (a service or another
+ * instance has it) or the front end is one of several at once
+ * (PFH_H_MANY: inetd runs one per address family), the name with the
+ * front end's pid.
+ */
+static const char *
+table_make(struct svc *v, const struct pfh_role *r, const struct pfh_hello *m)
+{
+	struct filter_conf	*fc = &v->fconf[RIDX(r)];
+	int			 t;
+
+	*fc = v->conf->filter;
+	hello_opts(r, m, fc);
+	if (fc->table[0] == '\0')
+		strlcpy(fc->table, r->table, sizeof(fc->table));
+	if (v->conf->filter.table[0] != '\0')
+		t = filter_init(fc);
+	else if ((m->flags & PFH_H_MANY) || (t = filter_init(fc)) == -1) {
+		if (!(m->flags & PFH_H_MANY))
+			log_info("table inet %s is taken", r->table);
+		snprintf(fc->table, sizeof(fc->table), "%s-%ld", r->table,
+		    (long)getppid());
+		t = filter_init(fc);
+	}
+	if (t == -1)
+		return ("cannot create the table");
+	v->table[RIDX(r)] = t;
+	log_info("serving table inet %s", fc->table);
+	return (NULL);
+}
+
+/* A standing service's table must be what the peer asks for. */
+static const char *
+table_fits(struct svc *v, const struct pfh_role *r, const struct pfh_hello *m)
+{
+	struct filter_conf	want = v->fconf[RIDX(r)];
+
+	want.log = 0;
+	want.use_label = 0;
+	want.label = 0;
+	want.prio = 0;
+	hello_opts(r, m, &want);
+	if (want.log != v->fconf[RIDX(r)].log ||
+	    want.use_label != v->fconf[RIDX(r)].use_label ||
+	    want.label != v->fconf[RIDX(r)].label ||
+	    want.prio != v->fconf[RIDX(r)].prio)
+		return ("the service's table has other options (log, "
+		    "label, class)");
+	return (NULL);
+}
+
+/* The peer's own limits and -R server. */
+static void
+hello_peer(struct peer *c, const struct pfh_hello *m)
+{
+	const struct pfh_conf	*conf = c->svc->conf;
+
+	c->max_sessions = share(c->svc, conf->max_sessions);
+	if (m->max_sessions != 0 && m->max_sessions < c->max_sessions)
+		c->max_sessions = m->max_sessions;
+	if (m->nrserver != 0) {
+		memcpy(c->rs.a, m->rserver, m->nrserver * sizeof(c->rs.a[0]));
+		c->rs.n = m->nrserver;
+		c->rs.port = m->rport != 0 ? m->rport : c->role->rport;
+	} else if (c->role->reverse && conf->rs.n != 0) {
+		c->rs = conf->rs;
+		if (c->rs.port == 0)
+			c->rs.port = c->role->rport;
+	}
+}
+
+static int
+h_hello(struct peer *c, struct imsg *imsg)
+{
+	struct pfh_hello	 m;
+	const struct pfh_role	*r;
 	const char		*why;
 
 	if (proto_recv_hello(imsg, &m) == -1)
 		return (drop("HELLO", "bad size"));
 	if (validate_hello(&m, &why) == -1)
 		return (drop("HELLO", why));
+	r = role_get(m.role);
+	if (c->role != NULL && c->role != r)
+		return (drop("HELLO", "not the role of this socket"));
+	c->role = r;
+	if (c->svc->table[RIDX(r)] == -1)
+		why = c->svc->conf->service ? "no table for this role" :
+		    table_make(c->svc, r, &m);
+	else
+		why = table_fits(c->svc, r, &m);
+	if (why != NULL) {
+		c->notable = c->svc->table[RIDX(r)] == -1;
+		log_warnx("peer pid %ld (%s): %s", (long)c->pid, r->name, why);
+		(void)proto_send_reply(&c->ibuf, 0, EPERM, why, NULL, 0);
+		return (H_DROP);
+	}
 	c->hello = 1;
-	c->role = m.role;
+	hello_peer(c, &m);
+	memset(&m, 0, sizeof(m));
 	m.version = PFH_PROTO_VERSION;
+	m.role = r->id;
 	if (proto_send_hello(&c->ibuf, 0, &m) == -1)
 		return (H_DROP);
 	return (H_OK);
 }
 
 static int
-dispatch(struct ctx *c, struct imsg *imsg)
+dispatch(struct peer *c, struct imsg *imsg)
 {
 	uint32_t	type = imsg_get_type(imsg);
 	uint32_t	reqid = imsg_get_id(imsg);
@@ -597,7 +834,7 @@ dispatch(struct ctx *c, struct imsg *imsg)
 }
 
 static void
-session_free(struct ctx *c, struct session *s)
+session_free(struct peer *c, struct session *s)
 {
 	struct permit	*p;
 
@@ -605,18 +842,21 @@ session_free(struct ctx *c, struct session *s)
 		permit_free(c, p);
 	RB_REMOVE(session_tree, &c->sessions, s);
 	c->nsessions--;
+	c->svc->nsessions--;
 	free(s);
 }
 
 /* Read what is there and handle every complete message. */
 static int
-serve_read(struct ctx *c)
+serve_read(struct peer *c)
 {
 	struct imsg	imsg;
 	ssize_t		n;
 	int		rc;
 
 	if ((n = imsgbuf_read(&c->ibuf)) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return (H_OK);
 		log_warn("read from peer");
 		return (H_DROP);
 	}
@@ -634,53 +874,276 @@ serve_read(struct ctx *c)
 	}
 }
 
-int
-pfh_serve(int fd, const struct pfh_conf *conf)
+struct svc *
+svc_new(const struct pfh_conf *conf)
 {
-	struct ctx	 c;
-	struct session	*s;
-	struct pollfd	 pfd;
-	int		 rc = H_OK;
+	struct svc	*v;
+	int		 i;
 
-	memset(&c, 0, sizeof(c));
-	c.conf = conf;
-	c.tokens = conf->rate;
-	clock_gettime(CLOCK_MONOTONIC, &c.last);
-	RB_INIT(&c.sessions);
-	RB_INIT(&c.keys);
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
-	    imsgbuf_init(&c.ibuf, fd) == -1)
-		return (-1);
-	while (rc == H_OK) {
-		pfd.fd = fd;
-		pfd.events = 0;
-		pfd.revents = 0;
-		/* A peer that does not read its replies is not read either. */
-		if (imsgbuf_queuelen(&c.ibuf) < OUT_MAX)
-			pfd.events |= POLLIN;
-		if (imsgbuf_queuelen(&c.ibuf) > 0)
-			pfd.events |= POLLOUT;
-		if (poll(&pfd, 1, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			rc = H_DROP;
-			break;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return (NULL);
+	v->conf = conf;
+	RB_INIT(&v->keys);
+	TAILQ_INIT(&v->peers);
+	for (i = 0; i < PFH_NROLES; i++)
+		v->table[i] = -1;
+	bucket_init(&v->rate, conf->rate);
+	v->started = now();
+	return (v);
+}
+
+/* A standing service: every role's table, named after the role. */
+int
+svc_tables(struct svc *v)
+{
+	const struct pfh_role	*r;
+	struct filter_conf	*fc;
+	int			 i;
+
+	for (i = 0; i < PFH_NROLES; i++) {
+		r = role_at(i);
+		fc = &v->fconf[i];
+		*fc = v->conf->filter;
+		strlcpy(fc->table, r->table, sizeof(fc->table));
+		if (!r->table_opts) {
+			fc->log = fc->use_label = fc->label = 0;
+			fc->prio = 0;
 		}
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
-			rc = serve_read(&c);
-		if (rc == H_OK && imsgbuf_write(&c.ibuf) == -1) {
-			if (errno == EPIPE || errno == ECONNRESET)
-				rc = 1;	/* gone: as EOF */
-			else {
-				log_warn("write to peer");
-				rc = H_DROP;
-			}
+		if ((v->table[i] = filter_init(fc)) == -1) {
+			log_warn("cannot create table inet %s", fc->table);
+			return (-1);
+		}
+		log_info("serving table inet %s (%s role)", fc->table,
+		    r->name);
+	}
+	return (0);
+}
+
+void
+svc_free(struct svc *v)
+{
+	struct peer	*c;
+
+	while ((c = TAILQ_FIRST(&v->peers)) != NULL)
+		peer_free(c, 0);
+	free(v);
+}
+
+struct peer *
+peer_new(struct svc *v, int fd, uint32_t role, pid_t pid)
+{
+	struct peer	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return (NULL);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
+	    imsgbuf_init(&c->ibuf, fd) == -1) {
+		free(c);
+		return (NULL);
+	}
+	c->svc = v;
+	c->role = role != 0 ? role_get(role) : NULL;
+	c->pid = pid;
+	RB_INIT(&c->sessions);
+	bucket_init(&c->rate, share(v, v->conf->rate));
+	TAILQ_INSERT_TAIL(&v->peers, c, entry);
+	v->npeers++;
+	v->st.peers++;
+	return (c);
+}
+
+int
+peer_fd(const struct peer *c)
+{
+	return (c->ibuf.fd);
+}
+
+pid_t
+peer_pid(const struct peer *c)
+{
+	return (c->pid);
+}
+
+int
+peer_hello_done(const struct peer *c)
+{
+	return (c->hello);
+}
+
+int
+peer_notable(const struct peer *c)
+{
+	return (c->notable);
+}
+
+short
+peer_events(struct peer *c)
+{
+	short	ev = 0;
+
+	/* A peer that does not read its replies is not read either. */
+	if (imsgbuf_queuelen(&c->ibuf) < OUT_MAX)
+		ev |= POLLIN;
+	if (imsgbuf_queuelen(&c->ibuf) > 0)
+		ev |= POLLOUT;
+	return (ev);
+}
+
+int
+peer_io(struct peer *c, short revents)
+{
+	int	rc = H_OK;
+
+	if (revents & (POLLIN | POLLHUP | POLLERR))
+		rc = serve_read(c);
+	if (rc == H_OK && imsgbuf_write(&c->ibuf) == -1) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			rc = 1;	/* gone: as EOF */
+		else if (errno != EAGAIN) {
+			log_warn("write to peer");
+			rc = H_DROP;
 		}
 	}
 	if (rc == H_DROP)	/* the replies before the violation, if we can */
-		(void)imsgbuf_write(&c.ibuf);
-	while ((s = RB_ROOT(&c.sessions)) != NULL)
-		session_free(&c, s);
-	imsgbuf_clear(&c.ibuf);
+		(void)imsgbuf_write(&c->ibuf);
+	return (rc);
+}
+
+void
+peer_free(struct peer *c, int dropped)
+{
+	struct session	*s;
+	struct svc	*v = c->svc;
+
+	if (dropped)
+		v->st.dropped++;
+	while ((s = RB_ROOT(&c->sessions)) != NULL)
+		session_free(c, s);
+	imsgbuf_clear(&c->ibuf);
+	TAILQ_REMOVE(&v->peers, c, entry);
+	v->npeers--;
+	free(c);
+}
+
+/*
+ * Serve one peer until EOF (0) or a violation (-1); with until_hello,
+ * return 0 as soon as its HELLO is handled (a spawned pfhelper makes
+ * its table there, before its privilege drop).  The descriptor stays
+ * open: peer_free() closes nothing but our side's buffers.
+ */
+int
+peer_run(struct peer *c, int until_hello)
+{
+	struct pollfd	pfd;
+	int		rc = H_OK;
+
+	while (rc == H_OK && !(until_hello && c->hello)) {
+		pfd.fd = c->ibuf.fd;
+		pfd.events = peer_events(c);
+		pfd.revents = 0;
+		if (poll(&pfd, 1, until_hello ? HELLO_WAIT_MS : -1) <= 0) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		rc = peer_io(c, pfd.revents);
+	}
 	return (rc == H_DROP ? -1 : 0);
+}
+
+int
+pfh_serve(int fd, const struct pfh_conf *conf)
+{
+	struct svc	*v;
+	struct peer	*c;
+	int		 rc;
+
+	if ((v = svc_new(conf)) == NULL)
+		return (-1);
+	if ((c = peer_new(v, fd, 0, getppid())) == NULL) {
+		svc_free(v);
+		return (-1);
+	}
+	rc = peer_run(c, 0);
+	peer_free(c, rc == -1);
+	svc_free(v);
+	return (rc);
+}
+
+/* The status view: one line per peer, session and permit, counters. */
+static const char *const kinds[] = { "?", "passive", "active" };
+
+static void
+status_permit(FILE *fp, const struct permit *p, double t)
+{
+	const struct filter_elem	*e = &p->k[0].e;	/* rdr */
+	struct pfh_addr			 a, b, to;
+	char				 sa[ADDR_STRLEN], sb[ADDR_STRLEN];
+	char				 st[ADDR_STRLEN];
+
+	memset(&a, 0, sizeof(a));
+	a.af = e->af;
+	b = to = a;
+	memcpy(a.addr, e->saddr, sizeof(a.addr));
+	memcpy(b.addr, e->daddr, sizeof(b.addr));
+	memcpy(to.addr, e->to, sizeof(to.addr));
+	/* The rdr element as `nft list map' prints it. */
+	fprintf(fp, "  permit %u.%u %s in %s: %s . %s . %s . %u : %s . %u, "
+	    "%.0f s left\n", p->sess->s.sid, p->p.pid,
+	    kinds[p->p.kind < nitems(kinds) ? p->p.kind : 0],
+	    p->sess->peer->svc->fconf[RIDX(p->sess->peer->role)].table,
+	    addr_str(&a, sa, sizeof(sa)), addr_str(&b, sb, sizeof(sb)),
+	    p->sess->s.proto == IPPROTO_TCP ? "tcp" : "udp", e->dport,
+	    addr_str(&to, st, sizeof(st)), e->toport,
+	    p->expires - t > 0 ? p->expires - t : 0);
+}
+
+static void
+status_peer(FILE *fp, struct peer *c, double t)
+{
+	struct session		*s;
+	const struct permit	*p;
+	char			 a[ADDR_STRLEN + 8], b[ADDR_STRLEN + 8];
+
+	fprintf(fp, "peer %s pid %ld: %u sessions, %u permits\n",
+	    c->role != NULL ? c->role->name : "-", (long)c->pid,
+	    c->nsessions, c->npermits);
+	RB_FOREACH(s, session_tree, &c->sessions) {
+		fprintf(fp, " session %u %s: %s -> %s, %.0f s\n", s->s.sid,
+		    s->s.proto == IPPROTO_TCP ? "tcp" : "udp",
+		    addr_port_str(&s->s.client, s->s.cport, a, sizeof(a)),
+		    addr_port_str(&s->s.server, s->s.sport, b, sizeof(b)),
+		    t - s->started);
+		TAILQ_FOREACH(p, &s->permits, entry)
+			if (p->expires > t)
+				status_permit(fp, p, t);
+	}
+}
+
+void
+svc_status(struct svc *v, FILE *fp)
+{
+	struct peer		*c;
+	double			 t = now();
+	size_t			 i;
+
+	fprintf(fp, "pfhelper: up %.0f s, %u peers, %u sessions, "
+	    "%u permits\n", t - v->started, v->npeers, v->nsessions,
+	    v->npermits);
+	for (i = 0; i < PFH_NROLES; i++)
+		if (v->table[i] != -1)
+			fprintf(fp, "table inet %s (%s)\n", v->fconf[i].table,
+			    role_at(i)->name);
+	TAILQ_FOREACH(c, &v->peers, entry)
+		status_peer(fp, c, t);
+	fprintf(fp, "counters: peers %llu, peers dropped %llu, "
+	    "sessions %llu, permits %llu, refused %llu\n",
+	    (unsigned long long)v->st.peers,
+	    (unsigned long long)v->st.dropped,
+	    (unsigned long long)v->st.sessions,
+	    (unsigned long long)v->st.permits,
+	    (unsigned long long)v->st.refused);
+	for (i = 0; i < NREASONS && v->st.reason[i].why[0] != '\0'; i++)
+		fprintf(fp, "refused %llu: %s\n",
+		    (unsigned long long)v->st.reason[i].n, v->st.reason[i].why);
 }

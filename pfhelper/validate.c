@@ -10,10 +10,8 @@
 #include <string.h>
 
 #include "addr.h"
+#include "classify.h"
 #include "pfhelper.h"
-
-static int	rserver_listed(const struct pfh_conf *,
-		    const struct pfh_session *);
 
 static int
 fail(const char **why, const char *reason)
@@ -36,10 +34,30 @@ zero(const void *p, size_t len)
 int
 validate_hello(const struct pfh_hello *h, const char **why)
 {
+	const struct pfh_role	*r;
+	unsigned int		 i;
+
 	if (h->version != PFH_PROTO_VERSION)
 		return (fail(why, "protocol version mismatch"));
-	if (h->role != PFH_ROLE_FTP && h->role != PFH_ROLE_TFTP)
+	if ((r = role_get(h->role)) == NULL)
 		return (fail(why, "unknown role"));
+	if (h->flags & ~(PFH_H_LOG | PFH_H_MANY) || !zero(h->pad, sizeof(h->pad)))
+		return (fail(why, "unknown flags or nonzero padding"));
+	if (h->label > CT_LABEL_MAX + 1)
+		return (fail(why, "bad ct label"));
+	if (h->nrserver > PFH_RSERVER_MAX)
+		return (fail(why, "too many -R servers"));
+	if (!zero(&h->rserver[h->nrserver],
+	    (PFH_RSERVER_MAX - h->nrserver) * sizeof(h->rserver[0])))
+		return (fail(why, "nonzero padding after the -R servers"));
+	if (h->nrserver == 0)
+		return (h->rport == 0 ? 0 :
+		    fail(why, "port without a -R server"));
+	if (!r->reverse)
+		return (fail(why, "no -R server in this role"));
+	for (i = 0; i < h->nrserver; i++)
+		if (validate_addr(&h->rserver[i], why) == -1)
+			return (-1);
 	return (0);
 }
 
@@ -86,66 +104,56 @@ validate_session(const struct pfh_session *s, const char **why)
 }
 
 /*
- * The session against the peer's role and our configuration: an FTP
- * front end has TCP sessions, TFTP UDP ones; the server is where the
- * client was going (forward mode, TFTP) or the -R server (reverse
- * mode).  So a compromised front end cannot name another host.
+ * The session against the peer's role (roles.c): its protocol; the
+ * server is where the client was going (forward mode) or one of the
+ * peer's -R servers (reverse mode, in a role that has one).  So a
+ * compromised front end cannot name another host.
  */
 int
-validate_session_role(const struct pfh_conf *conf, uint32_t role,
-    const struct pfh_session *s, const char **why)
+validate_session_role(const struct pfh_role *role,
+    const struct pfh_rservers *rs, const struct pfh_session *s,
+    const char **why)
 {
-	if (role == PFH_ROLE_FTP && s->proto != IPPROTO_TCP)
-		return (fail(why, "FTP session not over TCP"));
-	if (role == PFH_ROLE_TFTP && s->proto != IPPROTO_UDP)
-		return (fail(why, "TFTP session not over UDP"));
+	unsigned int	i;
+
+	if (s->proto != role->proto)
+		return (fail(why, role->proto == IPPROTO_TCP ?
+		    "session not over TCP in this role" :
+		    "session not over UDP in this role"));
 	if (addr_eq(&s->server, &s->dialled) && s->sport == s->dport)
 		return (0);
-	if (rserver_listed(conf, s))
-		return (0);
+	if (role->reverse && s->sport == rs->port)
+		for (i = 0; i < rs->n; i++)
+			if (addr_eq(&s->server, &rs->a[i]))
+				return (0);
 	return (fail(why, "server is neither the destination nor -R's"));
 }
 
 /*
- * Reverse mode (ftp-proxy -R, tftp-proxy -R): the servers behind us
- * that a session may name, all on -P's port.  -R takes a list,
- * "addr,addr,...", and may be repeated.  0, or -1 if an address is
- * bad or there are too many.
+ * pfhelper -R: "addr,addr,..." (it may be repeated), the servers a peer
+ * that names none is held to.  0, or -1 if an address is bad or there
+ * are too many.
  */
 int
-validate_rserver_add(struct pfh_conf *conf, const char *list)
+validate_rserver_add(struct pfh_rservers *rs, const char *list)
 {
 	char	buf[64];
 	size_t	n;
 
 	while (*list != '\0') {
 		n = strcspn(list, ",");
-		if (n == 0 || n >= sizeof(buf) ||
-		    conf->nrserver >= PFH_RSERVER_MAX)
+		if (n == 0 || n >= sizeof(buf) || rs->n >= PFH_RSERVER_MAX)
 			return (-1);
 		memcpy(buf, list, n);
 		buf[n] = '\0';
-		if (addr_parse(buf, &conf->rserver[conf->nrserver]) == -1)
+		if (addr_parse(buf, &rs->a[rs->n]) == -1)
 			return (-1);
-		conf->nrserver++;
+		rs->n++;
 		list += n;
 		if (*list == ',' && *++list == '\0')
 			return (-1);
 	}
-	return (conf->nrserver > 0 ? 0 : -1);
-}
-
-static int
-rserver_listed(const struct pfh_conf *conf, const struct pfh_session *s)
-{
-	unsigned int	i;
-
-	if (s->sport != conf->rport)
-		return (0);
-	for (i = 0; i < conf->nrserver; i++)
-		if (addr_eq(&s->server, &conf->rserver[i]))
-			return (1);
-	return (0);
+	return (rs->n > 0 ? 0 : -1);
 }
 
 int
@@ -166,12 +174,12 @@ validate_permit(const struct pfh_permit *p, const char **why)
 	return (0);
 }
 
-/* The permit against the session it names. */
+/* The permit against the role of the peer that asks. */
 int
-validate_permit_fits(const struct pfh_session *s, const struct pfh_permit *p,
+validate_permit_fits(const struct pfh_role *role, const struct pfh_permit *p,
     const char **why)
 {
-	if (s->proto != IPPROTO_TCP)
+	if (!role->permits)
 		return (fail(why, "a UDP session has its one permit already"));
 	return (0);
 }

@@ -9,7 +9,9 @@
 # Documentation addresses only; every loop and every command is bounded
 # in time; the trap removes the namespaces and our processes by pid.
 #
-#	BENCH_ONLY="tput load lat idle limit pfh tftp soak"	sections to run
+#	BENCH_ONLY="tput load lat idle limit pfh tftp spawn soak"	sections
+#	BENCH_SPAWN_N=100	TFTP reads in the spawn section, each by a
+#				tftp-proxy that inetd starts for it
 #	BENCH_SOAK_SECS=600	the session loop through ours, failed and
 #				hung (10 s) sessions counted
 #	BENCH_BIG_MB=1024	size of the large download
@@ -25,7 +27,8 @@ P="bn$$-"
 . "$TOP/regress/integration/lib.sh"
 require_root
 
-ONLY=${BENCH_ONLY:-"tput load lat idle limit pfh tftp soak"}
+ONLY=${BENCH_ONLY:-"tput load lat idle limit pfh tftp spawn soak"}
+SPAWN_N=${BENCH_SPAWN_N:-100}
 SOAK=${BENCH_SOAK_SECS:-600}
 BIG_MB=${BENCH_BIG_MB:-1024}
 SECS=${BENCH_SECS:-8}
@@ -271,6 +274,110 @@ tftp_rate() {
 	result "tftprfail_$1" "$(field fail "$out")"
 }
 
+# spawn mode: sporadic TFTP reads (PXE-like) through tftp-proxy under
+# openbsd-inetd (the PF FAQ's line), each by a process inetd starts for
+# it: the client ends the process once its read is done and waits until
+# it has gone before the next.  Run twice: with the pfhelper service
+# (each spawn connects to it) and without (each spawn starts a pfhelper
+# and builds a table).  inetd and the service share a private /run.
+spawn_reads() { # tag
+	out=$(timeout $((SPAWN_N * 10 + 30)) ip netns exec "$CLI" \
+	    /usr/bin/python3 - "$S4" "$BIN/tftp-proxy" "$SPAWN_N" <<-'EOF'
+	import os, signal, socket, struct, sys, time
+	host, exe, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+	def ours():
+	    r = []
+	    for p in os.listdir("/proc"):
+	        try:
+	            if p.isdigit() and os.readlink("/proc/%s/exe" % p) == exe:
+	                r.append(int(p))
+	        except OSError:
+	            pass
+	    return r
+	lat, fail = [], 0
+	t0 = time.time()
+	for i in range(n):
+	    end = time.time() + 10
+	    while ours() and time.time() < end:
+	        time.sleep(0.002)
+	    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	    s.settimeout(3)
+	    t = time.time()
+	    s.sendto(b"\0\1small.bin\0octet\0", (host, 69))
+	    first = None
+	    try:
+	        while True:
+	            d, a = s.recvfrom(600)
+	            op, blk = struct.unpack("!HH", d[:4])
+	            if op != 3:
+	                raise OSError("opcode %d" % op)
+	            if first is None:
+	                first = time.time() - t
+	            s.sendto(struct.pack("!HH", 4, blk), a)
+	            if len(d) < 516:
+	                break
+	        lat.append(first)
+	    except OSError:
+	        fail += 1
+	    s.close()
+	    for p in ours():
+	        try:
+	            os.kill(p, signal.SIGTERM)
+	        except OSError:
+	            pass
+	el = time.time() - t0
+	lat.sort()
+	q = lambda f: lat[min(len(lat) - 1, int(f * len(lat)))] * 1000 if lat else -1
+	print("spawn n=%d fail=%d rate=%.2f p50=%.2f p90=%.2f" %
+	      (n, fail, n / el, q(0.5), q(0.9)))
+	EOF
+	)
+	echo "   $out"
+	result "spawn_rate_$1" "$(field rate "$out")"
+	result "spawn_p50_$1" "$(field p50 "$out")"
+	result "spawn_p90_$1" "$(field p90 "$out")"
+	result "spawn_fail_$1" "$(field fail "$out")"
+}
+
+spawn() {
+	say "TFTP through inetd-spawned tftp-proxy, one spawn per read" \
+	    "($SPAWN_N reads)"
+	[ -x /usr/sbin/inetd ] || { echo "   no /usr/sbin/inetd: skipped"; return; }
+	bg ip netns exec "$FW" unshare -m --propagation private sh -c \
+	    'mount -t tmpfs tmpfs /run && touch /run/bench && exec sleep 3600'
+	_h=$LASTPID
+	_i=0
+	while [ $_i -lt 50 ] && ! nsenter -t "$_h" -m test -e /run/bench; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	printf '6969\tdgram\tudp\twait\troot\t%s\ttftp-proxy\n' \
+	    "$BIN/tftp-proxy" > "$WORK/inetd-bench.conf"
+	for mode in own service; do
+		if [ $mode = service ]; then
+			bg nsenter -t "$_h" -m -n -- "$BIN/pfhelper" -S -d \
+			    2>> "$WORK/pfhelper-bench.log"
+			_svc=$LASTPID
+			_i=0
+			while [ $_i -lt 50 ] && ! nsenter -t "$_h" -m \
+			    test -S /run/pfhelper/tftp; do
+				sleep 0.1; _i=$((_i + 1))
+			done
+		fi
+		bg nsenter -t "$_h" -m -n -- env PFHELPER="$BIN/pfhelper" \
+		    /usr/sbin/inetd -d -i "$WORK/inetd-bench.conf" \
+		    2>> "$WORK/inetd-bench.log"
+		_inetd=$LASTPID
+		wait_udp "$FW" 6969 || return
+		_n0=$(grep -c "execv $BIN/tftp-proxy" "$WORK/inetd-bench.log")
+		spawn_reads $mode
+		result "spawn_spawns_$mode" $(($(grep -c \
+		    "execv $BIN/tftp-proxy" "$WORK/inetd-bench.log") - _n0))
+		stop_pid "$_inetd"
+		[ $mode = service ] && stop_pid "$_svc"
+	done
+	stop_pid "$_h"
+}
+
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 
@@ -484,12 +591,30 @@ table() {
 			    "$(v pfh_addr_$n)" "$(v pfh_delr_$n)"
 		done
 	fi
+	if [ -n "$(get spawn_rate_own)" ]; then
+		echo
+		echo "TFTP via inetd, one tftp-proxy spawn per read" \
+		    "(1 KiB, $SPAWN_N reads); own: a pfhelper and a table per" \
+		    "spawn, service: pfhelper -S"
+		printf '%-44s %9s %9s %9s\n' figure own service service/own
+		for k in rate:"reads/s" p50:"time to first DATA, p50, ms" \
+		    p90:"time to first DATA, p90, ms" fail:"failed reads" \
+		    spawns:"tftp-proxy processes inetd started"; do
+			printf '%-44s %9s %9s %9s\n' "${k#*:}" \
+			    "$(v spawn_${k%%:*}_own)" "$(v spawn_${k%%:*}_service)" \
+			    "$(ratio "$(get spawn_${k%%:*}_service)" \
+			    "$(get spawn_${k%%:*}_own)")"
+		done
+	fi
 }
 
 # ---- the run ----
 
-have_copy=1
-bench_deps || have_copy=0
+have_copy=0
+if want tput || want load || want lat; then
+	have_copy=1
+	bench_deps || have_copy=0
+fi
 [ -x "$FB" ] || make -s -C "$TOP" obj/regress/tools/ftpbench >/dev/null || exit 1
 [ -x "$BIN/ftp-proxy" ] && [ -x "$BIN/pfhelper" ] ||
     { echo "bench.sh: build bin/ftp-proxy and bin/pfhelper first"; exit 1; }
@@ -561,6 +686,10 @@ if want idle; then
 fi
 stop_pid "$PROXYPID"
 want limit && limit
+if want spawn && [ -x "$BIN/tftp-proxy" ]; then
+	[ -n "${TFTPDPID:-}" ] || tftpd_bench_up
+	fw_ours && spawn
+fi
 
 if want pfh; then
 	say "pfhelper permit latency (scripts/bench-pfhelper.sh)"

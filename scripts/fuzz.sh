@@ -25,7 +25,7 @@ srcs_for() {
 	fuzz_tftp_*)	echo tftp-proxy/tftp_parse.c ;;
 	fuzz_imsg)	echo $common ;;
 	fuzz_pfh_*)	echo $common pfhelper/serve.c pfhelper/validate.c \
-			    pfhelper/claims.c pfhelper/localaddr.c \
+			    pfhelper/roles.c pfhelper/claims.c pfhelper/localaddr.c \
 			    regress/pfhelper/fake_filter.c ;;
 	esac
 }

@@ -25,6 +25,7 @@
 #include "addr.h"
 #include "log.h"
 #include "notify.h"
+#include "helper.h"
 #include "pfh_client.h"
 #include "privdrop.h"
 #include "sandbox.h"
@@ -45,6 +46,7 @@ enum tp_mode {
 
 static struct tp_conf	 conf;
 static struct pfh_client pfh;
+static struct helper_opts helper = { .role = PFH_ROLE_TFTP };
 static struct event_base *evbase;
 static struct event	 listen_ev[TP_MAX_LISTEN];
 static struct event	 idle_ev;
@@ -57,7 +59,6 @@ static __dead void	 usage(void);
 static void		 parse_args(int, char *[], int *, int *);
 static void		 source_addr(const char *);
 static void		 reverse_server(const char *);
-static int		 reverse_list(char *, size_t);
 static void		 find_listeners(void);
 static void		 start_pfhelper(int, int);
 static void		 drain(void);
@@ -73,8 +74,8 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-46dv] [-a address] [-l address] "
-	    "[-p port] [-R server]\n\t[-w transwait]\n", __progname);
+	fprintf(stderr, "usage: %s [-46dSv] [-a address] [-l address] "
+	    "[-p port] [-R server]\n\t[-s dir] [-w transwait]\n", __progname);
 	exit(1);
 }
 
@@ -129,7 +130,9 @@ parse_args(int argc, char *argv[], int *debug, int *listen_set)
 {
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "46a:dl:p:R:vw:")) != -1) {
+	while ((ch = getopt(argc, argv, "46a:dl:p:R:Ss:vw:")) != -1) {
+		if (helper_option(&helper, ch, optarg))
+			continue;
 		switch (ch) {
 		case '4':
 			conf.family = AF_INET;
@@ -213,43 +216,28 @@ drain(void)
 				break;
 }
 
-/* pfhelper holds a reverse session to -R's servers: 1 if there are. */
-static int
-reverse_list(char *buf, size_t len)
-{
-	char	a[ADDR_STRLEN];
-
-	buf[0] = '\0';
-	if (conf.rserver4.af != 0)
-		strlcat(buf, addr_str(&conf.rserver4, a, sizeof(a)), len);
-	if (conf.rserver6.af != 0) {
-		if (buf[0] != '\0')
-			strlcat(buf, ",", len);
-		strlcat(buf, addr_str(&conf.rserver6, a, sizeof(a)), len);
-	}
-	return (buf[0] != '\0');
-}
-
 /*
- * Start pfhelper with our table; as root, before the drop.  inetd runs
- * one server per address family at once, so there each process has a
- * table of its own, as OpenBSD's had an anchor of its own.
+ * Our pfhelper: the service's, else one of our own (which names its
+ * table after our pid if another has inet tftp-proxy: inetd runs one
+ * of us per address family at once).  As root, before the drop.
  */
 static void
 start_pfhelper(int debug, int level)
 {
-	char	table[32];
+	struct pfh_hello	*h = &helper.hello;
 
-	static char	 rlist[2 * ADDR_STRLEN + 1];
-	const char	*extra[] = { "-R", rlist, "-P", "69", NULL };
-
+	/* -R: one server per family, on port 69. */
+	if (conf.rserver4.af != 0)
+		h->rserver[h->nrserver++] = conf.rserver4;
+	if (conf.rserver6.af != 0)
+		h->rserver[h->nrserver++] = conf.rserver6;
+	if (h->nrserver != 0)
+		h->rport = TFTP_PORT;
 	if (mode == MODE_INETD)
-		snprintf(table, sizeof(table), "tftp-proxy-%ld",
-		    (long)getpid());
-	else
-		strlcpy(table, "tftp-proxy", sizeof(table));
-	pfh_spawn(&pfh, PFH_ROLE_TFTP, table, debug, level,
-	    reverse_list(rlist, sizeof(rlist)) ? extra : NULL);
+		helper.hello.flags |= PFH_H_MANY;
+	helper.debug = debug;
+	helper.level = level;
+	helper_open(&pfh, &helper);
 }
 
 int

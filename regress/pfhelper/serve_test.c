@@ -12,6 +12,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@
 
 struct msg {
 	uint32_t	type;
-	uint8_t		data[256];
+	uint8_t		data[512];
 	size_t		len;
 	int		fd;
 };
@@ -111,7 +112,7 @@ mk(uint32_t type, const void *data, size_t len)
 static struct msg
 hello_role(uint32_t role)
 {
-	struct pfh_hello	h = { PFH_PROTO_VERSION, role };
+	struct pfh_hello	h = { .version = PFH_PROTO_VERSION, .role = role };
 
 	return (mk(PFH_HELLO, &h, sizeof(h)));
 }
@@ -633,23 +634,23 @@ good_reverse_list(struct pfh_session *s, struct pfh_permit *p)
 	struct msg		msgs[2];
 	struct result		r;
 
-	check(validate_rserver_add(&conf, "192.0.2.9,,192.0.2.10") == -1 &&
-	    validate_rserver_add(&conf, "192.0.2.9,") == -1 &&
-	    validate_rserver_add(&conf, "192.0.2.x") == -1,
+	check(validate_rserver_add(&conf.rs, "192.0.2.9,,192.0.2.10") == -1 &&
+	    validate_rserver_add(&conf.rs, "192.0.2.9,") == -1 &&
+	    validate_rserver_add(&conf.rs, "192.0.2.x") == -1,
 	    "reverse -R list", "bad lists refused");
 	conf = conf_default();
-	check(validate_rserver_add(&conf, "192.0.2.9,2001:db8:1::10") == 0 &&
-	    validate_rserver_add(&conf, "192.0.2.10") == 0 &&
-	    conf.nrserver == 3, "reverse -R list", "three servers");
-	conf.rport = 21;
+	check(validate_rserver_add(&conf.rs, "192.0.2.9,2001:db8:1::10") == 0 &&
+	    validate_rserver_add(&conf.rs, "192.0.2.10") == 0 &&
+	    conf.rs.n == 3, "reverse -R list", "three servers");
+	conf.rs.port = 21;
 	r = run3(&conf, s, p, NULL);
 	check(r.rc == 0 && r.rtype[2] == PFH_OK && fake_count('a') == 3,
 	    "reverse -R list", "the third one served");
-	conf.rport = 2121;
+	conf.rs.port = 2121;
 	r = run3(&conf, s, p, NULL);
 	check(r.rtype[1] == PFH_ERR && fake_count('a') == 0,
 	    "reverse -R list", "another port refused");
-	conf.rport = 69;
+	conf.rs.port = 69;
 	u.proto = IPPROTO_UDP;
 	u.sport = 69;
 	u.timeout = 30;
@@ -669,6 +670,43 @@ good_reverse_list(struct pfh_session *s, struct pfh_permit *p)
 	    "a server not listed refused");
 }
 
+/* A front end's HELLO names its -R servers: any of them, no other. */
+static void
+good_reverse_hello(const struct pfh_session *s)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_hello	h = { .version = PFH_PROTO_VERSION,
+				    .role = PFH_ROLE_FTP };
+	struct pfh_session	u = *s;
+	struct msg		msgs[2];
+	struct result		r;
+
+	a4(&h.rserver[0], "192.0.2.9");
+	h.rserver[1] = s->server;
+	h.nrserver = 2;
+	h.rport = s->sport;
+	msgs[0] = mk(PFH_HELLO, &h, sizeof(h));
+	msgs[1] = mk(PFH_SESSION_START, &u, sizeof(u));
+	fake_reset();
+	r = run(&conf, msgs, 2);
+	check(r.rc == 0 && r.rtype[1] == PFH_OK, "reverse HELLO list",
+	    "its second server served");
+	a4(&u.server, "192.0.2.11");
+	msgs[1] = mk(PFH_SESSION_START, &u, sizeof(u));
+	r = run(&conf, msgs, 2);
+	check(r.rc == 0 && r.rtype[1] == PFH_ERR && r.r[1].error == EPERM,
+	    "reverse HELLO list", "a server it did not name refused");
+	h.nrserver = 1;
+	msgs[0] = mk(PFH_HELLO, &h, sizeof(h));
+	r = run(&conf, msgs, 1);
+	check(r.rc == -1, "reverse HELLO list",
+	    "an address past nrserver: dropped");
+	h.nrserver = PFH_RSERVER_MAX + 1;
+	msgs[0] = mk(PFH_HELLO, &h, sizeof(h));
+	r = run(&conf, msgs, 1);
+	check(r.rc == -1, "reverse HELLO list", "too many servers: dropped");
+}
+
 static void
 good_reverse(void)
 {
@@ -686,13 +724,14 @@ good_reverse(void)
 	/* (Its permit then names a session the peer does not have.) */
 	check(r.rtype[1] == PFH_ERR && r.r[1].error == EPERM &&
 	    fake_count('a') == 0, "reverse without -R", "refused");
-	a4(&conf.rserver[0], "192.0.2.10");
-	conf.nrserver = 1;
-	conf.rport = 21;
+	a4(&conf.rs.a[0], "192.0.2.10");
+	conf.rs.n = 1;
+	conf.rs.port = 21;
 	r = run3(&conf, &s, &p, NULL);
 	check(r.rc == 0 && r.rtype[2] == PFH_OK && fake_count('a') == 3,
 	    "reverse with -R", "served");
 	good_reverse_list(&s, &p);
+	good_reverse_hello(&s);
 }
 
 static void
@@ -861,6 +900,175 @@ run_limit_cases(void)
 	close(sv[1]);
 }
 
+/*
+ * A standing service's peers: the socket's role holds, and each
+ * peer's end removes exactly its own sessions and permits.
+ */
+struct speer {
+	struct imsgbuf	 ib;
+	struct peer	*p;
+	int		 sv[2];
+	int		 rc;
+};
+
+static void
+speer_open(struct speer *sp, struct svc *v, uint32_t role, pid_t pid)
+{
+	memset(sp, 0, sizeof(*sp));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp->sv) == -1)
+		err(1, "socketpair");
+	if (imsgbuf_init(&sp->ib, sp->sv[0]) == -1)
+		err(1, "imsgbuf_init");
+	if ((sp->p = peer_new(v, sp->sv[1], role, pid)) == NULL)
+		err(1, "peer_new");
+}
+
+/* Send msgs and let the peer handle them; the last reply's type. */
+static uint32_t
+speer_send(struct speer *sp, const struct msg *msgs, int n,
+    struct pfh_reply *r)
+{
+	struct imsg	imsg;
+	uint32_t	type = PFH_NONE;
+	int		i;
+
+	for (i = 0; i < n; i++)
+		if (imsg_compose(&sp->ib, msgs[i].type, 100 + i, 0, -1,
+		    msgs[i].data, msgs[i].len) == -1)
+			err(1, "imsg_compose");
+	if (imsgbuf_flush(&sp->ib) == -1)
+		err(1, "imsgbuf_flush");
+	sp->rc = peer_io(sp->p, POLLIN);
+	if (imsgbuf_read(&sp->ib) <= 0)
+		return (type);
+	while (imsg_get(&sp->ib, &imsg) > 0) {
+		type = imsg_get_type(&imsg);
+		if (type != PFH_HELLO && r != NULL)
+			proto_recv_reply(&imsg, r);
+		imsg_free(&imsg);
+	}
+	return (type);
+}
+
+static void
+speer_close(struct speer *sp)
+{
+	peer_free(sp->p, sp->rc == -1);
+	imsgbuf_clear(&sp->ib);
+	close(sp->sv[0]);
+	close(sp->sv[1]);
+}
+
+static void
+run_service_cases(void)
+{
+	struct pfh_conf		 conf = conf_default();
+	struct svc		*v;
+	struct speer		 a, b, t;
+	struct pfh_session	 s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	 p = good_permit(PFH_PASSIVE);
+	struct pfh_reply	 r;
+	struct msg		 m[3];
+	char			 *st = NULL;
+	size_t			 stlen = 0;
+	FILE			*fp;
+
+	fake_reset();
+	conf.filter.table[0] = '\0';
+	conf.service = 1;
+	conf.share = 50;
+	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
+		errx(1, "svc");
+
+	/* A front end on the TFTP socket cannot say it is an FTP one. */
+	speer_open(&t, v, PFH_ROLE_TFTP, 4242);
+	m[0] = hello_role(PFH_ROLE_FTP);
+	speer_send(&t, m, 1, NULL);
+	check(t.rc == -1, "service: FTP HELLO on the TFTP socket",
+	    "peer dropped");
+	speer_close(&t);
+	/* Nor, as a TFTP peer, get a TCP session (the FTP role's). */
+	speer_open(&t, v, PFH_ROLE_TFTP, 4242);
+	m[0] = hello_role(PFH_ROLE_TFTP);
+	m[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+	check(speer_send(&t, m, 2, &r) == PFH_ERR && r.error == EPERM &&
+	    fake_count('a') == 0, "service: TCP session on the TFTP socket",
+	    "refused with EPERM, nothing added");
+	/* Nor a permit for it. */
+	m[0] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	speer_send(&t, m, 1, NULL);
+	check(t.rc == -1 && fake_count('a') == 0,
+	    "service: permit on the TFTP socket", "peer dropped, none added");
+	speer_close(&t);
+	/* A conntrack lookup is the TFTP role's only. */
+	speer_open(&t, v, PFH_ROLE_FTP, 4242);
+	m[0] = hello_role(PFH_ROLE_FTP);
+	p_ct_ftp(&m[1]);
+	speer_send(&t, m, 2, NULL);
+	check(t.rc == -1, "service: CT_LOOKUP on the FTP socket",
+	    "peer dropped");
+	speer_close(&t);
+
+	/* Two FTP peers, each a session (same sid) and a permit. */
+	speer_open(&a, v, PFH_ROLE_FTP, 4242);
+	speer_open(&b, v, PFH_ROLE_FTP, 4343);
+	m[0] = hello_role(PFH_ROLE_FTP);
+	m[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	check(speer_send(&a, m, 3, &r) == PFH_OK && r.error == 0,
+	    "service: peer A", "session and permit");
+	p.pport = 0;
+	p.tport++;	/* else B shares A's snat and pass keys */
+	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	check(speer_send(&b, m, 3, &r) == PFH_OK && r.error == 0,
+	    "service: peer B, same session id", "session and permit");
+	check(fake_live == 6, "service: two permits", "6 elements live");
+	if ((fp = open_memstream(&st, &stlen)) == NULL)
+		err(1, "open_memstream");
+	svc_status(v, fp);
+	fclose(fp);
+	check(strstr(st, "2 peers, 2 sessions, 2 permits") != NULL &&
+	    strstr(st, "peer ftp pid 4242: 1 sessions, 1 permits") != NULL &&
+	    strstr(st, "refused 1: session not over UDP in this role") !=
+	    NULL && strstr(st, "peers dropped 3,") != NULL,
+	    "service: status", st);
+	free(st);
+	speer_close(&a);
+	check(fake_live == 3, "service: peer A gone",
+	    "exactly its 3 elements deleted");
+	speer_close(&b);
+	check(fake_live == 0, "service: peer B gone", "the rest deleted");
+
+	/*
+	 * B takes over the keys of A's expired permit: A loses the permit
+	 * from its own count, not B.
+	 */
+	speer_open(&a, v, PFH_ROLE_FTP, 4242);
+	speer_open(&b, v, PFH_ROLE_FTP, 4343);
+	p = good_permit(PFH_PASSIVE);
+	p.timeout = 1;		/* expires after 0.5 s (pfhelper's margin) */
+	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	speer_send(&a, m, 3, &r);
+	usleep(600000);
+	p.timeout = 30;
+	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	check(speer_send(&b, m, 3, &r) == PFH_OK && r.error == 0,
+	    "service: B takes A's expired keys", "permit added");
+	st = NULL;
+	if ((fp = open_memstream(&st, &stlen)) == NULL)
+		err(1, "open_memstream");
+	svc_status(v, fp);
+	fclose(fp);
+	check(strstr(st, "peer ftp pid 4242: 1 sessions, 0 permits") != NULL &&
+	    strstr(st, "peer ftp pid 4343: 1 sessions, 1 permits") != NULL &&
+	    strstr(st, "2 sessions, 1 permits") != NULL,
+	    "service: counts after the takeover", st);
+	free(st);
+	speer_close(&a);
+	speer_close(&b);
+	svc_free(v);
+}
+
 int
 main(void)
 {
@@ -870,6 +1078,7 @@ main(void)
 	run_refused_cases();
 	run_good_cases();
 	run_limit_cases();
+	run_service_cases();
 	printf("%d passed, %d failed\n", passed, failed);
 	return (failed != 0);
 }

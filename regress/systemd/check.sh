@@ -4,8 +4,10 @@
 # Boots Debian 12 with systemd-nspawn (--private-network: every packet
 # stays inside the container), installs obj/deb/ftp-proxy_*.deb in it
 # and tests the units: readiness, privileges, an FTP transfer and a
-# TFTP read through the proxies, stop, restart, socket activation and
-# idle exit, the journal, failures to start, removal.
+# TFTP read through the proxies, both served by the pfhelper service
+# (pfhelper.service, pulled in by theirs), stop, restart, the service's
+# death and the restart of both in order, socket activation and idle
+# exit, the journal, failures to start, removal.
 #
 # Inside the container, its own network namespace is the firewall:
 #   cli netns (192.0.2.10, 2001:db8:1::10)
@@ -155,21 +157,25 @@ check "nothing enabled or running after installation" cts '
 	[ "$(systemctl is-enabled ftp-proxy.service)" = disabled ] &&
 	[ "$(systemctl is-enabled tftp-proxy.socket)" = disabled ] &&
 	! systemctl -q is-active ftp-proxy.service tftp-proxy.socket \
-	    tftp-proxy.service &&
+	    tftp-proxy.service pfhelper.service &&
 	! pgrep -x ftp-proxy && ! pgrep -x pfhelper'
 check "/etc/default files are conffiles" cts '
 	c=$(dpkg-query -W -f="\${Conffiles}" ftp-proxy)
 	echo "$c" | grep -q "/etc/default/ftp-proxy " &&
-	echo "$c" | grep -q "/etc/default/tftp-proxy "'
+	echo "$c" | grep -q "/etc/default/tftp-proxy " &&
+	echo "$c" | grep -q "/etc/default/pfhelper "'
 check "units name /usr/sbin" cts '
 	grep -q "^ExecStart=/usr/sbin/ftp-proxy " \
 	    /lib/systemd/system/ftp-proxy.service &&
 	grep -q "^ExecStart=/usr/sbin/tftp-proxy " \
-	    /lib/systemd/system/tftp-proxy.service'
+	    /lib/systemd/system/tftp-proxy.service &&
+	grep -q "^ExecStart=/usr/sbin/pfhelper -S " \
+	    /lib/systemd/system/pfhelper.service'
 check "systemd-analyze verify: every unit clean (man pages included)" cts '
 	out=$(systemd-analyze verify /lib/systemd/system/ftp-proxy.service \
 	    /lib/systemd/system/tftp-proxy.service \
-	    /lib/systemd/system/tftp-proxy.socket 2>&1); rc=$?
+	    /lib/systemd/system/tftp-proxy.socket \
+	    /lib/systemd/system/pfhelper.service 2>&1); rc=$?
 	echo "$out"; [ $rc -eq 0 ] && [ -z "$out" ]'
 
 # --- the network inside the container ---------------------------------
@@ -272,9 +278,10 @@ front_end() {
 		fail "$1 unprivileged (uid $uid, CapEff $(status "$p" CapEff))"
 	fi
 }
+# helper PID: the pfhelper service's process and what it holds.
 helper() {
-	p=$(ct pgrep -x pfhelper -P "$1" | head -n 1)
-	[ -n "$p" ] || { fail "pfhelper is running"; return; }
+	p=$1
+	[ -n "$p" ] && [ "$p" != 0 ] || { fail "pfhelper is running"; return; }
 	uid=$(status "$p" Uid | awk '{ print $1 }')
 	note "pfhelper runs as user $(ct ps -o user= -p "$p") (uid $uid)"
 	# CAP_NET_ADMIN is bit 12: 0x1000.
@@ -298,9 +305,19 @@ check "systemctl start ftp-proxy returns with the table in place" cts '
 check "the unit is Type=notify and ready" cts '
 	[ "$(systemctl show -p Type --value ftp-proxy)" = notify ] &&
 	[ "$(systemctl show -p StatusText --value ftp-proxy)" = listening ]'
+check "Wants= and After=: the pfhelper service runs, Type=notify, ready" cts '
+	systemctl -q is-active pfhelper &&
+	[ "$(systemctl show -p Type --value pfhelper)" = notify ] &&
+	[ "$(systemctl show -p StatusText --value pfhelper)" = serving ] &&
+	nft list table inet tftp-proxy > /dev/null &&
+	[ "$(stat -c %a:%u /run/pfhelper)" = 700:0 ]'
 PID1=$(mainpid ftp-proxy)
 front_end ftp-proxy
-helper "$PID1"
+helper "$(mainpid pfhelper)"
+check "ftp-proxy started no pfhelper of its own" \
+    cts "! pgrep -x pfhelper -P $PID1"
+check "pfhelper -l lists ftp-proxy ($PID1) as a peer" \
+    cts "pfhelper -l | grep -q '^peer ftp pid $PID1:'"
 check "FTP download through the proxy (passive), checksum" ftp_get
 check "FTP download through the proxy (active, PORT), checksum" \
     ftp_get --ftp-port 192.0.2.10 --disable-eprt
@@ -322,9 +339,36 @@ check "FTP download after the restart, checksum" ftp_get
 check "systemctl stop ftp-proxy: ftp-proxy exits 0" cts 'systemctl stop ftp-proxy &&
 	[ "$(systemctl show -p Result --value ftp-proxy)" = success ] &&
 	[ "$(systemctl show -p ExecMainStatus --value ftp-proxy)" = 0 ]'
-check "after stop: table inet ftp-proxy gone" no_table ftp-proxy
-check "after stop: no ftp-proxy or pfhelper process left" \
-    cts '! pgrep -x ftp-proxy && ! pgrep -x pfhelper'
+check "after stop: no ftp-proxy left, the service keeps its tables" \
+    cts '! pgrep -x ftp-proxy && systemctl -q is-active pfhelper &&
+	nft list table inet ftp-proxy > /dev/null &&
+	! pfhelper -l | grep -q "^peer ftp"'
+check "systemctl stop pfhelper: both tables gone, no pfhelper left" \
+    cts 'systemctl stop pfhelper && ! nft list table inet ftp-proxy &&
+	! nft list table inet tftp-proxy && ! pgrep -x pfhelper &&
+	[ ! -e /run/pfhelper ]'
+
+# The service dies: ftp-proxy exits 1 at once, and both come back in
+# order (Restart=on-failure, After=).
+ct systemctl start ftp-proxy
+SVC1=$(mainpid pfhelper)
+PID1=$(mainpid ftp-proxy)
+ct kill -9 "$SVC1"
+check "kill -9 pfhelper: ftp-proxy exits 1" wait_for 50 cts '
+	[ "$(systemctl show -p ExecMainStatus --value ftp-proxy)" = 1 ]'
+check "... and both are back, the new ftp-proxy a peer of the new service" \
+    wait_for 150 cts "systemctl -q is-active pfhelper ftp-proxy &&
+	[ \"\$(systemctl show -p MainPID --value pfhelper)\" != $SVC1 ] &&
+	[ \"\$(systemctl show -p MainPID --value ftp-proxy)\" != $PID1 ] &&
+	pfhelper -l | grep -q \"^peer ftp pid \$(systemctl show -p MainPID \
+	--value ftp-proxy):\""
+check "FTP download after the service's restart, checksum" ftp_get
+PID1=$(mainpid ftp-proxy)
+ct systemctl restart pfhelper
+check "systemctl restart pfhelper restarts ftp-proxy too (PartOf=)" \
+    wait_for 100 cts "systemctl -q is-active ftp-proxy &&
+	[ \"\$(systemctl show -p MainPID --value ftp-proxy)\" != $PID1 ]"
+ct systemctl stop ftp-proxy
 
 # Without the admin's line the control connection works and the data
 # connection is dropped by the admin's own chain (README.Debian).
@@ -341,8 +385,14 @@ cts 'sh /root/rules.sh'
 check "... and works once the line is back" ftp_get
 ct systemctl stop ftp-proxy
 
-# -v: pfhelper logs each use of a permit (the man page's prefix).
+# -v: pfhelper logs each use of a permit (the man page's prefix); the
+# service's table must have it too.
 cts 'echo "FTP_PROXY_OPTS=\"-D 6 -v\"" > /etc/default/ftp-proxy'
+check "-v without the service's -v: systemctl start ftp-proxy fails" \
+    cts '! systemctl start ftp-proxy'
+cts 'systemctl reset-failed ftp-proxy 2>/dev/null
+	echo "PFHELPER_OPTS=\"-v\"" > /etc/default/pfhelper
+	systemctl restart pfhelper'
 check "-v: the pass rules log with prefix \"ftp-proxy permit\"" cts '
 	systemctl start ftp-proxy &&
 	nft list chain inet ftp-proxy pass | grep -c "log prefix \"ftp-proxy permit \"" |
@@ -356,7 +406,9 @@ else
 	    "network namespaces (net.netfilter.nf_log_all_netns=0)"
 fi
 ct systemctl stop ftp-proxy
-cts 'echo "FTP_PROXY_OPTS=\"-D 6\"" > /etc/default/ftp-proxy'
+cts 'echo "FTP_PROXY_OPTS=\"-D 6\"" > /etc/default/ftp-proxy
+	echo "PFHELPER_OPTS=\"\"" > /etc/default/pfhelper
+	systemctl restart pfhelper'
 
 # Failing to start fails `systemctl start'.
 ct systemd-run -q --unit=test-blocker systemd-socket-activate -l 8021 \
@@ -367,18 +419,14 @@ check "port 8021 taken: systemctl start ftp-proxy fails" \
 check "... the journal has the reason, at priority crit" cts '
 	journalctl -q -u ftp-proxy -p crit -o cat |
 	grep -q "cannot listen on port 8021"'
-check "... and leaves no table" no_table ftp-proxy
+check "... and leaves no ftp-proxy" cts '! pgrep -x ftp-proxy'
 cts 'systemctl stop ftp-proxy test-blocker; systemctl reset-failed ftp-proxy 2>/dev/null'
-cts 'mkdir -p /run/systemd/system/ftp-proxy.service.d &&
-	printf "[Service]\nEnvironment=PFHELPER=/nonexistent\n" \
-	> /run/systemd/system/ftp-proxy.service.d/test.conf &&
-	systemctl daemon-reload'
-check "no pfhelper: systemctl start ftp-proxy fails" \
+cts 'systemctl stop pfhelper && systemctl mask --runtime pfhelper'
+check "no pfhelper service: systemctl start ftp-proxy fails (-S)" \
     cts '! systemctl start ftp-proxy'
-check "... and no process is left" cts 'systemctl stop ftp-proxy;
-	! pgrep -x ftp-proxy && ! pgrep -x pfhelper'
-cts 'rm -r /run/systemd/system/ftp-proxy.service.d; systemctl daemon-reload;
-	systemctl reset-failed ftp-proxy 2>/dev/null'
+check "... and no process and no table are left" cts 'systemctl stop ftp-proxy;
+	! pgrep -x ftp-proxy && ! pgrep -x pfhelper && ! nft list table inet ftp-proxy'
+cts 'systemctl unmask --runtime pfhelper; systemctl reset-failed ftp-proxy 2>/dev/null'
 
 # --- tftp-proxy.socket ------------------------------------------------
 tftp_get() {
@@ -396,14 +444,17 @@ check "the read started tftp-proxy.service (journal)" \
 	grep -q "serving 1 socket (socket activation)"'
 if ct pgrep -x tftp-proxy > /dev/null; then
 	front_end tftp-proxy
-	helper "$(ct pgrep -x tftp-proxy | head -n 1)"
+	check "tftp-proxy started no pfhelper of its own, built no table" cts "
+	    ! pgrep -x pfhelper -P $(ct pgrep -x tftp-proxy | head -n 1) &&
+	    [ \"\$(nft list tables | grep -c tftp-proxy)\" = 1 ]"
 else
 	fail "tftp-proxy still running right after the read"
 fi
-check "tftp-proxy.service idles out; its table goes, the socket stays" \
+check "tftp-proxy.service idles out; no permit left, the socket stays" \
     wait_for 300 cts '! systemctl -q is-active tftp-proxy.service &&
 	[ "$(systemctl show -p Result --value tftp-proxy.service)" = success ] &&
-	! nft list table inet tftp-proxy && ! pgrep -x pfhelper &&
+	! nft list table inet tftp-proxy | grep -q expires &&
+	[ "$(pgrep -cx pfhelper)" = 1 ] &&
 	systemctl -q is-active tftp-proxy.socket'
 check "a second TFTP read starts it again, checksum" tftp_get
 
@@ -411,9 +462,11 @@ check "a second TFTP read starts it again, checksum" tftp_get
 ct systemctl start ftp-proxy
 check "dpkg -r stops the running services" cts 'dpkg -r ftp-proxy &&
 	! pgrep -x ftp-proxy && ! pgrep -x tftp-proxy && ! pgrep -x pfhelper &&
-	! nft list table inet ftp-proxy && [ ! -e /usr/sbin/ftp-proxy ] &&
+	! nft list table inet ftp-proxy && ! nft list table inet tftp-proxy &&
+	[ ! -e /usr/sbin/ftp-proxy ] &&
 	[ ! -e /lib/systemd/system/ftp-proxy.service ]'
 check "dpkg --purge removes the conffiles" cts 'dpkg --purge ftp-proxy &&
-	[ ! -e /etc/default/ftp-proxy ] && [ ! -e /etc/default/tftp-proxy ]'
+	[ ! -e /etc/default/ftp-proxy ] && [ ! -e /etc/default/tftp-proxy ] &&
+	[ ! -e /etc/default/pfhelper ]'
 
 finish

@@ -209,7 +209,8 @@ c_bytes(char **w, int n)
 static void
 c_hello(char **w, int n)
 {
-	struct pfh_hello	h = { PFH_PROTO_VERSION, PFH_ROLE_FTP };
+	struct pfh_hello	h = { .version = PFH_PROTO_VERSION,
+	    .role = PFH_ROLE_FTP };
 	const char		*errstr = NULL;
 
 	if (n > 1)

@@ -1,0 +1,106 @@
+/*
+ * helper.c: connect to the standing pfhelper or start one of our own.
+ */
+#include "compat.h"
+
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "helper.h"
+#include "log.h"
+
+static int	helper_service(struct pfh_client *, const struct helper_opts *,
+		    const char *);
+static void	helper_spawn(struct pfh_client *, const struct helper_opts *);
+
+/*
+ * The service's socket for our role: 0 when it serves us; -1 when
+ * there is none (or, without -S, when it will not serve us: then we
+ * start our own, as without a service).
+ */
+static int
+helper_service(struct pfh_client *c, const struct helper_opts *o,
+    const char *path)
+{
+	struct pfh_hello	h = o->hello;
+	int			e;
+
+	h.role = o->role;
+	if (pfh_connect(c, path) == -1) {
+		if (o->require)
+			err(1, "no pfhelper service at %s", path);
+		if (errno != ENOENT && errno != ECONNREFUSED)
+			log_warn("pfhelper service at %s", path);
+		return (-1);
+	}
+	if (pfh_hello_opts(c, &h) == 0) {
+		log_info("pfhelper service at %s serves us", path);
+		return (0);
+	}
+	e = errno;
+	if (o->require)
+		errx(1, "pfhelper service at %s: %s", path,
+		    c->reason[0] != '\0' ? c->reason : strerror(e));
+	log_warnx("pfhelper service at %s will not serve us (%s); "
+	    "starting our own", path,
+	    c->reason[0] != '\0' ? c->reason : strerror(e));
+	pfh_stop(c);
+	return (-1);
+}
+
+static void
+helper_spawn(struct pfh_client *c, const struct helper_opts *o)
+{
+	struct pfh_hello	 h = o->hello;
+	const char		*argv[6];
+	char			 lvl[8];
+	int			 n = 0;
+
+	h.role = o->role;
+	snprintf(lvl, sizeof(lvl), "%d", o->level);
+	argv[n++] = "pfhelper";
+	argv[n++] = "-D";
+	argv[n++] = lvl;
+	if (o->debug)
+		argv[n++] = "-d";
+	argv[n] = NULL;
+	/* execv(3) takes char *const []; nothing writes to these. */
+	if (pfh_fork(c, helper_path(), (char *const *)(uintptr_t)argv) == -1)
+		err(1, "cannot start pfhelper (%s)", helper_path());
+	if (pfh_hello_opts(c, &h) == -1) {
+		if (c->reason[0] != '\0')
+			errx(1, "pfhelper (%s): %s", helper_path(), c->reason);
+		err(1, "cannot start pfhelper (%s)", helper_path());
+	}
+}
+
+int
+helper_option(struct helper_opts *o, int ch, char *arg)
+{
+	switch (ch) {
+	case 'S':
+		o->require = 1;
+		return (1);
+	case 's':
+		o->dir = arg;
+		return (1);
+	}
+	return (0);
+}
+
+void
+helper_open(struct pfh_client *c, const struct helper_opts *o)
+{
+	char	path[256];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s",
+	    o->dir != NULL ? o->dir : PFH_SOCKDIR,
+	    o->role == PFH_ROLE_TFTP ? PFH_SOCK_TFTP : PFH_SOCK_FTP) >=
+	    sizeof(path))
+		errx(1, "-s: directory name too long");
+	if (helper_service(c, o, path) == 0)
+		return;
+	helper_spawn(c, o);
+}

@@ -1,0 +1,27 @@
+/*
+ * helper.h: how a front end gets its pfhelper, the one piece both
+ * mains share: the standing service's socket for its role if there is
+ * one, else a pfhelper of its own, as root, before the privilege drop.
+ */
+#ifndef HELPER_H
+#define HELPER_H
+
+#include "pfh_client.h"
+
+struct helper_opts {
+	uint32_t	 role;		/* PFH_ROLE_* */
+	const char	*dir;		/* -s: the service's; NULL: default */
+	int		 require;	/* -S: the service, or exit */
+	int		 debug;		/* pfhelper -d */
+	int		 level;		/* pfhelper -D */
+	struct pfh_hello hello;		/* what the front end asks for */
+};
+
+/* The front ends' -S and -s, for their getopt loops: 1 if ch was one. */
+int		 helper_option(struct helper_opts *, int, char *);
+/* Connected (HELLO done), or exits with a message. */
+void		 helper_open(struct pfh_client *, const struct helper_opts *);
+/* The pfhelper binary a front end starts (helper_path.c). */
+const char	*helper_path(void);
+
+#endif /* HELPER_H */
