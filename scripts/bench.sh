@@ -17,6 +17,8 @@
 #	BENCH_BIG_MB=1024	size of the large download
 #	BENCH_SECS=8		seconds per sessions/s and conn/s run
 #	BENCH_IDLE=10000	idle control sessions
+#	BENCH_SCALE=100000	idle sessions of the scale section (not in
+#				the default list: BENCH_ONLY=scale)
 #	BENCH_PFH_SIZES="1 1000 10000 100000"	for bench-pfhelper.sh
 #
 # Beyond scripts/deps.sh it needs ProFTPD and mod_proxy: see bench_deps.
@@ -33,6 +35,8 @@ SOAK=${BENCH_SOAK_SECS:-600}
 BIG_MB=${BENCH_BIG_MB:-1024}
 SECS=${BENCH_SECS:-8}
 NIDLE=${BENCH_IDLE:-10000}
+SCALE=${BENCH_SCALE:-100000}
+PFH_SOCK=ftp
 FB=$TOP/obj/regress/tools/ftpbench
 RES=""		# set after topo_up: $WORK/results
 T0=$(date +%s)
@@ -460,6 +464,117 @@ limit() {
 	stop_pid "$LPID"
 }
 
+# scale: $SCALE idle sessions, each logged in with a live PASV permit,
+# through as many ftp-proxy instances as it takes (RLIMIT_NOFILE caps
+# one at 2 descriptors a session; 20,000 here), all served by one
+# pfhelper service (pfhelper -S), as issue 10 intends.  Client address
+# 192.0.2.(100 + i) is redirected to instance i on port 8021 + i, and
+# its sessions go to server address 198.51.100.(20 + i % 4) (more than
+# 64k connections from one address to one port cannot be); the stub
+# servers share port 21 (SO_REUSEPORT).  Figures: sessions up, live
+# pass elements, memory per session of all ftp-proxy processes and of
+# pfhelper, and PASV -> 227 through instance 0 with none and with all
+# of the sessions up.
+scale_lat() { # key: PASV -> 227 from 192.0.2.10 (instance 0)
+	out=$(timeout 60 ip netns exec "$CLI" "$FB" lat -h "$S4" -n 300 -r 80)
+	echo "   $out"
+	result "scale_lat_p50_$1" "$(field p50_us "$out")"
+	result "scale_lat_p99_$1" "$(field p99_us "$out")"
+}
+
+scale() {
+	per=9000
+	k=$(((SCALE + per - 1) / per))
+	stop_pid "${VSPID:-}"; VSPID=""
+	stop_pid "${STUBPID:-}"; STUBPID=""
+	fw_ours || return 1
+	for ns in "$CLI" "$FW" "$SRV"; do
+		ip netns exec "$ns" sysctl -qw \
+		    net.ipv4.ip_local_port_range="1024 65535"
+	done
+	for i in 0 1 2 3; do
+		in_srv ip addr add "198.51.100.$((20 + i))/24" dev eth0
+	done
+	servers=""
+	for i in $(seq 1 $((SCALE / 15000 + 2))); do
+		bg ip netns exec "$SRV" "$FB" serve -p 21 -H 1200
+		servers="$servers $LASTPID"
+	done
+	wait_port "$SRV" 21 || return 1
+	dir=$WORK/pfhsvc
+	bg ip netns exec "$FW" "$BIN/pfhelper" -S -d -s "$dir" \
+	    -m $((SCALE + 1000)) -c $((100 / k + 1)) -r 0 \
+	    2>> "$WORK/pfhsvc.log"
+	SVCPID=$LASTPID
+	i=0
+	while [ ! -S "$dir/$PFH_SOCK" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	proxies=""
+	for i in $(seq 0 $((k - 1))); do
+		in_cli ip addr add "192.0.2.$((100 + i))/24" dev eth0
+		in_fw nft insert rule inet admin nat_pre iifname inside \
+		    ip saddr "192.0.2.$((100 + i))" tcp dport 21 \
+		    redirect to :$((8021 + i))
+		bg ip netns exec "$FW" "$BIN/ftp-proxy" -S -s "$dir" -d -D 4 \
+		    -p $((8021 + i)) -m $per -M $per 2>> "$WORK/scale.log"
+		proxies="$proxies $LASTPID"
+		wait_port "$FW" $((8021 + i)) || return 1
+	done
+	sleep 1
+	scale_lat none
+	m0=0
+	for p in $proxies; do m0=$((m0 + $(rss_kb "$p"))); done
+	h0=$(rss_kb "$SVCPID")
+	clients=""
+	n=$SCALE
+	for i in $(seq 0 $((k - 1))); do
+		c=$per
+		[ $n -lt $c ] && c=$n
+		n=$((n - c))
+		bg ip netns exec "$CLI" "$FB" idle -h "198.51.100.$((20 + i % 4))" \
+		    -n $c -r $((3000 / k + 1)) -P -b "192.0.2.$((100 + i))" \
+		    -w 120 -H 300 > "$WORK/scale.$i"
+		clients="$clients $LASTPID"
+	done
+	i=0
+	while [ "$(cat "$WORK"/scale.* 2>/dev/null | grep -c '^idle')" -lt $k ] &&
+	    [ $i -lt 1500 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	cat "$WORK"/scale.* | grep '^idle' | sed 's/^/   /'
+	up=$(cat "$WORK"/scale.* | sed -n 's/^idle up=\([0-9]*\).*/\1/p' |
+	    awk '{ n += $1 } END { print n + 0 }')
+	secs=$(cat "$WORK"/scale.* | sed -n 's/^idle .*secs=\([0-9.]*\).*/\1/p' |
+	    sort -n | tail -n 1)
+	sleep 1
+	m1=0
+	for p in $proxies; do m1=$((m1 + $(rss_kb "$p"))); done
+	h1=$(rss_kb "$SVCPID")
+	result scale_n "$SCALE"
+	result scale_proxies "$k"
+	result scale_up "$up"
+	result scale_secs "${secs:-0}"
+	result scale_pass "$(in_fw nft list set inet ftp-proxy pass4 |
+	    grep -o expires | wc -l)"
+	result scale_peers "$(ip netns exec "$FW" "$BIN/pfhelper" -l -s "$dir" |
+	    grep -c '^peer ')"
+	if [ "$up" -gt 0 ]; then
+		result scale_mem_proxy "$(echo "$m0 $m1 $up" |
+		    awk '{ printf "%.2f", ($2 - $1) / $3 }')"
+		result scale_mem_helper "$(echo "$h0 $h1 $up" |
+		    awk '{ printf "%.2f", ($2 - $1) / $3 }')"
+		result scale_mem_total "$(echo "$m0 $m1 $h0 $h1 $up" |
+		    awk '{ printf "%.2f", ($2 - $1 + $4 - $3) / $5 }')"
+	fi
+	scale_lat all
+	for p in $clients $proxies; do stop_pid "$p"; done
+	stop_pid "$SVCPID"
+	for p in $servers; do stop_pid "$p"; done
+}
+
 # pfh: scripts/bench-pfhelper.sh (another engineer's), if it is there.
 pfh() {
 	sh_=$TOP/scripts/bench-pfhelper.sh
@@ -591,6 +706,28 @@ table() {
 			    "$(v pfh_addr_$n)" "$(v pfh_delr_$n)"
 		done
 	fi
+	if [ -n "$(get scale_n)" ]; then
+		echo
+		echo "Scale: $(v scale_n) idle sessions, $(v scale_proxies) ftp-proxy" \
+		    "instances, one pfhelper service"
+		printf '%-44s %9s\n' "sessions up, each with a PASV permit" \
+		    "$(v scale_up)"
+		printf '%-44s %9s\n' "  seconds to bring them up" "$(v scale_secs)"
+		printf '%-44s %9s\n' "  live pass4 elements then" "$(v scale_pass)"
+		printf '%-44s %9s\n' "  peers in pfhelper -l" "$(v scale_peers)"
+		printf '%-44s %9s\n' "memory per session, all ftp-proxy, KiB" \
+		    "$(v scale_mem_proxy)"
+		printf '%-44s %9s\n' "memory per session, pfhelper, KiB" \
+		    "$(v scale_mem_helper)"
+		printf '%-44s %9s     <= 4\n' "memory per session, both, KiB" \
+		    "$(v scale_mem_total)"
+		printf '%-44s %9s %9s %9s\n' "PASV -> 227 p50 us: none up, all up" \
+		    "$(v scale_lat_p50_none)" "$(v scale_lat_p50_all)" \
+		    "$(ratio "$(get scale_lat_p50_all)" "$(get scale_lat_p50_none)")"
+		printf '%-44s %9s %9s %9s\n' "PASV -> 227 p99 us: none up, all up" \
+		    "$(v scale_lat_p99_none)" "$(v scale_lat_p99_all)" \
+		    "$(ratio "$(get scale_lat_p99_all)" "$(get scale_lat_p99_none)")"
+	fi
 	if [ -n "$(get spawn_rate_own)" ]; then
 		echo
 		echo "TFTP via inetd, one tftp-proxy spawn per read" \
@@ -691,6 +828,10 @@ if want spawn && [ -x "$BIN/tftp-proxy" ]; then
 	fw_ours && spawn
 fi
 
+if want scale; then
+	say "$SCALE idle sessions through several ftp-proxy, one pfhelper -S"
+	scale
+fi
 if want pfh; then
 	say "pfhelper permit latency (scripts/bench-pfhelper.sh)"
 	pfh
