@@ -175,7 +175,7 @@ $(O)/regress/%.o: CPPFLAGS += -Iregress -Ipfhelper -Iftp-proxy -Itftp-proxy
 deps:
 	sh scripts/deps.sh
 
-check-build: $(PROGS) $(UNIT_TESTS) $(TOOLS)
+check-build: all $(UNIT_TESTS) $(TOOLS)
 
 # `make check`: install what is missing, build with -Werror, run every
 # unit and integration suite, end with one `N passed, M failed` line.
