@@ -496,15 +496,19 @@ scale() {
 		in_srv ip addr add "198.51.100.$((20 + i))/24" dev eth0
 	done
 	servers=""
-	for i in $(seq 1 $((SCALE / 15000 + 2))); do
-		bg ip netns exec "$SRV" "$FB" serve -p 21 -H 1200
+	nsrv=$((SCALE / 15000 + 2))
+	for i in $(seq 0 $((nsrv - 1))); do
+		bg ip netns exec "$SRV" "$FB" serve -p 21 -H 1200 \
+		    -o $((i * 64000 / nsrv))
 		servers="$servers $LASTPID"
 	done
 	wait_port "$SRV" 21 || return 1
 	dir=$WORK/pfhsvc
+	# Each instance's share of -m: its own $per sessions and a few.
+	share=$(((100 * (per + 100) + SCALE) / (SCALE + 1000) + 1))
+	[ $share -gt 100 ] && share=100
 	bg ip netns exec "$FW" "$BIN/pfhelper" -S -d -s "$dir" \
-	    -m $((SCALE + 1000)) -c $((100 / k + 1)) -r 0 \
-	    2>> "$WORK/pfhsvc.log"
+	    -m $((SCALE + 1000)) -c $share -r 0 2>> "$WORK/pfhsvc.log"
 	SVCPID=$LASTPID
 	i=0
 	while [ ! -S "$dir/$PFH_SOCK" ] && [ $i -lt 100 ]; do
@@ -518,7 +522,8 @@ scale() {
 		    ip saddr "192.0.2.$((100 + i))" tcp dport 21 \
 		    redirect to :$((8021 + i))
 		bg ip netns exec "$FW" "$BIN/ftp-proxy" -S -s "$dir" -d -D 4 \
-		    -p $((8021 + i)) -m $per -M $per 2>> "$WORK/scale.log"
+		    -p $((8021 + i)) -m $((per + 50)) -M $((per + 50)) \
+		    2>> "$WORK/scale.log"
 		proxies="$proxies $LASTPID"
 		wait_port "$FW" $((8021 + i)) || return 1
 	done

@@ -14,9 +14,11 @@
  *	    [-w secs] [-H secs]
  *	    open count sessions (at most rate new ones a second), log in,
  *	    PASV with -P, print a result line, then hold them for -H secs.
- *	ftpbench serve [-p 21] [-k] [-H secs]
+ *	ftpbench serve [-p 21] [-k] [-H secs] [-o offset]
  *	    a stub FTP server that never opens a data connection (220,
  *	    USER/PASS, PASV/EPSV/PORT answered, QUIT); -k: accept and close.
+ *	    Its passive ports count up from 1024 + offset, so that several
+ *	    stubs sharing port 21 (SO_REUSEPORT) name different ones.
  *	ftpbench conn -h host -p port -c conc -t secs
  *	    new TCP connections a second: connect, then close with RST.
  *	ftpbench tftp -h host [-p 69] -c conc -t secs -f file [-b srcs]
@@ -961,7 +963,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: ftpbench load|lat|idle|serve|conn|tftp "
 	    "[-aPk] [-b srcs] [-c conc]\n\t[-f path] [-H hold] [-h host] "
-	    "[-n count] [-p port] [-r rate] [-t secs] [-w wait]\n");
+	    "[-n count] [-o offset] [-p port] [-r rate] [-t secs]\n\t[-w wait]\n");
 	exit(2);
 }
 
@@ -982,7 +984,7 @@ main(int argc, char *argv[])
 	o.rate = 1000;
 	o.wait = 60;
 	o.hold = 60;
-	while ((ch = getopt(argc, argv, "ab:c:f:H:h:kn:Pp:r:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "ab:c:f:H:h:kn:o:Pp:r:t:w:")) != -1) {
 		switch (ch) {
 		case 'a': o.active = 1; break;
 		case 'b': parse_srcs(optarg); break;
@@ -992,6 +994,7 @@ main(int argc, char *argv[])
 		case 'h': o.host = optarg; break;
 		case 'k': o.sink = 1; break;
 		case 'n': o.n = atoi(optarg); break;
+		case 'o': pasv_port = (unsigned)atoi(optarg); break;
 		case 'P': o.pasv = 1; break;
 		case 'p': o.port = atoi(optarg); break;
 		case 'r': o.rate = atoi(optarg); break;
