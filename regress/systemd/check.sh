@@ -139,6 +139,9 @@ wait_for() {
 	"$@"
 }
 
+# The first child may not be the container's systemd yet, nor its bus
+# up: wait (bounded) for systemctl's socket before asking.
+wait_for 300 cts 'test -S /run/systemd/private'
 state=$(ct systemctl is-system-running --wait 2>&1)
 case $state in
 running|degraded) ok "Debian 12 boots under systemd-nspawn ($state)" ;;
