@@ -27,6 +27,7 @@
 #include "classify.h"
 #include "helper.h"
 #include "log.h"
+#include "netutil.h"
 #include "notify.h"
 #include "privdrop.h"
 #include "proxy.h"
@@ -301,8 +302,8 @@ main(int argc, char *argv[])
 		conf.max_per_host = conf.max_sessions;
 	log_init(debug, LOG_DAEMON);
 	log_setverbose(level);
-	nlisten = listen_sockets(conf.listen_addr, conf.listen_port,
-	    conf.family, listen_fd, MAX_LISTEN);
+	nlisten = net_listen(conf.listen_addr, conf.listen_port,
+	    conf.family, SOCK_STREAM, listen_fd, MAX_LISTEN);
 	if (nlisten <= 0)
 		fatalx("cannot listen on port %u", conf.listen_port);
 	if (!debug && daemon(0, 0) == -1)

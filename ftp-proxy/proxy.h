@@ -117,7 +117,5 @@ const char *farm_name(const struct session *, char *, size_t);
 /* netutil.c */
 int	orig_dst(int, struct sockaddr_storage *, socklen_t *,
 	    struct sockaddr_storage *);
-int	is_local_addr(const struct sockaddr *, socklen_t);
-int	listen_sockets(const char *, uint16_t, int, int *, int);
 
 #endif /* PROXY_H */

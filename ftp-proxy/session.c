@@ -27,6 +27,7 @@
 #include "addr.h"
 #include "hostlimit.h"
 #include "log.h"
+#include "netutil.h"
 #include "proxy.h"
 #include "telnet.h"
 
@@ -917,7 +918,7 @@ session_target(struct session *s, int fd)
 	 * this host: the destination is one of our own addresses.  Under
 	 * TPROXY the socket's own address is the foreign destination.
 	 */
-	if (is_local_addr((struct sockaddr *)&orig, olen))
+	if (net_addr_type(&s->dialled) != NET_REMOTE)
 		return (addr_eq(&s->dialled, &la) && s->dport == lport ?
 		    "not an intercepted connection" :
 		    "original destination is the proxy itself");

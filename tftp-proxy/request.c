@@ -30,6 +30,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "netutil.h"
 #include "pfh_client.h"
 #include "tftp_parse.h"
 #include "tftp_proxy.h"
@@ -191,11 +192,11 @@ request_handle(const struct tp_dgram *d)
 	 * knows the original destination; pfhelper asks it), or not
 	 * intercepted at all, which is refused: we are no open relay.
 	 */
-	switch (sock_addr_type(&d->to)) {
-	case ADDR_BROADCAST:
+	switch (net_addr_type(&d->to)) {
+	case NET_BROADCAST:
 		drop(d, "sent to a broadcast address");
 		return;
-	case ADDR_REMOTE:	/* (reverse mode: the -R server still) */
+	case NET_REMOTE:	/* (reverse mode: the -R server still) */
 		log_debug("original destination %s (TPROXY)",
 		    addr_port_str(&d->to, d->tport, buf, sizeof(buf)));
 		request_forward(d, &d->to, d->tport);
@@ -276,7 +277,7 @@ request_reverse(struct pfh_session *s)
 	const struct pfh_addr	*r = s->client.af == AF_INET6 ?
 				    &conf->rserver6 : &conf->rserver4;
 
-	if (sock_addr_type(&s->dialled) == ADDR_BROADCAST)
+	if (net_addr_type(&s->dialled) == NET_BROADCAST)
 		return ("destination is a broadcast address");
 	if (r->af == 0)
 		return ("no -R server of the client's address family");
@@ -305,10 +306,10 @@ request_dest(const struct pfh_addr *o, uint16_t oport, struct pfh_session *s)
 		return ("destination is the client");
 	if (conf->reverse)
 		return (request_reverse(s));
-	switch (sock_addr_type(&s->dialled)) {
-	case ADDR_LOCAL:
+	switch (net_addr_type(&s->dialled)) {
+	case NET_LOCAL:
 		return ("destination is this host");
-	case ADDR_BROADCAST:
+	case NET_BROADCAST:
 		return ("destination is a broadcast address");
 	}
 	s->server = s->dialled;

@@ -24,6 +24,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "netutil.h"
 #include "notify.h"
 #include "helper.h"
 #include "pfh_client.h"
@@ -267,8 +268,9 @@ main(int argc, char *argv[])
 	if (privdrop_mkdir(PROXY_CHROOT) == -1 ||
 	    privdrop_check(TFTP_PROXY_USER, PROXY_CHROOT, why, sizeof(why)) == -1)
 		fatalx("%s", *why ? why : "cannot create " PROXY_CHROOT);
-	if (mode == MODE_STANDALONE && (nlisten = sock_listen(conf.listen_addr,
-	    conf.listen_port, conf.family, listen_fd, TP_MAX_LISTEN)) <= 0)
+	if (mode == MODE_STANDALONE && (nlisten = net_listen(conf.listen_addr,
+	    conf.listen_port, conf.family, SOCK_DGRAM, listen_fd,
+	    TP_MAX_LISTEN)) <= 0)
 		fatalx("cannot listen on port %u", conf.listen_port);
 	for (i = 0; i < nlisten; i++)
 		if (sock_setup(listen_fd[i]) == -1)
