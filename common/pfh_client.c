@@ -351,12 +351,12 @@ pfh_dispatch(int fd, short ev, void *arg)
 }
 
 void
-pfh_attach(struct pfh_client *c, void (*lost)(const char *, void *),
-    void *arg)
+pfh_attach(struct pfh_client *c, struct event_base *base,
+    void (*lost)(const char *, void *), void *arg)
 {
 	c->lost = lost;
 	c->lost_arg = arg;
-	imsgev_set(&c->iev, pfh_dispatch, c);
+	imsgev_set(&c->iev, base, pfh_dispatch, c);
 }
 
 /* Queue a request; with done or owner, remember it as a call. */

@@ -63,12 +63,11 @@ int	pfh_hello(struct pfh_client *, uint32_t);
 int	pfh_hello_opts(struct pfh_client *, const struct pfh_hello *);
 
 /*
- * Into the event loop (after event_init): from now on only the calls
- * below.  lost(reason, arg) is called once if pfhelper goes away or
+ * Into base's event loop: from now on only the calls below.  lost(reason, arg) is called once if pfhelper goes away or
  * breaks the protocol; no callback of a pending call runs after it.
  */
-void	pfh_attach(struct pfh_client *, void (*)(const char *, void *),
-	    void *);
+void	pfh_attach(struct pfh_client *, struct event_base *,
+	    void (*)(const char *, void *), void *);
 /*
  * The typed calls: 0 when queued (done runs later, exactly once, unless
  * cancelled), -1 with errno if not even that.  owner may be NULL.

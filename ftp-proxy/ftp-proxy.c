@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/event_compat.h>
 
 #include "addr.h"
 #include "classify.h"
@@ -316,17 +315,14 @@ main(int argc, char *argv[])
 	    sizeof(why)) == -1)
 		fatalx("%s", why);
 
-	/*
-	 * event_init(), not event_base_new(): common/imsgev.c still arms
-	 * its events with event_set(), which takes the base it makes.
-	 */
-	evbase = event_init();
+	if ((evbase = event_base_new()) == NULL)
+		fatalx("event_base_new");
 	for (i = 0; i < nlisten; i++) {
 		event_assign(&listen_ev[i], evbase, listen_fd[i],
 		    EV_READ | EV_PERSIST, session_accept, NULL);
 		event_add(&listen_ev[i], NULL);
 	}
-	pfh_attach(&pfh, pfh_lost, NULL);
+	pfh_attach(&pfh, evbase, pfh_lost, NULL);
 	evsignal_assign(&ev_hup, evbase, SIGHUP, sig_end, NULL);
 	evsignal_assign(&ev_int, evbase, SIGINT, sig_end, NULL);
 	evsignal_assign(&ev_term, evbase, SIGTERM, sig_end, NULL);

@@ -26,7 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
 
 #include "addr.h"
 #include "log.h"
@@ -69,6 +70,7 @@ static unsigned int		 nsessions, nlookups;
 static uint32_t			 last_sid;
 static const struct tp_conf	*conf;
 static struct pfh_client	*pfh;
+static struct event_base	*evbase;
 
 static int		 session_cmp(struct session *, struct session *);
 static void		 request_handle(const struct tp_dgram *);
@@ -79,6 +81,9 @@ static void		 lookup_start(const struct tp_dgram *);
 static void		 lookup_done(const struct pfh_reply *, void *);
 static void		 request_forward(const struct tp_dgram *,
 			    const struct pfh_addr *, uint16_t);
+static struct session	*session_new(const struct tp_dgram *,
+			    const struct pfh_addr *, uint16_t);
+static const char	*session_open(struct session *);
 static void		 session_started(const struct pfh_reply *, void *);
 static void		 session_end(struct session *);
 static void		 session_timeout(int, short, void *);
@@ -103,10 +108,12 @@ session_cmp(struct session *a, struct session *b)
 }
 
 void
-request_init(const struct tp_conf *c, struct pfh_client *p)
+request_init(const struct tp_conf *c, struct pfh_client *p,
+    struct event_base *base)
 {
 	conf = c;
 	pfh = p;
+	evbase = base;
 }
 
 unsigned int
@@ -317,29 +324,20 @@ request_dest(const struct pfh_addr *o, uint16_t oport, struct pfh_session *s)
 	return (NULL);
 }
 
-/*
- * A request with its destination: a session, started at pfhelper with
- * its permit; the request goes out once that is done.
- */
-static void
-request_forward(const struct tp_dgram *d, const struct pfh_addr *o,
+/* A session for the request d to o:oport, or NULL (d is dropped). */
+static struct session *
+session_new(const struct tp_dgram *d, const struct pfh_addr *o,
     uint16_t oport)
 {
-	const struct sockaddr_storage	*src = &conf->src4;
-	socklen_t			 srclen = conf->src4len;
-	struct session			*sess, *old;
-	const char			*why;
+	struct session	*sess;
+	const char	*why;
 
-	if (d->from.af == AF_INET6) {
-		src = &conf->src6;
-		srclen = conf->src6len;
-	}
 	if ((sess = calloc(1, sizeof(*sess))) == NULL) {
 		drop(d, "out of memory");
-		return;
+		return (NULL);
 	}
 	TAILQ_INIT(&sess->calls);
-	evtimer_set(&sess->timer, session_timeout, sess);
+	evtimer_assign(&sess->timer, evbase, session_timeout, sess);
 	sess->d = *d;
 	/* The request as parsed, pointing into our copy. */
 	(void)tftp_parse_request(sess->d.buf, sess->d.len, &sess->req);
@@ -349,8 +347,59 @@ request_forward(const struct tp_dgram *d, const struct pfh_addr *o,
 	if ((why = request_dest(o, oport, &sess->s)) != NULL) {
 		drop(d, why);
 		free(sess);
-		return;
+		return (NULL);
 	}
+	return (sess);
+}
+
+/*
+ * The session's socket to its server (from -a's address of its family)
+ * and its id.  NULL, or why not (and no socket).
+ */
+static const char *
+session_open(struct session *sess)
+{
+	const struct sockaddr_storage	*src = &conf->src4;
+	socklen_t			 srclen = conf->src4len;
+	const char			*why;
+
+	if (sess->s.client.af == AF_INET6) {
+		src = &conf->src6;
+		srclen = conf->src6len;
+	}
+	sess->fd = sock_connect(&sess->s.server, sess->s.sport, src, srclen,
+	    &sess->s.proxy, &sess->s.pport);
+	if (sess->fd == -1)
+		return (errno == EACCES ? "destination is a broadcast address" :
+		    strerror(errno));
+	if (++last_sid == 0)
+		last_sid = 1;
+	sess->s.sid = last_sid;
+	sess->s.proto = IPPROTO_UDP;
+	sess->s.timeout = conf->transwait + PERMIT_SLACK;
+	if ((why = proto_session_check(&sess->s)) == NULL &&
+	    !proto_data_port_ok(sess->s.pport))
+		why = "no usable source address and port (-a)";
+	if (why != NULL) {
+		close(sess->fd);
+		sess->fd = -1;
+	}
+	return (why);
+}
+
+/*
+ * A request with its destination: a session, started at pfhelper with
+ * its permit; the request goes out once that is done.
+ */
+static void
+request_forward(const struct tp_dgram *d, const struct pfh_addr *o,
+    uint16_t oport)
+{
+	struct session	*sess, *old;
+	const char	*why;
+
+	if ((sess = session_new(d, o, oport)) == NULL)
+		return;
 	/*
 	 * Again from the same client port: a retransmission, or a new
 	 * transfer.  We cannot tell whether the first answer got through
@@ -365,24 +414,8 @@ request_forward(const struct tp_dgram *d, const struct pfh_addr *o,
 			    old->s.sid);
 		session_end(old);
 	}
-	sess->fd = sock_connect(&sess->s.server, sess->s.sport, src, srclen,
-	    &sess->s.proxy, &sess->s.pport);
-	if (sess->fd == -1) {
-		drop(d, errno == EACCES ? "destination is a broadcast address" :
-		    strerror(errno));
-		free(sess);
-		return;
-	}
-	if (++last_sid == 0)
-		last_sid = 1;
-	sess->s.sid = last_sid;
-	sess->s.proto = IPPROTO_UDP;
-	sess->s.timeout = conf->transwait + PERMIT_SLACK;
-	if ((why = proto_session_check(&sess->s)) != NULL ||
-	    (!proto_data_port_ok(sess->s.pport) &&
-	    (why = "no usable source address and port (-a)") != NULL)) {
+	if ((why = session_open(sess)) != NULL) {
 		drop(d, why);
-		close(sess->fd);
 		free(sess);
 		return;
 	}

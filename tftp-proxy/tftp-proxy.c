@@ -20,7 +20,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <event.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
 
 #include "addr.h"
 #include "log.h"
@@ -301,21 +302,22 @@ run(void)
 	struct event	ev_hup, ev_int, ev_term;
 	int		i;
 
-	evbase = event_init();
-	request_init(&conf, &pfh);
+	if ((evbase = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	request_init(&conf, &pfh, evbase);
 	for (i = 0; i < nlisten; i++) {
-		event_set(&listen_ev[i], listen_fd[i], EV_READ | EV_PERSIST,
-		    listen_cb, NULL);
+		event_assign(&listen_ev[i], evbase, listen_fd[i],
+		    EV_READ | EV_PERSIST, listen_cb, NULL);
 		event_add(&listen_ev[i], NULL);
 	}
-	pfh_attach(&pfh, pfh_gone, NULL);
-	signal_set(&ev_hup, SIGHUP, sig_end, NULL);
-	signal_set(&ev_int, SIGINT, sig_end, NULL);
-	signal_set(&ev_term, SIGTERM, sig_end, NULL);
-	signal_add(&ev_hup, NULL);
-	signal_add(&ev_int, NULL);
-	signal_add(&ev_term, NULL);
-	evtimer_set(&idle_ev, idle_cb, NULL);
+	pfh_attach(&pfh, evbase, pfh_gone, NULL);
+	evsignal_assign(&ev_hup, evbase, SIGHUP, sig_end, NULL);
+	evsignal_assign(&ev_int, evbase, SIGINT, sig_end, NULL);
+	evsignal_assign(&ev_term, evbase, SIGTERM, sig_end, NULL);
+	evsignal_add(&ev_hup, NULL);
+	evsignal_add(&ev_int, NULL);
+	evsignal_add(&ev_term, NULL);
+	evtimer_assign(&idle_ev, evbase, idle_cb, NULL);
 	idle_arm(IDLE_EXIT);
 	if (sandbox_enter(SANDBOX_NET) == -1)
 		fatal("seccomp");
@@ -324,7 +326,7 @@ run(void)
 	    nlisten == 1 ? "" : "s", mode == MODE_INETD ? "inetd" :
 	    mode == MODE_ACTIVATED ? "socket activation" : "standalone",
 	    conf.transwait);
-	event_dispatch();
+	event_base_dispatch(evbase);
 }
 
 static void

@@ -60,9 +60,11 @@ int	sock_connect(const struct pfh_addr *, uint16_t,
 	    uint16_t *);
 
 struct pfh_client;
+struct event_base;
 
 /* request.c */
-void		request_init(const struct tp_conf *, struct pfh_client *);
+void		request_init(const struct tp_conf *, struct pfh_client *,
+		    struct event_base *);
 void		request_read(int);
 unsigned int	request_count(void);
 void		request_end_all(void);

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event.h>
+#include <event2/event.h>
 
 #include "imsg.h"
 #include "log.h"
@@ -48,6 +48,7 @@ struct seen {
 
 static struct seen	seen;
 static int		nlost;
+static struct event_base *base;
 static char		lostwhy[128];
 
 struct tag {
@@ -80,7 +81,7 @@ spin(void)
 	int	i;
 
 	for (i = 0; i < 10; i++)
-		event_loop(EVLOOP_NONBLOCK);
+		event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
 /* The scripted pfhelper: read the requests the client sent. */
@@ -120,7 +121,7 @@ setup(struct pfh_client *c, struct imsgbuf *srv, int *sfd)
 	if (fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1 ||
 	    pfh_open(c, sv[0]) == -1 || imsgbuf_init(srv, sv[1]) == -1)
 		err(1, "open");
-	pfh_attach(c, lost, NULL);
+	pfh_attach(c, base, lost, NULL);
 	*sfd = sv[1];
 	memset(&seen, 0, sizeof(seen));
 	nlost = 0;
@@ -302,7 +303,8 @@ main(void)
 {
 	log_init(1, LOG_DAEMON);
 	log_setverbose(LOG_CRIT);
-	event_init();
+	if ((base = event_base_new()) == NULL)
+		return (1);
 	out_of_order();
 	cancelled();
 	lost_cases();
