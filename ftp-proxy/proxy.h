@@ -15,6 +15,11 @@
 #include "pfh_client.h"
 #include "proto.h"
 
+#define FTP_PORT		21	/* -P's default */
+#define FTP_LISTEN_PORT		8021	/* -p's default */
+#define FTP_SESSIONS_DEFAULT	100	/* -m */
+#define FTP_MAX_SESSIONS	100000	/* -m and -M at most */
+#define FTP_IDLE_MAX		86400	/* -t: the default and the most */
 #define FTP_CONNECT_TIMEOUT	30	/* seconds to reach the server */
 #define FTP_BACKEND_TIMEOUT	3	/* -R: seconds, then the next one */
 #define FTP_PERMIT_TIMEOUT	60	/* seconds a data permit waits */

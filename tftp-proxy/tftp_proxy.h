@@ -15,7 +15,6 @@
 #define TP_PORT_DEFAULT		6969
 #define TP_TRANSWAIT_DEFAULT	2	/* seconds */
 #define TP_TRANSWAIT_MAX	30
-#define TP_MAX_LISTEN		8
 #define TP_DGRAM_MAX		1024	/* larger than any valid request */
 #define TFTP_PORT		69
 
