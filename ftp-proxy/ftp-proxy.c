@@ -33,9 +33,9 @@
 
 #define FD_RESERVE	32	/* descriptors beside the sessions' */
 
-struct proxy_conf	 conf;
-struct pfh_client	 pfh;
-struct event_base	*evbase;
+static struct proxy_conf	 conf;
+static struct pfh_client pfh;
+static struct event_base *evbase;
 
 static struct fe_loop	 loop;
 static int		 listen_fd[FE_MAX_LISTEN];
@@ -289,6 +289,7 @@ run(void)
 	fe_loop_init(&loop, listen_fd, nlisten, session_accept, &pfh,
 	    pfh_lost, sig_end);
 	evbase = loop.base;
+	session_init(&conf, &pfh, evbase);
 	log_info("listening on port %u%s", conf.listen_port,
 	    conf.reverse ? " (reverse mode)" : "");
 	if (sandbox_enter(SANDBOX_NET) == -1)

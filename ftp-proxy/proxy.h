@@ -102,17 +102,15 @@ struct session {
 
 TAILQ_HEAD(session_list, session);
 
-/* ftp-proxy.c */
-extern struct proxy_conf	 conf;
-extern struct pfh_client	 pfh;
-extern struct event_base	*evbase;
-
-/* session.c */
+/* session.c: the configuration and pfhelper are main's, lent once. */
+void	session_init(struct proxy_conf *, struct pfh_client *,
+	    struct event_base *);
 void	session_accept(int, short, void *);
 void	session_end_all(void);
 void	pfh_lost(const char *, void *);
 
-/* farm.c: the servers of -R */
+/* farm.c: the servers of -R (farm_init: from session_init) */
+void	farm_init(struct proxy_conf *, struct event_base *);
 int	farm_pick(struct session *);
 void	farm_release(struct session *);
 void	farm_failed(struct session *, const char *);
