@@ -449,12 +449,6 @@ pfh_cancel(struct pfh_client *c, struct pfh_calls *owner)
 	}
 }
 
-uint32_t
-pfh_pending(const struct pfh_client *c)
-{
-	return (c->npending);
-}
-
 void
 pfh_stop(struct pfh_client *c)
 {

@@ -259,7 +259,7 @@ session_free(struct session *s)
 	host_release(s);
 	farm_release(s);
 	TAILQ_REMOVE(&sessions, s, entry);
-	if (!s->closing)
+	if (s->closing == CLOSING_NO)
 		nsessions--;
 	free(s);
 }
@@ -289,7 +289,7 @@ session_unregister(struct session *s)
 static void
 session_close(struct session *s, const char *why)
 {
-	if (s->closing)
+	if (s->closing != CLOSING_NO)
 		return;
 	s->closing = CLOSING_FLUSH;
 	nsessions--;		/* what is left is a flush, bounded */
@@ -336,7 +336,7 @@ session_end_all(void)
 
 	shutting_down = 1;
 	while ((s = TAILQ_FIRST(&sessions)) != NULL) {
-		if (!s->closing)
+		if (s->closing == CLOSING_NO)
 			log_info("#%u ending session: proxy shutting down",
 			    s->id);
 		session_free(s);
@@ -354,7 +354,7 @@ session_abort_all(const char *reply)
 
 	shutting_down = 1;
 	TAILQ_FOREACH(s, &sessions, entry)
-		if (!s->closing && s->client.fd != -1)
+		if (s->closing == CLOSING_NO && s->client.fd != -1)
 			(void)write(s->client.fd, reply, strlen(reply));
 }
 
@@ -379,7 +379,7 @@ session_timeout(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 
-	if (s->closing)
+	if (s->closing != CLOSING_NO)
 		session_free(s);
 	else if (s->client_eof)
 		session_close(s, "client closed");
@@ -536,7 +536,7 @@ server_connected(struct session *s)
 static void
 server_fin(struct session *s)
 {
-	if (!s->client_eof || s->server_fin || s->closing ||
+	if (!s->client_eof || s->server_fin || s->closing != CLOSING_NO ||
 	    !ftp_relay_ready(&s->relay, FR_CLIENT) ||
 	    evbuffer_get_length(bufferevent_get_output(s->server.bev)) > 0)
 		return;
@@ -568,7 +568,7 @@ side_event(struct bufferevent *bev, short what, void *arg)
 		bufferevent_disable(bev, EV_READ);
 		return;
 	}
-	if (s->closing) {
+	if (s->closing != CLOSING_NO) {
 		session_free(s);
 		return;
 	}
@@ -605,7 +605,7 @@ side_write(struct bufferevent *bev, void *arg)
 	int		 is_server = (bev == s->server.bev);
 	struct side	*other = is_server ? &s->client : &s->server;
 
-	if (s->closing) {
+	if (s->closing != CLOSING_NO) {
 		session_linger(s);
 		return;
 	}
@@ -827,7 +827,7 @@ side_read(struct bufferevent *bev, void *arg)
 	struct evbuffer	*in = bufferevent_get_input(bev);
 	int		 rc;
 
-	if (s->closing) {
+	if (s->closing != CLOSING_NO) {
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
@@ -867,12 +867,12 @@ resume_cb(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 
-	if (s->closing || s->pfhstate != SP_REGISTERED)
+	if (s->closing != CLOSING_NO || s->pfhstate != SP_REGISTERED)
 		return;
 	if (ftp_relay_ready(&s->relay, FR_SERVER) && s->server.bev != NULL) {
 		bufferevent_enable(s->server.bev, EV_READ);
 		side_read(s->server.bev, s);
-		if (s->closing)
+		if (s->closing != CLOSING_NO)
 			return;
 	}
 	if (!ftp_relay_ready(&s->relay, FR_CLIENT))
@@ -880,7 +880,7 @@ resume_cb(int fd, short ev, void *arg)
 	if (!s->client_eof)
 		bufferevent_enable(s->client.bev, EV_READ);
 	side_read(s->client.bev, s);
-	if (!s->closing)
+	if (s->closing == CLOSING_NO)
 		server_fin(s);
 }
 

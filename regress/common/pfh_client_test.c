@@ -179,7 +179,7 @@ out_of_order(void)
 	check(pfh_session_start(&c, &owner, &s, done, &t1) == 0 &&
 	    pfh_permit_add(&c, &owner, &p, done, &t2) == 0 &&
 	    pfh_ct_lookup(&c, NULL, &l, done, &t3) == 0, "calls queued");
-	check(pfh_pending(&c) == 3, "three pending");
+	check(c.npending == 3, "three pending");
 	n = srv_read(&srv, types, ids, 8);
 	check(n == 3 && types[0] == PFH_SESSION_START &&
 	    types[1] == PFH_PERMIT_ADD && types[2] == PFH_CT_LOOKUP,
@@ -194,7 +194,7 @@ out_of_order(void)
 	check(seen.error[0] == ETIMEDOUT && seen.error[1] == 0 &&
 	    seen.port[2] == 51234, "errno and port reach the callback");
 	check(nlost == 0, "ETIMEDOUT is a refusal, not a lost pfhelper");
-	check(pfh_pending(&c) == 0 && TAILQ_EMPTY(&owner), "nothing pending");
+	check(c.npending == 0 && TAILQ_EMPTY(&owner), "nothing pending");
 	/* Every kind of errno is a refusal of that call only. */
 	check(pfh_permit_add(&c, NULL, &p, done, &t2) == 0 &&
 	    pfh_permit_add(&c, NULL, &p, done, &t2) == 0 &&
@@ -239,7 +239,7 @@ cancelled(void)
 	    "a start that succeeded after its session left is ended");
 	srv_reply(&srv, ids[0], 0, 0);
 	spin();
-	check(nlost == 0 && pfh_pending(&c) == 0, "the end's reply absorbed");
+	check(nlost == 0 && c.npending == 0, "the end's reply absorbed");
 	/* A refused start of a freed session: nothing to end. */
 	pfh_session_start(&c, &owner, &s, done, &t);
 	n = srv_read(&srv, types, ids, 8);
