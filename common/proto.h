@@ -198,6 +198,17 @@ PROTO_DECL(ctlookup, struct pfh_ctlookup)
 #undef PROTO_DECL
 
 /*
+ * "Why" strings, the one convention of the three programs: a check
+ * returns NULL or why not, and a session or request ends with why, as
+ * a phrase in lower case (proper names aside: Telnet, IPv6, -R) with no
+ * trailing period and no errno text in it, e.g. "destination port 0".
+ * Where an errno is the cause, the why names what failed and the errno
+ * follows it in the log line ("no socket to the server: Permission
+ * denied").  Text a client reads in an FTP reply ("500 Line too long")
+ * is reply text, not a why: capitalised, as FTP servers write it.
+ */
+
+/*
  * The semantic checks of a session, made by the front end before it asks
  * and by pfhelper when it is asked (one function, so the two never
  * drift): every address a unicast host of one family, ports not 0, the

@@ -92,9 +92,12 @@ farm_release(struct session *s)
 	s->backend = 0;
 }
 
-/* The session's server did not answer: down, and not this session's. */
+/*
+ * The session's server did not answer (why; err, an errno, or 0): down,
+ * and not this session's.
+ */
 void
-farm_failed(struct session *s, const char *why)
+farm_failed(struct session *s, const char *why, int err)
 {
 	struct timeval	tv = { 1, 0 };
 	char		buf[ADDR_STRLEN];
@@ -104,9 +107,9 @@ farm_failed(struct session *s, const char *why)
 		return;
 	s->tried |= 1U << i;
 	if (backend_failed(&conf->backends, i, mono_now()))
-		log_warnx("server %s is down (%s); tried again every %d s",
-		    backend_name(i, buf, sizeof(buf)), why,
-		    BACKEND_DOWN_SECS);
+		log_warnx("server %s is down (%s%s%s); tried again every %d s",
+		    backend_name(i, buf, sizeof(buf)), why, err ? ": " : "",
+		    err ? strerror(err) : "", BACKEND_DOWN_SECS);
 	farm_release(s);
 	if (!evtimer_pending(&probe_timer, NULL))
 		evtimer_add(&probe_timer, &tv);

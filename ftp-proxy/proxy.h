@@ -113,7 +113,7 @@ void	pfh_lost(const char *, void *);
 void	farm_init(struct proxy_conf *, struct event_base *);
 int	farm_pick(struct session *);
 void	farm_release(struct session *);
-void	farm_failed(struct session *, const char *);
+void	farm_failed(struct session *, const char *, int);
 void	farm_answered(struct session *);
 const char *farm_name(const struct session *, char *, size_t);
 

@@ -63,7 +63,7 @@ static void	permit_done(const struct pfh_reply *, void *);
 static void	relay_start(struct session *);
 static double	now_secs(void);
 static int	server_dial(struct session *);
-static void	server_retry(struct session *, const char *);
+static void	server_retry(struct session *, const char *, int);
 static int	shutting_down;
 static struct hl_table	hosts;		/* sessions per client host */
 static int	spare_fd = -1;	/* given up to refuse at EMFILE */
@@ -384,7 +384,7 @@ session_timeout(int fd, short ev, void *arg)
 	else if (s->client_eof)
 		session_close(s, "client closed");
 	else if (conf->reverse && !s->connected)
-		server_retry(s, "no answer");
+		server_retry(s, "no answer", 0);
 	else if (s->pfhstate != SP_REGISTERED) {
 		session_reply(s, "421 Proxy cannot reach the server (timeout)");
 		session_close(s, "server connect timeout");
@@ -577,7 +577,7 @@ side_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (is_server && !s->connected && conf->reverse) {
-		server_retry(s, strerror(EVUTIL_SOCKET_ERROR()));
+		server_retry(s, "connect failed", EVUTIL_SOCKET_ERROR());
 		return;
 	}
 	if (is_server && !s->connected) {
@@ -992,7 +992,7 @@ server_dial(struct session *s)
 		if (!conf->reverse || saved == EMFILE || saved == ENFILE ||
 		    saved == ENOMEM || saved == ENOBUFS)
 			break;
-		farm_failed(s, strerror(saved));
+		farm_failed(s, "connect failed", saved);
 		side_free(&s->server);
 		if (farm_pick(s) == -1)
 			break;
@@ -1004,13 +1004,14 @@ server_dial(struct session *s)
 
 /* Reverse mode: the server did not answer; the next one, if any. */
 static void
-server_retry(struct session *s, const char *why)
+server_retry(struct session *s, const char *why, int err)
 {
 	char	buf[ADDR_STRLEN];
 
-	log_info("#%u server %s: %s", s->id, farm_name(s, buf, sizeof(buf)),
-	    why);
-	farm_failed(s, why);
+	log_info("#%u server %s: %s%s%s", s->id,
+	    farm_name(s, buf, sizeof(buf)), why, err ? ": " : "",
+	    err ? strerror(err) : "");
+	farm_failed(s, why, err);
 	side_free(&s->server);
 	if (farm_pick(s) == -1) {
 		log_warnx("#%u no server answered", s->id);

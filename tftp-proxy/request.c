@@ -83,12 +83,13 @@ static void		 request_forward(const struct tp_dgram *,
 			    const struct pfh_addr *, uint16_t);
 static struct session	*session_new(const struct tp_dgram *,
 			    const struct pfh_addr *, uint16_t);
-static const char	*session_open(struct session *);
+static const char	*session_open(struct session *, int *);
 static void		 session_started(const struct pfh_reply *, void *);
 static void		 session_end(struct session *);
 static void		 session_timeout(int, short, void *);
 static void		 log_request(const struct session *);
 static void		 drop(const struct tp_dgram *, const char *);
+static void		 drop_err(const struct tp_dgram *, const char *, int);
 
 RB_GENERATE_STATIC(session_tree, session, entry, session_cmp)
 
@@ -244,7 +245,7 @@ lookup_start(const struct tp_dgram *d)
 	m.client = d->from;
 	m.local = d->to;
 	if (pfh_ct_lookup(pfh, &l->calls, &m, lookup_done, l) == -1) {
-		drop(d, strerror(errno));
+		drop_err(d, "cannot ask pfhelper", errno);
 		free(l);
 		return;
 	}
@@ -354,10 +355,10 @@ session_new(const struct tp_dgram *d, const struct pfh_addr *o,
 
 /*
  * The session's socket to its server (from -a's address of its family)
- * and its id.  NULL, or why not (and no socket).
+ * and its id.  NULL, or why not (and no socket; *err an errno, or 0).
  */
 static const char *
-session_open(struct session *sess)
+session_open(struct session *sess, int *err)
 {
 	const struct sockaddr_storage	*src = &conf->src4;
 	socklen_t			 srclen = conf->src4len;
@@ -367,11 +368,15 @@ session_open(struct session *sess)
 		src = &conf->src6;
 		srclen = conf->src6len;
 	}
+	*err = 0;
 	sess->fd = sock_connect(&sess->s.server, sess->s.sport, src, srclen,
 	    &sess->s.proxy, &sess->s.pport);
-	if (sess->fd == -1)
-		return (errno == EACCES ? "destination is a broadcast address" :
-		    strerror(errno));
+	if (sess->fd == -1 && errno == EACCES)
+		return ("destination is a broadcast address");
+	if (sess->fd == -1) {
+		*err = errno;
+		return ("no socket to the server");
+	}
 	if (++last_sid == 0)
 		last_sid = 1;
 	sess->s.sid = last_sid;
@@ -397,6 +402,7 @@ request_forward(const struct tp_dgram *d, const struct pfh_addr *o,
 {
 	struct session	*sess, *old;
 	const char	*why;
+	int		 err;
 
 	if ((sess = session_new(d, o, oport)) == NULL)
 		return;
@@ -414,14 +420,14 @@ request_forward(const struct tp_dgram *d, const struct pfh_addr *o,
 			    old->s.sid);
 		session_end(old);
 	}
-	if ((why = session_open(sess)) != NULL) {
-		drop(d, why);
+	if ((why = session_open(sess, &err)) != NULL) {
+		drop_err(d, why, err);
 		free(sess);
 		return;
 	}
 	if (pfh_session_start(pfh, &sess->calls, &sess->s, session_started,
 	    sess) == -1) {
-		drop(d, strerror(errno));
+		drop_err(d, "cannot ask pfhelper", errno);
 		close(sess->fd);
 		free(sess);
 		return;
@@ -500,10 +506,18 @@ log_request(const struct session *sess)
 static void
 drop(const struct tp_dgram *d, const char *why)
 {
+	drop_err(d, why, 0);
+}
+
+/* The same, with the errno err (0: none) after the why. */
+static void
+drop_err(const struct tp_dgram *d, const char *why, int err)
+{
 	char	c[ADDR_STRLEN], t[ADDR_STRLEN];
 
-	log_warnx("dropped request from %s to %s: %s",
+	log_warnx("dropped request from %s to %s: %s%s%s",
 	    addr_port_str(&d->from, d->fport, c, sizeof(c)),
-	    addr_port_str(&d->to, d->tport, t, sizeof(t)), why);
+	    addr_port_str(&d->to, d->tport, t, sizeof(t)), why,
+	    err ? ": " : "", err ? strerror(err) : "");
 }
 
