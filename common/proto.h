@@ -119,6 +119,10 @@ struct pfh_session {
 
 /* Data ports, ours and the peers': never below this one. */
 #define PFH_DATA_PORT_MIN	1024
+/* The same in text, for messages: "port below " PFH_DATA_PORT_MIN_S. */
+#define PFH_STR_(x)		#x
+#define PFH_STR(x)		PFH_STR_(x)
+#define PFH_DATA_PORT_MIN_S	PFH_STR(PFH_DATA_PORT_MIN)
 
 struct pfh_session_end {
 	uint32_t	sid;

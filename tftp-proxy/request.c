@@ -222,7 +222,7 @@ request_client(const struct tp_dgram *d)
 	if (!addr_is_unicast_host(&d->from))
 		return ("client is not a unicast host");
 	if (!proto_data_port_ok(d->fport))
-		return ("client port below 1024");
+		return ("client port below " PFH_DATA_PORT_MIN_S);
 	return (NULL);
 }
 
