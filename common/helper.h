@@ -1,7 +1,8 @@
 /*
- * helper.h: how a front end gets its pfhelper, the one piece both
- * mains share: the standing service's socket for its role if there is
- * one, else a pfhelper of its own, as root, before the privilege drop.
+ * helper.h: how a front end gets its pfhelper: the standing service's
+ * socket for its role if there is one, else a pfhelper of its own, as
+ * root, before the privilege drop; and the options both front ends
+ * have.  The rest of their common skeleton is frontend.h.
  */
 #ifndef HELPER_H
 #define HELPER_H

@@ -510,7 +510,7 @@ server_connected(struct session *s)
 	    addr_from_sa((struct sockaddr *)&ss, &s->server.local,
 	    &s->server.lport) == -1) {
 		session_reply(s, "421 Proxy error");
-		session_close(s, "getsockname");
+		session_close(s, "no local address of the server connection");
 		return;
 	}
 	s->connected = 1;

@@ -2,8 +2,9 @@
  * tftp-proxy: a TFTP proxy for nftables, after OpenBSD's tftp-proxy(8).
  * Runs from inetd (`dgram udp wait', the socket on fd 0), from socket
  * activation (LISTEN_FDS), or as a standalone daemon.  Starts as root,
- * spawns pfhelper, then chroots and drops to the unprivileged user
- * before it reads a request.
+ * connects to the pfhelper service (or spawns a pfhelper of its own),
+ * then chroots and drops to the unprivileged user before it reads a
+ * request.
  */
 #include "compat.h"
 
@@ -210,9 +211,9 @@ drain(void)
 }
 
 /*
- * Our pfhelper: the service's, else one of our own (which names its
- * table after our pid if another has inet tftp-proxy: inetd runs one
- * of us per address family at once).  As root, before the drop.
+ * Our pfhelper: the service's, else one of our own, told our -R
+ * servers and, from inetd, that we are one of several at once (inetd
+ * runs one of us per address family).  As root, before the drop.
  */
 static void
 start_pfhelper(int level)
