@@ -136,19 +136,6 @@ addr_port_str(const struct pfh_addr *a, uint16_t port, char *buf,
 	return (buf);
 }
 
-const char *
-sa_str(const struct sockaddr *sa, char *buf, size_t len)
-{
-	struct pfh_addr	a;
-	uint16_t	port;
-
-	if (addr_from_sa(sa, &a, &port) == -1) {
-		strlcpy(buf, "?", len);
-		return (buf);
-	}
-	return (addr_port_str(&a, port, buf, len));
-}
-
 int
 addr_parse(const char *s, struct pfh_addr *a)
 {

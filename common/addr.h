@@ -26,7 +26,6 @@ int	addr_is_unicast_host(const struct pfh_addr *);
 const char *addr_str(const struct pfh_addr *, char *, size_t);
 /* "192.0.2.1:21" / "[2001:db8::1]:21". */
 const char *addr_port_str(const struct pfh_addr *, uint16_t, char *, size_t);
-const char *sa_str(const struct sockaddr *, char *, size_t);
 /* Parse a numeric address (no lookups). 0 or -1. */
 int	addr_parse(const char *, struct pfh_addr *);
 

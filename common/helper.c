@@ -3,6 +3,8 @@
  */
 #include "compat.h"
 
+#include <sys/socket.h>
+
 #include <err.h>
 #include <errno.h>
 #include <stdio.h>
@@ -80,6 +82,15 @@ int
 helper_option(struct helper_opts *o, int ch, char *arg)
 {
 	switch (ch) {
+	case '4':
+		o->family = AF_INET;
+		return (1);
+	case '6':
+		o->family = AF_INET6;
+		return (1);
+	case 'd':
+		o->debug = 1;
+		return (1);
 	case 'S':
 		o->require = 1;
 		return (1);

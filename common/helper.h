@@ -1,7 +1,8 @@
 /*
- * helper.h: how a front end gets its pfhelper, the one piece both
- * mains share: the standing service's socket for its role if there is
- * one, else a pfhelper of its own, as root, before the privilege drop.
+ * helper.h: how a front end gets its pfhelper: the standing service's
+ * socket for its role if there is one, else a pfhelper of its own, as
+ * root, before the privilege drop; and the options both front ends
+ * have.  The rest of their common skeleton is frontend.h.
  */
 #ifndef HELPER_H
 #define HELPER_H
@@ -10,14 +11,18 @@
 
 struct helper_opts {
 	uint32_t	 role;		/* PFH_ROLE_* */
+	int		 family;	/* -4, -6; AF_UNSPEC (0): both */
 	const char	*dir;		/* -s: the service's; NULL: default */
 	int		 require;	/* -S: the service, or exit */
-	int		 debug;		/* pfhelper -d */
+	int		 debug;		/* -d: ours, and pfhelper -d */
 	int		 level;		/* pfhelper -D */
 	struct pfh_hello hello;		/* what the front end asks for */
 };
 
-/* The front ends' -S and -s, for their getopt loops: 1 if ch was one. */
+/*
+ * The options both front ends have, -4, -6, -d, -S and -s, for their
+ * getopt loops: 1 if ch was one of them.
+ */
 int		 helper_option(struct helper_opts *, int, char *);
 /* Connected (HELLO done), or exits with a message. */
 void		 helper_open(struct pfh_client *, const struct helper_opts *);

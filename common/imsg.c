@@ -191,14 +191,6 @@ ibuf_size(const struct ibuf *buf)
 	return (buf->wpos - buf->rpos);
 }
 
-size_t
-ibuf_left(const struct ibuf *buf)
-{
-	if (buf->fd == IBUF_FD_VIEW)
-		return (0);
-	return (buf->max - buf->wpos);
-}
-
 int
 ibuf_get(struct ibuf *buf, void *data, size_t len)
 {
@@ -208,17 +200,6 @@ ibuf_get(struct ibuf *buf, void *data, size_t len)
 	}
 	if (len > 0)
 		memcpy(data, buf->buf + buf->rpos, len);
-	buf->rpos += len;
-	return (0);
-}
-
-int
-ibuf_skip(struct ibuf *buf, size_t len)
-{
-	if (len > ibuf_size(buf)) {
-		errno = EBADMSG;
-		return (-1);
-	}
 	buf->rpos += len;
 	return (0);
 }
@@ -284,18 +265,6 @@ void
 imsgbuf_allow_fdpass(struct imsgbuf *imsgbuf)
 {
 	imsgbuf->flags |= IMSGF_FDPASS;
-}
-
-/* The mark takes bit 31 of len, so a message stays below 2^31 bytes. */
-int
-imsgbuf_set_maxsize(struct imsgbuf *imsgbuf, uint32_t max)
-{
-	if (max < IMSG_HEADER_SIZE || (max & IMSG_FD_MARK) != 0) {
-		errno = EINVAL;
-		return (-1);
-	}
-	imsgbuf->maxsize = max;
-	return (0);
 }
 
 /*
@@ -698,12 +667,6 @@ imsg_get_len(struct imsg *imsg)
 	return (ibuf_size(imsg->buf));
 }
 
-pid_t
-imsg_get_pid(struct imsg *imsg)
-{
-	return ((pid_t)imsg->hdr.pid);
-}
-
 uint32_t
 imsg_get_type(struct imsg *imsg)
 {
@@ -734,35 +697,6 @@ imsg_compose(struct imsgbuf *imsgbuf, uint32_t type, uint32_t id, pid_t pid,
 		return (-1);
 	if (imsg_add(buf, data, datalen) == -1)
 		return (-1);
-	ibuf_fd_set(buf, fd);
-	imsg_close(imsgbuf, buf);
-	return (1);
-}
-
-int
-imsg_composev(struct imsgbuf *imsgbuf, uint32_t type, uint32_t id, pid_t pid,
-    int fd, const struct iovec *iov, int iovcnt)
-{
-	struct ibuf	*buf;
-	size_t		 datalen = 0;
-	int		 i;
-
-	if (iovcnt < 0) {
-		errno = EINVAL;
-		return (-1);
-	}
-	for (i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_len > SIZE_MAX - datalen) {
-			errno = ERANGE;
-			return (-1);
-		}
-		datalen += iov[i].iov_len;
-	}
-	if ((buf = imsg_create(imsgbuf, type, id, pid, datalen)) == NULL)
-		return (-1);
-	for (i = 0; i < iovcnt; i++)
-		if (imsg_add(buf, iov[i].iov_base, iov[i].iov_len) == -1)
-			return (-1);
 	ibuf_fd_set(buf, fd);
 	imsg_close(imsgbuf, buf);
 	return (1);

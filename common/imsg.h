@@ -59,9 +59,7 @@ int		 ibuf_add(struct ibuf *, const void *, size_t);
 void		*ibuf_reserve(struct ibuf *, size_t);
 void		*ibuf_data(const struct ibuf *);
 size_t		 ibuf_size(const struct ibuf *);
-size_t		 ibuf_left(const struct ibuf *);
 int		 ibuf_get(struct ibuf *, void *, size_t);
-int		 ibuf_skip(struct ibuf *, size_t);
 void		 ibuf_free(struct ibuf *);
 int		 ibuf_fd_get(struct ibuf *);
 void		 ibuf_fd_set(struct ibuf *, int);
@@ -69,7 +67,6 @@ void		 ibuf_fd_set(struct ibuf *, int);
 /* imsgbuf */
 int		 imsgbuf_init(struct imsgbuf *, int);
 void		 imsgbuf_allow_fdpass(struct imsgbuf *);
-int		 imsgbuf_set_maxsize(struct imsgbuf *, uint32_t);
 int		 imsgbuf_read(struct imsgbuf *);
 int		 imsgbuf_write(struct imsgbuf *);
 int		 imsgbuf_flush(struct imsgbuf *);
@@ -83,12 +80,9 @@ int		 imsg_get_data(struct imsg *, void *, size_t);
 int		 imsg_get_fd(struct imsg *);
 uint32_t	 imsg_get_id(struct imsg *);
 size_t		 imsg_get_len(struct imsg *);
-pid_t		 imsg_get_pid(struct imsg *);
 uint32_t	 imsg_get_type(struct imsg *);
 int		 imsg_compose(struct imsgbuf *, uint32_t, uint32_t, pid_t, int,
 		    const void *, size_t);
-int		 imsg_composev(struct imsgbuf *, uint32_t, uint32_t, pid_t,
-		    int, const struct iovec *, int);
 struct ibuf	*imsg_create(struct imsgbuf *, uint32_t, uint32_t, pid_t,
 		    size_t);
 int		 imsg_add(struct ibuf *, const void *, size_t);

@@ -3,26 +3,17 @@
  */
 #include "compat.h"
 
-#include <event.h>
+#include <event2/event.h>
 #include <unistd.h>
 
 #include "imsgev.h"
 #include "log.h"
 
-int
-imsgev_init(struct imsgev *iev, int fd, void (*handler)(int, short, void *),
-    void *data)
-{
-	if (imsgbuf_init(&iev->ibuf, fd) == -1)
-		return (-1);
-	imsgev_set(iev, handler, data);
-	return (0);
-}
-
 void
-imsgev_set(struct imsgev *iev, void (*handler)(int, short, void *),
-    void *data)
+imsgev_set(struct imsgev *iev, struct event_base *base,
+    void (*handler)(int, short, void *), void *data)
 {
+	iev->base = base;
 	iev->handler = handler;
 	iev->data = data;
 	iev->events = 0;
@@ -46,7 +37,8 @@ imsgev_update(struct imsgev *iev)
 	if (iev->events != 0)
 		event_del(&iev->ev);
 	iev->events = events;
-	event_set(&iev->ev, iev->ibuf.fd, events, iev->handler, iev->data);
+	event_assign(&iev->ev, iev->base, iev->ibuf.fd, events, iev->handler,
+	    iev->data);
 	event_add(&iev->ev, NULL);
 }
 

@@ -255,12 +255,18 @@ pfh_fatal_errno(int e)
 
 /* pfhelper is gone or broke the protocol: say so once, then nothing. */
 static void
-pfh_lose(struct pfh_client *c, const char *why)
+pfh_lose(struct pfh_client *c, const char *why, int err)
 {
+	char	msg[PFH_REASON_MAX + 64];
+
 	if (c->dead)
 		return;
 	c->dead = 1;
 	imsgev_clear(&c->iev);
+	if (err != 0) {
+		snprintf(msg, sizeof(msg), "%s: %s", why, strerror(err));
+		why = msg;
+	}
 	if (c->lost != NULL)
 		c->lost(why, c->lost_arg);
 }
@@ -288,11 +294,11 @@ pfh_complete(struct pfh_client *c, struct imsg *imsg)
 
 	key.id = imsg_get_id(imsg);
 	if ((call = RB_FIND(pfh_call_tree, &c->calls, &key)) == NULL) {
-		pfh_lose(c, "pfhelper sent a reply nobody asked for");
+		pfh_lose(c, "pfhelper sent a reply nobody asked for", 0);
 		return (-1);
 	}
 	if (imsg_get_fd(imsg) != -1 || proto_recv_reply(imsg, &r) == -1) {
-		pfh_lose(c, "malformed reply from pfhelper");
+		pfh_lose(c, "malformed reply from pfhelper", 0);
 		return (-1);
 	}
 	done = call->done;
@@ -320,16 +326,16 @@ pfh_dispatch(int fd, short ev, void *arg)
 
 	if (ev & EV_READ) {
 		if ((n = imsgbuf_read(&c->iev.ibuf)) == -1 && errno != EAGAIN) {
-			pfh_lose(c, strerror(errno));
+			pfh_lose(c, "cannot read from pfhelper", errno);
 			return;
 		}
 		if (n == 0) {
-			pfh_lose(c, "pfhelper closed the connection");
+			pfh_lose(c, "pfhelper closed the connection", 0);
 			return;
 		}
 		while (!c->dead) {
 			if ((n = imsg_get(&c->iev.ibuf, &imsg)) == -1) {
-				pfh_lose(c, "bad message from pfhelper");
+				pfh_lose(c, "bad message from pfhelper", 0);
 				return;
 			}
 			if (n == 0)
@@ -344,19 +350,19 @@ pfh_dispatch(int fd, short ev, void *arg)
 		return;
 	if ((ev & EV_WRITE) && imsgbuf_write(&c->iev.ibuf) == -1 &&
 	    errno != EAGAIN) {
-		pfh_lose(c, strerror(errno));
+		pfh_lose(c, "cannot write to pfhelper", errno);
 		return;
 	}
 	imsgev_update(&c->iev);
 }
 
 void
-pfh_attach(struct pfh_client *c, void (*lost)(const char *, void *),
-    void *arg)
+pfh_attach(struct pfh_client *c, struct event_base *base,
+    void (*lost)(const char *, void *), void *arg)
 {
 	c->lost = lost;
 	c->lost_arg = arg;
-	imsgev_set(&c->iev, pfh_dispatch, c);
+	imsgev_set(&c->iev, base, pfh_dispatch, c);
 }
 
 /* Queue a request; with done or owner, remember it as a call. */
@@ -447,12 +453,6 @@ pfh_cancel(struct pfh_client *c, struct pfh_calls *owner)
 		call->arg = NULL;
 		call->end_on_ok = call->type == PFH_SESSION_START;
 	}
-}
-
-uint32_t
-pfh_pending(const struct pfh_client *c)
-{
-	return (c->npending);
 }
 
 void

@@ -44,8 +44,9 @@ struct pfh_client {
 
 /*
  * Fork and exec pfhelper (path, argv) with a socketpair on fd PFH_FD
- * (pfh_fork), then exchange HELLO (synchronously).  Called as root,
- * before the privilege drop.
+ * (pfh_fork), then exchange HELLO (synchronously).  The front ends
+ * start theirs through helper.c (pfh_fork, pfh_hello_opts); pfh_start
+ * is the test tools' (regress/tools/pfhctl.c).
  */
 int	pfh_start(struct pfh_client *, const char *, char *const [],
 	    uint32_t);
@@ -63,12 +64,11 @@ int	pfh_hello(struct pfh_client *, uint32_t);
 int	pfh_hello_opts(struct pfh_client *, const struct pfh_hello *);
 
 /*
- * Into the event loop (after event_init): from now on only the calls
- * below.  lost(reason, arg) is called once if pfhelper goes away or
+ * Into base's event loop: from now on only the calls below.  lost(reason, arg) is called once if pfhelper goes away or
  * breaks the protocol; no callback of a pending call runs after it.
  */
-void	pfh_attach(struct pfh_client *, void (*)(const char *, void *),
-	    void *);
+void	pfh_attach(struct pfh_client *, struct event_base *,
+	    void (*)(const char *, void *), void *);
 /*
  * The typed calls: 0 when queued (done runs later, exactly once, unless
  * cancelled), -1 with errno if not even that.  owner may be NULL.
@@ -87,8 +87,6 @@ int	pfh_session_end(struct pfh_client *, uint32_t);
  * session start still pending is ended at pfhelper once it succeeds.
  */
 void	pfh_cancel(struct pfh_client *, struct pfh_calls *);
-/* Calls waiting for a reply. */
-uint32_t pfh_pending(const struct pfh_client *);
 /*
  * Close the channel and reap a pfhelper we spawned: it removes every
  * session and permit of ours, and with its table, when it sees EOF.
@@ -96,8 +94,8 @@ uint32_t pfh_pending(const struct pfh_client *);
 void	pfh_stop(struct pfh_client *);
 
 /*
- * Start-up and test tools only (it blocks): send one request and wait
- * for its reply.  0 on PFH_OK (reply filled), -1 with errno set from
+ * Test tools only (it blocks; the front ends never call it): send one
+ * request and wait for its reply.  0 on PFH_OK (reply filled), -1 with errno set from
  * the reply (reason in reply->reason) on PFH_ERR, or with errno
  * EPIPE/ETIMEDOUT/EBADMSG if pfhelper is gone or broken.
  */

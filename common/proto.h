@@ -119,6 +119,10 @@ struct pfh_session {
 
 /* Data ports, ours and the peers': never below this one. */
 #define PFH_DATA_PORT_MIN	1024
+/* The same in text, for messages: "port below " PFH_DATA_PORT_MIN_S. */
+#define PFH_STR_(x)		#x
+#define PFH_STR(x)		PFH_STR_(x)
+#define PFH_DATA_PORT_MIN_S	PFH_STR(PFH_DATA_PORT_MIN)
 
 struct pfh_session_end {
 	uint32_t	sid;
@@ -196,6 +200,17 @@ PROTO_DECL(permit, struct pfh_permit)
 PROTO_DECL(permit_del, struct pfh_permit_del)
 PROTO_DECL(ctlookup, struct pfh_ctlookup)
 #undef PROTO_DECL
+
+/*
+ * "Why" strings, the one convention of the three programs: a check
+ * returns NULL or why not, and a session or request ends with why, as
+ * a phrase in lower case (proper names aside: Telnet, IPv6, -R) with no
+ * trailing period and no errno text in it, e.g. "destination port 0".
+ * Where an errno is the cause, the why names what failed and the errno
+ * follows it in the log line ("no socket to the server: Permission
+ * denied").  Text a client reads in an FTP reply ("500 Line too long")
+ * is reply text, not a why: capitalised, as FTP servers write it.
+ */
 
 /*
  * The semantic checks of a session, made by the front end before it asks

@@ -31,7 +31,8 @@ struct probe {
 
 static struct probe	probes[BACKEND_MAX];
 static struct event	probe_timer;
-static int		farm_ready;
+static struct proxy_conf	*conf;
+static struct event_base	*evbase;
 
 static void	probe_tick(int, short, void *);
 static void	probe_start(int);
@@ -49,22 +50,21 @@ mono_now(void)
 static const char *
 backend_name(int i, char *buf, size_t len)
 {
-	const struct backend	*b = &conf.backends.b[i];
+	const struct backend	*b = &conf->backends.b[i];
 
 	return (addr_port_str(&b->addr, b->port, buf, len));
 }
 
-static void
-farm_init(void)
+void
+farm_init(struct proxy_conf *c, struct event_base *base)
 {
 	int	i;
 
-	if (farm_ready)
-		return;
+	conf = c;
+	evbase = base;
 	for (i = 0; i < BACKEND_MAX; i++)
 		probes[i].fd = -1;
 	evtimer_assign(&probe_timer, evbase, probe_tick, NULL);
-	farm_ready = 1;
 }
 
 int
@@ -73,10 +73,10 @@ farm_pick(struct session *s)
 	const struct backend	*b;
 	int			 i;
 
-	i = backend_pick(&conf.backends, s->client.addr.af, s->tried);
+	i = backend_pick(&conf->backends, s->client.addr.af, s->tried);
 	if (i == -1)
 		return (-1);
-	b = &conf.backends.b[i];
+	b = &conf->backends.b[i];
 	s->backend = i + 1;
 	s->target = b->addr;
 	s->tport = b->port;
@@ -88,13 +88,16 @@ farm_release(struct session *s)
 {
 	if (s->backend == 0)
 		return;
-	backend_release(&conf.backends, s->backend - 1);
+	backend_release(&conf->backends, s->backend - 1);
 	s->backend = 0;
 }
 
-/* The session's server did not answer: down, and not this session's. */
+/*
+ * The session's server did not answer (why; err, an errno, or 0): down,
+ * and not this session's.
+ */
 void
-farm_failed(struct session *s, const char *why)
+farm_failed(struct session *s, const char *why, int err)
 {
 	struct timeval	tv = { 1, 0 };
 	char		buf[ADDR_STRLEN];
@@ -102,12 +105,11 @@ farm_failed(struct session *s, const char *why)
 
 	if (i < 0)
 		return;
-	farm_init();
 	s->tried |= 1U << i;
-	if (backend_failed(&conf.backends, i, mono_now()))
-		log_warnx("server %s is down (%s); tried again every %d s",
-		    backend_name(i, buf, sizeof(buf)), why,
-		    BACKEND_DOWN_SECS);
+	if (backend_failed(&conf->backends, i, mono_now()))
+		log_warnx("server %s is down (%s%s%s); tried again every %d s",
+		    backend_name(i, buf, sizeof(buf)), why, err ? ": " : "",
+		    err ? strerror(err) : "", BACKEND_DOWN_SECS);
 	farm_release(s);
 	if (!evtimer_pending(&probe_timer, NULL))
 		evtimer_add(&probe_timer, &tv);
@@ -118,7 +120,7 @@ farm_up(int i, const char *how)
 {
 	char	buf[ADDR_STRLEN];
 
-	if (backend_answered(&conf.backends, i))
+	if (backend_answered(&conf->backends, i))
 		logit(LOG_NOTICE, "server %s is up again (%s)",
 		    backend_name(i, buf, sizeof(buf)), how);
 }
@@ -146,10 +148,10 @@ probe_tick(int fd, short ev, void *arg)
 	double		now = mono_now();
 	int		i, n;
 
-	for (n = 0; n < BACKEND_MAX && (i = backend_due(&conf.backends,
+	for (n = 0; n < BACKEND_MAX && (i = backend_due(&conf->backends,
 	    now)) != -1; n++)
 		probe_start(i);
-	if (backend_ndown(&conf.backends) > 0)
+	if (backend_ndown(&conf->backends) > 0)
 		evtimer_add(&probe_timer, &tv);
 }
 
@@ -159,7 +161,7 @@ probe_start(int i)
 	struct sockaddr_storage	 ss;
 	struct timeval		 tv = { FTP_BACKEND_TIMEOUT, 0 };
 	struct probe		*p = &probes[i];
-	const struct backend	*b = &conf.backends.b[i];
+	const struct backend	*b = &conf->backends.b[i];
 	socklen_t		 len;
 
 	if (p->fd != -1 || addr_to_sa(&b->addr, b->port, &ss, &len) == -1)
@@ -168,8 +170,8 @@ probe_start(int i)
 	    SOCK_CLOEXEC, 0);
 	if (p->fd == -1)
 		return;
-	if ((conf.srclen != 0 && conf.src.ss_family == ss.ss_family &&
-	    bind(p->fd, (struct sockaddr *)&conf.src, conf.srclen) == -1) ||
+	if ((conf->srclen != 0 && conf->src.ss_family == ss.ss_family &&
+	    bind(p->fd, (struct sockaddr *)&conf->src, conf->srclen) == -1) ||
 	    (connect(p->fd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS)) {
 		close(p->fd);

@@ -21,25 +21,24 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/event_compat.h>
 
 #include "addr.h"
 #include "classify.h"
+#include "frontend.h"
 #include "helper.h"
 #include "log.h"
-#include "notify.h"
-#include "privdrop.h"
+#include "netutil.h"
 #include "proxy.h"
 #include "sandbox.h"
 
-#define MAX_LISTEN	4
+#define FD_RESERVE	32	/* descriptors beside the sessions' */
 
-struct proxy_conf	 conf;
-struct pfh_client	 pfh;
-struct event_base	*evbase;
+static struct proxy_conf	 conf;
+static struct pfh_client pfh;
+static struct event_base *evbase;
 
-static struct event	 listen_ev[MAX_LISTEN];
-static int		 listen_fd[MAX_LISTEN];
+static struct fe_loop	 loop;
+static int		 listen_fd[FE_MAX_LISTEN];
 static int		 nlisten;
 static struct helper_opts helper = { .role = PFH_ROLE_FTP };
 
@@ -115,83 +114,83 @@ add_servers(const char *host, uint16_t port)
 	freeaddrinfo(res);
 }
 
-static void
-parse_args(int argc, char *argv[], int *debug, int *level,
-    const char **raddr, const char **saddr)
+/* The options that only set conf: 1 if ch was one of them. */
+static int
+conf_option(int ch, const char *arg)
 {
-	const char	*rhosts[BACKEND_MAX];
-	int		 nr = 0;
 	uint32_t	prio;
-	uint16_t	rport = 21;
-	int		ch, label;
+	int		label;
+
+	switch (ch) {
+	case 'A':
+		conf.anon_only = 1;
+		return (1);
+	case 'b':
+		conf.listen_addr = arg;
+		return (1);
+	case 'M':
+		conf.max_per_host = opt_num(arg, 1, FTP_MAX_SESSIONS,
+		    "max sessions per host");
+		return (1);
+	case 'm':
+		conf.max_sessions = opt_num(arg, 1, FTP_MAX_SESSIONS,
+		    "max sessions");
+		return (1);
+	case 'p':
+		conf.listen_port = opt_num(arg, 1, 65535, "port");
+		return (1);
+	case 'q':
+		if (tc_class_parse(arg, &prio) == -1)
+			errx(1, "-q: a tc class major:minor in hex, "
+			    "such as 1:10: %s", arg);
+		conf.queue = arg;
+		return (1);
+	case 'r':
+		conf.port20 = 1;
+		return (1);
+	case 'T':
+		if (ct_label_parse(arg, &label) == -1)
+			errx(1, "-T: a ct label bit, 0 to %d: %s",
+			    CT_LABEL_MAX, arg);
+		conf.tag = arg;
+		return (1);
+	case 't':
+		conf.idle_timeout = opt_num(arg, 1, FTP_IDLE_MAX, "timeout");
+		return (1);
+	case 'v':
+		conf.verbose = 1;
+		return (1);
+	}
+	return (0);
+}
+
+static void
+parse_args(int argc, char *argv[], int *level)
+{
+	const char	*rhosts[BACKEND_MAX], *saddr = NULL;
+	int		 nr = 0, ch;
+	uint16_t	 rport = FTP_PORT;
 
 	while ((ch = getopt(argc, argv, "46Aa:b:D:dM:m:P:p:q:R:rSs:T:t:v")) !=
 	    -1) {
-		if (helper_option(&helper, ch, optarg))
+		if (helper_option(&helper, ch, optarg) ||
+		    conf_option(ch, optarg))
 			continue;
 		switch (ch) {
-		case '4':
-			conf.family = AF_INET;
-			break;
-		case '6':
-			conf.family = AF_INET6;
-			break;
-		case 'A':
-			conf.anon_only = 1;
-			break;
 		case 'a':
-			*saddr = optarg;
-			break;
-		case 'b':
-			conf.listen_addr = optarg;
+			saddr = optarg;
 			break;
 		case 'D':
 			*level = opt_num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
 			break;
-		case 'd':
-			*debug = 1;
-			break;
-		case 'M':
-			conf.max_per_host = opt_num(optarg, 1, 100000,
-			    "max sessions per host");
-			break;
-		case 'm':
-			conf.max_sessions = opt_num(optarg, 1, 100000,
-			    "max sessions");
-			break;
 		case 'P':
 			rport = opt_num(optarg, 1, 65535, "port");
-			break;
-		case 'p':
-			conf.listen_port = opt_num(optarg, 1, 65535, "port");
-			break;
-		case 'q':
-			if (tc_class_parse(optarg, &prio) == -1)
-				errx(1, "-q: a tc class major:minor in hex, "
-				    "such as 1:10: %s", optarg);
-			conf.queue = optarg;
 			break;
 		case 'R':
 			if (nr == BACKEND_MAX)
 				errx(1, "-R: at most %d servers", BACKEND_MAX);
 			rhosts[nr++] = optarg;
-			*raddr = optarg;
 			conf.reverse = 1;
-			break;
-		case 'r':
-			conf.port20 = 1;
-			break;
-		case 'T':
-			if (ct_label_parse(optarg, &label) == -1)
-				errx(1, "-T: a ct label bit, 0 to %d: %s",
-				    CT_LABEL_MAX, optarg);
-			conf.tag = optarg;
-			break;
-		case 't':
-			conf.idle_timeout = opt_num(optarg, 1, 86400, "timeout");
-			break;
-		case 'v':
-			conf.verbose = 1;
 			break;
 		default:
 			usage();
@@ -199,12 +198,13 @@ parse_args(int argc, char *argv[], int *debug, int *level,
 	}
 	if (optind != argc)
 		usage();
+	conf.family = helper.family;
 	for (ch = 0; ch < nr; ch++)
 		add_servers(rhosts[ch], rport);
 	if (conf.reverse && conf.backends.n == 0)
 		errx(1, "-R: no server address of the family asked for");
-	if (*saddr != NULL)
-		resolve(*saddr, 0, conf.family, &conf.src, &conf.srclen,
+	if (saddr != NULL)
+		resolve(saddr, 0, conf.family, &conf.src, &conf.srclen,
 		    "source address");
 }
 
@@ -216,7 +216,7 @@ static void
 fd_limit(void)
 {
 	struct rlimit	rl;
-	rlim_t		want = 2 * (rlim_t)conf.max_sessions + 32;
+	rlim_t		want = 2 * (rlim_t)conf.max_sessions + FD_RESERVE;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		err(1, "getrlimit");
@@ -232,10 +232,10 @@ fd_limit(void)
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		err(1, "setrlimit");
 	if (rl.rlim_cur < want) {
-		if (rl.rlim_cur < 34)
-			errx(1, "only %llu descriptors, need 34 at least",
-			    (unsigned long long)rl.rlim_cur);
-		conf.max_sessions = (rl.rlim_cur - 32) / 2;
+		if (rl.rlim_cur < FD_RESERVE + 2)
+			errx(1, "only %llu descriptors, need %d at least",
+			    (unsigned long long)rl.rlim_cur, FD_RESERVE + 2);
+		conf.max_sessions = (rl.rlim_cur - FD_RESERVE) / 2;
 		warnx("only %llu descriptors: at most %u sessions",
 		    (unsigned long long)rl.rlim_cur, conf.max_sessions);
 	}
@@ -247,7 +247,7 @@ fd_limit(void)
  * chain carries out (ftp-proxy(8)).  As root, before the drop.
  */
 static void
-start_pfhelper(int debug, int level)
+start_pfhelper(int level)
 {
 	struct pfh_hello	*h = &helper.hello;
 	uint32_t		 prio;
@@ -267,77 +267,66 @@ start_pfhelper(int debug, int level)
 		h->label = label + 1;
 	if (conf.queue != NULL && tc_class_parse(conf.queue, &prio) == 0)
 		h->prio = prio;
-	helper.debug = debug;
 	helper.level = level;
 	helper_open(&pfh, &helper);
 }
 
-int
-main(int argc, char *argv[])
+/* -M: one eighth of -m, at least 10, at most -m. */
+static void
+per_host_limit(void)
 {
-	struct event	 ev_hup, ev_int, ev_term;
-	const char	*raddr = NULL, *saddr = NULL;
-	char		 why[256];
-	int		 debug = 0, level = LOG_NOTICE, i;
-
-	closefrom(STDERR_FILENO + 1);	/* nothing inherited leaks on */
-	conf.family = AF_UNSPEC;
-	conf.listen_port = 8021;
-	conf.max_sessions = 100;
-	conf.idle_timeout = 86400;
-	parse_args(argc, argv, &debug, &level, &raddr, &saddr);
-	if (geteuid() != 0)
-		errx(1, "need root privileges");
-	if (privdrop_mkdir(PROXY_CHROOT) == -1 ||
-	    privdrop_check(FTP_PROXY_USER, PROXY_CHROOT, why, sizeof(why)) == -1)
-		errx(1, "%s", *why ? why : "cannot create " PROXY_CHROOT);
-
-	fd_limit();
-	/* -M: one eighth of -m, at least 10, at most -m. */
 	if (conf.max_per_host == 0)
 		conf.max_per_host = conf.max_sessions / 8 > 10 ?
 		    conf.max_sessions / 8 : 10;
 	if (conf.max_per_host > conf.max_sessions)
 		conf.max_per_host = conf.max_sessions;
-	log_init(debug, LOG_DAEMON);
-	log_setverbose(level);
-	nlisten = listen_sockets(conf.listen_addr, conf.listen_port,
-	    conf.family, listen_fd, MAX_LISTEN);
-	if (nlisten <= 0)
-		fatalx("cannot listen on port %u", conf.listen_port);
-	if (!debug && daemon(0, 0) == -1)
-		err(1, "daemon");
-	signal(SIGPIPE, SIG_IGN);
-	start_pfhelper(debug, level);
-	/* Listeners, pfhelper and its table are up; the chroot hides systemd. */
-	notify_ready("listening");
-	if (privdrop(FTP_PROXY_USER, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
-	    sizeof(why)) == -1)
-		fatalx("%s", why);
+}
 
-	/*
-	 * event_init(), not event_base_new(): common/imsgev.c still arms
-	 * its events with event_set(), which takes the base it makes.
-	 */
-	evbase = event_init();
-	for (i = 0; i < nlisten; i++) {
-		event_assign(&listen_ev[i], evbase, listen_fd[i],
-		    EV_READ | EV_PERSIST, session_accept, NULL);
-		event_add(&listen_ev[i], NULL);
-	}
-	pfh_attach(&pfh, pfh_lost, NULL);
-	evsignal_assign(&ev_hup, evbase, SIGHUP, sig_end, NULL);
-	evsignal_assign(&ev_int, evbase, SIGINT, sig_end, NULL);
-	evsignal_assign(&ev_term, evbase, SIGTERM, sig_end, NULL);
-	evsignal_add(&ev_hup, NULL);
-	evsignal_add(&ev_int, NULL);
-	evsignal_add(&ev_term, NULL);
+/* Unprivileged and confined: accept sessions until a signal ends us. */
+static void
+run(void)
+{
+	fe_loop_init(&loop, listen_fd, nlisten, session_accept, &pfh,
+	    pfh_lost, sig_end);
+	evbase = loop.base;
+	session_init(&conf, &pfh, evbase);
 	log_info("listening on port %u%s", conf.listen_port,
 	    conf.reverse ? " (reverse mode)" : "");
 	if (sandbox_enter(SANDBOX_NET) == -1)
 		fatal("seccomp");
-
 	event_base_dispatch(evbase);
+}
+
+int
+main(int argc, char *argv[])
+{
+	char	why[256];
+	int	level = LOG_NOTICE;
+
+	closefrom(STDERR_FILENO + 1);	/* nothing inherited leaks on */
+	conf.family = AF_UNSPEC;
+	conf.listen_port = FTP_LISTEN_PORT;
+	conf.max_sessions = FTP_SESSIONS_DEFAULT;
+	conf.idle_timeout = FTP_IDLE_MAX;
+	parse_args(argc, argv, &level);
+	if (geteuid() != 0)
+		errx(1, "need root privileges");
+	if (fe_check(FTP_PROXY_USER, why, sizeof(why)) == -1)
+		errx(1, "%s", why);
+	fd_limit();
+	per_host_limit();
+	log_init(helper.debug, LOG_DAEMON);
+	log_setverbose(level);
+	nlisten = net_listen(conf.listen_addr, conf.listen_port,
+	    conf.family, SOCK_STREAM, listen_fd, FE_MAX_LISTEN);
+	if (nlisten <= 0)
+		fatalx("cannot listen on port %u", conf.listen_port);
+	if (!helper.debug && daemon(0, 0) == -1)
+		err(1, "daemon");
+	signal(SIGPIPE, SIG_IGN);
+	start_pfhelper(level);
+	fe_drop(FTP_PROXY_USER);
+	run();
 	pfh_stop(&pfh);
 	log_info("exiting");
 	return (0);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ftp_parse.h"
+#include "text.h"
 
 /* Results of get_num(). */
 #define NUM_OK		0
@@ -20,7 +21,6 @@
 
 static int	 is_blank(char);
 static int	 is_digit(char);
-static char	 lower(char);
 static int	 get_num(const char *, size_t, size_t *, size_t, unsigned int,
 		    unsigned int *);
 static int	 get_six(const char *, size_t, size_t *,
@@ -31,7 +31,6 @@ static int	 parse_eprt(struct ftp_cmd *);
 static int	 parse_eprt_af(const char *, size_t, int *, enum ftp_err *);
 static int	 parse_eprt_addr(const char *, size_t, struct ftp_hostport *);
 static int	 parse_epsv(struct ftp_cmd *);
-static int	 mem_caseeq(const char *, size_t, const char *);
 static int	 reply_code(const char *, size_t, int *);
 static int	 fmt_inet6(char *, size_t, const uint8_t *);
 static int	 fmt_ret(int, size_t);
@@ -65,26 +64,6 @@ static int
 is_digit(char c)
 {
 	return (c >= '0' && c <= '9');
-}
-
-static char
-lower(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (c - 'A' + 'a');
-	return (c);
-}
-
-/* s[0..len) equals the NUL-terminated word, ignoring ASCII case. */
-static int
-mem_caseeq(const char *s, size_t len, const char *word)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++)
-		if (word[i] == '\0' || lower(s[i]) != lower(word[i]))
-			return (0);
-	return (word[len] == '\0');
 }
 
 /*

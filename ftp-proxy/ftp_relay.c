@@ -706,7 +706,8 @@ passive_line(struct ftp_relay *r, enum fr_cmd c, int code, int final,
 	} else if (!proto_data_port_ok(hp.port)) {
 		out_log(out, LOG_NOTICE, "server data port %u refused",
 		    hp.port);
-		passive_fail(r, "Server data port below 1024 refused", out);
+		passive_fail(r, "Server data port below " PFH_DATA_PORT_MIN_S
+		    " refused", out);
 	} else
 		permit_ask(r, PFH_PASSIVE, hp.port, now, out);
 }

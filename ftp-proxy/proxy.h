@@ -15,6 +15,11 @@
 #include "pfh_client.h"
 #include "proto.h"
 
+#define FTP_PORT		21	/* -P's default */
+#define FTP_LISTEN_PORT		8021	/* -p's default */
+#define FTP_SESSIONS_DEFAULT	100	/* -m */
+#define FTP_MAX_SESSIONS	100000	/* -m and -M at most */
+#define FTP_IDLE_MAX		86400	/* -t: the default and the most */
 #define FTP_CONNECT_TIMEOUT	30	/* seconds to reach the server */
 #define FTP_BACKEND_TIMEOUT	3	/* -R: seconds, then the next one */
 #define FTP_PERMIT_TIMEOUT	60	/* seconds a data permit waits */
@@ -97,27 +102,23 @@ struct session {
 
 TAILQ_HEAD(session_list, session);
 
-/* ftp-proxy.c */
-extern struct proxy_conf	 conf;
-extern struct pfh_client	 pfh;
-extern struct event_base	*evbase;
-
-/* session.c */
+/* session.c: the configuration and pfhelper are main's, lent once. */
+void	session_init(struct proxy_conf *, struct pfh_client *,
+	    struct event_base *);
 void	session_accept(int, short, void *);
 void	session_end_all(void);
 void	pfh_lost(const char *, void *);
 
-/* farm.c: the servers of -R */
+/* farm.c: the servers of -R (farm_init: from session_init) */
+void	farm_init(struct proxy_conf *, struct event_base *);
 int	farm_pick(struct session *);
 void	farm_release(struct session *);
-void	farm_failed(struct session *, const char *);
+void	farm_failed(struct session *, const char *, int);
 void	farm_answered(struct session *);
 const char *farm_name(const struct session *, char *, size_t);
 
 /* netutil.c */
 int	orig_dst(int, struct sockaddr_storage *, socklen_t *,
 	    struct sockaddr_storage *);
-int	is_local_addr(const struct sockaddr *, socklen_t);
-int	listen_sockets(const char *, uint16_t, int, int *, int);
 
 #endif /* PROXY_H */

@@ -27,9 +27,13 @@
 #include "addr.h"
 #include "hostlimit.h"
 #include "log.h"
+#include "netutil.h"
 #include "proxy.h"
 #include "telnet.h"
 
+static const struct proxy_conf	*conf;
+static struct pfh_client	*pfh;
+static struct event_base	*evbase;
 static struct session_list	sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static uint32_t			nsessions;
 static uint32_t			next_id;
@@ -59,7 +63,7 @@ static void	permit_done(const struct pfh_reply *, void *);
 static void	relay_start(struct session *);
 static double	now_secs(void);
 static int	server_dial(struct session *);
-static void	server_retry(struct session *, const char *);
+static void	server_retry(struct session *, const char *, int);
 static int	shutting_down;
 static struct hl_table	hosts;		/* sessions per client host */
 static int	spare_fd = -1;	/* given up to refuse at EMFILE */
@@ -136,9 +140,9 @@ permit_ask(struct session *s, const struct fr_action *a)
 	p.kind = a->kind;
 	p.tport = a->tport;
 	p.timeout = FTP_PERMIT_TIMEOUT;
-	if (p.kind == PFH_ACTIVE && conf.port20)
+	if (p.kind == PFH_ACTIVE && conf->port20)
 		p.flags = PFH_F_PORT20;
-	if (pfh_permit_add(&pfh, &s->calls, &p, permit_done, s) == 0)
+	if (pfh_permit_add(pfh, &s->calls, &p, permit_done, s) == 0)
 		return (0);
 	log_warn("#%u pfhelper", s->id);
 	return (-1);
@@ -182,7 +186,7 @@ action_do(struct session *s, const struct fr_action *a, int *refused)
 		break;
 	case FR_PERMIT_DROP:
 		/* Nothing waits for the reply. */
-		if (pfh_permit_del(&pfh, s->id, a->pid) == -1)
+		if (pfh_permit_del(pfh, s->id, a->pid) == -1)
 			log_warn("#%u pfhelper", s->id);
 		break;
 	case FR_RESUME:
@@ -255,7 +259,7 @@ session_free(struct session *s)
 	host_release(s);
 	farm_release(s);
 	TAILQ_REMOVE(&sessions, s, entry);
-	if (!s->closing)
+	if (s->closing == CLOSING_NO)
 		nsessions--;
 	free(s);
 }
@@ -269,9 +273,9 @@ session_free(struct session *s)
 static void
 session_unregister(struct session *s)
 {
-	pfh_cancel(&pfh, &s->calls);
+	pfh_cancel(pfh, &s->calls);
 	if (s->pfhstate == SP_REGISTERED && !shutting_down &&
-	    pfh_session_end(&pfh, s->id) == -1)
+	    pfh_session_end(pfh, s->id) == -1)
 		log_warn("#%u pfhelper", s->id);
 	s->pfhstate = SP_NONE;
 }
@@ -285,7 +289,7 @@ session_unregister(struct session *s)
 static void
 session_close(struct session *s, const char *why)
 {
-	if (s->closing)
+	if (s->closing != CLOSING_NO)
 		return;
 	s->closing = CLOSING_FLUSH;
 	nsessions--;		/* what is left is a flush, bounded */
@@ -332,7 +336,7 @@ session_end_all(void)
 
 	shutting_down = 1;
 	while ((s = TAILQ_FIRST(&sessions)) != NULL) {
-		if (!s->closing)
+		if (s->closing == CLOSING_NO)
 			log_info("#%u ending session: proxy shutting down",
 			    s->id);
 		session_free(s);
@@ -350,7 +354,7 @@ session_abort_all(const char *reply)
 
 	shutting_down = 1;
 	TAILQ_FOREACH(s, &sessions, entry)
-		if (!s->closing && s->client.fd != -1)
+		if (s->closing == CLOSING_NO && s->client.fd != -1)
 			(void)write(s->client.fd, reply, strlen(reply));
 }
 
@@ -375,12 +379,12 @@ session_timeout(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 
-	if (s->closing)
+	if (s->closing != CLOSING_NO)
 		session_free(s);
 	else if (s->client_eof)
 		session_close(s, "client closed");
-	else if (conf.reverse && !s->connected)
-		server_retry(s, "no answer");
+	else if (conf->reverse && !s->connected)
+		server_retry(s, "no answer", 0);
 	else if (s->pfhstate != SP_REGISTERED) {
 		session_reply(s, "421 Proxy cannot reach the server (timeout)");
 		session_close(s, "server connect timeout");
@@ -390,7 +394,7 @@ session_timeout(int fd, short ev, void *arg)
 		 * the control connection is quiet by design.  Idleness
 		 * counts again from the completion reply (ftp-proxy(8)).
 		 */
-		timer_arm(s, conf.idle_timeout);
+		timer_arm(s, conf->idle_timeout);
 	} else {
 		session_reply(s, "421 Idle timeout, closing control "
 		    "connection");
@@ -461,8 +465,8 @@ relay_start(struct session *s)
 	rc.server = s->server.addr;
 	rc.to_server = s->server.local;
 	rc.to_client = s->dialled;
-	rc.anon_only = conf.anon_only;
-	rc.port20 = conf.port20;
+	rc.anon_only = conf->anon_only;
+	rc.port20 = conf->port20;
 	ftp_relay_init(&s->relay, &rc);
 }
 
@@ -486,10 +490,10 @@ session_started(const struct pfh_reply *r, void *arg)
 	    addr_port_str(&s->client.addr, s->client.port, a, sizeof(a)),
 	    addr_port_str(&s->server.addr, s->server.port, b, sizeof(b)),
 	    addr_port_str(&s->server.local, s->server.lport, c, sizeof(c)));
-	if (conf.reverse)
+	if (conf->reverse)
 		log_debug("#%u backend %s", s->id, farm_name(s, b,
 		    sizeof(b)));
-	timer_arm(s, conf.idle_timeout);
+	timer_arm(s, conf->idle_timeout);
 	bufferevent_enable(s->server.bev, EV_READ | EV_WRITE);
 	bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
 	session_resume(s);	/* what the client sent meanwhile */
@@ -506,17 +510,17 @@ server_connected(struct session *s)
 	    addr_from_sa((struct sockaddr *)&ss, &s->server.local,
 	    &s->server.lport) == -1) {
 		session_reply(s, "421 Proxy error");
-		session_close(s, "getsockname");
+		session_close(s, "no local address of the server connection");
 		return;
 	}
 	s->connected = 1;
-	if (conf.reverse) {
+	if (conf->reverse) {
 		farm_answered(s);
 		timer_arm(s, FTP_CONNECT_TIMEOUT);	/* now for pfhelper */
 	}
 	if (session_checked(s, &m) == -1)
 		return;
-	if (pfh_session_start(&pfh, &s->calls, &m, session_started, s) == -1) {
+	if (pfh_session_start(pfh, &s->calls, &m, session_started, s) == -1) {
 		log_warn("#%u pfhelper", s->id);
 		session_reply(s, "421 Proxy refused the session");
 		session_close(s, "not registered");
@@ -532,7 +536,7 @@ server_connected(struct session *s)
 static void
 server_fin(struct session *s)
 {
-	if (!s->client_eof || s->server_fin || s->closing ||
+	if (!s->client_eof || s->server_fin || s->closing != CLOSING_NO ||
 	    !ftp_relay_ready(&s->relay, FR_CLIENT) ||
 	    evbuffer_get_length(bufferevent_get_output(s->server.bev)) > 0)
 		return;
@@ -564,7 +568,7 @@ side_event(struct bufferevent *bev, short what, void *arg)
 		bufferevent_disable(bev, EV_READ);
 		return;
 	}
-	if (s->closing) {
+	if (s->closing != CLOSING_NO) {
 		session_free(s);
 		return;
 	}
@@ -572,8 +576,8 @@ side_event(struct bufferevent *bev, short what, void *arg)
 		server_connected(s);
 		return;
 	}
-	if (is_server && !s->connected && conf.reverse) {
-		server_retry(s, strerror(EVUTIL_SOCKET_ERROR()));
+	if (is_server && !s->connected && conf->reverse) {
+		server_retry(s, "connect failed", EVUTIL_SOCKET_ERROR());
 		return;
 	}
 	if (is_server && !s->connected) {
@@ -601,7 +605,7 @@ side_write(struct bufferevent *bev, void *arg)
 	int		 is_server = (bev == s->server.bev);
 	struct side	*other = is_server ? &s->client : &s->server;
 
-	if (s->closing) {
+	if (s->closing != CLOSING_NO) {
 		session_linger(s);
 		return;
 	}
@@ -637,7 +641,7 @@ side_line(struct session *s, int is_server, char *line, size_t len,
 	int	rc;
 
 	if (!s->client_eof)
-		timer_arm(s, conf.idle_timeout);
+		timer_arm(s, conf->idle_timeout);
 	rc = is_server ? ftp_relay_server(&s->relay, line, len, partial,
 	    now_secs(), &fro) : ftp_relay_client(&s->relay, line, len,
 	    now_secs(), &fro);
@@ -758,7 +762,7 @@ server_tail(struct session *s, struct evbuffer *in)
 	} else if (n > 0)
 		evbuffer_drain(in, n);
 	if (n > 0 && !s->client_eof)
-		timer_arm(s, conf.idle_timeout);
+		timer_arm(s, conf->idle_timeout);
 	if (pos == -1)
 		return (0);
 	evbuffer_drain(in, eol);
@@ -823,7 +827,7 @@ side_read(struct bufferevent *bev, void *arg)
 	struct evbuffer	*in = bufferevent_get_input(bev);
 	int		 rc;
 
-	if (s->closing) {
+	if (s->closing != CLOSING_NO) {
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
@@ -863,12 +867,12 @@ resume_cb(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 
-	if (s->closing || s->pfhstate != SP_REGISTERED)
+	if (s->closing != CLOSING_NO || s->pfhstate != SP_REGISTERED)
 		return;
 	if (ftp_relay_ready(&s->relay, FR_SERVER) && s->server.bev != NULL) {
 		bufferevent_enable(s->server.bev, EV_READ);
 		side_read(s->server.bev, s);
-		if (s->closing)
+		if (s->closing != CLOSING_NO)
 			return;
 	}
 	if (!ftp_relay_ready(&s->relay, FR_CLIENT))
@@ -876,7 +880,7 @@ resume_cb(int fd, short ev, void *arg)
 	if (!s->client_eof)
 		bufferevent_enable(s->client.bev, EV_READ);
 	side_read(s->client.bev, s);
-	if (!s->closing)
+	if (s->closing == CLOSING_NO)
 		server_fin(s);
 }
 
@@ -909,7 +913,7 @@ session_target(struct session *s, int fd)
 		return ("no original destination");
 	s->local = la;
 	s->lport = lport;
-	if (conf.reverse)
+	if (conf->reverse)
 		return (farm_pick(s) == -1 ?
 		    "no server of the client's address family (-R)" : NULL);
 	/*
@@ -917,7 +921,7 @@ session_target(struct session *s, int fd)
 	 * this host: the destination is one of our own addresses.  Under
 	 * TPROXY the socket's own address is the foreign destination.
 	 */
-	if (is_local_addr((struct sockaddr *)&orig, olen))
+	if (net_addr_type(&s->dialled) != NET_REMOTE)
 		return (addr_eq(&s->dialled, &la) && s->dport == lport ?
 		    "not an intercepted connection" :
 		    "original destination is the proxy itself");
@@ -940,8 +944,8 @@ server_connect(struct session *s)
 	if (fd == -1)
 		return (-1);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if (conf.srclen != 0 && conf.src.ss_family == ss.ss_family &&
-	    bind(fd, (struct sockaddr *)&conf.src, conf.srclen) == -1) {
+	if (conf->srclen != 0 && conf->src.ss_family == ss.ss_family &&
+	    bind(fd, (const struct sockaddr *)&conf->src, conf->srclen) == -1) {
 		close(fd);
 		return (-1);
 	}
@@ -978,17 +982,17 @@ server_dial(struct session *s)
 			return (-1);
 		if (server_connect(s) == 0) {
 			/* With another server to try, try it soon. */
-			timer_arm(s, conf.backends.n > 1 ?
+			timer_arm(s, conf->backends.n > 1 ?
 			    FTP_BACKEND_TIMEOUT : FTP_CONNECT_TIMEOUT);
 			return (0);
 		}
 		saved = errno;
 		log_warn("#%u connect to the server", s->id);
 		/* Our own shortage is not the server's fault. */
-		if (!conf.reverse || saved == EMFILE || saved == ENFILE ||
+		if (!conf->reverse || saved == EMFILE || saved == ENFILE ||
 		    saved == ENOMEM || saved == ENOBUFS)
 			break;
-		farm_failed(s, strerror(saved));
+		farm_failed(s, "connect failed", saved);
 		side_free(&s->server);
 		if (farm_pick(s) == -1)
 			break;
@@ -1000,13 +1004,14 @@ server_dial(struct session *s)
 
 /* Reverse mode: the server did not answer; the next one, if any. */
 static void
-server_retry(struct session *s, const char *why)
+server_retry(struct session *s, const char *why, int err)
 {
 	char	buf[ADDR_STRLEN];
 
-	log_info("#%u server %s: %s", s->id, farm_name(s, buf, sizeof(buf)),
-	    why);
-	farm_failed(s, why);
+	log_info("#%u server %s: %s%s%s", s->id,
+	    farm_name(s, buf, sizeof(buf)), why, err ? ": " : "",
+	    err ? strerror(err) : "");
+	farm_failed(s, why, err);
 	side_free(&s->server);
 	if (farm_pick(s) == -1) {
 		log_warnx("#%u no server answered", s->id);
@@ -1051,7 +1056,7 @@ host_refused(struct session *s, int fd)
 	char		a[ADDR_STRLEN];
 
 	if (!ready) {
-		hl_init(&hosts, conf.max_per_host);
+		hl_init(&hosts, conf->max_per_host);
 		ready = 1;
 	}
 	if (hl_add(&hosts, &s->client.addr) == 0) {
@@ -1061,7 +1066,7 @@ host_refused(struct session *s, int fd)
 	if (errno == EUSERS)
 		logit(LOG_NOTICE, "#%u refused: %s has %u sessions (-M %u)",
 		    s->id, addr_str(&s->client.addr, a, sizeof(a)),
-		    hl_count(&hosts, &s->client.addr), conf.max_per_host);
+		    hl_count(&hosts, &s->client.addr), conf->max_per_host);
 	else
 		log_warn("#%u refused: per-host count", s->id);
 	s->client.bev = side_bev(s, fd);
@@ -1105,6 +1110,16 @@ accept_emfile(int lfd)
 }
 
 void
+session_init(struct proxy_conf *c, struct pfh_client *p,
+    struct event_base *base)
+{
+	conf = c;
+	pfh = p;
+	evbase = base;
+	farm_init(c, base);
+}
+
+void
 session_accept(int lfd, short ev, void *arg)
 {
 	struct sockaddr_storage	 peer;
@@ -1131,7 +1146,7 @@ session_accept(int lfd, short ev, void *arg)
 		close(fd);
 		return;
 	}
-	if (nsessions >= conf.max_sessions) {
+	if (nsessions >= conf->max_sessions) {
 		refuse(fd, "421 Too many sessions, try again later\r\n",
 		    "session limit reached", &ca, cport);
 		return;

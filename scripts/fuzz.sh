@@ -20,9 +20,10 @@ common="common/imsg.c common/log.c common/addr.c common/proto.c"
 srcs_for() {
 	case $1 in
 	fuzz_ftp_relay)	echo ftp-proxy/ftp_relay.c ftp-proxy/ftp_parse.c \
-			    ftp-proxy/telnet.c $common ;;
-	fuzz_ftp_*)	echo ftp-proxy/ftp_parse.c ftp-proxy/telnet.c ;;
-	fuzz_tftp_*)	echo tftp-proxy/tftp_parse.c ;;
+			    ftp-proxy/telnet.c common/text.c $common ;;
+	fuzz_ftp_*)	echo ftp-proxy/ftp_parse.c ftp-proxy/telnet.c \
+			    common/text.c ;;
+	fuzz_tftp_*)	echo tftp-proxy/tftp_parse.c common/text.c ;;
 	fuzz_imsg)	echo $common ;;
 	fuzz_pfh_*)	echo $common pfhelper/serve.c pfhelper/validate.c \
 			    pfhelper/roles.c pfhelper/claims.c pfhelper/localaddr.c \

@@ -26,10 +26,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
 
 #include "addr.h"
 #include "log.h"
+#include "netutil.h"
 #include "pfh_client.h"
 #include "tftp_parse.h"
 #include "tftp_proxy.h"
@@ -68,6 +70,7 @@ static unsigned int		 nsessions, nlookups;
 static uint32_t			 last_sid;
 static const struct tp_conf	*conf;
 static struct pfh_client	*pfh;
+static struct event_base	*evbase;
 
 static int		 session_cmp(struct session *, struct session *);
 static void		 request_handle(const struct tp_dgram *);
@@ -78,11 +81,15 @@ static void		 lookup_start(const struct tp_dgram *);
 static void		 lookup_done(const struct pfh_reply *, void *);
 static void		 request_forward(const struct tp_dgram *,
 			    const struct pfh_addr *, uint16_t);
+static struct session	*session_new(const struct tp_dgram *,
+			    const struct pfh_addr *, uint16_t);
+static const char	*session_open(struct session *, int *);
 static void		 session_started(const struct pfh_reply *, void *);
 static void		 session_end(struct session *);
 static void		 session_timeout(int, short, void *);
 static void		 log_request(const struct session *);
 static void		 drop(const struct tp_dgram *, const char *);
+static void		 drop_err(const struct tp_dgram *, const char *, int);
 
 RB_GENERATE_STATIC(session_tree, session, entry, session_cmp)
 
@@ -102,10 +109,12 @@ session_cmp(struct session *a, struct session *b)
 }
 
 void
-request_init(const struct tp_conf *c, struct pfh_client *p)
+request_init(const struct tp_conf *c, struct pfh_client *p,
+    struct event_base *base)
 {
 	conf = c;
 	pfh = p;
+	evbase = base;
 }
 
 unsigned int
@@ -191,11 +200,11 @@ request_handle(const struct tp_dgram *d)
 	 * knows the original destination; pfhelper asks it), or not
 	 * intercepted at all, which is refused: we are no open relay.
 	 */
-	switch (sock_addr_type(&d->to)) {
-	case ADDR_BROADCAST:
+	switch (net_addr_type(&d->to)) {
+	case NET_BROADCAST:
 		drop(d, "sent to a broadcast address");
 		return;
-	case ADDR_REMOTE:	/* (reverse mode: the -R server still) */
+	case NET_REMOTE:	/* (reverse mode: the -R server still) */
 		log_debug("original destination %s (TPROXY)",
 		    addr_port_str(&d->to, d->tport, buf, sizeof(buf)));
 		request_forward(d, &d->to, d->tport);
@@ -213,7 +222,7 @@ request_client(const struct tp_dgram *d)
 	if (!addr_is_unicast_host(&d->from))
 		return ("client is not a unicast host");
 	if (!proto_data_port_ok(d->fport))
-		return ("client port below 1024");
+		return ("client port below " PFH_DATA_PORT_MIN_S);
 	return (NULL);
 }
 
@@ -236,7 +245,7 @@ lookup_start(const struct tp_dgram *d)
 	m.client = d->from;
 	m.local = d->to;
 	if (pfh_ct_lookup(pfh, &l->calls, &m, lookup_done, l) == -1) {
-		drop(d, strerror(errno));
+		drop_err(d, "cannot ask pfhelper", errno);
 		free(l);
 		return;
 	}
@@ -276,7 +285,7 @@ request_reverse(struct pfh_session *s)
 	const struct pfh_addr	*r = s->client.af == AF_INET6 ?
 				    &conf->rserver6 : &conf->rserver4;
 
-	if (sock_addr_type(&s->dialled) == ADDR_BROADCAST)
+	if (net_addr_type(&s->dialled) == NET_BROADCAST)
 		return ("destination is a broadcast address");
 	if (r->af == 0)
 		return ("no -R server of the client's address family");
@@ -305,15 +314,82 @@ request_dest(const struct pfh_addr *o, uint16_t oport, struct pfh_session *s)
 		return ("destination is the client");
 	if (conf->reverse)
 		return (request_reverse(s));
-	switch (sock_addr_type(&s->dialled)) {
-	case ADDR_LOCAL:
+	switch (net_addr_type(&s->dialled)) {
+	case NET_LOCAL:
 		return ("destination is this host");
-	case ADDR_BROADCAST:
+	case NET_BROADCAST:
 		return ("destination is a broadcast address");
 	}
 	s->server = s->dialled;
 	s->sport = s->dport;
 	return (NULL);
+}
+
+/* A session for the request d to o:oport, or NULL (d is dropped). */
+static struct session *
+session_new(const struct tp_dgram *d, const struct pfh_addr *o,
+    uint16_t oport)
+{
+	struct session	*sess;
+	const char	*why;
+
+	if ((sess = calloc(1, sizeof(*sess))) == NULL) {
+		drop(d, "out of memory");
+		return (NULL);
+	}
+	TAILQ_INIT(&sess->calls);
+	evtimer_assign(&sess->timer, evbase, session_timeout, sess);
+	sess->d = *d;
+	/* The request as parsed, pointing into our copy. */
+	(void)tftp_parse_request(sess->d.buf, sess->d.len, &sess->req);
+	sess->s.client = d->from;
+	sess->s.cport = d->fport;
+	sess->fd = -1;
+	if ((why = request_dest(o, oport, &sess->s)) != NULL) {
+		drop(d, why);
+		free(sess);
+		return (NULL);
+	}
+	return (sess);
+}
+
+/*
+ * The session's socket to its server (from -a's address of its family)
+ * and its id.  NULL, or why not (and no socket; *err an errno, or 0).
+ */
+static const char *
+session_open(struct session *sess, int *err)
+{
+	const struct sockaddr_storage	*src = &conf->src4;
+	socklen_t			 srclen = conf->src4len;
+	const char			*why;
+
+	if (sess->s.client.af == AF_INET6) {
+		src = &conf->src6;
+		srclen = conf->src6len;
+	}
+	*err = 0;
+	sess->fd = sock_connect(&sess->s.server, sess->s.sport, src, srclen,
+	    &sess->s.proxy, &sess->s.pport);
+	if (sess->fd == -1 && errno == EACCES)
+		return ("destination is a broadcast address");
+	if (sess->fd == -1) {
+		*err = errno;
+		return ("no socket to the server");
+	}
+	if (++last_sid == 0)
+		last_sid = 1;
+	sess->s.sid = last_sid;
+	sess->s.proto = IPPROTO_UDP;
+	sess->s.timeout = conf->transwait + PERMIT_SLACK;
+	if ((why = proto_session_check(&sess->s)) == NULL &&
+	    !proto_data_port_ok(sess->s.pport))
+		why = "no usable source address and port (-a)";
+	if (why != NULL) {
+		close(sess->fd);
+		sess->fd = -1;
+	}
+	return (why);
 }
 
 /*
@@ -324,32 +400,12 @@ static void
 request_forward(const struct tp_dgram *d, const struct pfh_addr *o,
     uint16_t oport)
 {
-	const struct sockaddr_storage	*src = &conf->src4;
-	socklen_t			 srclen = conf->src4len;
-	struct session			*sess, *old;
-	const char			*why;
+	struct session	*sess, *old;
+	const char	*why;
+	int		 err;
 
-	if (d->from.af == AF_INET6) {
-		src = &conf->src6;
-		srclen = conf->src6len;
-	}
-	if ((sess = calloc(1, sizeof(*sess))) == NULL) {
-		drop(d, "out of memory");
+	if ((sess = session_new(d, o, oport)) == NULL)
 		return;
-	}
-	TAILQ_INIT(&sess->calls);
-	evtimer_set(&sess->timer, session_timeout, sess);
-	sess->d = *d;
-	/* The request as parsed, pointing into our copy. */
-	(void)tftp_parse_request(sess->d.buf, sess->d.len, &sess->req);
-	sess->s.client = d->from;
-	sess->s.cport = d->fport;
-	sess->fd = -1;
-	if ((why = request_dest(o, oport, &sess->s)) != NULL) {
-		drop(d, why);
-		free(sess);
-		return;
-	}
 	/*
 	 * Again from the same client port: a retransmission, or a new
 	 * transfer.  We cannot tell whether the first answer got through
@@ -364,30 +420,14 @@ request_forward(const struct tp_dgram *d, const struct pfh_addr *o,
 			    old->s.sid);
 		session_end(old);
 	}
-	sess->fd = sock_connect(&sess->s.server, sess->s.sport, src, srclen,
-	    &sess->s.proxy, &sess->s.pport);
-	if (sess->fd == -1) {
-		drop(d, errno == EACCES ? "destination is a broadcast address" :
-		    strerror(errno));
-		free(sess);
-		return;
-	}
-	if (++last_sid == 0)
-		last_sid = 1;
-	sess->s.sid = last_sid;
-	sess->s.proto = IPPROTO_UDP;
-	sess->s.timeout = conf->transwait + PERMIT_SLACK;
-	if ((why = proto_session_check(&sess->s)) != NULL ||
-	    (!proto_data_port_ok(sess->s.pport) &&
-	    (why = "no usable source address and port (-a)") != NULL)) {
-		drop(d, why);
-		close(sess->fd);
+	if ((why = session_open(sess, &err)) != NULL) {
+		drop_err(d, why, err);
 		free(sess);
 		return;
 	}
 	if (pfh_session_start(pfh, &sess->calls, &sess->s, session_started,
 	    sess) == -1) {
-		drop(d, strerror(errno));
+		drop_err(d, "cannot ask pfhelper", errno);
 		close(sess->fd);
 		free(sess);
 		return;
@@ -466,10 +506,18 @@ log_request(const struct session *sess)
 static void
 drop(const struct tp_dgram *d, const char *why)
 {
+	drop_err(d, why, 0);
+}
+
+/* The same, with the errno err (0: none) after the why. */
+static void
+drop_err(const struct tp_dgram *d, const char *why, int err)
+{
 	char	c[ADDR_STRLEN], t[ADDR_STRLEN];
 
-	log_warnx("dropped request from %s to %s: %s",
+	log_warnx("dropped request from %s to %s: %s%s%s",
 	    addr_port_str(&d->from, d->fport, c, sizeof(c)),
-	    addr_port_str(&d->to, d->tport, t, sizeof(t)), why);
+	    addr_port_str(&d->to, d->tport, t, sizeof(t)), why,
+	    err ? ": " : "", err ? strerror(err) : "");
 }
 

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,19 +21,14 @@
 
 #include "addr.h"
 #include "log.h"
+#include "netutil.h"
 #include "tftp_proxy.h"
 
-#ifndef IP_TRANSPARENT
-#define IP_TRANSPARENT		19
-#endif
 #ifndef IP_RECVORIGDSTADDR
 #define IP_RECVORIGDSTADDR	20
 #endif
 #ifndef IP_ORIGDSTADDR
 #define IP_ORIGDSTADDR		IP_RECVORIGDSTADDR
-#endif
-#ifndef IPV6_TRANSPARENT
-#define IPV6_TRANSPARENT	75
 #endif
 #ifndef IPV6_RECVORIGDSTADDR
 #define IPV6_RECVORIGDSTADDR	74
@@ -157,45 +151,6 @@ sock_activated(int *fds, int max)
 }
 
 /*
- * Bind UDP sockets to addr (NULL: the wildcard addresses) and port in
- * family (AF_UNSPEC: IPv4 and IPv6, one socket each).  How many.
- */
-int
-sock_listen(const char *addr, uint16_t port, int family, int *fds, int max)
-{
-	struct addrinfo	 hints, *res, *ai;
-	char		 portstr[8];
-	int		 n = 0, fd, e, on = 1;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	if ((e = getaddrinfo(addr, portstr, &hints, &res)) != 0) {
-		log_warnx("listen address %s: %s", addr ? addr : "*",
-		    gai_strerror(e));
-		return (-1);
-	}
-	for (ai = res; ai != NULL && n < max; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd == -1)
-			continue;
-		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
-			    sizeof(on));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
-			log_warn("bind %s port %u", addr ? addr : "*", port);
-			close(fd);
-			continue;
-		}
-		fds[n++] = fd;
-	}
-	freeaddrinfo(res);
-	return (n);
-}
-
-/*
  * Make a listening socket ours: close-on-exec, non-blocking, every
  * datagram with its destination, and transparent (TPROXY delivers only
  * to such sockets; that takes CAP_NET_ADMIN, so it is done as root and
@@ -221,14 +176,8 @@ sock_setup(int fd)
 	if (af == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_RECVORIGDSTADDR, &on, sizeof(on)) == -1)
 		return (-1);
-	if (af == AF_INET6) {
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, &on,
-		    sizeof(on)) == -1)
-			log_debug("fd %d: IPV6_TRANSPARENT: %s", fd,
-			    strerror(errno));
-	} else if (setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &on,
-	    sizeof(on)) == -1)
-		log_debug("fd %d: IP_TRANSPARENT: %s", fd, strerror(errno));
+	if (net_transparent(fd, af) == -1)
+		log_debug("fd %d: not transparent: %s", fd, strerror(errno));
 	return (0);
 }
 
@@ -295,33 +244,6 @@ sock_recv(int fd, struct tp_dgram *d)
 	if (addr_from_sa((struct sockaddr *)&from, &d->from, &d->fport) == -1)
 		return (-1);
 	return (sock_dst(&msg, d));
-}
-
-/*
- * What a is to this host: one of its addresses (bind() takes it), a
- * broadcast address (bind() takes those too, but connect() without
- * SO_BROADCAST refuses them with EACCES), or another host's.
- */
-int
-sock_addr_type(const struct pfh_addr *a)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		len;
-	int			fd, type = ADDR_REMOTE;
-
-	if (addr_to_sa(a, 0, &ss, &len) == -1)
-		return (ADDR_REMOTE);
-	if ((fd = socket(a->af, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return (ADDR_REMOTE);
-	if (bind(fd, (struct sockaddr *)&ss, len) == 0) {
-		type = ADDR_LOCAL;
-		addr_to_sa(a, TFTP_PORT, &ss, &len);
-		if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
-		    errno == EACCES)
-			type = ADDR_BROADCAST;
-	}
-	close(fd);
-	return (type);
 }
 
 /*

@@ -2,8 +2,9 @@
  * tftp-proxy: a TFTP proxy for nftables, after OpenBSD's tftp-proxy(8).
  * Runs from inetd (`dgram udp wait', the socket on fd 0), from socket
  * activation (LISTEN_FDS), or as a standalone daemon.  Starts as root,
- * spawns pfhelper, then chroots and drops to the unprivileged user
- * before it reads a request.
+ * connects to the pfhelper service (or spawns a pfhelper of its own),
+ * then chroots and drops to the unprivileged user before it reads a
+ * request.
  */
 #include "compat.h"
 
@@ -20,14 +21,15 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <event.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
 
 #include "addr.h"
-#include "log.h"
-#include "notify.h"
+#include "frontend.h"
 #include "helper.h"
+#include "log.h"
+#include "netutil.h"
 #include "pfh_client.h"
-#include "privdrop.h"
 #include "sandbox.h"
 #include "tftp_proxy.h"
 
@@ -48,19 +50,19 @@ static struct tp_conf	 conf;
 static struct pfh_client pfh;
 static struct helper_opts helper = { .role = PFH_ROLE_TFTP };
 static struct event_base *evbase;
-static struct event	 listen_ev[TP_MAX_LISTEN];
+static struct fe_loop	 loop;
 static struct event	 idle_ev;
-static int		 listen_fd[TP_MAX_LISTEN];
+static int		 listen_fd[FE_MAX_LISTEN];
 static int		 nlisten;
 static enum tp_mode	 mode;
 static int		 drain_on_exit;
 
 static __dead void	 usage(void);
-static void		 parse_args(int, char *[], int *, int *);
+static void		 parse_args(int, char *[], int *);
 static void		 source_addr(const char *);
 static void		 reverse_server(const char *);
 static void		 find_listeners(void);
-static void		 start_pfhelper(int, int);
+static void		 start_pfhelper(int);
 static void		 drain(void);
 static void		 run(void);
 static void		 listen_cb(int, short, void *);
@@ -126,7 +128,7 @@ reverse_server(const char *host)
 }
 
 static void
-parse_args(int argc, char *argv[], int *debug, int *listen_set)
+parse_args(int argc, char *argv[], int *listen_set)
 {
 	int		 ch;
 
@@ -134,17 +136,8 @@ parse_args(int argc, char *argv[], int *debug, int *listen_set)
 		if (helper_option(&helper, ch, optarg))
 			continue;
 		switch (ch) {
-		case '4':
-			conf.family = AF_INET;
-			break;
-		case '6':
-			conf.family = AF_INET6;
-			break;
 		case 'a':
 			source_addr(optarg);
-			break;
-		case 'd':
-			*debug = 1;
 			break;
 		case 'l':
 			conf.listen_addr = optarg;
@@ -170,6 +163,7 @@ parse_args(int argc, char *argv[], int *debug, int *listen_set)
 	}
 	if (optind != argc)
 		usage();
+	conf.family = helper.family;
 }
 
 /*
@@ -181,7 +175,7 @@ find_listeners(void)
 {
 	int	fd;
 
-	if ((nlisten = sock_activated(listen_fd, TP_MAX_LISTEN)) == -1)
+	if ((nlisten = sock_activated(listen_fd, FE_MAX_LISTEN)) == -1)
 		errx(1, "bad socket activation (LISTEN_FDS)");
 	if (nlisten > 0)
 		mode = MODE_ACTIVATED;
@@ -217,12 +211,12 @@ drain(void)
 }
 
 /*
- * Our pfhelper: the service's, else one of our own (which names its
- * table after our pid if another has inet tftp-proxy: inetd runs one
- * of us per address family at once).  As root, before the drop.
+ * Our pfhelper: the service's, else one of our own, told our -R
+ * servers and, from inetd, that we are one of several at once (inetd
+ * runs one of us per address family).  As root, before the drop.
  */
 static void
-start_pfhelper(int debug, int level)
+start_pfhelper(int level)
 {
 	struct pfh_hello	*h = &helper.hello;
 
@@ -235,7 +229,6 @@ start_pfhelper(int debug, int level)
 		h->rport = TFTP_PORT;
 	if (mode == MODE_INETD)
 		helper.hello.flags |= PFH_H_MANY;
-	helper.debug = debug;
 	helper.level = level;
 	helper_open(&pfh, &helper);
 }
@@ -244,12 +237,13 @@ int
 main(int argc, char *argv[])
 {
 	char	why[256];
-	int	debug = 0, listen_set = 0, level = LOG_NOTICE, i;
+	int	debug, listen_set = 0, level = LOG_NOTICE, i;
 
 	conf.family = AF_UNSPEC;
 	conf.listen_port = TP_PORT_DEFAULT;
 	conf.transwait = TP_TRANSWAIT_DEFAULT;
-	parse_args(argc, argv, &debug, &listen_set);
+	parse_args(argc, argv, &listen_set);
+	debug = helper.debug;
 	/* -d logs each request to stderr, as -v does to syslog. */
 	if (debug || conf.verbose)
 		level = conf.verbose > 1 ? LOG_DEBUG : LOG_INFO;
@@ -263,12 +257,11 @@ main(int argc, char *argv[])
 		log_warnx("-l and -p do not apply: the socket was given");
 	if (geteuid() != 0)
 		fatalx("need root privileges");
-	why[0] = '\0';
-	if (privdrop_mkdir(PROXY_CHROOT) == -1 ||
-	    privdrop_check(TFTP_PROXY_USER, PROXY_CHROOT, why, sizeof(why)) == -1)
-		fatalx("%s", *why ? why : "cannot create " PROXY_CHROOT);
-	if (mode == MODE_STANDALONE && (nlisten = sock_listen(conf.listen_addr,
-	    conf.listen_port, conf.family, listen_fd, TP_MAX_LISTEN)) <= 0)
+	if (fe_check(TFTP_PROXY_USER, why, sizeof(why)) == -1)
+		fatalx("%s", why);
+	if (mode == MODE_STANDALONE && (nlisten = net_listen(conf.listen_addr,
+	    conf.listen_port, conf.family, SOCK_DGRAM, listen_fd,
+	    FE_MAX_LISTEN)) <= 0)
 		fatalx("cannot listen on port %u", conf.listen_port);
 	for (i = 0; i < nlisten; i++)
 		if (sock_setup(listen_fd[i]) == -1)
@@ -279,12 +272,8 @@ main(int argc, char *argv[])
 		log_init(0, LOG_DAEMON);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	start_pfhelper(debug, level);
-	/* Listeners, pfhelper and its table are up; the chroot hides systemd. */
-	notify_ready("listening");
-	if (privdrop(TFTP_PROXY_USER, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
-	    sizeof(why)) == -1)
-		fatalx("%s", why);
+	start_pfhelper(level);
+	fe_drop(TFTP_PROXY_USER);
 
 	run();
 	request_end_all();
@@ -296,24 +285,11 @@ main(int argc, char *argv[])
 static void
 run(void)
 {
-	struct event	ev_hup, ev_int, ev_term;
-	int		i;
-
-	evbase = event_init();
-	request_init(&conf, &pfh);
-	for (i = 0; i < nlisten; i++) {
-		event_set(&listen_ev[i], listen_fd[i], EV_READ | EV_PERSIST,
-		    listen_cb, NULL);
-		event_add(&listen_ev[i], NULL);
-	}
-	pfh_attach(&pfh, pfh_gone, NULL);
-	signal_set(&ev_hup, SIGHUP, sig_end, NULL);
-	signal_set(&ev_int, SIGINT, sig_end, NULL);
-	signal_set(&ev_term, SIGTERM, sig_end, NULL);
-	signal_add(&ev_hup, NULL);
-	signal_add(&ev_int, NULL);
-	signal_add(&ev_term, NULL);
-	evtimer_set(&idle_ev, idle_cb, NULL);
+	fe_loop_init(&loop, listen_fd, nlisten, listen_cb, &pfh, pfh_gone,
+	    sig_end);
+	evbase = loop.base;
+	request_init(&conf, &pfh, evbase);
+	evtimer_assign(&idle_ev, evbase, idle_cb, NULL);
 	idle_arm(IDLE_EXIT);
 	if (sandbox_enter(SANDBOX_NET) == -1)
 		fatal("seccomp");
@@ -322,7 +298,7 @@ run(void)
 	    nlisten == 1 ? "" : "s", mode == MODE_INETD ? "inetd" :
 	    mode == MODE_ACTIVATED ? "socket activation" : "standalone",
 	    conf.transwait);
-	event_dispatch();
+	event_base_dispatch(evbase);
 }
 
 static void

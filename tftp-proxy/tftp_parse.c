@@ -6,12 +6,12 @@
 
 #include <string.h>
 
+#include "text.h"
 #include "tftp_parse.h"
 
 static int	 get_str(const uint8_t *, size_t, size_t *, const char **,
 		    size_t *);
 static int	 has_ctrl(const char *, size_t);
-static int	 caseeq(const char *, size_t, const char *);
 static enum tftp_mode
 		 mode_id(const char *, size_t);
 static int	 parse_opts(const uint8_t *, size_t, size_t,
@@ -69,30 +69,14 @@ has_ctrl(const char *s, size_t len)
 	return (0);
 }
 
-static int
-caseeq(const char *s, size_t len, const char *word)
-{
-	size_t	i;
-	char	c;
-
-	for (i = 0; i < len; i++) {
-		c = s[i];
-		if (c >= 'A' && c <= 'Z')
-			c = c - 'A' + 'a';
-		if (word[i] == '\0' || c != word[i])
-			return (0);
-	}
-	return (word[len] == '\0');
-}
-
 static enum tftp_mode
 mode_id(const char *s, size_t len)
 {
-	if (caseeq(s, len, "netascii"))
+	if (mem_caseeq(s, len, "netascii"))
 		return (TFTP_MODE_NETASCII);
-	if (caseeq(s, len, "octet"))
+	if (mem_caseeq(s, len, "octet"))
 		return (TFTP_MODE_OCTET);
-	if (caseeq(s, len, "mail"))
+	if (mem_caseeq(s, len, "mail"))
 		return (TFTP_MODE_MAIL);
 	return (TFTP_MODE_NONE);
 }

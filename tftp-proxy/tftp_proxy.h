@@ -15,14 +15,8 @@
 #define TP_PORT_DEFAULT		6969
 #define TP_TRANSWAIT_DEFAULT	2	/* seconds */
 #define TP_TRANSWAIT_MAX	30
-#define TP_MAX_LISTEN		8
 #define TP_DGRAM_MAX		1024	/* larger than any valid request */
 #define TFTP_PORT		69
-
-/* sock_addr_type() */
-#define ADDR_REMOTE		0
-#define ADDR_LOCAL		1
-#define ADDR_BROADCAST		2
 
 struct tp_conf {
 	int			 family;	/* -4, -6, or AF_UNSPEC */
@@ -58,18 +52,18 @@ struct tp_dgram {
 /* sock.c */
 int	sock_inetd(void);
 int	sock_activated(int *, int);
-int	sock_listen(const char *, uint16_t, int, int *, int);
 int	sock_setup(int);
 int	sock_recv(int, struct tp_dgram *);
-int	sock_addr_type(const struct pfh_addr *);
 int	sock_connect(const struct pfh_addr *, uint16_t,
 	    const struct sockaddr_storage *, socklen_t, struct pfh_addr *,
 	    uint16_t *);
 
 struct pfh_client;
+struct event_base;
 
 /* request.c */
-void		request_init(const struct tp_conf *, struct pfh_client *);
+void		request_init(const struct tp_conf *, struct pfh_client *,
+		    struct event_base *);
 void		request_read(int);
 unsigned int	request_count(void);
 void		request_end_all(void);

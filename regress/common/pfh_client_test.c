@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event.h>
+#include <event2/event.h>
 
 #include "imsg.h"
 #include "log.h"
@@ -48,6 +48,7 @@ struct seen {
 
 static struct seen	seen;
 static int		nlost;
+static struct event_base *base;
 static char		lostwhy[128];
 
 struct tag {
@@ -80,7 +81,7 @@ spin(void)
 	int	i;
 
 	for (i = 0; i < 10; i++)
-		event_loop(EVLOOP_NONBLOCK);
+		event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
 /* The scripted pfhelper: read the requests the client sent. */
@@ -120,7 +121,7 @@ setup(struct pfh_client *c, struct imsgbuf *srv, int *sfd)
 	if (fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1 ||
 	    pfh_open(c, sv[0]) == -1 || imsgbuf_init(srv, sv[1]) == -1)
 		err(1, "open");
-	pfh_attach(c, lost, NULL);
+	pfh_attach(c, base, lost, NULL);
 	*sfd = sv[1];
 	memset(&seen, 0, sizeof(seen));
 	nlost = 0;
@@ -178,7 +179,7 @@ out_of_order(void)
 	check(pfh_session_start(&c, &owner, &s, done, &t1) == 0 &&
 	    pfh_permit_add(&c, &owner, &p, done, &t2) == 0 &&
 	    pfh_ct_lookup(&c, NULL, &l, done, &t3) == 0, "calls queued");
-	check(pfh_pending(&c) == 3, "three pending");
+	check(c.npending == 3, "three pending");
 	n = srv_read(&srv, types, ids, 8);
 	check(n == 3 && types[0] == PFH_SESSION_START &&
 	    types[1] == PFH_PERMIT_ADD && types[2] == PFH_CT_LOOKUP,
@@ -193,7 +194,7 @@ out_of_order(void)
 	check(seen.error[0] == ETIMEDOUT && seen.error[1] == 0 &&
 	    seen.port[2] == 51234, "errno and port reach the callback");
 	check(nlost == 0, "ETIMEDOUT is a refusal, not a lost pfhelper");
-	check(pfh_pending(&c) == 0 && TAILQ_EMPTY(&owner), "nothing pending");
+	check(c.npending == 0 && TAILQ_EMPTY(&owner), "nothing pending");
 	/* Every kind of errno is a refusal of that call only. */
 	check(pfh_permit_add(&c, NULL, &p, done, &t2) == 0 &&
 	    pfh_permit_add(&c, NULL, &p, done, &t2) == 0 &&
@@ -238,7 +239,7 @@ cancelled(void)
 	    "a start that succeeded after its session left is ended");
 	srv_reply(&srv, ids[0], 0, 0);
 	spin();
-	check(nlost == 0 && pfh_pending(&c) == 0, "the end's reply absorbed");
+	check(nlost == 0 && c.npending == 0, "the end's reply absorbed");
 	/* A refused start of a freed session: nothing to end. */
 	pfh_session_start(&c, &owner, &s, done, &t);
 	n = srv_read(&srv, types, ids, 8);
@@ -302,7 +303,8 @@ main(void)
 {
 	log_init(1, LOG_DAEMON);
 	log_setverbose(LOG_CRIT);
-	event_init();
+	if ((base = event_base_new()) == NULL)
+		return (1);
 	out_of_order();
 	cancelled();
 	lost_cases();

@@ -1,0 +1,61 @@
+/*
+ * frontend.c: the front ends' common skeleton.
+ */
+#include "compat.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "frontend.h"
+#include "log.h"
+#include "notify.h"
+#include "privdrop.h"
+
+static const int	fe_signals[] = { SIGHUP, SIGINT, SIGTERM };
+
+int
+fe_check(const char *user, char *why, size_t whylen)
+{
+	if (privdrop_mkdir(PROXY_CHROOT) == -1) {
+		strlcpy(why, "cannot create " PROXY_CHROOT, whylen);
+		return (-1);
+	}
+	return (privdrop_check(user, PROXY_CHROOT, why, whylen));
+}
+
+void
+fe_drop(const char *user)
+{
+	char	why[256];
+
+	notify_ready("listening");
+	if (privdrop(user, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
+	    sizeof(why)) == -1)
+		fatalx("%s", why);
+}
+
+void
+fe_loop_init(struct fe_loop *l, const int *fds, int n,
+    event_callback_fn accept_cb, struct pfh_client *pfh,
+    void (*lost)(const char *, void *), event_callback_fn sig_cb)
+{
+	size_t	i;
+	int	j;
+
+	if (n > FE_MAX_LISTEN)
+		fatalx("%d listening sockets, at most %d", n, FE_MAX_LISTEN);
+	if ((l->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	for (j = 0; j < n; j++) {
+		event_assign(&l->listen[j], l->base, fds[j],
+		    EV_READ | EV_PERSIST, accept_cb, NULL);
+		event_add(&l->listen[j], NULL);
+	}
+	l->nlisten = n;
+	pfh_attach(pfh, l->base, lost, NULL);
+	for (i = 0; i < nitems(fe_signals); i++) {
+		evsignal_assign(&l->sig[i], l->base, fe_signals[i], sig_cb,
+		    NULL);
+		evsignal_add(&l->sig[i], NULL);
+	}
+}
