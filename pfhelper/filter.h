@@ -1,7 +1,7 @@
 /*
  * filter.h: pfhelper's packet-filter seam, in the shape of OpenBSD
  * ftp-proxy's filter.h.  One backend is linked: filter_nft.c (the real
- * kernel, libmnl + libnftnl) or regress/pfhelper/filter_fake.c (records
+ * kernel, libmnl + libnftnl) or regress/pfhelper/fake_filter.c (records
  * calls for unit tests).
  *
  * All changes between filter_begin() and filter_commit() go to the kernel
@@ -81,32 +81,5 @@ int	filter_del(const struct filter_elem *);
 /* Send the batch.  0, or -1 with errno; nothing is half applied. */
 int	filter_commit(void);
 void	filter_rollback(void);
-
-/*
- * Conntrack (ct_netlink.c; faked in unit tests).  Addresses are 4 or 16
- * bytes by af, network order; ports host order.
- *
- * ct_lookup_reply(): find the connection whose reply tuple is
- * rsrc:rsport -> rdst:rdport (for a redirected request: the proxy's
- * local address and port -> the client) and return the original
- * destination in odst/odport.  -1 with errno ENOENT if there is none.
- *
- * ct_check_orig(): 0 if a connection with this original tuple exists,
- * -1 with errno ENOENT if not (or another errno on failure).
- *
- * ct_last_reply(): the reply tuple's source of the connection the last
- * successful ct_check_orig() found (where a redirect delivered it);
- * -1 with ENOENT if that failed.
- *
- * ct_init(): open the conntrack socket now (pfhelper: before its
- * sandbox, which lets it create no socket); else the first lookup does.
- */
-int	ct_init(void);
-int	ct_last_reply(uint8_t *rsrc, uint16_t *rsport);
-int	ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
-	    uint16_t rsport, const uint8_t *rdst, uint16_t rdport,
-	    uint8_t *odst, uint16_t *odport);
-int	ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src,
-	    uint16_t sport, const uint8_t *dst, uint16_t dport);
 
 #endif /* FILTER_H */

@@ -76,7 +76,7 @@ int	validate_permit_fits(const struct pfh_role *,
  */
 const char *validate_claims(const struct pfh_conf *,
 	    const struct pfh_session *);
-/* The rdr, snat/snatp and pass elements of a permit. */
+/* elems.c: the rdr, snat/snatp and pass elements of a permit. */
 void	permit_elems(const struct pfh_session *, const struct pfh_permit *,
 	    struct filter_elem[3]);
 

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "ct.h"
 #include "imsg.h"
 #include "log.h"
 #include "pfhelper.h"
