@@ -65,6 +65,7 @@ UNIT_TESTS = $(TESTS_COMMON) $(TESTS_PFH) $(TESTS_FTP) $(TESTS_TFTP)
 # Test tools that drive the real backend or pfhelper: regress/tools/*.c.
 TOOLS	= $(patsubst %.c,$(O)/%,$(wildcard regress/tools/*.c))
 LIBPFHNFT = $(O)/libpfhnft.a
+FILTERTOOL = $(O)/regress/tools/filtertool
 # check(), checkf(), check_summary(): regress/check.h.
 CHECK_OBJ = $(O)/regress/check.o
 FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c))
@@ -163,8 +164,20 @@ $(TESTS_TFTP): $(O)/regress/tftp-proxy/%: $(O)/regress/tftp-proxy/%.o \
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(TOOLS): $(O)/regress/tools/%: $(O)/regress/tools/%.o $(LIBPFH) \
-    $(LIBPFHNFT) $(LIBCOMMON)
+$(filter-out $(FILTERTOOL),$(TOOLS)): $(O)/regress/tools/%: \
+    $(O)/regress/tools/%.o $(LIBPFH) $(LIBPFHNFT) $(LIBCOMMON)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+# filtertool drives the backend built with its test hooks
+# (FILTER_TEST_HOOKS: filter_nft.sh's kernel-before-6.3 path), which
+# bin/pfhelper never has.
+$(O)/test/filter_nft.o: pfhelper/filter_nft.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (FILTER_TEST_HOOKS)"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Ipfhelper -DFILTER_TEST_HOOKS \
+	    -c -o $@ $<
+$(FILTERTOOL): $(O)/regress/tools/filtertool.o $(O)/test/filter_nft.o \
+    $(call objs,pfhelper/ct_netlink.c) $(LIBPFH) $(LIBCOMMON)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -832,9 +832,14 @@ probe_destroy(void)
 	rc = ops_send(&kerr, &ngone);
 	nft.nops = 0;
 	nft.destroy = kerr == 0;
-	/* Tests exercise the path for kernels before 6.3 with this. */
+#ifdef FILTER_TEST_HOOKS
+	/*
+	 * The test build (filtertool only, never bin/pfhelper): the path
+	 * for kernels before 6.3.
+	 */
 	if (getenv("PFHELPER_NO_DESTROYSETELEM") != NULL)
 		nft.destroy = 0;
+#endif
 	return (rc);
 }
 
