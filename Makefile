@@ -68,7 +68,9 @@ LIBPFHNFT = $(O)/libpfhnft.a
 FILTERTOOL = $(O)/regress/tools/filtertool
 # check(), checkf(), check_summary(): regress/check.h.
 CHECK_OBJ = $(O)/regress/check.o
-FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c))
+# pfhelper's unit tests: the fake backend, one peer served (serve_one.c).
+FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c) \
+	regress/pfhelper/serve_one.c)
 
 .PHONY: all check check-build unit integration demo deps install \
 	uninstall clean lint bench fuzz sanitize valgrind deb check-systemd \

@@ -60,7 +60,6 @@ struct pfh_conf {
 
 /* validate.c: pure checks; 0, or -1 with a reason. */
 int	validate_hello(const struct pfh_hello *, const char **);
-int	validate_addr(const struct pfh_addr *, const char **);
 int	validate_session(const struct pfh_session *, const char **);
 int	validate_permit(const struct pfh_permit *, const char **);
 int	validate_ctlookup(const struct pfh_ctlookup *, const char **);
@@ -111,8 +110,6 @@ int		 peer_io(struct peer *, short);
 void		 peer_free(struct peer *, int);
 /* Serve one peer on fd until EOF (0) or a violation (-1). */
 int		 peer_run(struct peer *, int);
-/* A spawned pfhelper's whole life with the tables made: svc + peer_run. */
-int		 pfh_serve(int, const struct pfh_conf *);
 
 /* service.c: pfhelper -S and pfhelper -l. */
 int		 service_open(const char *, int [PFH_NROLES + 1]);

@@ -814,8 +814,6 @@ dispatch(struct peer *c, struct imsg *imsg)
 	uint32_t	type = imsg_get_type(imsg);
 	uint32_t	reqid = imsg_get_id(imsg);
 
-	if (imsg_get_fd(imsg) != -1)
-		return (drop(proto_name(type), "unexpected descriptor"));
 	if (!c->hello)
 		return (type == PFH_HELLO ? h_hello(c, imsg) :
 		    drop(proto_name(type), "no HELLO first"));
@@ -847,7 +845,12 @@ session_free(struct peer *c, struct session *s)
 	free(s);
 }
 
-/* Read what is there and handle every complete message. */
+/*
+ * Read what is there and handle every complete message.  pfhelper takes
+ * no descriptor (no imsgbuf_allow_fdpass()): the read that brings one
+ * closes it and fails, and the peer is dropped, so no message handed to
+ * dispatch() carries one.
+ */
 static int
 serve_read(struct peer *c)
 {
@@ -1050,25 +1053,6 @@ peer_run(struct peer *c, int until_hello)
 		rc = peer_io(c, pfd.revents);
 	}
 	return (rc == H_DROP ? -1 : 0);
-}
-
-int
-pfh_serve(int fd, const struct pfh_conf *conf)
-{
-	struct svc	*v;
-	struct peer	*c;
-	int		 rc;
-
-	if ((v = svc_new(conf)) == NULL)
-		return (-1);
-	if ((c = peer_new(v, fd, 0, getppid())) == NULL) {
-		svc_free(v);
-		return (-1);
-	}
-	rc = peer_run(c, 0);
-	peer_free(c, rc == -1);
-	svc_free(v);
-	return (rc);
 }
 
 /* The status view: one line per peer, session and permit, counters. */

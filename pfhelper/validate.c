@@ -21,6 +21,8 @@ fail(const char **why, const char *reason)
 	return (-1);
 }
 
+static int	validate_addr(const struct pfh_addr *, const char **);
+
 static int
 zero(const void *p, size_t len)
 {
@@ -63,7 +65,7 @@ validate_hello(const struct pfh_hello *h, const char **why)
 }
 
 /* The form of an address; whether it may be used is a semantic check. */
-int
+static int
 validate_addr(const struct pfh_addr *a, const char **why)
 {
 	if (a->af != AF_INET && a->af != AF_INET6)

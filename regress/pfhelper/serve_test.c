@@ -22,6 +22,7 @@
 #include "imsg.h"
 #include "log.h"
 #include "pfhelper.h"
+#include "serve_one.h"
 
 #define MAXMSG	16
 
@@ -374,7 +375,9 @@ run_refused_cases(void)
 		check(r.rtype[n - 2] == PFH_OK && r.rtype[n - 1] == PFH_OK &&
 		    fake_count('a') == 3, refused_cases[i].name,
 		    "the next session is served, only its permit added");
-		check(fake_live == 0, refused_cases[i].name, "nothing left");
+		check(serve_end.live == 3 && fake_live == 0,
+		    refused_cases[i].name, "while connected only the good "
+		    "permit's 3 elements live, deleted at EOF");
 	}
 }
 
@@ -417,7 +420,8 @@ run_bad_cases(void)
 		check(r.rc == -1, bad_cases[i].name, "peer dropped");
 		check(fake_count('a') == 0, bad_cases[i].name,
 		    "nothing added");
-		check(fake_live == 0, bad_cases[i].name, "nothing left");
+		check(fake_ncalls == 0, bad_cases[i].name,
+		    "no call to the packet filter");
 		check(r.nreplies <= (int)bad_cases[i].target, bad_cases[i].name,
 		    "no reply to the bad message");
 		if (msgs[bad_cases[i].target].fd != -1)
@@ -578,12 +582,13 @@ good_end_and_del(void)
 	m = mk(PFH_SESSION_END, &e, sizeof(e));
 	r = run3(&conf, &s, &p, &m);
 	check(r.rc == 0 && r.nreplies == 4 && r.rtype[3] == PFH_OK &&
-	    fake_count('d') == 3 && fake_live == 0, "session end",
-	    "elements deleted");
+	    serve_end.dels == 3 && serve_end.live == 0, "session end",
+	    "elements deleted before the peer went");
 	m = mk(PFH_PERMIT_DEL, &d, sizeof(d));
 	r = run3(&conf, &s, &p, &m);
-	check(r.rc == 0 && r.rtype[3] == PFH_OK && fake_count('d') == 3,
-	    "permit delete", "elements deleted");
+	check(r.rc == 0 && r.rtype[3] == PFH_OK && serve_end.dels == 3 &&
+	    serve_end.live == 0, "permit delete",
+	    "elements deleted before the peer went");
 	m = mk(PFH_PERMIT_DEL, &dx, sizeof(dx));
 	r = run3(&conf, &s, &p, &m);
 	check(r.rc == 0 && r.rtype[3] == PFH_ERR && r.r[3].error == ENOENT,
@@ -874,9 +879,10 @@ run_limit_cases(void)
 			fake_commit_errno = errs[i];
 			r = run(&conf, msgs, 3);
 			check(r.rc == 0 && r.rtype[2] == PFH_ERR &&
-			    r.r[2].error == errs[i] && fake_live == 0,
-			    strerror(errs[i]), "commit fails: that errno, "
-			    "nothing live, not dropped");
+			    r.r[2].error == errs[i] && fake_live == 0 &&
+			    fake_count('d') == 0, strerror(errs[i]),
+			    "commit fails: that errno, nothing kept (no "
+			    "delete at EOF), not dropped");
 		}
 	}
 	/* A header shorter than itself. */
