@@ -154,7 +154,7 @@ $(TESTS_COMMON): $(O)/regress/common/%: $(O)/regress/common/%.o \
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(TESTS_PFH): $(O)/regress/pfhelper/%: $(O)/regress/pfhelper/%.o \
-    $(FAKE_OBJS) $(LIBPFH) $(LIBCOMMON)
+    $(CHECK_OBJ) $(FAKE_OBJS) $(LIBPFH) $(LIBCOMMON)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(TESTS_FTP): $(O)/regress/ftp-proxy/%: $(O)/regress/ftp-proxy/%.o \
