@@ -351,7 +351,7 @@ t_owner() {
 	    sh -c "ip netns exec $F nft list table inet admin >/dev/null"
 }
 
-check "topology" setup || finish
+set_up setup
 start_tool $T
 check "filtertool starts" grep -q filtertool /proc/$tpid/comm || finish
 check "DESTROYSETELEM detected" grep -q "DESTROYSETELEM" "$tmp/err.$T"
