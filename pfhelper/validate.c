@@ -44,7 +44,8 @@ validate_hello(const struct pfh_hello *h, const char **why)
 		return (fail(why, "protocol version mismatch"));
 	if ((r = role_get(h->role)) == NULL)
 		return (fail(why, "unknown role"));
-	if (h->flags & ~(PFH_H_LOG | PFH_H_MANY) || !zero(h->pad, sizeof(h->pad)))
+	if (h->flags & ~(PFH_H_LOG | PFH_H_MANY) ||
+	    !zero(h->pad, sizeof(h->pad)))
 		return (fail(why, "unknown flags or nonzero padding"));
 	if (h->label > CT_LABEL_MAX + 1)
 		return (fail(why, "bad ct label"));
@@ -185,7 +186,8 @@ validate_permit_fits(const struct pfh_role *role, const struct pfh_permit *p,
     const char **why)
 {
 	if (!role->permits)
-		return (fail(why, "a UDP session has its one permit already"));
+		return (fail(why,
+		    "no permit beyond the session's in this role"));
 	return (0);
 }
 
