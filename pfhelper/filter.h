@@ -34,7 +34,6 @@ struct filter_conf {
 	char		table[FILTER_TABLE_MAX];	/* "ftp-proxy" */
 	uint32_t	mark;		/* ct mark bit(s) set on pass */
 	int		log;		/* -v: nft log on each permit use */
-	int		prio_offset;	/* chains at dstnat/srcnat/filter - 10 */
 	int		use_label;	/* -T: set ct label `label' on pass */
 	int		label;		/* 0-127 */
 	uint32_t	prio;		/* -q: meta priority of marked packets */
