@@ -858,9 +858,8 @@ serve_read(struct peer *c)
 	ssize_t		n;
 	int		rc;
 
+	/* EAGAIN and EINTR are 1, nothing read. */
 	if ((n = imsgbuf_read(&c->ibuf)) == -1) {
-		if (errno == EAGAIN || errno == EINTR)
-			return (H_OK);
 		log_warn("read from peer");
 		return (H_DROP);
 	}
@@ -1039,17 +1038,17 @@ int
 peer_run(struct peer *c, int until_hello)
 {
 	struct pollfd	pfd;
-	int		rc = H_OK;
+	int		n, rc = H_OK;
 
 	while (rc == H_OK && !(until_hello && c->hello)) {
 		pfd.fd = c->ibuf.fd;
 		pfd.events = peer_events(c);
 		pfd.revents = 0;
-		if (poll(&pfd, 1, until_hello ? HELLO_WAIT_MS : -1) <= 0) {
-			if (errno == EINTR)
-				continue;
+		n = poll(&pfd, 1, until_hello ? HELLO_WAIT_MS : -1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)	/* no HELLO in time, or poll failed */
 			return (-1);
-		}
 		rc = peer_io(c, pfd.revents);
 	}
 	return (rc == H_DROP ? -1 : 0);
