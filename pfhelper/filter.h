@@ -36,7 +36,7 @@ struct filter_conf {
 	int		log;		/* -v: nft log on each permit use */
 	int		use_label;	/* -T: set ct label `label' on pass */
 	int		label;		/* 0-127 */
-	uint32_t	prio;		/* -q: meta priority of marked packets */
+	uint32_t	prio;		/* -q: meta priority when marked */
 	uint32_t	confine_uid[FILTER_CONFINE_MAX];
 	int		nconfine;
 };
@@ -69,7 +69,10 @@ struct filter_elem {
 int	filter_init(const struct filter_conf *);
 /* Close the netlink socket; the kernel removes the owned tables. */
 void	filter_close(void);
-/* Write the ruleset filter_init() creates, in nft syntax, and the admin's line. */
+/*
+ * Write the ruleset filter_init() creates, in nft syntax, and the
+ * admin's line.
+ */
 void	filter_describe(FILE *, const struct filter_conf *);
 
 int	filter_begin(void);

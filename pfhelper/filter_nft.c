@@ -107,7 +107,7 @@ struct batch {
 static struct {
 	struct mnl_socket	*nl;
 	uint32_t		 seq;
-	char			 table[FILTER_TABLE_MAX];	/* being built */
+	char			 table[FILTER_TABLE_MAX]; /* being built */
 	char			 tables[FILTER_TABLES][FILTER_TABLE_MAX];
 	int			 ntables;
 	int			 destroy;	/* kernel has DESTROYSETELEM */

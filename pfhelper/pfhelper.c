@@ -300,7 +300,8 @@ main(int argc, char *argv[])
 	struct stat	 st;
 	struct svc	*v;
 	struct peer	*peer = NULL;
-	struct opts	 o = { PFHELPER_USER, PFH_SOCKDIR, 0, 0, 0, LOG_NOTICE };
+	struct opts	 o = { PFHELPER_USER, PFH_SOCKDIR, 0, 0, 0,
+			    LOG_NOTICE };
 	int		 fds[PFH_NROLES + 1], rc;
 
 	parse_args(argc, argv, &conf, &o);

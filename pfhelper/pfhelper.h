@@ -52,9 +52,9 @@ struct pfh_conf {
 	uint32_t		max_sessions;
 	uint32_t		max_permits;
 	uint32_t		rate;
-	int			ct_verify;	/* sessions must be in conntrack */
+	int			ct_verify;	/* not -C: check conntrack */
 	struct pfh_rservers	rs;		/* -R, -P: for a peer without */
-	uint32_t		share;		/* percent of a limit per peer */
+	uint32_t		share;		/* % of a limit per peer */
 	int			service;	/* -S: a standing service */
 };
 

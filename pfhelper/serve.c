@@ -116,7 +116,7 @@ struct peer {
 	uint32_t		 npermits;	/* all its sessions */
 	uint32_t		 max_sessions;	/* its own -m and its share */
 	int			 hello;
-	int			 notable;	/* its table could not be made */
+	int			 notable;	/* no table could be made */
 	const struct pfh_role	*role;		/* socket's, or from HELLO */
 	pid_t			 pid;
 	struct pfh_rservers	 rs;		/* -R, the HELLO's or conf's */
@@ -1007,7 +1007,8 @@ peer_io(struct peer *c, short revents)
 			rc = H_DROP;
 		}
 	}
-	if (rc == H_DROP)	/* the replies before the violation, if we can */
+	/* The replies before a violation, if we can. */
+	if (rc == H_DROP)
 		(void)imsgbuf_write(&c->ibuf);
 	return (rc);
 }
