@@ -770,15 +770,13 @@ run_many(struct pfh_conf *conf, int n, int np, int ct)
 }
 
 static void
-run_limit_cases(void)
+limit_counts(void)
 {
 	struct pfh_conf		conf = conf_default();
 	struct pfh_session	s = good_session(0, IPPROTO_TCP);
 	struct pfh_permit	p = good_permit(PFH_PASSIVE);
 	struct result		r;
 	struct msg		m;
-	int			sv[2];
-	struct imsg_hdr		h = { PFH_HELLO, 3, 0, 0 };
 
 	conf.max_sessions = 2;
 	r = run_many(&conf, 3, 0, 1);
@@ -812,71 +810,93 @@ run_limit_cases(void)
 	r = run3(&conf, &s, &p, &m);
 	check(r.rc == 0 && r.rtype[3] == PFH_ERR && r.r[3].error == EEXIST &&
 	    fake_count('a') == 3, "duplicate permit: EEXIST");
-	/*
-	 * Another session's live permit holds the same data connection:
-	 * with the same values the keys are shared (and not deleted by
-	 * the first session's end), with another value it is EEXIST.
-	 */
-	{
-		struct msg		msgs[6];
-		struct pfh_session	s2 = s;
-		struct pfh_permit	p2 = p;
-		struct pfh_session_end	e = { 7 };
+}
 
-		s2.sid = 8;
-		p2.sid = 8;
-		p2.pport = p.pport + 1;
-		msgs[0] = hello();
-		msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
-		msgs[2] = mk(PFH_SESSION_START, &s2, sizeof(s2));
-		msgs[3] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
-		msgs[4] = mk(PFH_PERMIT_ADD, &p2, sizeof(p2));
-		msgs[5] = mk(PFH_SESSION_END, &e, sizeof(e));
-		fake_reset();
-		r = run(&conf, msgs, 6);
-		check(r.rc == 0 && r.rtype[4] == PFH_OK && fake_count('a') == 6,
-		    "shared key: the second permit is served");
-		check(fake_calls[5].elem.shared && fake_calls[6].elem.shared &&
-		    !fake_calls[4].elem.shared,
-		    "shared key: snat and pass added as shared, rdr not");
-		check(fake_count('d') == 4 && fake_calls[8].op == 'd' &&
-		    fake_calls[8].elem.map == FE_RDR,
-		    "shared key: the first session's end deletes only its rdr");
-		a4(&s2.proxy, "198.51.100.2");
-		msgs[2] = mk(PFH_SESSION_START, &s2, sizeof(s2));
-		fake_reset();
-		r = run(&conf, msgs, 5);
-		check(r.rc == 0 && r.rtype[4] == PFH_ERR &&
-		    r.r[4].error == EEXIST && fake_count('a') == 3 &&
-		    fake_count('c') == 2,
-		    "key with another value: EEXIST without asking the kernel");
-	}
+/*
+ * Another session's live permit holds the same data connection:
+ * with the same values the keys are shared (and not deleted by
+ * the first session's end), with another value it is EEXIST.
+ */
+static void
+limit_shared_keys(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_PASSIVE);
+	struct result		r;
+	struct msg		msgs[6];
+	struct pfh_session	s2 = s;
+	struct pfh_permit	p2 = p;
+	struct pfh_session_end	e = { 7 };
+
+	s2.sid = 8;
+	p2.sid = 8;
+	p2.pport = p.pport + 1;
+	msgs[0] = hello();
+	msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+	msgs[2] = mk(PFH_SESSION_START, &s2, sizeof(s2));
+	msgs[3] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	msgs[4] = mk(PFH_PERMIT_ADD, &p2, sizeof(p2));
+	msgs[5] = mk(PFH_SESSION_END, &e, sizeof(e));
 	fake_reset();
-	/*
-	 * The kernel refuses the batch (netlink timeout, no buffer space,
-	 * a stale element, no permission): an error reply with that errno
-	 * for that session, nothing kept, the peer served on.
-	 */
-	{
-		static const int	 errs[] = { ETIMEDOUT, ENOBUFS, EEXIST,
-					    EPERM, EPROTO };
-		struct msg		 msgs[3];
-		size_t			 i;
+	r = run(&conf, msgs, 6);
+	check(r.rc == 0 && r.rtype[4] == PFH_OK && fake_count('a') == 6,
+	    "shared key: the second permit is served");
+	check(fake_calls[5].elem.shared && fake_calls[6].elem.shared &&
+	    !fake_calls[4].elem.shared,
+	    "shared key: snat and pass added as shared, rdr not");
+	check(fake_count('d') == 4 && fake_calls[8].op == 'd' &&
+	    fake_calls[8].elem.map == FE_RDR,
+	    "shared key: the first session's end deletes only its rdr");
+	a4(&s2.proxy, "198.51.100.2");
+	msgs[2] = mk(PFH_SESSION_START, &s2, sizeof(s2));
+	fake_reset();
+	r = run(&conf, msgs, 5);
+	check(r.rc == 0 && r.rtype[4] == PFH_ERR &&
+	    r.r[4].error == EEXIST && fake_count('a') == 3 &&
+	    fake_count('c') == 2,
+	    "key with another value: EEXIST without asking the kernel");
+}
 
-		msgs[0] = hello();
-		msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
-		msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
-		for (i = 0; i < nitems(errs); i++) {
-			fake_reset();
-			fake_commit_errno = errs[i];
-			r = run(&conf, msgs, 3);
-			checkf(r.rc == 0 && r.rtype[2] == PFH_ERR &&
-			    r.r[2].error == errs[i] && fake_live == 0 &&
-			    fake_count('d') == 0, "%s: %s", strerror(errs[i]),
-			    "commit fails: that errno, nothing kept (no "
-			    "delete at EOF), not dropped");
-		}
+/*
+ * The kernel refuses the batch (netlink timeout, no buffer space,
+ * a stale element, no permission): an error reply with that errno
+ * for that session, nothing kept, the peer served on.
+ */
+static void
+limit_commit_fails(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_PASSIVE);
+	struct result		r;
+	static const int	errs[] = { ETIMEDOUT, ENOBUFS, EEXIST,
+				    EPERM, EPROTO };
+	struct msg		msgs[3];
+	size_t			i;
+
+	msgs[0] = hello();
+	msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+	msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	for (i = 0; i < nitems(errs); i++) {
+		fake_reset();
+		fake_commit_errno = errs[i];
+		r = run(&conf, msgs, 3);
+		checkf(r.rc == 0 && r.rtype[2] == PFH_ERR &&
+		    r.r[2].error == errs[i] && fake_live == 0 &&
+		    fake_count('d') == 0, "%s: commit fails: that errno, "
+		    "nothing kept (no delete at EOF), not dropped",
+		    strerror(errs[i]));
 	}
+}
+
+static void
+limit_frames(void)
+{
+	struct pfh_conf		conf = conf_default();
+	int			sv[2];
+	struct imsg_hdr		h = { PFH_HELLO, 3, 0, 0 };
+
 	/* A header shorter than itself. */
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
 		err(1, "socketpair");
@@ -895,6 +915,15 @@ run_limit_cases(void)
 	check(pfh_serve(sv[1], &conf) == -1, "huge frame length: peer dropped");
 	close(sv[0]);
 	close(sv[1]);
+}
+
+static void
+run_limit_cases(void)
+{
+	limit_counts();
+	limit_shared_keys();
+	limit_commit_fails();
+	limit_frames();
 }
 
 /*
@@ -956,26 +985,30 @@ speer_close(struct speer *sp)
 	close(sp->sv[1]);
 }
 
-static void
-run_service_cases(void)
+/* What pfhelper -l would print; free() it. */
+static char *
+status_of(struct svc *v)
 {
-	struct pfh_conf		 conf = conf_default();
-	struct svc		*v;
-	struct speer		 a, b, t;
+	char	*st = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	if ((fp = open_memstream(&st, &len)) == NULL)
+		err(1, "open_memstream");
+	svc_status(v, fp);
+	fclose(fp);
+	return (st);
+}
+
+/* Each socket's role holds: what the other role may do is refused. */
+static void
+service_roles(struct svc *v)
+{
+	struct speer		 t;
 	struct pfh_session	 s = good_session(0, IPPROTO_TCP);
 	struct pfh_permit	 p = good_permit(PFH_PASSIVE);
 	struct pfh_reply	 r;
 	struct msg		 m[3];
-	char			 *st = NULL;
-	size_t			 stlen = 0;
-	FILE			*fp;
-
-	fake_reset();
-	conf.filter.table[0] = '\0';
-	conf.service = 1;
-	conf.share = 50;
-	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
-		errx(1, "svc");
 
 	/* A front end on the TFTP socket cannot say it is an FTP one. */
 	speer_open(&t, v, PFH_ROLE_TFTP, 4242);
@@ -1004,6 +1037,18 @@ run_service_cases(void)
 	speer_send(&t, m, 2, NULL);
 	check(t.rc == -1, "service: CT_LOOKUP on the FTP socket: peer dropped");
 	speer_close(&t);
+}
+
+/* Two peers, each with its own sessions and permits. */
+static void
+service_peers(struct svc *v)
+{
+	struct speer		 a, b;
+	struct pfh_session	 s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	 p = good_permit(PFH_PASSIVE);
+	struct pfh_reply	 r;
+	struct msg		 m[3];
+	char			*st;
 
 	/* Two FTP peers, each a session (same sid) and a permit. */
 	speer_open(&a, v, PFH_ROLE_FTP, 4242);
@@ -1019,26 +1064,36 @@ run_service_cases(void)
 	check(speer_send(&b, m, 3, &r) == PFH_OK && r.error == 0,
 	    "service: peer B, same session id: session and permit");
 	check(fake_live == 6, "service: two permits: 6 elements live");
-	if ((fp = open_memstream(&st, &stlen)) == NULL)
-		err(1, "open_memstream");
-	svc_status(v, fp);
-	fclose(fp);
+	st = status_of(v);
 	checkf(strstr(st, "2 peers, 2 sessions, 2 permits") != NULL &&
 	    strstr(st, "peer ftp pid 4242: 1 sessions, 1 permits") != NULL &&
 	    strstr(st, "refused 1: session not over UDP in this role") !=
-	    NULL && strstr(st, "peers dropped 3,") != NULL, "%s: %s",
-	    "service: status", st);
+	    NULL && strstr(st, "peers dropped 3,") != NULL,
+	    "service: status: %s", st);
 	free(st);
 	speer_close(&a);
 	check(fake_live == 3,
 	    "service: peer A gone: exactly its 3 elements deleted");
 	speer_close(&b);
 	check(fake_live == 0, "service: peer B gone: the rest deleted");
+}
 
-	/*
-	 * B takes over the keys of A's expired permit: A loses the permit
-	 * from its own count, not B.
-	 */
+/*
+ * B takes over the keys of A's expired permit: A loses the permit from
+ * its own count, not B.
+ */
+static void
+service_takeover(struct svc *v)
+{
+	struct speer		 a, b;
+	struct pfh_session	 s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	 p = good_permit(PFH_PASSIVE);
+	struct pfh_reply	 r;
+	struct msg		 m[3];
+	char			*st;
+
+	m[0] = hello_role(PFH_ROLE_FTP);
+	m[1] = mk(PFH_SESSION_START, &s, sizeof(s));
 	speer_open(&a, v, PFH_ROLE_FTP, 4242);
 	speer_open(&b, v, PFH_ROLE_FTP, 4343);
 	p = good_permit(PFH_PASSIVE);
@@ -1050,18 +1105,31 @@ run_service_cases(void)
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	check(speer_send(&b, m, 3, &r) == PFH_OK && r.error == 0,
 	    "service: B takes A's expired keys: permit added");
-	st = NULL;
-	if ((fp = open_memstream(&st, &stlen)) == NULL)
-		err(1, "open_memstream");
-	svc_status(v, fp);
-	fclose(fp);
+	st = status_of(v);
 	checkf(strstr(st, "peer ftp pid 4242: 1 sessions, 0 permits") != NULL &&
 	    strstr(st, "peer ftp pid 4343: 1 sessions, 1 permits") != NULL &&
-	    strstr(st, "2 sessions, 1 permits") != NULL, "%s: %s",
-	    "service: counts after the takeover", st);
+	    strstr(st, "2 sessions, 1 permits") != NULL,
+	    "service: counts after the takeover: %s", st);
 	free(st);
 	speer_close(&a);
 	speer_close(&b);
+}
+
+static void
+run_service_cases(void)
+{
+	struct pfh_conf		 conf = conf_default();
+	struct svc		*v;
+
+	fake_reset();
+	conf.filter.table[0] = '\0';
+	conf.service = 1;
+	conf.share = 50;
+	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
+		errx(1, "svc");
+	service_roles(v);
+	service_peers(v);
+	service_takeover(v);
 	svc_free(v);
 }
 
