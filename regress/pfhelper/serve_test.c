@@ -1096,7 +1096,6 @@ service_takeover(struct svc *v)
 	m[1] = mk(PFH_SESSION_START, &s, sizeof(s));
 	speer_open(&a, v, PFH_ROLE_FTP, 4242);
 	speer_open(&b, v, PFH_ROLE_FTP, 4343);
-	p = good_permit(PFH_PASSIVE);
 	p.timeout = 1;		/* expires after 0.5 s (pfhelper's margin) */
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	speer_send(&a, m, 3, &r);
