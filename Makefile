@@ -65,9 +65,12 @@ UNIT_TESTS = $(TESTS_COMMON) $(TESTS_PFH) $(TESTS_FTP) $(TESTS_TFTP)
 # Test tools that drive the real backend or pfhelper: regress/tools/*.c.
 TOOLS	= $(patsubst %.c,$(O)/%,$(wildcard regress/tools/*.c))
 LIBPFHNFT = $(O)/libpfhnft.a
+FILTERTOOL = $(O)/regress/tools/filtertool
 # check(), checkf(), check_summary(): regress/check.h.
 CHECK_OBJ = $(O)/regress/check.o
-FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c))
+# pfhelper's unit tests: the fake backend, one peer served (serve_one.c).
+FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c) \
+	regress/pfhelper/serve_one.c)
 
 .PHONY: all check check-build unit integration demo deps install \
 	uninstall clean lint bench fuzz sanitize valgrind deb check-systemd \
@@ -151,7 +154,7 @@ $(TESTS_COMMON): $(O)/regress/common/%: $(O)/regress/common/%.o \
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(TESTS_PFH): $(O)/regress/pfhelper/%: $(O)/regress/pfhelper/%.o \
-    $(FAKE_OBJS) $(LIBPFH) $(LIBCOMMON)
+    $(CHECK_OBJ) $(FAKE_OBJS) $(LIBPFH) $(LIBCOMMON)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(TESTS_FTP): $(O)/regress/ftp-proxy/%: $(O)/regress/ftp-proxy/%.o \
@@ -163,8 +166,20 @@ $(TESTS_TFTP): $(O)/regress/tftp-proxy/%: $(O)/regress/tftp-proxy/%.o \
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(TOOLS): $(O)/regress/tools/%: $(O)/regress/tools/%.o $(LIBPFH) \
-    $(LIBPFHNFT) $(LIBCOMMON)
+$(filter-out $(FILTERTOOL),$(TOOLS)): $(O)/regress/tools/%: \
+    $(O)/regress/tools/%.o $(LIBPFH) $(LIBPFHNFT) $(LIBCOMMON)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+# filtertool drives the backend built with its test hooks
+# (FILTER_TEST_HOOKS: filter_nft.sh's kernel-before-6.3 path), which
+# bin/pfhelper never has.
+$(O)/test/filter_nft.o: pfhelper/filter_nft.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (FILTER_TEST_HOOKS)"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Ipfhelper -DFILTER_TEST_HOOKS \
+	    -c -o $@ $<
+$(FILTERTOOL): $(O)/regress/tools/filtertool.o $(O)/test/filter_nft.o \
+    $(call objs,pfhelper/ct_netlink.c) $(LIBPFH) $(LIBCOMMON)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "ct.h"
 #include "localaddr.h"
 #include "pfhelper.h"
 

@@ -30,8 +30,8 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
+#include "ct.h"
 #include "log.h"
-#include "filter.h"
 
 #define CT_RCVTIMEO_SEC	1	/* seconds one receive may wait */
 #define CT_MAX_RECV	8	/* receives per request (stale, EINTR) */

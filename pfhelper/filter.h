@@ -1,7 +1,7 @@
 /*
  * filter.h: pfhelper's packet-filter seam, in the shape of OpenBSD
  * ftp-proxy's filter.h.  One backend is linked: filter_nft.c (the real
- * kernel, libmnl + libnftnl) or regress/pfhelper/filter_fake.c (records
+ * kernel, libmnl + libnftnl) or regress/pfhelper/fake_filter.c (records
  * calls for unit tests).
  *
  * All changes between filter_begin() and filter_commit() go to the kernel
@@ -34,10 +34,9 @@ struct filter_conf {
 	char		table[FILTER_TABLE_MAX];	/* "ftp-proxy" */
 	uint32_t	mark;		/* ct mark bit(s) set on pass */
 	int		log;		/* -v: nft log on each permit use */
-	int		prio_offset;	/* chains at dstnat/srcnat/filter - 10 */
 	int		use_label;	/* -T: set ct label `label' on pass */
 	int		label;		/* 0-127 */
-	uint32_t	prio;		/* -q: meta priority of marked packets */
+	uint32_t	prio;		/* -q: meta priority when marked */
 	uint32_t	confine_uid[FILTER_CONFINE_MAX];
 	int		nconfine;
 };
@@ -70,7 +69,10 @@ struct filter_elem {
 int	filter_init(const struct filter_conf *);
 /* Close the netlink socket; the kernel removes the owned tables. */
 void	filter_close(void);
-/* Write the ruleset filter_init() creates, in nft syntax, and the admin's line. */
+/*
+ * Write the ruleset filter_init() creates, in nft syntax, and the
+ * admin's line.
+ */
 void	filter_describe(FILE *, const struct filter_conf *);
 
 int	filter_begin(void);
@@ -81,32 +83,5 @@ int	filter_del(const struct filter_elem *);
 /* Send the batch.  0, or -1 with errno; nothing is half applied. */
 int	filter_commit(void);
 void	filter_rollback(void);
-
-/*
- * Conntrack (ct_netlink.c; faked in unit tests).  Addresses are 4 or 16
- * bytes by af, network order; ports host order.
- *
- * ct_lookup_reply(): find the connection whose reply tuple is
- * rsrc:rsport -> rdst:rdport (for a redirected request: the proxy's
- * local address and port -> the client) and return the original
- * destination in odst/odport.  -1 with errno ENOENT if there is none.
- *
- * ct_check_orig(): 0 if a connection with this original tuple exists,
- * -1 with errno ENOENT if not (or another errno on failure).
- *
- * ct_last_reply(): the reply tuple's source of the connection the last
- * successful ct_check_orig() found (where a redirect delivered it);
- * -1 with ENOENT if that failed.
- *
- * ct_init(): open the conntrack socket now (pfhelper: before its
- * sandbox, which lets it create no socket); else the first lookup does.
- */
-int	ct_init(void);
-int	ct_last_reply(uint8_t *rsrc, uint16_t *rsport);
-int	ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
-	    uint16_t rsport, const uint8_t *rdst, uint16_t rdport,
-	    uint8_t *odst, uint16_t *odport);
-int	ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src,
-	    uint16_t sport, const uint8_t *dst, uint16_t dport);
 
 #endif /* FILTER_H */

@@ -29,8 +29,8 @@
  * size, FILTER_PASS_MAX: a set that a rule updates gets 65535 from the
  * kernel when none is given, and an add beyond fails with ENFILE.
  *
- * conf->prio_offset 0 means the default, -10: the chains run just before
- * the usual dstnat, srcnat and filter chains.
+ * The chains run at PRIO_OFFSET, just before the usual dstnat, srcnat
+ * and filter chains.
  */
 #include "compat.h"
 
@@ -107,7 +107,7 @@ struct batch {
 static struct {
 	struct mnl_socket	*nl;
 	uint32_t		 seq;
-	char			 table[FILTER_TABLE_MAX];	/* being built */
+	char			 table[FILTER_TABLE_MAX]; /* being built */
 	char			 tables[FILTER_TABLES][FILTER_TABLE_MAX];
 	int			 ntables;
 	int			 destroy;	/* kernel has DESTROYSETELEM */
@@ -117,7 +117,6 @@ static struct {
 	struct batch		 b;
 } nft;
 
-static int	 prio_offset(const struct filter_conf *);
 static size_t	 alen(int);
 static const char *set_name(enum filter_map, int);
 static uint32_t	 set_id(enum filter_map, int);
@@ -162,12 +161,6 @@ static void	 describe_rules(FILE *, const struct filter_conf *, int);
 static const enum filter_map set_order[] = {
 	FE_RDR, FE_SNAT, FE_SNATP, FE_PASS
 };
-
-static int
-prio_offset(const struct filter_conf *conf)
-{
-	return (conf->prio_offset == 0 ? PRIO_OFFSET : conf->prio_offset);
-}
 
 static size_t
 alen(int af)
@@ -766,7 +759,7 @@ init_batch(const struct filter_conf *conf)
 {
 	struct batch	*b = &nft.b;
 	size_t		 i;
-	int		 off = prio_offset(conf), af, k, rc = 0;
+	int		 off = PRIO_OFFSET, af, k, rc = 0;
 	static const int afs[] = { AF_INET, AF_INET6 };
 
 	if (batch_start(b) == -1 || q_table(b, conf) == -1)
@@ -832,9 +825,14 @@ probe_destroy(void)
 	rc = ops_send(&kerr, &ngone);
 	nft.nops = 0;
 	nft.destroy = kerr == 0;
-	/* Tests exercise the path for kernels before 6.3 with this. */
+#ifdef FILTER_TEST_HOOKS
+	/*
+	 * The test build (filtertool only, never bin/pfhelper): the path
+	 * for kernels before 6.3.
+	 */
 	if (getenv("PFHELPER_NO_DESTROYSETELEM") != NULL)
 		nft.destroy = 0;
+#endif
 	return (rc);
 }
 
@@ -870,14 +868,13 @@ filter_init_more(const struct filter_conf *conf)
 int
 filter_init(const struct filter_conf *conf)
 {
-	int	 one = 1, off = prio_offset(conf);
+	int		 one = 1;
 	struct timeval	 tv = { REPLY_TIMEOUT, 0 };
 
 	if (conf->table[0] == '\0' || memchr(conf->table, '\0',
 	    sizeof(conf->table)) == NULL || conf->mark == 0 ||
 	    (conf->use_label && (conf->label < 0 ||
-	    conf->label > CT_LABEL_MAX)) ||
-	    off < -99 || off > 99) {
+	    conf->label > CT_LABEL_MAX))) {
 		errno = EINVAL;
 		return (-1);
 	}
@@ -1233,7 +1230,7 @@ filter_describe(FILE *fp, const struct filter_conf *conf)
 		{ "pass", "filter hook forward", "filter" }
 	};
 	char	 cls[16];
-	int	 i, off = prio_offset(conf);
+	int	 i, off = PRIO_OFFSET;
 
 	fprintf(fp, "table inet %s {\n"
 	    "\t# flags owner: pfhelper owns this table; the kernel deletes\n"

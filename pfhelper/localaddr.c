@@ -158,8 +158,8 @@ slurp(int fd, size_t *len)
 		return (NULL);
 	for (;;) {
 		if (used == size) {
-			if (size >= READ_MAX ||
-			    (nb = realloc(buf, size ? size * 2 : 16384)) == NULL)
+			if (size >= READ_MAX || (nb = realloc(buf,
+			    size ? size * 2 : 16384)) == NULL)
 				break;
 			buf = nb;
 			size = size ? size * 2 : 16384;

@@ -24,6 +24,7 @@
 
 #include "addr.h"
 #include "classify.h"
+#include "ct.h"
 #include "localaddr.h"
 #include "log.h"
 #include "notify.h"
@@ -48,6 +49,9 @@ struct opts {
 static void		start(struct pfh_conf *, const char *, int);
 static void		confine(const struct pfh_conf *, const char *);
 static struct peer	*spawned(struct svc *);
+static int		opt_limits(int, struct pfh_conf *);
+static int		opt_table(int, struct filter_conf *);
+static int		opt_run(int, struct pfh_conf *, struct opts *);
 
 static __dead void
 usage(void)
@@ -167,6 +171,107 @@ confine(const struct pfh_conf *conf, const char *user)
 		fatal("seccomp");
 }
 
+/* -C, -c, -m, -P, -p, -R, -r: what peers may ask for.  0: not one. */
+static int
+opt_limits(int ch, struct pfh_conf *cp)
+{
+	switch (ch) {
+	case 'C':
+		cp->ct_verify = 0;
+		break;
+	case 'c':
+		cp->share = opt_num(optarg, 1, 100, "share");
+		break;
+	case 'm':
+		cp->max_sessions = opt_num(optarg, 1, 1000000, "max sessions");
+		break;
+	case 'P':
+		cp->rs.port = opt_num(optarg, 1, 65535, "port");
+		break;
+	case 'p':
+		cp->max_permits = opt_num(optarg, 1, 1024, "max permits");
+		break;
+	case 'R':
+		if (validate_rserver_add(&cp->rs, optarg) == -1)
+			errx(1, "bad server address list: %s", optarg);
+		break;
+	case 'r':
+		cp->rate = opt_num(optarg, 0, 10000000, "rate");
+		break;
+	default:
+		return (0);
+	}
+	return (1);
+}
+
+/* -M, -q, -T, -t, -v: the table.  0: not one of them. */
+static int
+opt_table(int ch, struct filter_conf *fc)
+{
+	switch (ch) {
+	case 'M':
+		fc->mark = mark(optarg);
+		break;
+	case 'q':
+		if (tc_class_parse(optarg, &fc->prio) == -1)
+			errx(1, "class must be major:minor in hex, "
+			    "as tc writes it: %s", optarg);
+		break;
+	case 'T':
+		if (ct_label_parse(optarg, &fc->label) == -1)
+			errx(1, "label must be a ct label bit, 0 to "
+			    "%d: %s", CT_LABEL_MAX, optarg);
+		fc->use_label = 1;
+		break;
+	case 't':
+		if (strlen(optarg) == 0 || strlcpy(fc->table, optarg,
+		    sizeof(fc->table)) >= sizeof(fc->table) ||
+		    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+		    strlen(optarg))
+			errx(1, "bad table name: %s", optarg);
+		break;
+	case 'v':
+		fc->log = 1;
+		break;
+	default:
+		return (0);
+	}
+	return (1);
+}
+
+/* -D, -d, -l, -n, -S, -s, -u: how pfhelper runs.  0: not one. */
+static int
+opt_run(int ch, struct pfh_conf *cp, struct opts *o)
+{
+	switch (ch) {
+	case 'D':
+		o->level = opt_num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
+		break;
+	case 'd':
+		o->debug = 1;
+		break;
+	case 'l':
+		o->list = 1;
+		break;
+	case 'n':
+		o->describe = 1;
+		break;
+	case 'S':
+		cp->service = 1;
+		break;
+	case 's':
+		o->dir = optarg;
+		break;
+	case 'u':
+		o->user = optarg;
+		break;
+	default:
+		return (0);
+	}
+	return (1);
+}
+
 /* The defaults, then the options, into conf and o. */
 static void
 parse_args(int argc, char *argv[], struct pfh_conf *cp, struct opts *o)
@@ -180,82 +285,10 @@ parse_args(int argc, char *argv[], struct pfh_conf *cp, struct opts *o)
 	cp->rate = PFH_DEF_RATE;
 	cp->ct_verify = 1;
 	while ((ch = getopt(argc, argv, "Cc:dD:lM:m:nP:p:q:R:r:Ss:T:t:u:v")) !=
-	    -1) {
-		switch (ch) {
-		case 'C':
-			cp->ct_verify = 0;
-			break;
-		case 'c':
-			cp->share = opt_num(optarg, 1, 100, "share");
-			break;
-		case 'l':
-			o->list = 1;
-			break;
-		case 'S':
-			cp->service = 1;
-			break;
-		case 's':
-			o->dir = optarg;
-			break;
-		case 'd':
-			o->debug = 1;
-			break;
-		case 'D':
-			o->level = opt_num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
-			break;
-		case 'M':
-			cp->filter.mark = mark(optarg);
-			break;
-		case 'm':
-			cp->max_sessions = opt_num(optarg, 1, 1000000,
-			    "max sessions");
-			break;
-		case 'n':
-			o->describe = 1;
-			break;
-		case 'P':
-			cp->rs.port = opt_num(optarg, 1, 65535, "port");
-			break;
-		case 'q':
-			if (tc_class_parse(optarg, &cp->filter.prio) == -1)
-				errx(1, "class must be major:minor in hex, "
-				    "as tc writes it: %s", optarg);
-			break;
-		case 'R':
-			if (validate_rserver_add(&cp->rs, optarg) == -1)
-				errx(1, "bad server address list: %s", optarg);
-			break;
-		case 'p':
-			cp->max_permits = opt_num(optarg, 1, 1024, "max permits");
-			break;
-		case 'r':
-			cp->rate = opt_num(optarg, 0, 10000000, "rate");
-			break;
-		case 'T':
-			if (ct_label_parse(optarg, &cp->filter.label) == -1)
-				errx(1, "label must be a ct label bit, 0 to "
-				    "%d: %s", CT_LABEL_MAX, optarg);
-			cp->filter.use_label = 1;
-			break;
-		case 't':
-			if (strlen(optarg) == 0 || strlcpy(cp->filter.table,
-			    optarg, sizeof(cp->filter.table)) >=
-			    sizeof(cp->filter.table) ||
-			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
-			    strlen(optarg))
-				errx(1, "bad table name: %s", optarg);
-			break;
-		case 'u':
-			o->user = optarg;
-			break;
-		case 'v':
-			cp->filter.log = 1;
-			break;
-		default:
+	    -1)
+		if (!opt_limits(ch, cp) && !opt_table(ch, &cp->filter) &&
+		    !opt_run(ch, cp, o))
 			usage();
-		}
-	}
 	if (optind != argc)
 		usage();
 }
@@ -267,7 +300,8 @@ main(int argc, char *argv[])
 	struct stat	 st;
 	struct svc	*v;
 	struct peer	*peer = NULL;
-	struct opts	 o = { PFHELPER_USER, PFH_SOCKDIR, 0, 0, 0, LOG_NOTICE };
+	struct opts	 o = { PFHELPER_USER, PFH_SOCKDIR, 0, 0, 0,
+			    LOG_NOTICE };
 	int		 fds[PFH_NROLES + 1], rc;
 
 	parse_args(argc, argv, &conf, &o);

@@ -52,15 +52,14 @@ struct pfh_conf {
 	uint32_t		max_sessions;
 	uint32_t		max_permits;
 	uint32_t		rate;
-	int			ct_verify;	/* sessions must be in conntrack */
+	int			ct_verify;	/* not -C: check conntrack */
 	struct pfh_rservers	rs;		/* -R, -P: for a peer without */
-	uint32_t		share;		/* percent of a limit per peer */
+	uint32_t		share;		/* % of a limit per peer */
 	int			service;	/* -S: a standing service */
 };
 
 /* validate.c: pure checks; 0, or -1 with a reason. */
 int	validate_hello(const struct pfh_hello *, const char **);
-int	validate_addr(const struct pfh_addr *, const char **);
 int	validate_session(const struct pfh_session *, const char **);
 int	validate_permit(const struct pfh_permit *, const char **);
 int	validate_ctlookup(const struct pfh_ctlookup *, const char **);
@@ -76,7 +75,7 @@ int	validate_permit_fits(const struct pfh_role *,
  */
 const char *validate_claims(const struct pfh_conf *,
 	    const struct pfh_session *);
-/* The rdr, snat/snatp and pass elements of a permit. */
+/* elems.c: the rdr, snat/snatp and pass elements of a permit. */
 void	permit_elems(const struct pfh_session *, const struct pfh_permit *,
 	    struct filter_elem[3]);
 
@@ -111,8 +110,6 @@ int		 peer_io(struct peer *, short);
 void		 peer_free(struct peer *, int);
 /* Serve one peer on fd until EOF (0) or a violation (-1). */
 int		 peer_run(struct peer *, int);
-/* A spawned pfhelper's whole life with the tables made: svc + peer_run. */
-int		 pfh_serve(int, const struct pfh_conf *);
 
 /* service.c: pfhelper -S and pfhelper -l. */
 int		 service_open(const char *, int [PFH_NROLES + 1]);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "ct.h"
 #include "imsg.h"
 #include "log.h"
 #include "pfhelper.h"
@@ -115,7 +116,7 @@ struct peer {
 	uint32_t		 npermits;	/* all its sessions */
 	uint32_t		 max_sessions;	/* its own -m and its share */
 	int			 hello;
-	int			 notable;	/* its table could not be made */
+	int			 notable;	/* no table could be made */
 	const struct pfh_role	*role;		/* socket's, or from HELLO */
 	pid_t			 pid;
 	struct pfh_rservers	 rs;		/* -R, the HELLO's or conf's */
@@ -813,8 +814,6 @@ dispatch(struct peer *c, struct imsg *imsg)
 	uint32_t	type = imsg_get_type(imsg);
 	uint32_t	reqid = imsg_get_id(imsg);
 
-	if (imsg_get_fd(imsg) != -1)
-		return (drop(proto_name(type), "unexpected descriptor"));
 	if (!c->hello)
 		return (type == PFH_HELLO ? h_hello(c, imsg) :
 		    drop(proto_name(type), "no HELLO first"));
@@ -846,7 +845,12 @@ session_free(struct peer *c, struct session *s)
 	free(s);
 }
 
-/* Read what is there and handle every complete message. */
+/*
+ * Read what is there and handle every complete message.  pfhelper takes
+ * no descriptor (no imsgbuf_allow_fdpass()): the read that brings one
+ * closes it and fails, and the peer is dropped, so no message handed to
+ * dispatch() carries one.
+ */
 static int
 serve_read(struct peer *c)
 {
@@ -854,9 +858,8 @@ serve_read(struct peer *c)
 	ssize_t		n;
 	int		rc;
 
+	/* EAGAIN and EINTR are 1, nothing read. */
 	if ((n = imsgbuf_read(&c->ibuf)) == -1) {
-		if (errno == EAGAIN || errno == EINTR)
-			return (H_OK);
 		log_warn("read from peer");
 		return (H_DROP);
 	}
@@ -1004,7 +1007,8 @@ peer_io(struct peer *c, short revents)
 			rc = H_DROP;
 		}
 	}
-	if (rc == H_DROP)	/* the replies before the violation, if we can */
+	/* The replies before a violation, if we can. */
+	if (rc == H_DROP)
 		(void)imsgbuf_write(&c->ibuf);
 	return (rc);
 }
@@ -1035,39 +1039,20 @@ int
 peer_run(struct peer *c, int until_hello)
 {
 	struct pollfd	pfd;
-	int		rc = H_OK;
+	int		n, rc = H_OK;
 
 	while (rc == H_OK && !(until_hello && c->hello)) {
 		pfd.fd = c->ibuf.fd;
 		pfd.events = peer_events(c);
 		pfd.revents = 0;
-		if (poll(&pfd, 1, until_hello ? HELLO_WAIT_MS : -1) <= 0) {
-			if (errno == EINTR)
-				continue;
+		n = poll(&pfd, 1, until_hello ? HELLO_WAIT_MS : -1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)	/* no HELLO in time, or poll failed */
 			return (-1);
-		}
 		rc = peer_io(c, pfd.revents);
 	}
 	return (rc == H_DROP ? -1 : 0);
-}
-
-int
-pfh_serve(int fd, const struct pfh_conf *conf)
-{
-	struct svc	*v;
-	struct peer	*c;
-	int		 rc;
-
-	if ((v = svc_new(conf)) == NULL)
-		return (-1);
-	if ((c = peer_new(v, fd, 0, getppid())) == NULL) {
-		svc_free(v);
-		return (-1);
-	}
-	rc = peer_run(c, 0);
-	peer_free(c, rc == -1);
-	svc_free(v);
-	return (rc);
 }
 
 /* The status view: one line per peer, session and permit, counters. */

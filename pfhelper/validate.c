@@ -1,6 +1,7 @@
 /*
  * validate.c: every field of every request, checked before anything
- * else looks at it.  Pure functions: no state, no I/O.
+ * else looks at it, and -R's server list.  Pure functions: no state,
+ * no I/O.  What a permit becomes in the kernel is elems.c's.
  */
 #include "compat.h"
 
@@ -19,6 +20,8 @@ fail(const char **why, const char *reason)
 	*why = reason;
 	return (-1);
 }
+
+static int	validate_addr(const struct pfh_addr *, const char **);
 
 static int
 zero(const void *p, size_t len)
@@ -41,7 +44,8 @@ validate_hello(const struct pfh_hello *h, const char **why)
 		return (fail(why, "protocol version mismatch"));
 	if ((r = role_get(h->role)) == NULL)
 		return (fail(why, "unknown role"));
-	if (h->flags & ~(PFH_H_LOG | PFH_H_MANY) || !zero(h->pad, sizeof(h->pad)))
+	if (h->flags & ~(PFH_H_LOG | PFH_H_MANY) ||
+	    !zero(h->pad, sizeof(h->pad)))
 		return (fail(why, "unknown flags or nonzero padding"));
 	if (h->label > CT_LABEL_MAX + 1)
 		return (fail(why, "bad ct label"));
@@ -62,7 +66,7 @@ validate_hello(const struct pfh_hello *h, const char **why)
 }
 
 /* The form of an address; whether it may be used is a semantic check. */
-int
+static int
 validate_addr(const struct pfh_addr *a, const char **why)
 {
 	if (a->af != AF_INET && a->af != AF_INET6)
@@ -105,9 +109,11 @@ validate_session(const struct pfh_session *s, const char **why)
 
 /*
  * The session against the peer's role (roles.c): its protocol; the
- * server is where the client was going (forward mode) or one of the
- * peer's -R servers (reverse mode, in a role that has one).  So a
- * compromised front end cannot name another host.
+ * server is where the session says the client was going (forward
+ * mode) or one of the peer's -R servers (reverse mode, in a role that
+ * has one).  The destination is the front end's word here: it is the
+ * conntrack check in serve.c (h_session_start, not with -C) that ties
+ * it to a connection the client made.
  */
 int
 validate_session_role(const struct pfh_role *role,
@@ -180,7 +186,8 @@ validate_permit_fits(const struct pfh_role *role, const struct pfh_permit *p,
     const char **why)
 {
 	if (!role->permits)
-		return (fail(why, "a UDP session has its one permit already"));
+		return (fail(why,
+		    "no permit beyond the session's in this role"));
 	return (0);
 }
 
@@ -199,52 +206,4 @@ validate_ctlookup(const struct pfh_ctlookup *c, const char **why)
 	if (c->client.af != c->local.af)
 		return (fail(why, "mixed address families"));
 	return (0);
-}
-
-static void
-elem_set(struct filter_elem *e, enum filter_map map, uint8_t proto,
-    const struct pfh_addr *src, const struct pfh_addr *dst, uint16_t dport)
-{
-	memset(e, 0, sizeof(*e));
-	e->map = map;
-	e->af = src->af;
-	e->proto = proto;
-	memcpy(e->saddr, src->addr, 16);
-	memcpy(e->daddr, dst->addr, 16);
-	e->dport = dport;
-}
-
-/*
- * PASSIVE: client C connects to D:pport, reaches S:tport, sourced from P.
- * ACTIVE:  server S connects to P:pport, reaches C:tport, sourced from D
- *          (D port 20 with PFH_F_PORT20).
- */
-void
-permit_elems(const struct pfh_session *s, const struct pfh_permit *p,
-    struct filter_elem e[3])
-{
-	const struct pfh_addr	*from, *to, *dial, *src;
-	uint8_t			 proto = s->proto;
-
-	if (p->kind == PFH_PASSIVE) {
-		from = &s->client;
-		dial = &s->dialled;
-		to = &s->server;
-		src = &s->proxy;
-	} else {
-		from = &s->server;
-		dial = &s->proxy;
-		to = &s->client;
-		src = &s->dialled;
-	}
-	elem_set(&e[0], FE_RDR, proto, from, dial, p->pport);
-	memcpy(e[0].to, to->addr, 16);
-	e[0].toport = p->tport;
-	elem_set(&e[1], FE_SNAT, proto, from, to, p->tport);
-	memcpy(e[1].to, src->addr, 16);
-	if (p->flags & PFH_F_PORT20) {
-		e[1].map = FE_SNATP;
-		e[1].toport = 20;
-	}
-	elem_set(&e[2], FE_PASS, proto, from, to, p->tport);
 }

@@ -26,8 +26,9 @@ srcs_for() {
 	fuzz_tftp_*)	echo tftp-proxy/tftp_parse.c common/text.c ;;
 	fuzz_imsg)	echo $common ;;
 	fuzz_pfh_*)	echo $common pfhelper/serve.c pfhelper/validate.c \
-			    pfhelper/roles.c pfhelper/claims.c pfhelper/localaddr.c \
-			    regress/pfhelper/fake_filter.c ;;
+			    pfhelper/elems.c pfhelper/roles.c pfhelper/claims.c \
+			    pfhelper/localaddr.c regress/pfhelper/fake_filter.c \
+			    regress/pfhelper/serve_one.c ;;
 	esac
 }
 

@@ -21,22 +21,10 @@
 
 #include <event2/event.h>
 
+#include "check.h"
 #include "imsg.h"
 #include "log.h"
 #include "pfh_client.h"
-
-static int	passed, failed;
-
-static void
-check(int ok, const char *name)
-{
-	if (ok)
-		passed++;
-	else {
-		failed++;
-		printf("FAIL: %s\n", name);
-	}
-}
 
 /* What the callbacks saw, in order. */
 struct seen {
@@ -308,6 +296,5 @@ main(void)
 	out_of_order();
 	cancelled();
 	lost_cases();
-	printf("%d passed, %d failed\n", passed, failed);
-	return (failed != 0);
+	return (check_summary());
 }

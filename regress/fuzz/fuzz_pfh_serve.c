@@ -18,6 +18,7 @@
 #include "fake_filter.h"
 #include "log.h"
 #include "pfhelper.h"
+#include "serve_one.h"
 
 #define CHECK(x)	do { if (!(x)) abort(); } while (0)
 

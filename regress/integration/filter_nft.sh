@@ -351,7 +351,7 @@ t_owner() {
 	    sh -c "ip netns exec $F nft list table inet admin >/dev/null"
 }
 
-check "topology" setup || finish
+set_up setup
 start_tool $T
 check "filtertool starts" grep -q filtertool /proc/$tpid/comm || finish
 check "DESTROYSETELEM detected" grep -q "DESTROYSETELEM" "$tmp/err.$T"
@@ -364,7 +364,13 @@ t_udp 6 2001:db8:1::10 2001:db8:2::10 2001:db8:2::1 51000 5000
 t_timeout
 t_del "destroy"
 t_owner
-# The same deletes as a kernel before 6.3 would need them.
+# The same deletes as a kernel before 6.3 would need them, through the
+# test build's hook (FILTER_TEST_HOOKS), which the privileged binary
+# does not have.
+check "fallback hook in filtertool only, not in bin/pfhelper" sh -c \
+    "grep -q PFHELPER_NO_DESTROYSETELEM '$tool' &&
+    [ -x '$TOP/bin/pfhelper' ] &&
+    ! grep -q PFHELPER_NO_DESTROYSETELEM '$TOP/bin/pfhelper'"
 seqn=0
 start_tool $T PFHELPER_NO_DESTROYSETELEM=1
 check "fallback: filtertool starts" kill -0 "$tpid"

@@ -777,13 +777,11 @@ if ! setup_net; then
 	nok "network namespaces"
 	finish
 fi
-ok "namespaces $CLI, $FW, $SRV"
 t_describe
 if [ -z "$admin_line" ] || ! setup_admin; then
 	nok "the admin's table with pfhelper's line"
 	finish
 fi
-ok "the admin's table with: $admin_line"
 
 if ! ctl_start -d -C; then
 	nok "start pfhctl -- -d -C: $(cat "$ctl_err")"

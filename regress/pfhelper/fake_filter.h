@@ -4,6 +4,7 @@
 #ifndef FAKE_FILTER_H
 #define FAKE_FILTER_H
 
+#include "ct.h"
 #include "filter.h"
 
 #define FAKE_MAX	256

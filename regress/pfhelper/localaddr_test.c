@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "addr.h"
+#include "check.h"
 #include "localaddr.h"
 
-static int	npass, nfail;
 
 static const char fib[] =
 "Main:\n"
@@ -51,17 +51,6 @@ static const char inet6[] =
 "fe8000000000000000fc00fffe000001 04 40 20 80   inside\n"
 "20010db800010000000000000000zz01 04 40 00 82   broken\n"
 "20010db8000200000000000000000001 05 40 00 82  outside";
-
-static void
-check(int ok, const char *what)
-{
-	if (ok)
-		npass++;
-	else {
-		nfail++;
-		printf("FAIL %s\n", what);
-	}
-}
 
 static int
 has(const struct pfh_addr *out, size_t n, const char *s)
@@ -109,6 +98,5 @@ main(void)
 	check(localaddr_parse_fib("", 0, out, &n, 8) == 0 && n == 0,
 	    "fib: empty");
 	check(localaddr_is_local(&out[0]) == -1, "not initialised: -1");
-	printf("%d passed, %d failed\n", npass, nfail);
-	return (nfail > 0);
+	return (check_summary());
 }

@@ -18,10 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "fake_filter.h"
 #include "imsg.h"
 #include "log.h"
 #include "pfhelper.h"
+#include "serve_one.h"
 
 #define MAXMSG	16
 
@@ -38,19 +40,6 @@ struct result {
 	uint32_t	rtype[MAXMSG];
 	struct pfh_reply r[MAXMSG];
 };
-
-static int	passed, failed;
-
-static void
-check(int ok, const char *name, const char *what)
-{
-	if (ok)
-		passed++;
-	else {
-		failed++;
-		printf("FAIL: %s: %s\n", name, what);
-	}
-}
 
 static void
 a4(struct pfh_addr *a, const char *s)
@@ -112,7 +101,8 @@ mk(uint32_t type, const void *data, size_t len)
 static struct msg
 hello_role(uint32_t role)
 {
-	struct pfh_hello	h = { .version = PFH_PROTO_VERSION, .role = role };
+	struct pfh_hello	h = { .version = PFH_PROTO_VERSION,
+				    .role = role };
 
 	return (mk(PFH_HELLO, &h, sizeof(h)));
 }
@@ -367,14 +357,18 @@ run_refused_cases(void)
 		msgs[n++] = mk(PFH_PERMIT_ADD, &gp, sizeof(gp));
 		fake_reset();
 		r = run(&conf, msgs, n);
-		check(r.rc == 0, refused_cases[i].name, "peer not dropped");
-		check(r.nreplies == n && r.rtype[n - 3] == PFH_ERR &&
+		checkf(r.rc == 0, "%s: peer not dropped",
+		    refused_cases[i].name);
+		checkf(r.nreplies == n && r.rtype[n - 3] == PFH_ERR &&
 		    r.r[n - 3].error != 0 && r.r[n - 3].reason[0] != '\0',
-		    refused_cases[i].name, "error reply with a reason");
-		check(r.rtype[n - 2] == PFH_OK && r.rtype[n - 1] == PFH_OK &&
-		    fake_count('a') == 3, refused_cases[i].name,
-		    "the next session is served, only its permit added");
-		check(fake_live == 0, refused_cases[i].name, "nothing left");
+		    "%s: error reply with a reason", refused_cases[i].name);
+		checkf(r.rtype[n - 2] == PFH_OK && r.rtype[n - 1] == PFH_OK &&
+		    fake_count('a') == 3,
+		    "%s: the next session is served, only its permit added",
+		    refused_cases[i].name);
+		checkf(serve_end.live == 3 && fake_live == 0, "%s: %s",
+		    refused_cases[i].name, "while connected only the good "
+		    "permit's 3 elements live, deleted at EOF");
 	}
 }
 
@@ -393,8 +387,8 @@ run_good_after(const char *name)
 	msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	fake_reset();
 	r = run(&conf, msgs, 3);
-	check(r.rc == 0 && r.nreplies == 3 && r.rtype[2] == PFH_OK &&
-	    fake_count('a') == 3, name, "next peer served");
+	checkf(r.rc == 0 && r.nreplies == 3 && r.rtype[2] == PFH_OK &&
+	    fake_count('a') == 3, "%s: next peer served", name);
 }
 
 static void
@@ -414,12 +408,13 @@ run_bad_cases(void)
 		bad_cases[i].mut(&msgs[bad_cases[i].target]);
 		fake_reset();
 		r = run(&conf, msgs, 3);
-		check(r.rc == -1, bad_cases[i].name, "peer dropped");
-		check(fake_count('a') == 0, bad_cases[i].name,
-		    "nothing added");
-		check(fake_live == 0, bad_cases[i].name, "nothing left");
-		check(r.nreplies <= (int)bad_cases[i].target, bad_cases[i].name,
-		    "no reply to the bad message");
+		checkf(r.rc == -1, "%s: peer dropped", bad_cases[i].name);
+		checkf(fake_count('a') == 0, "%s: nothing added",
+		    bad_cases[i].name);
+		checkf(fake_ncalls == 0, "%s: no call to the packet filter",
+		    bad_cases[i].name);
+		checkf(r.nreplies <= (int)bad_cases[i].target,
+		    "%s: no reply to the bad message", bad_cases[i].name);
 		if (msgs[bad_cases[i].target].fd != -1)
 			close(msgs[bad_cases[i].target].fd);
 		run_good_after(bad_cases[i].name);
@@ -465,18 +460,18 @@ good_passive(void)
 	const char		*n = "passive v4";
 
 	r = run3(&conf, &s, &p, NULL);
-	check(r.rc == 0 && r.nreplies == 3 && r.rtype[1] == PFH_OK &&
-	    r.rtype[2] == PFH_OK, n, "replies OK");
-	check(fake_count('a') == 3 && fake_count('c') >= 1, n, "3 adds");
-	check(elem_is(&fake_calls[0].elem, FE_RDR, IPPROTO_TCP, &s.client,
-	    &s.dialled, 55000, &s.server, 45000), n, "rdr element");
-	check(elem_is(&fake_calls[1].elem, FE_SNAT, IPPROTO_TCP, &s.client,
-	    &s.server, 45000, &s.proxy, 0), n, "snat element");
-	check(elem_is(&fake_calls[2].elem, FE_PASS, IPPROTO_TCP, &s.client,
-	    &s.server, 45000, NULL, 0), n, "pass element");
-	check(fake_calls[0].timeout == 30000, n, "timeout in ms");
+	checkf(r.rc == 0 && r.nreplies == 3 && r.rtype[1] == PFH_OK &&
+	    r.rtype[2] == PFH_OK, "%s: replies OK", n);
+	checkf(fake_count('a') == 3 && fake_count('c') >= 1, "%s: 3 adds", n);
+	checkf(elem_is(&fake_calls[0].elem, FE_RDR, IPPROTO_TCP, &s.client,
+	    &s.dialled, 55000, &s.server, 45000), "%s: rdr element", n);
+	checkf(elem_is(&fake_calls[1].elem, FE_SNAT, IPPROTO_TCP, &s.client,
+	    &s.server, 45000, &s.proxy, 0), "%s: snat element", n);
+	checkf(elem_is(&fake_calls[2].elem, FE_PASS, IPPROTO_TCP, &s.client,
+	    &s.server, 45000, NULL, 0), "%s: pass element", n);
+	checkf(fake_calls[0].timeout == 30000, "%s: timeout in ms", n);
 	/* The peer went away: pfh_serve() removed what it had added. */
-	check(fake_count('d') == 3 && fake_live == 0, n, "cleanup at EOF");
+	checkf(fake_count('d') == 3 && fake_live == 0, "%s: cleanup at EOF", n);
 }
 
 static void
@@ -490,13 +485,13 @@ good_active(void)
 
 	p.flags = PFH_F_PORT20;
 	r = run3(&conf, &s, &p, NULL);
-	check(r.rc == 0 && r.rtype[2] == PFH_OK, n, "reply OK");
-	check(elem_is(&fake_calls[0].elem, FE_RDR, IPPROTO_TCP, &s.server,
-	    &s.proxy, 55000, &s.client, 45000), n, "rdr element");
-	check(elem_is(&fake_calls[1].elem, FE_SNATP, IPPROTO_TCP, &s.server,
-	    &s.client, 45000, &s.dialled, 20), n, "snatp element");
-	check(elem_is(&fake_calls[2].elem, FE_PASS, IPPROTO_TCP, &s.server,
-	    &s.client, 45000, NULL, 0), n, "pass element");
+	checkf(r.rc == 0 && r.rtype[2] == PFH_OK, "%s: reply OK", n);
+	checkf(elem_is(&fake_calls[0].elem, FE_RDR, IPPROTO_TCP, &s.server,
+	    &s.proxy, 55000, &s.client, 45000), "%s: rdr element", n);
+	checkf(elem_is(&fake_calls[1].elem, FE_SNATP, IPPROTO_TCP, &s.server,
+	    &s.client, 45000, &s.dialled, 20), "%s: snatp element", n);
+	checkf(elem_is(&fake_calls[2].elem, FE_PASS, IPPROTO_TCP, &s.server,
+	    &s.client, 45000, NULL, 0), "%s: pass element", n);
 }
 
 static void
@@ -513,26 +508,27 @@ good_tftp(void)
 	msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
 	fake_reset();
 	r = run(&conf, msgs, 2);
-	check(r.rc == 0 && r.nreplies == 2 && r.rtype[1] == PFH_OK, n,
-	    "one request, one reply OK");
-	check(fake_count('a') == 3 && fake_calls[0].timeout == 30000, n,
-	    "the permit came with the session");
-	check(elem_is(&fake_calls[0].elem, FE_RDR, IPPROTO_UDP, &s.server,
-	    &s.proxy, s.pport, &s.client, s.cport), n, "rdr element");
-	check(elem_is(&fake_calls[1].elem, FE_SNAT, IPPROTO_UDP, &s.server,
-	    &s.client, s.cport, &s.dialled, 0), n, "snat element");
+	checkf(r.rc == 0 && r.nreplies == 2 && r.rtype[1] == PFH_OK,
+	    "%s: one request, one reply OK", n);
+	checkf(fake_count('a') == 3 && fake_calls[0].timeout == 30000,
+	    "%s: the permit came with the session", n);
+	checkf(elem_is(&fake_calls[0].elem, FE_RDR, IPPROTO_UDP, &s.server,
+	    &s.proxy, s.pport, &s.client, s.cport), "%s: rdr element", n);
+	checkf(elem_is(&fake_calls[1].elem, FE_SNAT, IPPROTO_UDP, &s.server,
+	    &s.client, s.cport, &s.dialled, 0), "%s: snat element", n);
 	p.pport = 0;
 	msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	fake_reset();
 	r = run(&conf, msgs, 3);
-	check(r.rc == -1 && fake_count('a') == 3, n,
-	    "a second permit on a UDP session dropped");
+	checkf(r.rc == -1 && fake_count('a') == 3,
+	    "%s: a second permit on a UDP session dropped", n);
 	s.cport = 1000;
 	msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
 	fake_reset();
 	r = run(&conf, msgs, 2);
-	check(r.rc == 0 && r.rtype[1] == PFH_ERR && fake_count('a') == 0 &&
-	    fake_live == 0, n, "client port below 1024: refused, no session");
+	checkf(r.rc == 0 && r.rtype[1] == PFH_ERR && fake_count('a') == 0 &&
+	    fake_live == 0, "%s: client port below 1024: refused, no session",
+	    n);
 }
 
 /* pfhelper chooses the proxy port and names it in the reply. */
@@ -555,13 +551,13 @@ good_chosen_port(void)
 	msgs[3] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	fake_reset();
 	r = run(&conf, msgs, 4);
-	check(r.rc == 0 && r.rtype[2] == PFH_OK && r.rtype[3] == PFH_OK, n,
-	    "replies OK");
-	check(r.r[2].port >= PFH_PORT_LO && r.r[3].port >= PFH_PORT_LO &&
-	    r.r[2].port != r.r[3].port, n, "two ports in the range");
-	check(fake_calls[0].elem.dport == r.r[2].port &&
-	    fake_calls[4].elem.dport == r.r[3].port, n,
-	    "the rdr elements use the ports named");
+	checkf(r.rc == 0 && r.rtype[2] == PFH_OK && r.rtype[3] == PFH_OK,
+	    "%s: replies OK", n);
+	checkf(r.r[2].port >= PFH_PORT_LO && r.r[3].port >= PFH_PORT_LO &&
+	    r.r[2].port != r.r[3].port, "%s: two ports in the range", n);
+	checkf(fake_calls[0].elem.dport == r.r[2].port &&
+	    fake_calls[4].elem.dport == r.r[3].port,
+	    "%s: the rdr elements use the ports named", n);
 }
 
 static void
@@ -578,16 +574,17 @@ good_end_and_del(void)
 	m = mk(PFH_SESSION_END, &e, sizeof(e));
 	r = run3(&conf, &s, &p, &m);
 	check(r.rc == 0 && r.nreplies == 4 && r.rtype[3] == PFH_OK &&
-	    fake_count('d') == 3 && fake_live == 0, "session end",
-	    "elements deleted");
+	    serve_end.dels == 3 && serve_end.live == 0,
+	    "session end: elements deleted before the peer went");
 	m = mk(PFH_PERMIT_DEL, &d, sizeof(d));
 	r = run3(&conf, &s, &p, &m);
-	check(r.rc == 0 && r.rtype[3] == PFH_OK && fake_count('d') == 3,
-	    "permit delete", "elements deleted");
+	check(r.rc == 0 && r.rtype[3] == PFH_OK && serve_end.dels == 3 &&
+	    serve_end.live == 0,
+	    "permit delete: elements deleted before the peer went");
 	m = mk(PFH_PERMIT_DEL, &dx, sizeof(dx));
 	r = run3(&conf, &s, &p, &m);
 	check(r.rc == 0 && r.rtype[3] == PFH_ERR && r.r[3].error == ENOENT,
-	    "permit delete unknown", "ENOENT, not dropped");
+	    "permit delete unknown: ENOENT, not dropped");
 }
 
 static void
@@ -611,18 +608,18 @@ good_ctlookup(void)
 	fake_reset();
 	r = run(&conf, msgs, 2);
 	check(r.rc == 0 && r.rtype[1] == PFH_OK && r.r[1].port == 69 &&
-	    memcmp(r.r[1].addr.addr, want.addr, 16) == 0, "ct lookup",
-	    "original destination returned");
+	    memcmp(r.r[1].addr.addr, want.addr, 16) == 0,
+	    "ct lookup: original destination returned");
 	fake_reset();
 	fake_ct_present = 0;
 	r = run(&conf, msgs, 2);
 	check(r.rc == 0 && r.rtype[1] == PFH_ERR && r.r[1].error == ENOENT,
-	    "ct lookup missing", "ENOENT");
+	    "ct lookup missing: ENOENT");
 	p_ct_bad(&msgs[1]);
 	fake_reset();
 	r = run(&conf, msgs, 2);
 	check(r.rc == 0 && r.nreplies == 2 && r.rtype[1] == PFH_ERR,
-	    "ct lookup multicast", "refused, not dropped");
+	    "ct lookup multicast: refused, not dropped");
 }
 
 /* -R with a list of servers: any of them, on -P's port, and no other. */
@@ -637,19 +634,19 @@ good_reverse_list(struct pfh_session *s, struct pfh_permit *p)
 	check(validate_rserver_add(&conf.rs, "192.0.2.9,,192.0.2.10") == -1 &&
 	    validate_rserver_add(&conf.rs, "192.0.2.9,") == -1 &&
 	    validate_rserver_add(&conf.rs, "192.0.2.x") == -1,
-	    "reverse -R list", "bad lists refused");
+	    "reverse -R list: bad lists refused");
 	conf = conf_default();
 	check(validate_rserver_add(&conf.rs, "192.0.2.9,2001:db8:1::10") == 0 &&
-	    validate_rserver_add(&conf.rs, "192.0.2.10") == 0 &&
-	    conf.rs.n == 3, "reverse -R list", "three servers");
+	    validate_rserver_add(&conf.rs, "192.0.2.10") == 0 && conf.rs.n == 3,
+	    "reverse -R list: three servers");
 	conf.rs.port = 21;
 	r = run3(&conf, s, p, NULL);
 	check(r.rc == 0 && r.rtype[2] == PFH_OK && fake_count('a') == 3,
-	    "reverse -R list", "the third one served");
+	    "reverse -R list: the third one served");
 	conf.rs.port = 2121;
 	r = run3(&conf, s, p, NULL);
 	check(r.rtype[1] == PFH_ERR && fake_count('a') == 0,
-	    "reverse -R list", "another port refused");
+	    "reverse -R list: another port refused");
 	conf.rs.port = 69;
 	u.proto = IPPROTO_UDP;
 	u.sport = 69;
@@ -660,14 +657,14 @@ good_reverse_list(struct pfh_session *s, struct pfh_permit *p)
 	r = run(&conf, msgs, 2);
 	check(r.rc == 0 && r.rtype[1] == PFH_OK && fake_count('a') == 3 &&
 	    elem_is(&fake_calls[1].elem, FE_SNAT, IPPROTO_UDP, &u.server,
-	    &u.client, u.cport, &u.dialled, 0), "reverse TFTP",
-	    "served, replies sourced from the address dialled");
+	    &u.client, u.cport, &u.dialled, 0),
+	    "reverse TFTP: served, replies sourced from the address dialled");
 	a4(&u.server, "192.0.2.11");
 	msgs[1] = mk(PFH_SESSION_START, &u, sizeof(u));
 	fake_reset();
 	r = run(&conf, msgs, 2);
-	check(r.rtype[1] == PFH_ERR && fake_count('a') == 0, "reverse TFTP",
-	    "a server not listed refused");
+	check(r.rtype[1] == PFH_ERR && fake_count('a') == 0,
+	    "reverse TFTP: a server not listed refused");
 }
 
 /* A front end's HELLO names its -R servers: any of them, no other. */
@@ -689,22 +686,22 @@ good_reverse_hello(const struct pfh_session *s)
 	msgs[1] = mk(PFH_SESSION_START, &u, sizeof(u));
 	fake_reset();
 	r = run(&conf, msgs, 2);
-	check(r.rc == 0 && r.rtype[1] == PFH_OK, "reverse HELLO list",
-	    "its second server served");
+	check(r.rc == 0 && r.rtype[1] == PFH_OK,
+	    "reverse HELLO list: its second server served");
 	a4(&u.server, "192.0.2.11");
 	msgs[1] = mk(PFH_SESSION_START, &u, sizeof(u));
 	r = run(&conf, msgs, 2);
 	check(r.rc == 0 && r.rtype[1] == PFH_ERR && r.r[1].error == EPERM,
-	    "reverse HELLO list", "a server it did not name refused");
+	    "reverse HELLO list: a server it did not name refused");
 	h.nrserver = 1;
 	msgs[0] = mk(PFH_HELLO, &h, sizeof(h));
 	r = run(&conf, msgs, 1);
-	check(r.rc == -1, "reverse HELLO list",
-	    "an address past nrserver: dropped");
+	check(r.rc == -1,
+	    "reverse HELLO list: an address past nrserver: dropped");
 	h.nrserver = PFH_RSERVER_MAX + 1;
 	msgs[0] = mk(PFH_HELLO, &h, sizeof(h));
 	r = run(&conf, msgs, 1);
-	check(r.rc == -1, "reverse HELLO list", "too many servers: dropped");
+	check(r.rc == -1, "reverse HELLO list: too many servers: dropped");
 }
 
 static void
@@ -723,13 +720,13 @@ good_reverse(void)
 	r = run3(&conf, &s, &p, NULL);
 	/* (Its permit then names a session the peer does not have.) */
 	check(r.rtype[1] == PFH_ERR && r.r[1].error == EPERM &&
-	    fake_count('a') == 0, "reverse without -R", "refused");
+	    fake_count('a') == 0, "reverse without -R: refused");
 	a4(&conf.rs.a[0], "192.0.2.10");
 	conf.rs.n = 1;
 	conf.rs.port = 21;
 	r = run3(&conf, &s, &p, NULL);
 	check(r.rc == 0 && r.rtype[2] == PFH_OK && fake_count('a') == 3,
-	    "reverse with -R", "served");
+	    "reverse with -R: served");
 	good_reverse_list(&s, &p);
 	good_reverse_hello(&s);
 }
@@ -773,112 +770,133 @@ run_many(struct pfh_conf *conf, int n, int np, int ct)
 }
 
 static void
-run_limit_cases(void)
+limit_counts(void)
 {
 	struct pfh_conf		conf = conf_default();
 	struct pfh_session	s = good_session(0, IPPROTO_TCP);
 	struct pfh_permit	p = good_permit(PFH_PASSIVE);
 	struct result		r;
 	struct msg		m;
-	int			sv[2];
-	struct imsg_hdr		h = { PFH_HELLO, 3, 0, 0 };
 
 	conf.max_sessions = 2;
 	r = run_many(&conf, 3, 0, 1);
 	check(r.rc == 0 && r.rtype[2] == PFH_OK && r.rtype[3] == PFH_ERR &&
-	    r.r[3].error == ENOSPC, "session limit", "ENOSPC, not dropped");
+	    r.r[3].error == ENOSPC, "session limit: ENOSPC, not dropped");
 	conf = conf_default();
 	conf.max_permits = 2;
 	r = run_many(&conf, 1, 3, 1);
 	check(r.rc == 0 && r.rtype[3] == PFH_OK && r.rtype[4] == PFH_ERR &&
-	    r.r[4].error == ENOSPC && fake_count('a') == 6, "permit limit",
-	    "ENOSPC after two permits");
+	    r.r[4].error == ENOSPC && fake_count('a') == 6,
+	    "permit limit: ENOSPC after two permits");
 	conf = conf_default();
 	conf.rate = 3;
 	r = run_many(&conf, 5, 0, 1);
 	check(r.rc == 0 && r.rtype[3] == PFH_OK && r.rtype[4] == PFH_ERR &&
-	    r.r[4].error == EAGAIN, "rate limit", "EAGAIN past the burst");
+	    r.r[4].error == EAGAIN, "rate limit: EAGAIN past the burst");
 	conf = conf_default();
 	r = run_many(&conf, 1, 0, 0);
 	check(r.rc == 0 && r.rtype[1] == PFH_ERR && r.r[1].error == EPERM,
-	    "unknown connection", "EPERM when conntrack has no such session");
+	    "unknown connection: EPERM when conntrack has no such session");
 	conf.ct_verify = 0;
 	r = run_many(&conf, 1, 0, 0);
-	check(r.rc == 0 && r.rtype[1] == PFH_OK, "ct verify off",
-	    "session accepted");
+	check(r.rc == 0 && r.rtype[1] == PFH_OK,
+	    "ct verify off: session accepted");
 	conf = conf_default();
 	m = mk(PFH_SESSION_START, &s, sizeof(s));
 	r = run3(&conf, &s, &p, &m);
 	check(r.rc == 0 && r.rtype[3] == PFH_ERR && r.r[3].error == EEXIST,
-	    "duplicate session", "EEXIST");
+	    "duplicate session: EEXIST");
 	m = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	r = run3(&conf, &s, &p, &m);
 	check(r.rc == 0 && r.rtype[3] == PFH_ERR && r.r[3].error == EEXIST &&
-	    fake_count('a') == 3, "duplicate permit", "EEXIST");
-	/*
-	 * Another session's live permit holds the same data connection:
-	 * with the same values the keys are shared (and not deleted by
-	 * the first session's end), with another value it is EEXIST.
-	 */
-	{
-		struct msg		msgs[6];
-		struct pfh_session	s2 = s;
-		struct pfh_permit	p2 = p;
-		struct pfh_session_end	e = { 7 };
+	    fake_count('a') == 3, "duplicate permit: EEXIST");
+}
 
-		s2.sid = 8;
-		p2.sid = 8;
-		p2.pport = p.pport + 1;
-		msgs[0] = hello();
-		msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
-		msgs[2] = mk(PFH_SESSION_START, &s2, sizeof(s2));
-		msgs[3] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
-		msgs[4] = mk(PFH_PERMIT_ADD, &p2, sizeof(p2));
-		msgs[5] = mk(PFH_SESSION_END, &e, sizeof(e));
-		fake_reset();
-		r = run(&conf, msgs, 6);
-		check(r.rc == 0 && r.rtype[4] == PFH_OK && fake_count('a') == 6,
-		    "shared key", "the second permit is served");
-		check(fake_calls[5].elem.shared && fake_calls[6].elem.shared &&
-		    !fake_calls[4].elem.shared, "shared key",
-		    "snat and pass added as shared, rdr not");
-		check(fake_count('d') == 4 && fake_calls[8].op == 'd' &&
-		    fake_calls[8].elem.map == FE_RDR, "shared key",
-		    "the first session's end deletes only its rdr");
-		a4(&s2.proxy, "198.51.100.2");
-		msgs[2] = mk(PFH_SESSION_START, &s2, sizeof(s2));
-		fake_reset();
-		r = run(&conf, msgs, 5);
-		check(r.rc == 0 && r.rtype[4] == PFH_ERR &&
-		    r.r[4].error == EEXIST && fake_count('a') == 3 &&
-		    fake_count('c') == 2, "key with another value",
-		    "EEXIST without asking the kernel");
-	}
+/*
+ * Another session's live permit holds the same data connection:
+ * with the same values the keys are shared (and not deleted by
+ * the first session's end), with another value it is EEXIST.
+ */
+static void
+limit_shared_keys(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_PASSIVE);
+	struct result		r;
+	struct msg		msgs[6];
+	struct pfh_session	s2 = s;
+	struct pfh_permit	p2 = p;
+	struct pfh_session_end	e = { 7 };
+
+	s2.sid = 8;
+	p2.sid = 8;
+	p2.pport = p.pport + 1;
+	msgs[0] = hello();
+	msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+	msgs[2] = mk(PFH_SESSION_START, &s2, sizeof(s2));
+	msgs[3] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	msgs[4] = mk(PFH_PERMIT_ADD, &p2, sizeof(p2));
+	msgs[5] = mk(PFH_SESSION_END, &e, sizeof(e));
 	fake_reset();
-	/*
-	 * The kernel refuses the batch (netlink timeout, no buffer space,
-	 * a stale element, no permission): an error reply with that errno
-	 * for that session, nothing kept, the peer served on.
-	 */
-	{
-		static const int	 errs[] = { ETIMEDOUT, ENOBUFS, EEXIST,
-					    EPERM, EPROTO };
-		struct msg		 msgs[3];
-		size_t			 i;
+	r = run(&conf, msgs, 6);
+	check(r.rc == 0 && r.rtype[4] == PFH_OK && fake_count('a') == 6,
+	    "shared key: the second permit is served");
+	check(fake_calls[5].elem.shared && fake_calls[6].elem.shared &&
+	    !fake_calls[4].elem.shared,
+	    "shared key: snat and pass added as shared, rdr not");
+	check(fake_count('d') == 4 && fake_calls[8].op == 'd' &&
+	    fake_calls[8].elem.map == FE_RDR,
+	    "shared key: the first session's end deletes only its rdr");
+	a4(&s2.proxy, "198.51.100.2");
+	msgs[2] = mk(PFH_SESSION_START, &s2, sizeof(s2));
+	fake_reset();
+	r = run(&conf, msgs, 5);
+	check(r.rc == 0 && r.rtype[4] == PFH_ERR &&
+	    r.r[4].error == EEXIST && fake_count('a') == 3 &&
+	    fake_count('c') == 2,
+	    "key with another value: EEXIST without asking the kernel");
+}
 
-		msgs[0] = hello();
-		msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
-		msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
-		for (i = 0; i < nitems(errs); i++) {
-			fake_reset();
-			fake_commit_errno = errs[i];
-			r = run(&conf, msgs, 3);
-			check(r.rc == 0 && r.rtype[2] == PFH_ERR &&
-			    r.r[2].error == errs[i] && fake_live == 0,
-			    strerror(errs[i]), "commit fails: that errno, "
-			    "nothing live, not dropped");
-		}
+/*
+ * The kernel refuses the batch (netlink timeout, no buffer space,
+ * a stale element, no permission): an error reply with that errno
+ * for that session, nothing kept, the peer served on.
+ */
+static void
+limit_commit_fails(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	p = good_permit(PFH_PASSIVE);
+	struct result		r;
+	static const int	errs[] = { ETIMEDOUT, ENOBUFS, EEXIST,
+				    EPERM, EPROTO };
+	struct msg		msgs[3];
+	size_t			i;
+
+	msgs[0] = hello();
+	msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
+	msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	for (i = 0; i < nitems(errs); i++) {
+		fake_reset();
+		fake_commit_errno = errs[i];
+		r = run(&conf, msgs, 3);
+		checkf(r.rc == 0 && r.rtype[2] == PFH_ERR &&
+		    r.r[2].error == errs[i] && fake_live == 0 &&
+		    fake_count('d') == 0, "%s: commit fails: that errno, "
+		    "nothing kept (no delete at EOF), not dropped",
+		    strerror(errs[i]));
 	}
+}
+
+static void
+limit_frames(void)
+{
+	struct pfh_conf		conf = conf_default();
+	int			sv[2];
+	struct imsg_hdr		h = { PFH_HELLO, 3, 0, 0 };
+
 	/* A header shorter than itself. */
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
 		err(1, "socketpair");
@@ -886,7 +904,7 @@ run_limit_cases(void)
 	shutdown(sv[0], SHUT_WR);
 	fake_reset();
 	check(pfh_serve(sv[1], &conf) == -1 && fake_count('a') == 0,
-	    "bad frame length", "peer dropped");
+	    "bad frame length: peer dropped");
 	close(sv[0]);
 	close(sv[1]);
 	h.len = 1 << 30;
@@ -894,10 +912,18 @@ run_limit_cases(void)
 		err(1, "socketpair");
 	(void)write(sv[0], &h, sizeof(h));
 	shutdown(sv[0], SHUT_WR);
-	check(pfh_serve(sv[1], &conf) == -1, "huge frame length",
-	    "peer dropped");
+	check(pfh_serve(sv[1], &conf) == -1, "huge frame length: peer dropped");
 	close(sv[0]);
 	close(sv[1]);
+}
+
+static void
+run_limit_cases(void)
+{
+	limit_counts();
+	limit_shared_keys();
+	limit_commit_fails();
+	limit_frames();
 }
 
 /*
@@ -959,55 +985,70 @@ speer_close(struct speer *sp)
 	close(sp->sv[1]);
 }
 
-static void
-run_service_cases(void)
+/* What pfhelper -l would print; free() it. */
+static char *
+status_of(struct svc *v)
 {
-	struct pfh_conf		 conf = conf_default();
-	struct svc		*v;
-	struct speer		 a, b, t;
+	char	*st = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	if ((fp = open_memstream(&st, &len)) == NULL)
+		err(1, "open_memstream");
+	svc_status(v, fp);
+	fclose(fp);
+	return (st);
+}
+
+/* Each socket's role holds: what the other role may do is refused. */
+static void
+service_roles(struct svc *v)
+{
+	struct speer		 t;
 	struct pfh_session	 s = good_session(0, IPPROTO_TCP);
 	struct pfh_permit	 p = good_permit(PFH_PASSIVE);
 	struct pfh_reply	 r;
 	struct msg		 m[3];
-	char			 *st = NULL;
-	size_t			 stlen = 0;
-	FILE			*fp;
-
-	fake_reset();
-	conf.filter.table[0] = '\0';
-	conf.service = 1;
-	conf.share = 50;
-	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
-		errx(1, "svc");
 
 	/* A front end on the TFTP socket cannot say it is an FTP one. */
 	speer_open(&t, v, PFH_ROLE_TFTP, 4242);
 	m[0] = hello_role(PFH_ROLE_FTP);
 	speer_send(&t, m, 1, NULL);
-	check(t.rc == -1, "service: FTP HELLO on the TFTP socket",
-	    "peer dropped");
+	check(t.rc == -1,
+	    "service: FTP HELLO on the TFTP socket: peer dropped");
 	speer_close(&t);
 	/* Nor, as a TFTP peer, get a TCP session (the FTP role's). */
 	speer_open(&t, v, PFH_ROLE_TFTP, 4242);
 	m[0] = hello_role(PFH_ROLE_TFTP);
 	m[1] = mk(PFH_SESSION_START, &s, sizeof(s));
 	check(speer_send(&t, m, 2, &r) == PFH_ERR && r.error == EPERM &&
-	    fake_count('a') == 0, "service: TCP session on the TFTP socket",
+	    fake_count('a') == 0, "service: TCP session on the TFTP socket: "
 	    "refused with EPERM, nothing added");
 	/* Nor a permit for it. */
 	m[0] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	speer_send(&t, m, 1, NULL);
 	check(t.rc == -1 && fake_count('a') == 0,
-	    "service: permit on the TFTP socket", "peer dropped, none added");
+	    "service: permit on the TFTP socket: peer dropped, none added");
 	speer_close(&t);
 	/* A conntrack lookup is the TFTP role's only. */
 	speer_open(&t, v, PFH_ROLE_FTP, 4242);
 	m[0] = hello_role(PFH_ROLE_FTP);
 	p_ct_ftp(&m[1]);
 	speer_send(&t, m, 2, NULL);
-	check(t.rc == -1, "service: CT_LOOKUP on the FTP socket",
-	    "peer dropped");
+	check(t.rc == -1, "service: CT_LOOKUP on the FTP socket: peer dropped");
 	speer_close(&t);
+}
+
+/* Two peers, each with its own sessions and permits. */
+static void
+service_peers(struct svc *v)
+{
+	struct speer		 a, b;
+	struct pfh_session	 s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	 p = good_permit(PFH_PASSIVE);
+	struct pfh_reply	 r;
+	struct msg		 m[3];
+	char			*st;
 
 	/* Two FTP peers, each a session (same sid) and a permit. */
 	speer_open(&a, v, PFH_ROLE_FTP, 4242);
@@ -1016,36 +1057,45 @@ run_service_cases(void)
 	m[1] = mk(PFH_SESSION_START, &s, sizeof(s));
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	check(speer_send(&a, m, 3, &r) == PFH_OK && r.error == 0,
-	    "service: peer A", "session and permit");
+	    "service: peer A: session and permit");
 	p.pport = 0;
 	p.tport++;	/* else B shares A's snat and pass keys */
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	check(speer_send(&b, m, 3, &r) == PFH_OK && r.error == 0,
-	    "service: peer B, same session id", "session and permit");
-	check(fake_live == 6, "service: two permits", "6 elements live");
-	if ((fp = open_memstream(&st, &stlen)) == NULL)
-		err(1, "open_memstream");
-	svc_status(v, fp);
-	fclose(fp);
-	check(strstr(st, "2 peers, 2 sessions, 2 permits") != NULL &&
+	    "service: peer B, same session id: session and permit");
+	check(fake_live == 6, "service: two permits: 6 elements live");
+	st = status_of(v);
+	checkf(strstr(st, "2 peers, 2 sessions, 2 permits") != NULL &&
 	    strstr(st, "peer ftp pid 4242: 1 sessions, 1 permits") != NULL &&
 	    strstr(st, "refused 1: session not over UDP in this role") !=
 	    NULL && strstr(st, "peers dropped 3,") != NULL,
-	    "service: status", st);
+	    "service: status: %s", st);
 	free(st);
 	speer_close(&a);
-	check(fake_live == 3, "service: peer A gone",
-	    "exactly its 3 elements deleted");
+	check(fake_live == 3,
+	    "service: peer A gone: exactly its 3 elements deleted");
 	speer_close(&b);
-	check(fake_live == 0, "service: peer B gone", "the rest deleted");
+	check(fake_live == 0, "service: peer B gone: the rest deleted");
+}
 
-	/*
-	 * B takes over the keys of A's expired permit: A loses the permit
-	 * from its own count, not B.
-	 */
+/*
+ * B takes over the keys of A's expired permit: A loses the permit from
+ * its own count, not B.
+ */
+static void
+service_takeover(struct svc *v)
+{
+	struct speer		 a, b;
+	struct pfh_session	 s = good_session(0, IPPROTO_TCP);
+	struct pfh_permit	 p = good_permit(PFH_PASSIVE);
+	struct pfh_reply	 r;
+	struct msg		 m[3];
+	char			*st;
+
+	m[0] = hello_role(PFH_ROLE_FTP);
+	m[1] = mk(PFH_SESSION_START, &s, sizeof(s));
 	speer_open(&a, v, PFH_ROLE_FTP, 4242);
 	speer_open(&b, v, PFH_ROLE_FTP, 4343);
-	p = good_permit(PFH_PASSIVE);
 	p.timeout = 1;		/* expires after 0.5 s (pfhelper's margin) */
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	speer_send(&a, m, 3, &r);
@@ -1053,19 +1103,32 @@ run_service_cases(void)
 	p.timeout = 30;
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	check(speer_send(&b, m, 3, &r) == PFH_OK && r.error == 0,
-	    "service: B takes A's expired keys", "permit added");
-	st = NULL;
-	if ((fp = open_memstream(&st, &stlen)) == NULL)
-		err(1, "open_memstream");
-	svc_status(v, fp);
-	fclose(fp);
-	check(strstr(st, "peer ftp pid 4242: 1 sessions, 0 permits") != NULL &&
+	    "service: B takes A's expired keys: permit added");
+	st = status_of(v);
+	checkf(strstr(st, "peer ftp pid 4242: 1 sessions, 0 permits") != NULL &&
 	    strstr(st, "peer ftp pid 4343: 1 sessions, 1 permits") != NULL &&
 	    strstr(st, "2 sessions, 1 permits") != NULL,
-	    "service: counts after the takeover", st);
+	    "service: counts after the takeover: %s", st);
 	free(st);
 	speer_close(&a);
 	speer_close(&b);
+}
+
+static void
+run_service_cases(void)
+{
+	struct pfh_conf		 conf = conf_default();
+	struct svc		*v;
+
+	fake_reset();
+	conf.filter.table[0] = '\0';
+	conf.service = 1;
+	conf.share = 50;
+	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
+		errx(1, "svc");
+	service_roles(v);
+	service_peers(v);
+	service_takeover(v);
 	svc_free(v);
 }
 
@@ -1079,6 +1142,5 @@ main(void)
 	run_good_cases();
 	run_limit_cases();
 	run_service_cases();
-	printf("%d passed, %d failed\n", passed, failed);
-	return (failed != 0);
+	return (check_summary());
 }

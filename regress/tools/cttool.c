@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "filter.h"
+#include "ct.h"
 
 struct ct_args {
 	uint8_t		af;

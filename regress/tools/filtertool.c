@@ -3,8 +3,8 @@
  * against the real kernel, for regress/integration/filter_nft.sh.  Needs
  * CAP_NET_ADMIN in the network namespace it runs in.
  *
- *	filtertool [-l] [-m mark] [-o prio_offset] [-v] table
- *	filtertool -n [-l] [-m mark] [-o prio_offset] table
+ *	filtertool [-l] [-m mark] [-v] table
+ *	filtertool -n [-l] [-m mark] table
  *
  * Creates `table inet TABLE' (flags owner) and reads commands from
  * stdin, one per line, until EOF; the table lives as long as the tool:
@@ -68,8 +68,7 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-lnv] [-m mark] [-o prio_offset] "
-	    "table\n", __progname);
+	fprintf(stderr, "usage: %s [-lnv] [-m mark] table\n", __progname);
 	exit(2);
 }
 
@@ -312,13 +311,12 @@ main(int argc, char *argv[])
 {
 	struct filter_conf	 conf;
 	unsigned long		 ul;
-	long long		 v;
 	char			*end;
 	int			 ch, describe = 0, verbose = 0;
 
 	memset(&conf, 0, sizeof(conf));
 	conf.mark = FILTER_MARK_DEFAULT;
-	while ((ch = getopt(argc, argv, "lm:no:v")) != -1) {
+	while ((ch = getopt(argc, argv, "lm:nv")) != -1) {
 		switch (ch) {
 		case 'l':
 			conf.log = 1;
@@ -332,11 +330,6 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			describe = 1;
-			break;
-		case 'o':
-			if (parse_num(optarg, -99, 99, &v) == -1)
-				usage();
-			conf.prio_offset = (int)v;
 			break;
 		case 'v':
 			verbose = 1;

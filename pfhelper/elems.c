@@ -1,0 +1,60 @@
+/*
+ * elems.c: a checked permit of a checked session, in nftables terms:
+ * the rdr, snat (or snatp) and pass elements of DESIGN.md's rule
+ * shapes.  Pure: no state, no I/O; the caller sets the table index.
+ *
+ * PASSIVE: client C connects to D:pport, reaches S:tport, sourced from P.
+ * ACTIVE:  server S connects to P:pport, reaches C:tport, sourced from D
+ *          (D port 20 with PFH_F_PORT20).
+ * where C, D, P, S are the session's client, dialled, proxy and server
+ * addresses.  Forward PASV, reverse passive: PASSIVE.  Forward PORT
+ * (-r: PFH_F_PORT20), the TFTP reply path: ACTIVE.
+ */
+#include "compat.h"
+
+#include <string.h>
+
+#include "pfhelper.h"
+
+static void
+elem_set(struct filter_elem *e, enum filter_map map, uint8_t proto,
+    const struct pfh_addr *src, const struct pfh_addr *dst, uint16_t dport)
+{
+	memset(e, 0, sizeof(*e));
+	e->map = map;
+	e->af = src->af;
+	e->proto = proto;
+	memcpy(e->saddr, src->addr, 16);
+	memcpy(e->daddr, dst->addr, 16);
+	e->dport = dport;
+}
+
+void
+permit_elems(const struct pfh_session *s, const struct pfh_permit *p,
+    struct filter_elem e[3])
+{
+	const struct pfh_addr	*from, *to, *dial, *src;
+	uint8_t			 proto = s->proto;
+
+	if (p->kind == PFH_PASSIVE) {
+		from = &s->client;
+		dial = &s->dialled;
+		to = &s->server;
+		src = &s->proxy;
+	} else {
+		from = &s->server;
+		dial = &s->proxy;
+		to = &s->client;
+		src = &s->dialled;
+	}
+	elem_set(&e[0], FE_RDR, proto, from, dial, p->pport);
+	memcpy(e[0].to, to->addr, 16);
+	e[0].toport = p->tport;
+	elem_set(&e[1], FE_SNAT, proto, from, to, p->tport);
+	memcpy(e[1].to, src->addr, 16);
+	if (p->flags & PFH_F_PORT20) {
+		e[1].map = FE_SNATP;
+		e[1].toport = 20;
+	}
+	elem_set(&e[2], FE_PASS, proto, from, to, p->tport);
+}
