@@ -14,9 +14,15 @@
 size_t
 addr_len(const struct pfh_addr *a)
 {
-	if (a->af == AF_INET)
+	return (af_addr_len(a->af));
+}
+
+size_t
+af_addr_len(int af)
+{
+	if (af == AF_INET)
 		return (4);
-	if (a->af == AF_INET6)
+	if (af == AF_INET6)
 		return (16);
 	return (0);
 }

@@ -18,6 +18,8 @@ int	addr_to_sa(const struct pfh_addr *, uint16_t,
 	    struct sockaddr_storage *, socklen_t *);
 /* Length of the address part: 4 or 16, 0 for a bad family. */
 size_t	addr_len(const struct pfh_addr *);
+/* The bytes of an address of that family: 4, 16, or 0 for another. */
+size_t	af_addr_len(int);
 int	addr_eq(const struct pfh_addr *, const struct pfh_addr *);
 /* A single usable unicast host: not unspecified, multicast, loopback,
  * broadcast, this-network, or IPv4-mapped. */

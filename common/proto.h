@@ -118,6 +118,8 @@ struct pfh_session {
 #define PFH_UDP_PERMIT	1
 
 /* Data ports, ours and the peers': never below this one. */
+#define FTP_PORT		21	/* the well-known ports: -R's defaults */
+#define TFTP_PORT		69
 #define PFH_DATA_PORT_MIN	1024
 /* The same in text, for messages: "port below " PFH_DATA_PORT_MIN_S. */
 #define PFH_STR_(x)		#x

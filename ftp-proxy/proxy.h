@@ -15,7 +15,6 @@
 #include "pfh_client.h"
 #include "proto.h"
 
-#define FTP_PORT		21	/* -P's default */
 #define FTP_LISTEN_PORT		8021	/* -p's default */
 #define FTP_SESSIONS_DEFAULT	100	/* -m */
 #define FTP_MAX_SESSIONS	100000	/* -m and -M at most */

@@ -30,6 +30,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
+#include "addr.h"
 #include "ct.h"
 #include "log.h"
 
@@ -61,7 +62,6 @@ static int	ct_open(void);
 static void	ct_close(void);
 static int	ct_tuple_set(struct ct_tuple *, uint8_t, uint8_t,
 		    const uint8_t *, uint16_t, const uint8_t *, uint16_t);
-static size_t	ct_alen(uint8_t);
 static int	ct_tuple_eq(const struct ct_tuple *, const struct ct_tuple *);
 static void	ct_put_tuple(struct nlmsghdr *, uint16_t,
 		    const struct ct_tuple *);
@@ -97,7 +97,7 @@ ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
 		return (-1);
 	if (ct_get(CTA_TUPLE_REPLY, &reply, &e) == -1)
 		return (-1);
-	memcpy(odst, e.orig.dst, ct_alen(af));
+	memcpy(odst, e.orig.dst, af_addr_len(af));
 	*odport = e.orig.dport;
 	return (0);
 }
@@ -125,7 +125,7 @@ ct_last_reply(uint8_t *rsrc, uint16_t *rsport)
 		errno = ENOENT;
 		return (-1);
 	}
-	memcpy(rsrc, ct_reply.src, ct_alen(ct_reply.af));
+	memcpy(rsrc, ct_reply.src, af_addr_len(ct_reply.af));
 	*rsport = ct_reply.sport;
 	return (0);
 }
@@ -174,16 +174,10 @@ ct_close(void)
 	errno = saved_errno;
 }
 
-static size_t
-ct_alen(uint8_t af)
-{
-	return (af == AF_INET ? 4 : 16);
-}
-
 static int
 ct_tuple_eq(const struct ct_tuple *a, const struct ct_tuple *b)
 {
-	size_t	 alen = ct_alen(a->af);
+	size_t	 alen = af_addr_len(a->af);
 
 	return (a->af == b->af && a->proto == b->proto &&
 	    a->sport == b->sport && a->dport == b->dport &&
@@ -209,8 +203,8 @@ ct_tuple_set(struct ct_tuple *t, uint8_t af, uint8_t proto,
 	t->proto = proto;
 	t->sport = sport;
 	t->dport = dport;
-	memcpy(t->src, src, ct_alen(af));
-	memcpy(t->dst, dst, ct_alen(af));
+	memcpy(t->src, src, af_addr_len(af));
+	memcpy(t->dst, dst, af_addr_len(af));
 	return (0);
 }
 
@@ -414,7 +408,7 @@ ct_parse_ip(const struct nlattr *nest, uint8_t af, struct ct_tuple *t)
 	const struct nlattr	*tb[CTA_IP_MAX + 1];
 	struct ct_attrs		 a = { tb, CTA_IP_MAX };
 	const struct nlattr	*src, *dst;
-	size_t			 alen = ct_alen(af);
+	size_t			 alen = af_addr_len(af);
 
 	memset(tb, 0, sizeof(tb));
 	if (mnl_attr_parse_nested(nest, ct_attr_cb, &a) < 0)

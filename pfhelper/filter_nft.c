@@ -60,6 +60,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
+#include "addr.h"
 #include "classify.h"
 #include "filter.h"
 #include "log.h"
@@ -117,7 +118,6 @@ static struct {
 	struct batch		 b;
 } nft;
 
-static size_t	 alen(int);
 static const char *set_name(enum filter_map, int);
 static uint32_t	 set_id(enum filter_map, int);
 static int	 batch_reserve(struct batch *, size_t);
@@ -161,12 +161,6 @@ static void	 describe_rules(FILE *, const struct filter_conf *, int);
 static const enum filter_map set_order[] = {
 	FE_RDR, FE_SNAT, FE_SNATP, FE_PASS
 };
-
-static size_t
-alen(int af)
-{
-	return (af == AF_INET ? 4 : 16);
-}
 
 static const char *
 set_name(enum filter_map map, int af)
@@ -366,7 +360,7 @@ q_set(struct batch *b, enum filter_map map, int af, uint32_t id)
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, kt);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 2 * alen(af) + 8);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 2 * af_addr_len(af) + 8);
 	if (map == FE_PASS) {	/* deleted from the packet path */
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
 		    NFT_SET_TIMEOUT | NFT_SET_EVAL);
@@ -378,7 +372,7 @@ q_set(struct batch *b, enum filter_map map, int af, uint32_t id)
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, map == FE_SNAT ?
 		    at : at << TYPE_BITS | TYPE_INET_SERV);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, map == FE_SNAT ?
-		    alen(af) : alen(af) + 4);
+		    af_addr_len(af) : af_addr_len(af) + 4);
 	}
 	nlh = batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL,
 	    MSG_SPACE, -1);
@@ -466,7 +460,7 @@ static int
 x_key(struct nftnl_rule *r, int af)
 {
 	struct nftnl_expr	*e;
-	uint32_t		 w = alen(af) / 4, soff, doff;
+	uint32_t		 w = af_addr_len(af) / 4, soff, doff;
 	uint8_t			 nfproto = af == AF_INET ? NFPROTO_IPV4 :
 				    NFPROTO_IPV6;
 
@@ -481,9 +475,9 @@ x_key(struct nftnl_rule *r, int af)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &nfproto, sizeof(nfproto));
-	if (x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, soff, alen(af),
+	if (x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, soff, af_addr_len(af),
 	    NFT_REG32_00) == -1 ||
-	    x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, doff, alen(af),
+	    x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, doff, af_addr_len(af),
 	    NFT_REG32_00 + w) == -1)
 		return (-1);
 	if ((e = rexpr(r, "meta")) == NULL)
@@ -524,7 +518,7 @@ x_nat(struct nftnl_rule *r, uint32_t type, int af, int port)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG32_00);
 	if (port)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN,
-		    NFT_REG32_00 + alen(af) / 4);
+		    NFT_REG32_00 + af_addr_len(af) / 4);
 	return (0);
 }
 
@@ -930,7 +924,7 @@ filter_close(void)
 static size_t
 elem_key(const struct filter_elem *fe, uint8_t *k)
 {
-	size_t		 n = alen(fe->af);
+	size_t		 n = af_addr_len(fe->af);
 	uint16_t	 port = htons(fe->dport);
 
 	memset(k, 0, 2 * n + 8);
@@ -944,7 +938,7 @@ elem_key(const struct filter_elem *fe, uint8_t *k)
 static size_t
 elem_data(const struct filter_elem *fe, uint8_t *d)
 {
-	size_t		 n = alen(fe->af);
+	size_t		 n = af_addr_len(fe->af);
 	uint16_t	 port = htons(fe->toport);
 
 	memset(d, 0, n + 4);

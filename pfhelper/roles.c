@@ -23,7 +23,7 @@ static const struct pfh_role roles[PFH_NROLES] = {
 		.ctlookup = 0,
 		.reverse = 1,		/* -R: a server behind the firewall */
 		.table_opts = 1,	/* -v, -T, -q of ftp-proxy */
-		.rport = 21,		/* -R's default port */
+		.rport = FTP_PORT,	/* -R's default port */
 	},
 	{
 		.id = PFH_ROLE_TFTP,
@@ -34,7 +34,7 @@ static const struct pfh_role roles[PFH_NROLES] = {
 		.ctlookup = 1,		/* original destination of a request */
 		.reverse = 1,		/* -R: a TFTP server behind us */
 		.table_opts = 0,
-		.rport = 69,
+		.rport = TFTP_PORT,
 	},
 };
 

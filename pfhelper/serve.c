@@ -543,7 +543,7 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 
 	*why = NULL;
 	if (!proto_data_port_ok(m->tport)) {
-		*why = "data port below 1024";
+		*why = "data port below " PFH_DATA_PORT_MIN_S;
 		return (EPERM);
 	}
 	session_expire(c, s);

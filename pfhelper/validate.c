@@ -174,7 +174,7 @@ validate_permit(const struct pfh_permit *p, const char **why)
 	if ((p->flags & PFH_F_PORT20) && p->kind != PFH_ACTIVE)
 		return (fail(why, "port 20 source on a passive permit"));
 	if (p->pport != 0 && p->pport < PFH_DATA_PORT_MIN)
-		return (fail(why, "proxy port below 1024"));
+		return (fail(why, "proxy port below " PFH_DATA_PORT_MIN_S));
 	if (p->timeout == 0 || p->timeout > PFH_TIMEOUT_MAX)
 		return (fail(why, "bad timeout"));
 	return (0);

@@ -16,7 +16,6 @@
 #define TP_TRANSWAIT_DEFAULT	2	/* seconds */
 #define TP_TRANSWAIT_MAX	30
 #define TP_DGRAM_MAX		1024	/* larger than any valid request */
-#define TFTP_PORT		69
 
 struct tp_conf {
 	int			 family;	/* -4, -6, or AF_UNSPEC */
