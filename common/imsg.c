@@ -27,8 +27,10 @@
  * arrival order and every marked header takes the oldest one.  A descriptor
  * arrives with the first byte of its header, so it is always queued by the
  * time that header is complete: a marked header with nothing queued is a
- * protocol error (EBADMSG).  Unless imsgbuf_allow_fdpass() was called, any
- * received descriptor is closed and the read fails with EBADMSG.
+ * protocol error (EBADMSG).  Unless imsgbuf_allow_fdpass() was called, the
+ * read has no room for descriptors: one sent anyway never becomes ours
+ * (the kernel drops it and says MSG_CTRUNC) and the read fails with
+ * EBADMSG.
  *
  * Outgoing messages are ibufs holding header and payload; rpos counts the
  * bytes already sent.  A queued descriptor is closed as soon as the first
@@ -298,8 +300,10 @@ imsgbuf_read(struct imsgbuf *imsgbuf)
 	iov.iov_len = sizeof(mb->rbuf);
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	msg.msg_control = cmsgbuf.buf;
-	msg.msg_controllen = sizeof(cmsgbuf.buf);
+	if (imsgbuf->flags & IMSGF_FDPASS) {
+		msg.msg_control = cmsgbuf.buf;
+		msg.msg_controllen = sizeof(cmsgbuf.buf);
+	}
 	if ((n = recvmsg(imsgbuf->fd, &msg, MSG_CMSG_CLOEXEC)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return (1);
