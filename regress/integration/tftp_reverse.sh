@@ -50,16 +50,25 @@ wait_table_gone() {
 	return 1
 }
 
-# Where the reply comes from, as the client sees it: "addr port".
+# Where the reply comes from, as the client sees it: "addr port".  The
+# RRQ is sent again after 3 s without an answer, as a TFTP client does
+# (RFC 1350), at most twice; a retransmission is said.
 reply_from() { # host
-	timeout 10 ip netns exec "$CLI" "${PYTHON:-python3}" -c '
+	timeout 15 ip netns exec "$CLI" "${PYTHON:-python3}" -c '
 import socket, sys
 h = sys.argv[1]
 s = socket.socket(socket.AF_INET6 if ":" in h else socket.AF_INET,
                   socket.SOCK_DGRAM)
-s.settimeout(5)
-s.sendto(b"\0\1f5\0octet\0", (h, 69))
-d, a = s.recvfrom(1024)
+s.settimeout(3)
+for i in range(3):
+    s.sendto(b"\0\1f5\0octet\0", (h, 69))
+    try:
+        d, a = s.recvfrom(1024)
+        break
+    except socket.timeout:
+        print("# no answer in 3 s: RRQ sent again", file=sys.stderr)
+else:
+    sys.exit("no answer to 3 RRQs")
 assert d[:4] == b"\0\3\0\1", d[:4]
 print(a[0], a[1])
 ' "$1"
