@@ -15,7 +15,6 @@
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
-[ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
 require_root
 INETD=${INETD:-/usr/sbin/inetd}
 [ -n "${KEEP:-}" ] && echo "work directory: $WORK"

@@ -17,7 +17,6 @@
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
-[ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
 EW=${EXITWATCH:-$TOP/obj/regress/tools/exitwatch}
 SP=$TOP/obj/regress/tools/sandboxprobe
 require_root

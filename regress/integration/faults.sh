@@ -18,7 +18,6 @@
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
-[ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
 EW=${EXITWATCH:-$TOP/obj/regress/tools/exitwatch}
 require_root
 need "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper" "$EW"

@@ -31,7 +31,6 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
 . "$TOP/scripts/proftpd.sh"
-[ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
 require_root
 for b in "$BIN/ftp-proxy" "$BIN/pfhelper"; do
 	[ -x "$b" ] || { echo "no $b (make all)"; echo "0 passed, 1 failed"

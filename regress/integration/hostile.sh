@@ -20,7 +20,6 @@
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
-[ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
 PY=${PYTHON:-python3}
 PFHCTL=${PFHCTL:-$TOP/obj/regress/tools/pfhctl}
 PFHRAW=${PFHRAW:-$TOP/obj/regress/tools/pfhraw}

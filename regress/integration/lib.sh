@@ -22,6 +22,8 @@ nfail=0
 # vsftpd may be unpacked outside PATH (it conflicts with other FTP
 # server packages): VSFTPD=/path/to/vsftpd.
 VSFTPD=${VSFTPD:-$(command -v vsftpd || echo /usr/sbin/vsftpd)}
+# Debian's python3 (it has pyftpdlib), not another one first in PATH.
+[ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
 
 C4=192.0.2.10; F4IN=192.0.2.1; F4OUT=198.51.100.1; S4=198.51.100.10
 C6=2001:db8:1::10; F6IN=2001:db8:1::1; F6OUT=2001:db8:2::1; S6=2001:db8:2::10

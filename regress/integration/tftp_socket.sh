@@ -11,7 +11,6 @@
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
-[ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
 require_root
 LAUNCH=${LAUNCH_FDS:-$TOP/obj/regress/tools/launch_fds}
 LOG=$WORK/tftp-proxy.log

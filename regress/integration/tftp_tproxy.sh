@@ -11,7 +11,6 @@
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
-[ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
 require_root
 LOG=$WORK/tftp-proxy.log
 [ -n "${KEEP:-}" ] && echo "work directory: $WORK"
