@@ -1,5 +1,12 @@
 /*
  * imsgev.c: libevent glue for an imsgbuf.
+ *
+ * The read event stays added, so it costs no system call per message.
+ * A compose writes nothing at once: it makes the flush event active,
+ * which runs after the callbacks of this round of the loop, so the
+ * requests of many sessions that one epoll_wait woke go out in one
+ * sendmsg; and EV_WRITE, with its epoll_ctl, is armed only for what
+ * the socket would not take.
  */
 #include "compat.h"
 
@@ -9,6 +16,16 @@
 #include "imsgev.h"
 #include "log.h"
 
+static void
+imsgev_flush(int fd, short ev, void *arg)
+{
+	struct imsgev	*iev = arg;
+
+	iev->flushing = 0;
+	if (imsgbuf_queuelen(&iev->ibuf) > 0)
+		iev->handler(iev->ibuf.fd, EV_WRITE, iev->data);
+}
+
 void
 imsgev_set(struct imsgev *iev, struct event_base *base,
     void (*handler)(int, short, void *), void *data)
@@ -16,30 +33,31 @@ imsgev_set(struct imsgev *iev, struct event_base *base,
 	iev->base = base;
 	iev->handler = handler;
 	iev->data = data;
-	iev->events = 0;
+	iev->flushing = 0;
+	event_assign(&iev->rev, base, iev->ibuf.fd, EV_READ | EV_PERSIST,
+	    handler, data);
+	event_assign(&iev->wev, base, iev->ibuf.fd, EV_WRITE | EV_PERSIST,
+	    handler, data);
+	event_assign(&iev->flush, base, -1, 0, imsgev_flush, iev);
+	event_add(&iev->rev, NULL);
+	iev->events = EV_READ;
 	imsgev_update(iev);
 }
 
 void
 imsgev_update(struct imsgev *iev)
 {
-	short	events = EV_READ;
+	int	queued = imsgbuf_queuelen(&iev->ibuf) > 0;
 
-	if (imsgbuf_queuelen(&iev->ibuf) > 0)
-		events |= EV_WRITE;
-	/*
-	 * The event is not persistent: once it has fired it must be added
-	 * again, or an idle channel would never see its peer's EOF.
-	 */
-	if (iev->events == events && event_initialized(&iev->ev) &&
-	    event_pending(&iev->ev, events, NULL))
-		return;
-	if (iev->events != 0)
-		event_del(&iev->ev);
-	iev->events = events;
-	event_assign(&iev->ev, iev->base, iev->ibuf.fd, events, iev->handler,
-	    iev->data);
-	event_add(&iev->ev, NULL);
+	if (iev->events == 0)
+		return;		/* cleared */
+	if (queued && !(iev->events & EV_WRITE) && !iev->flushing) {
+		event_add(&iev->wev, NULL);
+		iev->events |= EV_WRITE;
+	} else if (!queued && (iev->events & EV_WRITE)) {
+		event_del(&iev->wev);
+		iev->events &= ~EV_WRITE;
+	}
 }
 
 int
@@ -49,16 +67,23 @@ imsgev_compose(struct imsgev *iev, uint32_t type, uint32_t id, int fd,
 	int	rc;
 
 	rc = imsg_compose(&iev->ibuf, type, id, 0, fd, data, len);
-	if (rc != -1)
-		imsgev_update(iev);
+	if (rc != -1 && iev->events != 0 && !(iev->events & EV_WRITE) &&
+	    !iev->flushing) {
+		iev->flushing = 1;
+		event_active(&iev->flush, EV_WRITE, 1);
+	}
 	return (rc);
 }
 
 void
 imsgev_clear(struct imsgev *iev)
 {
-	if (iev->events != 0)
-		event_del(&iev->ev);
+	if (iev->events != 0) {
+		event_del(&iev->rev);
+		event_del(&iev->wev);
+		event_del(&iev->flush);
+	}
 	iev->events = 0;
+	iev->flushing = 0;
 	imsgbuf_clear(&iev->ibuf);
 }

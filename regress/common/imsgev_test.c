@@ -1,7 +1,8 @@
 /*
- * imsgev_test: EV_WRITE is armed only while messages wait to be
- * written, and what is queued arrives, in order, through the loop of
- * the event base it was given (no global base exists here).
+ * imsgev_test: what is composed goes out in one write once the running
+ * callbacks are done, EV_WRITE is armed only while the socket holds
+ * back part of the queue, and everything arrives, in order, through the
+ * loop of the event base it was given (no global base exists here).
  */
 #include "compat.h"
 
@@ -17,48 +18,70 @@
 #include "imsgev.h"
 
 #define NMSG	200
+#define NBIG	400		/* of BIGLEN: more than a socketpair holds */
+#define BIGLEN	8192
 
 static struct imsgev	sender, receiver;
 static struct event_base *base;
-static int		got, in_order = 1, saw_write_armed;
+static int		got, in_order = 1, writes, armed_seen;
+static int		want;
 
 static void
 send_cb(int fd, short ev, void *arg)
 {
 	if (ev & EV_WRITE) {
-		saw_write_armed = 1;
+		writes++;
 		if (imsgbuf_write(&sender.ibuf) == -1)
 			err(1, "imsgbuf_write");
 	}
 	imsgev_update(&sender);
+	if (sender.events & EV_WRITE)
+		armed_seen = 1;
 }
 
 static void
 recv_cb(int fd, short ev, void *arg)
 {
 	struct imsg	imsg;
-	uint32_t	v;
 
 	if (imsgbuf_read(&receiver.ibuf) != 1) {
 		event_base_loopexit(base, NULL);
 		return;
 	}
 	while (imsg_get(&receiver.ibuf, &imsg) > 0) {
-		if (imsg_get_data(&imsg, &v, sizeof(v)) == -1 ||
-		    v != (uint32_t)got)
+		if (imsg_get_id(&imsg) != (uint32_t)got)
 			in_order = 0;
 		got++;
 		imsg_free(&imsg);
 	}
-	if (got == NMSG || got == NMSG + 1)
+	if (got == want)
 		event_base_loopexit(base, NULL);
 	imsgev_update(&receiver);	/* as the daemons' handlers do */
+}
+
+static void
+compose(uint32_t i, size_t len)
+{
+	static char	buf[BIGLEN];
+
+	memcpy(buf, &i, sizeof(i));
+	if (imsgev_compose(&sender, 1, i, -1, buf, len) == -1)
+		err(1, "compose");
+}
+
+static void
+run(int n, int secs)
+{
+	struct timeval	tv = { secs, 0 };
+
+	want = n;
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
 }
 
 int
 main(void)
 {
-	struct timeval	tv = { 5, 0 };
 	int		sv[2];
 	uint32_t	i;
 
@@ -73,34 +96,45 @@ main(void)
 		err(1, "imsgbuf_init");
 	imsgev_set(&sender, base, send_cb, NULL);
 	imsgev_set(&receiver, base, recv_cb, NULL);
-	check(event_get_base(&sender.ev) == base &&
-	    event_get_base(&receiver.ev) == base, "armed on the base given");
+	check(event_get_base(&sender.rev) == base &&
+	    event_get_base(&receiver.rev) == base, "armed on the base given");
 	check(sender.events == EV_READ, "idle: EV_READ only");
+	check(event_get_events(&receiver.rev) & EV_PERSIST,
+	    "the read event is persistent: no epoll_ctl per message");
+
 	for (i = 0; i < NMSG; i++)
-		if (imsgev_compose(&sender, 1, i, -1, &i, sizeof(i)) == -1)
-			err(1, "compose");
-	check(sender.events == (EV_READ | EV_WRITE),
-	    "queue not empty: EV_WRITE armed");
-	event_base_loopexit(base, &tv);
-	event_base_dispatch(base);
+		compose(i, sizeof(i));
+	check(imsgbuf_queuelen(&sender.ibuf) == NMSG && writes == 0,
+	    "a compose writes nothing at once");
+	check(sender.events == EV_READ, "nor arms EV_WRITE");
+	run(NMSG, 5);
 	check(got == NMSG, "every message arrived");
 	check(in_order, "in order");
-	check(saw_write_armed, "written from the EV_WRITE callback");
+	check(writes == 1, "200 messages in one write");
+	check(!armed_seen, "EV_WRITE never armed for what the socket took");
 	check(imsgbuf_queuelen(&sender.ibuf) == 0, "queue drained");
+
+	/* More than the socket takes: the rest waits for EV_WRITE. */
+	event_del(&receiver.rev);
+	for (i = NMSG; i < NMSG + NBIG; i++)
+		compose(i, BIGLEN);
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	check(imsgbuf_queuelen(&sender.ibuf) > 0 &&
+	    sender.events == (EV_READ | EV_WRITE),
+	    "backlog: EV_WRITE armed");
+	event_add(&receiver.rev, NULL);
+	run(NMSG + NBIG, 5);
+	check(got == NMSG + NBIG && in_order, "the backlog arrived in order");
 	check(sender.events == EV_READ, "drained: EV_WRITE disarmed");
-	/*
-	 * A later message, after the reader's event fired with nothing to
-	 * change in what it waits for: it must still be waiting (a
-	 * non-persistent event is not pending once it fired).
-	 */
-	i = NMSG;
-	if (imsgev_compose(&sender, 1, i, -1, &i, sizeof(i)) == -1)
-		err(1, "compose");
-	tv.tv_sec = 2;
-	event_base_loopexit(base, &tv);
-	event_base_dispatch(base);
-	check(got == NMSG + 1, "a later message arrives too");
+
+	/* A later message, long after the reader's event fired. */
+	compose(NMSG + NBIG, sizeof(i));
+	run(NMSG + NBIG + 1, 2);
+	check(got == NMSG + NBIG + 1, "a later message arrives too");
+
 	imsgev_clear(&sender);
+	check(sender.events == 0 && !event_pending(&sender.rev, EV_READ,
+	    NULL), "cleared: nothing armed");
 	imsgev_clear(&receiver);
 	close(sv[0]);
 	close(sv[1]);
