@@ -11,6 +11,7 @@
 #include <event2/event_struct.h>
 
 #include "backend.h"
+#include "conn.h"
 #include "ftp_relay.h"
 #include "pfh_client.h"
 #include "proto.h"
@@ -51,7 +52,7 @@ enum sess_pfh {
 };
 
 struct side {
-	struct bufferevent	*bev;
+	struct conn		*conn;
 	int			 fd;
 	struct pfh_addr		 addr;	/* peer */
 	uint16_t		 port;

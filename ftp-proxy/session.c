@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/bufferevent.h>
 #include <event2/buffer.h>
 
 #include "addr.h"
@@ -38,9 +37,9 @@ static struct session_list	sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static uint32_t			nsessions;
 static uint32_t			next_id;
 
-static void	side_read(struct bufferevent *, void *);
-static void	side_write(struct bufferevent *, void *);
-static void	side_event(struct bufferevent *, short, void *);
+static void	side_read(struct conn *, void *);
+static void	side_write(struct conn *, void *);
+static void	side_event(struct conn *, short, void *);
 static void	session_timeout(int, short, void *);
 static void	session_free(struct session *);
 static void	session_unregister(struct session *);
@@ -71,11 +70,12 @@ static int	spare_fd = -1;	/* given up to refuse at EMFILE */
 /* What the relay answers a line with; one at a time (no nesting). */
 static struct fr_out	fro;
 
+/* Bytes to a side: sent at once when nothing is queued (conn.c). */
 static void
 session_send(struct side *side, const char *buf, size_t len)
 {
-	if (side->bev != NULL)
-		bufferevent_write(side->bev, buf, len);
+	if (side->conn != NULL && conn_write(side->conn, buf, len) == -1)
+		log_warn("queue for a side");
 }
 
 static void
@@ -102,7 +102,7 @@ session_reply(struct session *s, const char *fmt, ...)
  * as TCP urgent data (the urgent pointer marks the last byte sent with
  * MSG_OOB), as lftp sends it; a server that watches for urgent data
  * (vsftpd's SIGURG) interrupts its transfer.  The urgent byte must not
- * overtake what is queued in the bufferevent, so it is written
+ * overtake what is queued for the server, so it is written
  * directly only when nothing is; otherwise, or on a short write, the
  * rest goes through the queue as plain bytes and the server still
  * reads the Telnet commands in order.
@@ -114,8 +114,7 @@ session_synch(struct session *s)
 				    (char)TELNET_IAC, (char)TELNET_DM };
 	ssize_t			n = 0;
 
-	if (s->server.bev != NULL && evbuffer_get_length(
-	    bufferevent_get_output(s->server.bev)) == 0) {
+	if (s->server.conn != NULL && conn_queued(s->server.conn) == 0) {
 		n = send(s->server.fd, synch, 3, MSG_DONTWAIT);
 		if (n == 3 && send(s->server.fd, synch + 3, 1, MSG_OOB |
 		    MSG_DONTWAIT) == 1)
@@ -230,18 +229,17 @@ session_do(struct session *s, struct fr_out *out)
 }
 
 /*
- * Drop a side at once.  What is still queued for it is lost: libevent
- * keeps a bufferevent's output frozen to everyone but itself, so an
+ * Drop a side at once.  What is still queued for it is lost, so an
  * orderly end waits for the write callback instead (session_close).
  */
 static void
 side_free(struct side *side)
 {
-	if (side->bev != NULL)
-		bufferevent_free(side->bev);	/* closes fd */
+	if (side->conn != NULL)
+		conn_free(side->conn);		/* closes fd */
 	else if (side->fd != -1)
 		close(side->fd);
-	side->bev = NULL;
+	side->conn = NULL;
 	side->fd = -1;
 }
 
@@ -298,14 +296,14 @@ session_close(struct session *s, const char *why)
 	session_unregister(s);
 	log_info("#%u ending session: %s", s->id, why);
 	side_free(&s->server);
-	if (s->client.bev == NULL) {
+	if (s->client.conn == NULL) {
 		session_free(s);
 		return;
 	}
 	timer_arm(s, FTP_CLOSE_TIMEOUT);
-	bufferevent_enable(s->client.bev, s->client_eof ? EV_WRITE :
-	    EV_READ | EV_WRITE);
-	if (evbuffer_get_length(bufferevent_get_output(s->client.bev)) == 0)
+	if (!s->client_eof)
+		conn_read(s->client.conn, 1);
+	if (conn_queued(s->client.conn) == 0)
 		session_linger(s);
 }
 
@@ -402,16 +400,10 @@ session_timeout(int fd, short ev, void *arg)
 	}
 }
 
-static struct bufferevent *
-side_bev(struct session *s, int fd)
+static struct conn *
+side_conn(struct session *s, int fd)
 {
-	struct bufferevent	*bev;
-
-	bev = bufferevent_socket_new(evbase, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
-		return (NULL);
-	bufferevent_setcb(bev, side_read, side_write, side_event, s);
-	return (bev);
+	return (conn_new(evbase, fd, side_read, side_write, side_event, s));
 }
 
 /* What pfhelper is told of the session. */
@@ -494,8 +486,8 @@ session_started(const struct pfh_reply *r, void *arg)
 		log_debug("#%u backend %s", s->id, farm_name(s, b,
 		    sizeof(b)));
 	timer_arm(s, conf->idle_timeout);
-	bufferevent_enable(s->server.bev, EV_READ | EV_WRITE);
-	bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
+	conn_read(s->server.conn, 1);
+	conn_read(s->client.conn, 1);
 	session_resume(s);	/* what the client sent meanwhile */
 }
 
@@ -538,7 +530,7 @@ server_fin(struct session *s)
 {
 	if (!s->client_eof || s->server_fin || s->closing != CLOSING_NO ||
 	    !ftp_relay_ready(&s->relay, FR_CLIENT) ||
-	    evbuffer_get_length(bufferevent_get_output(s->server.bev)) > 0)
+	    conn_queued(s->server.conn) > 0)
 		return;
 	s->server_fin = 1;
 	if (shutdown(s->server.fd, SHUT_WR) == -1)
@@ -550,22 +542,22 @@ static void
 client_eof(struct session *s)
 {
 	s->client_eof = 1;
-	bufferevent_disable(s->client.bev, EV_READ);
+	conn_read(s->client.conn, 0);
 	timer_arm(s, FTP_CLOSE_TIMEOUT);
 	server_fin(s);
 }
 
 static void
-side_event(struct bufferevent *bev, short what, void *arg)
+side_event(struct conn *c, short what, void *arg)
 {
 	struct session	*s = arg;
-	int		 is_server = (bev == s->server.bev);
+	int		 is_server = (c == s->server.conn);
 
 	if (s->closing == CLOSING_FLUSH && (what & BEV_EVENT_EOF) &&
 	    !(what & BEV_EVENT_ERROR)) {
 		/* The client's FIN, while our last words are still queued. */
 		s->client_eof = 1;
-		bufferevent_disable(bev, EV_READ);
+		conn_read(c, 0);
 		return;
 	}
 	if (s->closing != CLOSING_NO) {
@@ -577,12 +569,12 @@ side_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (is_server && !s->connected && conf->reverse) {
-		server_retry(s, "connect failed", EVUTIL_SOCKET_ERROR());
+		server_retry(s, "connect failed", errno);
 		return;
 	}
 	if (is_server && !s->connected) {
 		log_warnx("#%u cannot connect to the server: %s", s->id,
-		    strerror(EVUTIL_SOCKET_ERROR()));
+		    strerror(errno));
 		session_reply(s, "421 Proxy cannot reach the server");
 		session_close(s, "server connect failed");
 		return;
@@ -599,10 +591,10 @@ side_event(struct bufferevent *bev, short what, void *arg)
 
 /* Resume reading the other side once this one's backlog is gone. */
 static void
-side_write(struct bufferevent *bev, void *arg)
+side_write(struct conn *c, void *arg)
 {
 	struct session	*s = arg;
-	int		 is_server = (bev == s->server.bev);
+	int		 is_server = (c == s->server.conn);
 	struct side	*other = is_server ? &s->client : &s->server;
 
 	if (s->closing != CLOSING_NO) {
@@ -613,10 +605,10 @@ side_write(struct bufferevent *bev, void *arg)
 		server_fin(s);
 		return;
 	}
-	if (s->pfhstate == SP_REGISTERED && other->bev != NULL &&
+	if (s->pfhstate == SP_REGISTERED && other->conn != NULL &&
 	    !(other == &s->client && (s->client_eof ||
 	    !ftp_relay_ready(&s->relay, FR_CLIENT))))
-		bufferevent_enable(other->bev, EV_READ);
+		conn_read(other->conn, 1);
 }
 
 /* The relay's clock, for the permit rate. */
@@ -734,7 +726,6 @@ static int
 server_tail(struct session *s, struct evbuffer *in)
 {
 	struct evbuffer_ptr	nul, p;
-	struct evbuffer		*out;
 	ssize_t			 pos;
 	size_t			 eol, n;
 	unsigned char		 last;
@@ -757,8 +748,8 @@ server_tail(struct session *s, struct evbuffer *in)
 			session_close(s, "NUL byte");
 			return (-1);
 		}
-		out = bufferevent_get_output(s->client.bev);
-		evbuffer_remove_buffer(in, out, n);
+		if (conn_write_buffer(s->client.conn, in, n) == -1)
+			log_warn("#%u queue for the client", s->id);
 	} else if (n > 0)
 		evbuffer_drain(in, n);
 	if (n > 0 && !s->client_eof)
@@ -819,12 +810,12 @@ side_waits(const struct session *s, int is_server)
 }
 
 static void
-side_read(struct bufferevent *bev, void *arg)
+side_read(struct conn *c, void *arg)
 {
 	struct session	*s = arg;
-	int		 is_server = (bev == s->server.bev);
+	int		 is_server = (c == s->server.conn);
 	struct side	*other = is_server ? &s->client : &s->server;
-	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct evbuffer	*in = conn_input(c);
 	int		 rc;
 
 	if (s->closing != CLOSING_NO) {
@@ -834,7 +825,7 @@ side_read(struct bufferevent *bev, void *arg)
 	for (;;) {
 		if (side_waits(s, is_server)) {
 			if (evbuffer_get_length(in) > FTP_BUF_HIGH)
-				bufferevent_disable(bev, EV_READ);
+				conn_read(c, 0);
 			return;
 		}
 		rc = is_server ? server_read1(s, in) : client_read1(s, in);
@@ -844,9 +835,8 @@ side_read(struct bufferevent *bev, void *arg)
 			break;
 	}
 	/* Back pressure: the other side is not keeping up. */
-	if (other->bev != NULL && evbuffer_get_length(
-	    bufferevent_get_output(other->bev)) > FTP_BUF_HIGH)
-		bufferevent_disable(bev, EV_READ);
+	if (other->conn != NULL && conn_queued(other->conn) > FTP_BUF_HIGH)
+		conn_read(c, 0);
 }
 
 /* The relay may take lines again: soon, not now. */
@@ -869,17 +859,17 @@ resume_cb(int fd, short ev, void *arg)
 
 	if (s->closing != CLOSING_NO || s->pfhstate != SP_REGISTERED)
 		return;
-	if (ftp_relay_ready(&s->relay, FR_SERVER) && s->server.bev != NULL) {
-		bufferevent_enable(s->server.bev, EV_READ);
-		side_read(s->server.bev, s);
+	if (ftp_relay_ready(&s->relay, FR_SERVER) && s->server.conn != NULL) {
+		conn_read(s->server.conn, 1);
+		side_read(s->server.conn, s);
 		if (s->closing != CLOSING_NO)
 			return;
 	}
 	if (!ftp_relay_ready(&s->relay, FR_CLIENT))
 		return;
 	if (!s->client_eof)
-		bufferevent_enable(s->client.bev, EV_READ);
-	side_read(s->client.bev, s);
+		conn_read(s->client.conn, 1);
+	side_read(s->client.conn, s);
 	if (s->closing == CLOSING_NO)
 		server_fin(s);
 }
@@ -952,13 +942,12 @@ server_connect(struct session *s)
 	s->server.fd = fd;
 	s->server.addr = s->target;
 	s->server.port = s->tport;
-	if ((s->server.bev = side_bev(s, fd)) == NULL) {
+	if ((s->server.conn = side_conn(s, fd)) == NULL) {
 		close(fd);
 		s->server.fd = -1;
 		return (-1);
 	}
-	if (bufferevent_socket_connect(s->server.bev, (struct sockaddr *)&ss,
-	    len) == -1)
+	if (conn_connect(s->server.conn, (struct sockaddr *)&ss, len) == -1)
 		return (-1);
 	return (0);
 }
@@ -1069,7 +1058,7 @@ host_refused(struct session *s, int fd)
 		    hl_count(&hosts, &s->client.addr), conf->max_per_host);
 	else
 		log_warn("#%u refused: per-host count", s->id);
-	s->client.bev = side_bev(s, fd);
+	s->client.conn = side_conn(s, fd);
 	session_reply(s, "421 Too many sessions from your address, try "
 	    "again later");
 	session_close(s, "per-host session limit");
@@ -1094,7 +1083,8 @@ host_release(struct session *s)
 static void
 accept_emfile(int lfd)
 {
-	const char	*msg = "421 Proxy out of resources, try again later\r\n";
+	const char	*msg =
+			    "421 Proxy out of resources, try again later\r\n";
 	int		 fd;
 
 	if (spare_fd == -1)
@@ -1163,17 +1153,17 @@ session_accept(int lfd, short ev, void *arg)
 		return;
 	if ((why = session_target(s, fd)) != NULL) {
 		logit(LOG_NOTICE, "#%u refused: %s", s->id, why);
-		s->client.bev = side_bev(s, fd);
+		s->client.conn = side_conn(s, fd);
 		session_reply(s, "421 Connection refused by the proxy");
 		session_close(s, why);
 		return;
 	}
-	if ((s->client.bev = side_bev(s, fd)) == NULL) {
+	if ((s->client.conn = side_conn(s, fd)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
 	if (server_dial(s) == -1)
 		return;
 	/* Readable at once, so that a client that leaves frees its slot. */
-	bufferevent_enable(s->client.bev, EV_READ);
+	conn_read(s->client.conn, 1);
 }
