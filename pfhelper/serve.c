@@ -429,9 +429,11 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
 	if (c->svc->conf->ct_verify && ct_check_orig(m.client.af, m.proto,
 	    m.client.addr, m.cport, m.dialled.addr, m.dport) == -1) {
-		log_warnx("session %u: no such connection %s -> %s", m.sid,
-		    addr_port_str(&m.client, m.cport, a, sizeof(a)),
-		    addr_port_str(&m.dialled, m.dport, b, sizeof(b)));
+		error = errno;
+		log_warnx("session %u: no such connection %s -> %s (%s)",
+		    m.sid, addr_port_str(&m.client, m.cport, a, sizeof(a)),
+		    addr_port_str(&m.dialled, m.dport, b, sizeof(b)),
+		    strerror(error));
 		return (reply(c, reqid, EPERM, "no such connection"));
 	}
 	if ((why = validate_claims(c->svc->conf, &m)) != NULL) {
