@@ -9,7 +9,8 @@
 # Documentation addresses only; every loop and every command is bounded
 # in time; the trap removes the namespaces and our processes by pid.
 #
-#	BENCH_ONLY="tput load lat idle limit pfh tftp spawn soak"	sections
+#	BENCH_ONLY="tput load lat split syscalls idle limit pfh tftp spawn
+#				soak"	sections
 #	BENCH_SPAWN_N=100	TFTP reads in the spawn section, each by a
 #				tftp-proxy that inetd starts for it
 #	BENCH_SOAK_SECS=600	the session loop through ours, failed and
@@ -29,7 +30,7 @@ P="bn$$-"
 . "$TOP/regress/integration/lib.sh"
 require_root
 
-ONLY=${BENCH_ONLY:-"tput load lat idle limit pfh tftp spawn soak"}
+ONLY=${BENCH_ONLY:-"tput load lat split syscalls idle limit pfh tftp spawn soak"}
 SPAWN_N=${BENCH_SPAWN_N:-100}
 SOAK=${BENCH_SOAK_SECS:-600}
 BIG_MB=${BENCH_BIG_MB:-1024}
@@ -228,6 +229,95 @@ load() {
 		result cpu_per_1000 "$(per_1000 "$c0" "$c1" "$n" "$hz")"
 		result cpu_proxy_per_1000 "$(per_1000 "$p0" "$p1" "$n" "$hz")"
 	fi
+}
+
+# split mode host: sessions/s as load does, with the firewall's work on
+# CPU 1 and the endpoints on CPU 0, as if the firewall were its own box:
+# the client and vsftpd (and its forks) pinned to CPU 0, RPS steering
+# every packet the firewall receives to CPU 1, and for ours ftp-proxy and
+# pfhelper pinned to CPU 1.  The busy share of each CPU is printed, so
+# that one can see which one is the limit.  Undone afterwards.
+split() {
+	ncpu=$(nproc)
+	if [ "$ncpu" -lt 2 ]; then
+		echo "   split: needs 2 CPUs, $ncpu here: skipped"
+		return 0
+	fi
+	split_pin 0 1
+	if [ "$1" = ours ]; then
+		taskset -a -p -c 1 "$PROXYPID" >/dev/null
+		taskset -a -p -c 1 "$HELPERPID" >/dev/null
+	fi
+	b0=$(cpu_busy_ticks 0) b1=$(cpu_busy_ticks 1)
+	out=$(timeout $((SECS + 30)) taskset -c 0 ip netns exec "$CLI" "$FB" \
+	    load -h "$2" -c 64 -t "$SECS" -f pub/small.bin)
+	echo "   $out"
+	result "split_cpu0_$1" "$(cpu_busy_share 0 "$b0")"
+	result "split_cpu1_$1" "$(cpu_busy_share 1 "$b1")"
+	result "split_sess_$1" "$(field rate "$out")"
+	result "split_fail_$1" "$(field fail "$out")"
+	if [ "$1" = ours ]; then
+		taskset -a -p -c "0-$((ncpu - 1))" "$PROXYPID" >/dev/null
+		taskset -a -p -c "0-$((ncpu - 1))" "$HELPERPID" >/dev/null
+	fi
+	split_pin "0-$((ncpu - 1))" 0
+}
+
+# split_pin cpus-of-vsftpd rps-mask (0: off) for the firewall's two
+# interfaces.
+split_pin() {
+	for p in $(pgrep -P "$VSPID") "$VSPID"; do
+		taskset -a -p -c "$1" "$p" >/dev/null 2>&1
+	done
+	for dev in inside outside; do
+		ip netns exec "$FW" sh -c "echo $2 > \
+		    /sys/class/net/$dev/queues/rx-0/rps_cpus" || return 1
+	done
+}
+
+# Busy ticks of CPU n since boot (user, nice, system, irq, softirq: not
+# idle, iowait or the steal of other guests), and the busy
+# share since a count taken before.
+cpu_busy_ticks() {
+	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' \
+	    /proc/stat
+}
+cpu_busy_share() {
+	awk -v c="cpu$1" -v b0="$2" -v s="$SECS" -v hz="$(getconf CLK_TCK)" \
+	    '$1 == c { b = $2 + $3 + $4 + $7 + $8 - b0
+	    printf "%.2f", b / (s * hz) }' /proc/stat
+}
+
+# syscalls mode host: the system calls ftp-proxy makes per session, by
+# name, from strace -c attached for one load run (strace slows the run;
+# the counts per session are what it is for).  Needs strace.
+syscalls() {
+	if ! command -v strace >/dev/null 2>&1; then
+		echo "   syscalls: strace is not installed: skipped"
+		return 0
+	fi
+	strace -c -o "$WORK/strace.out" -p "$PROXYPID" 2>/dev/null &
+	stpid=$!
+	sleep 1
+	out=$(timeout $((SECS + 30)) ip netns exec "$CLI" "$FB" load \
+	    -h "$2" -c 64 -t "$SECS" -f pub/small.bin)
+	sleep 1
+	kill -INT "$stpid" 2>/dev/null
+	wait "$stpid" 2>/dev/null
+	echo "   $out"
+	n=$(field sessions "$out")
+	# strace -c: "% time, seconds, usecs/call, calls, [errors,] name".
+	awk -v n="$n" '$4 ~ /^[0-9]+$/ && n > 0 {
+	    printf "%s %.1f\n", $NF, $4 / n }' "$WORK/strace.out" |
+	    sort -k2 -rn > "$WORK/syscalls"
+	result syscalls_total "$(awk '$1 == "total" { print $2 }' \
+	    "$WORK/syscalls")"
+	for c in epoll_ctl epoll_wait ioctl; do
+		result "syscalls_$c" "$(awk -v c="$c" '$1 == c { v = $2 }
+		    END { print v + 0 }' "$WORK/syscalls")"
+	done
+	echo "   per session: $(grep -v '^total' "$WORK/syscalls" |
+	    head -n 8 | tr '\n' ' ')"
 }
 
 # soak: the session loop through ours for $SOAK s; every session that
@@ -645,6 +735,11 @@ table() {
 	    sessfail_copy
 	row "  load generator CPU (cores)" sesscpu_kernel sesscpu_ours \
 	    sesscpu_copy
+	row "sessions/s, firewall on its own CPU (split)" split_sess_kernel \
+	    split_sess_ours -
+	row "  failed sessions in that run" split_fail_kernel split_fail_ours -
+	row "  CPU 0 busy (client, vsftpd)" split_cpu0_kernel split_cpu0_ours -
+	row "  CPU 1 busy (the firewall)" split_cpu1_kernel split_cpu1_ours -
 	row "PASV -> 227 p50, us" lat_PASV_p50_kernel lat_PASV_p50_ours \
 	    lat_PASV_p50_copy
 	row "PASV -> 227 p99, us" lat_PASV_p99_kernel lat_PASV_p99_ours \
@@ -682,6 +777,10 @@ table() {
 	printf '%-44s %9s %9s\n' "CPU s per 1,000 sessions (proxy + helper)" \
 	    "$(v cpu_per_1000)" "<= 0.25"
 	printf '%-44s %9s\n' "  of which ftp-proxy" "$(v cpu_proxy_per_1000)"
+	printf '%-44s %9s\n' "system calls per session, ftp-proxy" \
+	    "$(v syscalls_total)"
+	printf '%-44s %9s\n' "  of which epoll_ctl / epoll_wait / ioctl" \
+	    "$(v syscalls_epoll_ctl) / $(v syscalls_epoll_wait) / $(v syscalls_ioctl)"
 	printf '%-44s %9s %9s\n' "soak: sessions in ${SOAK} s, 64 clients" \
 	    "$(v soak_sessions)"
 	printf '%-44s %9s %9s\n' "soak: failed or hung sessions" \
@@ -783,6 +882,7 @@ fw_kernel || exit 1
 want tput && tput kernel "$S4"
 want load && load kernel "$S4"
 want lat && lat kernel "$S4"
+want split && split kernel "$S4"
 want idle && conn kernel
 if want tftp; then
 	tftpd_bench_up
@@ -811,6 +911,8 @@ hook ours
 want tput && tput ours "$S4"
 want load && load ours "$S4"
 want lat && lat ours "$S4"
+want split && split ours "$S4"
+want syscalls && syscalls ours "$S4"
 want soak && soak
 if want tftp && [ -x "$BIN/tftp-proxy" ]; then
 	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
