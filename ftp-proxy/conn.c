@@ -20,6 +20,7 @@
 
 static void	conn_readable(int, short, void *);
 static void	conn_writable(int, short, void *);
+static void	conn_arm(struct event *, int *, int);
 static void	conn_arm_write(struct conn *);
 
 struct conn *
@@ -60,31 +61,30 @@ conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t len)
 	return (0);
 }
 
+/* Add or delete a persistent event, only when that changes anything. */
+static void
+conn_arm(struct event *ev, int *armed, int want)
+{
+	if (want && !*armed) {
+		if (event_add(ev, NULL) == 0)
+			*armed = 1;
+	} else if (!want && *armed) {
+		event_del(ev);
+		*armed = 0;
+	}
+}
+
 void
 conn_read(struct conn *c, int on)
 {
-	c->reading = on;
-	if (on && !c->rarmed) {
-		if (event_add(&c->rev, NULL) == 0)
-			c->rarmed = 1;
-	} else if (!on && c->rarmed) {
-		event_del(&c->rev);
-		c->rarmed = 0;
-	}
+	conn_arm(&c->rev, &c->rarmed, on);
 }
 
 static void
 conn_arm_write(struct conn *c)
 {
-	int	want = c->connecting || evbuffer_get_length(c->out) > 0;
-
-	if (want && !c->warmed) {
-		if (event_add(&c->wev, NULL) == 0)
-			c->warmed = 1;
-	} else if (!want && c->warmed) {
-		event_del(&c->wev);
-		c->warmed = 0;
-	}
+	conn_arm(&c->wev, &c->warmed, c->connecting ||
+	    evbuffer_get_length(c->out) > 0);
 }
 
 /*
@@ -145,10 +145,8 @@ conn_free(struct conn *c)
 {
 	if (c == NULL)
 		return;
-	if (c->rarmed)
-		event_del(&c->rev);
-	if (c->warmed)
-		event_del(&c->wev);
+	conn_arm(&c->rev, &c->rarmed, 0);
+	conn_arm(&c->wev, &c->warmed, 0);
 	evbuffer_free(c->in);
 	evbuffer_free(c->out);
 	close(c->fd);
@@ -160,11 +158,8 @@ static void
 conn_fail(struct conn *c, short what, int err)
 {
 	conn_read(c, 0);
-	if (what & BEV_EVENT_WRITING) {
-		if (c->warmed)
-			event_del(&c->wev);
-		c->warmed = 0;
-	}
+	if (what & BEV_EVENT_WRITING)
+		conn_arm(&c->wev, &c->warmed, 0);
 	errno = err;
 	c->eventcb(c, what, c->arg);
 }

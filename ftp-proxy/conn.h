@@ -26,8 +26,7 @@ typedef void	(*conn_event_cb)(struct conn *, short, void *);
 struct conn {
 	int		 fd;
 	int		 connecting;
-	int		 reading;	/* EV_READ wanted */
-	int		 rarmed, warmed;
+	int		 rarmed, warmed;	/* EV_READ, EV_WRITE added */
 	struct event	 rev, wev;
 	struct evbuffer	*in, *out;
 	conn_cb		 readcb, writecb;
