@@ -296,8 +296,8 @@ syscalls() {
 		echo "   syscalls: strace is not installed: skipped"
 		return 0
 	fi
-	strace -c -o "$WORK/strace.out" -p "$PROXYPID" 2>/dev/null &
-	stpid=$!
+	bg strace -c -o "$WORK/strace.out" -p "$PROXYPID" 2>/dev/null
+	stpid=$LASTPID
 	sleep 1
 	out=$(timeout $((SECS + 30)) ip netns exec "$CLI" "$FB" load \
 	    -h "$2" -c 64 -t "$SECS" -f pub/small.bin)
@@ -779,8 +779,9 @@ table() {
 	printf '%-44s %9s\n' "  of which ftp-proxy" "$(v cpu_proxy_per_1000)"
 	printf '%-44s %9s\n' "system calls per session, ftp-proxy" \
 	    "$(v syscalls_total)"
+	_s="$(v syscalls_epoll_ctl) / $(v syscalls_epoll_wait)"
 	printf '%-44s %9s\n' "  of which epoll_ctl / epoll_wait / ioctl" \
-	    "$(v syscalls_epoll_ctl) / $(v syscalls_epoll_wait) / $(v syscalls_ioctl)"
+	    "$_s / $(v syscalls_ioctl)"
 	printf '%-44s %9s %9s\n' "soak: sessions in ${SOAK} s, 64 clients" \
 	    "$(v soak_sessions)"
 	printf '%-44s %9s %9s\n' "soak: failed or hung sessions" \
