@@ -4,7 +4,8 @@
  * What it saves over a bufferevent, per FTP session of about a dozen
  * commands and replies (strace -c under bench.sh's load): one ioctl
  * per read, and for every write an epoll_ctl to arm EPOLLOUT, a round
- * of the loop for it, and an epoll_ctl to disarm it.
+ * of the loop for it, and an epoll_ctl to disarm it.  (SIGPIPE is
+ * ignored by ftp-proxy's main, so a write to a closed peer is EPIPE.)
  */
 #include "compat.h"
 
@@ -22,6 +23,7 @@ static void	conn_readable(int, short, void *);
 static void	conn_writable(int, short, void *);
 static void	conn_arm(struct event *, int *, int);
 static void	conn_arm_write(struct conn *);
+static void	conn_push(struct conn *, int);
 
 struct conn *
 conn_new(struct event_base *base, int fd, conn_cb readcb, conn_cb writecb,
@@ -88,30 +90,29 @@ conn_arm_write(struct conn *c)
 }
 
 /*
- * Queue bytes; with nothing queued before, send them at once.  A hard
- * error is left to the write event, which finds it again and reports
- * it through the event callback, as a bufferevent would.
+ * Bytes were queued: if nothing was queued before them, write at once,
+ * and arm EV_WRITE only for what the socket did not take.  A hard error
+ * is left to the write event, which meets it again and reports it
+ * through the event callback, as a bufferevent would.
  */
+static void
+conn_push(struct conn *c, int was_empty)
+{
+	if (was_empty && !c->connecting)
+		(void)evbuffer_write(c->out, c->fd);
+	conn_arm_write(c);
+}
+
 int
 conn_write(struct conn *c, const void *buf, size_t len)
 {
-	const char	*p = buf;
-	ssize_t		 n;
+	int	was_empty = evbuffer_get_length(c->out) == 0;
 
 	if (len == 0)
 		return (0);
-	if (!c->connecting && evbuffer_get_length(c->out) == 0) {
-		n = send(c->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-		}
-		if (len == 0)
-			return (0);
-	}
-	if (evbuffer_add(c->out, p, len) == -1)
+	if (evbuffer_add(c->out, buf, len) == -1)
 		return (-1);
-	conn_arm_write(c);
+	conn_push(c, was_empty);
 	return (0);
 }
 
@@ -122,9 +123,7 @@ conn_write_buffer(struct conn *c, struct evbuffer *b, size_t n)
 
 	if (evbuffer_remove_buffer(b, c->out, n) == -1)
 		return (-1);
-	if (was_empty && !c->connecting)
-		(void)evbuffer_write(c->out, c->fd);
-	conn_arm_write(c);
+	conn_push(c, was_empty);
 	return (0);
 }
 

@@ -2,7 +2,7 @@
  * conn.h: one buffered, non-blocking TCP socket in the event loop, the
  * part of a libevent bufferevent that a control connection uses, in
  * fewer system calls: a read is one read(2) (no FIONREAD first); a write
- * with nothing queued is one send(2) at once, and EV_WRITE is armed only
+ * with nothing queued is written at once, and EV_WRITE is armed only
  * while bytes wait for room in the socket.
  *
  * The callbacks are a bufferevent's: read after bytes came in, write
