@@ -473,6 +473,22 @@ spawn() {
 }
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# pass4_live: the pass4 elements in ftp-proxy's table now.
+pass4_live() {
+	in_fw nft list set inet ftp-proxy pass4 | grep -o expires | wc -l
+}
+# mem_results key proxy0 proxy1 helper0 helper1 sessions: KiB per
+# session of the front ends (VmRSS, KiB, before and after), of pfhelper
+# and of both, as key_proxy, key_helper and key_total.
+mem_results() {
+	[ "$6" -gt 0 ] || return 0
+	result "$1_proxy" "$(echo "$2 $3 $6" |
+	    awk '{ printf "%.2f", ($2 - $1) / $3 }')"
+	result "$1_helper" "$(echo "$4 $5 $6" |
+	    awk '{ printf "%.2f", ($2 - $1) / $3 }')"
+	result "$1_total" "$(echo "$2 $3 $4 $5 $6" |
+	    awk '{ printf "%.2f", ($2 - $1 + $4 - $3) / $5 }')"
+}
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 
 # idle: NIDLE sessions through ftp-proxy to the stub server, each with a
@@ -504,21 +520,12 @@ idle() {
 	result idle_up "${up:-0}"
 	result idle_refused "$(field refused "$out")"
 	result idle_secs "$(field secs "$out")"
-	result idle_pass "$(in_fw nft list set inet ftp-proxy pass4 |
-	    grep -o expires | wc -l)"
-	if [ "${up:-0}" -gt 0 ]; then
-		result mem_proxy "$(echo "$r0 $r1 $up" |
-		    awk '{ printf "%.2f", ($2 - $1) / $3 }')"
-		result mem_helper "$(echo "$h0 $h1 $up" |
-		    awk '{ printf "%.2f", ($2 - $1) / $3 }')"
-		result mem_total "$(echo "$r0 $r1 $h0 $h1 $up" |
-		    awk '{ printf "%.2f", ($2 - $1 + $4 - $3) / $5 }')"
-	fi
+	result idle_pass "$(pass4_live)"
+	mem_results mem "$r0" "$r1" "$h0" "$h1" "${up:-0}"
 	result rss_proxy_kb "$r0 $r1"
 	result rss_helper_kb "$h0 $h1"
 	conn ours_permits
-	result idle_pass_after "$(in_fw nft list set inet ftp-proxy pass4 |
-	    grep -o expires | wc -l)"
+	result idle_pass_after "$(pass4_live)"
 	stop_pid "$IDLEPID"
 }
 
@@ -652,18 +659,10 @@ scale() {
 	result scale_proxies "$k"
 	result scale_up "$up"
 	result scale_secs "${secs:-0}"
-	result scale_pass "$(in_fw nft list set inet ftp-proxy pass4 |
-	    grep -o expires | wc -l)"
+	result scale_pass "$(pass4_live)"
 	result scale_peers "$(ip netns exec "$FW" "$BIN/pfhelper" -l -s "$dir" |
 	    grep -c '^peer ')"
-	if [ "$up" -gt 0 ]; then
-		result scale_mem_proxy "$(echo "$m0 $m1 $up" |
-		    awk '{ printf "%.2f", ($2 - $1) / $3 }')"
-		result scale_mem_helper "$(echo "$h0 $h1 $up" |
-		    awk '{ printf "%.2f", ($2 - $1) / $3 }')"
-		result scale_mem_total "$(echo "$m0 $m1 $h0 $h1 $up" |
-		    awk '{ printf "%.2f", ($2 - $1 + $4 - $3) / $5 }')"
-	fi
+	mem_results scale_mem "$m0" "$m1" "$h0" "$h1" "$up"
 	scale_lat all
 	for p in $clients $proxies; do stop_pid "$p"; done
 	stop_pid "$SVCPID"
