@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # ftp-proxy, tftp-proxy and pfhelper for Linux/nftables.
 # GNU make, pkg-config; Linux only, no configure step.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * addr.c: conversions and classification of addresses.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * addr.h: address helpers shared by the three programs.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * classify.c: parse the tag and queue options (see classify.h).
  */

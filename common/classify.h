@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * classify.h: the Linux forms of OpenBSD ftp-proxy's -T tag and -q
  * queue, parsed the same way by ftp-proxy and pfhelper.

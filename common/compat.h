@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * compat.h: included first by every source file.  Linux only; libbsd's
  * overlay (pkg-config libbsd-overlay) supplies strlcpy, strtonum,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * frontend.c: the front ends' common skeleton.
  */

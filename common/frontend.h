@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * frontend.h: the skeleton both front ends' mains share, beside
  * helper.h (their pfhelper): the checks before the privilege drop, the

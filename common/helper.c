@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * helper.c: connect to the standing pfhelper or start one of our own.
  */

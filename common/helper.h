@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * helper.h: how a front end gets its pfhelper: the standing service's
  * socket for its role if there is one, else a pfhelper of its own, as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * helper_path.c: the pfhelper a front end starts, fixed at build time.
  * The installed front ends take PFHELPER_PATH and nothing else: a root

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * imsg.c: the imsg API of imsg_init(3) (current generation, imsgbuf_*),
  * written for Linux from the manual page.

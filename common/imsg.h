@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * imsg.h: our implementation of the OpenBSD imsg API (imsg_init(3),
  * current generation: imsgbuf_*), written from the manual page.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * imsgev.c: libevent glue for an imsgbuf.
  *

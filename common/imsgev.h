@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * imsgev.h: an imsgbuf driven by libevent 2 (on the base it is given).
  * EV_READ is armed from imsgev_set to imsgev_clear.  What is composed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c: logging for all three programs.  syslog(3) when daemonised,
  * stderr in the foreground.  errno is preserved across every call.

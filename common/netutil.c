@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * netutil.c: listening sockets and address tests for the front ends.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * netutil.h: the socket helpers both front ends use: their listening
  * sockets, the transparent (TPROXY) option, and what an address is to

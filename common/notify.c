@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify.c: readiness for systemd's Type=notify, through libsystemd's
  * sd_notify(3).  Outside systemd (NOTIFY_SOCKET unset: inetd, a shell,

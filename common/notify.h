@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify.h: tell the service manager that start-up is complete.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pfh_client.c: start pfhelper and talk to it.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pfh_client.h: the front ends' side of the pfhelper protocol.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privdrop.c: chroot to an empty directory, become the unprivileged user,
  * keep at most the capabilities asked for, and set no_new_privs.

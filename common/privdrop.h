@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privdrop.h: leave root for good.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proto.c: the names of the message types, and the one place where
  * protocol messages are marshalled (proto_send_X / proto_recv_X).

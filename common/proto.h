@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proto.h: the one protocol between a front end (ftp-proxy, tftp-proxy)
  * and pfhelper.  Every request carries a request id in the imsg header's

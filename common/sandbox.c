@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox.c: the seccomp allow-list of ftp-proxy, tftp-proxy and
  * pfhelper, in the manner of OpenSSH's sandbox-seccomp-filter.c:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox.h: the network processes' seccomp allow-list.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * text.h: text helpers of the pure parsers (no I/O, no globals).
  */

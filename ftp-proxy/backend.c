@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * backend.c: the choice of a server for each new session of ftp-proxy
  * -R: fewest active sessions first, ties in turn (round robin), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * backend.h: the servers of ftp-proxy -R and which one a new session
  * goes to.  Pure state: no I/O, no clock; the caller passes the time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conn.c: a control connection's socket in the event loop (conn.h).
  *

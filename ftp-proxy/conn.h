@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conn.h: one buffered, non-blocking TCP socket in the event loop, the
  * part of a libevent bufferevent that a control connection uses, in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * farm.c: the servers of -R at work.  backend.c chooses the server of
  * each new session; here a session's failure to reach one marks it

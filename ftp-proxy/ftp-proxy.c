@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ftp-proxy: an FTP proxy for nftables, after OpenBSD's ftp-proxy(8).
  * Starts as root, connects to the pfhelper service (or spawns a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ftp_parse.c: pure parsers and formatters for the FTP control channel.
  * See ftp_parse.h for the contract of each function.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ftp_parse.h: pure parsers and formatters for the FTP control channel
  * (RFC 959, RFC 2428).  No globals, no I/O, no allocation, no logging:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ftp_relay.c: the FTP protocol state of one session (ftp_relay.h).
  * Pure: every effect is an action in the caller's struct fr_out.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ftp_relay.h: the FTP protocol state of one proxied control connection,
  * as a pure module: no I/O, no globals, no clock, no logging of its own.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hostlimit.c: sessions per client host.  See hostlimit.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hostlimit.h: sessions per client host, so that one host cannot take
  * every session slot.  A host is an IPv4 address, or an IPv6 /64 (what

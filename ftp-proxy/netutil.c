@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * netutil.c: the original destination of an intercepted connection
  * (the listening sockets are common/netutil.c's).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proxy.h: ftp-proxy's configuration and sessions.
  */

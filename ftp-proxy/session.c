@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * session.c: one FTP control connection: accept, find where the client
  * meant to go, connect there, register with pfhelper, feed each line to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * telnet.c: remove the Telnet commands from an FTP control line.
  * See telnet.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * telnet.h: the Telnet layer of an FTP control line (RFC 854, RFC 959
  * section 4.1.3).  Pure: no globals, no I/O, no allocation.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * claims.c: what a front end says about a session that pfhelper can
  * check against the host itself, after the pure checks of validate.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ct.h: conntrack, the one interface to it (ct_netlink.c over
  * ctnetlink; regress/pfhelper/fake_filter.c in unit tests).  Nothing

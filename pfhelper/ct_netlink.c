@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ct_netlink.c: conntrack lookups over ctnetlink (libmnl only), the
  * Linux counterpart of OpenBSD's DIOCNATLOOK.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * elems.c: a checked permit of a checked session, in nftables terms:
  * the rdr, snat (or snatp) and pass elements of DESIGN.md's rule

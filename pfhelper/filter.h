@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * filter.h: pfhelper's packet-filter seam, in the shape of OpenBSD
  * ftp-proxy's filter.h.  One backend is linked: filter_nft.c (the real

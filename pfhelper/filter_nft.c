@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * filter_nft.c: the packet-filter backend for the Linux kernel, over one
  * long-lived NETLINK_NETFILTER socket with libmnl and libnftnl (no nft

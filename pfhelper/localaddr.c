@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * localaddr.c: this host's own addresses.  See localaddr.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * localaddr.h: this host's own addresses, for pfhelper's checks of what
  * a front end claims (a session's proxy address; where a redirected

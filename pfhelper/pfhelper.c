@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pfhelper: the privileged broker.  Either a front end (ftp-proxy,
  * tftp-proxy) starts it with a socketpair on fd 3: pfhelper creates the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pfhelper.h: the privileged broker's logic, independent of the backend.
  */

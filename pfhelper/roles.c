@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * roles.c: everything pfhelper knows about its front ends, in one
  * table.  A role says which protocol its sessions use, what it may ask

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * serve.c: serve the front ends.  Every message is checked in order
  * (state, known type, exact size, every field, session ownership, then

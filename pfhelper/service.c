@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * service.c: pfhelper -S, one broker for every front end.  It listens
  * on UNIX sockets in a root-only directory, one per role (the role of a

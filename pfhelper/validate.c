@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * validate.c: every field of every request, checked before anything
  * else looks at it, and -R's server list.  Pure functions: no state,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check.c: the counting and reporting of the unit tests (check.h).
  */

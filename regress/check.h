@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check.h: what every unit test does with a result.  A check that
  * fails prints one line starting with FAIL; check_summary() prints the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Run the unit test programs given as arguments, then (unless
 # --unit-only) every regress/integration/*.sh.  Each suite prints
 # `N passed, M failed` as its last such line; this sums them and ends

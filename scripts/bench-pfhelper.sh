@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # bench-pfhelper.sh: how long pfhelper takes to add and to remove one
 # data permit (PERMIT_ADD / PERMIT_DEL: front end -> pfhelper -> one
 # netlink batch -> kernel -> reply), with N live sessions of one permit

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make bench: ftp-proxy + pfhelper against the kernel's FTP/TFTP
 # conntrack helpers and against a user-space copying proxy (ProFTPD
 # mod_proxy, reverse mode), on one client / firewall / server topology

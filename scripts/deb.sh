@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make deb: build the Debian package from a copy of the tree (so that
 # `dh clean' cannot touch obj/ or bin/ here), check it with lintian, and
 # leave ftp-proxy_VERSION_ARCH.deb and lintian's report in obj/deb/.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make demo: a throwaway client / firewall / server topology in network
 # namespaces, ftp-proxy + pfhelper on the firewall, vsftpd behind it,
 # real transfers with curl, the permits shown as they come and go.

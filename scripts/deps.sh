@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install every Debian package the build, the demo, the tests and the
 # benchmarks need; only what is missing; non-interactive; idempotent.
 set -eu

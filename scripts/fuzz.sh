@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Build the libFuzzer targets in regress/fuzz/ with clang and either
 # replay their corpora once (--replay: a regression test, run by
 # `make check`) or fuzz each for FUZZ_SECONDS (default 60, `make fuzz`).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Every manual page passes mandoc -Tlint -Wwarning with no output.
 top=$(cd "$(dirname "$0")/.." && pwd)
 p=0

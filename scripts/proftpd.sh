@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # proftpd.sh: sourced (needs $TOP).  ProFTPD for the benchmark's copying
 # baseline (scripts/bench.sh) and for the integration tests that must
 # see what ProFTPD makes of a command (regress/integration/ftp_smuggle.sh).

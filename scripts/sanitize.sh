@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # sanitize.sh: the test suite built with AddressSanitizer and UBSan.
 #
 #	sh scripts/sanitize.sh [suite ...]

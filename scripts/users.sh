@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Create the system users and groups the three programs run as, if
 # missing: _ftp-proxy (ftp-proxy), _tftp-proxy (tftp-proxy) and
 # _pfhelper (pfhelper, which keeps CAP_NET_ADMIN and so must not share

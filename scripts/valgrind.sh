@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # valgrind.sh: valgrind's memcheck over the unit tests and over the
 # three daemons while integration suites drive them.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * request.c: one TFTP request, from the datagram to the permit.
  *

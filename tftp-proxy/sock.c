@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sock.c: tftp-proxy's UDP sockets.  A listening socket comes from
  * inetd (fd 0), from socket activation (LISTEN_FDS) or is made here;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tftp-proxy: a TFTP proxy for nftables, after OpenBSD's tftp-proxy(8).
  * Runs from inetd (`dgram udp wait', the socket on fd 0), from socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tftp_parse.c: a pure parser for TFTP read and write requests.
  * See tftp_parse.h for the contract.

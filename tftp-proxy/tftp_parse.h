@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tftp_parse.h: a pure parser for TFTP read and write requests (RFC 1350
  * with the option extension of RFC 2347).  No globals, no I/O, no

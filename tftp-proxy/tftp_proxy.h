@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tftp_proxy.h: the pieces of tftp-proxy beside main: its UDP sockets
  * (sock.c) and the handling of one request (request.c).

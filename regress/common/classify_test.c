@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * classify_test: the -T label and -q class options parse as ftp-proxy
  * and pfhelper document them, and print back as nft prints them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * imsg_test.c: common/imsg.c over real AF_UNIX socketpairs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * imsgev_test: what is composed goes out in one write once the running
  * callbacks are done, EV_WRITE is armed only while the socket holds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log_test: log_escape() turns untrusted protocol text into one safe,
  * printable, bounded line; logging preserves errno.

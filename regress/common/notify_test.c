@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify_test: notify_ready() sends systemd's readiness message to the
  * datagram socket named by NOTIFY_SOCKET, unsets the variable, and does

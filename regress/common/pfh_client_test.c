@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pfh_client_test: the front ends' asynchronous pfhelper calls, against
  * a scripted pfhelper on the other end of a real socketpair, in a real

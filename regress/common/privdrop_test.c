@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privdrop_test: as root, a forked child drops privileges; the parent
  * reads what the kernel says about it (/proc/PID/status and root) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * text_test: mem_caseeq() compares a counted string with a word,
  * ignoring ASCII case and nothing else.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * backend_test.c: ftp-proxy/backend.c, table-driven: per case a list
  * of servers and a sequence of steps (pick, release, failed, answered,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conn_test.c: ftp-proxy/conn.c over AF_UNIX socket pairs (no network):
  * a write with nothing queued is on the wire before the loop runs and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ftp_parse_test.c: table-driven tests of ftp-proxy/ftp_parse.c.
  * Every failing check prints a line with FAIL; the last line is

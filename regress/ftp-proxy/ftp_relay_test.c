@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ftp_relay_test.c: dialogues through ftp-proxy/ftp_relay.c.  Each step
  * feeds the relay a client line, a server line or a permit's answer;

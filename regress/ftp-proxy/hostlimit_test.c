@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hostlimit_test.c: ftp-proxy/hostlimit.c, table-driven: a sequence of
  * add/del steps per case, each with the expected result and count.

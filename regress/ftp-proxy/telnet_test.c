@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * telnet_test.c: table-driven tests of ftp-proxy/telnet.c and of
  * ftp_canon_cmd() (ftp-proxy/ftp_parse.c), alone and in the order

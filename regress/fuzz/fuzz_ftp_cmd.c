@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_ftp_cmd.c: libFuzzer target for ftp_parse_cmd(), and for
  * telnet_strip() and ftp_canon_cmd() as ftp-proxy applies them.  The

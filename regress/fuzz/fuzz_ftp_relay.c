@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_ftp_relay.c: libFuzzer target for ftp-proxy/ftp_relay.c.  The
  * input is split at LF into records; the first byte of each says what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_ftp_reply.c: libFuzzer target for ftp_reply_line(),
  * ftp_parse_227() and ftp_parse_229().  The input is split at LF into

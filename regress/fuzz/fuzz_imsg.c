@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_imsg.c: libFuzzer target for imsg framing.  The input is what a
  * hostile peer writes on the socket, in pieces whose sizes come from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_pfh_serve.c: libFuzzer target for pfhelper's request handling
  * (framing, validation, state) over a socketpair, with the fake packet

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_tftp_req.c: libFuzzer target for tftp_parse_request().  Where a
  * request parses, the fields must describe the datagram exactly:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # broker.sh: one standing pfhelper (pfhelper -S) for every front end at
 # once, in the firewall namespace: a dual-stack forward ftp-proxy, a
 # reverse ftp-proxy (-R) for an FTP server inside, and tftp-proxy

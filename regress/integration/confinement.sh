@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # confinement.sh: the confinement of the running processes, read from
 # /proc/PID/status, /proc/PID/root and /proc/PID/fd: ftp-proxy,
 # tftp-proxy (standalone) and the pfhelper of each run as their own

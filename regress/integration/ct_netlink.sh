@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # ct_netlink.sh: pfhelper's conntrack lookups (pfhelper/ct_netlink.c)
 # against the real kernel, through regress/tools/cttool.
 #

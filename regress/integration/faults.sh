@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # faults.sh: processes killed at the worst moment.
 #   1. kill -9 of ftp-proxy in the middle of a transfer: its pfhelper
 #      sees the peer gone and exits 0, the table (every permit) goes

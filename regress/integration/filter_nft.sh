@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # filter_nft.sh: pfhelper's nftables backend (filter_nft.c) against the
 # real kernel, through obj/regress/tools/filtertool, in three network
 # namespaces of its own:

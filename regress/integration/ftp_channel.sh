@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # ftp_channel.sh: the pfhelper channel never stops the service.
 #   1. Forward mode: a client connecting from an IPv6 link-local address,
 #      and a client that routes a connection to its own address through

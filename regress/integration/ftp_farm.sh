@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # ftp_farm.sh: ftp-proxy -R with three servers, vsftpd in three
 # "containers" (namespaces behind the bridge br0 of the firewall,
 # 203.0.113.11-13), reached by clients outside (198.51.100.10-12) at the

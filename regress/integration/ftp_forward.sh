@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # ftp_forward.sh: ftp-proxy in forward mode (clients behind the firewall).
 # vsftpd outside, curl, lftp and python3's ftplib inside; passive and
 # active, IPv4 and IPv6, downloads, uploads and listings; -r and -A; and

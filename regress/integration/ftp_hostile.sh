@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # ftp_hostile.sh: bad input on ftp-proxy's control connections.  Raw
 # python3 sockets in the client namespace dial the server's address (the
 # admin's redirect intercepts them); each case checks the reply code, that

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # ftp_interop.sh: what real clients and servers need beyond the basics:
 # -T and -q (ct label and meta priority on the data connections), lines
 # of any length from the server and long client commands, and the idle

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # ftp_multiline.sh: multi-line 227 and 229 replies through ftp-proxy.
 # A pyftpdlib server (regress/servers/mlpasvd.py) answers PASV and EPSV
 # with two-line replies, the address on the first line, then on the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # ftp_reverse.sh: ftp-proxy in reverse mode (-R), an FTP server behind the
 # firewall.  The roles of lib.sh's namespaces turn around: vsftpd runs
 # inside (192.0.2.10, 2001:db8:1::10, no route out at all), the clients

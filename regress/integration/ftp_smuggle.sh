@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # ftp_smuggle.sh: commands spelled so that a server reads what the
 # proxy did not check, and the Synch of an interrupted transfer, against
 # two real servers behind the firewall: vsftpd (port 21) and ProFTPD

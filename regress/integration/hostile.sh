@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # hostile.sh: classes of bad input that ftp_hostile.sh and tftp_proxy.sh
 # do not try, in three groups:
 #   FTP   control traffic to ftp-proxy from hostile clients (bare CR,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # install.sh: `make install' into a DESTDIR puts every file where it
 # belongs, with the installed paths filled in; `make uninstall' then
 # leaves no file behind.  A DESTDIR install creates no system user.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib.sh: the integration tests' topology, sourced by regress/integration/*.sh.
 #
 #   client ns (192.0.2.10, 2001:db8:1::10)

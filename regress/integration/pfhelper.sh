@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # pfhelper.sh: pfhelper against the real kernel, driven by
 # regress/tools/pfhctl (a front-end emulator), with real TCP and UDP
 # traffic through its permits.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # tftp_inetd.sh: tftp-proxy spawned by the real openbsd-inetd with the
 # PF FAQ's line, `6969 dgram udp wait root .../tftp-proxy tftp-proxy',
 # in the firewall namespace ("udp": one IPv4 and one IPv6 socket).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # tftp_proxy.sh: the standalone tftp-proxy on the firewall, the admin's
 # `udp dport 69 redirect to :6969' and forward policy drop plus the one
 # ct mark line; tftpd-hpa on the server, tftp-hpa and curl on the client.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # tftp_reverse.sh: tftp-proxy in reverse mode (-R): TFTP clients outside
 # (198.51.100.10, 2001:db8:2::10) reach a tftpd-hpa in a "container"
 # (a namespace behind the bridge br0 of the firewall: 203.0.113.11,

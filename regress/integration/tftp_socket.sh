@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # tftp_socket.sh: tftp-proxy under socket activation (LISTEN_FDS and
 # LISTEN_PID, as systemd passes a .socket with ListenDatagram=6969 and
 # Accept=no), through regress/tools/launch_fds: one dual-stack socket,

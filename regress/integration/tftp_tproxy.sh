@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # tftp_tproxy.sh: tftp-proxy behind TPROXY instead of `redirect': the
 # admin diverts udp/69 with `tproxy to :6969' (the divert-to of pf),
 # plus the usual policy routing of marked packets to the local table,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * elems_test: permit_elems() (elems.c) against the rule shapes of
  * DESIGN.md section 4, one row per shape and address family: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fake_filter.c: the packet-filter seam without netfilter.  Calls are
  * recorded; a commit applies the queued batch to a live-element count,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fake_filter.h: a backend for unit tests; it records every call.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * localaddr_test.c: the /proc/net parsers of pfhelper/localaddr.c on
  * captured texts.  The last line is "N passed, M failed".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * serve_one.c: one peer served on fd until EOF or a violation, its
  * sessions and permits removed after: the unit tests' and the fuzz

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * serve_one.h: serve one peer with the fake packet filter (tests).
  */

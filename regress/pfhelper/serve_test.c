@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * serve_test: pfhelper's request handling against the fake backend.
  * Each case sends a sequence of messages over a real socketpair to

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 # longftpd.py: a pyftpdlib FTP server with long lines, for
 # regress/integration/ftp_interop.sh.  Anonymous, read-only, serving
 # ROOT, which it chroots into (so the paths it opens are the paths the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 # mlpasvd.py: a pyftpdlib FTP server whose 227 and 229 replies are
 # multi-line, the address on the first line (227-Entering ...(h,p)
 # then 227 OK) or on the last (227-... then 227 Entering ...), for

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # check.sh (make check-systemd): the Debian package under a real systemd.
 #
 # Boots Debian 12 with systemd-nspawn (--private-network: every packet

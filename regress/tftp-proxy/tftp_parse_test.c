@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tftp_parse_test.c: table-driven tests of tftp-proxy/tftp_parse.c.
  * Every failing check prints a line with FAIL; the last line is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cttool: drive pfhelper's conntrack lookups (ct_netlink.c) against the
  * real kernel, for regress/integration/ct_netlink.sh.  Needs

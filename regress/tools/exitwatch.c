@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * exitwatch: run a program and record how it and every process it
  * leaves behind ended, for tests that must tell a clean exit from a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * filtertool: drive pfhelper's packet-filter backend (filter_nft.c)
  * against the real kernel, for regress/integration/filter_nft.sh.  Needs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ftpbench: the load generator and stub servers of scripts/bench.sh.
  * Standalone (libc only), single-threaded, epoll.  Every mode is bounded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * launch_fds: a minimal socket activator for the tests, in the manner
  * of systemd's .socket units with Accept=no.  Binds one UDP socket on

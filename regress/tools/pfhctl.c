@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pfhctl: a front-end emulator for pfhelper, for
  * regress/integration/pfhelper.sh and scripts/bench-pfhelper.sh.

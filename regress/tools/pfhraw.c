@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pfhraw: a front end gone bad, for regress/integration/hostile.sh.
  * Where pfhctl speaks the protocol (and can only break it with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandboxprobe: what a process confined like ftp-proxy, tftp-proxy or
  * pfhelper may still do.  Drops to user (privdrop(): chroot /var/empty,
