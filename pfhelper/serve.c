@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ struct permit {
 	struct pfh_permit	 p;
 	struct session		*sess;
 	struct elemkey		 k[3];
+	int			 nelems;	/* of k[] (permit_elems) */
 	int			 nkeys;		/* in the key tree */
 	double			 expires;	/* monotonic seconds */
 };
@@ -296,11 +298,13 @@ permit_apply(struct permit *p, int add)
 	uint32_t	ms = p->p.timeout * 1000U;
 	int		i, n = 0, rc = 0;
 
+	if (p->p.kind == PFH_RANGE)
+		ms = FILTER_NO_TIMEOUT;		/* the session's life */
 	if (!add && p->expires <= now())
 		return (0);
 	if (filter_begin() == -1)
 		return (-1);
-	for (i = 0; i < 3 && rc == 0; i++) {
+	for (i = 0; i < p->nelems && rc == 0; i++) {
 		if (!add && p->k[i].owner != p)
 			continue;
 		rc = add ? filter_add(&p->k[i].e, ms) : filter_del(&p->k[i].e);
@@ -318,12 +322,14 @@ permit_apply(struct permit *p, int add)
  * later permit for the same data connection (the server hands out a
  * port again once the first connection is made) needs the same element
  * with the same value: it takes the key over.  rdr keys carry the proxy
- * port and are never shared.
+ * port and are never shared, nor are a range permit's: one per client
+ * and server at a time.
  */
 static int
 key_shareable(const struct filter_elem *a, const struct filter_elem *b)
 {
-	return (a->map != FE_RDR && memcmp(a->to, b->to, sizeof(a->to)) == 0 &&
+	return ((a->map == FE_SNAT || a->map == FE_SNATP ||
+	    a->map == FE_PASS) && memcmp(a->to, b->to, sizeof(a->to)) == 0 &&
 	    a->toport == b->toport);
 }
 
@@ -338,7 +344,7 @@ permit_keys_free(struct peer *c, struct permit *p)
 	struct elemkey	*k;
 	int		 i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < p->nelems; i++) {
 		if ((k = RB_FIND(key_tree, &c->svc->keys, &p->k[i])) == NULL)
 			continue;
 		if (k->owner->expires <= now())
@@ -358,7 +364,7 @@ permit_keys_insert(struct peer *c, struct permit *p)
 	struct elemkey	*k;
 	int		 i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < p->nelems; i++) {
 		if ((k = RB_FIND(key_tree, &c->svc->keys, &p->k[i])) != NULL) {
 			RB_REMOVE(key_tree, &c->svc->keys, k);
 			k->owner = NULL;	/* its permit leaves it be */
@@ -366,7 +372,7 @@ permit_keys_insert(struct peer *c, struct permit *p)
 		p->k[i].owner = p;
 		RB_INSERT(key_tree, &c->svc->keys, &p->k[i]);
 	}
-	p->nkeys = 3;
+	p->nkeys = p->nelems;
 }
 
 /* Forget the permits of a session that the kernel has timed out. */
@@ -500,6 +506,8 @@ permit_new(struct session *s, const struct pfh_permit *m)
 	p->sess = s;
 	/* A margin so that we never count on an element the kernel lost. */
 	p->expires = now() + m->timeout - 0.5;
+	if (m->kind == PFH_RANGE)
+		p->expires = HUGE_VAL;		/* until its session ends */
 	return (p);
 }
 
@@ -514,14 +522,15 @@ permit_pick_port(struct peer *c, struct permit *p)
 	struct filter_elem	 e[3];
 	int			 i, j;
 
-	int			 choose = p->p.pport == 0;
+	int			 choose = p->p.pport == 0 &&
+				    p->p.kind != PFH_RANGE;
 
 	for (i = 0; i < PORT_TRIES; i++) {
 		if (choose)
 			p->p.pport = PFH_PORT_LO + arc4random_uniform(
 			    PFH_PORT_HI - PFH_PORT_LO + 1);
-		permit_elems(&p->sess->s, &p->p, e);
-		for (j = 0; j < 3; j++) {
+		p->nelems = permit_elems(&p->sess->s, &p->p, e);
+		for (j = 0; j < p->nelems; j++) {
 			e[j].table = c->svc->table[RIDX(c->role)];
 			p->k[j].e = e[j];
 		}
@@ -531,6 +540,30 @@ permit_pick_port(struct peer *c, struct permit *p)
 			break;
 	}
 	return (-1);
+}
+
+/*
+ * A range permit: the peer's -E range (the one its table's rules
+ * check), one per session.  0, or an errno with why.
+ */
+static int
+range_ok(struct peer *c, struct session *s, const struct pfh_permit *m,
+    const char **why)
+{
+	const struct filter_conf	*fc = &c->svc->fconf[RIDX(c->role)];
+	const struct permit		*p;
+
+	if (s->s.proto != IPPROTO_TCP || fc->tls_lo == 0 ||
+	    m->tport != fc->tls_lo || m->thigh != fc->tls_hi) {
+		*why = "range is not the table's -E range";
+		return (EPERM);
+	}
+	TAILQ_FOREACH(p, &s->permits, entry)
+		if (p->p.kind == PFH_RANGE) {
+			*why = "one range permit per session";
+			return (EEXIST);
+		}
+	return (0);
 }
 
 /*
@@ -549,6 +582,8 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 		*why = "data port below " PFH_DATA_PORT_MIN_S;
 		return (EPERM);
 	}
+	if (m->kind == PFH_RANGE && (error = range_ok(c, s, m, why)) != 0)
+		return (error);
 	session_expire(c, s);
 	if (permit_find(s, m->pid) != NULL) {
 		*why = "permit id in use";
@@ -572,7 +607,9 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 	}
 	if (permit_pick_port(c, p) == -1) {
 		free(p);
-		*why = "no free proxy port, or data connection in use";
+		*why = m->kind == PFH_RANGE ? "a range permit for this client "
+		    "and server is live" :
+		    "no free proxy port, or data connection in use";
 		return (EEXIST);
 	}
 	if (permit_apply(p, 1) == -1) {
@@ -587,9 +624,11 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 	c->npermits++;
 	c->svc->npermits++;
 	c->svc->st.permits++;
-	m->pport = p->p.pport;
+	m->pport = m->kind == PFH_RANGE ? m->tport : p->p.pport;
 	log_debug("session %u: permit %u %s port %u -> %u", m->sid, m->pid,
-	    m->kind == PFH_PASSIVE ? "passive" : "active", m->pport, m->tport);
+	    m->kind == PFH_PASSIVE ? "passive" : m->kind == PFH_ACTIVE ?
+	    "active" : "range", m->pport, m->kind == PFH_RANGE ? m->thigh :
+	    m->tport);
 	return (0);
 }
 
@@ -700,6 +739,8 @@ hello_opts(const struct pfh_role *r, const struct pfh_hello *m,
 	}
 	if (m->prio != 0)
 		fc->prio = m->prio;
+	fc->tls_lo = m->tls_lo;
+	fc->tls_hi = m->tls_hi;
 }
 
 /*
@@ -752,6 +793,10 @@ table_fits(struct svc *v, const struct pfh_role *r, const struct pfh_hello *m)
 	    want.prio != v->fconf[RIDX(r)].prio)
 		return ("the service's table has other options (log, "
 		    "label, class)");
+	/* A front end without -E asks for no range permit. */
+	if (m->tls_lo != 0 && (m->tls_lo != v->fconf[RIDX(r)].tls_lo ||
+	    m->tls_hi != v->fconf[RIDX(r)].tls_hi))
+		return ("the service's table has another -E range");
 	return (NULL);
 }
 
@@ -775,6 +820,14 @@ hello_peer(struct peer *c, const struct pfh_hello *m)
 	}
 }
 
+/* The widest range permit, in ports. */
+static uint32_t
+range_width(const struct pfh_conf *conf)
+{
+	return (conf->range_width != 0 ? conf->range_width :
+	    PFH_RANGE_WIDTH_DEF);
+}
+
 static int
 h_hello(struct peer *c, struct imsg *imsg)
 {
@@ -790,7 +843,11 @@ h_hello(struct peer *c, struct imsg *imsg)
 	if (c->role != NULL && c->role != r)
 		return (drop("HELLO", "not the role of this socket"));
 	c->role = r;
-	if (c->svc->table[RIDX(r)] == -1)
+	why = NULL;
+	if (m.tls_lo != 0 && (uint32_t)(m.tls_hi - m.tls_lo) >=
+	    range_width(c->svc->conf))
+		why = "-E range wider than pfhelper's -W";
+	else if (c->svc->table[RIDX(r)] == -1)
 		why = c->svc->conf->service ? "no table for this role" :
 		    table_make(c->svc, r, &m);
 	else
@@ -915,6 +972,8 @@ svc_tables(struct svc *v)
 			fc->log = fc->use_label = fc->label = 0;
 			fc->prio = 0;
 		}
+		if (!r->tls)
+			fc->tls_lo = fc->tls_hi = 0;
 		if ((v->table[i] = filter_init(fc)) == -1) {
 			log_warn("cannot create table inet %s", fc->table);
 			return (-1);
@@ -1059,7 +1118,23 @@ peer_run(struct peer *c, int until_hello)
 }
 
 /* The status view: one line per peer, session and permit, counters. */
-static const char *const kinds[] = { "?", "passive", "active" };
+static const char *const kinds[] = { "?", "passive", "active", "range" };
+
+/* A range permit: C . S, ports, for the session's life. */
+static void
+status_range(FILE *fp, const struct permit *p)
+{
+	const struct pfh_session	*s = &p->sess->s;
+	char				 sa[ADDR_STRLEN], sb[ADDR_STRLEN];
+	char				 sd[ADDR_STRLEN];
+
+	fprintf(fp, "  permit %u.%u range in %s: %s . %s . tcp . %u-%u "
+	    "via %s, for the session\n", s->sid, p->p.pid,
+	    p->sess->peer->svc->fconf[RIDX(p->sess->peer->role)].table,
+	    addr_str(&s->client, sa, sizeof(sa)),
+	    addr_str(&s->server, sb, sizeof(sb)), p->p.tport, p->p.thigh,
+	    addr_str(&s->dialled, sd, sizeof(sd)));
+}
 
 static void
 status_permit(FILE *fp, const struct permit *p, double t)
@@ -1103,7 +1178,9 @@ status_peer(FILE *fp, struct peer *c, double t)
 		    addr_port_str(&s->s.server, s->s.sport, b, sizeof(b)),
 		    t - s->started);
 		TAILQ_FOREACH(p, &s->permits, entry)
-			if (p->expires > t)
+			if (p->p.kind == PFH_RANGE)
+				status_range(fp, p);
+			else if (p->expires > t)
 				status_permit(fp, p, t);
 	}
 }

@@ -3,10 +3,11 @@
  * pfhctl: a front-end emulator for pfhelper, for
  * regress/integration/pfhelper.sh and scripts/bench-pfhelper.sh.
  *
- *	pfhctl [-T] [-p pfhelper] [-- pfhelper-args ...]
+ *	pfhctl [-T] [-E low-high] [-p pfhelper] [-- pfhelper-args ...]
  *
- * Starts pfhelper with pfh_start() (role FTP, TFTP with -T; the path from
- * -p, else $PFHELPER, else the installed one), then reads one command
+ * Starts pfhelper (role FTP, TFTP with -T; the path from -p, else
+ * $PFHELPER, else the installed one; -E: the HELLO's TLS port range,
+ * as ftp-proxy -E sends it), then reads one command
  * per line from stdin and prints one line per command:
  *	ok [result]
  *	err <errno-name> <reason>
@@ -17,6 +18,7 @@
  *	    <proxy> <pport> <server> <sport>
  *	passive <sid> <pid> <pport> <tport> <timeout>
  *	active <sid> <pid> <pport> <tport> <timeout> [port20]
+ *	range <sid> <pid> <low> <high>	a TLS session's range permit
  *	del <sid> <pid>
  *	end <sid>
  *	ctlookup tcp|udp <client> <cport> <local> <lport>
@@ -77,6 +79,7 @@ static void	c_session(int, char **);
 static void	permit(uint8_t, int, char **);
 static void	c_passive(int, char **);
 static void	c_active(int, char **);
+static void	c_range(int, char **);
 static void	c_del(int, char **);
 static void	c_end(int, char **);
 static void	c_ctlookup(int, char **);
@@ -97,6 +100,7 @@ static const struct cmd cmds[] = {
 	{ "session",	10, 11, c_session },
 	{ "passive",	5, 5, c_passive },
 	{ "active",	5, 6, c_active },
+	{ "range",	4, 4, c_range },
 	{ "del",	2, 2, c_del },
 	{ "end",	1, 1, c_end },
 	{ "ctlookup",	5, 5, c_ctlookup },
@@ -112,8 +116,8 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-T] [-p pfhelper] [-- pfhelper-args]\n",
-	    __progname);
+	fprintf(stderr, "usage: %s [-T] [-E low-high] [-p pfhelper] "
+	    "[-- pfhelper-args]\n", __progname);
 	exit(1);
 }
 
@@ -257,6 +261,21 @@ static void
 c_active(int argc, char **argv)
 {
 	permit(PFH_ACTIVE, argc, argv);
+}
+
+/* range sid pid low high */
+static void
+c_range(int argc, char **argv)
+{
+	struct pfh_permit	p;
+
+	memset(&p, 0, sizeof(p));
+	p.kind = PFH_RANGE;
+	NUM(argv[0], 0, UINT32_MAX, p.sid);
+	NUM(argv[1], 0, UINT32_MAX, p.pid);
+	NUM(argv[2], 0, UINT16_MAX, p.tport);
+	NUM(argv[3], 0, UINT16_MAX, p.thigh);
+	request(PFH_PERMIT_ADD, &p, sizeof(p));
 }
 
 static void
@@ -685,18 +704,25 @@ main(int argc, char *argv[])
 	char		*hargv[MAXHELPERARGS + 2], *line = NULL;
 	const char	*path;
 	size_t		 linesz = 0;
-	uint32_t	 role = PFH_ROLE_FTP;
+	struct pfh_hello h;
 	int		 ch, i;
 
 	if ((path = getenv("PFHELPER")) == NULL)
 		path = PFHELPER_PATH;
-	while ((ch = getopt(argc, argv, "p:T")) != -1) {
+	memset(&h, 0, sizeof(h));
+	h.role = PFH_ROLE_FTP;
+	while ((ch = getopt(argc, argv, "E:p:T")) != -1) {
 		switch (ch) {
+		case 'E':
+			if (proto_range_parse(optarg, &h.tls_lo,
+			    &h.tls_hi) == -1)
+				usage();
+			break;
 		case 'p':
 			path = optarg;
 			break;
 		case 'T':
-			role = PFH_ROLE_TFTP;
+			h.role = PFH_ROLE_TFTP;
 			break;
 		default:
 			usage();
@@ -713,8 +739,13 @@ main(int argc, char *argv[])
 
 	log_init(1, LOG_DAEMON);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (pfh_start(&pfh, path, hargv, role) == -1)
+	if (pfh_fork(&pfh, path, hargv) == -1)
 		err(1, "cannot start %s", path);
+	if (pfh_hello_opts(&pfh, &h) == -1) {
+		pfh_stop(&pfh);
+		errx(1, "pfhelper refused: %s", pfh.reason[0] != '\0' ?
+		    pfh.reason : strerror(errno));
+	}
 	signal(SIGPIPE, SIG_IGN);
 	while (getline(&line, &linesz, stdin) != -1)
 		run_line(line);
