@@ -43,6 +43,8 @@ struct proxy_conf {
 	int			 verbose;	/* -v */
 	const char		*tag;		/* -T: a ct label bit */
 	const char		*queue;		/* -q: a tc class */
+	uint16_t		 tls_lo;	/* -E: TLS data ports, */
+	uint16_t		 tls_hi;	/* 0 0: no AUTH */
 };
 
 /* Where pfhelper is with the session. */
@@ -93,6 +95,8 @@ struct session {
 	enum closing		 closing;
 	int			 client_eof;	/* client sent FIN */
 	int			 server_fin;	/* FIN passed to the server */
+	int			 server_eof;	/* TLS: server sent FIN */
+	int			 client_fin;	/* TLS: FIN passed to it */
 	enum tail		 srv_tail;	/* inside a long server line */
 	int			 cli_skip;	/* discarding a too long one */
 	int			 host_counted;	/* in the per-host count */

@@ -1,0 +1,324 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# ftps.sh: FTP over TLS through ftp-proxy -E, TLS end to end (no key on
+# the firewall), with one range permit per TLS session.  vsftpd with
+# ssl_enable=YES, anonymous logins and data forced over TLS, its
+# default require_ssl_reuse=YES kept, a certificate made here with
+# openssl req; curl --ssl-reqd, python's ftplib FTP_TLS with prot_p()
+# and lftp with ftp:ssl-force; IPv4 and IPv6; forward mode, then
+# reverse mode (vsftpd's pasv_address is the firewall's).  A capture
+# on the firewall's interfaces holds none of the files' bytes.  Without
+# -E: 502 and nothing inserted.  Hostile: plaintext PORT after AUTH
+# TLS; a second TLS session of the same client and server; the range
+# permit gone at the session's end and after kill -9 of ftp-proxy.
+# Run as root:  TOP=/path/to/tree bash regress/integration/ftps.sh
+. "$(dirname "$0")/lib.sh"
+
+require_root
+need "$BIN/ftp-proxy" "$BIN/pfhelper"
+for _p in openssl tcpdump curl; do
+	command -v "$_p" >/dev/null || { fail "no $_p"; finish; exit 1; }
+done
+set_up topo_up
+set_up admin_rules
+
+LO=41000
+HI=41099
+mkcert() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ftps.test \
+	    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2> "$WORK/req.err"
+}
+set_up mkcert
+TLSCONF="ssl_enable=YES
+allow_anon_ssl=YES
+force_anon_logins_ssl=YES
+force_anon_data_ssl=YES
+rsa_cert_file=$WORK/cert.pem
+rsa_private_key_file=$WORK/key.pem
+ssl_ciphers=HIGH
+pasv_min_port=$LO
+pasv_max_port=$HI"
+VSFTPD_EXTRA=$TLSCONF
+set_up vsftpd_up
+
+PUB=$WORK/ftproot/pub
+mkfile "$PUB/big" 1024
+mkfile "$PUB/alpha.txt" 1
+mkfile "$WORK/up" 1024
+CURL="timeout 30 ip netns exec $CLI curl -sS --connect-timeout 5 -m 25 -g"
+CURL="$CURL --ssl-reqd -k"
+
+# tlsc.py: ftplib's FTP_TLS; its data connections resume the control
+# connection's TLS session, as vsftpd's require_ssl_reuse wants (curl
+# and lftp do so on their own).
+cat > "$WORK/tlsc.py" <<'EOF'
+import ftplib, hashlib, os, socket, ssl, sys, time
+
+class FTPS(ftplib.FTP_TLS):
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(conn,
+                server_hostname=self.host, session=self.sock.session)
+        return conn, size
+
+def ctx():
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    return c
+
+def login(host):
+    f = FTPS(context=ctx(), timeout=10)
+    f.connect(host, 21)
+    f.login()
+    f.prot_p()
+    return f
+
+def waitfile(path, secs):
+    for _ in range(secs * 10):
+        if os.path.exists(path):
+            return
+        time.sleep(0.1)
+
+mode, host = sys.argv[1], sys.argv[2]
+if mode == "xfer":              # xfer HOST GET OUT PUTSRC PUTNAME
+    f = login(host)
+    with open(sys.argv[4], "wb") as o:
+        f.retrbinary("RETR " + sys.argv[3], o.write)
+    with open(sys.argv[5], "rb") as i:
+        f.storbinary("STOR " + sys.argv[6], i)
+    print("\n".join(f.nlst("pub")))
+    f.quit()
+elif mode == "hold":            # hold HOST READY GO: a session, held
+    f = login(host)
+    open(sys.argv[3], "w").close()
+    waitfile(sys.argv[4], 20)
+    f.quit()
+elif mode == "plainport":       # AUTH TLS, then PORT in clear
+    s = socket.create_connection((host, 21), 10)
+    s.settimeout(5)
+    r = s.makefile("rb")
+    r.readline()
+    s.sendall(b"AUTH TLS\r\n")
+    print("auth", r.readline().decode().strip())
+    s.sendall(b"PORT 203,0,113,5,160,1\r\n")
+    try:
+        print("reply", r.readline()[:3].decode("latin-1") or "closed")
+    except (socket.timeout, OSError) as e:
+        print("reply error", e)
+elif mode == "auth":            # the reply to AUTH TLS
+    s = socket.create_connection((host, 21), 10)
+    s.settimeout(5)
+    r = s.makefile("rb")
+    r.readline()
+    s.sendall(b"AUTH TLS\r\n")
+    print("auth", r.readline().decode().strip())
+EOF
+tlsc() { # ns args...
+	_ns=$1
+	shift
+	timeout 40 ip netns exec "$_ns" "${PYTHON:-python3}" \
+	    "$WORK/tlsc.py" "$@"
+}
+
+# Elements in the range permits' set (tpass4 or tpass6) of the table.
+tpass() {
+	in_fw nft list set inet "${2:-ftp-proxy}" "tpass$1" 2>/dev/null |
+	    sed -n '/elements/,$p' | grep -o ' \. ' | wc -l
+}
+# wait_tpass fam n: until the set holds n elements (5 s at most).
+wait_tpass() {
+	_i=0
+	while [ $_i -lt 50 ]; do
+		[ "$(tpass "$1")" -eq "$2" ] && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo "tpass$1: $(tpass "$1") elements, expected $2"
+	return 1
+}
+
+url() { # url host path
+	case $1 in *:*) echo "ftp://[$1]/$2" ;; *) echo "ftp://$1/$2" ;; esac
+}
+
+get_ok() { # ns host [curl options]: pub/big, its checksum
+	_ns=$1 _h=$2
+	shift 2
+	rm -f "$WORK/out"
+	timeout 30 ip netns exec "$_ns" curl -sS --connect-timeout 5 -m 25 \
+	    -g --ssl-reqd -k "$@" "$(url "$_h" pub/big)" -o "$WORK/out" &&
+	    same "$WORK/out" "$PUB/big"
+}
+put_ok() { # ns host name: $WORK/up as pub/name, its checksum there
+	rm -f "$PUB/$3"
+	timeout 30 ip netns exec "$1" curl -sS --connect-timeout 5 -m 25 \
+	    -g --ssl-reqd -k -T "$WORK/up" "$(url "$2" "pub/$3")" &&
+	    same "$PUB/$3" "$WORK/up"
+}
+list_ok() { # ns host: the names in pub/
+	timeout 30 ip netns exec "$1" curl -sS --connect-timeout 5 -m 25 \
+	    -g --ssl-reqd -k -l "$(url "$2" pub/)" > "$WORK/ls.out" &&
+	    grep -qx big "$WORK/ls.out" && grep -qx alpha.txt "$WORK/ls.out"
+}
+py_ok() { # ns host tag: ftplib FTP_TLS, prot_p: get, put, list
+	rm -f "$WORK/py.out" "$PUB/py-$3"
+	tlsc "$1" xfer "$2" pub/big "$WORK/py.out" "$WORK/up" \
+	    "pub/py-$3" > "$WORK/pyls.out" &&
+	    same "$WORK/py.out" "$PUB/big" && same "$PUB/py-$3" "$WORK/up" &&
+	    grep -q big "$WORK/pyls.out"
+}
+lftp_ok() { # ns host: ftp:ssl-force, ftp:ssl-protect-data
+	rm -f "$WORK/lftp.out"
+	case $2 in *:*) _h="[$2]" ;; *) _h=$2 ;; esac
+	timeout 30 ip netns exec "$1" lftp -c "set net:timeout 5;
+	    set net:max-retries 1; set cmd:fail-exit yes;
+	    set ftp:ssl-force yes; set ftp:ssl-protect-data yes;
+	    set ftp:ssl-allow-anonymous yes;
+	    set ssl:verify-certificate no; open ftp://$_h;
+	    get pub/big -o $WORK/lftp.out" && same "$WORK/lftp.out" "$PUB/big"
+}
+
+# hold_start ns host: a TLS session that stays until hold_end.
+hold_start() {
+	rm -f "$WORK/ready" "$WORK/go"
+	bg timeout 40 ip netns exec "$1" "${PYTHON:-python3}" \
+	    "$WORK/tlsc.py" hold "$2" "$WORK/ready" "$WORK/go" \
+	    2>> "$WORK/hold.err"
+	HOLDPID=$LASTPID
+	_i=0
+	while [ $_i -lt 100 ] && [ ! -e "$WORK/ready" ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -e "$WORK/ready" ] || { echo "no TLS session"; return 1; }
+}
+hold_end() {
+	touch "$WORK/go"
+	wait_gone "$HOLDPID" 100
+}
+
+# --- 1. Without -E: 502, named in the log, nothing inserted ----------
+
+set_up proxy_up
+check "without -E: AUTH TLS gets 502, the log names -E, no element" sh -c "
+	! $CURL -v $(url $S4 pub/big) -o $WORK/out 2> $WORK/curl.err &&
+	grep -q '^< 502 AUTH' $WORK/curl.err &&
+	grep -q 'AUTH TLS refused: FTP over TLS needs -E' \
+	    $WORK/ftp-proxy.log &&
+	! ip netns exec $FW nft list table inet ftp-proxy | grep -q elements"
+proxy_stop
+
+# --- 2. Forward mode, with a capture on the firewall's interfaces ----
+
+bg ip netns exec "$FW" tcpdump -i any -U -s 0 -w "$WORK/cap.pcap" tcp \
+    2> "$WORK/tcpdump.err"
+CAPPID=$LASTPID
+set_up wait_re "$WORK/tcpdump.err" "listening on" 10
+set_up proxy_up -E "$LO-$HI"
+
+check "forward IPv4: curl --ssl-reqd get" get_ok "$CLI" "$S4"
+check "forward IPv4: curl --ssl-reqd put" put_ok "$CLI" "$S4" up4
+check "forward IPv4: curl --ssl-reqd list" list_ok "$CLI" "$S4"
+check "forward IPv6: curl --ssl-reqd get" get_ok "$CLI" "$S6"
+check "forward IPv6: curl --ssl-reqd put" put_ok "$CLI" "$S6" up6
+check "forward IPv6: curl --ssl-reqd list" list_ok "$CLI" "$S6"
+check "forward IPv4: ftplib FTP_TLS prot_p get, put, list" \
+    py_ok "$CLI" "$S4" 4
+check "forward IPv6: ftplib FTP_TLS prot_p get, put, list" \
+    py_ok "$CLI" "$S6" 6
+if command -v lftp >/dev/null; then
+	check "forward IPv4: lftp ssl-force, ssl-protect-data get" \
+	    lftp_ok "$CLI" "$S4"
+fi
+
+# The range permit: one set element per TLS session, for its life.
+set_up hold_start "$CLI" "$S4"
+check "forward: a live TLS session has its range permit (C . S, snat)" \
+    sh -c "ip netns exec $FW nft list set inet ftp-proxy tpass4 |
+    grep -q '$C4 . $S4' && ip netns exec $FW nft list map inet ftp-proxy \
+    tsnat4 | grep -q '$C4 . $S4 : $F4OUT'"
+check "forward: a second TLS session of the same client and server: 421" \
+    sh -c "tlsc_out=\$(timeout 20 ip netns exec $CLI python3 \
+    $WORK/tlsc.py auth $S4); echo \"\$tlsc_out\";
+    [ \"\$tlsc_out\" = 'auth 421 Proxy cannot permit the data connections \
+of a TLS session' ]"
+hold_end
+check "forward: the range permit goes with its session" wait_tpass 4 0
+
+set_up hold_start "$CLI" "$S6"
+set_up wait_tpass 6 1
+kill -9 "$PROXYPID"
+check "kill -9 of ftp-proxy: the range permit is gone" sh -c "
+	i=0; while [ \$i -lt 50 ] &&
+	    ip netns exec $FW nft list set inet ftp-proxy tpass6 2>/dev/null |
+	    grep -q '$C6'; do sleep 0.1; i=\$((i + 1)); done
+	! ip netns exec $FW nft list set inet ftp-proxy tpass6 2>/dev/null |
+	    grep -q '$C6'"
+hold_end
+proxy_stop KILL
+
+kill -INT "$CAPPID" 2>/dev/null
+wait_gone "$CAPPID" 50
+# Slices of every file that crossed the firewall, none in the capture;
+# the greeting (before AUTH) is there in clear, so the capture is read.
+check "capture: the files' bytes never crossed the firewall in clear" \
+    "${PYTHON:-python3}" - "$WORK/cap.pcap" "$PUB/big" "$WORK/up" <<'EOF'
+import sys
+cap = open(sys.argv[1], "rb").read()
+assert len(cap) > 4 * 1024 * 1024, "capture too small: %d" % len(cap)
+assert b"vsFTPd" in cap, "no greeting in clear: not our capture"
+for path in sys.argv[2:]:
+    data = open(path, "rb").read()
+    for k in range(128):
+        off = k * (len(data) - 64) // 127
+        assert data[off:off + 24] not in cap, "%s at %d in clear" % (path, off)
+print("ok")
+EOF
+
+# --- 3. Hostile ----------------------------------------------------
+
+set_up proxy_up -E "$LO-$HI"
+check "AUTH TLS, then PORT to a third host in clear: no 200, no permit" \
+    sh -c "o=\$(timeout 20 ip netns exec $CLI python3 $WORK/tlsc.py \
+    plainport $S4); echo \"\$o\"; echo \"\$o\" | grep -q '^auth 234' &&
+    ! echo \"\$o\" | grep -q '^reply 200' &&
+    ! ip netns exec $FW nft list table inet ftp-proxy | grep -q expires"
+check "after it, no range permit left" wait_tpass 4 0
+proxy_stop
+
+# --- 4. Reverse mode: the server inside, pasv_address the firewall's -
+
+in_cli ip route del default
+in_cli ip -6 route del default
+VSFTPD_EXTRA="$TLSCONF
+pasv_address=$F4OUT"
+set_up vsftpd_up "$CLI" 2
+PUB=$WORK/ftproot2/pub
+mkfile "$PUB/big" 512
+mkfile "$PUB/alpha.txt" 1
+PROXYPORT=21 set_up proxy_up -R "$C4" -b "$F4OUT" -p 21 \
+    -E "$LO-$HI"
+check "reverse IPv4: curl get (PASV, pasv_address)" \
+    get_ok "$SRV" "$F4OUT" --disable-epsv
+check "reverse IPv4: curl put (EPSV)" put_ok "$SRV" "$F4OUT" rup4
+check "reverse IPv4: curl list" list_ok "$SRV" "$F4OUT"
+check "reverse IPv4: ftplib FTP_TLS prot_p get, put, list" \
+    py_ok "$SRV" "$F4OUT" r4
+set_up hold_start "$SRV" "$F4OUT"
+check "reverse: the range permit: C . fw -> server, port kept" sh -c \
+    "ip netns exec $FW nft list map inet ftp-proxy trdr4 |
+    grep -q '$S4 . $F4OUT : $C4'"
+hold_end
+check "reverse: the range permit goes with its session" wait_tpass 4 0
+proxy_stop
+PROXYPORT=21 set_up proxy_up -R "$C6" -b "$F6OUT" -p 21 \
+    -E "$LO-$HI"
+check "reverse IPv6: curl get (EPSV)" get_ok "$SRV" "$F6OUT"
+check "reverse IPv6: curl put" put_ok "$SRV" "$F6OUT" rup6
+check "reverse IPv6: ftplib FTP_TLS prot_p get, put, list" \
+    py_ok "$SRV" "$F6OUT" r6
+proxy_stop
+
+finish
