@@ -126,7 +126,8 @@ line_prefix(char *buf, size_t len, size_t off, int fmt, int pri,
  * The text that goes to stderr for message msg: each of its lines with
  * the prefix of format fmt (LOG_FMT_*), each ending in a newline.  At
  * most len - 1 bytes, NUL-terminated; cut short, the first line still
- * ends in a newline, and a later one that does not fit is left out.  Returns the length.  len must be at least 1.
+ * ends in a newline, and a later one that does not fit is left out.
+ * Returns the length.  len must be at least 1.
  */
 size_t
 log_format(char *buf, size_t len, int fmt, int pri, const char *name,

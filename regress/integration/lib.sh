@@ -174,8 +174,9 @@ admin_rules() {
 # allowed in pub/.  Unpacked, not installed: no user ftp and no
 # /var/run/vsftpd/empty (the package's postinst makes them).  The
 # anonymous session runs as base-passwd's "proxy" (no files of its own;
-# vsftpd needs a home that exists, nobody's does not).  $VSFTPD_EXTRA: more vsftpd.conf lines.  With $2,
-# one of several: $WORK/ftproot$2, vsftpd$2.conf and vsftpd$2.log.
+# vsftpd needs a home that exists, nobody's does not).  $VSFTPD_EXTRA:
+# more vsftpd.conf lines.  With $2, one of several: $WORK/ftproot$2,
+# vsftpd$2.conf and vsftpd$2.log.
 vsftpd_up() {
 	_r=$WORK/ftproot${2:-}
 	mkdir -p "$_r/pub" "$WORK/empty"
