@@ -152,29 +152,38 @@ test_format(void)
 		    streams[i].ino);
 }
 
+/* @ in want: our own "name[pid]: ". */
+static const struct {
+	int		 journal, unit;
+	const char	*want;
+	const char	*what;
+} outs[] = {
+	{ 1, 1, "<3>x\n<3>y\n", "the unit's process on the journal" },
+	{ 1, 0, "<3>@x\n<3>@y\n", "another process on the journal" },
+	{ 0, 1, "@x\n@y\n", "JOURNAL_STREAM of another file: plain stderr" },
+};
+
 static void
 test_stderr(void)
 {
-	char		 want[128];
+	char		 want[128], name[64];
 	extern char	*__progname;
-	const char	*got;
+	const char	*got, *t;
+	size_t		 i, n;
 
-	got = logged(1, 1);
-	checkf(strcmp(got, "<3>x\n<3>y\n") == 0,
-	    "the unit's process on the journal: \"%s\"",
-	    check_esc(got, strlen(got)));
-	snprintf(want, sizeof(want), "<3>%s[%ld]: x\n<3>%s[%ld]: y\n",
-	    __progname, (long)getpid(), __progname, (long)getpid());
-	got = logged(1, 0);
-	checkf(strcmp(got, want) == 0,
-	    "another process on the journal: \"%s\"",
-	    check_esc(got, strlen(got)));
-	snprintf(want, sizeof(want), "%s[%ld]: x\n%s[%ld]: y\n",
-	    __progname, (long)getpid(), __progname, (long)getpid());
-	got = logged(0, 1);
-	checkf(strcmp(got, want) == 0,
-	    "JOURNAL_STREAM of another file: plain stderr \"%s\"",
-	    check_esc(got, strlen(got)));
+	snprintf(name, sizeof(name), "%s[%ld]: ", __progname, (long)getpid());
+	for (i = 0; i < nitems(outs); i++) {
+		for (t = outs[i].want, n = 0; *t != '\0' &&
+		    n < sizeof(want) - sizeof(name); t++)
+			if (*t == '@')
+				n += strlcpy(want + n, name, sizeof(want) - n);
+			else
+				want[n++] = *t;
+		want[n] = '\0';
+		got = logged(outs[i].journal, outs[i].unit);
+		checkf(strcmp(got, want) == 0, "%s: \"%s\"", outs[i].what,
+		    check_esc(got, strlen(got)));
+	}
 }
 
 int
