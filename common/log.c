@@ -5,10 +5,11 @@
  * When stderr is the journal's stream (a systemd unit runs us with -d;
  * JOURNAL_STREAM names that stream's device and inode, systemd.exec(5)),
  * a line is "<priority>message", as sd-daemon(3) describes: journald
- * records the priority and adds the name and pid of the unit's process
- * itself.  A process that the unit's one started (pfhelper beside a
- * front end: its pid is not SYSTEMD_EXEC_PID) names itself after the
- * priority.  Not sd_journal_print(3): it opens a socket in /run at the
+ * records the priority, the writer's pid (_PID, from the stream's
+ * credentials) and the unit's process name.  A process that the unit's
+ * one started (pfhelper beside a front end: its pid is not
+ * SYSTEMD_EXEC_PID) names itself after the priority, without its pid:
+ * `journalctl -o short' shows "ftp-proxy[39]: pfhelper: ...".  Not sd_journal_print(3): it opens a socket in /run at the
  * first call, which a process in its chroot and seccomp filter cannot;
  * the inherited stream needs only write(2).  Every line of a message
  * carries the prefix, and a message is one write(2), so that two
@@ -112,8 +113,8 @@ line_prefix(char *buf, size_t len, size_t off, int fmt, int pri,
 		n = snprintf(buf + off, len - off, "<%d>", LOG_PRI(pri));
 		break;
 	case LOG_FMT_JOURNAL_NAMED:
-		n = snprintf(buf + off, len - off, "<%d>%s[%ld]: ",
-		    LOG_PRI(pri), name, pid);
+		n = snprintf(buf + off, len - off, "<%d>%s: ", LOG_PRI(pri),
+		    name);
 		break;
 	default:
 		n = snprintf(buf + off, len - off, "%s[%ld]: ", name, pid);

@@ -32,7 +32,7 @@ __dead void fatalx(const char *, ...)
 char	*log_escape(const void *, size_t, char *, size_t);
 
 /* A line on stderr: "name[pid]: ", "<pri>" (the journal's stream) or
- * "<pri>name[pid]: " (the journal's, for a process the unit's started). */
+ * "<pri>name: " (the journal's, for a process the unit's started). */
 #define LOG_FMT_STDERR		0
 #define LOG_FMT_JOURNAL		1
 #define LOG_FMT_JOURNAL_NAMED	2

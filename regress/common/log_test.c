@@ -50,14 +50,13 @@ static const struct {
 	{ LOG_FMT_JOURNAL, LOG_CRIT, 128, "fatal", "<2>fatal\n" },
 	{ LOG_FMT_JOURNAL, LOG_DEBUG, 128, "dbg", "<7>dbg\n" },
 	{ LOG_FMT_JOURNAL, LOG_DAEMON | LOG_NOTICE, 128, "fac", "<5>fac\n" },
-	{ LOG_FMT_JOURNAL_NAMED, LOG_WARNING, 128, "w",
-	    "<4>prog[42]: w\n" },
+	{ LOG_FMT_JOURNAL_NAMED, LOG_WARNING, 128, "w", "<4>prog: w\n" },
 	/* Every line of a message has its prefix. */
 	{ LOG_FMT_JOURNAL, LOG_ERR, 128, "a\nb", "<3>a\n<3>b\n" },
 	{ LOG_FMT_JOURNAL, LOG_ERR, 128, "a\n", "<3>a\n" },
 	{ LOG_FMT_STDERR, LOG_ERR, 128, "a\nb", "prog[42]: a\nprog[42]: b\n" },
 	{ LOG_FMT_JOURNAL_NAMED, LOG_INFO, 128, "x\ny",
-	    "<6>prog[42]: x\n<6>prog[42]: y\n" },
+	    "<6>prog: x\n<6>prog: y\n" },
 	{ LOG_FMT_JOURNAL, LOG_INFO, 128, "", "<6>\n" },
 	/* Cut short: still one line, ending in a newline. */
 	{ LOG_FMT_JOURNAL, LOG_INFO, 8, "truncated", "<6>tru\n" },
@@ -152,31 +151,33 @@ test_format(void)
 		    streams[i].ino);
 }
 
-/* @ in want: our own "name[pid]: ". */
+/* In want, @ is our own "name[pid]: ", % our "name: ". */
 static const struct {
 	int		 journal, unit;
 	const char	*want;
 	const char	*what;
 } outs[] = {
 	{ 1, 1, "<3>x\n<3>y\n", "the unit's process on the journal" },
-	{ 1, 0, "<3>@x\n<3>@y\n", "another process on the journal" },
+	{ 1, 0, "<3>%x\n<3>%y\n", "another process on the journal" },
 	{ 0, 1, "@x\n@y\n", "JOURNAL_STREAM of another file: plain stderr" },
 };
 
 static void
 test_stderr(void)
 {
-	char		 want[128], name[64];
+	char		 want[128], name[64], bare[64];
 	extern char	*__progname;
 	const char	*got, *t;
 	size_t		 i, n;
 
 	snprintf(name, sizeof(name), "%s[%ld]: ", __progname, (long)getpid());
+	snprintf(bare, sizeof(bare), "%s: ", __progname);
 	for (i = 0; i < nitems(outs); i++) {
 		for (t = outs[i].want, n = 0; *t != '\0' &&
 		    n < sizeof(want) - sizeof(name); t++)
-			if (*t == '@')
-				n += strlcpy(want + n, name, sizeof(want) - n);
+			if (*t == '@' || *t == '%')
+				n += strlcpy(want + n, *t == '@' ? name : bare,
+				    sizeof(want) - n);
 			else
 				want[n++] = *t;
 		want[n] = '\0';
