@@ -157,6 +157,8 @@ static int	 x_marks(struct nftnl_rule *, const struct filter_conf *);
 static int	 x_tkey(struct nftnl_rule *, const struct filter_conf *, int);
 static int	 r_range(struct batch *, const struct filter_conf *, int,
 		    const char *, enum filter_map);
+static struct nftnl_rule *rule_new(const char *);
+static int	 rule_done(struct batch *, struct nftnl_rule *, int);
 static int	 x_label(struct nftnl_rule *, int);
 static int	 r_prio(struct batch *, const struct filter_conf *);
 static int	 r_build(struct batch *, const struct filter_conf *, int,
@@ -719,6 +721,31 @@ fail:
 	return (-1);
 }
 
+/* A rule for chain `chain' of the table being built, or NULL. */
+static struct nftnl_rule *
+rule_new(const char *chain)
+{
+	struct nftnl_rule	*r;
+
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return (NULL);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft.table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	return (r);
+}
+
+/* Queue the rule if it was built (rc 0), and free it either way. */
+static int
+rule_done(struct batch *b, struct nftnl_rule *r, int rc)
+{
+	if (rc == -1) {
+		nftnl_rule_free(r);
+		return (-1);
+	}
+	return (q_rule(b, r));
+}
+
 /* One rule of chain `chain' for map `map' and family af. */
 static int
 r_build(struct batch *b, const struct filter_conf *conf, int af,
@@ -727,11 +754,8 @@ r_build(struct batch *b, const struct filter_conf *conf, int af,
 	struct nftnl_rule	*r;
 	int			 rc;
 
-	if ((r = nftnl_rule_alloc()) == NULL)
+	if ((r = rule_new(chain)) == NULL)
 		return (-1);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft.table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	if (map == FE_PASS)
 		rc = x_pass(r, conf, af);
 	else
@@ -739,11 +763,7 @@ r_build(struct batch *b, const struct filter_conf *conf, int af,
 		    x_lookup(r, set_name(map, af), set_id(map, af), 1) == -1 ||
 		    x_nat(r, map == FE_RDR ? NFT_NAT_DNAT : NFT_NAT_SNAT, af,
 		    map != FE_SNAT) == -1) ? -1 : 0;
-	if (rc == -1) {
-		nftnl_rule_free(r);
-		return (-1);
-	}
-	return (q_rule(b, r));
+	return (rule_done(b, r, rc));
 }
 
 /*
@@ -784,11 +804,8 @@ r_range(struct batch *b, const struct filter_conf *conf, int af,
 	struct nftnl_rule	*r;
 	int			 rc;
 
-	if ((r = nftnl_rule_alloc()) == NULL)
+	if ((r = rule_new(chain)) == NULL)
 		return (-1);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft.table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	rc = map == FE_TPASS ? x_ctnew(r) : 0;
 	if (rc == 0)
 		rc = x_tkey(r, conf, af);
@@ -798,11 +815,7 @@ r_range(struct batch *b, const struct filter_conf *conf, int af,
 	if (rc == 0)
 		rc = map == FE_TPASS ? x_marks(r, conf) : x_nat(r, map ==
 		    FE_TRDR ? NFT_NAT_DNAT : NFT_NAT_SNAT, af, 0);
-	if (rc == -1) {
-		nftnl_rule_free(r);
-		return (-1);
-	}
-	return (q_rule(b, r));
+	return (rule_done(b, r, rc));
 }
 
 /* meta key == v, v of len bytes. */

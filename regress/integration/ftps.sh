@@ -95,25 +95,21 @@ elif mode == "hold":            # hold HOST READY GO: a session, held
     open(sys.argv[3], "w").close()
     waitfile(sys.argv[4], 20)
     f.quit()
-elif mode == "plainport":       # AUTH TLS, then PORT in clear
+elif mode in ("plainport", "auth"):
+    # AUTH TLS, its reply; plainport: then PORT in clear
     s = socket.create_connection((host, 21), 10)
     s.settimeout(5)
     r = s.makefile("rb")
     r.readline()
     s.sendall(b"AUTH TLS\r\n")
     print("auth", r.readline().decode().strip())
+    if mode == "auth":
+        sys.exit(0)
     s.sendall(b"PORT 203,0,113,5,160,1\r\n")
     try:
         print("reply", r.readline()[:3].decode("latin-1") or "closed")
     except (socket.timeout, OSError) as e:
         print("reply error", e)
-elif mode == "auth":            # the reply to AUTH TLS
-    s = socket.create_connection((host, 21), 10)
-    s.settimeout(5)
-    r = s.makefile("rb")
-    r.readline()
-    s.sendall(b"AUTH TLS\r\n")
-    print("auth", r.readline().decode().strip())
 EOF
 tlsc() { # ns args...
 	_ns=$1
