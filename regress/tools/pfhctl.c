@@ -59,6 +59,7 @@
 #define BENCH_WINDOW	128		/* requests in flight during setup */
 #define BENCH_MAXN	1000000
 #define BENCH_SAMPLES	2000
+#define BENCH_RANGE_MAX	60000		/* 250 clients x 240 servers */
 
 struct cmd {
 	const char	*name;
@@ -68,6 +69,7 @@ struct cmd {
 
 static struct pfh_client	 pfh;
 static int			 dead;	/* pfhelper gone */
+static struct pfh_hello		 hello;	/* -E: bench range permits */
 
 static __dead void	usage(void);
 static void	say_err(int, const char *);
@@ -384,6 +386,11 @@ c_sleep(int argc, char **argv)
  * as pport and tport, the measured permit 2 uses base(k) + 1, so every
  * element key is distinct.  Setup and teardown are pipelined; the
  * samples are strictly one request at a time.
+ *
+ * With -E, the permits are range permits (one per session and per
+ * client and server): session k's server is 198.51.100.(10 + k / 250),
+ * so n is at most BENCH_RANGE_MAX, and a sample deletes session k's
+ * range permit and adds it again.
  */
 static void
 bench_session(uint32_t k, struct pfh_session *s)
@@ -394,6 +401,8 @@ bench_session(uint32_t k, struct pfh_session *s)
 	addr_parse("192.0.2.1", &s->client);
 	s->client.addr[3] = 2 + k % 250;
 	addr_parse("198.51.100.10", &s->dialled);
+	if (hello.tls_lo != 0)
+		s->dialled.addr[3] = 10 + k / 250;
 	addr_parse("198.51.100.1", &s->proxy);
 	s->server = s->dialled;
 	s->cport = 10000 + k % 50000;
@@ -411,6 +420,12 @@ bench_permit(uint32_t k, uint32_t pid, struct pfh_permit *p)
 	p->kind = PFH_PASSIVE;
 	p->pport = p->tport = 1024 + 2 * (k / 250) + (pid - 1);
 	p->timeout = PFH_TIMEOUT_MAX;
+	if (hello.tls_lo != 0) {
+		p->kind = PFH_RANGE;
+		p->pport = p->timeout = 0;
+		p->tport = hello.tls_lo;
+		p->thigh = hello.tls_hi;
+	}
 }
 
 enum bench_op { B_START, B_PERMIT, B_END };
@@ -574,9 +589,23 @@ bench_samples(struct bench *b, double *add, double *del, uint32_t ns)
 
 	for (i = 0; i < ns; i++) {
 		k = (uint32_t)(((uint64_t)i * 7919) % b->n);
-		bench_permit(k, 2, &p);
+		bench_permit(k, hello.tls_lo != 0 ? 1 : 2, &p);
 		d.sid = p.sid;
 		d.pid = p.pid;
+		if (hello.tls_lo != 0) {	/* delete, then add again */
+			t0 = now_us();
+			if (pfh_request(&pfh, PFH_PERMIT_DEL, &d, sizeof(d),
+			    &r) == -1)
+				return (-1);
+			t1 = now_us();
+			if (pfh_request(&pfh, PFH_PERMIT_ADD, &p, sizeof(p),
+			    &r) == -1 || r.error != 0)
+				return (-1);
+			t2 = now_us();
+			del[i] = t1 - t0;
+			add[i] = t2 - t1;
+			continue;
+		}
 		t0 = now_us();
 		if (pfh_request(&pfh, PFH_PERMIT_ADD, &p, sizeof(p), &r) == -1)
 			return (-1);
@@ -626,7 +655,8 @@ c_bench(int argc, char **argv)
 	int		 rc, serr = 0;
 
 	memset(&b, 0, sizeof(b));
-	NUM(argv[0], 1, BENCH_MAXN, b.n);
+	NUM(argv[0], 1, hello.tls_lo != 0 ? BENCH_RANGE_MAX : BENCH_MAXN,
+	    b.n);
 	if (argc == 2)
 		NUM(argv[1], 1, 1000000, ns);
 	if (dead) {
@@ -704,25 +734,24 @@ main(int argc, char *argv[])
 	char		*hargv[MAXHELPERARGS + 2], *line = NULL;
 	const char	*path;
 	size_t		 linesz = 0;
-	struct pfh_hello h;
+	struct pfh_hello *h = &hello;
 	int		 ch, i;
 
 	if ((path = getenv("PFHELPER")) == NULL)
 		path = PFHELPER_PATH;
-	memset(&h, 0, sizeof(h));
-	h.role = PFH_ROLE_FTP;
+	h->role = PFH_ROLE_FTP;
 	while ((ch = getopt(argc, argv, "E:p:T")) != -1) {
 		switch (ch) {
 		case 'E':
-			if (proto_range_parse(optarg, &h.tls_lo,
-			    &h.tls_hi) == -1)
+			if (proto_range_parse(optarg, &h->tls_lo,
+			    &h->tls_hi) == -1)
 				usage();
 			break;
 		case 'p':
 			path = optarg;
 			break;
 		case 'T':
-			h.role = PFH_ROLE_TFTP;
+			h->role = PFH_ROLE_TFTP;
 			break;
 		default:
 			usage();
@@ -741,7 +770,7 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (pfh_fork(&pfh, path, hargv) == -1)
 		err(1, "cannot start %s", path);
-	if (pfh_hello_opts(&pfh, &h) == -1) {
+	if (pfh_hello_opts(&pfh, h) == -1) {
 		pfh_stop(&pfh);
 		errx(1, "pfhelper refused: %s", pfh.reason[0] != '\0' ?
 		    pfh.reason : strerror(errno));
