@@ -304,7 +304,35 @@ check "AUTH TLS, then PORT to a third host in clear: refused, no permit" \
     plain_port
 proxy_stop
 
-# --- 4. Reverse mode: the server inside, pasv_address the firewall's -
+# --- 4. A standing service: its -E, and pfhelper -l -----------------
+
+svc_lists_range() { # pfhelper -l names the held session's range permit
+	in_fw "$BIN/pfhelper" -l -s "$PFHDIR" > "$WORK/status" &&
+	    grep -q "range in ftp-proxy: $C4 . $S4 . tcp . $LO-$HI" \
+	    "$WORK/status"
+}
+other_range_refused() { # a front end with another range: refused
+	! timeout 20 ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
+	    "$BIN/ftp-proxy" -d -S -s "$PFHDIR" -p 8022 -E 42000-42099 \
+	    2> "$WORK/other.log"
+	cat "$WORK/other.log"
+	grep -q "another -E range" "$WORK/other.log"
+}
+bg ip netns exec "$FW" "$BIN/pfhelper" -S -s "$PFHDIR" -E "$LO-$HI" -d \
+    -D 7 2>> "$WORK/pfhelper.log"
+SVCPID=$LASTPID
+set_up wait_re "$WORK/pfhelper.log" "serving table inet ftp-proxy" 10
+set_up proxy_up -S -E "$LO-$HI"
+set_up hold_start "$CLI" "$S4"
+check "service: pfhelper -l shows the range permit" svc_lists_range
+hold_end
+check "service: a front end with another -E range is refused" \
+    other_range_refused
+proxy_stop
+kill "$SVCPID"
+wait_gone "$SVCPID" 50
+
+# --- 5. Reverse mode: the server inside, pasv_address the firewall's -
 
 in_cli ip route del default
 in_cli ip -6 route del default
