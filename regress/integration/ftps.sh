@@ -6,7 +6,9 @@
 # default require_ssl_reuse=YES kept, a certificate made here with
 # openssl req; curl --ssl-reqd, python's ftplib FTP_TLS with prot_p()
 # and lftp with ftp:ssl-force; IPv4 and IPv6; forward mode, then
-# reverse mode (vsftpd's pasv_address is the firewall's).  A capture
+# reverse mode (vsftpd's pasv_address is the firewall's), and ProFTPD
+# with mod_tls in reverse mode (MasqueradeAddress); a standing pfhelper
+# with -E, whose pfhelper -l names the range permit.  A capture
 # on the firewall's interfaces holds none of the files' bytes.  Without
 # -E: 502 and nothing inserted.  Hostile: plaintext PORT after AUTH
 # TLS; a second TLS session of the same client and server; the range
@@ -366,6 +368,77 @@ check "reverse IPv6: curl get (EPSV)" get_ok "$SRV" "$F6OUT"
 check "reverse IPv6: curl put" put_ok "$SRV" "$F6OUT" rup6
 check "reverse IPv6: ftplib FTP_TLS prot_p get, put, list" \
     py_ok "$SRV" "$F6OUT" r6
+proxy_stop
+
+# --- 6. ProFTPD with mod_tls, reverse: MasqueradeAddress -------------
+# Unpacked under obj/servers (scripts/servers.sh), with its crypto
+# modules (mod_tls), never installed.
+
+proftpd_tls() {
+	proftpd_deps ftps.sh > /dev/null 2>&1 &&
+	    unpack_debs ftps.sh "$PFTPD_DIR" \
+	    "$PFTPD_DIR/usr/lib/proftpd/mod_tls.so" proftpd-mod-crypto \
+	    > /dev/null 2>&1 || { echo "no ProFTPD with mod_tls"; return 1; }
+	mkdir -p "$WORK/proot/pub"
+	cp "$PUB/big" "$PUB/alpha.txt" "$WORK/proot/pub/"
+	chmod 755 "$WORK/proot" "$WORK/proot/pub"
+	chmod 777 "$WORK/proot/pub"
+	chmod 711 "$WORK"
+	cat > "$WORK/proftpd.conf" <<-EOF2
+	ServerName		"ftps"
+	ServerType		standalone
+	DefaultServer		on
+	UseIPv6			off
+	Port			2121
+	User			nobody
+	Group			nogroup
+	PidFile			$WORK/proftpd.pid
+	ScoreboardFile		$WORK/proftpd.scoreboard
+	SystemLog		$WORK/proftpd.log
+	TransferLog		none
+	WtmpLog			off
+	UseReverseDNS		off
+	DelayEngine		off
+	RequireValidShell	off
+	ModulePath		$PFTPD_DIR/usr/lib/proftpd
+	LoadModule		mod_tls.c
+	MasqueradeAddress	$F4OUT
+	PassivePorts		$LO $HI
+	<IfModule mod_ident.c>
+	  IdentLookups		off
+	</IfModule>
+	TLSEngine		on
+	TLSRequired		on
+	TLSProtocol		TLSv1.2 TLSv1.3
+	TLSRSACertificateFile	$WORK/cert.pem
+	TLSRSACertificateKeyFile $WORK/key.pem
+	TLSLog			$WORK/proftpd-tls.log
+	<Anonymous $WORK/proot>
+	  User			ftp
+	  Group			nogroup
+	  UserAlias		anonymous ftp
+	  RequireValidShell	off
+	  <Directory pub>
+	    <Limit STOR>
+	      AllowAll
+	    </Limit>
+	  </Directory>
+	</Anonymous>
+	EOF2
+	bg ip netns exec "$CLI" "$PROFTPD" -n -q -c "$WORK/proftpd.conf" \
+	    2>> "$WORK/proftpd.err"
+	wait_port "$CLI" 2121 ||
+	    { tail -n 5 "$WORK/proftpd.log"; return 1; }
+}
+set_up proftpd_tls
+PUB=$WORK/proot/pub
+PROXYPORT=21 set_up proxy_up -R "$C4" -P 2121 -b "$F4OUT" -p 21 \
+    -E "$LO-$HI"
+check "ProFTPD mod_tls, reverse: curl get (PASV, MasqueradeAddress)" \
+    get_ok "$SRV" "$F4OUT" --disable-epsv
+check "ProFTPD mod_tls, reverse: curl put" put_ok "$SRV" "$F4OUT" pup4
+check "ProFTPD mod_tls, reverse: ftplib FTP_TLS prot_p get, put, list" \
+    py_ok "$SRV" "$F4OUT" p4
 proxy_stop
 
 finish
