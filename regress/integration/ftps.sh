@@ -306,6 +306,52 @@ check "AUTH TLS, then PORT to a third host in clear: refused, no permit" \
     plain_port
 proxy_stop
 
+# 1,000 TLS sessions from one client: -M holds (20 at once), the one
+# range permit per client and server holds (one 234), and another
+# client is served meanwhile.
+cat > "$WORK/many.py" <<'EOF'
+import socket, sys, time
+host, n, flag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+socks, res = [], {}
+for _ in range(n):
+    try:
+        s = socket.create_connection((host, 21), 5)
+        s.settimeout(5)
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b"AUTH TLS\r\n")
+        code = f.readline()[:3].decode("latin-1") or "closed"
+        socks.append(s)
+    except OSError:
+        code = "error"
+    res[code] = res.get(code, 0) + 1
+print(" ".join("%s=%d" % kv for kv in sorted(res.items())), flush=True)
+open(flag, "w").close()
+time.sleep(15)
+EOF
+many_hold() {
+	in_cli ip addr add 192.0.2.11/24 dev eth0
+	rm -f "$WORK/many.flag"
+	bg timeout 120 ip netns exec "$CLI" "${PYTHON:-python3}" \
+	    "$WORK/many.py" "$S4" 1000 "$WORK/many.flag" > "$WORK/many.out"
+	MANYPID=$LASTPID
+	_i=0
+	while [ $_i -lt 900 ] && [ ! -e "$WORK/many.flag" ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	cat "$WORK/many.out"
+	grep -q '^234=1 421=999$' "$WORK/many.out" &&
+	    [ "$(tpass 4)" -eq 1 ] &&
+	    ! in_fw nft list table inet ftp-proxy | grep -q expires &&
+	    get_ok "$CLI" "$S4" --interface 192.0.2.11 &&
+	    kill "$MANYPID" && wait_tpass 4 0
+}
+set_up proxy_up -E "$LO-$HI" -M 20 -m 100
+check "1,000 TLS sessions of one client: 20 at once, one range permit, \
+another client served" many_hold
+proxy_stop
+
 # --- 4. A standing service: its -E, and pfhelper -l -----------------
 
 svc_lists_range() { # pfhelper -l names the held session's range permit
