@@ -611,13 +611,16 @@ tls_done(struct ftp_relay *r, uint16_t port, struct fr_out *out)
 	if (port == 0) {
 		out_log(out, LOG_ERR, "TLS: no range permit for the data "
 		    "connections");
-		reply_now(out, "421 Proxy cannot permit the data "
-		    "connections of a TLS session");
+		if (r->tls_len > 0)	/* the client still speaks FTP */
+			reply_now(out, "421 Proxy cannot permit the data "
+			    "connections of a TLS session");
 		out_add(out, FR_CLOSE, "no range permit", 15);
 		return;
 	}
-	out_add(out, FR_TO_CLIENT, r->tls_reply, r->tls_len);
-	reply_done(r, out);
+	if (r->tls_len > 0) {
+		out_add(out, FR_TO_CLIENT, r->tls_reply, r->tls_len);
+		reply_done(r, out);
+	}
 	r->auth = 0;
 	r->tls = 1;
 	out_add(out, FR_TLS, NULL, 0);
@@ -870,6 +873,16 @@ int
 ftp_relay_tls(const struct ftp_relay *r)
 {
 	return (r->tls);
+}
+
+void
+ftp_relay_implicit(struct ftp_relay *r, double now, struct fr_out *out)
+{
+	out_reset(out);
+	r->greeted = 1;		/* no greeting in clear */
+	r->auth = 1;
+	r->tls_len = 0;		/* and no 234 */
+	permit_ask(r, PFH_RANGE, r->conf.tls_lo, now, out);
 }
 
 int

@@ -207,5 +207,11 @@ int	ftp_relay_permit(struct ftp_relay *, uint16_t, struct fr_out *);
 int	ftp_relay_transfer(const struct ftp_relay *);
 /* The session is a byte relay now (FR_TLS came). */
 int	ftp_relay_tls(const struct ftp_relay *);
+/*
+ * Implicit FTP over TLS (port 990, with -E): TLS from the first byte.
+ * Both sides are held while the range permit is asked for; then FR_TLS
+ * (or, refused, FR_CLOSE).  Call it first, instead of any line.
+ */
+void	ftp_relay_implicit(struct ftp_relay *, double, struct fr_out *);
 
 #endif /* FTP_RELAY_H */

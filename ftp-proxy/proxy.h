@@ -26,6 +26,7 @@
 #define FTP_PERMIT_TIMEOUT	60	/* seconds a data permit waits */
 #define FTP_BUF_HIGH		65536	/* stop reading above this backlog */
 #define FTP_CLOSE_TIMEOUT	5	/* seconds to flush at the end */
+#define FTP_TLS_PORT		990	/* implicit FTP over TLS (forward) */
 
 struct proxy_conf {
 	int			 family;	/* AF_UNSPEC, -4, -6 */

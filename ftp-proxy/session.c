@@ -69,6 +69,7 @@ static void	tls_relay(struct session *, int);
 static void	tls_eof(struct session *, int);
 static void	tls_fins(struct session *);
 static void	tls_resume(struct session *);
+static int	implicit_tls(struct session *);
 static int	shutting_down;
 static struct hl_table	hosts;		/* sessions per client host */
 static int	spare_fd = -1;	/* given up to refuse at EMFILE */
@@ -496,6 +497,8 @@ session_started(const struct pfh_reply *r, void *arg)
 	}
 	s->pfhstate = SP_REGISTERED;
 	relay_start(s);
+	if (!conf->reverse && s->dport == FTP_TLS_PORT && implicit_tls(s) == -1)
+		return;
 	log_info("#%u FTP session %s -> %s via proxy %s", s->id,
 	    addr_port_str(&s->client.addr, s->client.port, a, sizeof(a)),
 	    addr_port_str(&s->server.addr, s->server.port, b, sizeof(b)),
@@ -992,6 +995,25 @@ tls_resume(struct session *s)
 		conn_read(s->client.conn, 1);
 		tls_relay(s, 0);
 	}
+}
+
+/*
+ * A connection to port 990 (forward mode) is FTP over TLS from its
+ * first byte: with -E a byte relay once its range permit is in place,
+ * else closed (nothing in clear can be said to a TLS client).  0, or
+ * -1 if the session ended.
+ */
+static int
+implicit_tls(struct session *s)
+{
+	if (conf->tls_lo == 0) {
+		logit(LOG_NOTICE, "#%u implicit FTP over TLS (port %d) refused: "
+		    "it needs -E", s->id, FTP_TLS_PORT);
+		session_close(s, "implicit TLS without -E");
+		return (-1);
+	}
+	ftp_relay_implicit(&s->relay, now_secs(), &fro);
+	return (session_do(s, &fro));
 }
 
 /* Refuse before a session exists: a short reply, then close. */

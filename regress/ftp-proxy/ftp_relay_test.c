@@ -36,7 +36,8 @@ enum step_kind {
 	HEAD,		/* the head of a long server line */
 	PERMIT,		/* the answer to the permit in flight (0: refused) */
 	LONG,		/* a client line that was too long */
-	AT		/* the clock moves to port seconds */
+	AT,		/* the clock moves to port seconds */
+	IMPL		/* implicit TLS: ftp_relay_implicit() */
 };
 
 struct step {
@@ -349,6 +350,16 @@ static const struct dialogue tls_dialogues[] = {
 	    { PERMIT, NULL, 0, "log err TLS: no range permit for the data "
 		"connections\n>c 421 Proxy cannot permit the data connections "
 		"of a TLS session\r\nclose no range permit\n", "-s", 0 } } },
+	{ "implicit TLS: no greeting, no 234, the permit, then bytes", 0, 0,
+	    0, {
+	    { IMPL, NULL, 0, "ask range 50000-50099 #1\n", "--", 0 },
+	    { PERMIT, NULL, 50000, LOGTLS "tls\n", "--", 0 },
+	    { SRV, "220 Hello", 0, "refused", "--", 0 } } },
+	{ "implicit TLS, the permit refused: closed, nothing in clear", 0, 0,
+	    0, {
+	    { IMPL, NULL, 0, "ask range 50000-50099 #1\n", "--", 0 },
+	    { PERMIT, NULL, 0, "log err TLS: no range permit for the data "
+		"connections\nclose no range permit\n", "-s", 0 } } },
 	{ "other mechanisms: 504, not relayed", 0, 0, 0, {
 	    GREET,
 	    { CLI, "AUTH GSSAPI", 0, ">c 504 AUTH GSSAPI is not supported by "
@@ -495,6 +506,9 @@ feed(struct ftp_relay *r, const struct step *st, double now,
 		return (ftp_relay_permit(r, st->port, out));
 	case LONG:
 		ftp_relay_client_too_long(r, out);
+		return (0);
+	case IMPL:
+		ftp_relay_implicit(r, now, out);
 		return (0);
 	default:
 		return (0);

@@ -47,6 +47,15 @@ PUB=$WORK/ftproot/pub
 mkfile "$PUB/big" 1024
 mkfile "$PUB/alpha.txt" 1
 mkfile "$WORK/up" 1024
+# Implicit FTP over TLS: a second vsftpd on port 990, intercepted too.
+VSFTPD_EXTRA="$TLSCONF
+implicit_ssl=YES
+listen_port=990"
+set_up vsftpd_up "$SRV" i
+set_up wait_port "$SRV" 990
+cp "$PUB/big" "$PUB/alpha.txt" "$WORK/ftprooti/pub/"
+set_up in_fw nft add rule inet admin nat_pre iifname inside tcp dport 990 \
+    redirect to :8021
 CURL="timeout 30 ip netns exec $CLI curl -sS --connect-timeout 5 -m 25 -g"
 CURL="$CURL --ssl-reqd -k"
 
@@ -200,6 +209,10 @@ hold_end() {
 # --- 1. Without -E: 502, named in the log, nothing inserted ----------
 
 set_up proxy_up
+check "without -E: implicit TLS (port 990) closed, logged" sh -c "
+	! $CURL ftps://$S4/pub/big -o $WORK/out &&
+	grep -q 'implicit FTP over TLS (port 990) refused: it needs -E' \
+	    $WORK/ftp-proxy.log"
 check "without -E: AUTH TLS gets 502, the log names -E, no element" sh -c "
 	! $CURL -v $(url $S4 pub/big) -o $WORK/out 2> $WORK/curl.err &&
 	grep -q '^< 502 AUTH' $WORK/curl.err &&
@@ -226,6 +239,20 @@ check "forward IPv4: ftplib FTP_TLS prot_p get, put, list" \
     py_ok "$CLI" "$S4" 4
 check "forward IPv6: ftplib FTP_TLS prot_p get, put, list" \
     py_ok "$CLI" "$S6" 6
+implicit_ok() { # ns host: curl ftps:// get, and a put on the server's disk
+	rm -f "$WORK/out" "$WORK/ftprooti/pub/imp"
+	case $2 in *:*) _h="[$2]" ;; *) _h=$2 ;; esac
+	timeout 30 ip netns exec "$1" curl -sS --connect-timeout 5 -m 25 -g \
+	    -k "ftps://$_h/pub/big" -o "$WORK/out" &&
+	    same "$WORK/out" "$PUB/big" &&
+	    timeout 30 ip netns exec "$1" curl -sS --connect-timeout 5 -m 25 \
+	    -g -k -T "$WORK/up" "ftps://$_h/pub/imp" &&
+	    same "$WORK/ftprooti/pub/imp" "$WORK/up"
+}
+check "forward IPv4: implicit TLS (port 990): curl ftps:// get, put" \
+    implicit_ok "$CLI" "$S4"
+check "forward IPv6: implicit TLS (port 990): curl ftps:// get, put" \
+    implicit_ok "$CLI" "$S6"
 if command -v lftp >/dev/null; then
 	check "forward IPv4: lftp ssl-force, ssl-protect-data get" \
 	    lftp_ok "$CLI" "$S4"
