@@ -118,6 +118,8 @@ void	pfh_lost(const char *, void *);
 /* farm.c: the servers of -R (farm_init: from session_init) */
 void	farm_init(struct proxy_conf *, struct event_base *);
 int	farm_pick(struct session *);
+/* That server (its index), if it may be tried for s: 0, or -1. */
+int	farm_pick_at(struct session *, int);
 void	farm_release(struct session *);
 void	farm_failed(struct session *, const char *, int);
 void	farm_answered(struct session *);

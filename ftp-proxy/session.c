@@ -70,6 +70,7 @@ static void	tls_eof(struct session *, int);
 static void	tls_fins(struct session *);
 static void	tls_resume(struct session *);
 static int	implicit_tls(struct session *);
+static int	tls_backend(const struct session *);
 static int	shutting_down;
 static struct hl_table	hosts;		/* sessions per client host */
 static int	spare_fd = -1;	/* given up to refuse at EMFILE */
@@ -1016,6 +1017,26 @@ implicit_tls(struct session *s)
 	return (session_do(s, &fro));
 }
 
+/*
+ * -R farm with -E: the server of a live TLS session of the same client
+ * (its index + 1), or 0.  The client's TLS sessions share one range
+ * permit, whose elements name one server: the next goes there too.
+ */
+static int
+tls_backend(const struct session *s)
+{
+	const struct session	*o;
+
+	if (conf->tls_lo == 0 || conf->backends.n < 2)
+		return (0);
+	TAILQ_FOREACH(o, &sessions, entry)
+		if (o != s && o->closing == CLOSING_NO && o->backend != 0 &&
+		    ftp_relay_tls(&o->relay) &&
+		    addr_eq(&o->client.addr, &s->client.addr))
+			return (o->backend);
+	return (0);
+}
+
 /* Refuse before a session exists: a short reply, then close. */
 static void
 refuse(int fd, const char *reply, const char *why, const struct pfh_addr *a,
@@ -1045,6 +1066,9 @@ session_target(struct session *s, int fd)
 		return ("no original destination");
 	s->local = la;
 	s->lport = lport;
+	if (conf->reverse && tls_backend(s) != 0 &&
+	    farm_pick_at(s, tls_backend(s) - 1) == 0)
+		return (NULL);
 	if (conf->reverse)
 		return (farm_pick(s) == -1 ?
 		    "no server of the client's address family (-R)" : NULL);

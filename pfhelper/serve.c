@@ -40,8 +40,11 @@
 #include "pfhelper.h"
 
 /*
- * Every element key we put in the kernel has one owner here.  Keys are
- * shared between permits only in time (snat and pass keys carry the
+ * Every element key we put in the kernel has one owner here.  Range
+ * permits (TLS sessions) of the same client, server and addresses share
+ * one set of elements: the first holds them, the others are its guests,
+ * and when it goes the first guest takes them over; the last one
+ * deletes them.  Other keys are shared between permits only in time (snat and pass keys carry the
  * target port, not the proxy port), so a key still owned by a live
  * permit is refused at once (the kernel would say EEXIST, and slowly),
  * and a permit only deletes the keys it still owns and that have not
@@ -61,6 +64,10 @@ struct permit {
 	int			 nelems;	/* of k[] (permit_elems) */
 	int			 nkeys;		/* in the key tree */
 	double			 expires;	/* monotonic seconds */
+	/* Range permits: the one whose elements this one shares. */
+	struct permit		*host;
+	TAILQ_HEAD(, permit)	 guests;	/* those sharing ours */
+	TAILQ_ENTRY(permit)	 gentry;
 };
 
 struct session {
@@ -142,6 +149,8 @@ static void	session_free(struct peer *, struct session *);
 static int	key_cmp(struct elemkey *, struct elemkey *);
 static int	permit_add(struct peer *, struct session *, struct pfh_permit *,
 		    const char **);
+static int	range_share(struct peer *, struct permit *);
+static void	range_handoff(struct svc *, struct permit *);
 
 #define PORT_TRIES	16	/* random proxy ports tried per permit */
 #define OUT_MAX		4096	/* replies queued before we stop reading */
@@ -504,6 +513,7 @@ permit_new(struct session *s, const struct pfh_permit *m)
 		return (NULL);
 	p->p = *m;
 	p->sess = s;
+	TAILQ_INIT(&p->guests);
 	/* A margin so that we never count on an element the kernel lost. */
 	p->expires = now() + m->timeout - 0.5;
 	if (m->kind == PFH_RANGE)
@@ -606,19 +616,21 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 		return (ENOMEM);
 	}
 	if (permit_pick_port(c, p) == -1) {
-		free(p);
-		*why = m->kind == PFH_RANGE ? "a range permit for this client "
-		    "and server is live" :
-		    "no free proxy port, or data connection in use";
-		return (EEXIST);
-	}
-	if (permit_apply(p, 1) == -1) {
+		if (m->kind != PFH_RANGE || !range_share(c, p)) {
+			free(p);
+			*why = m->kind == PFH_RANGE ? "a range permit for "
+			    "this client with another server or address is "
+			    "live" :
+			    "no free proxy port, or data connection in use";
+			return (EEXIST);
+		}
+	} else if (permit_apply(p, 1) == -1) {
 		error = errno ? errno : EIO;
 		free(p);
 		*why = "packet filter refused";
 		return (error);
-	}
-	permit_keys_insert(c, p);
+	} else
+		permit_keys_insert(c, p);
 	TAILQ_INSERT_TAIL(&s->permits, p, entry);
 	s->npermits++;
 	c->npermits++;
@@ -657,6 +669,58 @@ h_permit_add(struct peer *c, struct imsg *imsg, uint32_t reqid)
 	return (H_OK);
 }
 
+/*
+ * A range permit whose elements a live range permit holds already, the
+ * same ones (client, server, the addresses between): it shares them.
+ * 1 if it does; else they conflict (0).
+ */
+static int
+range_share(struct peer *c, struct permit *p)
+{
+	struct elemkey	*k;
+	struct permit	*h;
+	int		 i;
+
+	if ((k = RB_FIND(key_tree, &c->svc->keys,
+	    &p->k[p->nelems - 1])) == NULL || (h = k->owner) == NULL ||
+	    h->p.kind != PFH_RANGE || h->nelems != p->nelems)
+		return (0);
+	for (i = 0; i < p->nelems; i++)
+		if (memcmp(&h->k[i].e, &p->k[i].e, sizeof(p->k[i].e)) != 0)
+			return (0);
+	p->host = h;
+	TAILQ_INSERT_TAIL(&h->guests, p, gentry);
+	return (1);
+}
+
+/* Range permit p goes: its first guest takes its elements over. */
+static void
+range_handoff(struct svc *v, struct permit *p)
+{
+	struct permit	*g, *o;
+	int		 i;
+
+	g = TAILQ_FIRST(&p->guests);
+	TAILQ_REMOVE(&p->guests, g, gentry);
+	g->host = NULL;
+	while ((o = TAILQ_FIRST(&p->guests)) != NULL) {
+		TAILQ_REMOVE(&p->guests, o, gentry);
+		o->host = g;
+		TAILQ_INSERT_TAIL(&g->guests, o, gentry);
+	}
+	for (i = 0; i < p->nkeys; i++) {
+		if (p->k[i].owner != p)
+			continue;
+		RB_REMOVE(key_tree, &v->keys, &p->k[i]);
+		g->k[i].e = p->k[i].e;
+		g->k[i].owner = g;
+		RB_INSERT(key_tree, &v->keys, &g->k[i]);
+		p->k[i].owner = NULL;
+	}
+	g->nkeys = p->nkeys;
+	p->nkeys = 0;
+}
+
 /* Free a permit of any peer's (c may be another peer, taking its keys). */
 static void
 permit_free(struct peer *c, struct permit *p)
@@ -666,6 +730,10 @@ permit_free(struct peer *c, struct permit *p)
 
 	c = s->peer;
 
+	if (p->host != NULL)
+		TAILQ_REMOVE(&p->host->guests, p, gentry);
+	else if (!TAILQ_EMPTY(&p->guests))
+		range_handoff(c->svc, p);
 	if (permit_apply(p, 0) == -1)
 		log_warn("session %u: delete permit %u", s->s.sid, p->p.pid);
 	for (i = 0; i < p->nkeys; i++)

@@ -840,6 +840,34 @@ range_reverse(void)
 	    "range reverse: C . D -> S (port kept), snat, pass");
 }
 
+/* The first session ends: the second keeps the elements, then ends. */
+static void
+range_share_order(const struct pfh_conf *conf, const struct pfh_session *s)
+{
+	struct pfh_session_end	e1 = { s[0].sid }, e2 = { s[1].sid };
+	struct pfh_permit	p1 = range_permit(s[0].sid, 50000, 50099);
+	struct pfh_permit	p2 = range_permit(s[1].sid, 50000, 50099);
+	struct msg		msgs[7];
+	struct result		r;
+
+	msgs[0] = hello_tls(50000, 50099);
+	msgs[1] = mk(PFH_SESSION_START, &s[0], sizeof(s[0]));
+	msgs[2] = mk(PFH_SESSION_START, &s[1], sizeof(s[1]));
+	msgs[3] = mk(PFH_PERMIT_ADD, &p1, sizeof(p1));
+	msgs[4] = mk(PFH_PERMIT_ADD, &p2, sizeof(p2));
+	msgs[5] = mk(PFH_SESSION_END, &e1, sizeof(e1));
+	fake_reset();
+	r = run(conf, msgs, 6);
+	check(r.rtype[5] == PFH_OK && serve_end.live == 2 &&
+	    serve_end.dels == 0 && fake_live == 0,
+	    "range: the host session ends, its guest keeps the elements");
+	msgs[6] = mk(PFH_SESSION_END, &e2, sizeof(e2));
+	fake_reset();
+	r = run(conf, msgs, 7);
+	check(r.rtype[6] == PFH_OK && serve_end.live == 0 &&
+	    serve_end.dels == 2, "range: the last session deletes them");
+}
+
 static void
 range_limits(void)
 {
@@ -854,9 +882,17 @@ range_limits(void)
 	s[1].sid = 8;
 	s[1].cport = 40001;
 	r = run_ranges(&conf, hello_tls(50000, 50099), s, 2, 50000, 50099);
+	check(r.rtype[3] == PFH_OK && r.rtype[4] == PFH_OK &&
+	    fake_count('a') == 2 && serve_end.live == 2 &&
+	    fake_count('d') == 2 && fake_live == 0,
+	    "range: two sessions of one client and server share the elements");
+	range_share_order(&conf, s);
+	s[1].proxy.addr[3]++;
+	r = run_ranges(&conf, hello_tls(50000, 50099), s, 2, 50000, 50099);
 	check(r.rtype[3] == PFH_OK && r.rtype[4] == PFH_ERR &&
 	    r.r[4].error == EEXIST && fake_count('a') == 2,
-	    "range: one per client and server at a time");
+	    "range: same client and server, other elements: refused");
+	s[1].proxy.addr[3]--;
 	msgs[0] = hello_tls(50000, 50099);
 	msgs[1] = mk(PFH_SESSION_START, &s[0], sizeof(s[0]));
 	msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
