@@ -1008,8 +1008,8 @@ static int
 implicit_tls(struct session *s)
 {
 	if (conf->tls_lo == 0) {
-		logit(LOG_NOTICE, "#%u implicit FTP over TLS (port %d) refused: "
-		    "it needs -E", s->id, FTP_TLS_PORT);
+		logit(LOG_NOTICE, "#%u implicit FTP over TLS (port %d) "
+		    "refused: it needs -E", s->id, FTP_TLS_PORT);
 		session_close(s, "implicit TLS without -E");
 		return (-1);
 	}

@@ -775,7 +775,8 @@ x_tkey(struct nftnl_rule *r, const struct filter_conf *conf, int af)
 {
 	struct nftnl_expr	*e;
 	uint32_t		 w = af_addr_len(af) / 4;
-	uint16_t		 lo = htons(conf->tls_lo), hi = htons(conf->tls_hi);
+	uint16_t		 lo = htons(conf->tls_lo);
+	uint16_t		 hi = htons(conf->tls_hi);
 	uint8_t			 tcp = IPPROTO_TCP;
 	uint8_t			 nfproto = af == AF_INET ? NFPROTO_IPV4 :
 				    NFPROTO_IPV6;

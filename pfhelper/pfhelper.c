@@ -294,8 +294,8 @@ parse_args(int argc, char *argv[], struct pfh_conf *cp, struct opts *o)
 	cp->max_permits = PFH_DEF_MAX_PERMITS;
 	cp->rate = PFH_DEF_RATE;
 	cp->ct_verify = 1;
-	while ((ch = getopt(argc, argv, "Cc:dD:E:lM:m:nP:p:q:R:r:Ss:T:t:u:vW:")) !=
-	    -1)
+	while ((ch = getopt(argc, argv,
+	    "Cc:dD:E:lM:m:nP:p:q:R:r:Ss:T:t:u:vW:")) != -1)
 		if (!opt_limits(ch, cp) && !opt_table(ch, &cp->filter) &&
 		    !opt_run(ch, cp, o))
 			usage();

@@ -44,11 +44,11 @@
  * permits (TLS sessions) of the same client, server and addresses share
  * one set of elements: the first holds them, the others are its guests,
  * and when it goes the first guest takes them over; the last one
- * deletes them.  Other keys are shared between permits only in time (snat and pass keys carry the
- * target port, not the proxy port), so a key still owned by a live
- * permit is refused at once (the kernel would say EEXIST, and slowly),
- * and a permit only deletes the keys it still owns and that have not
- * timed out in the kernel already.
+ * deletes them.  Other keys are shared between permits only in time
+ * (snat and pass keys carry the target port, not the proxy port), so a
+ * key still owned by a live permit is refused at once (the kernel would
+ * say EEXIST, and slowly), and a permit only deletes the keys it still
+ * owns and that have not timed out in the kernel already.
  */
 struct elemkey {
 	RB_ENTRY(elemkey)	 entry;
