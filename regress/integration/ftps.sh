@@ -328,6 +328,62 @@ plain_port() { # 234, no 200, no single permit; the range permit goes
 set_up proxy_up -E "$LO-$HI"
 check "AUTH TLS, then PORT to a third host in clear: refused, no permit" \
     plain_port
+# A server that answers 234 to a client that never speaks TLS: the
+# client's plaintext reaches it as it was sent (a byte relay), the
+# server's close reaches the client, and the range permit goes.
+cat > "$WORK/fake234.py" <<'EOF'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 2121))
+s.listen(1)
+s.settimeout(20)
+print("listening", flush=True)
+c, _ = s.accept()
+c.settimeout(10)
+f = c.makefile("rb")
+c.sendall(b"220 fake\r\n")
+f.readline()
+c.sendall(b"234 Go ahead\r\n")
+print("got", f.readline().decode("latin-1").strip(), flush=True)
+c.close()
+EOF
+cat > "$WORK/noTLS.py" <<'EOF'
+import os, socket, sys, time
+s = socket.create_connection((sys.argv[1], 2121), 10)
+s.settimeout(10)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"AUTH TLS\r\n")
+print("auth", f.readline().decode().strip(), flush=True)
+for _ in range(100):                    # the test looks meanwhile
+    if os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.1)
+s.sendall(b"USER anonymous\r\n")
+print("eof" if f.read() == b"" else "data", flush=True)
+EOF
+fake_234() { # on port 2121, intercepted as well
+	in_fw nft add rule inet admin nat_pre iifname inside tcp dport 2121 \
+	    redirect to :8021 || return 1
+	bg timeout 30 ip netns exec "$SRV" "${PYTHON:-python3}" \
+	    "$WORK/fake234.py" "$S4" > "$WORK/fake.out"
+	wait_re "$WORK/fake.out" listening 10 || return 1
+	rm -f "$WORK/go"
+	timeout 20 ip netns exec "$CLI" "${PYTHON:-python3}" \
+	    "$WORK/noTLS.py" "$S4" "$WORK/go" > "$WORK/noTLS.out" &
+	_c=$!
+	wait_re "$WORK/noTLS.out" '^auth 234' 10 || return 1
+	in_fw nft list set inet ftp-proxy tpass4 | grep -q "$C4 . $S4"
+	_live=$?
+	touch "$WORK/go"
+	wait "$_c"
+	cat "$WORK/noTLS.out" "$WORK/fake.out"
+	[ $_live -eq 0 ] && grep -q '^got USER anonymous$' "$WORK/fake.out" &&
+	    grep -q '^eof$' "$WORK/noTLS.out" && wait_tpass 4 0
+}
+check "a server's 234 to a client that never speaks TLS: bytes as sent, \
+its close reaches the client, the range permit goes" fake_234
 proxy_stop
 
 # 1,000 TLS sessions from one client: -M holds (20 at once, 20 234s),
