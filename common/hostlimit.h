@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * hostlimit.h: sessions per client host, so that one host cannot take
- * every session slot.  A host is an IPv4 address, or an IPv6 /64 (what
+ * hostlimit.h: a front end's sessions per client host (ftp-proxy's
+ * sessions, tftp-proxy's requests in flight), so that one host cannot
+ * take every slot.  A host is an IPv4 address, or an IPv6 /64 (what
  * one site usually gets).  Pure: no I/O, no globals; the caller owns
  * the table.
  *
