@@ -17,7 +17,7 @@
 #   tftp-proxy: one inside host floods RRQs (from 12,000 ports, to a
 #   host that does not answer) faster than the proxy can take them,
 #   while another host reads a file 20 times; every read must arrive.
-#   -w 10 so that, at this machine's rate, the flood's sessions outnumber
+#   -w 30 so that, at this machine's rate, the flood's sessions outnumber
 #   pfhelper's 10,000 within seconds, as they would with the default -w
 #   at a faster host's rate.
 #
@@ -229,10 +229,10 @@ in_srv ip addr add $DEAD/24 dev eth0
 set_up tftpd_up
 mkfile "$WORK/tftproot/f" 4
 TLOG=$WORK/tftp-proxy.log
-set_up tftp_proxy_up -w 10
+set_up tftp_proxy_up -w 30
 
 # flood.py src dst stopfile: RRQs from 12,000 ports, round robin, as
-# fast as they go, until stopfile exists (30 s at most).
+# fast as they go, until stopfile exists (90 s at most).
 cat > "$WORK/flood.py" <<-'EOF'
 	import os, resource, socket, sys, time
 	src, dst, stop = sys.argv[1:4]
@@ -245,7 +245,7 @@ cat > "$WORK/flood.py" <<-'EOF'
 	    s.setblocking(False)
 	    ss.append(s)
 	rrq = b"\x00\x01flood\x00octet\x00"
-	end, n = time.time() + 30, 0
+	end, n = time.time() + 90, 0
 	while time.time() < end and not os.path.exists(stop):
 	    for s in ss:
 	        try:
@@ -271,7 +271,7 @@ reads() {
 }
 # The flood is at the proxy's limit once its requests are dropped.
 check "tftp: the flood reaches the proxy's limit" \
-    wait_re "$TLOG" "dropped request from $FLOODER" 20
+    wait_re "$TLOG" "dropped request from $FLOODER" 40
 check "tftp: another host's 20 reads all arrive during the flood" reads
 check "tftp: the flood was still on" kill -0 "$FLOODPID"
 touch "$WORK/stop"
