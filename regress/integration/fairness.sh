@@ -12,8 +12,8 @@
 #     gets its fair share, 100 / (13 hosts + 1) = 7, the others keep
 #     theirs (every one answers NOOP) and one under its share still gets
 #     sessions, while a host over its share gets 421;
-#   - lock-out: one address opens 100 connections; a quarter of the
-#     slots stays for others, and another host still downloads.
+#   - lock-out: one address opens 100 connections and gets 75; the last
+#     quarter of the slots stays for others: another host downloads.
 #   tftp-proxy: one inside host floods RRQs (from 12,000 ports, to a
 #   host that does not answer) faster than the proxy can take them,
 #   while another host reads a file 20 times; every read must arrive.
@@ -142,7 +142,7 @@ fair_init() {
 	    flood = [dial(host, port, a, login=False) for _ in range(100)]
 	    got = sum(1 for c, _ in flood if c)
 	    print("lock-out: %s got %d of 100" % (a, got))
-	    assert got < 100
+	    assert got == 75, "a host alone stops at three quarters of -m"
 	    c, w = dial_busy(host, port, legit)
 	    assert c, "another host locked out: %s" % w
 	    fetch(c, digest)
