@@ -40,15 +40,15 @@ abort() { fail "$*"; finish; exit 1; }
 [ "$(id -u)" -eq 0 ] || abort "needs root (debootstrap, systemd-nspawn)"
 sh scripts/deps.sh debootstrap systemd-container util-linux ||
     abort "cannot install debootstrap and systemd-container"
-DEB=$(ls obj/deb/ftp-proxy_*_*.deb 2>/dev/null | head -n 1)
-[ -n "$DEB" ] || abort "no obj/deb/ftp-proxy_*.deb (make deb)"
-
 # The cached root file system: rebuilt when the package list changes.
 SUITE=bookworm
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 INCLUDE=systemd,systemd-sysv,dbus,iproute2,nftables,procps,man-db,adduser
 INCLUDE=$INCLUDE,curl,vsftpd,tftpd-hpa,tftp-hpa
 INCLUDE=$INCLUDE,libbsd0,libevent-2.1-7,libmnl0,libnftnl11,libseccomp2
+# proxy-suite's ftp-proxy needs these (its .deb is fetched below, and
+# installed by the test); autopkgtest runs debian/tests.
+INCLUDE=$INCLUDE,libldap-2.5-0,libwrap0,autopkgtest
 BASE=$TOP/obj/systemd/rootfs
 if [ "$(cat "$BASE.include" 2>/dev/null)" != "$SUITE $INCLUDE" ]; then
 	note "building $BASE (debootstrap $SUITE)"
@@ -63,9 +63,22 @@ if [ "$(cat "$BASE.include" 2>/dev/null)" != "$SUITE $INCLUDE" ]; then
 	# The servers are the test's, started in their namespace.
 	chroot "$BASE.tmp" systemctl -q disable vsftpd.service \
 	    tftpd-hpa.service 2>/dev/null
+	# Debian's other ftp-proxy (source proxy-suite), not installed:
+	# the test installs it and ours beside it.
+	mkdir -p "$BASE.tmp/root/proxy-suite"
+	if ! chroot "$BASE.tmp" sh -c 'cd /root/proxy-suite &&
+	    apt-get -q download ftp-proxy' > "$TOP/obj/systemd/download.log" 2>&1; then
+		cat "$TOP/obj/systemd/download.log"
+		rm -rf "$BASE.tmp"
+		abort "cannot download Debian's ftp-proxy (proxy-suite)"
+	fi
+	chroot "$BASE.tmp" apt-get clean
 	mv "$BASE.tmp" "$BASE"
 	echo "$SUITE $INCLUDE" > "$BASE.include"
 fi
+
+DEB=$(ls obj/deb/ftp-proxy_*_*.deb 2>/dev/null | head -n 1)
+[ -n "$DEB" ] || abort "no obj/deb/ftp-proxy_*.deb (make deb)"
 
 # An overlay of it for this run, and the container.
 MACHINE=ftpchk$$
