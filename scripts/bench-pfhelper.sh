@@ -20,6 +20,7 @@
 #
 #	BENCH_SIZES="1 1000 10000 60000 100000"  BENCH_SAMPLES=2000
 #	PFHELPER=bin/pfhelper  PFHCTL=obj/regress/tools/pfhctl
+#	BENCH_LOG=file: pfhelper's log lines are appended there too (kept)
 #
 # Needs root, ip(8), timeout(1).  Each N is bounded to 240 s.
 set -u
@@ -75,6 +76,8 @@ run() {
 	res=$(tail -n 1 "$log.out")
 	rm -f "$log.out"
 }
+trap 'keep_log; cleanup' EXIT
+keep_log() { [ -n "${BENCH_LOG:-}" ] && [ -n "$log" ] && cat "$log" >> "$BENCH_LOG"; }
 
 # field name line: the value after `name' in a result line.
 field() {
