@@ -22,14 +22,15 @@
  * own only while NAT leaves it alone.  When a redirect's reply tuple
  * would clash with an entry in TIME_WAIT (the client used the same
  * port less than 120 s before, to another destination redirected to
- * the same proxy port), the kernel also rewrites the source port, and the original tuple holds a port the proxy never
- * saw (measured on 6.18: orig C:40000 -> D:21, reply P:8021 ->
- * C:28391; the proxy sees C:28391).  So ct_check_orig() asks for the
- * original tuple as the proxy has it, takes the answer only if its
- * reply reaches that very client port, and else looks for the
- * remapped entry with one dump filtered in the kernel (CTA_FILTER:
- * original source address, destination and protocol; reply
- * destination), whose answers it checks itself as well.  A dump walks
+ * the same proxy port), the kernel also rewrites the source port, and
+ * the original tuple holds a port the proxy never saw (measured on
+ * 6.18: orig C:40000 -> D:21, reply P:8021 -> C:28391; the proxy sees
+ * C:28391).  So ct_check_orig() asks for the original tuple as the
+ * proxy has it, takes the answer only if its reply reaches that very
+ * client port, and else looks for the remapped entry with one dump
+ * filtered in the kernel (CTA_FILTER: original source address,
+ * destination and protocol; reply destination), whose answers it
+ * checks itself as well.  A dump walks
  * the whole table (~10 ms, all namespaces' entries), so at most
  * CT_DUMPS_PER_SEC are made a second; past that a miss is a miss.
  */
@@ -101,6 +102,10 @@ static int	ct_dump_allowed(void);
 static int	ct_find_remapped(const struct ct_tuple *, struct ct_entry *);
 static int	ct_dump_recv(uint32_t, const struct ct_tuple *,
 		    struct ct_entry *);
+static int	ct_read(uint32_t, int, char *, size_t,
+		    int (*)(const struct nlmsghdr *, void *), void *);
+static int	ct_get_msg(const struct nlmsghdr *, void *);
+static int	ct_dump_msg(const struct nlmsghdr *, void *);
 static int	ct_recv(uint32_t, uint8_t, struct ct_entry *);
 static int	ct_msg(const struct nlmsghdr *, uint8_t, struct ct_entry *);
 static int	ct_parse_ct(const struct nlmsghdr *, uint8_t,
@@ -421,26 +426,40 @@ ct_find_remapped(const struct ct_tuple *o, struct ct_entry *e)
 	return (ct_dump_recv(nlh->nlmsg_seq, o, e));
 }
 
+/* What ct_get_msg() reads into. */
+struct ct_answer {
+	uint8_t		 af;
+	struct ct_entry	*e;
+};
+
+/* What ct_dump_msg() looks for, and what it found. */
+struct ct_dump {
+	const struct ct_tuple	*o;
+	struct ct_entry		*e;
+	int			 found;
+};
+
 /*
- * Read the dump to its end (a dump left half read would refuse the
- * next one: EBUSY); the first entry that ct_remapped() takes is e.
+ * Read the messages that answer request seq, each to fn, until fn
+ * returns 0 (done) or -1 (failed); 1 reads on.  At most maxrecv
+ * receives, each bounded by SO_RCVTIMEO.
  */
 static int
-ct_dump_recv(uint32_t seq, const struct ct_tuple *o, struct ct_entry *e)
+ct_read(uint32_t seq, int maxrecv, char *buf, size_t size,
+    int (*fn)(const struct nlmsghdr *, void *), void *arg)
 {
-	static char		 buf[CT_DUMP_BUF]
-				    __attribute__((__aligned__(8)));
 	const struct nlmsghdr	*nlh;
-	struct ct_entry		 x;
 	uint32_t		 portid = mnl_socket_get_portid(ct_nl);
 	ssize_t			 n;
-	int			 i, len, r, found = 0;
+	int			 i, len, r;
 
-	for (i = 0; i < CT_DUMP_RECV; i++) {
-		if ((n = mnl_socket_recvfrom(ct_nl, buf, sizeof(buf))) == -1) {
+	for (i = 0; i < maxrecv; i++) {
+		if ((n = mnl_socket_recvfrom(ct_nl, buf, size)) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_debug("ct_dump_recv: %s", strerror(errno));
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				errno = ETIMEDOUT;
+			log_debug("ct_read: %s", strerror(errno));
 			return (-1);
 		}
 		len = (int)n;
@@ -449,58 +468,66 @@ ct_dump_recv(uint32_t seq, const struct ct_tuple *o, struct ct_entry *e)
 			if (nlh->nlmsg_seq != seq ||
 			    !mnl_nlmsg_portid_ok(nlh, portid))
 				continue;	/* stale or not ours */
-			if (nlh->nlmsg_type == NLMSG_DONE) {
-				errno = ENOENT;
-				return (found ? 0 : -1);
-			}
-			if ((r = ct_msg(nlh, o->af, &x)) == -1)
-				return (-1);
-			if (r == 0 && !found && ct_remapped(&x, o)) {
-				*e = x;
-				found = 1;
-			}
+			if ((r = fn(nlh, arg)) != 1)
+				return (r);
 		}
 	}
-	log_debug("ct_dump_recv: no end of dump %u", seq);
+	log_debug("ct_read: no answer to request %u", seq);
 	errno = ETIMEDOUT;
 	return (-1);
 }
 
-/* Read until the answer to seq arrives; bounded in time and count. */
+/* The answer to a CT_GET: one entry of family af, or an error. */
+static int
+ct_get_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	struct ct_answer	*a = arg;
+
+	return (ct_msg(nlh, a->af, a->e));
+}
+
 static int
 ct_recv(uint32_t seq, uint8_t af, struct ct_entry *e)
 {
-	char			 buf[CT_BUF_SIZE]
+	char			buf[CT_BUF_SIZE]
 				    __attribute__((__aligned__(8)));
-	const struct nlmsghdr	*nlh;
-	uint32_t		 portid;
-	ssize_t			 n;
-	int			 i, len, r;
+	struct ct_answer	a = { af, e };
 
-	portid = mnl_socket_get_portid(ct_nl);
-	for (i = 0; i < CT_MAX_RECV; i++) {
-		n = mnl_socket_recvfrom(ct_nl, buf, sizeof(buf));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				errno = ETIMEDOUT;
-			log_debug("%s: recv: %s", __func__, strerror(errno));
-			return (-1);
-		}
-		len = (int)n;
-		for (nlh = (const struct nlmsghdr *)buf;
-		    mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-			if (nlh->nlmsg_seq != seq ||
-			    !mnl_nlmsg_portid_ok(nlh, portid))
-				continue;	/* stale or not ours */
-			if ((r = ct_msg(nlh, af, e)) != 1)
-				return (r);
-		}
+	return (ct_read(seq, CT_MAX_RECV, buf, sizeof(buf), ct_get_msg, &a));
+}
+
+/*
+ * One message of a dump, read to its end (a dump left half read would
+ * refuse the next one: EBUSY); the first entry that ct_remapped() takes
+ * is the answer.
+ */
+static int
+ct_dump_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	struct ct_dump	*d = arg;
+	struct ct_entry	 x;
+	int		 r;
+
+	if (nlh->nlmsg_type == NLMSG_DONE) {
+		errno = ENOENT;
+		return (d->found ? 0 : -1);
 	}
-	log_debug("%s: no answer to request %u", __func__, seq);
-	errno = ETIMEDOUT;
-	return (-1);
+	if ((r = ct_msg(nlh, d->o->af, &x)) == 0 && !d->found &&
+	    ct_remapped(&x, d->o)) {
+		*d->e = x;
+		d->found = 1;
+	}
+	return (r == -1 ? -1 : 1);
+}
+
+static int
+ct_dump_recv(uint32_t seq, const struct ct_tuple *o, struct ct_entry *e)
+{
+	static char	buf[CT_DUMP_BUF] __attribute__((__aligned__(8)));
+	struct ct_dump	d = { o, e, 0 };
+
+	return (ct_read(seq, CT_DUMP_RECV, buf, sizeof(buf), ct_dump_msg,
+	    &d));
 }
 
 /* One message answering our request: 0 done, -1 error, 1 keep reading. */
