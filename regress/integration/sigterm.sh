@@ -29,7 +29,7 @@ set_up admin_rules
 set_up vsftpd_up
 set_up tftpd_up
 mkfile "$WORK/tftproot/t" 64
-D=$WORK/svc		# the service's socket directory (pfhelper -s)
+D=$PFHDIR		# the service's socket directory (pfhelper -s)
 
 # exited file pid status: exitwatch recorded `pid status' (5 s at most).
 exited() {
@@ -88,7 +88,7 @@ tftp_pending() {
 ftp_spawned() {
 	bg ip netns exec "$FW" env PFHELPER="$EW" \
 	    EXITWATCH_PROG="$BIN/pfhelper" EXITWATCH_FILE="$WORK/pfh.exit" \
-	    "$BIN/ftp-proxy" -d -D 7 2>> "$WORK/ftp-proxy.log"
+	    "$BIN/ftp-proxy" -d -D 7 -s "$PFHDIR" 2>> "$WORK/ftp-proxy.log"
 	PROXYPID=$LASTPID
 	wait_port "$FW" 8021 || return 1
 	PFHPID=$(helper_of "$PROXYPID")
@@ -132,7 +132,7 @@ reap "$PROXYPID"
 # --- 3. tftp-proxy standalone, a request in progress ------------------
 bg ip netns exec "$FW" env PFHELPER="$EW" EXITWATCH_PROG="$BIN/pfhelper" \
     EXITWATCH_FILE="$WORK/tpfh.exit" "$BIN/tftp-proxy" -d -v -w 5 \
-    2>> "$WORK/tftp-proxy.log"
+    -s "$PFHDIR" 2>> "$WORK/tftp-proxy.log"
 TPID=$LASTPID
 set_up wait_udp "$FW" 6969
 TPFH=$(helper_of "$TPID")
