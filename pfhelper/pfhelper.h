@@ -80,8 +80,30 @@ int	validate_permit_fits(const struct pfh_role *,
 const char *validate_claims(const struct pfh_conf *,
 	    const struct pfh_session *);
 /*
- * elems.c: the rdr, snat/snatp and pass elements of a permit: how many
- * (3, or 2 for a forward range permit, which needs no rdr).
+ * elems.c: the permit kinds (PFH_PASSIVE, ...), one row each: what a
+ * permit of the kind may carry, what it is in the kernel (its
+ * elements), its name in the logs and in pfhelper -l.
+ *   single port (span 0): the proxy port pport (0: pfhelper picks
+ *     one) leads to tport, for timeout seconds (1 .. PFH_TIMEOUT_MAX).
+ *   span: the ports tport .. thigh, the table's -E range, for the
+ *     session's life (pport 0, timeout 0), one per session; a permit
+ *     whose elements a live permit of its kind holds shares them.
+ */
+struct pfh_kind {
+	uint8_t		 id;		/* PFH_PASSIVE, ... */
+	const char	*name;		/* logs, pfhelper -l */
+	uint8_t		 flags;		/* the PFH_F_* it may carry */
+	int		 span;		/* a port range (above) */
+	int		 tls;		/* only in a role with -E (tls) */
+	/* Its rdr, snat/snatp and pass elements: how many (<= 3). */
+	int		(*elems)(const struct pfh_session *,
+			    const struct pfh_permit *, struct filter_elem[3]);
+};
+
+const struct pfh_kind	*kind_get(uint8_t);	/* NULL: no such kind */
+/*
+ * The elements of a checked permit: how many (3, or 2 for a forward
+ * range permit, which needs no rdr).
  */
 int	permit_elems(const struct pfh_session *, const struct pfh_permit *,
 	    struct filter_elem[3]);

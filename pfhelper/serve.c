@@ -60,12 +60,13 @@ struct elemkey {
 struct permit {
 	TAILQ_ENTRY(permit)	 entry;
 	struct pfh_permit	 p;
+	const struct pfh_kind	*kind;		/* of p.kind */
 	struct session		*sess;
 	struct elemkey		 k[3];
 	int			 nelems;	/* of k[] (permit_elems) */
 	int			 nkeys;		/* in the key tree */
 	double			 expires;	/* monotonic seconds */
-	/* Range permits: the one whose elements this one shares. */
+	/* Span permits: the one whose elements this one shares. */
 	struct permit		*host;
 	TAILQ_HEAD(, permit)	 guests;	/* those sharing ours */
 	TAILQ_ENTRY(permit)	 gentry;
@@ -334,7 +335,7 @@ permit_apply(struct permit *p, int add)
 	uint32_t	ms = p->p.timeout * 1000U;
 	int		i, n = 0, rc = 0;
 
-	if (p->p.kind == PFH_RANGE)
+	if (p->kind->span)
 		ms = FILTER_NO_TIMEOUT;		/* the session's life */
 	if (!add && p->expires <= now())
 		return (0);
@@ -541,11 +542,12 @@ permit_new(struct session *s, const struct pfh_permit *m)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return (NULL);
 	p->p = *m;
+	p->kind = kind_get(m->kind);
 	p->sess = s;
 	TAILQ_INIT(&p->guests);
 	/* A margin so that we never count on an element the kernel lost. */
 	p->expires = now() + m->timeout - 0.5;
-	if (m->kind == PFH_RANGE)
+	if (p->kind->span)
 		p->expires = HUGE_VAL;		/* until its session ends */
 	return (p);
 }
@@ -560,9 +562,7 @@ permit_pick_port(struct peer *c, struct permit *p)
 {
 	struct filter_elem	 e[3];
 	int			 i, j;
-
-	int			 choose = p->p.pport == 0 &&
-				    p->p.kind != PFH_RANGE;
+	int			 choose = p->p.pport == 0 && !p->kind->span;
 
 	for (i = 0; i < PORT_TRIES; i++) {
 		if (choose)
@@ -582,7 +582,7 @@ permit_pick_port(struct peer *c, struct permit *p)
 }
 
 /*
- * A range permit: the peer's -E range (the one its table's rules
+ * A span permit: the peer's -E range (the one its table's rules
  * check), one per session.  0, or an errno with why.
  */
 static int
@@ -598,7 +598,7 @@ range_ok(struct peer *c, struct session *s, const struct pfh_permit *m,
 		return (EPERM);
 	}
 	TAILQ_FOREACH(p, &s->permits, entry)
-		if (p->p.kind == PFH_RANGE) {
+		if (p->kind->span) {
 			*why = "one range permit per session";
 			return (EEXIST);
 		}
@@ -613,15 +613,16 @@ static int
 permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
     const char **why)
 {
-	struct permit	*p;
-	int		 error;
+	const struct pfh_kind	*k = kind_get(m->kind);
+	struct permit		*p;
+	int			 error;
 
 	*why = NULL;
 	if (!proto_data_port_ok(m->tport)) {
 		*why = "data port below " PFH_DATA_PORT_MIN_S;
 		return (EPERM);
 	}
-	if (m->kind == PFH_RANGE && (error = range_ok(c, s, m, why)) != 0)
+	if (k->span && (error = range_ok(c, s, m, why)) != 0)
 		return (error);
 	session_expire(c, s);
 	if (permit_find(s, m->pid) != NULL) {
@@ -646,9 +647,9 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 		return (ENOMEM);
 	}
 	if (permit_pick_port(c, p) == -1) {
-		if (m->kind != PFH_RANGE || !range_share(c, p)) {
+		if (!k->span || !range_share(c, p)) {
 			free(p);
-			*why = m->kind == PFH_RANGE ? "a range permit for "
+			*why = k->span ? "a range permit for "
 			    "this client with another server or address is "
 			    "live" :
 			    "no free proxy port, or data connection in use";
@@ -666,11 +667,9 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 	c->npermits++;
 	c->svc->npermits++;
 	c->svc->st.permits++;
-	m->pport = m->kind == PFH_RANGE ? m->tport : p->p.pport;
+	m->pport = k->span ? m->tport : p->p.pport;
 	log_debug("session %u: permit %u %s port %u -> %u", m->sid, m->pid,
-	    m->kind == PFH_PASSIVE ? "passive" : m->kind == PFH_ACTIVE ?
-	    "active" : "range", m->pport, m->kind == PFH_RANGE ? m->thigh :
-	    m->tport);
+	    k->name, m->pport, k->span ? m->thigh : m->tport);
 	return (0);
 }
 
@@ -713,7 +712,7 @@ range_share(struct peer *c, struct permit *p)
 
 	if ((k = RB_FIND(key_tree, &c->svc->keys,
 	    &p->k[p->nelems - 1])) == NULL || (h = k->owner) == NULL ||
-	    h->p.kind != PFH_RANGE || h->nelems != p->nelems)
+	    h->kind != p->kind || h->nelems != p->nelems)
 		return (0);
 	for (i = 0; i < p->nelems; i++)
 		if (memcmp(&h->k[i].e, &p->k[i].e, sizeof(p->k[i].e)) != 0)
@@ -1216,9 +1215,8 @@ peer_run(struct peer *c, int until_hello)
 }
 
 /* The status view: one line per peer, session and permit, counters. */
-static const char *const kinds[] = { "?", "passive", "active", "range" };
 
-/* A range permit: C . S, ports, for the session's life. */
+/* A span permit: C . S, ports, for the session's life. */
 static void
 status_range(FILE *fp, const struct permit *p)
 {
@@ -1226,8 +1224,8 @@ status_range(FILE *fp, const struct permit *p)
 	char				 sa[ADDR_STRLEN], sb[ADDR_STRLEN];
 	char				 sd[ADDR_STRLEN];
 
-	fprintf(fp, "  permit %u.%u range in %s: %s . %s . tcp . %u-%u "
-	    "via %s, for the session\n", s->sid, p->p.pid,
+	fprintf(fp, "  permit %u.%u %s in %s: %s . %s . tcp . %u-%u "
+	    "via %s, for the session\n", s->sid, p->p.pid, p->kind->name,
 	    p->sess->peer->svc->fconf[RIDX(p->sess->peer->role)].table,
 	    addr_str(&s->client, sa, sizeof(sa)),
 	    addr_str(&s->server, sb, sizeof(sb)), p->p.tport, p->p.thigh,
@@ -1251,7 +1249,7 @@ status_permit(FILE *fp, const struct permit *p, double t)
 	/* The rdr element as `nft list map' prints it. */
 	fprintf(fp, "  permit %u.%u %s in %s: %s . %s . %s . %u : %s . %u, "
 	    "%.0f s left\n", p->sess->s.sid, p->p.pid,
-	    kinds[p->p.kind < nitems(kinds) ? p->p.kind : 0],
+	    p->kind->name,
 	    p->sess->peer->svc->fconf[RIDX(p->sess->peer->role)].table,
 	    addr_str(&a, sa, sizeof(sa)), addr_str(&b, sb, sizeof(sb)),
 	    p->sess->s.proto == IPPROTO_TCP ? "tcp" : "udp", e->dport,
@@ -1276,7 +1274,7 @@ status_peer(FILE *fp, struct peer *c, double t)
 		    addr_port_str(&s->s.server, s->s.sport, b, sizeof(b)),
 		    t - s->started);
 		TAILQ_FOREACH(p, &s->permits, entry)
-			if (p->p.kind == PFH_RANGE)
+			if (p->kind->span)
 				status_range(fp, p);
 			else if (p->expires > t)
 				status_permit(fp, p, t);

@@ -219,6 +219,7 @@ static void p_sid0(struct msg *m) { PER(m)->sid = 0; }
 static void p_pid0(struct msg *m) { PER(m)->pid = 0; }
 static void p_kind0(struct msg *m) { PER(m)->kind = 0; }
 static void p_kind3(struct msg *m) { PER(m)->kind = 3; }
+static void p_kind4(struct msg *m) { PER(m)->kind = 4; }
 static void p_flags(struct msg *m) { PER(m)->flags = 0x80; }
 static void p_port20pasv(struct msg *m) { PER(m)->flags = PFH_F_PORT20; }
 static void p_pport(struct msg *m) { PER(m)->pport = 1023; }
@@ -290,6 +291,7 @@ static const struct bad_case {
 	{ "permit id 0", T_PERMIT, p_pid0 },
 	{ "permit kind 0", T_PERMIT, p_kind0 },
 	{ "permit kind 3", T_PERMIT, p_kind3 },
+	{ "permit kind 4, past the table", T_PERMIT, p_kind4 },
 	{ "permit unknown flag", T_PERMIT, p_flags },
 	{ "permit port 20 on passive", T_PERMIT, p_port20pasv },
 	{ "permit proxy port 1023", T_PERMIT, p_pport },
