@@ -119,7 +119,6 @@ static int	ct_attr_cb(const struct nlattr *, void *);
 
 static struct mnl_socket	*ct_nl;
 static uint32_t			 ct_seq;
-static struct ct_tuple		 ct_reply;	/* of the last ct_check_orig */
 
 int
 ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
@@ -144,13 +143,13 @@ ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
 
 int
 ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src,
-    uint16_t sport, const uint8_t *dst, uint16_t dport)
+    uint16_t sport, const uint8_t *dst, uint16_t dport, uint8_t *rsrc,
+    uint16_t *rsport)
 {
 	struct ct_tuple	 orig;
 	struct ct_entry	 e;
 	int		 rc;
 
-	memset(&ct_reply, 0, sizeof(ct_reply));
 	if (ct_tuple_set(&orig, af, proto, src, sport, dst, dport) == -1)
 		return (-1);
 	rc = ct_get(CTA_TUPLE_ORIG, &orig, &e);
@@ -164,19 +163,10 @@ ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src,
 		    sport, e.orig.sport);
 	if (rc == -1)
 		return (-1);
-	ct_reply = e.reply;
-	return (0);
-}
-
-int
-ct_last_reply(uint8_t *rsrc, uint16_t *rsport)
-{
-	if (ct_reply.af == 0) {
-		errno = ENOENT;
-		return (-1);
-	}
-	memcpy(rsrc, ct_reply.src, af_addr_len(ct_reply.af));
-	*rsport = ct_reply.sport;
+	if (rsrc != NULL)
+		memcpy(rsrc, e.reply.src, af_addr_len(af));
+	if (rsport != NULL)
+		*rsport = e.reply.sport;
 	return (0);
 }
 

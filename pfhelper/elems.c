@@ -84,7 +84,6 @@ range_elems(const struct pfh_session *s, const struct pfh_permit *p,
 {
 	int	n = 0;
 
-	(void)p;
 	if (memcmp(&s->dialled, &s->server, sizeof(s->server)) != 0) {
 		elem_set(&e[n], FE_TRDR, s->proto, &s->client, &s->dialled,
 		    0);

@@ -62,11 +62,14 @@ struct pfh_conf {
 	uint32_t		range_width;	/* -W: a range's ports, most */
 };
 
-/* validate.c: pure checks; 0, or -1 with a reason. */
-int	validate_hello(const struct pfh_hello *, const char **);
-int	validate_session(const struct pfh_session *, const char **);
-int	validate_permit(const struct pfh_permit *, const char **);
-int	validate_ctlookup(const struct pfh_ctlookup *, const char **);
+/*
+ * validate.c: pure checks; 0, or -1 with a reason.  The form of every
+ * message of the list (proto.h), validate_N: a violation drops the peer.
+ */
+#define VALIDATE_DECL(t, name, st)					\
+int	validate_##name(const st *, const char **);
+PFH_IMSG_TYPES(VALIDATE_DECL, PFH_NOMSG)
+#undef VALIDATE_DECL
 int	validate_session_role(const struct pfh_role *,
 	    const struct pfh_rservers *, const struct pfh_session *,
 	    const char **);
@@ -74,11 +77,12 @@ int	validate_rserver_add(struct pfh_rservers *, const char *);
 int	validate_permit_fits(const struct pfh_role *,
 	    const struct pfh_permit *, const char **);
 /*
- * claims.c: the session's proxy address and its conntrack entry (from
- * the ct_check_orig() just done) against this host: NULL, or why not.
+ * claims.c: the session's proxy address, and where its connection was
+ * delivered (the reply source of its conntrack entry, ct_check_orig();
+ * NULL: not checked, -C), against this host: NULL, or why not.
  */
-const char *validate_claims(const struct pfh_conf *,
-	    const struct pfh_session *);
+const char *validate_claims(const struct pfh_session *,
+	    const struct pfh_addr *, uint16_t);
 /*
  * elems.c: the permit kinds (PFH_PASSIVE, ...), one row each: what a
  * permit of the kind may carry, what it is in the kernel (its

@@ -253,6 +253,25 @@ drop(const char *what, const char *why)
 	return (H_DROP);
 }
 
+/*
+ * Receive message N of the list (proto.h): its exact size, then its
+ * form (validate_N).  H_OK, or the peer is dropped (H_DROP).
+ */
+#define SERVE_RECV(t, name, st)						\
+static int								\
+recv_##name(struct imsg *imsg, st *m)					\
+{									\
+	const char	*why;						\
+									\
+	if (proto_recv_##name(imsg, m) == -1)				\
+		return (drop(proto_name(t) + 4, "bad size"));		\
+	if (validate_##name(m, &why) == -1)				\
+		return (drop(proto_name(t) + 4, why));			\
+	return (H_OK);							\
+}
+PFH_IMSG_TYPES(SERVE_RECV, PFH_NOMSG)
+#undef SERVE_RECV
+
 /* A peer's share of a limit: conf->share percent (0: all), at least 1. */
 static uint32_t
 share(const struct svc *v, uint32_t limit)
@@ -450,15 +469,15 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_session	 m;
 	struct pfh_permit	 p;
+	struct pfh_addr		 r;		/* delivered to, conntrack */
+	uint16_t		 rport = 0;
 	struct session		*s;
 	const char		*why;
 	char			 a[ADDR_STRLEN], b[ADDR_STRLEN];
 	int			 error;
 
-	if (proto_recv_session(imsg, &m) == -1)
-		return (drop("SESSION_START", "bad size"));
-	if (validate_session(&m, &why) == -1)
-		return (drop("SESSION_START", why));
+	if (recv_session(imsg, &m) == H_DROP)
+		return (H_DROP);
 	if ((why = proto_session_check(&m)) != NULL ||
 	    validate_session_role(c->role, &c->rs, &m, &why) == -1)
 		return (refuse(c, reqid, m.sid, EPERM, why));
@@ -473,8 +492,11 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		    "too many sessions for this front end"));
 	if (!rate_ok(c))
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
+	memset(&r, 0, sizeof(r));
+	r.af = m.client.af;
 	if (c->svc->conf->ct_verify && ct_check_orig(m.client.af, m.proto,
-	    m.client.addr, m.cport, m.dialled.addr, m.dport) == -1) {
+	    m.client.addr, m.cport, m.dialled.addr, m.dport, r.addr,
+	    &rport) == -1) {
 		error = errno;
 		log_warnx("session %u: no such connection %s -> %s (%s)",
 		    m.sid, addr_port_str(&m.client, m.cport, a, sizeof(a)),
@@ -482,7 +504,8 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		    strerror(error));
 		return (reply(c, reqid, EPERM, "no such connection"));
 	}
-	if ((why = validate_claims(c->svc->conf, &m)) != NULL) {
+	if ((why = validate_claims(&m, c->svc->conf->ct_verify ? &r : NULL,
+	    rport)) != NULL) {
 		log_warnx("session %u: %s", m.sid, why);
 		return (reply(c, reqid, EPERM, why));
 	}
@@ -514,8 +537,8 @@ h_session_end(struct peer *c, struct imsg *imsg, uint32_t reqid)
 	struct pfh_session_end	 m;
 	struct session		*s;
 
-	if (proto_recv_session_end(imsg, &m) == -1)
-		return (drop("SESSION_END", "bad size"));
+	if (recv_session_end(imsg, &m) == H_DROP)
+		return (H_DROP);
 	if ((s = session_find(c, m.sid)) == NULL)
 		return (drop("SESSION_END", "not this peer's session"));
 	session_free(c, s);
@@ -681,10 +704,8 @@ h_permit_add(struct peer *c, struct imsg *imsg, uint32_t reqid)
 	const char		*why;
 	int			 error;
 
-	if (proto_recv_permit(imsg, &m) == -1)
-		return (drop("PERMIT_ADD", "bad size"));
-	if (validate_permit(&m, &why) == -1)
-		return (drop("PERMIT_ADD", why));
+	if (recv_permit(imsg, &m) == H_DROP)
+		return (H_DROP);
 	if ((s = session_find(c, m.sid)) == NULL)
 		return (drop("PERMIT_ADD", "not this peer's session"));
 	if (validate_permit_fits(c->role, &m, &why) == -1)
@@ -782,8 +803,8 @@ h_permit_del(struct peer *c, struct imsg *imsg, uint32_t reqid)
 	struct session		*s;
 	struct permit		*p;
 
-	if (proto_recv_permit_del(imsg, &m) == -1)
-		return (drop("PERMIT_DEL", "bad size"));
+	if (recv_permit_del(imsg, &m) == H_DROP)
+		return (H_DROP);
 	if ((s = session_find(c, m.sid)) == NULL)
 		return (drop("PERMIT_DEL", "not this peer's session"));
 	if ((p = permit_find(s, m.pid)) == NULL)
@@ -798,14 +819,11 @@ h_ctlookup(struct peer *c, struct imsg *imsg, uint32_t reqid)
 	struct pfh_ctlookup	m;
 	struct pfh_addr		orig;
 	uint16_t		oport;
-	const char		*why;
 
-	if (proto_recv_ctlookup(imsg, &m) == -1)
-		return (drop("CT_LOOKUP", "bad size"));
+	if (recv_ctlookup(imsg, &m) == H_DROP)
+		return (H_DROP);
 	if (!c->role->ctlookup)
 		return (drop("CT_LOOKUP", "not in this role"));
-	if (validate_ctlookup(&m, &why) == -1)
-		return (drop("CT_LOOKUP", why));
 	if (!addr_is_unicast_host(&m.client) || !addr_is_unicast_host(&m.local))
 		return (refuse(c, reqid, 0, EPERM, "not a unicast host"));
 	if (!rate_ok(c))
@@ -932,10 +950,8 @@ h_hello(struct peer *c, struct imsg *imsg)
 	const struct pfh_role	*r;
 	const char		*why;
 
-	if (proto_recv_hello(imsg, &m) == -1)
-		return (drop("HELLO", "bad size"));
-	if (validate_hello(&m, &why) == -1)
-		return (drop("HELLO", why));
+	if (recv_hello(imsg, &m) == H_DROP)
+		return (H_DROP);
 	r = role_get(m.role);
 	if (c->role != NULL && c->role != r)
 		return (drop("HELLO", "not the role of this socket"));

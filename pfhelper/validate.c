@@ -226,6 +226,19 @@ validate_permit_fits(const struct pfh_role *role, const struct pfh_permit *p,
 	return (0);
 }
 
+/* Ids only: whose they are is checked against the peer's sessions. */
+int
+validate_session_end(const struct pfh_session_end *e, const char **why)
+{
+	return (0);
+}
+
+int
+validate_permit_del(const struct pfh_permit_del *d, const char **why)
+{
+	return (0);
+}
+
 int
 validate_ctlookup(const struct pfh_ctlookup *c, const char **why)
 {

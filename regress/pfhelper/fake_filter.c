@@ -148,32 +148,18 @@ ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
 	return (0);
 }
 
-/* The last connection found: not redirected (TPROXY's reply tuple). */
-static uint8_t	fake_rsrc[16];
-static uint16_t	fake_rsport;
-
+/* The connection found: not redirected (TPROXY's reply tuple). */
 int
 ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src, uint16_t sport,
-    const uint8_t *dst, uint16_t dport)
+    const uint8_t *dst, uint16_t dport, uint8_t *rsrc, uint16_t *rsport)
 {
 	if (!fake_ct_present) {
-		fake_rsport = 0;
 		errno = ENOENT;
 		return (-1);
 	}
-	memcpy(fake_rsrc, dst, af == AF_INET ? 4 : 16);
-	fake_rsport = dport;
-	return (0);
-}
-
-int
-ct_last_reply(uint8_t *rsrc, uint16_t *rsport)
-{
-	if (fake_rsport == 0) {
-		errno = ENOENT;
-		return (-1);
-	}
-	memcpy(rsrc, fake_rsrc, 16);
-	*rsport = fake_rsport;
+	if (rsrc != NULL)
+		memcpy(rsrc, dst, af == AF_INET ? 4 : 16);
+	if (rsport != NULL)
+		*rsport = dport;
 	return (0);
 }

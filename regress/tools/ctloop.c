@@ -90,7 +90,8 @@ check_one(int fd)
 		err(2, "SO_ORIGINAL_DST");
 	if (ct_check_orig(AF_INET, IPPROTO_TCP,
 	    (uint8_t *)&peer.sin_addr, ntohs(peer.sin_port),
-	    (uint8_t *)&orig.sin_addr, ntohs(orig.sin_port)) == 0)
+	    (uint8_t *)&orig.sin_addr, ntohs(orig.sin_port), NULL,
+	    NULL) == 0)
 		return (0);
 	inet_ntop(AF_INET, &peer.sin_addr, a, sizeof(a));
 	inet_ntop(AF_INET, &orig.sin_addr, b, sizeof(b));

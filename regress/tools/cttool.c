@@ -139,7 +139,7 @@ static int
 do_orig(const struct ct_args *a, char *out, size_t outlen)
 {
 	if (ct_check_orig(a->af, a->proto, a->src, a->sport, a->dst,
-	    a->dport) == -1) {
+	    a->dport, NULL, NULL) == -1) {
 		if (errno == ENOENT) {
 			strlcpy(out, "no", outlen);
 			return (1);
