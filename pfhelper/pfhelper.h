@@ -124,6 +124,11 @@ struct svc;
 struct peer;
 
 struct svc	*svc_new(const struct pfh_conf *);
+struct ct;
+/* Its conntrack socket (ct.h), before the first SESSION_START. */
+void		 svc_ct(struct svc *, struct ct *);
+/* Its clock (clock.h), clock_mono unless a test says; before any peer. */
+void		 svc_clock(struct svc *, double (*)(void));
 int		 svc_tables(struct svc *);
 void		 svc_free(struct svc *);
 /* The status view (pfhelper -l): peers, sessions, permits, counters. */

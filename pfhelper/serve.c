@@ -30,10 +30,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "ct.h"
 #include "hostlimit.h"
 #include "imsg.h"
@@ -117,6 +117,8 @@ struct svc {
 	struct bucket		 rate;
 	struct counters		 st;
 	double			 started;
+	clock_fn		 clock;		/* clock_mono, or a test's */
+	struct ct		*ct;		/* conntrack (svc_ct) */
 };
 
 struct peer {
@@ -182,13 +184,11 @@ key_cmp(struct elemkey *a, struct elemkey *b)
 	return (memcmp(x->daddr, y->daddr, sizeof(x->daddr)));
 }
 
+/* The time on the service's clock (svc_clock), monotonic seconds. */
 static double
-now(void)
+now(const struct svc *v)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec + ts.tv_nsec / 1e9);
+	return (v->clock());
 }
 
 static int
@@ -303,11 +303,11 @@ over_share(const struct svc *v, uint32_t used, uint32_t limit,
 }
 
 static void
-bucket_init(struct bucket *b, uint32_t rate)
+bucket_init(struct bucket *b, uint32_t rate, double t)
 {
 	b->rate = rate;
 	b->tokens = rate;
-	b->last = now();
+	b->last = t;
 }
 
 static void
@@ -332,7 +332,7 @@ rate_ok(struct peer *c)
 
 	if (g->rate == 0)
 		return (1);
-	t = now();
+	t = now(c->svc);
 	bucket_fill(g, t);
 	bucket_fill(p, t);
 	if (g->tokens < 1 || (p->tokens < 1 &&
@@ -356,7 +356,7 @@ permit_apply(struct permit *p, int add)
 
 	if (p->kind->span)
 		ms = FILTER_NO_TIMEOUT;		/* the session's life */
-	if (!add && p->expires <= now())
+	if (!add && p->expires <= now(p->sess->peer->svc))
 		return (0);
 	if (filter_begin() == -1)
 		return (-1);
@@ -403,7 +403,7 @@ permit_keys_free(struct peer *c, struct permit *p)
 	for (i = 0; i < p->nelems; i++) {
 		if ((k = RB_FIND(key_tree, &c->svc->keys, &p->k[i])) == NULL)
 			continue;
-		if (k->owner->expires <= now())
+		if (k->owner->expires <= now(c->svc))
 			permit_free(c, k->owner);
 		else if (key_shareable(&k->e, &p->k[i].e))
 			p->k[i].e.shared = 1;
@@ -436,7 +436,7 @@ static void
 session_expire(struct peer *c, struct session *s)
 {
 	struct permit	*p, *next;
-	double		 t = now();
+	double		 t = now(c->svc);
 
 	for (p = TAILQ_FIRST(&s->permits); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
@@ -455,7 +455,7 @@ session_new(struct peer *c, const struct pfh_session *m)
 		return (NULL);
 	s->s = *m;
 	s->peer = c;
-	s->started = now();
+	s->started = now(c->svc);
 	TAILQ_INIT(&s->permits);
 	RB_INSERT(session_tree, &c->sessions, s);
 	c->nsessions++;
@@ -494,7 +494,8 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
 	memset(&r, 0, sizeof(r));
 	r.af = m.client.af;
-	if (c->svc->conf->ct_verify && ct_check_orig(m.client.af, m.proto,
+	if (c->svc->conf->ct_verify && ct_check_orig(c->svc->ct,
+	    m.client.af, m.proto,
 	    m.client.addr, m.cport, m.dialled.addr, m.dport, r.addr,
 	    &rport) == -1) {
 		error = errno;
@@ -569,7 +570,7 @@ permit_new(struct session *s, const struct pfh_permit *m)
 	p->sess = s;
 	TAILQ_INIT(&p->guests);
 	/* A margin so that we never count on an element the kernel lost. */
-	p->expires = now() + m->timeout - 0.5;
+	p->expires = now(s->peer->svc) + m->timeout - 0.5;
 	if (p->kind->span)
 		p->expires = HUGE_VAL;		/* until its session ends */
 	return (p);
@@ -830,7 +831,7 @@ h_ctlookup(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
 	memset(&orig, 0, sizeof(orig));
 	orig.af = m.client.af;
-	if (ct_lookup_reply(m.client.af, m.proto, m.local.addr, m.lport,
+	if (ct_lookup_reply(c->svc->ct, m.client.af, m.proto, m.local.addr, m.lport,
 	    m.client.addr, m.cport, orig.addr, &oport) == -1)
 		return (reply(c, reqid, errno ? errno : ENOENT,
 		    "no conntrack entry"));
@@ -1063,9 +1064,29 @@ svc_new(const struct pfh_conf *conf)
 	TAILQ_INIT(&v->peers);
 	for (i = 0; i < PFH_NROLES; i++)
 		v->table[i] = -1;
-	bucket_init(&v->rate, conf->rate);
-	v->started = now();
+	v->clock = clock_mono;
+	v->started = now(v);
+	bucket_init(&v->rate, conf->rate, v->started);
 	return (v);
+}
+
+/*
+ * The clock that times permits, sessions and the rate buckets (a
+ * test's fake one); before any peer.
+ */
+void
+svc_clock(struct svc *v, clock_fn clock)
+{
+	v->clock = clock;
+	v->started = now(v);
+	bucket_init(&v->rate, v->conf->rate, v->started);
+}
+
+/* The conntrack socket its checks and lookups use (ct.h). */
+void
+svc_ct(struct svc *v, struct ct *ct)
+{
+	v->ct = ct;
 }
 
 /* A standing service: every role's table, named after the role. */
@@ -1123,7 +1144,7 @@ peer_new(struct svc *v, int fd, uint32_t role, pid_t pid)
 	c->role = role != 0 ? role_get(role) : NULL;
 	c->pid = pid;
 	RB_INIT(&c->sessions);
-	bucket_init(&c->rate, share(v, v->conf->rate));
+	bucket_init(&c->rate, share(v, v->conf->rate), now(v));
 	TAILQ_INSERT_TAIL(&v->peers, c, entry);
 	v->npeers++;
 	v->st.peers++;
@@ -1301,7 +1322,7 @@ void
 svc_status(struct svc *v, FILE *fp)
 {
 	struct peer		*c;
-	double			 t = now();
+	double			 t = now(v);
 	size_t			 i;
 
 	fprintf(fp, "pfhelper: up %.0f s, %u peers, %u sessions, "

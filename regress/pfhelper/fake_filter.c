@@ -18,6 +18,7 @@ struct fake_call	fake_calls[FAKE_MAX];
 int			fake_ncalls;
 int			fake_commit_errno;
 int			fake_ct_present = 1;
+double			fake_now = 1000;
 int			fake_live;
 
 static int		pending;	/* adds - deletes in this batch */
@@ -43,8 +44,16 @@ fake_reset(void)
 	fake_commit_errno = 0;
 	fake_ct_present = 1;
 	fake_live = 0;
+	fake_now = 1000;
 	pending = 0;
 	open_batch = 0;
+}
+
+/* The time stands still until a test moves it on. */
+double
+fake_clock(void)
+{
+	return (fake_now);
 }
 
 int
@@ -128,7 +137,7 @@ filter_rollback(void)
 }
 
 int
-ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
+ct_lookup_reply(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *rsrc,
     uint16_t rsport, const uint8_t *rdst, uint16_t rdport, uint8_t *odst,
     uint16_t *odport)
 {
@@ -150,7 +159,7 @@ ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
 
 /* The connection found: not redirected (TPROXY's reply tuple). */
 int
-ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src, uint16_t sport,
+ct_check_orig(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *src, uint16_t sport,
     const uint8_t *dst, uint16_t dport, uint8_t *rsrc, uint16_t *rsport)
 {
 	if (!fake_ct_present) {

@@ -1318,7 +1318,7 @@ service_takeover(struct svc *v)
 	p.timeout = 1;		/* expires after 0.5 s (pfhelper's margin) */
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	speer_send(&a, m, 3, &r);
-	usleep(600000);
+	fake_now += 0.6;
 	p.timeout = 30;
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	check(speer_send(&b, m, 3, &r) == PFH_OK && r.error == 0,
@@ -1357,6 +1357,7 @@ service_share_run(int hard, uint32_t max, uint32_t rate, int *na, int *nb)
 	conf.rate = rate;
 	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
 		errx(1, "svc");
+	svc_clock(v, fake_clock);
 	for (k = 0; k < 2; k++) {
 		speer_open(&p[k], v, PFH_ROLE_FTP, 4242 + k);
 		m = hello_role(PFH_ROLE_FTP);
@@ -1412,6 +1413,7 @@ run_service_cases(void)
 	conf.share = 50;
 	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
 		errx(1, "svc");
+	svc_clock(v, fake_clock);
 	service_roles(v);
 	service_peers(v);
 	service_takeover(v);
