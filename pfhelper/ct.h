@@ -33,11 +33,11 @@ struct ct;
 
 struct ct	*ct_open(void);
 void		 ct_close(struct ct *);
-int	ct_lookup_reply(struct ct *, uint8_t af, uint8_t proto, const uint8_t *rsrc,
-	    uint16_t rsport, const uint8_t *rdst, uint16_t rdport,
-	    uint8_t *odst, uint16_t *odport);
-int	ct_check_orig(struct ct *, uint8_t af, uint8_t proto, const uint8_t *src,
-	    uint16_t sport, const uint8_t *dst, uint16_t dport,
-	    uint8_t *rsrc, uint16_t *rsport);
+int		 ct_lookup_reply(struct ct *, uint8_t af, uint8_t proto,
+		    const uint8_t *rsrc, uint16_t rsport, const uint8_t *rdst,
+		    uint16_t rdport, uint8_t *odst, uint16_t *odport);
+int		 ct_check_orig(struct ct *, uint8_t af, uint8_t proto,
+		    const uint8_t *src, uint16_t sport, const uint8_t *dst,
+		    uint16_t dport, uint8_t *rsrc, uint16_t *rsport);
 
 #endif /* CT_H */

@@ -363,8 +363,7 @@ main(int argc, char *argv[])
 		rc = service_run(v, fds);
 	else if ((rc = spawned_run(peer)) == -1)
 		log_warnx("peer dropped; removing the table");
-	svc_free(v);
+	svc_free(v);		/* and its filter: the tables go */
 	ct_close(ct);
-	filter_close();
 	return (conf.service && rc == -1 ? 1 : 0);
 }

@@ -61,7 +61,7 @@ struct permit {
 	TAILQ_ENTRY(permit)	 entry;
 	struct pfh_permit	 p;
 	const struct pfh_kind	*kind;		/* of p.kind */
-	struct session		*sess;
+	struct psession		*sess;
 	struct elemkey		 k[3];
 	int			 nelems;	/* of k[] (permit_elems) */
 	int			 nkeys;		/* in the key tree */
@@ -72,8 +72,9 @@ struct permit {
 	TAILQ_ENTRY(permit)	 gentry;
 };
 
-struct session {
-	RB_ENTRY(session)	 entry;
+/* A peer's session: pfhelper's record of a front end's session. */
+struct psession {
+	RB_ENTRY(psession)	 entry;
 	struct pfh_session	 s;
 	struct peer		*peer;
 	TAILQ_HEAD(, permit)	 permits;
@@ -81,7 +82,7 @@ struct session {
 	double			 started;
 };
 
-RB_HEAD(session_tree, session);
+RB_HEAD(psession_tree, psession);
 RB_HEAD(key_tree, elemkey);
 
 /* A token bucket: rate per second, a burst of one second. */
@@ -119,13 +120,14 @@ struct svc {
 	double			 started;
 	clock_fn		 clock;		/* clock_mono, or a test's */
 	struct ct		*ct;		/* conntrack (svc_ct) */
+	struct filter		*filter;	/* the backend's state */
 };
 
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;
 	struct svc		*svc;
 	struct imsgbuf		 ibuf;
-	struct session_tree	 sessions;
+	struct psession_tree	 sessions;
 	uint32_t		 nsessions;
 	uint32_t		 npermits;	/* all its sessions */
 	uint32_t		 max_sessions;	/* its own -m */
@@ -144,15 +146,15 @@ struct peer {
 #define H_OK	0
 #define H_DROP	-1
 
-static int	session_cmp(struct session *, struct session *);
+static int	session_cmp(struct psession *, struct psession *);
 static int	dispatch(struct peer *, struct imsg *);
 static int	reply(struct peer *, uint32_t, int, const char *);
 static int	permit_apply(struct permit *, int);
 static void	permit_free(struct peer *, struct permit *);
-static void	session_free(struct peer *, struct session *);
+static void	session_free(struct peer *, struct psession *);
 static int	key_cmp(struct elemkey *, struct elemkey *);
-static int	permit_add(struct peer *, struct session *, struct pfh_permit *,
-		    const char **);
+static int	permit_add(struct peer *, struct psession *,
+		    struct pfh_permit *, const char **);
 static int	range_share(struct peer *, struct permit *);
 static void	range_handoff(struct svc *, struct permit *);
 
@@ -160,7 +162,7 @@ static void	range_handoff(struct svc *, struct permit *);
 #define OUT_MAX		4096	/* replies queued before we stop reading */
 #define HELLO_WAIT_MS	5000	/* a spawned pfhelper waits for its HELLO */
 
-RB_GENERATE_STATIC(session_tree, session, entry, session_cmp)
+RB_GENERATE_STATIC(psession_tree, psession, entry, session_cmp)
 RB_GENERATE_STATIC(key_tree, elemkey, entry, key_cmp)
 
 static int
@@ -192,18 +194,18 @@ now(const struct svc *v)
 }
 
 static int
-session_cmp(struct session *a, struct session *b)
+session_cmp(struct psession *a, struct psession *b)
 {
 	return (a->s.sid < b->s.sid ? -1 : a->s.sid > b->s.sid);
 }
 
-static struct session *
+static struct psession *
 session_find(struct peer *c, uint32_t sid)
 {
-	struct session	key;
+	struct psession	key;
 
 	key.s.sid = sid;
-	return (RB_FIND(session_tree, &c->sessions, &key));
+	return (RB_FIND(psession_tree, &c->sessions, &key));
 }
 
 /* Refusals by reason, for the status view. */
@@ -351,26 +353,28 @@ rate_ok(struct peer *c)
 static int
 permit_apply(struct permit *p, int add)
 {
-	uint32_t	ms = p->p.timeout * 1000U;
-	int		i, n = 0, rc = 0;
+	struct filter	*f = p->sess->peer->svc->filter;
+	uint32_t	 ms = p->p.timeout * 1000U;
+	int		 i, n = 0, rc = 0;
 
 	if (p->kind->span)
 		ms = FILTER_NO_TIMEOUT;		/* the session's life */
 	if (!add && p->expires <= now(p->sess->peer->svc))
 		return (0);
-	if (filter_begin() == -1)
+	if (filter_begin(f) == -1)
 		return (-1);
 	for (i = 0; i < p->nelems && rc == 0; i++) {
 		if (!add && p->k[i].owner != p)
 			continue;
-		rc = add ? filter_add(&p->k[i].e, ms) : filter_del(&p->k[i].e);
+		rc = add ? filter_add(f, &p->k[i].e, ms) :
+		    filter_del(f, &p->k[i].e);
 		n++;
 	}
 	if (rc == -1 || n == 0) {
-		filter_rollback();
+		filter_rollback(f);
 		return (rc);
 	}
-	return (filter_commit());
+	return (filter_commit(f));
 }
 
 /*
@@ -433,7 +437,7 @@ permit_keys_insert(struct peer *c, struct permit *p)
 
 /* Forget the permits of a session that the kernel has timed out. */
 static void
-session_expire(struct peer *c, struct session *s)
+session_expire(struct peer *c, struct psession *s)
 {
 	struct permit	*p, *next;
 	double		 t = now(c->svc);
@@ -446,10 +450,10 @@ session_expire(struct peer *c, struct session *s)
 }
 
 /* A checked session, the peer's now. */
-static struct session *
+static struct psession *
 session_new(struct peer *c, const struct pfh_session *m)
 {
-	struct session	*s;
+	struct psession	*s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return (NULL);
@@ -457,7 +461,7 @@ session_new(struct peer *c, const struct pfh_session *m)
 	s->peer = c;
 	s->started = now(c->svc);
 	TAILQ_INIT(&s->permits);
-	RB_INSERT(session_tree, &c->sessions, s);
+	RB_INSERT(psession_tree, &c->sessions, s);
 	c->nsessions++;
 	c->svc->nsessions++;
 	c->svc->st.sessions++;
@@ -471,7 +475,7 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 	struct pfh_permit	 p;
 	struct pfh_addr		 r;		/* delivered to, conntrack */
 	uint16_t		 rport = 0;
-	struct session		*s;
+	struct psession		*s;
 	const char		*why;
 	char			 a[ADDR_STRLEN], b[ADDR_STRLEN];
 	int			 error;
@@ -536,7 +540,7 @@ static int
 h_session_end(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_session_end	 m;
-	struct session		*s;
+	struct psession		*s;
 
 	if (recv_session_end(imsg, &m) == H_DROP)
 		return (H_DROP);
@@ -547,7 +551,7 @@ h_session_end(struct peer *c, struct imsg *imsg, uint32_t reqid)
 }
 
 static struct permit *
-permit_find(struct session *s, uint32_t pid)
+permit_find(struct psession *s, uint32_t pid)
 {
 	struct permit	*p;
 
@@ -559,7 +563,7 @@ permit_find(struct session *s, uint32_t pid)
 
 /* A permit with its elements still to be made (permit_pick_port). */
 static struct permit *
-permit_new(struct session *s, const struct pfh_permit *m)
+permit_new(struct psession *s, const struct pfh_permit *m)
 {
 	struct permit	*p;
 
@@ -610,7 +614,7 @@ permit_pick_port(struct peer *c, struct permit *p)
  * check), one per session.  0, or an errno with why.
  */
 static int
-range_ok(struct peer *c, struct session *s, const struct pfh_permit *m,
+range_ok(struct peer *c, struct psession *s, const struct pfh_permit *m,
     const char **why)
 {
 	const struct filter_conf	*fc = &c->svc->fconf[RIDX(c->role)];
@@ -634,7 +638,7 @@ range_ok(struct peer *c, struct session *s, const struct pfh_permit *m,
  * an errno with the reason in why.
  */
 static int
-permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
+permit_add(struct peer *c, struct psession *s, struct pfh_permit *m,
     const char **why)
 {
 	const struct pfh_kind	*k = kind_get(m->kind);
@@ -701,7 +705,7 @@ static int
 h_permit_add(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_permit	 m;
-	struct session		*s;
+	struct psession		*s;
 	const char		*why;
 	int			 error;
 
@@ -776,7 +780,7 @@ range_handoff(struct svc *v, struct permit *p)
 static void
 permit_free(struct peer *c, struct permit *p)
 {
-	struct session	*s = p->sess;
+	struct psession	*s = p->sess;
 	int		 i;
 
 	c = s->peer;
@@ -801,7 +805,7 @@ static int
 h_permit_del(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_permit_del	 m;
-	struct session		*s;
+	struct psession		*s;
 	struct permit		*p;
 
 	if (recv_permit_del(imsg, &m) == H_DROP)
@@ -831,8 +835,8 @@ h_ctlookup(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
 	memset(&orig, 0, sizeof(orig));
 	orig.af = m.client.af;
-	if (ct_lookup_reply(c->svc->ct, m.client.af, m.proto, m.local.addr, m.lport,
-	    m.client.addr, m.cport, orig.addr, &oport) == -1)
+	if (ct_lookup_reply(c->svc->ct, m.client.af, m.proto, m.local.addr,
+	    m.lport, m.client.addr, m.cport, orig.addr, &oport) == -1)
 		return (reply(c, reqid, errno ? errno : ENOENT,
 		    "no conntrack entry"));
 	if (proto_send_reply(&c->ibuf, reqid, 0, NULL, &orig, oport) == -1)
@@ -877,13 +881,14 @@ table_make(struct svc *v, const struct pfh_role *r, const struct pfh_hello *m)
 	if (fc->table[0] == '\0')
 		strlcpy(fc->table, r->table, sizeof(fc->table));
 	if (v->conf->filter.table[0] != '\0')
-		t = filter_init(fc);
-	else if ((m->flags & PFH_H_MANY) || (t = filter_init(fc)) == -1) {
+		t = filter_init(v->filter, fc);
+	else if ((m->flags & PFH_H_MANY) ||
+	    (t = filter_init(v->filter, fc)) == -1) {
 		if (!(m->flags & PFH_H_MANY))
 			log_info("table inet %s is taken", r->table);
 		snprintf(fc->table, sizeof(fc->table), "%s-%ld", r->table,
 		    (long)getppid());
-		t = filter_init(fc);
+		t = filter_init(v->filter, fc);
 	}
 	if (t == -1)
 		return ("cannot create the table");
@@ -1007,13 +1012,13 @@ dispatch(struct peer *c, struct imsg *imsg)
 }
 
 static void
-session_free(struct peer *c, struct session *s)
+session_free(struct peer *c, struct psession *s)
 {
 	struct permit	*p;
 
 	while ((p = TAILQ_FIRST(&s->permits)) != NULL)
 		permit_free(c, p);
-	RB_REMOVE(session_tree, &c->sessions, s);
+	RB_REMOVE(psession_tree, &c->sessions, s);
 	c->nsessions--;
 	c->svc->nsessions--;
 	free(s);
@@ -1059,6 +1064,10 @@ svc_new(const struct pfh_conf *conf)
 
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return (NULL);
+	if ((v->filter = filter_new()) == NULL) {
+		free(v);
+		return (NULL);
+	}
 	v->conf = conf;
 	RB_INIT(&v->keys);
 	TAILQ_INIT(&v->peers);
@@ -1108,7 +1117,7 @@ svc_tables(struct svc *v)
 		}
 		if (!r->tls)
 			fc->tls_lo = fc->tls_hi = 0;
-		if ((v->table[i] = filter_init(fc)) == -1) {
+		if ((v->table[i] = filter_init(v->filter, fc)) == -1) {
 			log_warn("cannot create table inet %s", fc->table);
 			return (-1);
 		}
@@ -1125,6 +1134,7 @@ svc_free(struct svc *v)
 
 	while ((c = TAILQ_FIRST(&v->peers)) != NULL)
 		peer_free(c, 0);
+	filter_close(v->filter);
 	free(v);
 }
 
@@ -1212,7 +1222,7 @@ peer_io(struct peer *c, short revents)
 void
 peer_free(struct peer *c, int dropped)
 {
-	struct session	*s;
+	struct psession	*s;
 	struct svc	*v = c->svc;
 
 	if (dropped)
@@ -1297,14 +1307,14 @@ status_permit(FILE *fp, const struct permit *p, double t)
 static void
 status_peer(FILE *fp, struct peer *c, double t)
 {
-	struct session		*s;
+	struct psession		*s;
 	const struct permit	*p;
 	char			 a[ADDR_STRLEN + 8], b[ADDR_STRLEN + 8];
 
 	fprintf(fp, "peer %s pid %ld: %u sessions, %u permits\n",
 	    c->role != NULL ? c->role->name : "-", (long)c->pid,
 	    c->nsessions, c->npermits);
-	RB_FOREACH(s, session_tree, &c->sessions) {
+	RB_FOREACH(s, psession_tree, &c->sessions) {
 		fprintf(fp, " session %u %s: %s -> %s, %.0f s\n", s->s.sid,
 		    s->s.proto == IPPROTO_TCP ? "tcp" : "udp",
 		    addr_port_str(&s->s.client, s->s.cport, a, sizeof(a)),

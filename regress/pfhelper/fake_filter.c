@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fake_filter.h"
@@ -67,15 +68,26 @@ fake_count(char op)
 	return (n);
 }
 
+struct filter {
+	int	 unused;
+};
+
+struct filter *
+filter_new(void)
+{
+	return (calloc(1, sizeof(struct filter)));
+}
+
 int
-filter_init(const struct filter_conf *conf)
+filter_init(struct filter *f, const struct filter_conf *conf)
 {
 	return (0);
 }
 
 void
-filter_close(void)
+filter_close(struct filter *f)
 {
+	free(f);
 }
 
 void
@@ -85,7 +97,7 @@ filter_describe(FILE *f, const struct filter_conf *conf)
 }
 
 int
-filter_begin(void)
+filter_begin(struct filter *f)
 {
 	open_batch = 1;
 	pending = 0;
@@ -93,7 +105,7 @@ filter_begin(void)
 }
 
 int
-filter_add(const struct filter_elem *e, uint32_t timeout)
+filter_add(struct filter *f, const struct filter_elem *e, uint32_t timeout)
 {
 	if (!open_batch || timeout == 0) {
 		errno = EINVAL;
@@ -105,7 +117,7 @@ filter_add(const struct filter_elem *e, uint32_t timeout)
 }
 
 int
-filter_del(const struct filter_elem *e)
+filter_del(struct filter *f, const struct filter_elem *e)
 {
 	if (!open_batch) {
 		errno = EINVAL;
@@ -117,7 +129,7 @@ filter_del(const struct filter_elem *e)
 }
 
 int
-filter_commit(void)
+filter_commit(struct filter *f)
 {
 	open_batch = 0;
 	record('c', NULL, 0);
@@ -130,16 +142,16 @@ filter_commit(void)
 }
 
 void
-filter_rollback(void)
+filter_rollback(struct filter *f)
 {
 	open_batch = 0;
 	pending = 0;
 }
 
 int
-ct_lookup_reply(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *rsrc,
-    uint16_t rsport, const uint8_t *rdst, uint16_t rdport, uint8_t *odst,
-    uint16_t *odport)
+ct_lookup_reply(struct ct *ct, uint8_t af, uint8_t proto,
+    const uint8_t *rsrc, uint16_t rsport, const uint8_t *rdst, uint16_t rdport,
+    uint8_t *odst, uint16_t *odport)
 {
 	if (!fake_ct_present) {
 		errno = ENOENT;
@@ -159,8 +171,9 @@ ct_lookup_reply(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *rsrc,
 
 /* The connection found: not redirected (TPROXY's reply tuple). */
 int
-ct_check_orig(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *src, uint16_t sport,
-    const uint8_t *dst, uint16_t dport, uint8_t *rsrc, uint16_t *rsport)
+ct_check_orig(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *src,
+    uint16_t sport, const uint8_t *dst, uint16_t dport, uint8_t *rsrc,
+    uint16_t *rsport)
 {
 	if (!fake_ct_present) {
 		errno = ENOENT;
