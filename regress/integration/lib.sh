@@ -648,12 +648,15 @@ bound_at() {
 	    awk -v a="$3" '$4 == a { f = 1 } END { exit !f }'
 }
 
-# queued ns port: the bytes waiting in the UDP sockets on port (0 once
-# their reader has taken every datagram).
-queued() {
+# drained ns port: no datagram waits in the UDP sockets on port (their
+# reader has taken every one).
+drained() {
 	ip netns exec "$1" ss -lunH "sport = :$2" 2>/dev/null |
-	    awk '{ n += $2 } END { print n + 0 }'
+	    awk '{ n += $2 } END { exit n != 0 }'
 }
+
+# no_permits [table]: the proxy's table (default ftp-proxy) holds none.
+no_permits() { [ "$(permits "${1:-}")" -eq 0 ]; }
 
 # grown file size secs: until file has more than size bytes.
 grown() { wait_for "$3" sh -c "[ \$(stat -c %s '$1' 2>/dev/null || echo 0) -gt $2 ]"; }
