@@ -347,7 +347,7 @@ main(int argc, char *argv[])
 
 	if (conf.service)
 		rc = service_run(v, fds);
-	else if ((rc = peer_run(peer, 0)) == -1)
+	else if ((rc = spawned_run(peer)) == -1)
 		log_warnx("peer dropped; removing the table");
 	svc_free(v);
 	filter_close();

@@ -116,5 +116,6 @@ int		 peer_run(struct peer *, int);
 int		 service_open(const char *, int [PFH_NROLES + 1]);
 int		 service_run(struct svc *, int [PFH_NROLES + 1]);
 int		 service_status(const char *);
+int		 spawned_run(struct peer *);
 
 #endif /* PFHELPER_H */
