@@ -183,7 +183,7 @@ check "the PORT loop's refusals are logged, once per burst" sh -c \
     echo \$n; [ \$n -ge 1 ] && [ \$n -le 5 ]"
 check "after the loop: no permit left" wait_permits 0
 
-# 3. pfhelper stopped for 300 ms under load (forward mode still).
+# 3. pfhelper stopped while a permit waits for it (forward mode still).
 PFH=$(pfhelper_pid "$PROXYPID")
 set_up test -n "$PFH"
 # pfhelper_queued: bytes wait in pfhelper's end of its channel (ss -x).

@@ -458,7 +458,7 @@ check "-t 3: the idle session's permit is gone" wait_permits 0
 proxy_stop TERM
 check "SIGTERM: ftp-proxy exits 0" test "$PROXYRC" -eq 0
 
-# --- Few descriptors: a 421, no busy loop, recovery. ----------------
+# --- Few descriptors: a 421, still serving, recovery. --------------
 
 # ftp-proxy fits -m to the limit (2 per session, 32 spare); were it
 # ever to run out anyway, it refuses the connection (spare descriptor).
