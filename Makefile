@@ -224,6 +224,11 @@ valgrind: deps
 fuzz: deps
 	sh scripts/fuzz.sh
 
+# make -s print-VAR: the value of VAR, for scripts (scripts/fuzz.sh
+# takes its source lists from here).
+print-%:
+	@echo '$($*)'
+
 unit: check-build
 	sh regress/run.sh --unit-only $(UNIT_TESTS)
 

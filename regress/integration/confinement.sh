@@ -311,7 +311,7 @@ held_in() {
 	done
 	grep -q "^in" "$WORK/held"
 }
-check "a session is open" held_in
+set_up held_in
 proxy_stop TERM
 check "SIGTERM: ftp-proxy exits 0 (not SIGSYS: $PROXYRC)" \
     test "$PROXYRC" -eq 0
@@ -398,7 +398,7 @@ bg ip netns exec "$FW" sh -c '
     EXITWATCH_NEXT_PROG="$BIN/pfhelper" EXITWATCH_NEXT_FILE="$WORK/dpfh.exit" \
     "$WORK/wrap/ftp-proxy" -D 7 -t 3 -s "$PFHDIR"
 EWPID=$LASTPID
-check "daemonised ftp-proxy listens" wait_port "$FW" 8021
+set_up wait_port "$FW" 8021
 DPID=""
 for p in $(ip netns pids "$FW"); do
 	[ "$p" != "$EWPID" ] &&
