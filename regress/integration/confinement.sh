@@ -151,7 +151,8 @@ ftp_up() {
 
 # --- 1. ftp-proxy and its pfhelper: static confinement ----------------
 
-ftp_up -t 3 -m 4 || { fail "ftp-proxy starts"; finish; exit 1; }
+# -M 4: one host may take every slot, so that -m is what refuses.
+ftp_up -t 3 -m 4 -M 4 || { fail "ftp-proxy starts"; finish; exit 1; }
 echo "# ftp-proxy pid $PROXYPID, pfhelper $PFHPID"
 confined ftp-proxy "$PROXYPID" $NOCAPS _ftp-proxy
 confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN _pfhelper
@@ -284,6 +285,7 @@ check "beyond -m 4: 421, the others are served" py "$CLI" "$S4" <<-'EOF'
 	assert all(c.greeting[0] == 220 for c in cs)
 	extra = Ctl(sys.argv[1])
 	assert extra.greeting[0] == 421, extra.greeting
+	assert "Too many sessions, " in extra.greeting[1][0], extra.greeting
 	for c in cs:
 	    assert c.code("QUIT") == 221
 	EOF
