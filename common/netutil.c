@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * netutil.c: listening sockets and address tests for the front ends.
+ * netutil.c: listening sockets for the front ends.
  */
 #include "compat.h"
 
@@ -24,8 +24,6 @@
 #ifndef IPV6_TRANSPARENT
 #define IPV6_TRANSPARENT	75
 #endif
-
-#define NET_PROBE_PORT		9	/* discard: connect() sends nothing */
 
 static int	net_listen_one(const struct addrinfo *);
 
@@ -92,26 +90,4 @@ net_listen(const char *addr, uint16_t port, int family, int type, int *fds,
 	}
 	freeaddrinfo(res);
 	return (n);
-}
-
-int
-net_addr_type(const struct pfh_addr *a)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		len;
-	int			fd, type = NET_REMOTE;
-
-	if (addr_to_sa(a, 0, &ss, &len) == -1)
-		return (NET_REMOTE);
-	if ((fd = socket(a->af, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return (NET_REMOTE);
-	if (bind(fd, (struct sockaddr *)&ss, len) == 0) {
-		type = NET_LOCAL;
-		addr_to_sa(a, NET_PROBE_PORT, &ss, &len);
-		if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
-		    errno == EACCES)
-			type = NET_BROADCAST;
-	}
-	close(fd);
-	return (type);
 }

@@ -43,6 +43,7 @@ struct proxy_conf {
 	int			 verbose;	/* -v */
 	const char		*tag;		/* -T: a ct label bit */
 	const char		*queue;		/* -q: a tc class */
+	struct hostaddr		*hosts;		/* this host's addresses */
 };
 
 /* Where pfhelper is with the session. */

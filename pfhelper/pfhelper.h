@@ -48,6 +48,8 @@ struct pfh_rservers {
 	uint16_t		port;
 };
 
+struct hostaddr;
+
 struct pfh_conf {
 	struct filter_conf	filter;
 	uint32_t		max_sessions;
@@ -57,6 +59,7 @@ struct pfh_conf {
 	struct pfh_rservers	rs;		/* -R, -P: for a peer without */
 	uint32_t		share;		/* % of a limit per peer */
 	int			service;	/* -S: a standing service */
+	struct hostaddr		*hosts;		/* this host's addresses */
 };
 
 /* validate.c: pure checks; 0, or -1 with a reason. */

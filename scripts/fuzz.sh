@@ -28,7 +28,7 @@ srcs_for() {
 	fuzz_imsg)	echo $common ;;
 	fuzz_pfh_*)	echo $common pfhelper/serve.c pfhelper/validate.c \
 			    pfhelper/elems.c pfhelper/roles.c pfhelper/claims.c \
-			    pfhelper/localaddr.c regress/pfhelper/fake_filter.c \
+			    common/hostaddr.c regress/pfhelper/fake_filter.c \
 			    regress/pfhelper/serve_one.c ;;
 	esac
 }

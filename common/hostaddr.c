@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * hostaddr.c: this host's addresses from rtnetlink.  See hostaddr.h.
+ *
+ * The list is the kernel's RTM_GETADDR dump, then every RTM_NEWADDR
+ * and RTM_DELADDR notification.  A full socket buffer (ENOBUFS: some
+ * notification is lost) or a dump the kernel marks inconsistent
+ * (NLM_F_DUMP_INTR) starts a new dump; each dump marks what it saw,
+ * and what it did not see goes at its end.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_addr.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "hostaddr.h"
+#include "log.h"
+
+#define HA_BUFSIZE	65536		/* one read: a dump part or more */
+#define HA_RCVBUF	(1024 * 1024)	/* notifications queued at most */
+#define HA_READS	64		/* reads per hostaddr_read() */
+#define HA_OPEN_WAIT	5000		/* ms for the first dump */
+
+struct ha_ent {
+	struct pfh_addr	addr;
+	struct pfh_addr	brd;
+	uint32_t	ifindex;
+	uint8_t		prefixlen;
+	unsigned int	gen;		/* the dump that last saw it */
+};
+
+struct hostaddr {
+	int		 fd;
+	uint32_t	 lastseq;
+	uint32_t	 dumpseq;	/* of the dump under way, 0: none */
+	int		 dumpintr;	/* it was interrupted */
+	unsigned int	 gen;
+	int		 ready;		/* a first dump is complete */
+	struct ha_ent	*ent;
+	size_t		 n, cap;
+	char		*buf;
+};
+
+static int	 parse_addr(const unsigned char *, size_t, struct ha_msg *);
+static int	 dump_start(struct hostaddr *);
+static void	 apply(struct hostaddr *, const struct ha_msg *);
+static void	 apply_new(struct hostaddr *, const struct ha_msg *);
+static void	 apply_del(struct hostaddr *, const struct ha_msg *);
+static void	 dump_done(struct hostaddr *, const struct ha_msg *);
+static void	 note(const struct hostaddr *, const struct pfh_addr *,
+		    const char *);
+static ssize_t	 take(struct hostaddr *);
+
+/* The attributes of an ifaddrmsg at p (len bytes, header included). */
+static int
+parse_addr(const unsigned char *p, size_t len, struct ha_msg *m)
+{
+	struct ifaddrmsg	ifa;
+	struct rtattr		rta;
+	struct pfh_addr		*to, local, address;
+	size_t			off, alen;
+
+	if (len < NLMSG_LENGTH(sizeof(ifa)))
+		return (-1);
+	memcpy(&ifa, p + NLMSG_HDRLEN, sizeof(ifa));
+	if ((alen = af_addr_len(ifa.ifa_family)) == 0) {
+		m->type = HA_MSG_OTHER;
+		return (1);
+	}
+	m->ifindex = ifa.ifa_index;
+	m->prefixlen = ifa.ifa_prefixlen;
+	memset(&local, 0, sizeof(local));
+	memset(&address, 0, sizeof(address));
+	for (off = NLMSG_SPACE(sizeof(ifa)); off + sizeof(rta) <= len;
+	    off += RTA_ALIGN(rta.rta_len)) {
+		memcpy(&rta, p + off, sizeof(rta));
+		if (rta.rta_len < sizeof(rta) || rta.rta_len > len - off)
+			return (-1);
+		if (rta.rta_type == IFA_LOCAL)
+			to = &local;
+		else if (rta.rta_type == IFA_ADDRESS)
+			to = &address;
+		else if (rta.rta_type == IFA_BROADCAST)
+			to = &m->brd;
+		else
+			continue;
+		if (rta.rta_len != RTA_LENGTH(alen))
+			return (-1);
+		to->af = ifa.ifa_family;
+		memcpy(to->addr, p + off + RTA_LENGTH(0), alen);
+	}
+	/* IFA_LOCAL is ours; IFA_ADDRESS is too, but for a peer's. */
+	m->addr = local.af != 0 ? local : address;
+	return (m->addr.af != 0 ? 1 : -1);
+}
+
+int
+hostaddr_parse(const void *buf, size_t len, size_t *off, struct ha_msg *m)
+{
+	const unsigned char	*p = (const unsigned char *)buf + *off;
+	struct nlmsghdr		 nh;
+	size_t			 left = len - *off;
+	int32_t			 err;
+
+	memset(m, 0, sizeof(*m));
+	if (*off >= len)
+		return (0);
+	*off = len;	/* unless all is well */
+	if (left < sizeof(nh))
+		return (-1);
+	memcpy(&nh, p, sizeof(nh));
+	if (nh.nlmsg_len < sizeof(nh) || nh.nlmsg_len > left)
+		return (-1);
+	m->seq = nh.nlmsg_seq;
+	m->intr = (nh.nlmsg_flags & NLM_F_DUMP_INTR) != 0;
+	switch (nh.nlmsg_type) {
+	case NLMSG_DONE:
+		m->type = HA_MSG_DONE;
+		break;
+	case NLMSG_ERROR:
+		if (nh.nlmsg_len < NLMSG_LENGTH(sizeof(err)))
+			return (-1);
+		memcpy(&err, p + NLMSG_HDRLEN, sizeof(err));
+		m->type = HA_MSG_ERROR;
+		m->error = err < 0 ? -err : err;
+		break;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		m->type = nh.nlmsg_type == RTM_NEWADDR ? HA_MSG_NEW :
+		    HA_MSG_DEL;
+		if (parse_addr(p, nh.nlmsg_len, m) == -1)
+			return (-1);
+		break;
+	default:
+		m->type = HA_MSG_OTHER;
+		break;
+	}
+	*off = len - left + NLMSG_ALIGN(nh.nlmsg_len);
+	if (*off > len)
+		*off = len;
+	return (1);
+}
+
+static void
+note(const struct hostaddr *h, const struct pfh_addr *a, const char *what)
+{
+	char	buf[ADDR_STRLEN];
+
+	if (h->ready)
+		log_info("%s %s one of this host's addresses",
+		    addr_str(a, buf, sizeof(buf)), what);
+}
+
+static void
+apply_new(struct hostaddr *h, const struct ha_msg *m)
+{
+	struct ha_ent	*e, *ne;
+	size_t		 i;
+
+	for (i = 0; i < h->n; i++) {
+		e = &h->ent[i];
+		if (e->ifindex == m->ifindex && e->prefixlen ==
+		    m->prefixlen && addr_eq(&e->addr, &m->addr)) {
+			e->brd = m->brd;
+			e->gen = h->gen;
+			return;
+		}
+	}
+	if (h->n == h->cap) {
+		ne = reallocarray(h->ent, h->cap ? h->cap * 2 : 16,
+		    sizeof(*ne));
+		if (ne == NULL) {
+			log_warn("this host's addresses");
+			return;
+		}
+		h->ent = ne;
+		h->cap = h->cap ? h->cap * 2 : 16;
+	}
+	e = &h->ent[h->n++];
+	e->addr = m->addr;
+	e->brd = m->brd;
+	e->ifindex = m->ifindex;
+	e->prefixlen = m->prefixlen;
+	e->gen = h->gen;
+	note(h, &e->addr, "is now");
+}
+
+static void
+apply_del(struct hostaddr *h, const struct ha_msg *m)
+{
+	struct ha_ent	*e;
+	size_t		 i;
+
+	for (i = 0; i < h->n; i++) {
+		e = &h->ent[i];
+		if (e->ifindex == m->ifindex && e->prefixlen ==
+		    m->prefixlen && addr_eq(&e->addr, &m->addr)) {
+			note(h, &e->addr, "is no longer");
+			*e = h->ent[--h->n];
+			return;
+		}
+	}
+}
+
+/* The end of our dump: what it did not see is gone. */
+static void
+dump_done(struct hostaddr *h, const struct ha_msg *m)
+{
+	size_t	i;
+
+	if (m->seq != h->dumpseq || h->dumpseq == 0)
+		return;
+	h->dumpseq = 0;
+	if (h->dumpintr) {
+		(void)dump_start(h);
+		return;
+	}
+	for (i = 0; i < h->n; )
+		if (h->ent[i].gen != h->gen) {
+			note(h, &h->ent[i].addr, "is no longer");
+			h->ent[i] = h->ent[--h->n];
+		} else
+			i++;
+	h->ready = 1;
+}
+
+static void
+apply(struct hostaddr *h, const struct ha_msg *m)
+{
+	if (m->intr && m->seq == h->dumpseq)
+		h->dumpintr = 1;
+	switch (m->type) {
+	case HA_MSG_NEW:
+		apply_new(h, m);
+		break;
+	case HA_MSG_DEL:
+		apply_del(h, m);
+		break;
+	case HA_MSG_DONE:
+		dump_done(h, m);
+		break;
+	case HA_MSG_ERROR:
+		if (m->error != 0 && m->seq == h->dumpseq && m->seq != 0) {
+			log_warnx("address list: %s", strerror(m->error));
+			h->dumpseq = 0;
+		}
+		break;
+	}
+}
+
+static int
+dump_start(struct hostaddr *h)
+{
+	struct {
+		struct nlmsghdr		nh;
+		struct ifaddrmsg	ifa;
+	} req;
+	struct sockaddr_nl	sa;
+
+	memset(&req, 0, sizeof(req));
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (++h->lastseq == 0)
+		h->lastseq = 1;
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifa));
+	req.nh.nlmsg_type = RTM_GETADDR;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.nh.nlmsg_seq = h->lastseq;
+	req.ifa.ifa_family = AF_UNSPEC;
+	if (sendto(h->fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa,
+	    sizeof(sa)) == -1)
+		return (-1);
+	h->dumpseq = h->lastseq;
+	h->dumpintr = 0;
+	h->gen++;
+	return (0);
+}
+
+/* One datagram from the kernel into h->buf: its size, 0, or -1. */
+static ssize_t
+take(struct hostaddr *h)
+{
+	struct sockaddr_nl	sa;
+	socklen_t		salen;
+	ssize_t			r;
+
+	for (;;) {
+		salen = sizeof(sa);
+		r = recvfrom(h->fd, h->buf, HA_BUFSIZE, MSG_DONTWAIT,
+		    (struct sockaddr *)&sa, &salen);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == ENOBUFS) {
+			log_info("address notifications lost: listing again");
+			if (dump_start(h) == -1)
+				return (-1);
+			continue;
+		}
+		if (r > 0 && (salen < sizeof(sa) || sa.nl_pid != 0))
+			continue;	/* not the kernel's */
+		return (r == -1 && (errno == EAGAIN || errno ==
+		    EWOULDBLOCK) ? 0 : r);
+	}
+}
+
+int
+hostaddr_read(struct hostaddr *h)
+{
+	struct ha_msg	m;
+	size_t		off;
+	ssize_t		r;
+	int		i;
+
+	for (i = 0; i < HA_READS; i++) {
+		if ((r = take(h)) <= 0)
+			return (r == 0 ? 0 : -1);
+		off = 0;
+		while (hostaddr_parse(h->buf, (size_t)r, &off, &m) == 1)
+			apply(h, &m);
+	}
+	return (0);
+}
+
+struct hostaddr *
+hostaddr_open(void)
+{
+	struct hostaddr		*h;
+	struct sockaddr_nl	 sa;
+	struct pollfd		 pfd;
+	int			 size = HA_RCVBUF, saved, i, r;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return (NULL);
+	h->fd = -1;
+	if ((h->buf = malloc(HA_BUFSIZE)) == NULL)
+		goto fail;
+	h->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    NETLINK_ROUTE);
+	if (h->fd == -1)
+		goto fail;
+	/* As root, past net.core.rmem_max; else what it allows. */
+	if (setsockopt(h->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof(size)) == -1)
+		(void)setsockopt(h->fd, SOL_SOCKET, SO_RCVBUF, &size,
+		    sizeof(size));
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	sa.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+	if (bind(h->fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    dump_start(h) == -1)
+		goto fail;
+	pfd.fd = h->fd;
+	pfd.events = POLLIN;
+	for (i = 0; i < HA_READS; i++) {
+		if (hostaddr_read(h) == -1)
+			goto fail;
+		if (h->ready || h->dumpseq == 0)
+			break;	/* done, or the kernel refused it */
+		if ((r = poll(&pfd, 1, HA_OPEN_WAIT)) <= 0)
+			break;
+	}
+	if (h->ready)
+		return (h);
+	errno = ETIMEDOUT;
+ fail:
+	saved = errno;
+	hostaddr_close(h);
+	errno = saved;
+	return (NULL);
+}
+
+void
+hostaddr_close(struct hostaddr *h)
+{
+	if (h == NULL)
+		return;
+	if (h->fd != -1)
+		close(h->fd);
+	free(h->ent);
+	free(h->buf);
+	free(h);
+}
+
+int
+hostaddr_fd(const struct hostaddr *h)
+{
+	return (h->fd);
+}
+
+size_t
+hostaddr_count(const struct hostaddr *h)
+{
+	return (h->n);
+}
+
+int
+hostaddr_type(struct hostaddr *h, const struct pfh_addr *a)
+{
+	static const uint8_t	 bcast[4] = { 255, 255, 255, 255 };
+	static const uint8_t	 any[16];
+	static const uint8_t	 lo6[16] = { [15] = 1 };
+	const struct ha_ent	*e;
+	size_t			 i, len;
+
+	if (h == NULL)
+		return (-1);
+	(void)hostaddr_read(h);
+	if ((len = addr_len(a)) == 0)
+		return (NET_REMOTE);
+	if (memcmp(a->addr, any, len) == 0 || (a->af == AF_INET ?
+	    a->addr[0] == 127 : memcmp(a->addr, lo6, 16) == 0))
+		return (NET_LOCAL);
+	if (a->af == AF_INET && memcmp(a->addr, bcast, 4) == 0)
+		return (NET_BROADCAST);
+	for (i = 0; i < h->n; i++) {
+		e = &h->ent[i];
+		if (addr_eq(&e->addr, a))
+			return (NET_LOCAL);
+		if (e->brd.af != 0 && addr_eq(&e->brd, a))
+			return (NET_BROADCAST);
+	}
+	return (NET_REMOTE);
+}

@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# localaddr.sh: "is this one of this host's addresses" on a firewall
+# set up as one node of an HA pair: net.ipv4.ip_nonlocal_bind=1 and
+# net.ipv6.ip_nonlocal_bind=1, under which bind() takes any address.
+# ftp-proxy and tftp-proxy in forward mode still serve (a bind() probe
+# called every destination "the proxy itself"), still refuse a
+# connection to the firewall's own addresses, and follow an address
+# that comes and goes at run time at once.  Run as root:
+#   TOP=/path/to/tree bash regress/integration/localaddr.sh
+. "$(dirname "$0")/lib.sh"
+
+require_root
+need "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper"
+set_up topo_up
+set_up admin_rules
+set_up vsftpd_up
+set_up tftpd_up
+set_up in_fw sysctl -qw net.ipv4.ip_nonlocal_bind=1
+set_up in_fw sysctl -qw net.ipv6.ip_nonlocal_bind=1
+
+# A second address of the server, the firewall's VIP-to-be: reached
+# through the firewall until the firewall takes it for itself.
+V4=203.0.113.1 V6=2001:db8:4::1
+vip_route() {
+	in_srv ip addr add $V4/32 dev eth0 &&
+	    in_srv ip addr add $V6/128 dev eth0 nodad &&
+	    in_fw ip route add $V4/32 via $S4 &&
+	    in_fw ip -6 route add $V6/128 via $S6
+}
+set_up vip_route
+
+mkfile "$WORK/ftproot/pub/f" 256
+mkfile "$WORK/tftproot/t" 64
+set_up proxy_up
+set_up tftp_proxy_up
+CURL="timeout 30 ip netns exec $CLI curl -sS --connect-timeout 5 -m 25"
+
+# Through the proxy: a download whose checksum is the server's.
+get() { # host mode
+	rm -f "$WORK/out"
+	# shellcheck disable=SC2046
+	$CURL -g $(mode_opts "$2") "ftp://$(urlhost "$1")/pub/f" \
+	    -o "$WORK/out" && same "$WORK/out" "$WORK/ftproot/pub/f"
+}
+
+# The greeting the proxy gives a session to host (port 21).
+greeting_is() { # code host
+	py "$CLI" "$1" "$2" <<-'EOF'
+	import sys
+	from ftpc import Ctl
+	c = Ctl(sys.argv[2])
+	assert c.greeting[0] == int(sys.argv[1]), c.greeting
+	EOF
+}
+refused_as_self() { # host
+	_n=$(grep -c "original destination is the proxy itself" \
+	    "$WORK/ftp-proxy.log")
+	greeting_is 421 "$1" &&
+	    [ "$(grep -c "original destination is the proxy itself" \
+	    "$WORK/ftp-proxy.log")" -gt "$_n" ]
+}
+
+# --- 1. nonlocal bind: sessions are served -------------------------
+check "ip_nonlocal_bind=1: IPv4 PASV download" get $S4 PASV
+check "ip_nonlocal_bind=1: IPv4 PORT download" get $S4 PORT
+check "ip_nonlocal_bind=1: IPv6 EPSV download" get $S6 EPSV
+check "ip_nonlocal_bind=1: IPv6 EPRT download" get $S6 EPRT
+check "ip_nonlocal_bind=1: TFTP read (IPv4)" eval \
+    "curl_get $S4 t $WORK/t.out && same $WORK/t.out $WORK/tftproot/t"
+check "ip_nonlocal_bind=1: TFTP read (IPv6)" eval \
+    "curl_get $S6 t $WORK/t6.out && same $WORK/t6.out $WORK/tftproot/t"
+
+# --- 2. the firewall's own addresses are still refused -------------
+for h in $F4IN $F4OUT $F6IN $F6OUT; do
+	check "to the firewall's own $h: refused" refused_as_self $h
+done
+check "TFTP to the firewall's own address: refused" eval \
+    "! curl_get $F4OUT t $WORK/t.self -m 5 &&
+    wait_re $WORK/tftp-proxy.log 'destination is this host' 5"
+
+# --- 3. an address that arrives, then leaves -----------------------
+check "before: $V4 is the server's, served" greeting_is 220 $V4
+check "before: $V6 is the server's, served" greeting_is 220 $V6
+# No wait between the change and the session: the proxy must know.
+check "$V4 added to the firewall: refused at once" eval \
+    "in_fw ip addr add $V4/32 dev outside && refused_as_self $V4"
+check "$V6 added to the firewall: refused at once" eval \
+    "in_fw ip addr add $V6/128 dev outside nodad && refused_as_self $V6"
+check "the change is logged" \
+    grep -q "$V4 is now one of this host's addresses" "$WORK/ftp-proxy.log"
+check "$V4 removed: served again at once" eval \
+    "in_fw ip addr del $V4/32 dev outside && greeting_is 220 $V4"
+check "$V6 removed: served again at once" eval \
+    "in_fw ip addr del $V6/128 dev outside && greeting_is 220 $V6"
+check "ftp-proxy still runs" alive "$PROXYPID"
+
+finish
