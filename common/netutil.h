@@ -15,7 +15,8 @@
  * Sockets of type (SOCK_STREAM: listening; SOCK_DGRAM: bound) on addr
  * (NULL: the wildcard addresses) and port, in family (AF_UNSPEC: IPv4
  * and IPv6, one socket each, IPv6 ones IPv6 only), non-blocking,
- * close-on-exec and transparent where allowed.  Fills fds; how many, or
+ * close-on-exec, transparent where allowed, and free to bind an
+ * address this host does not hold yet (IP_FREEBIND).  Fills fds; how many, or
  * -1 if addr does not resolve.
  */
 int	net_listen(const char *, uint16_t, int, int, int *, int);

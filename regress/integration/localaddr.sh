@@ -6,7 +6,10 @@
 # ftp-proxy and tftp-proxy in forward mode still serve (a bind() probe
 # called every destination "the proxy itself"), still refuse a
 # connection to the firewall's own addresses, and follow an address
-# that comes and goes at run time at once.  Run as root:
+# that comes and goes at run time at once.  Then, without nonlocal
+# bind, the backup's start: ftp-proxy -b and tftp-proxy (standalone
+# and socket-activated) on a virtual address the firewall does not
+# hold yet, serving once it arrives.  Run as root:
 #   TOP=/path/to/tree bash regress/integration/localaddr.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -94,5 +97,63 @@ check "$V4 removed: served again at once" eval \
 check "$V6 removed: served again at once" eval \
     "in_fw ip addr del $V6/128 dev outside && greeting_is 220 $V6"
 check "ftp-proxy still runs" alive "$PROXYPID"
+
+# --- 4. a backup node: listening on a VIP it does not hold yet -----
+# Reverse mode (the client dials the VIP), without nonlocal bind, and
+# without CAP_NET_ADMIN and CAP_NET_RAW (so without IP_TRANSPARENT,
+# which would bind any address too): only IP_FREEBIND lets the sockets
+# be bound.  The front ends reach a pfhelper service (-S) of this run.
+LAUNCH=$TOP/obj/regress/tools/launch_fds
+NOCAP="setpriv --bounding-set -net_admin,-net_raw"
+VIP=203.0.113.2
+proxy_stop
+kill "$TFTPPROXYPID"
+set_up wait_gone "$TFTPPROXYPID"
+tables_gone() {
+	_i=0
+	while [ $_i -lt 50 ] && { has_table ftp-proxy || has_table tftp-proxy; }; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	! has_table ftp-proxy && ! has_table tftp-proxy
+}
+set_up tables_gone
+set_up in_fw sysctl -qw net.ipv4.ip_nonlocal_bind=0
+set_up in_fw sysctl -qw net.ipv6.ip_nonlocal_bind=0
+D=$WORK/pfh
+bg ip netns exec "$FW" "$BIN/pfhelper" -S -s "$D" -d -D 7 \
+    2>> "$WORK/pfhelper.log"
+svc_up() {
+	_i=0
+	while [ $_i -lt 50 ] && [ ! -S "$D/tftp" ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	[ -S "$D/tftp" ]
+}
+set_up svc_up
+PROXYPORT=8022 PROXYWRAP=$NOCAP proxy_up -S -s "$D" -R $S4 -b $VIP -p 8022
+check "ftp-proxy -b $VIP starts without the address" alive "$PROXYPID"
+bg ip netns exec "$FW" $NOCAP "$BIN/tftp-proxy" -S -s "$D" \
+    -d -v -R $S4 -l $VIP -p 6970 2>> "$WORK/tftp-proxy.log"
+TFTPPROXYPID=$LASTPID
+bg ip netns exec "$FW" $NOCAP "$LAUNCH" -f $VIP -p 6971 \
+    "$BIN/tftp-proxy" -S -s "$D" -d -v -R $S4 2>> "$WORK/tftp-act.log"
+ACTPID=$LASTPID
+check "tftp-proxy -l $VIP starts without the address" eval \
+    "wait_udp $FW 6970 && alive $TFTPPROXYPID"
+check "tftp-proxy on a FreeBind= socket starts without it" eval \
+    "wait_re $WORK/tftp-act.log 'socket activation' 5 && alive $ACTPID"
+set_up in_fw ip addr add $VIP/32 dev inside
+check "$VIP arrives: a PASV download through it at once" eval \
+    "$CURL --disable-epsv ftp://$VIP:8022/pub/f -o $WORK/vip.out &&
+    same $WORK/vip.out $WORK/ftproot/pub/f"
+check "$VIP arrives: a PORT download through it" eval \
+    "$CURL -P - --disable-eprt ftp://$VIP:8022/pub/f -o $WORK/vip2.out &&
+    same $WORK/vip2.out $WORK/ftproot/pub/f"
+check "$VIP: TFTP read through tftp-proxy -l" eval \
+    "$CURL tftp://$VIP:6970/t -o $WORK/vt.out &&
+    same $WORK/vt.out $WORK/tftproot/t"
+check "$VIP: TFTP read through the FreeBind= socket" eval \
+    "$CURL tftp://$VIP:6971/t -o $WORK/va.out &&
+    same $WORK/va.out $WORK/tftproot/t"
 
 finish
