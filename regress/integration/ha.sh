@@ -111,10 +111,7 @@ ha_proxies() {
 	bg ip netns exec "$1" "$BIN/pfhelper" -S -s "$_d" -d -D 7 \
 	    2>> "$WORK/pfhelper$2.log"
 	eval "PFH$2=\$LASTPID"
-	_i=0
-	while [ $_i -lt 50 ] && [ ! -S "$_d/ftp" ]; do
-		sleep 0.1; _i=$((_i + 1))
-	done
+	wait_sock "$_d/tftp" || return 1
 	bg ip netns exec "$1" "$BIN/ftp-proxy" -d -D 7 -S -s "$_d" \
 	    -a $VOUT -t 20 2>> "$WORK/ftp-proxy$2.log"
 	eval "FTP$2=\$LASTPID"
@@ -152,28 +149,25 @@ ka_up() { # ns num
 	eval "KA$2=\$LASTPID"
 }
 
-wait_sock() {
-	_i=0
-	while [ $_i -lt 50 ] && [ ! -S "$1" ]; do sleep 0.1; _i=$((_i + 1)); done
-	[ -S "$1" ]
+# within TENTHS command...: until the command succeeds, polled every
+# tenth of a second, TENTHS times at most.
+within() {
+	_n=$1 _i=0
+	shift
+	while [ $_i -lt "$_n" ]; do
+		"$@" && return 0
+		sleep 0.1; _i=$((_i + 1))
+	done
+	"$@"
 }
+
+wait_sock() { within 50 test -S "$1"; }
 
 # Whether node $1 holds the VIPs; wait (bounded, $2 tenths) for it.
 has_vip() { in_n "$1" ip -4 addr show dev inside | grep -q " $VIN/24"; }
-wait_vip() {
-	_i=0
-	while [ $_i -lt "${2:-100}" ]; do
-		has_vip "$1" && return 0
-		sleep 0.1; _i=$((_i + 1))
-	done
-	echo "no VIP on $1"
-	return 1
-}
-wait_novip() {
-	_i=0
-	while [ $_i -lt 100 ] && has_vip "$1"; do sleep 0.1; _i=$((_i + 1)); done
-	! has_vip "$1"
-}
+no_vip() { ! has_vip "$1"; }
+wait_vip() { within "${2:-100}" has_vip "$1" || { echo "no VIP on $1"; false; }; }
+wait_novip() { within 100 no_vip "$1"; }
 
 # Elements in node $1's proxy tables (both); tables of node $1.
 elems() {
@@ -182,12 +176,9 @@ elems() {
 	done | grep -o expires | wc -l
 }
 ptables() { in_n "$1" nft list tables 2>/dev/null | grep -c -- '-proxy'; }
+no_elems() { [ "$(elems "$1")" -eq 0 ]; }
 wait_noelems() {
-	_i=0
-	while [ $_i -lt "${2:-300}" ] && [ "$(elems "$1")" -ne 0 ]; do
-		sleep 0.1; _i=$((_i + 1))
-	done
-	[ "$(elems "$1")" -eq 0 ] || { echo "$(elems "$1") elements on $1"; false; }
+	within 300 no_elems "$1" || { echo "$(elems "$1") elements on $1"; false; }
 }
 
 # A download through whichever node is master, in the background:
@@ -200,23 +191,15 @@ dl() {
 	    echo \$? > $WORK/$1.rc"
 }
 # Until download $1 has $2 KiB (bounded, 10 s).
+has_kib() {
+	[ "$(stat -c %s "$WORK/$1.out" 2>/dev/null || echo 0)" -ge $(($2 * 1024)) ]
+}
 dl_going() {
-	_i=0
-	while [ $_i -lt 100 ]; do
-		[ "$(stat -c %s "$WORK/$1.out" 2>/dev/null || echo 0)" -ge \
-		    $(($2 * 1024)) ] && return 0
-		sleep 0.1; _i=$((_i + 1))
-	done
-	echo "download $1 is not going"
-	return 1
+	within 100 has_kib "$1" "$2" || { echo "download $1 is not going"; false; }
 }
 # Until download $1 is over (bounded, 60 s); the file is the server's.
 dl_done() {
-	_i=0
-	while [ $_i -lt 600 ] && [ ! -s "$WORK/$1.rc" ]; do
-		sleep 0.1; _i=$((_i + 1))
-	done
-	[ -s "$WORK/$1.rc" ] || { echo "download $1 still running"; return 1; }
+	within 600 test -s "$WORK/$1.rc" || { echo "download $1 still running"; return 1; }
 	same "$WORK/$1.out" "$WORK/ftproot/pub/big" ||
 	    { echo "$1: $(stat -c %s "$WORK/$1.out") bytes, rc $(cat "$WORK/$1.rc")"
 	    cat "$WORK/$1.err"; false; }
@@ -254,25 +237,20 @@ open(sys.argv[2] + ".res", "w").write(r)
 idle_in() { wait_grep "$WORK/$1.in" 230 1; }
 idle_reset() {
 	touch "$WORK/$1.go"
-	_i=0
-	while [ $_i -lt 300 ] && [ ! -s "$WORK/$1.res" ]; do
-		sleep 0.1; _i=$((_i + 1))
-	done
+	within 300 test -s "$WORK/$1.res"
 	[ "$(cat "$WORK/$1.res" 2>/dev/null)" = reset ] ||
 	    { echo "got: $(cat "$WORK/$1.res" 2>/dev/null)"; false; }
 }
 
 # Until fw2's conntrackd has $1 of the client's connections from fw1
 # (its external cache; bounded, 5 s).
+in_cache() {
+	[ "$("$CONNTRACKD" -C "$WORK/conntrackd2.conf" -e 2>/dev/null |
+	    grep -c "src=$C4 ")" -ge "$1" ]
+}
 synced() {
-	_i=0
-	while [ $_i -lt 50 ]; do
-		[ "$("$CONNTRACKD" -C "$WORK/conntrackd2.conf" -e 2>/dev/null |
-		    grep -c "src=$C4 ")" -ge "$1" ] && return 0
-		sleep 0.1; _i=$((_i + 1))
-	done
-	"$CONNTRACKD" -C "$WORK/conntrackd2.conf" -e
-	return 1
+	within 50 in_cache "$1" ||
+	    { "$CONNTRACKD" -C "$WORK/conntrackd2.conf" -e; false; }
 }
 
 # A new FTP session (a small download) and a TFTP read succeed, each
