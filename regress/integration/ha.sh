@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # ha.sh: a pair of firewalls, each with pfhelper -S, ftp-proxy and
-# tftp-proxy (forward mode), made highly available by real keepalived
+# tftp-proxy, made highly available by real keepalived
 # (VRRP) and conntrackd (FTFW over a dedicated link), configured by
 # etc/keepalived.conf, etc/conntrackd.conf and etc/conntrackd-notify.sh
 # themselves; ip_nonlocal_bind=1 on both nodes.
@@ -11,10 +11,13 @@
 #     == bridge == server (198.51.100.10; the proxies speak to it from
 #                  the VIP 198.51.100.1);  fw1 -- sync -- fw2
 #
-# A PASV and a PORT download, rate limited to last a few seconds, go on
-# through the backup when the master fails mid-transfer (its links go
-# down, its keepalived gets SIGKILL); a new session and a TFTP read
-# work through the new master within 5 s, and again after failing back;
+# Each node also runs ftp-proxy -R for an FTP server inside (reverse
+# mode, on the VIP 198.51.100.1 port 2121).  A PASV and a PORT download
+# (forward) and a PASV download (reverse), rate limited to last a few
+# seconds, go on through the backup when the master fails mid-transfer
+# (its links go down, its keepalived gets SIGKILL); a new session of
+# either mode and a TFTP read work through the new master within 5 s,
+# and again after failing back;
 # the control sessions of the failed node end with a reset; the
 # backup's tables held nothing before; the same for a planned
 # switchover (keepalived stopped); no permit and no table is left.
@@ -118,7 +121,10 @@ ha_proxies() {
 	bg ip netns exec "$1" "$BIN/tftp-proxy" -d -v -S -s "$_d" -a $VOUT \
 	    2>> "$WORK/tftp-proxy$2.log"
 	eval "TFTP$2=\$LASTPID"
-	wait_port "$1" 8021 && wait_udp "$1" 6969
+	bg ip netns exec "$1" "$BIN/ftp-proxy" -d -D 7 -S -s "$_d" -R $C4 \
+	    -b $VOUT -p 2121 -a $VIN -t 20 2>> "$WORK/ftp-rev$2.log"
+	eval "REV$2=\$LASTPID"
+	wait_port "$1" 8021 && wait_udp "$1" 6969 && wait_port "$1" 2121
 }
 
 # Fill etc/'s templates for node $2 (priority $3) into $WORK.
@@ -183,12 +189,20 @@ wait_noelems() {
 
 # A download through whichever node is master, in the background:
 # dl NAME MODE.  $WORK/NAME.rc gets curl's status.
+# dl NAME MODE reverse: from the server's side, through ftp-proxy -R
+# on the VIP 198.51.100.1, from the FTP server inside.
 dl() {
 	rm -f "$WORK/$1.out" "$WORK/$1.rc"
+	if [ -n "${3:-}" ]; then
+		_ns=$SRV _url=ftp://$VOUT:2121 _src=$WORK/ftproot1/pub/big
+	else
+		_ns=$CLI _url=ftp://$S4 _src=$WORK/ftproot/pub/big
+	fi
+	echo "$_src" > "$WORK/$1.src"
 	# shellcheck disable=SC2046
-	bg sh -c "timeout 90 $CURL --limit-rate $RATE $(mode_opts "$2") \
-	    ftp://$S4/pub/big -o $WORK/$1.out 2> $WORK/$1.err;
-	    echo \$? > $WORK/$1.rc"
+	bg sh -c "timeout 90 ip netns exec $_ns curl -sS --connect-timeout 3 \
+	    --limit-rate $RATE $(mode_opts "$2") $_url/pub/big \
+	    -o $WORK/$1.out 2> $WORK/$1.err; echo \$? > $WORK/$1.rc"
 }
 # Until download $1 has $2 KiB (bounded, 10 s).
 has_kib() {
@@ -200,7 +214,7 @@ dl_going() {
 # Until download $1 is over (bounded, 60 s); the file is the server's.
 dl_done() {
 	within 600 test -s "$WORK/$1.rc" || { echo "download $1 still running"; return 1; }
-	same "$WORK/$1.out" "$WORK/ftproot/pub/big" ||
+	same "$WORK/$1.out" "$(cat "$WORK/$1.src")" ||
 	    { echo "$1: $(stat -c %s "$WORK/$1.out") bytes, rc $(cat "$WORK/$1.rc")"
 	    cat "$WORK/$1.err"; false; }
 }
@@ -266,6 +280,17 @@ new_ftp() {
 		sleep 0.2
 	done
 }
+new_rev() {
+	while :; do
+		rm -f "$WORK/small.out"
+		ip netns exec "$SRV" curl -sS --connect-timeout 3 -m 2 \
+		    ftp://$VOUT:2121/pub/small -o "$WORK/small.out" 2>/dev/null &&
+		    same "$WORK/small.out" "$WORK/ftproot1/pub/small" &&
+		    { echo "reverse FTP after $(since) s"; return 0; }
+		[ "$(date +%s%N)" -lt $((T0 + 5000000000)) ] || return 1
+		sleep 0.2
+	done
+}
 new_tftp() {
 	while :; do
 		rm -f "$WORK/t.out"
@@ -285,9 +310,11 @@ set_up ha_topo
 set_up ha_rules "$N1"
 set_up ha_rules "$N2"
 set_up vsftpd_up
+set_up vsftpd_up "$CLI" 1
 set_up tftpd_up
 mkfile "$WORK/ftproot/pub/big" "$SIZE"
 mkfile "$WORK/ftproot/pub/small" 64
+cp "$WORK/ftproot/pub/big" "$WORK/ftproot/pub/small" "$WORK/ftproot1/pub/"
 mkfile "$WORK/tftproot/t" 64
 set_up ha_proxies "$N1" 1
 set_up ha_proxies "$N2" 2
@@ -305,9 +332,11 @@ check "fw2 (priority 100) becomes backup, without the VIPs" eval \
 # --- 1. failover: the master fails mid-transfer ----------------------
 dl pasv PASV
 dl port PORT
+dl rev PASV reverse
 idle ctl
 check "PASV and PORT downloads are going through fw1" \
     eval "dl_going pasv 256 && dl_going port 256"
+check "a reverse-mode PASV download is going through fw1" dl_going rev 256
 check "an idle control session through fw1 is logged in" idle_in ctl
 check "fw1's ftp-proxy made their permits" eval \
     "grep -q ' passive: ' $WORK/ftp-proxy1.log &&
@@ -321,8 +350,10 @@ kill -9 "$(cat "$WORK/run1/vrrp.pid")" "$KA1" 2>/dev/null
 check "fw2 takes the VIPs" wait_vip "$N2" 50
 check "a new FTP session through fw2 within 5 s" new_ftp
 check "a TFTP read through fw2 within 5 s" new_tftp
+check "a new reverse-mode session through fw2 within 5 s" new_rev
 check "the PASV download completes, right checksum" dl_done pasv
 check "the PORT download completes, right checksum" dl_done port
+check "the reverse-mode download completes, right checksum" dl_done rev
 check "fw1's idle control session ends with a reset" idle_reset ctl
 
 # --- 2. failing back -------------------------------------------------
@@ -332,6 +363,7 @@ ka_up "$N1" 1
 check "fw1 takes the VIPs back" eval "wait_vip $N1 && wait_novip $N2"
 check "a new FTP session through fw1 after failing back" new_ftp
 check "a TFTP read through fw1 after failing back" new_tftp
+check "a reverse-mode session through fw1 after failing back" new_rev
 
 # --- 3. planned switchover: keepalived stopped on the master --------
 dl plan PASV
@@ -351,7 +383,7 @@ check "fw1's control session ends with a reset" idle_reset ctl2
 check "no permit left on fw2" wait_noelems "$N2"
 check "no permit left on fw1" wait_noelems "$N1"
 for n in 1 2; do
-	eval "kill \$FTP$n \$TFTP$n \$PFH$n"
+	eval "kill \$FTP$n \$TFTP$n \$REV$n \$PFH$n"
 	eval "wait_gone \$PFH$n"
 done
 check "no proxy table left on either node" \
