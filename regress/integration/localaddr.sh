@@ -6,10 +6,10 @@
 # ftp-proxy and tftp-proxy in forward mode still serve (a bind() probe
 # called every destination "the proxy itself"), still refuse a
 # connection to the firewall's own addresses, and follow an address
-# that comes and goes at run time at once.  Then, without nonlocal
-# bind, the backup's start: ftp-proxy -b and tftp-proxy (standalone
-# and socket-activated) on a virtual address the firewall does not
-# hold yet, serving once it arrives.  Run as root:
+# that comes and goes at run time at once (and one that flaps).  Then,
+# without nonlocal bind, the backup's start: ftp-proxy -b and
+# tftp-proxy (standalone and socket-activated) on a virtual address the
+# firewall does not hold yet, serving once it arrives.  Run as root:
 #   TOP=/path/to/tree bash regress/integration/localaddr.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -96,6 +96,25 @@ check "$V4 removed: served again at once" eval \
     "in_fw ip addr del $V4/32 dev outside && greeting_is 220 $V4"
 check "$V6 removed: served again at once" eval \
     "in_fw ip addr del $V6/128 dev outside && greeting_is 220 $V6"
+# A VIP that flaps: every change is logged once, nothing leaks, the
+# proxy goes on serving.
+nfd() { ls "/proc/$PROXYPID/fd" | wc -l; }
+FDS=$(nfd)
+flap() {
+	_k=0
+	while [ $_k -lt 20 ]; do
+		in_fw ip addr add 203.0.113.3/32 dev outside &&
+		    in_fw ip addr del 203.0.113.3/32 dev outside || return 1
+		_k=$((_k + 1))
+	done
+}
+set_up flap
+check "a VIP that flaps 20 times: 40 changes, each logged once" eval \
+    "wait_grep $WORK/ftp-proxy.log '203.0.113.3 is no longer' 20 &&
+    [ \$(grep -c '203.0.113.3 is now' $WORK/ftp-proxy.log) -eq 20 ] &&
+    [ \$(grep -c '203.0.113.3 is no longer' $WORK/ftp-proxy.log) -eq 20 ]"
+check "after the flapping: served, no descriptor more" \
+    eval "greeting_is 220 $V4 && [ \$(nfd) -eq $FDS ]"
 check "ftp-proxy still runs" alive "$PROXYPID"
 
 # --- 4. a backup node: listening on a VIP it does not hold yet -----
