@@ -11,7 +11,9 @@
 #include "compat.h"
 
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
+#include <linux/capability.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/if_addr.h>
@@ -60,6 +62,7 @@ static void	 dump_done(struct hostaddr *, const struct ha_msg *);
 static void	 note(const struct hostaddr *, const struct pfh_addr *,
 		    const char *);
 static ssize_t	 take(struct hostaddr *);
+static int	 ro_socket(void);
 
 /* The attributes of an ifaddrmsg at p (len bytes, header included). */
 static int
@@ -331,6 +334,41 @@ hostaddr_read(struct hostaddr *h)
 	return (0);
 }
 
+/*
+ * The kernel lets a netlink socket change routes and addresses only
+ * if whoever opened it had CAP_NET_ADMIN then, and whoever sends has
+ * it now.  pfhelper keeps that capability, so the socket is opened
+ * with none in effect: it can list and listen, and never change a
+ * thing, whoever holds it.
+ */
+static int
+ro_socket(void)
+{
+	struct __user_cap_header_struct	hdr;
+	struct __user_cap_data_struct	data[2], none[2];
+	int				fd, saved;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return (-1);
+	memcpy(none, data, sizeof(none));
+	none[0].effective = none[1].effective = 0;
+	if (syscall(SYS_capset, &hdr, none) == -1)
+		return (-1);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    NETLINK_ROUTE);
+	saved = errno;
+	if (syscall(SYS_capset, &hdr, data) == -1) {
+		saved = errno;
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+	}
+	errno = saved;
+	return (fd);
+}
+
 struct hostaddr *
 hostaddr_open(void)
 {
@@ -344,9 +382,7 @@ hostaddr_open(void)
 	h->fd = -1;
 	if ((h->buf = malloc(HA_BUFSIZE)) == NULL)
 		goto fail;
-	h->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    NETLINK_ROUTE);
-	if (h->fd == -1)
+	if ((h->fd = ro_socket()) == -1)
 		goto fail;
 	/* As root, past net.core.rmem_max; else what it allows. */
 	if (setsockopt(h->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,

@@ -116,6 +116,11 @@ check "a VIP that flaps 20 times: 40 changes, each logged once" eval \
 check "after the flapping: served, no descriptor more" \
     eval "greeting_is 220 $V4 && [ \$(nfd) -eq $FDS ]"
 check "ftp-proxy still runs" alive "$PROXYPID"
+# pfhelper keeps CAP_NET_ADMIN: its address socket must not be one
+# that changes addresses (hostaddr.c opens it without the capability).
+check "the address socket cannot add an address, even as root" eval \
+    "in_fw $TOP/obj/regress/tools/hostaddr_cost -w 203.0.113.9 &&
+    ! in_fw ip addr show | grep -q 203.0.113.9"
 
 # --- 4. a backup node: listening on a VIP it does not hold yet -----
 # Reverse mode (the client dials the VIP), without nonlocal bind, and

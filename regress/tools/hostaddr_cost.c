@@ -7,6 +7,9 @@
  *   route   an RTM_GETROUTE request per decision (is it RTN_LOCAL);
  *   bind    the bind() probe it replaced (socket, bind, close).
  *   hostaddr_cost ADDR [N]
+ * With -w, as root: that hostaddr's socket cannot add IPv4 ADDR to lo
+ * (exit 0 if the kernel says EPERM).
+ *   hostaddr_cost -w ADDR
  */
 #include "compat.h"
 
@@ -14,8 +17,11 @@
 #include <netinet/in.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/if_addr.h>
+#include <net/if.h>
 
 #include <err.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +90,44 @@ bind_type(const struct pfh_addr *a)
 	return (r ? NET_LOCAL : NET_REMOTE);
 }
 
+/* RTM_NEWADDR a/32 on lo through fd: the kernel's errno, 0 if done. */
+static int
+try_add(int fd, const struct pfh_addr *a)
+{
+	struct {
+		struct nlmsghdr		nh;
+		struct ifaddrmsg	ifa;
+		struct rtattr		rta;
+		uint8_t			addr[4];
+	} req;
+	char			 buf[1024];
+	struct nlmsgerr		*e;
+	ssize_t			 r;
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = RTM_NEWADDR;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE;
+	req.nh.nlmsg_seq = 4242;
+	req.ifa.ifa_family = AF_INET;
+	req.ifa.ifa_prefixlen = 32;
+	req.ifa.ifa_index = if_nametoindex("lo");
+	req.rta.rta_type = IFA_LOCAL;
+	req.rta.rta_len = RTA_LENGTH(4);
+	memcpy(req.addr, a->addr, 4);
+	if (send(fd, &req, sizeof(req), 0) == -1)
+		return (errno);
+	for (;;) {	/* the ack, past any notification */
+		if ((r = recv(fd, buf, sizeof(buf), 0)) == -1)
+			return (errno);
+		if (((struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR &&
+		    ((struct nlmsghdr *)buf)->nlmsg_seq == 4242)
+			break;
+	}
+	e = NLMSG_DATA((struct nlmsghdr *)buf);
+	return (-e->error);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -93,6 +137,15 @@ main(int argc, char *argv[])
 	long		 i, n = argc > 2 ? atol(argv[2]) : 100000;
 	int		 fd, r = 0;
 
+	if (argc == 3 && strcmp(argv[1], "-w") == 0) {
+		if (addr_parse(argv[2], &a) == -1 || a.af != AF_INET ||
+		    (h = hostaddr_open()) == NULL)
+			errx(1, "usage: hostaddr_cost -w ipv4-address");
+		r = try_add(hostaddr_fd(h), &a);
+		printf("adding %s through the socket: %s\n", argv[2],
+		    r == 0 ? "done" : strerror(r));
+		return (r != EPERM);
+	}
 	if (argc < 2 || addr_parse(argv[1], &a) == -1 || n <= 0)
 		errx(1, "usage: hostaddr_cost address [n]");
 	if ((h = hostaddr_open()) == NULL)
