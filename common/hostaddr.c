@@ -316,22 +316,45 @@ take(struct hostaddr *h)
 	}
 }
 
+void
+hostaddr_feed(struct hostaddr *h, const void *buf, size_t len)
+{
+	struct ha_msg	m;
+	size_t		off = 0;
+
+	while (hostaddr_parse(buf, len, &off, &m) == 1)
+		apply(h, &m);
+}
+
 int
 hostaddr_read(struct hostaddr *h)
 {
-	struct ha_msg	m;
-	size_t		off;
-	ssize_t		r;
-	int		i;
+	ssize_t	r;
+	int	i;
 
+	if (h->fd == -1)
+		return (0);
 	for (i = 0; i < HA_READS; i++) {
 		if ((r = take(h)) <= 0)
 			return (r == 0 ? 0 : -1);
-		off = 0;
-		while (hostaddr_parse(h->buf, (size_t)r, &off, &m) == 1)
-			apply(h, &m);
+		hostaddr_feed(h, h->buf, (size_t)r);
 	}
 	return (0);
+}
+
+struct hostaddr *
+hostaddr_new(void)
+{
+	struct hostaddr	*h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return (NULL);
+	h->fd = -1;
+	if ((h->buf = malloc(HA_BUFSIZE)) == NULL) {
+		free(h);
+		return (NULL);
+	}
+	return (h);
 }
 
 /*
@@ -377,11 +400,8 @@ hostaddr_open(void)
 	struct pollfd		 pfd;
 	int			 size = HA_RCVBUF, saved, i, r;
 
-	if ((h = calloc(1, sizeof(*h))) == NULL)
+	if ((h = hostaddr_new()) == NULL)
 		return (NULL);
-	h->fd = -1;
-	if ((h->buf = malloc(HA_BUFSIZE)) == NULL)
-		goto fail;
 	if ((h->fd = ro_socket()) == -1)
 		goto fail;
 	/* As root, past net.core.rmem_max; else what it allows. */
@@ -446,6 +466,7 @@ hostaddr_type(struct hostaddr *h, const struct pfh_addr *a)
 	static const uint8_t	 any[16];
 	static const uint8_t	 lo6[16] = { [15] = 1 };
 	const struct ha_ent	*e;
+	struct pfh_addr		 v4;
 	size_t			 i, len;
 
 	if (h == NULL)
@@ -453,6 +474,13 @@ hostaddr_type(struct hostaddr *h, const struct pfh_addr *a)
 	(void)hostaddr_read(h);
 	if ((len = addr_len(a)) == 0)
 		return (NET_REMOTE);
+	if (a->af == AF_INET6 && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)
+	    (const void *)a->addr)) {
+		memset(&v4, 0, sizeof(v4));
+		v4.af = AF_INET;
+		memcpy(v4.addr, a->addr + 12, 4);
+		return (hostaddr_type(h, &v4));
+	}
 	if (memcmp(a->addr, any, len) == 0 || (a->af == AF_INET ?
 	    a->addr[0] == 127 : memcmp(a->addr, lo6, 16) == 0))
 		return (NET_LOCAL);

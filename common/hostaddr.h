@@ -45,11 +45,18 @@ int		 hostaddr_read(struct hostaddr *);
 /*
  * NET_REMOTE, NET_LOCAL or NET_BROADCAST for a (after hostaddr_read).
  * Loopback and unspecified addresses are local, 255.255.255.255 a
- * broadcast address.  -1 without a context (h NULL): not known.
+ * broadcast address; an IPv4-mapped address is its IPv4 address.  -1
+ * without a context (h NULL): not known.
  */
 int		 hostaddr_type(struct hostaddr *, const struct pfh_addr *);
 /* How many addresses the list holds. */
 size_t		 hostaddr_count(const struct hostaddr *);
+/*
+ * For tests: a context with no socket (an empty list), and rtnetlink
+ * messages applied to it as if they had come from the kernel.
+ */
+struct hostaddr	*hostaddr_new(void);
+void		 hostaddr_feed(struct hostaddr *, const void *, size_t);
 
 /* One rtnetlink message, as hostaddr_parse() found it. */
 #define HA_MSG_NEW	1	/* RTM_NEWADDR */

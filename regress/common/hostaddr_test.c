@@ -2,7 +2,8 @@
 /*
  * hostaddr_test: hostaddr_parse() on rtnetlink messages built here,
  * as the kernel sends them (RTM_NEWADDR, RTM_DELADDR, NLMSG_DONE,
- * NLMSG_ERROR) and broken in the ways a parser must survive.
+ * NLMSG_ERROR) and broken in the ways a parser must survive; then what
+ * hostaddr_type() answers once such messages are fed to a context.
  */
 #include "compat.h"
 
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "check.h"
 #include "hostaddr.h"
 
@@ -202,6 +204,76 @@ several(void)
 	check(hostaddr_parse(buf, 0, &off, &m) == 0, "nothing");
 }
 
+static void
+feed(struct hostaddr *h, const struct msgcase *c)
+{
+	unsigned char	buf[512];
+	size_t		len;
+
+	memset(buf, 0, sizeof(buf));
+	len = build(c, 0, buf);
+	hostaddr_feed(h, buf, len);
+}
+
+static const struct msgcase gone = { "192.0.2.1 gone", RTM_DELADDR, 0,
+	AF_INET, { { IFA_LOCAL, 4, A4(192, 0, 2, 1) } }, 0, 0, 1, 0,
+	{ 0 }, { 0 } };
+
+static const struct {
+	const char	*addr;
+	int		 before;	/* with cases[0, 1, 3] fed */
+	int		 after;		/* and then 192.0.2.1 gone */
+} answers[] = {
+	{ "192.0.2.1", NET_LOCAL, NET_REMOTE },
+	{ "192.0.2.255", NET_BROADCAST, NET_REMOTE },
+	{ "192.0.2.2", NET_REMOTE, NET_REMOTE },
+	{ "::ffff:192.0.2.1", NET_LOCAL, NET_REMOTE },
+	{ "198.51.100.1", NET_LOCAL, NET_LOCAL },	/* ptp: ours */
+	{ "198.51.100.9", NET_REMOTE, NET_REMOTE },	/* ptp: the peer */
+	{ "2001:db8::1", NET_LOCAL, NET_LOCAL },
+	{ "2001:db8::2", NET_REMOTE, NET_REMOTE },
+	{ "127.0.0.5", NET_LOCAL, NET_LOCAL },
+	{ "::1", NET_LOCAL, NET_LOCAL },
+	{ "0.0.0.0", NET_LOCAL, NET_LOCAL },
+	{ "::", NET_LOCAL, NET_LOCAL },
+	{ "255.255.255.255", NET_BROADCAST, NET_BROADCAST },
+	{ "203.0.113.7", NET_REMOTE, NET_REMOTE },
+};
+
+/* A context fed by hand: what is local, broadcast, remote. */
+static void
+table(void)
+{
+	struct hostaddr	*h;
+	struct pfh_addr	 a;
+	size_t		 i;
+	int		 t;
+
+	if (!check((h = hostaddr_new()) != NULL, "hostaddr_new"))
+		return;
+	feed(h, &cases[0]);
+	feed(h, &cases[1]);
+	feed(h, &cases[3]);
+	feed(h, &cases[0]);	/* again: the same address */
+	feed(h, &cases[2]);	/* the end of one we never had */
+	check(hostaddr_count(h) == 3, "three addresses, once each");
+	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		addr_parse(answers[i].addr, &a);
+		t = hostaddr_type(h, &a);
+		checkf(t == answers[i].before, "%s: %d, want %d",
+		    answers[i].addr, t, answers[i].before);
+	}
+	feed(h, &gone);
+	check(hostaddr_count(h) == 2, "192.0.2.1 gone: two left");
+	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		addr_parse(answers[i].addr, &a);
+		t = hostaddr_type(h, &a);
+		checkf(t == answers[i].after, "after: %s: %d, want %d",
+		    answers[i].addr, t, answers[i].after);
+	}
+	hostaddr_close(h);
+}
+
 int
 main(void)
 {
@@ -211,6 +283,7 @@ main(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		one(&cases[i]);
 	several();
+	table();
 	memset(&a, 0, sizeof(a));
 	a.af = AF_INET;
 	check(hostaddr_type(NULL, &a) == -1, "no context: not known");
