@@ -41,6 +41,12 @@ struct ha_ent {
 	unsigned int	gen;		/* the dump that last saw it */
 };
 
+/* The lookup index: every address and broadcast address, sorted. */
+struct ha_key {
+	struct pfh_addr	addr;		/* zero beyond its length */
+	int		type;		/* NET_LOCAL, NET_BROADCAST */
+};
+
 struct hostaddr {
 	int		 fd;
 	uint32_t	 lastseq;
@@ -50,6 +56,9 @@ struct hostaddr {
 	int		 ready;		/* a first dump is complete */
 	struct ha_ent	*ent;
 	size_t		 n, cap;
+	struct ha_key	*idx;		/* rebuilt after a change */
+	size_t		 nidx;
+	int		 stale;
 	char		*buf;
 };
 
@@ -63,6 +72,9 @@ static void	 note(const struct hostaddr *, const struct pfh_addr *,
 		    const char *);
 static ssize_t	 take(struct hostaddr *);
 static int	 ro_socket(void);
+static int	 key_cmp(const void *, const void *);
+static void	 key_set(struct ha_key *, const struct pfh_addr *, int);
+static int	 reindex(struct hostaddr *);
 
 /* The attributes of an ifaddrmsg at p (len bytes, header included). */
 static int
@@ -174,6 +186,8 @@ apply_new(struct hostaddr *h, const struct ha_msg *m)
 		e = &h->ent[i];
 		if (e->ifindex == m->ifindex && e->prefixlen ==
 		    m->prefixlen && addr_eq(&e->addr, &m->addr)) {
+			if (!addr_eq(&e->brd, &m->brd))
+				h->stale = 1;
 			e->brd = m->brd;
 			e->gen = h->gen;
 			return;
@@ -189,6 +203,7 @@ apply_new(struct hostaddr *h, const struct ha_msg *m)
 		h->ent = ne;
 		h->cap = h->cap ? h->cap * 2 : 16;
 	}
+	h->stale = 1;
 	e = &h->ent[h->n++];
 	e->addr = m->addr;
 	e->brd = m->brd;
@@ -210,6 +225,7 @@ apply_del(struct hostaddr *h, const struct ha_msg *m)
 		    m->prefixlen && addr_eq(&e->addr, &m->addr)) {
 			note(h, &e->addr, "is no longer");
 			*e = h->ent[--h->n];
+			h->stale = 1;
 			return;
 		}
 	}
@@ -232,6 +248,7 @@ dump_done(struct hostaddr *h, const struct ha_msg *m)
 		if (h->ent[i].gen != h->gen) {
 			note(h, &h->ent[i].addr, "is no longer");
 			h->ent[i] = h->ent[--h->n];
+			h->stale = 1;
 		} else
 			i++;
 	h->ready = 1;
@@ -350,6 +367,7 @@ hostaddr_new(void)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return (NULL);
 	h->fd = -1;
+	h->stale = 1;
 	if ((h->buf = malloc(HA_BUFSIZE)) == NULL) {
 		free(h);
 		return (NULL);
@@ -443,6 +461,7 @@ hostaddr_close(struct hostaddr *h)
 	if (h->fd != -1)
 		close(h->fd);
 	free(h->ent);
+	free(h->idx);
 	free(h->buf);
 	free(h);
 }
@@ -459,6 +478,48 @@ hostaddr_count(const struct hostaddr *h)
 	return (h->n);
 }
 
+static void
+key_set(struct ha_key *k, const struct pfh_addr *a, int type)
+{
+	memset(k, 0, sizeof(*k));
+	k->addr.af = a->af;
+	memcpy(k->addr.addr, a->addr, addr_len(a));
+	k->type = type;
+}
+
+/* By address, then a local address before a broadcast one. */
+static int
+key_cmp(const void *a, const void *b)
+{
+	const struct ha_key	*x = a, *y = b;
+	int			 c;
+
+	if ((c = memcmp(&x->addr, &y->addr, sizeof(x->addr))) != 0)
+		return (c);
+	return (x->type - y->type);
+}
+
+static int
+reindex(struct hostaddr *h)
+{
+	struct ha_key	*k;
+	size_t		 i, n = 0;
+
+	if ((k = reallocarray(h->idx, h->n ? h->n * 2 : 1,
+	    sizeof(*k))) == NULL)
+		return (-1);
+	h->idx = k;
+	for (i = 0; i < h->n; i++) {
+		key_set(&k[n++], &h->ent[i].addr, NET_LOCAL);
+		if (h->ent[i].brd.af != 0)
+			key_set(&k[n++], &h->ent[i].brd, NET_BROADCAST);
+	}
+	qsort(k, n, sizeof(*k), key_cmp);
+	h->nidx = n;
+	h->stale = 0;
+	return (0);
+}
+
 int
 hostaddr_type(struct hostaddr *h, const struct pfh_addr *a)
 {
@@ -466,6 +527,7 @@ hostaddr_type(struct hostaddr *h, const struct pfh_addr *a)
 	static const uint8_t	 any[16];
 	static const uint8_t	 lo6[16] = { [15] = 1 };
 	const struct ha_ent	*e;
+	struct ha_key		 key, *k;
 	struct pfh_addr		 v4;
 	size_t			 i, len;
 
@@ -486,7 +548,17 @@ hostaddr_type(struct hostaddr *h, const struct pfh_addr *a)
 		return (NET_LOCAL);
 	if (a->af == AF_INET && memcmp(a->addr, bcast, 4) == 0)
 		return (NET_BROADCAST);
-	for (i = 0; i < h->n; i++) {
+	if (!h->stale || reindex(h) == 0) {
+		/* The first of its keys: NET_LOCAL, if it is one. */
+		key_set(&key, a, NET_LOCAL);
+		if ((k = bsearch(&key, h->idx, h->nidx, sizeof(key),
+		    key_cmp)) != NULL)
+			return (k->type);
+		key.type = NET_BROADCAST;
+		return (bsearch(&key, h->idx, h->nidx, sizeof(key),
+		    key_cmp) != NULL ? NET_BROADCAST : NET_REMOTE);
+	}
+	for (i = 0; i < h->n; i++) {	/* no memory for the index */
 		e = &h->ent[i];
 		if (addr_eq(&e->addr, a))
 			return (NET_LOCAL);
