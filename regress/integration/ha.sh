@@ -20,7 +20,8 @@
 # and again after failing back;
 # the control sessions of the failed node end with a reset; the
 # backup's tables held nothing before; the same for a planned
-# switchover (keepalived stopped); no permit and no table is left.
+# switchover (keepalived stopped); a backup without conntrackd still
+# takes over and serves new sessions; no permit and no table is left.
 # keepalived and conntrackd are unpacked under obj/ha (scripts/hadeps.sh)
 # and keep their pid files, locks and sockets in this run's directory.
 # Run as root:  TOP=/path/to/tree bash regress/integration/ha.sh
@@ -379,7 +380,23 @@ check "a TFTP read through fw2 within 5 s" new_tftp
 check "the download completes, right checksum" dl_done plan
 check "fw1's control session ends with a reset" idle_reset ctl2
 
-# --- 4. nothing left ---------------------------------------------------
+# --- 4. a fault: the backup's conntrackd is not running --------------
+# The node still takes over and serves new sessions (what ran through
+# the master is lost: nothing has its connection tracking entries).
+set_up wait_gone "$KA1"
+ka_up "$N1" 1
+check "fw1 takes the VIPs back again" eval "wait_vip $N1 && wait_novip $N2"
+kill "$CTD2"
+check "fw2's conntrackd is gone" wait_gone "$CTD2"
+T0=$(date +%s%N)
+for l in inside outside sync; do in_n "$N1" ip link set $l down; done
+kill -9 "$(cat "$WORK/run1/vrrp.pid")" "$KA1" 2>/dev/null
+check "without conntrackd, fw2 still takes the VIPs" wait_vip "$N2" 50
+check "a new FTP session through fw2 within 5 s" new_ftp
+check "a TFTP read through fw2 within 5 s" new_tftp
+for l in inside outside sync; do in_n "$N1" ip link set $l up; done
+
+# --- 5. nothing left ---------------------------------------------------
 check "no permit left on fw2" wait_noelems "$N2"
 check "no permit left on fw1" wait_noelems "$N1"
 for n in 1 2; do
