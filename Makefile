@@ -197,12 +197,17 @@ check-build: all $(UNIT_TESTS) $(TOOLS)
 # unit and integration suite, end with one `N passed, M failed` line.
 # `make check SANITIZE=1`: the same suites under ASan+UBSan, built in a
 # copy of the tree (scripts/sanitize.sh, also `make sanitize`).
-check: deps
+# The host's state is taken before deps.sh and compared after the last
+# suite (regress/host_state.sh).
+check:
+	mkdir -p $(O)
+	sh regress/host_state.sh snap $(O)/host_state.before
+	sh scripts/deps.sh
 ifeq ($(SANITIZE),1)
 	sh scripts/sanitize.sh
 else
 	$(MAKE) WERROR=1 check-build
-	sh regress/run.sh $(UNIT_TESTS)
+	HOST_STATE=$(O)/host_state.before sh regress/run.sh $(UNIT_TESTS)
 endif
 
 # The whole suite under ASan+UBSan (a copy of the tree), and valgrind

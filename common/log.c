@@ -3,11 +3,17 @@
  * log.c: logging for all three programs.  syslog(3) when daemonised,
  * stderr in the foreground.  errno is preserved across every call.
  * When stderr is the journal's stream (a systemd unit runs us with -d;
- * JOURNAL_STREAM names that stream's device and inode), a line is
- * "<priority>message", as sd-daemon(3) describes: journald records the
- * priority and adds the name and pid of the unit's process itself.  A
- * process that the unit's one started (pfhelper beside a front end: its
- * pid is not SYSTEMD_EXEC_PID) names itself after the priority.
+ * JOURNAL_STREAM names that stream's device and inode, systemd.exec(5)),
+ * a line is "<priority>message", as sd-daemon(3) describes: journald
+ * records the priority, the writer's pid (_PID, from the stream's
+ * credentials) and the unit's process name.  A process that the unit's
+ * one started (pfhelper beside a front end: its pid is not
+ * SYSTEMD_EXEC_PID) names itself after the priority, without its pid:
+ * `journalctl -o short' shows "ftp-proxy[39]: pfhelper: ...".  Not sd_journal_print(3): it opens a socket in /run at the
+ * first call, which a process in its chroot and seccomp filter cannot;
+ * the inherited stream needs only write(2).  Every line of a message
+ * carries the prefix, and a message is one write(2), so that two
+ * processes on one stream never mix their lines.
  */
 #include "compat.h"
 
@@ -27,26 +33,51 @@
 #include "log.h"
 
 static int		 log_debug_mode;	/* 1: stderr, 0: syslog */
-static int		 log_journal;	/* stderr is the journal's stream */
-static int		 log_named;	/* ... and we are not the unit's process */
+static int		 log_fmt = LOG_FMT_STDERR;	/* on stderr */
 static int		 log_level = LOG_NOTICE;
 static const char	*log_procname;
 
-/* Whether JOURNAL_STREAM ("device:inode", decimal) names our stderr. */
+/* One decimal number (digits only) up to c; its end in *end. */
+static int
+parse_dec(const char *s, char c, unsigned long long *v, const char **end)
+{
+	char	*e;
+
+	if (*s < '0' || *s > '9')
+		return (-1);
+	errno = 0;
+	*v = strtoull(s, &e, 10);
+	if (errno != 0 || *e != c)
+		return (-1);
+	*end = e;
+	return (0);
+}
+
+/* Whether JOURNAL_STREAM's value s ("device:inode") names dev, ino. */
+int
+log_journal_match(const char *s, unsigned long long dev,
+    unsigned long long ino)
+{
+	unsigned long long	 d, i;
+	const char		*e;
+
+	if (s == NULL || parse_dec(s, ':', &d, &e) == -1 ||
+	    parse_dec(e + 1, '\0', &i, &e) == -1)
+		return (0);
+	return (d == dev && i == ino);
+}
+
+/* Whether JOURNAL_STREAM names our stderr. */
 static int
 stderr_is_journal(void)
 {
-	const char		*e = getenv("JOURNAL_STREAM");
-	struct stat		 st;
-	unsigned long long	 dev, ino;
-	char			 extra;
+	struct stat	st;
+	int		saved_errno = errno, r;
 
-	if (e == NULL ||
-	    sscanf(e, "%llu:%llu%c", &dev, &ino, &extra) != 2)
-		return (0);
-	if (fstat(STDERR_FILENO, &st) == -1)
-		return (0);
-	return (st.st_dev == dev && st.st_ino == ino);
+	r = fstat(STDERR_FILENO, &st) == 0 &&
+	    log_journal_match(getenv("JOURNAL_STREAM"), st.st_dev, st.st_ino);
+	errno = saved_errno;
+	return (r);
 }
 
 void
@@ -56,13 +87,76 @@ log_init(int n_debug, int facility)
 	const char	*e;
 
 	log_debug_mode = n_debug;
-	log_journal = n_debug && stderr_is_journal();
-	e = getenv("SYSTEMD_EXEC_PID");
-	log_named = e == NULL || strtonum(e, 1, INT_MAX, NULL) != getpid();
+	log_fmt = LOG_FMT_STDERR;
+	if (n_debug && stderr_is_journal()) {
+		e = getenv("SYSTEMD_EXEC_PID");
+		log_fmt = e != NULL && strtonum(e, 1, INT_MAX, NULL) ==
+		    getpid() ? LOG_FMT_JOURNAL : LOG_FMT_JOURNAL_NAMED;
+	}
 	log_procname = __progname;
 	if (!log_debug_mode)
 		openlog(__progname, LOG_PID | LOG_NDELAY, facility);
 	tzset();
+}
+
+/* Append the prefix of one line for format fmt. */
+static size_t
+line_prefix(char *buf, size_t len, size_t off, int fmt, int pri,
+    const char *name, long pid)
+{
+	int	n = 0;
+
+	if (off >= len)
+		return (off);
+	switch (fmt) {
+	case LOG_FMT_JOURNAL:
+		n = snprintf(buf + off, len - off, "<%d>", LOG_PRI(pri));
+		break;
+	case LOG_FMT_JOURNAL_NAMED:
+		n = snprintf(buf + off, len - off, "<%d>%s: ", LOG_PRI(pri),
+		    name);
+		break;
+	default:
+		n = snprintf(buf + off, len - off, "%s[%ld]: ", name, pid);
+		break;
+	}
+	return (n < 0 ? off : off + (size_t)n);
+}
+
+/*
+ * The text that goes to stderr for message msg: each of its lines with
+ * the prefix of format fmt (LOG_FMT_*), each ending in a newline.  At
+ * most len - 1 bytes, NUL-terminated; cut short, the first line still
+ * ends in a newline, and a later one that does not fit is left out.
+ * Returns the length.  len must be at least 1.
+ */
+size_t
+log_format(char *buf, size_t len, int fmt, int pri, const char *name,
+    long pid, const char *msg)
+{
+	size_t	off = 0, start;
+
+	for (;;) {
+		start = off;
+		off = line_prefix(buf, len, off, fmt, pri, name, pid);
+		while (off < len - 1 && *msg != '\0' && *msg != '\n')
+			buf[off++] = *msg++;
+		if (off >= len - 1 && start > 0) {
+			off = start;	/* the lines before, whole */
+			break;
+		}
+		if (off >= len - 1) {
+			off = len - 1;
+			if (off > 0)
+				buf[off - 1] = '\n';
+			break;
+		}
+		buf[off++] = '\n';
+		if (*msg == '\0' || *++msg == '\0')
+			break;
+	}
+	buf[off] = '\0';
+	return (off);
 }
 
 void
@@ -88,30 +182,43 @@ log_getverbose(void)
 	return (log_level);
 }
 
+/* All of p on fd, or as much as it takes (a log line is best effort). */
+static void
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t	w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
+	char	msg[LOG_LINE_MAX], out[LOG_LINE_MAX + 256];
+	size_t	n;
 	int	saved_errno = errno;
 
 	if (pri > log_level) {
 		errno = saved_errno;
 		return;
 	}
-	if (log_journal) {
-		fprintf(stderr, "<%d>", LOG_PRI(pri));
-		if (log_named)
-			fprintf(stderr, "%s[%d]: ", log_procname,
-			    (int)getpid());
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-		fflush(stderr);
-	} else if (log_debug_mode) {
-		fprintf(stderr, "%s[%d]: ", log_procname, (int)getpid());
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-		fflush(stderr);
-	} else
+	if (!log_debug_mode) {
 		vsyslog(pri, fmt, ap);
+		errno = saved_errno;
+		return;
+	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = log_format(out, sizeof(out), log_fmt, pri, log_procname,
+	    (long)getpid(), msg);
+	write_all(STDERR_FILENO, out, n);
 	errno = saved_errno;
 }
 

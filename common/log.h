@@ -31,6 +31,17 @@ __dead void fatalx(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 char	*log_escape(const void *, size_t, char *, size_t);
 
+/* A line on stderr: "name[pid]: ", "<pri>" (the journal's stream) or
+ * "<pri>name: " (the journal's, for a process the unit's started). */
+#define LOG_FMT_STDERR		0
+#define LOG_FMT_JOURNAL		1
+#define LOG_FMT_JOURNAL_NAMED	2
+size_t	log_format(char *, size_t, int, int, const char *, long,
+	    const char *);
+int	log_journal_match(const char *, unsigned long long,
+	    unsigned long long);
+
 #define LOG_ESCAPE_MAX	(4 * 512 + 1)
+#define LOG_LINE_MAX	8192
 
 #endif /* LOG_H */

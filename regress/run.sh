@@ -4,7 +4,10 @@
 # --unit-only) every regress/integration/*.sh.  Each suite prints
 # `N passed, M failed` as its last such line; this sums them and ends
 # with one total line.  Exit status: non-zero if anything failed or a
-# suite did not report.
+# suite did not report.  The whole run must leave the host as it found
+# it: regress/host_state.sh compares a snapshot taken at the start (or
+# the one in $HOST_STATE, taken by make check before scripts/deps.sh)
+# with the host after the last suite.
 set -u
 
 unit_only=0
@@ -47,6 +50,11 @@ run_suite() {
 	total_fail=$((total_fail + f))
 }
 
+if [ "$unit_only" -eq 0 ] && [ -z "${HOST_STATE:-}" ]; then
+	HOST_STATE=$log/host_state.before
+	sh "$top/regress/host_state.sh" snap "$HOST_STATE"
+fi
+
 for t in "$@"; do
 	run_suite "$(basename "$t")" "$t"
 done
@@ -61,6 +69,8 @@ if [ "$unit_only" -eq 0 ]; then
 		[ "$(basename "$t")" = lib.sh ] && continue
 		run_suite "integration/$(basename "$t" .sh)" sh "$t"
 	done
+	run_suite "host state" sh "$top/regress/host_state.sh" check \
+	    "$HOST_STATE"
 fi
 
 if [ -n "$broken" ]; then

@@ -57,8 +57,7 @@ field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
 # The copying baseline: ProFTPD with mod_proxy, unpacked under obj/
-# (scripts/proftpd.sh).
-. "$TOP/scripts/proftpd.sh"
+# (scripts/servers.sh, which lib.sh sources).
 bench_deps() { proftpd_deps bench.sh; }
 
 # ---- the firewall's three setups ----
@@ -115,7 +114,7 @@ fw_copy() {
 }
 
 bench_vsftpd_up() {
-	mkdir -p "$WORK/ftproot/pub" /var/run/vsftpd/empty
+	mkdir -p "$WORK/ftproot/pub" "$WORK/empty"
 	chmod 755 "$WORK/ftproot"
 	cat > "$WORK/vsftpd-bench.conf" <<-EOF
 	listen=YES
@@ -137,14 +136,14 @@ bench_vsftpd_up() {
 	max_per_ip=0
 	seccomp_sandbox=NO
 	isolate_network=NO
-	secure_chroot_dir=/var/run/vsftpd/empty
+	secure_chroot_dir=$WORK/empty
+	ftp_username=proxy
 	xferlog_enable=NO
 	vsftpd_log_file=$WORK/vsftpd.log
 	EOF
-	vs=${VSFTPD:-$(command -v vsftpd || echo /usr/sbin/vsftpd)}
-	bg ip netns exec "$SRV" "$vs" "$WORK/vsftpd-bench.conf"
+	bg ip netns exec "$SRV" "$VSFTPD" "$WORK/vsftpd-bench.conf"
 	VSPID=$LASTPID
-	wait_port "$SRV" 21
+	wait_port "$SRV" 21 && is_server "$VSPID" "$VSFTPD"
 }
 
 stop_pid() { # pid: TERM, bounded wait, KILL
@@ -374,7 +373,8 @@ tftp_rate() {
 # it: the client ends the process once its read is done and waits until
 # it has gone before the next.  Run twice: with the pfhelper service
 # (each spawn connects to it) and without (each spawn starts a pfhelper
-# and builds a table).  inetd and the service share a private /run.
+# and builds a table).  inetd has a private /run (for its pid file);
+# the service's sockets are in the run's own $PFHDIR.
 spawn_reads() { # tag
 	out=$(timeout $((SPAWN_N * 10 + 30)) ip netns exec "$CLI" \
 	    /usr/bin/python3 - "$S4" "$BIN/tftp-proxy" "$SPAWN_N" <<-'EOF'
@@ -437,7 +437,7 @@ spawn_reads() { # tag
 spawn() {
 	say "TFTP through inetd-spawned tftp-proxy, one spawn per read" \
 	    "($SPAWN_N reads)"
-	[ -x /usr/sbin/inetd ] || { echo "   no /usr/sbin/inetd: skipped"; return; }
+	[ -x "$INETD" ] || { echo "   no $INETD: skipped"; return; }
 	bg ip netns exec "$FW" unshare -m --propagation private sh -c \
 	    'mount -t tmpfs tmpfs /run && touch /run/bench && exec sleep 3600'
 	_h=$LASTPID
@@ -445,21 +445,22 @@ spawn() {
 	while [ $_i -lt 50 ] && ! nsenter -t "$_h" -m test -e /run/bench; do
 		sleep 0.1; _i=$((_i + 1))
 	done
-	printf '6969\tdgram\tudp\twait\troot\t%s\ttftp-proxy\n' \
-	    "$BIN/tftp-proxy" > "$WORK/inetd-bench.conf"
+	printf '6969\tdgram\tudp\twait\troot\t%s\ttftp-proxy -s %s\n' \
+	    "$BIN/tftp-proxy" "$PFHDIR" > "$WORK/inetd-bench.conf"
 	for mode in own service; do
 		if [ $mode = service ]; then
 			bg nsenter -t "$_h" -m -n -- "$BIN/pfhelper" -S -d \
+			    -s "$PFHDIR" \
 			    2>> "$WORK/pfhelper-bench.log"
 			_svc=$LASTPID
 			_i=0
 			while [ $_i -lt 50 ] && ! nsenter -t "$_h" -m \
-			    test -S /run/pfhelper/tftp; do
+			    test -S "$PFHDIR/tftp"; do
 				sleep 0.1; _i=$((_i + 1))
 			done
 		fi
 		bg nsenter -t "$_h" -m -n -- env PFHELPER="$BIN/pfhelper" \
-		    /usr/sbin/inetd -d -i "$WORK/inetd-bench.conf" \
+		    "$INETD" -d -i "$WORK/inetd-bench.conf" \
 		    2>> "$WORK/inetd-bench.log"
 		_inetd=$LASTPID
 		wait_udp "$FW" 6969 || return
@@ -537,7 +538,8 @@ idle() {
 limit() {
 	: > "$WORK/limit.log"
 	bg ip netns exec "$FW" sh -c "ulimit -n 1024; exec env \
-	    PFHELPER='$BIN/pfhelper' '$BIN/ftp-proxy' -d -D 4 -m 2000 -M 2000" \
+	    PFHELPER='$BIN/pfhelper' '$BIN/ftp-proxy' -d -D 4 -s '$PFHDIR' \
+	    -m 2000 -M 2000" \
 	    2>> "$WORK/limit.log"
 	LPID=$LASTPID
 	wait_port "$FW" 8021 || return 1
@@ -694,7 +696,7 @@ tftpd_bench_up() {
 	chmod 755 "$WORK/tftproot"
 	head -c 1024 /dev/urandom > "$WORK/tftproot/small.bin"
 	chmod 644 "$WORK/tftproot/small.bin"
-	bg ip netns exec "$SRV" in.tftpd -L -u nobody -s -a "$S4:69" \
+	bg ip netns exec "$SRV" "$TFTPD" -L -u nobody -s -a "$S4:69" \
 	    "$WORK/tftproot"
 	TFTPDPID=$LASTPID
 	sleep 0.5
@@ -917,7 +919,7 @@ want syscalls && syscalls ours "$S4"
 want soak && soak
 if want tftp && [ -x "$BIN/tftp-proxy" ]; then
 	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
-	    "$BIN/tftp-proxy" -d 2>> "$WORK/tftp-proxy.log"
+	    "$BIN/tftp-proxy" -d -s "$PFHDIR" 2>> "$WORK/tftp-proxy.log"
 	TPPID=$LASTPID
 	sleep 1
 	hook tftp

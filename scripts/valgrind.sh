@@ -39,6 +39,9 @@ npass=0
 nfail=0
 unclean=""
 t_start=$(date +%s)
+# The suites run from the copy, with the servers unpacked in this tree.
+SERVERS=$top/obj/servers
+export SERVERS
 
 cleanup() {
 	if [ -n "${KEEP:-}" ]; then

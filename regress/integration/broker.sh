@@ -17,7 +17,6 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
 require_root
-INETD=${INETD:-/usr/sbin/inetd}
 [ -n "${KEEP:-}" ] && echo "work directory: $WORK"
 D=/run/pfhelper		# in the private mount namespace only
 

@@ -139,7 +139,8 @@ no_sigsys() { ! grep -q SIGSYS "$@" 2>/dev/null; }
 ftp_up() {
 	bg ip netns exec "$FW" env PFHELPER="$EW" \
 	    EXITWATCH_PROG="$BIN/pfhelper" EXITWATCH_FILE="$WORK/pfh.exit" \
-	    "$BIN/ftp-proxy" -d -D 7 "$@" 2>> "$WORK/ftp-proxy.log" \
+	    "$BIN/ftp-proxy" -d -D 7 -s "$PFHDIR" "$@" \
+	    2>> "$WORK/ftp-proxy.log" \
 	    9< "$WORK/vsftpd.conf"
 	PROXYPID=$LASTPID
 	wait_port "$FW" 8021 || return 1
@@ -324,6 +325,7 @@ check "no SIGSYS recorded" no_sigsys "$WORK/pfh.exit"
 
 bg ip netns exec "$FW" env PFHELPER="$EW" EXITWATCH_PROG="$BIN/pfhelper" \
     EXITWATCH_FILE="$WORK/tpfh.exit" "$BIN/tftp-proxy" -d -v -w 2 \
+    -s "$PFHDIR" \
     2>> "$WORK/tftp-proxy.log" 9< "$WORK/vsftpd.conf"
 TPID=$LASTPID
 wait_udp "$FW" 6969 || fail "tftp-proxy starts (pid $TPID)"
@@ -394,7 +396,7 @@ bg ip netns exec "$FW" sh -c '
 	exec "$@"' sh "$WORK/devlog" env PFHELPER="$EW" \
     EXITWATCH_PROG="$BIN/ftp-proxy" EXITWATCH_FILE="$WORK/daemon.exit" \
     EXITWATCH_NEXT_PROG="$BIN/pfhelper" EXITWATCH_NEXT_FILE="$WORK/dpfh.exit" \
-    "$WORK/wrap/ftp-proxy" -D 7 -t 3
+    "$WORK/wrap/ftp-proxy" -D 7 -t 3 -s "$PFHDIR"
 EWPID=$LASTPID
 check "daemonised ftp-proxy listens" wait_port "$FW" 8021
 DPID=""

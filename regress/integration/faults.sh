@@ -42,7 +42,7 @@ up() {
 	: > "$WORK/exit"
 	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
 	    EXITWATCH_PROG="$BIN/ftp-proxy" EXITWATCH_FILE="$WORK/exit" \
-	    "$WORK/wrap/ftp-proxy" -d -D 7 "$@" 2>> "$LOG"
+	    "$WORK/wrap/ftp-proxy" -d -D 7 -s "$PFHDIR" "$@" 2>> "$LOG"
 	EWPID=$LASTPID
 	wait_port "$FW" 8021 || return 1
 	PROXYPID=$(child_of "$EWPID" ftp-proxy)
@@ -195,7 +195,8 @@ check "kill -9 pfhelper: no process, socket or descriptor left" fw_empty
 : > "$WORK/texit"
 bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
     EXITWATCH_PROG="$BIN/tftp-proxy" EXITWATCH_FILE="$WORK/texit" \
-    "$WORK/wrap/tftp-proxy" -d -v -w 2 2>> "$WORK/tftp-proxy.log"
+    "$WORK/wrap/tftp-proxy" -d -v -w 2 -s "$PFHDIR" \
+    2>> "$WORK/tftp-proxy.log"
 EWPID=$LASTPID
 wait_udp "$FW" 6969
 TPID=$(child_of "$EWPID" tftp-proxy)

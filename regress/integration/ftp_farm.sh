@@ -297,7 +297,8 @@ n1=$(served 1) n2=$(served 2) n3=$(served 3)
 # A private mount namespace: the firewall's /etc/hosts only.
 bg unshare -m sh -c "mount --bind '$WORK/hosts' /etc/hosts && exec \
     ip netns exec '$FW' env PFHELPER='$BIN/pfhelper' '$BIN/ftp-proxy' \
-    -d -D 7 -R farm -b $F4OUT -p 21 2>> '$WORK/ftp-proxy.log'"
+    -d -D 7 -s '$PFHDIR' -R farm -b $F4OUT -p 21 \
+    2>> '$WORK/ftp-proxy.log'"
 PROXYPID=$LASTPID
 wait_port "$FW" 21 || fail_early
 s0=$((NSESS + 1))

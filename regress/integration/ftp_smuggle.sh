@@ -3,7 +3,7 @@
 # ftp_smuggle.sh: commands spelled so that a server reads what the
 # proxy did not check, and the Synch of an interrupted transfer, against
 # two real servers behind the firewall: vsftpd (port 21) and ProFTPD
-# 1.3.8 (port 2121, unpacked under obj/ by scripts/proftpd.sh), both
+# 1.3.8 (port 2121, unpacked under obj/ by scripts/servers.sh), both
 # intercepted by ftp-proxy -A in forward mode.
 #   smuggle  PORT, EPRT (aimed at the firewall's outside address, which
 #            ProFTPD would accept) and USER of a real ProFTPD account,
@@ -31,14 +31,13 @@
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
-. "$TOP/scripts/proftpd.sh"
 require_root
 for b in "$BIN/ftp-proxy" "$BIN/pfhelper"; do
 	[ -x "$b" ] || { echo "no $b (make all)"; echo "0 passed, 1 failed"
 	    exit 1; }
 done
 proftpd_deps ftp_smuggle.sh > /dev/null 2>&1 ||
-    { echo "no ProFTPD (scripts/proftpd.sh)"; echo "0 passed, 1 failed"
+    { echo "no ProFTPD (scripts/servers.sh)"; echo "0 passed, 1 failed"
     exit 1; }
 
 nclass=0

@@ -20,9 +20,15 @@ MORE_NS=""	# namespaces beyond the three (ct_up, ns_add)
 npass=0
 nfail=0
 
-# vsftpd may be unpacked outside PATH (it conflicts with other FTP
-# server packages): VSFTPD=/path/to/vsftpd.
-VSFTPD=${VSFTPD:-$(command -v vsftpd || echo /usr/sbin/vsftpd)}
+# The servers (vsftpd, in.tftpd, inetd, ProFTPD) are unpacked under
+# obj/servers, never installed on the host (scripts/servers.sh): $VSFTPD,
+# $TFTPD, $INETD, $PROFTPD.  Unpacked here if missing (make deps does it
+# first); a suite that needs one fails in its set-up without it.
+. "$TOP/scripts/servers.sh"
+servers_deps lib.sh >&2 || echo "lib.sh: no servers under $SERVERS" >&2
+# Front ends reach a pfhelper service only in this run's own directory
+# (-s "$PFHDIR"), never the host's /run/pfhelper.
+PFHDIR=$WORK/pfhelper
 # Debian's python3 (it has pyftpdlib), not another one first in PATH.
 [ -x /usr/bin/python3 ] && PYTHON=${PYTHON:-/usr/bin/python3}
 
@@ -165,12 +171,16 @@ admin_rules() {
 }
 
 # vsftpd in the server namespace (or namespace $1), anonymous, upload
-# allowed in pub/.  $VSFTPD_EXTRA: more vsftpd.conf lines.  With $2,
-# one of several: $WORK/ftproot$2, vsftpd$2.conf and vsftpd$2.log.
+# allowed in pub/.  Unpacked, not installed: no user ftp and no
+# /var/run/vsftpd/empty (the package's postinst makes them).  The
+# anonymous session runs as base-passwd's "proxy" (no files of its own;
+# vsftpd needs a home that exists, nobody's does not).  $VSFTPD_EXTRA:
+# more vsftpd.conf lines.  With $2, one of several: $WORK/ftproot$2,
+# vsftpd$2.conf and vsftpd$2.log.
 vsftpd_up() {
 	_r=$WORK/ftproot${2:-}
-	mkdir -p "$_r/pub" /var/run/vsftpd/empty
-	chown ftp "$_r/pub" 2>/dev/null || chown 65534 "$_r/pub"
+	mkdir -p "$_r/pub" "$WORK/empty"
+	chown proxy "$_r/pub"
 	chmod 755 "$_r"
 	cat > "$WORK/vsftpd${2:-}.conf" <<-EOF2
 	listen=NO
@@ -193,7 +203,8 @@ vsftpd_up() {
 	connect_from_port_20=NO
 	seccomp_sandbox=NO
 	isolate_network=NO
-	secure_chroot_dir=/var/run/vsftpd/empty
+	secure_chroot_dir=$WORK/empty
+	ftp_username=proxy
 	xferlog_enable=NO
 	vsftpd_log_file=$WORK/vsftpd${2:-}.log
 	${VSFTPD_EXTRA:-}
@@ -201,7 +212,7 @@ vsftpd_up() {
 	# Not through in_srv: $! must be vsftpd's own pid.
 	bg ip netns exec "${1:-$SRV}" "$VSFTPD" "$WORK/vsftpd${2:-}.conf"
 	VSFTPDPID=$LASTPID
-	wait_port "${1:-$SRV}" 21
+	wait_port "${1:-$SRV}" 21 && is_server "$VSFTPDPID" "$VSFTPD"
 }
 
 # Wait (bounded) until something listens on tcp port $2 in ns $1.
@@ -222,7 +233,8 @@ wait_port() {
 proxy_up() {
 	# shellcheck disable=SC2086
 	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" ${PROXYWRAP:-} \
-	    "$BIN/ftp-proxy" -d -D 7 "$@" 2>> "$WORK/ftp-proxy.log"
+	    "$BIN/ftp-proxy" -d -D 7 -s "$PFHDIR" "$@" \
+	    2>> "$WORK/ftp-proxy.log"
 	PROXYPID=$LASTPID
 	wait_port "$FW" "${PROXYPORT:-8021}"
 }
@@ -299,10 +311,10 @@ wait_udp() {
 tftpd_up() {
 	mkdir -p "$WORK/tftproot"
 	chmod 1777 "$WORK/tftproot"
-	bg ip netns exec "$SRV" in.tftpd -L -u nobody -s --create -a ":69" \
-	    "$WORK/tftproot"
+	bg ip netns exec "${1:-$SRV}" "$TFTPD" -L -u nobody -s --create \
+	    -a ":69" "$WORK/tftproot"
 	TFTPDPID=$LASTPID
-	wait_udp "$SRV" 69
+	wait_udp "${1:-$SRV}" 69 && is_server "$TFTPDPID" "$TFTPD"
 }
 
 # tftp-proxy in the firewall, standalone in the foreground, logs to
@@ -310,7 +322,8 @@ tftpd_up() {
 # and env exec it), so the test can signal it.
 tftp_proxy_up() {
 	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
-	    "$BIN/tftp-proxy" -d -v "$@" 2>> "$WORK/tftp-proxy.log"
+	    "$BIN/tftp-proxy" -d -v -s "$PFHDIR" "$@" \
+	    2>> "$WORK/tftp-proxy.log"
 	TFTPPROXYPID=$LASTPID
 	wait_udp "$FW" "${TFTPPORT:-6969}"
 }

@@ -17,7 +17,6 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
 require_root
-INETD=${INETD:-/usr/sbin/inetd}
 [ -n "${KEEP:-}" ] && echo "work directory: $WORK"
 
 # The tftp-proxy processes in the firewall namespace.
@@ -68,13 +67,14 @@ tftpd_up || exit 1
 R=$WORK/tftproot
 for f in f1 f2 f3 f4 f5; do mkfile "$R/$f" 1024; done
 
-printf '6969\tdgram\tudp\twait\troot\t%s\ttftp-proxy\n' "$BIN/tftp-proxy" \
-    > "$WORK/inetd.conf"
+printf '6969\tdgram\tudp\twait\troot\t%s\ttftp-proxy -s %s\n' \
+    "$BIN/tftp-proxy" "$PFHDIR" > "$WORK/inetd.conf"
 bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" unshare -m sh -c \
     'mount -t tmpfs tmpfs /run && exec "$0" -d -i "$1"' \
     "$INETD" "$WORK/inetd.conf" 2>> "$WORK/inetd.log"
 INETDPID=$LASTPID
 wait_udp "$FW" 6969 || exit 1
+is_server "$INETDPID" "$INETD" || exit 1
 check "inetd listens on udp 6969, IPv4 and IPv6" \
     [ "$(in_fw ss -lunH 'sport = :6969' | wc -l)" -eq 2 ]
 check "no tftp-proxy before the first request" [ "$(nproxies)" -eq 0 ]
@@ -152,8 +152,8 @@ check "inetd started no more than 8 of them in all" [ "$(spawns)" -le 8 ]
 
 # --- a tftp-proxy that cannot start discards what is queued ----------
 # (or inetd would start it again and again for the same datagram)
-printf '6970\tdgram\tudp4\twait\troot\t%s\ttftp-proxy\n' "$BIN/tftp-proxy" \
-    > "$WORK/inetd-bad.conf"
+printf '6970\tdgram\tudp4\twait\troot\t%s\ttftp-proxy -s %s\n' \
+    "$BIN/tftp-proxy" "$PFHDIR" > "$WORK/inetd-bad.conf"
 bg ip netns exec "$FW" env PFHELPER=/nonexistent/pfhelper unshare -m sh -c \
     'mount -t tmpfs tmpfs /run && exec "$0" -d -i "$1"' \
     "$INETD" "$WORK/inetd-bad.conf" 2>> "$WORK/inetd-bad.log"

@@ -36,8 +36,9 @@ in_srv ip route add $CT4NET.0/24 via $F4OUT
 R=$WORK/tftproot
 mkdir -p "$R"
 chmod 1777 "$R"
-bg ip netns exec "$CT" in.tftpd -L -u nobody -s --create -a ":69" "$R"
-wait_udp "$CT" 69 || { echo "0 passed, 1 failed"; exit 1; }
+bg ip netns exec "$CT" "$TFTPD" -L -u nobody -s --create -a ":69" "$R"
+wait_udp "$CT" 69 && is_server "$LASTPID" "$TFTPD" ||
+    { echo "0 passed, 1 failed"; exit 1; }
 for f in f1 f2 f3 f4 f5; do mkfile "$R/$f" 1024; done
 
 wait_table_gone() {

@@ -26,7 +26,7 @@ fi
 # activated [-4]: tftp-proxy on an activation socket, foreground.
 activated() {
 	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" "$LAUNCH" "$@" \
-	    -p 6969 "$BIN/tftp-proxy" -d -v 2>> "$LOG"
+	    -p 6969 "$BIN/tftp-proxy" -d -v -s "$PFHDIR" 2>> "$LOG"
 	APID=$LASTPID
 	wait_udp "$FW" 6969
 }
@@ -89,7 +89,7 @@ check "IPv4 socket: exits once idle, status 0" wait_exit
 # Variables meant for another process are not ours: standalone then.
 nserving=$(grep -c "serving" "$LOG" 2>/dev/null)
 bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" LISTEN_FDS=1 \
-    LISTEN_PID=1 "$BIN/tftp-proxy" -d -v -p 6970 2>> "$LOG"
+    LISTEN_PID=1 "$BIN/tftp-proxy" -d -v -p 6970 -s "$PFHDIR" 2>> "$LOG"
 APID=$LASTPID
 check "LISTEN_PID of another process: standalone on -p" wait_udp "$FW" 6970
 # Its signal handlers are in place once it says it is serving.
