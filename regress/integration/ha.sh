@@ -22,8 +22,9 @@
 # backup's tables held nothing before; the same for a planned
 # switchover (keepalived stopped); a backup without conntrackd still
 # takes over and serves new sessions; no permit and no table is left.
-# keepalived and conntrackd are unpacked under obj/ha (scripts/hadeps.sh)
-# and keep their pid files, locks and sockets in this run's directory.
+# keepalived and conntrackd are unpacked under obj/servers/ha
+# (scripts/hadeps.sh) and keep their pid files, locks and sockets in
+# this run's directory.
 # Run as root:  TOP=/path/to/tree bash regress/integration/ha.sh
 . "$(dirname "$0")/lib.sh"
 . "$TOP/scripts/hadeps.sh"

@@ -143,7 +143,7 @@ tables_gone() {
 set_up tables_gone
 set_up in_fw sysctl -qw net.ipv4.ip_nonlocal_bind=0
 set_up in_fw sysctl -qw net.ipv6.ip_nonlocal_bind=0
-D=$WORK/pfh
+D=$PFHDIR
 bg ip netns exec "$FW" "$BIN/pfhelper" -S -s "$D" -d -D 7 \
     2>> "$WORK/pfhelper.log"
 svc_up() {
@@ -154,7 +154,7 @@ svc_up() {
 	[ -S "$D/tftp" ]
 }
 set_up svc_up
-PROXYPORT=8022 PROXYWRAP=$NOCAP proxy_up -S -s "$D" -R $S4 -b $VIP -p 8022
+PROXYPORT=8022 PROXYWRAP=$NOCAP proxy_up -S -R $S4 -b $VIP -p 8022
 check "ftp-proxy -b $VIP starts without the address" alive "$PROXYPID"
 bg ip netns exec "$FW" $NOCAP "$BIN/tftp-proxy" -S -s "$D" \
     -d -v -R $S4 -l $VIP -p 6970 2>> "$WORK/tftp-proxy.log"
