@@ -240,14 +240,27 @@ static const struct {
 	{ "203.0.113.7", NET_REMOTE, NET_REMOTE },
 };
 
+static void
+answers_are(struct hostaddr *h, int after)
+{
+	struct pfh_addr	a;
+	size_t		i;
+	int		t, want;
+
+	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		want = after ? answers[i].after : answers[i].before;
+		addr_parse(answers[i].addr, &a);
+		t = hostaddr_type(h, &a);
+		checkf(t == want, "%s%s: %d, want %d", after ? "after: " :
+		    "", answers[i].addr, t, want);
+	}
+}
+
 /* A context fed by hand: what is local, broadcast, remote. */
 static void
 table(void)
 {
 	struct hostaddr	*h;
-	struct pfh_addr	 a;
-	size_t		 i;
-	int		 t;
 
 	if (!check((h = hostaddr_new()) != NULL, "hostaddr_new"))
 		return;
@@ -257,20 +270,10 @@ table(void)
 	feed(h, &cases[0]);	/* again: the same address */
 	feed(h, &cases[2]);	/* the end of one we never had */
 	check(hostaddr_count(h) == 3, "three addresses, once each");
-	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
-		addr_parse(answers[i].addr, &a);
-		t = hostaddr_type(h, &a);
-		checkf(t == answers[i].before, "%s: %d, want %d",
-		    answers[i].addr, t, answers[i].before);
-	}
+	answers_are(h, 0);
 	feed(h, &gone);
 	check(hostaddr_count(h) == 2, "192.0.2.1 gone: two left");
-	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
-		addr_parse(answers[i].addr, &a);
-		t = hostaddr_type(h, &a);
-		checkf(t == answers[i].after, "after: %s: %d, want %d",
-		    answers[i].addr, t, answers[i].after);
-	}
+	answers_are(h, 1);
 	hostaddr_close(h);
 }
 

@@ -272,38 +272,30 @@ synced() {
 # A new FTP session (a small download) and a TFTP read succeed, each
 # within 5 s of $T0 (polled, bounded).
 since() { echo "$(date +%s%N) $T0" | awk '{ printf "%.1f", ($1 - $2) / 1e9 }'; }
-new_ftp() {
+# by5 what command...: the command succeeds within 5 s of $T0 (tried
+# every 0.2 s); says when.
+by5() {
+	_w=$1
+	shift
 	while :; do
-		rm -f "$WORK/small.out"
-		$CURL -m 2 ftp://$S4/pub/small -o "$WORK/small.out" 2>/dev/null &&
-		    same "$WORK/small.out" "$WORK/ftproot/pub/small" &&
-		    { echo "FTP after $(since) s"; return 0; }
+		"$@" && { echo "$_w after $(since) s"; return 0; }
 		[ "$(date +%s%N)" -lt $((T0 + 5000000000)) ] || return 1
 		sleep 0.2
 	done
+}
+get_small() { # ns url file: a download of url is file
+	rm -f "$WORK/small.out"
+	ip netns exec "$1" curl -sS --connect-timeout 3 -m 2 "$2" \
+	    -o "$WORK/small.out" 2>/dev/null && same "$WORK/small.out" "$3"
+}
+new_ftp() {
+	by5 FTP get_small "$CLI" "ftp://$S4/pub/small" "$WORK/ftproot/pub/small"
 }
 new_rev() {
-	while :; do
-		rm -f "$WORK/small.out"
-		ip netns exec "$SRV" curl -sS --connect-timeout 3 -m 2 \
-		    ftp://$VOUT:2121/pub/small -o "$WORK/small.out" 2>/dev/null &&
-		    same "$WORK/small.out" "$WORK/ftproot1/pub/small" &&
-		    { echo "reverse FTP after $(since) s"; return 0; }
-		[ "$(date +%s%N)" -lt $((T0 + 5000000000)) ] || return 1
-		sleep 0.2
-	done
+	by5 "reverse FTP" get_small "$SRV" "ftp://$VOUT:2121/pub/small" \
+	    "$WORK/ftproot1/pub/small"
 }
-new_tftp() {
-	while :; do
-		rm -f "$WORK/t.out"
-		timeout 3 ip netns exec "$CLI" curl -sS -m 2 tftp://$S4/t \
-		    -o "$WORK/t.out" 2>/dev/null &&
-		    same "$WORK/t.out" "$WORK/tftproot/t" &&
-		    { echo "TFTP after $(since) s"; return 0; }
-		[ "$(date +%s%N)" -lt $((T0 + 5000000000)) ] || return 1
-		sleep 0.2
-	done
-}
+new_tftp() { by5 TFTP get_small "$CLI" "tftp://$S4/t" "$WORK/tftproot/t"; }
 
 # --- set-up --------------------------------------------------------
 ls -d /run/keepalived* /run/conntrackd* /var/lock/conntrack* \
