@@ -297,6 +297,16 @@ new_rev() {
 }
 new_tftp() { by5 TFTP get_small "$CLI" "tftp://$S4/t" "$WORK/tftproot/t"; }
 
+# fw1 fails: its links go down, its keepalived gets SIGKILL; T0 is then.
+fw1_fails() {
+	T0=$(date +%s%N)
+	for _l in inside outside sync; do in_n "$N1" ip link set $_l down; done
+	kill -9 "$(cat "$WORK/run1/vrrp.pid")" "$KA1" 2>/dev/null
+}
+fw1_links_up() {
+	for _l in inside outside sync; do in_n "$N1" ip link set $_l up; done
+}
+
 # --- set-up --------------------------------------------------------
 ls -d /run/keepalived* /run/conntrackd* /var/lock/conntrack* \
     > "$WORK/run.before" 2>/dev/null
@@ -338,9 +348,7 @@ check "fw1's ftp-proxy made their permits" eval \
 check "the backup's tables hold nothing before the takeover" \
     [ "$(elems "$N2")" -eq 0 ]
 check "fw2's conntrackd has fw1's connections" synced 4
-T0=$(date +%s%N)
-for l in inside outside sync; do in_n "$N1" ip link set $l down; done
-kill -9 "$(cat "$WORK/run1/vrrp.pid")" "$KA1" 2>/dev/null
+fw1_fails
 check "fw2 takes the VIPs" wait_vip "$N2" 50
 check "a new FTP session through fw2 within 5 s" new_ftp
 check "a TFTP read through fw2 within 5 s" new_tftp
@@ -351,7 +359,7 @@ check "the reverse-mode download completes, right checksum" dl_done rev
 check "fw1's idle control session ends with a reset" idle_reset ctl
 
 # --- 2. failing back -------------------------------------------------
-for l in inside outside sync; do in_n "$N1" ip link set $l up; done
+fw1_links_up
 T0=$(date +%s%N)
 ka_up "$N1" 1
 check "fw1 takes the VIPs back" eval "wait_vip $N1 && wait_novip $N2"
@@ -381,13 +389,11 @@ ka_up "$N1" 1
 check "fw1 takes the VIPs back again" eval "wait_vip $N1 && wait_novip $N2"
 kill "$CTD2"
 check "fw2's conntrackd is gone" wait_gone "$CTD2"
-T0=$(date +%s%N)
-for l in inside outside sync; do in_n "$N1" ip link set $l down; done
-kill -9 "$(cat "$WORK/run1/vrrp.pid")" "$KA1" 2>/dev/null
+fw1_fails
 check "without conntrackd, fw2 still takes the VIPs" wait_vip "$N2" 50
 check "a new FTP session through fw2 within 5 s" new_ftp
 check "a TFTP read through fw2 within 5 s" new_tftp
-for l in inside outside sync; do in_n "$N1" ip link set $l up; done
+fw1_links_up
 
 # --- 5. nothing left ---------------------------------------------------
 check "no permit left on fw2" wait_noelems "$N2"
