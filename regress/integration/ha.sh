@@ -13,8 +13,8 @@
 #
 # Each node also runs ftp-proxy -R for an FTP server inside (reverse
 # mode, on the VIP 198.51.100.1 port 2121).  A PASV and a PORT download
-# (forward) and a PASV download (reverse), rate limited to last a few
-# seconds, go on through the backup when the master fails mid-transfer
+# (forward) and a PASV download (reverse), 4 MiB at 512 KiB/s each
+# (8 s), go on through the backup when the master fails mid-transfer
 # (its links go down, its keepalived gets SIGKILL); a new session of
 # either mode and a TFTP read work through the new master within 5 s,
 # and again after failing back;
@@ -38,8 +38,8 @@ ha_deps ha.sh > "$WORK/deps.log" 2>&1 ||
 N1=${P}fw1 N2=${P}fw2
 NSLIST="$CLI $SRV $N1 $N2"
 VIN=192.0.2.1 VOUT=198.51.100.1
-SIZE=${HA_SIZE:-3072}		# KiB per download
-RATE=${HA_RATE:-768K}		# bytes/s: a download lasts about 4 s
+SIZE=${HA_SIZE:-4096}		# KiB per download
+RATE=${HA_RATE:-524288}		# bytes/s (vsftpd's): a download lasts 8 s
 CURL="ip netns exec $CLI curl -sS --connect-timeout 3"
 
 in_n() { _n=$1; shift; ip netns exec "$_n" "$@"; }
@@ -64,6 +64,9 @@ node() {
 	in_n "$1" sysctl -qw net.ipv4.ip_nonlocal_bind=1
 	in_n "$1" sysctl -qw net.ipv6.ip_nonlocal_bind=1
 	in_n "$1" sysctl -qw net.netfilter.nf_conntrack_helper=0 2>/dev/null
+	# A packet of a connection whose entry is not committed yet is
+	# invalid, not a new connection: dropped (below), not reset.
+	in_n "$1" sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
 	return 0
 }
 
@@ -90,11 +93,18 @@ ha_topo() {
 }
 
 # The admin's ruleset on node $1: forward policy drop with pfhelper's
-# line; FTP and TFTP from the inside go to the proxies on the VIP.
+# line; FTP and TFTP from the inside go to the proxies on the VIP; an
+# invalid packet is dropped on input too (reverse mode's data
+# connections go to the VIP: before conntrackd's commit their packets
+# would be answered with a reset).
 ha_rules() {
 	line=$("$BIN/pfhelper" -n | sed -n 's/^#[[:space:]]*//; /ct mark and/p' | head -n 1)
 	in_n "$1" nft -f - <<-EOF2
 	table inet admin {
+		chain filter_in {
+			type filter hook input priority 0;
+			ct state invalid drop
+		}
 		chain filter_fwd {
 			type filter hook forward priority 0; policy drop;
 			ct state established,related accept
@@ -160,11 +170,11 @@ ka_up() { # ns num
 # within TENTHS command...: until the command succeeds, polled every
 # tenth of a second, TENTHS times at most.
 within() {
-	_n=$1 _i=0
+	_wn=$1 _wi=0
 	shift
-	while [ $_i -lt "$_n" ]; do
+	while [ $_wi -lt "$_wn" ]; do
 		"$@" && return 0
-		sleep 0.1; _i=$((_i + 1))
+		sleep 0.1; _wi=$((_wi + 1))
 	done
 	"$@"
 }
@@ -186,7 +196,7 @@ elems() {
 ptables() { in_n "$1" nft list tables 2>/dev/null | grep -c -- '-proxy'; }
 no_elems() { [ "$(elems "$1")" -eq 0 ]; }
 wait_noelems() {
-	within 300 no_elems "$1" || { echo "$(elems "$1") elements on $1"; false; }
+	within 50 no_elems "$1" || { echo "$(elems "$1") elements on $1"; false; }
 }
 
 # A download through whichever node is master, in the background:
@@ -203,7 +213,7 @@ dl() {
 	echo "$_src" > "$WORK/$1.src"
 	# shellcheck disable=SC2046
 	bg sh -c "timeout 90 ip netns exec $_ns curl -sS --connect-timeout 3 \
-	    --limit-rate $RATE $(mode_opts "$2") $_url/pub/big \
+	    $(mode_opts "$2") $_url/pub/big \
 	    -o $WORK/$1.out 2> $WORK/$1.err; echo \$? > $WORK/$1.rc"
 }
 # Until download $1 has $2 KiB (bounded, 10 s).
@@ -213,12 +223,21 @@ has_kib() {
 dl_going() {
 	within 100 has_kib "$1" "$2" || { echo "download $1 is not going"; false; }
 }
-# Until download $1 is over (bounded, 60 s); the file is the server's.
+# Download $1 is still running, with more than $2 KiB to go.
+dl_mid() {
+	[ ! -s "$WORK/$1.rc" ] && ! has_kib "$1" $((SIZE - $2)) ||
+	    { echo "download $1 is over already ($(stat -c %s \
+	    "$WORK/$1.out") bytes)"; false; }
+}
+# Until download $1 has all its bytes (bounded, 30 s), which are the
+# server's file.  (curl itself waits on for the 226 of a control
+# connection that lived on the failed node.)
 dl_done() {
-	within 600 test -s "$WORK/$1.rc" || { echo "download $1 still running"; return 1; }
+	within 300 has_kib "$1" "$SIZE" ||
+	    { echo "download $1: $(stat -c %s "$WORK/$1.out") bytes"; false; }
 	same "$WORK/$1.out" "$(cat "$WORK/$1.src")" ||
-	    { echo "$1: $(stat -c %s "$WORK/$1.out") bytes, rc $(cat "$WORK/$1.rc")"
-	    cat "$WORK/$1.err"; false; }
+	    { echo "download $1: not the server's file"; cat "$WORK/$1.err"
+	    false; }
 }
 
 # An idle control session (logged in), in the background, that sends
@@ -297,6 +316,18 @@ new_rev() {
 }
 new_tftp() { by5 TFTP get_small "$CLI" "tftp://$S4/t" "$WORK/tftproot/t"; }
 
+# gap_watch NAME: in the background, the seconds from $T0 until
+# download NAME grows again, into $WORK/NAME.gap (a figure, not a test).
+gap_watch() {
+	bg sh -c 's0=$(stat -c %s "$1"); i=0
+	    while [ $i -lt 400 ] && [ "$(stat -c %s "$1")" -eq "$s0" ]; do
+		sleep 0.05; i=$((i + 1))
+	    done
+	    echo "$(date +%s%N) $2" |
+		awk "{ printf \"%.2f\\n\", (\$1 - \$2) / 1e9 }" > "$3"' \
+	    sh "$WORK/$1.out" "$T0" "$WORK/$1.gap"
+}
+
 # fw1 fails: its links go down, its keepalived gets SIGKILL; T0 is then.
 fw1_fails() {
 	T0=$(date +%s%N)
@@ -313,6 +344,7 @@ ls -d /run/keepalived* /run/conntrackd* /var/lock/conntrack* \
 set_up ha_topo
 set_up ha_rules "$N1"
 set_up ha_rules "$N2"
+VSFTPD_EXTRA="anon_max_rate=$RATE"
 set_up vsftpd_up
 set_up vsftpd_up "$CLI" 1
 set_up tftpd_up
@@ -348,7 +380,10 @@ check "fw1's ftp-proxy made their permits" eval \
 check "the backup's tables hold nothing before the takeover" \
     [ "$(elems "$N2")" -eq 0 ]
 check "fw2's conntrackd has fw1's connections" synced 4
+check "the three downloads are mid-transfer" \
+    eval "dl_mid pasv 1024 && dl_mid port 1024 && dl_mid rev 1024"
 fw1_fails
+gap_watch pasv
 check "fw2 takes the VIPs" wait_vip "$N2" 50
 check "a new FTP session through fw2 within 5 s" new_ftp
 check "a TFTP read through fw2 within 5 s" new_tftp
@@ -356,6 +391,9 @@ check "a new reverse-mode session through fw2 within 5 s" new_rev
 check "the PASV download completes, right checksum" dl_done pasv
 check "the PORT download completes, right checksum" dl_done port
 check "the reverse-mode download completes, right checksum" dl_done rev
+within 50 test -s "$WORK/pasv.gap"
+echo "# failover: the PASV download went on after $(cat "$WORK/pasv.gap") s;" \
+    "$(grep -h ' after ' "$WORK/check.log" | tr '\n' ' ')"
 check "fw1's idle control session ends with a reset" idle_reset ctl
 
 # --- 2. failing back -------------------------------------------------
@@ -371,7 +409,7 @@ check "a reverse-mode session through fw1 after failing back" new_rev
 dl plan PASV
 idle ctl2
 check "a download and a control session through fw1" \
-    eval "dl_going plan 256 && idle_in ctl2"
+    eval "dl_going plan 256 && idle_in ctl2 && dl_mid plan 1024"
 T0=$(date +%s%N)
 kill -TERM "$KA1"
 check "keepalived on fw1 stopped: fw2 takes the VIPs" \
@@ -396,10 +434,13 @@ check "a TFTP read through fw2 within 5 s" new_tftp
 fw1_links_up
 
 # --- 5. nothing left ---------------------------------------------------
-check "no permit left on fw2" wait_noelems "$N2"
-check "no permit left on fw1" wait_noelems "$N1"
+# The front ends stop: each broker drops what their sessions held; the
+# brokers stop: their tables go.
+for n in 1 2; do eval "kill \$FTP$n \$TFTP$n \$REV$n"; done
+check "no permit left on fw1 once its front ends are gone" wait_noelems "$N1"
+check "no permit left on fw2 once its front ends are gone" wait_noelems "$N2"
 for n in 1 2; do
-	eval "kill \$FTP$n \$TFTP$n \$REV$n \$PFH$n"
+	eval "kill \$PFH$n"
 	eval "wait_gone \$PFH$n"
 done
 check "no proxy table left on either node" \
