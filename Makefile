@@ -268,7 +268,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(examplesdir)
 	rmdir $(DESTDIR)$(PREFIX)/share/doc/ftp-proxy 2>/dev/null || true
 
-# The Debian package (debian/): ftp-proxy_VERSION_ARCH.deb in obj/deb/.
+# The Debian package (debian/): nft-ftp-proxy_VERSION_ARCH.deb in obj/deb/.
 deb:
 	sh scripts/deb.sh
 

@@ -10,8 +10,12 @@
  * local address and port -> the client) and return the original
  * destination in odst/odport.  -1 with errno ENOENT if there is none.
  *
- * ct_check_orig(): 0 if a connection with this original tuple exists,
- * -1 with errno ENOENT if not (or another errno on failure).
+ * ct_check_orig(): 0 if the connection a proxy sees as src:sport ->
+ * dst:dport exists: its original tuple is that one, and its replies
+ * go to src:sport; or, where NAT rewrote the client's port (see
+ * ct_netlink.c), its original tuple is that one but for the source
+ * port, and its replies go to src:sport.  -1 with errno ENOENT if not
+ * (or another errno on failure).
  *
  * ct_last_reply(): the reply tuple's source of the connection the last
  * successful ct_check_orig() found (where a redirect delivered it);

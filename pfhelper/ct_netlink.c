@@ -16,6 +16,23 @@
  * (measured on 6.18).  So we check that the answer has our tuple in the
  * direction asked for, and call anything else ENOENT; otherwise a
  * reply tuple would pass as an original one.
+ *
+ * A proxy knows its connection by the reply tuple's end: the client's
+ * address and port as its socket sees them.  That port is the client's
+ * own only while NAT leaves it alone.  When a redirect's reply tuple
+ * would clash with an entry in TIME_WAIT (the client used the same
+ * port less than 120 s before, to another destination redirected to
+ * the same proxy port), the kernel also rewrites the source port, and
+ * the original tuple holds a port the proxy never saw (measured on
+ * 6.18: orig C:40000 -> D:21, reply P:8021 -> C:28391; the proxy sees
+ * C:28391).  So ct_check_orig() asks for the original tuple as the
+ * proxy has it, takes the answer only if its reply reaches that very
+ * client port, and else looks for the remapped entry with one dump
+ * filtered in the kernel (CTA_FILTER: original source address,
+ * destination and protocol; reply destination), whose answers it
+ * checks itself as well.  A dump walks
+ * the whole table (~10 ms, all namespaces' entries), so at most
+ * CT_DUMPS_PER_SEC are made a second; past that a miss is a miss.
  */
 #include "compat.h"
 
@@ -39,6 +56,16 @@
 #define CT_MAX_RECV	8	/* receives per request (stale, EINTR) */
 #define CT_REQ_SIZE	512
 #define CT_BUF_SIZE	8192
+#define CT_DUMP_BUF	32768	/* a dump's batch (MNL_SOCKET_DUMP_SIZE) */
+#define CT_DUMP_RECV	64	/* receives per dump */
+#define CT_DUMPS_PER_SEC 10	/* a dump walks the whole table: ~10 ms */
+
+/* CTA_FILTER's flags (the kernel's nf_internals.h, ABI since 5.8). */
+#define CT_F_IP_SRC	(1U << 0)
+#define CT_F_IP_DST	(1U << 1)
+#define CT_F_PROTO_NUM	(1U << 3)
+#define CT_F_SRC_PORT	(1U << 4)
+#define CT_F_DST_PORT	(1U << 5)
 
 struct ct_tuple {
 	uint8_t		af;
@@ -67,6 +94,18 @@ static int	ct_tuple_eq(const struct ct_tuple *, const struct ct_tuple *);
 static void	ct_put_tuple(struct nlmsghdr *, uint16_t,
 		    const struct ct_tuple *);
 static int	ct_get(uint16_t, const struct ct_tuple *, struct ct_entry *);
+static void	ct_put_header(struct nlmsghdr *, uint16_t, uint8_t);
+static int	ct_send(const struct nlmsghdr *);
+static int	ct_reaches(const struct ct_entry *, const struct ct_tuple *);
+static int	ct_remapped(const struct ct_entry *, const struct ct_tuple *);
+static int	ct_dump_allowed(void);
+static int	ct_find_remapped(const struct ct_tuple *, struct ct_entry *);
+static int	ct_dump_recv(uint32_t, const struct ct_tuple *,
+		    struct ct_entry *);
+static int	ct_read(uint32_t, int, char *, size_t,
+		    int (*)(const struct nlmsghdr *, void *), void *);
+static int	ct_get_msg(const struct nlmsghdr *, void *);
+static int	ct_dump_msg(const struct nlmsghdr *, void *);
 static int	ct_recv(uint32_t, uint8_t, struct ct_entry *);
 static int	ct_msg(const struct nlmsghdr *, uint8_t, struct ct_entry *);
 static int	ct_parse_ct(const struct nlmsghdr *, uint8_t,
@@ -109,11 +148,21 @@ ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src,
 {
 	struct ct_tuple	 orig;
 	struct ct_entry	 e;
+	int		 rc;
 
 	memset(&ct_reply, 0, sizeof(ct_reply));
 	if (ct_tuple_set(&orig, af, proto, src, sport, dst, dport) == -1)
 		return (-1);
-	if (ct_get(CTA_TUPLE_ORIG, &orig, &e) == -1)
+	rc = ct_get(CTA_TUPLE_ORIG, &orig, &e);
+	if (rc == 0 && !ct_reaches(&e, &orig)) {
+		rc = -1;		/* its replies go elsewhere */
+		errno = ENOENT;
+	}
+	if (rc == -1 && errno == ENOENT &&
+	    (rc = ct_find_remapped(&orig, &e)) == 0)
+		log_debug("conntrack: client port %u was %u before NAT",
+		    sport, e.orig.sport);
+	if (rc == -1)
 		return (-1);
 	ct_reply = e.reply;
 	return (0);
@@ -244,34 +293,14 @@ ct_get(uint16_t dir, const struct ct_tuple *t, struct ct_entry *e)
 				    __attribute__((__aligned__(8)));
 	const struct ct_tuple	*got;
 	struct nlmsghdr		*nlh;
-	struct nfgenmsg		*nfg;
-	uint32_t		 seq;
-	ssize_t			 n;
 
 	if (ct_open() == -1)
 		return (-1);
 	memset(req, 0, sizeof(req));
 	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	if (++ct_seq == 0)
-		ct_seq = 1;
-	nlh->nlmsg_seq = seq = ct_seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = t->af;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
+	ct_put_header(nlh, NLM_F_REQUEST, t->af);
 	ct_put_tuple(nlh, dir, t);
-
-	n = mnl_socket_sendto(ct_nl, nlh, nlh->nlmsg_len);
-	if (n == -1 || (size_t)n != nlh->nlmsg_len) {
-		if (n != -1)
-			errno = EIO;
-		/* Kept open: under the sandbox it could not be reopened. */
-		log_debug("%s: send: %s", __func__, strerror(errno));
-		return (-1);
-	}
-	if (ct_recv(seq, t->af, e) == -1)
+	if (ct_send(nlh) == -1 || ct_recv(nlh->nlmsg_seq, t->af, e) == -1)
 		return (-1);
 	/* Found by the other direction: not what was asked for. */
 	got = dir == CTA_TUPLE_ORIG ? &e->orig : &e->reply;
@@ -282,26 +311,155 @@ ct_get(uint16_t dir, const struct ct_tuple *t, struct ct_entry *e)
 	return (0);
 }
 
-/* Read until the answer to seq arrives; bounded in time and count. */
-static int
-ct_recv(uint32_t seq, uint8_t af, struct ct_entry *e)
+/* A CT_GET request's header, with the next sequence number. */
+static void
+ct_put_header(struct nlmsghdr *nlh, uint16_t flags, uint8_t af)
 {
-	char			 buf[CT_BUF_SIZE]
+	struct nfgenmsg	*nfg;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = flags;
+	if (++ct_seq == 0)
+		ct_seq = 1;
+	nlh->nlmsg_seq = ct_seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = af;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+}
+
+static int
+ct_send(const struct nlmsghdr *nlh)
+{
+	ssize_t	n;
+
+	n = mnl_socket_sendto(ct_nl, nlh, nlh->nlmsg_len);
+	if (n == -1 || (size_t)n != nlh->nlmsg_len) {
+		if (n != -1)
+			errno = EIO;
+		/* Kept open: under the sandbox it could not be reopened. */
+		log_debug("ct_send: %s", strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Whether e's replies reach o's source, address and port. */
+static int
+ct_reaches(const struct ct_entry *e, const struct ct_tuple *o)
+{
+	size_t	alen = af_addr_len(o->af);
+
+	return (e->reply.dport == o->sport &&
+	    memcmp(e->reply.dst, o->src, alen) == 0);
+}
+
+/*
+ * Whether e is o as a proxy sees it, but for the client's port before
+ * NAT: the source address, the destination and the protocol of o, and
+ * replies to o's source address and port.
+ */
+static int
+ct_remapped(const struct ct_entry *e, const struct ct_tuple *o)
+{
+	size_t	alen = af_addr_len(o->af);
+
+	return (e->orig.af == o->af && e->orig.proto == o->proto &&
+	    e->orig.dport == o->dport &&
+	    memcmp(e->orig.src, o->src, alen) == 0 &&
+	    memcmp(e->orig.dst, o->dst, alen) == 0 && ct_reaches(e, o));
+}
+
+/* At most CT_DUMPS_PER_SEC dumps a second: 1 if one may be made now. */
+static int
+ct_dump_allowed(void)
+{
+	static time_t	sec;
+	static int	n;
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec != sec) {
+		sec = ts.tv_sec;
+		n = 0;
+	}
+	return (n++ < CT_DUMPS_PER_SEC);
+}
+
+/*
+ * The entry whose original tuple is o but for its source port, and
+ * whose replies reach o's source (see the top): one filtered dump.
+ */
+static int
+ct_find_remapped(const struct ct_tuple *o, struct ct_entry *e)
+{
+	char			 req[CT_REQ_SIZE]
 				    __attribute__((__aligned__(8)));
+	struct nlmsghdr		*nlh;
+	struct nlattr		*nest;
+	struct ct_tuple		 r;
+
+	if (!ct_dump_allowed()) {
+		log_debug("conntrack: dump budget spent this second");
+		errno = ENOENT;
+		return (-1);
+	}
+	/* The reply's source is not known: not in the filter's flags. */
+	r = *o;
+	memcpy(r.src, o->dst, sizeof(r.src));
+	memcpy(r.dst, o->src, sizeof(r.dst));
+	r.sport = o->dport;
+	r.dport = o->sport;
+	memset(req, 0, sizeof(req));
+	nlh = mnl_nlmsg_put_header(req);
+	ct_put_header(nlh, NLM_F_REQUEST | NLM_F_DUMP, o->af);
+	ct_put_tuple(nlh, CTA_TUPLE_ORIG, o);
+	ct_put_tuple(nlh, CTA_TUPLE_REPLY, &r);
+	nest = mnl_attr_nest_start(nlh, CTA_FILTER);
+	mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, CT_F_IP_SRC |
+	    CT_F_IP_DST | CT_F_PROTO_NUM | CT_F_DST_PORT);
+	mnl_attr_put_u32(nlh, CTA_FILTER_REPLY_FLAGS, CT_F_IP_DST |
+	    CT_F_PROTO_NUM | CT_F_DST_PORT);
+	mnl_attr_nest_end(nlh, nest);
+	if (ct_send(nlh) == -1)
+		return (-1);
+	return (ct_dump_recv(nlh->nlmsg_seq, o, e));
+}
+
+/* What ct_get_msg() reads into. */
+struct ct_answer {
+	uint8_t		 af;
+	struct ct_entry	*e;
+};
+
+/* What ct_dump_msg() looks for, and what it found. */
+struct ct_dump {
+	const struct ct_tuple	*o;
+	struct ct_entry		*e;
+	int			 found;
+};
+
+/*
+ * Read the messages that answer request seq, each to fn, until fn
+ * returns 0 (done) or -1 (failed); 1 reads on.  At most maxrecv
+ * receives, each bounded by SO_RCVTIMEO.
+ */
+static int
+ct_read(uint32_t seq, int maxrecv, char *buf, size_t size,
+    int (*fn)(const struct nlmsghdr *, void *), void *arg)
+{
 	const struct nlmsghdr	*nlh;
-	uint32_t		 portid;
+	uint32_t		 portid = mnl_socket_get_portid(ct_nl);
 	ssize_t			 n;
 	int			 i, len, r;
 
-	portid = mnl_socket_get_portid(ct_nl);
-	for (i = 0; i < CT_MAX_RECV; i++) {
-		n = mnl_socket_recvfrom(ct_nl, buf, sizeof(buf));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
+	for (i = 0; i < maxrecv; i++) {
+		if ((n = mnl_socket_recvfrom(ct_nl, buf, size)) == -1) {
+			if (errno == EINTR)
+				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				errno = ETIMEDOUT;
-			log_debug("%s: recv: %s", __func__, strerror(errno));
+			log_debug("ct_read: %s", strerror(errno));
 			return (-1);
 		}
 		len = (int)n;
@@ -310,13 +468,66 @@ ct_recv(uint32_t seq, uint8_t af, struct ct_entry *e)
 			if (nlh->nlmsg_seq != seq ||
 			    !mnl_nlmsg_portid_ok(nlh, portid))
 				continue;	/* stale or not ours */
-			if ((r = ct_msg(nlh, af, e)) != 1)
+			if ((r = fn(nlh, arg)) != 1)
 				return (r);
 		}
 	}
-	log_debug("%s: no answer to request %u", __func__, seq);
+	log_debug("ct_read: no answer to request %u", seq);
 	errno = ETIMEDOUT;
 	return (-1);
+}
+
+/* The answer to a CT_GET: one entry of family af, or an error. */
+static int
+ct_get_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	struct ct_answer	*a = arg;
+
+	return (ct_msg(nlh, a->af, a->e));
+}
+
+static int
+ct_recv(uint32_t seq, uint8_t af, struct ct_entry *e)
+{
+	char			buf[CT_BUF_SIZE]
+				    __attribute__((__aligned__(8)));
+	struct ct_answer	a = { af, e };
+
+	return (ct_read(seq, CT_MAX_RECV, buf, sizeof(buf), ct_get_msg, &a));
+}
+
+/*
+ * One message of a dump, read to its end (a dump left half read would
+ * refuse the next one: EBUSY); the first entry that ct_remapped() takes
+ * is the answer.
+ */
+static int
+ct_dump_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	struct ct_dump	*d = arg;
+	struct ct_entry	 x;
+	int		 r;
+
+	if (nlh->nlmsg_type == NLMSG_DONE) {
+		errno = ENOENT;
+		return (d->found ? 0 : -1);
+	}
+	if ((r = ct_msg(nlh, d->o->af, &x)) == 0 && !d->found &&
+	    ct_remapped(&x, d->o)) {
+		*d->e = x;
+		d->found = 1;
+	}
+	return (r == -1 ? -1 : 1);
+}
+
+static int
+ct_dump_recv(uint32_t seq, const struct ct_tuple *o, struct ct_entry *e)
+{
+	static char	buf[CT_DUMP_BUF] __attribute__((__aligned__(8)));
+	struct ct_dump	d = { o, e, 0 };
+
+	return (ct_read(seq, CT_DUMP_RECV, buf, sizeof(buf), ct_dump_msg,
+	    &d));
 }
 
 /* One message answering our request: 0 done, -1 error, 1 keep reading. */

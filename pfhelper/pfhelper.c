@@ -182,6 +182,7 @@ opt_limits(int ch, struct pfh_conf *cp)
 		break;
 	case 'c':
 		cp->share = opt_num(optarg, 1, 100, "share");
+		cp->share_hard = 1;
 		break;
 	case 'm':
 		cp->max_sessions = opt_num(optarg, 1, 1000000, "max sessions");
@@ -347,7 +348,7 @@ main(int argc, char *argv[])
 
 	if (conf.service)
 		rc = service_run(v, fds);
-	else if ((rc = peer_run(peer, 0)) == -1)
+	else if ((rc = spawned_run(peer)) == -1)
 		log_warnx("peer dropped; removing the table");
 	svc_free(v);
 	filter_close();

@@ -58,6 +58,7 @@ struct pfh_conf {
 	int			ct_verify;	/* not -C: check conntrack */
 	struct pfh_rservers	rs;		/* -R, -P: for a peer without */
 	uint32_t		share;		/* % of a limit per peer */
+	int			share_hard;	/* -c: even while idle */
 	int			service;	/* -S: a standing service */
 	struct hostaddr		*hosts;		/* this host's addresses */
 };
@@ -119,5 +120,6 @@ int		 peer_run(struct peer *, int);
 int		 service_open(const char *, int [PFH_NROLES + 1]);
 int		 service_run(struct svc *, int [PFH_NROLES + 1]);
 int		 service_status(const char *);
+int		 spawned_run(struct peer *);
 
 #endif /* PFHELPER_H */

@@ -7,6 +7,11 @@
  * (SO_PEERCRED at accept); a front end connects while it is still
  * root, so a compromised one can neither open a second connection nor
  * choose another role.
+ *
+ * Both loops here (the service's, and a spawned pfhelper's one peer)
+ * end on a signal the same way: the signals are blocked but while
+ * ppoll(2) waits, so one that comes between the check of quit and the
+ * wait is not lost.
  */
 #include "compat.h"
 
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -28,6 +34,7 @@
 #define CTL_MAX		8		/* status readers at once */
 #define CTL_TIMEOUT_MS	5000		/* pfhelper -l gives up */
 #define NLISTEN		(PFH_NROLES + 1)	/* role sockets, control */
+#define SPAWNED_GRACE_MS 2000		/* a spawned pfhelper's wait, below */
 
 /* A status reader: the view, written out as it reads. */
 struct ctl {
@@ -37,19 +44,81 @@ struct ctl {
 };
 
 static volatile sig_atomic_t	quit;
+static const int	service_sigs[] = { SIGTERM, SIGINT, SIGHUP };
+static const int	spawned_sigs[] = { SIGTERM };
 
 static void	on_signal(int);
+static void	sig_catch(const int *, size_t, sigset_t *);
+static int	ms_until(const struct timespec *);
+static int	wait_io(struct pollfd *, nfds_t, int, const sigset_t *);
 static int	sock_path(const char *, const char *, struct sockaddr_un *);
 static int	sock_listen(const char *, const char *);
 static int	accept_peer(int, struct ucred *);
 static void	ctl_start(struct svc *, struct ctl *, int);
 static int	ctl_write(struct ctl *);
+static void	ctl_clear(struct ctl *);
 static void	ctl_end(struct ctl *);
 
 static void
 on_signal(int sig)
 {
 	quit = sig;
+}
+
+/*
+ * Catch sigs with on_signal() and block them; *wait_mask is the mask
+ * to wait with, where they are not blocked.
+ */
+static void
+sig_catch(const int *sigs, size_t n, sigset_t *wait_mask)
+{
+	struct sigaction	sa;
+	sigset_t		block;
+	size_t			i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (i = 0; i < n; i++) {
+		sigaddset(&block, sigs[i]);
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			fatal("sigaction");
+	}
+	if (sigprocmask(SIG_BLOCK, &block, wait_mask) == -1)
+		fatal("sigprocmask");
+	for (i = 0; i < n; i++)
+		sigdelset(wait_mask, sigs[i]);
+}
+
+/* Milliseconds from now to end (CLOCK_MONOTONIC), 0 if past. */
+static int
+ms_until(const struct timespec *end)
+{
+	struct timespec	t;
+	long long	ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ms = (end->tv_sec - t.tv_sec) * 1000LL +
+	    (end->tv_nsec - t.tv_nsec) / 1000000;
+	return (ms > 0 ? (int)ms : 0);
+}
+
+/* ppoll(2) for ms (-1: no limit) with mask: its count, 0 on a signal. */
+static int
+wait_io(struct pollfd *pfd, nfds_t n, int ms, const sigset_t *mask)
+{
+	struct timespec	ts;
+	int		r;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	r = ppoll(pfd, n, ms < 0 ? NULL : &ts, mask);
+	if (r == -1 && errno == EINTR)
+		return (0);
+	if (r == -1)
+		log_warn("poll");
+	return (r);
 }
 
 static int
@@ -173,8 +242,6 @@ ctl_start(struct svc *v, struct ctl *c, int fd)
 	FILE	*fp;
 
 	c->fd = fd;
-	c->buf = NULL;
-	c->len = c->off = 0;
 	if ((fp = open_memstream(&c->buf, &c->len)) == NULL) {
 		ctl_end(c);
 		return;
@@ -199,14 +266,22 @@ ctl_write(struct ctl *c)
 	return (1);
 }
 
+/* A free slot: what service_run() starts with and ctl_end() leaves. */
+static void
+ctl_clear(struct ctl *c)
+{
+	c->fd = -1;
+	c->buf = NULL;
+	c->len = c->off = 0;
+}
+
 static void
 ctl_end(struct ctl *c)
 {
 	if (c->fd != -1)
 		close(c->fd);
 	free(c->buf);
-	c->fd = -1;
-	c->buf = NULL;
+	ctl_clear(c);
 }
 
 /* A role socket's new peer. */
@@ -271,13 +346,12 @@ service_run(struct svc *v, int lfd[NLISTEN])
 	struct pollfd	 pfd[NLISTEN + CTL_MAX + PFH_MAX_PEERS];
 	struct peer	*peers[PFH_MAX_PEERS];
 	struct ctl	 ctl[CTL_MAX];
+	sigset_t	 mask;
 	int		 npeers = 0, i, n, rc;
 
 	for (i = 0; i < CTL_MAX; i++)
-		ctl[i].fd = -1;
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGHUP, on_signal);
+		ctl_clear(&ctl[i]);
+	sig_catch(service_sigs, nitems(service_sigs), &mask);
 	while (!quit) {
 		for (i = 0; i < NLISTEN; i++) {
 			pfd[i].fd = lfd[i];
@@ -292,12 +366,10 @@ service_run(struct svc *v, int lfd[NLISTEN])
 			pfd[n + i].fd = peer_fd(peers[i]);
 			pfd[n + i].events = peer_events(peers[i]);
 		}
-		if (poll(pfd, n + npeers, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("poll");
+		if ((rc = wait_io(pfd, n + npeers, -1, &mask)) == -1)
 			return (-1);
-		}
+		if (rc == 0)
+			continue;
 		/* Peers first, from the last: peer_gone() moves the last. */
 		for (i = npeers - 1; i >= 0; i--)
 			if (pfd[n + i].revents != 0 &&
@@ -319,6 +391,44 @@ service_run(struct svc *v, int lfd[NLISTEN])
 	for (i = 0; i < CTL_MAX; i++)
 		ctl_end(&ctl[i]);
 	return (0);
+}
+
+/*
+ * A spawned pfhelper's one peer, until it goes (0) or is dropped (-1).
+ * SIGTERM (the front end's own end, `systemctl stop' signals its whole
+ * cgroup) gives the front end SPAWNED_GRACE_MS to end its sessions and
+ * close: were we to go first, it would see its helper lost and exit 1.
+ * Then we end, with status 0, whatever is still live.
+ */
+int
+spawned_run(struct peer *c)
+{
+	struct pollfd	pfd;
+	struct timespec	end;
+	sigset_t	mask;
+	int		ms = -1, r, rc = 0;
+
+	sig_catch(spawned_sigs, nitems(spawned_sigs), &mask);
+	while (rc == 0) {
+		if (quit && ms == -1) {
+			log_info("%s: waiting for the front end to close",
+			    strsignal(quit));
+			clock_gettime(CLOCK_MONOTONIC, &end);
+			end.tv_sec += SPAWNED_GRACE_MS / 1000;
+		}
+		if (quit && (ms = ms_until(&end)) == 0) {
+			log_info("the front end is still there: ending");
+			break;
+		}
+		pfd.fd = peer_fd(c);
+		pfd.events = peer_events(c);
+		pfd.revents = 0;
+		if ((r = wait_io(&pfd, 1, ms, &mask)) == -1)
+			return (-1);
+		if (r > 0)
+			rc = peer_io(c, pfd.revents);
+	}
+	return (rc == -1 ? -1 : 0);
 }
 
 /* pfhelper -l: print the service's status view. */

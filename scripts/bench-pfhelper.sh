@@ -10,12 +10,17 @@
 # network namespace under regress/tools/pfhctl, whose `bench N S'
 # command sets the sessions up (pipelined), times S add/delete pairs
 # one request at a time, and ends the sessions.  Prints median and p99
-# in microseconds per N, and the medians' ratio to N=1.
+# in microseconds per N, and the medians' ratio to N=1.  The namespace
+# has the proxy address the sessions name (198.51.100.1, pfhctl's
+# bench_session()): pfhelper refuses a proxy address not of its host's.
+# Exits 1 if any N failed (regress/integration/bench_pfhelper.sh runs
+# it small in make check).
 # (60000: pfhelper currently caps live permits at 65535, see
 # PFH_PERMITS_MAX; 100000 then reports ENOSPC.)
 #
 #	BENCH_SIZES="1 1000 10000 60000 100000"  BENCH_SAMPLES=2000
 #	PFHELPER=bin/pfhelper  PFHCTL=obj/regress/tools/pfhctl
+#	BENCH_LOG=file: pfhelper's log lines are appended there too (kept)
 #
 # Needs root, ip(8), timeout(1).  Each N is bounded to 240 s.
 set -u
@@ -57,7 +62,8 @@ if [ ! -d /var/empty ]; then
 	mkdir -m 0755 /var/empty || exit 1
 fi
 log=$(mktemp /tmp/bench-pfhelper.XXXXXX) || exit 1
-ip netns add "$NS" && ip -n "$NS" link set lo up || exit 1
+ip netns add "$NS" && ip -n "$NS" link set lo up &&
+    ip -n "$NS" addr add 198.51.100.1/32 dev lo || exit 1
 
 # run n: one pfhelper, one `bench n SAMPLES'; the result line in $res.
 run() {
@@ -70,6 +76,8 @@ run() {
 	res=$(tail -n 1 "$log.out")
 	rm -f "$log.out"
 }
+trap 'keep_log; cleanup' EXIT
+keep_log() { [ -n "${BENCH_LOG:-}" ] && [ -n "$log" ] && cat "$log" >> "$BENCH_LOG"; }
 
 # field name line: the value after `name' in a result line.
 field() {
@@ -84,12 +92,14 @@ printf '%8s %9s %9s %9s %9s %8s %8s %8s\n' sessions "add p50" \
     "add p99" "del p50" "del p99" "add/N=1" "del/N=1" "setup s"
 base_add=""
 base_del=""
+failed=0
 for n in $SIZES; do
 	run "$n"
 	case $res in
 	"ok n "*) ;;
 	*)
 		printf '%8s  failed: %s\n' "$n" "${res:-no result (timeout?)}"
+		failed=1
 		continue
 		;;
 	esac
@@ -107,3 +117,4 @@ if grep -q . "$log"; then
 	echo "pfhelper said:"
 	sort "$log" | uniq -c | sort -rn | head -n 5
 fi
+exit $failed

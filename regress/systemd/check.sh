@@ -3,12 +3,16 @@
 # check.sh (make check-systemd): the Debian package under a real systemd.
 #
 # Boots Debian 12 with systemd-nspawn (--private-network: every packet
-# stays inside the container), installs obj/deb/ftp-proxy_*.deb in it
-# and tests the units: readiness, privileges, an FTP transfer and a
-# TFTP read through the proxies, both served by the pfhelper service
-# (pfhelper.service, pulled in by theirs), stop, restart, the service's
+# stays inside the container), installs Debian's other ftp-proxy
+# (proxy-suite) and then obj/deb/prev/nft-ftp-proxy_*.deb beside it (a
+# Conflicts: dpkg refuses, apt removes theirs and says so), upgrades to
+# obj/deb/nft-ftp-proxy_*.deb (the admin's /etc/default kept), runs the
+# package's autopkgtest, and tests the units: readiness, privileges, an
+# FTP transfer and a TFTP read through the proxies, both served by the
+# pfhelper service (pulled in by theirs), stop, restart, the service's
 # death and the restart of both in order, socket activation and idle
-# exit, the journal, failures to start, removal.
+# exit, the journal, failures to start, removal, and a purge that
+# leaves nothing.
 #
 # Inside the container, its own network namespace is the firewall:
 #   cli netns (192.0.2.10, 2001:db8:1::10)
@@ -40,15 +44,15 @@ abort() { fail "$*"; finish; exit 1; }
 [ "$(id -u)" -eq 0 ] || abort "needs root (debootstrap, systemd-nspawn)"
 sh scripts/deps.sh debootstrap systemd-container util-linux ||
     abort "cannot install debootstrap and systemd-container"
-DEB=$(ls obj/deb/ftp-proxy_*_*.deb 2>/dev/null | head -n 1)
-[ -n "$DEB" ] || abort "no obj/deb/ftp-proxy_*.deb (make deb)"
-
 # The cached root file system: rebuilt when the package list changes.
 SUITE=bookworm
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 INCLUDE=systemd,systemd-sysv,dbus,iproute2,nftables,procps,man-db,adduser
 INCLUDE=$INCLUDE,curl,vsftpd,tftpd-hpa,tftp-hpa
 INCLUDE=$INCLUDE,libbsd0,libevent-2.1-7,libmnl0,libnftnl11,libseccomp2
+# proxy-suite's ftp-proxy needs these (its .deb is fetched below, and
+# installed by the test); autopkgtest runs debian/tests.
+INCLUDE=$INCLUDE,libldap-2.5-0,libwrap0,autopkgtest
 BASE=$TOP/obj/systemd/rootfs
 if [ "$(cat "$BASE.include" 2>/dev/null)" != "$SUITE $INCLUDE" ]; then
 	note "building $BASE (debootstrap $SUITE)"
@@ -63,9 +67,25 @@ if [ "$(cat "$BASE.include" 2>/dev/null)" != "$SUITE $INCLUDE" ]; then
 	# The servers are the test's, started in their namespace.
 	chroot "$BASE.tmp" systemctl -q disable vsftpd.service \
 	    tftpd-hpa.service 2>/dev/null
+	# Debian's other ftp-proxy (source proxy-suite), not installed:
+	# the test installs it and ours beside it.
+	mkdir -p "$BASE.tmp/root/proxy-suite"
+	if ! chroot "$BASE.tmp" sh -c 'cd /root/proxy-suite &&
+	    apt-get -q download ftp-proxy' \
+	    > "$TOP/obj/systemd/download.log" 2>&1; then
+		cat "$TOP/obj/systemd/download.log"
+		rm -rf "$BASE.tmp"
+		abort "cannot download Debian's ftp-proxy (proxy-suite)"
+	fi
+	chroot "$BASE.tmp" apt-get clean
 	mv "$BASE.tmp" "$BASE"
 	echo "$SUITE $INCLUDE" > "$BASE.include"
 fi
+
+DEB=$(ls obj/deb/nft-ftp-proxy_*_*.deb 2>/dev/null | head -n 1)
+PREV=$(ls obj/deb/prev/nft-ftp-proxy_*_*.deb 2>/dev/null | head -n 1)
+[ -n "$DEB" ] && [ -n "$PREV" ] ||
+    abort "no obj/deb/nft-ftp-proxy_*.deb and prev/ (make deb)"
 
 # An overlay of it for this run, and the container.
 MACHINE=ftpchk$$
@@ -96,7 +116,12 @@ mkdir -p "$RUN/upper" "$RUN/work" "$ROOT"
 mount -t overlay overlay -o \
     "lowerdir=$BASE,upperdir=$RUN/upper,workdir=$RUN/work" "$ROOT" ||
     abort "overlay mount"
-cp "$DEB" "$ROOT/root/"
+cp "$DEB" "$PREV" "$ROOT/root/"
+# The source's debian/ (control, tests/) for autopkgtest, as a built
+# tree (debian/files): the package is given, nothing to unpack or build.
+mkdir -p "$ROOT/root/src"
+cp -r debian "$ROOT/root/src/"
+: > "$ROOT/root/src/debian/files"
 
 systemd-nspawn --register=no --keep-unit --quiet -M "$MACHINE" -D "$ROOT" \
     --private-network -b --console=passive > "$RUN/nspawn.log" 2>&1 < /dev/null &
@@ -152,7 +177,78 @@ esac
 [ "$state" = degraded ] && ct systemctl --failed --no-legend | sed 's/^/#   /'
 
 # --- the package ------------------------------------------------------
-check "dpkg -i installs the package" ct dpkg -i "/root/$(basename "$DEB")"
+# Debian's binary package ftp-proxy (source proxy-suite) first: the
+# same command, man page, service name and /etc/default file.
+THEIRS=$(cd "$ROOT" && ls root/proxy-suite/ftp-proxy_*.deb | head -n 1)
+check "Debian's ftp-proxy (proxy-suite) installs" ct dpkg -i "/$THEIRS"
+# dpkg: theirs is installed, ours conflicts: refused, nothing unpacked.
+check "dpkg -i nft-ftp-proxy refuses: conflicts with ftp-proxy" cts "
+	out=\$(dpkg -i /root/$(basename "$PREV") 2>&1); rc=\$?; echo \"\$out\"
+	[ \$rc -ne 0 ] &&
+	echo \"\$out\" | grep -q 'nft-ftp-proxy conflicts with ftp-proxy' &&
+	echo \"\$out\" | grep -q 'conflicting packages - not installing'"
+check "... theirs untouched: files theirs (dpkg -S), unchanged (--verify)" cts '
+	for f in /usr/sbin/ftp-proxy /usr/share/man/man8/ftp-proxy.8.gz \
+	    /etc/default/ftp-proxy; do
+		[ "$(dpkg -S $f)" = "ftp-proxy: $f" ] ||
+		    { dpkg -S $f; exit 1; }
+	done && v=$(dpkg --verify ftp-proxy) && echo "$v" && [ -z "$v" ] &&
+	st=$(dpkg-query -W -f="\${db:Status-Status}" nft-ftp-proxy 2>/dev/null)
+	[ "${st:-not-installed}" = not-installed ] &&
+	[ ! -e /usr/sbin/pfhelper ]'
+# apt: ours wins, after saying that theirs goes; their changed
+# /etc/default/ftp-proxy is kept aside, not taken over.
+cts 'echo "# the admin of proxy-suite" >> /etc/default/ftp-proxy'
+check "apt-get install nft-ftp-proxy: says ftp-proxy will be REMOVED" cts "
+	out=\$(DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	    /root/$(basename "$PREV") 2>&1 < /dev/null); rc=\$?; echo \"\$out\"
+	[ \$rc -eq 0 ] && echo \"\$out\" | grep -A1 \
+	    'packages will be REMOVED' | grep -qw ftp-proxy &&
+	echo \"\$out\" | grep -q 'kept as /etc/default/ftp-proxy.dpkg-old'"
+check "... theirs removed, every shared path ours (dpkg -S)" cts '
+	[ "$(dpkg-query -W -f="\${db:Status-Status}" ftp-proxy)" = \
+	    config-files ] &&
+	for f in /usr/sbin/ftp-proxy /usr/share/man/man8/ftp-proxy.8.gz \
+	    /etc/default/ftp-proxy /lib/systemd/system/ftp-proxy.service; do
+		[ "$(dpkg -S $f)" = "nft-ftp-proxy: $f" ] ||
+		    { dpkg -S $f; exit 1; }
+	done && v=$(dpkg --verify nft-ftp-proxy) && echo "$v" && [ -z "$v" ]'
+check "... their admin's /etc/default/ftp-proxy kept as .dpkg-old" cts '
+	grep -q "RUN_DAEMON" /etc/default/ftp-proxy.dpkg-old &&
+	grep -q "the admin of proxy-suite" /etc/default/ftp-proxy.dpkg-old &&
+	! grep -q RUN_DAEMON /etc/default/ftp-proxy'
+check "dpkg --purge ftp-proxy (theirs) leaves our conffile" cts '
+	dpkg --purge ftp-proxy && [ -e /etc/default/ftp-proxy ] &&
+	[ "$(dpkg -S /etc/default/ftp-proxy)" = \
+	    "nft-ftp-proxy: /etc/default/ftp-proxy" ] &&
+	[ -z "$(dpkg --verify nft-ftp-proxy)" ] &&
+	[ ! -e /etc/init.d/ftp-proxy ]'
+# The upgrade: the admin's changes to /etc/default stay.
+cts 'printf "# the admin\nFTP_PROXY_OPTS=\"-D 5\"\n" >> /etc/default/ftp-proxy
+	echo "# the admin" >> /etc/default/pfhelper'
+check "upgrade $(basename "$PREV") -> $(basename "$DEB")" \
+    ct dpkg -i "/root/$(basename "$DEB")"
+check "... to version $(dpkg-deb -f "$DEB" Version), installed" test \
+    "$(ct dpkg-query -W -f='${Version} ${db:Status-Abbrev}' nft-ftp-proxy)" \
+    = "$(dpkg-deb -f "$DEB" Version) ii "
+check "... keeps the admin's /etc/default changes, no .dpkg-* beside" cts '
+	tail -n 2 /etc/default/ftp-proxy | tr "\n" " " |
+	    grep -qx "# the admin FTP_PROXY_OPTS=\"-D 5\" " &&
+	tail -n 1 /etc/default/pfhelper | grep -qx "# the admin" &&
+	c="??5?????? c /etc/default"
+	[ "$(dpkg --verify nft-ftp-proxy | sort | tr -s " " | tr "\n" " ")" = \
+	    "$c/ftp-proxy $c/pfhelper " ] &&
+	! ls /etc/default/*.dpkg-new /etc/default/*.dpkg-dist 2>/dev/null'
+# Debian's own check of the installed package: debian/tests, run by
+# autopkgtest on this container (null: it is the testbed).  The test
+# wants a machine (network namespaces, nftables); this booted container
+# with its own network is one.
+CTTIMEOUT=300
+check "autopkgtest (debian/tests/ftp-transfer) passes" cts "
+	autopkgtest --ignore-restrictions=isolation-machine \
+	    /root/$(basename "$DEB") /root/src/ -- null"
+CTTIMEOUT=60
+grep -a 'checksum ok$' "$RUN/check.out" | sed 's/^/# /'
 for u in _ftp-proxy _tftp-proxy _pfhelper; do
 	check "system user $u exists, no login shell" \
 	    cts "getent passwd $u | grep -q ':/nonexistent:/usr/sbin/nologin$'"
@@ -164,7 +260,7 @@ check "nothing enabled or running after installation" cts '
 	    tftp-proxy.service pfhelper.service &&
 	! pgrep -x ftp-proxy && ! pgrep -x pfhelper'
 check "/etc/default files are conffiles" cts '
-	c=$(dpkg-query -W -f="\${Conffiles}" ftp-proxy)
+	c=$(dpkg-query -W -f="\${Conffiles}" nft-ftp-proxy)
 	echo "$c" | grep -q "/etc/default/ftp-proxy " &&
 	echo "$c" | grep -q "/etc/default/tftp-proxy " &&
 	echo "$c" | grep -q "/etc/default/pfhelper "'
@@ -331,6 +427,13 @@ check "journalctl -u ftp-proxy shows the session lines (-D 6)" \
 check "... each line named once (by the journal), not twice" cts '
 	journalctl -q -u ftp-proxy -o cat | grep -Eq "^#[0-9]+ FTP session" &&
 	! journalctl -q -u ftp-proxy -o cat | grep -q "^ftp-proxy\["'
+check "... the session line at priority info, no line with a <N> or name[pid] of ours" cts '
+	journalctl -q -u ftp-proxy -p info..info -o cat |
+	    grep -Eq "^#[0-9]+ FTP session" &&
+	! journalctl -q -u ftp-proxy -p debug..debug -o cat |
+	    grep -Eq "^#[0-9]+ FTP session" &&
+	! journalctl -q -u ftp-proxy -u pfhelper -o cat |
+	    grep -Eq "^(<[0-9]>|ftp-proxy\[|pfhelper\[)"'
 
 check "systemctl restart ftp-proxy: active, the table in place" \
     cts 'systemctl restart ftp-proxy && systemctl -q is-active ftp-proxy &&
@@ -463,14 +566,34 @@ check "tftp-proxy.service idles out; no permit left, the socket stays" \
 check "a second TFTP read starts it again, checksum" tftp_get
 
 # --- removal ----------------------------------------------------------
+# What the package owns, for the purge's check.
+cts 'dpkg-query -L nft-ftp-proxy > /root/owned.txt'
 ct systemctl start ftp-proxy
-check "dpkg -r stops the running services" cts 'dpkg -r ftp-proxy &&
+check "dpkg -r stops the running services" cts 'dpkg -r nft-ftp-proxy &&
 	! pgrep -x ftp-proxy && ! pgrep -x tftp-proxy && ! pgrep -x pfhelper &&
 	! nft list table inet ftp-proxy && ! nft list table inet tftp-proxy &&
 	[ ! -e /usr/sbin/ftp-proxy ] &&
 	[ ! -e /lib/systemd/system/ftp-proxy.service ]'
-check "dpkg --purge removes the conffiles" cts 'dpkg --purge ftp-proxy &&
+check "dpkg --purge removes the conffiles" cts 'dpkg --purge nft-ftp-proxy &&
 	[ ! -e /etc/default/ftp-proxy ] && [ ! -e /etc/default/tftp-proxy ] &&
 	[ ! -e /etc/default/pfhelper ]'
+check "purge: of every path the package had, only directories of others" cts '
+	n=0; while read -r f; do
+		[ -e "$f" ] && [ "$f" != /. ] || continue
+		[ -d "$f" ] && dpkg -S "$f" > /dev/null 2>&1 ||
+		    { echo "$f"; n=1; }
+	done < /root/owned.txt; [ $n = 0 ] && [ -s /root/owned.txt ]'
+check "purge: no dpkg record (status, info, conffiles), no unit state" cts '
+	! grep -q "^Package: nft-ftp-proxy$" /var/lib/dpkg/status &&
+	! ls /var/lib/dpkg/info/nft-ftp-proxy.* 2>/dev/null &&
+	! find /etc/systemd /var/lib/systemd \( -name "*ftp-proxy*" -o \
+	    -name "*pfhelper*" \) | grep . &&
+	[ -z "$(systemctl list-unit-files --no-legend "*ftp-proxy*" \
+	    "pfhelper*")" ]'
+check "purge: /var/empty and /var/lib/nft-ftp-proxy gone (postinst made them)" \
+    cts '[ ! -e /var/empty ] && [ ! -e /var/lib/nft-ftp-proxy ]'
+check "purge: no file of the users _ftp-proxy, _tftp-proxy, _pfhelper" cts '
+	! find / /run /tmp /var/tmp -xdev \( -user _ftp-proxy -o \
+	    -user _tftp-proxy -o -user _pfhelper \) | grep .'
 
 finish
