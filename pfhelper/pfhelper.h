@@ -49,6 +49,8 @@ struct pfh_rservers {
 	uint16_t		port;
 };
 
+struct hostaddr;
+
 struct pfh_conf {
 	struct filter_conf	filter;
 	uint32_t		max_sessions;
@@ -60,6 +62,7 @@ struct pfh_conf {
 	int			share_hard;	/* -c: even while idle */
 	int			service;	/* -S: a standing service */
 	uint32_t		range_width;	/* -W: a range's ports, most */
+	struct hostaddr		*hosts;		/* this host's addresses */
 };
 
 /* validate.c: pure checks; 0, or -1 with a reason. */

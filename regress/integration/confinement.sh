@@ -75,15 +75,15 @@ fds_clean() {
 	return 0
 }
 
-# pfhelper: stdio, its peer on fd 3, its netlink sockets, its two
-# /proc/net files (this host's addresses); nothing the front end had open (we start the front ends with fd 9 on a file).
+# pfhelper: stdio, its peer on fd 3, its netlink sockets (filter,
+# conntrack, this host's addresses); nothing the front end had open (we
+# start the front ends with fd 9 on a file).
 pfh_fds() {
 	for _f in /proc/$1/fd/*; do
 		_n=${_f##*/}
 		[ "$_n" -le 2 ] && continue
 		case $(readlink "$_f") in
 		socket:*) ;;
-		/proc/*/net/fib_trie|/proc/*/net/if_inet6) ;;	# localaddr.c
 		*) echo "fd $_n: $(readlink "$_f")"; return 1 ;;
 		esac
 	done

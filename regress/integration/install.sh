@@ -80,7 +80,8 @@ for f in $D$prefix/share/man/man8/ftp-proxy.8 \
     $ex/nftables-ftp-client.conf $ex/nftables-ftp-reverse.conf \
     $ex/nftables-ftp-server.conf $ex/tftp-proxy.nft \
     $ex/inetd.conf.tftp-proxy $ex/ftp-proxy.default \
-    $ex/tftp-proxy.default; do
+    $ex/tftp-proxy.default $ex/keepalived.conf $ex/conntrackd.conf \
+    $ex/conntrackd-notify.sh; do
 	[ -f "$f" ] || missing="$missing ${f#"$D"}"
 done
 if [ -z "$missing" ]; then
