@@ -298,6 +298,7 @@ run(void)
 {
 	fe_loop_init(&loop, listen_fd, nlisten, session_accept, &pfh,
 	    pfh_lost, sig_end);
+	fe_hosts(&loop, conf.hosts);
 	evbase = loop.base;
 	session_init(&conf, &pfh, evbase);
 	log_info("listening on port %u%s", conf.listen_port,
@@ -335,6 +336,7 @@ main(int argc, char *argv[])
 		err(1, "daemon");
 	signal(SIGPIPE, SIG_IGN);
 	start_pfhelper(level);
+	conf.hosts = fe_hosts_open();
 	fe_drop(FTP_PROXY_USER);
 	run();
 	pfh_stop(&pfh);

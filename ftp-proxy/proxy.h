@@ -46,6 +46,7 @@ struct proxy_conf {
 	const char		*queue;		/* -q: a tc class */
 	uint16_t		 tls_lo;	/* -E: TLS data ports, */
 	uint16_t		 tls_hi;	/* 0 0: no AUTH */
+	struct hostaddr		*hosts;		/* this host's addresses */
 };
 
 /* Where pfhelper is with the session. */

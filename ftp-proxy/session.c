@@ -25,6 +25,7 @@
 #include <event2/buffer.h>
 
 #include "addr.h"
+#include "hostaddr.h"
 #include "hostlimit.h"
 #include "log.h"
 #include "netutil.h"
@@ -1077,7 +1078,7 @@ session_target(struct session *s, int fd)
 	 * this host: the destination is one of our own addresses.  Under
 	 * TPROXY the socket's own address is the foreign destination.
 	 */
-	if (net_addr_type(&s->dialled) != NET_REMOTE)
+	if (hostaddr_type(conf->hosts, &s->dialled) != NET_REMOTE)
 		return (addr_eq(&s->dialled, &la) && s->dport == lport ?
 		    "not an intercepted connection" :
 		    "original destination is the proxy itself");

@@ -10,19 +10,19 @@
 #include "compat.h"
 
 #include "addr.h"
-#include "localaddr.h"
+#include "hostaddr.h"
 #include "pfhelper.h"
 
 const char *
-validate_claims(const struct pfh_session *s, const struct pfh_addr *r,
-    uint16_t rport)
+validate_claims(const struct pfh_conf *conf, const struct pfh_session *s,
+    const struct pfh_addr *r, uint16_t rport)
 {
-	if (localaddr_is_local(&s->proxy) == 0)
+	if (hostaddr_type(conf->hosts, &s->proxy) == NET_REMOTE)
 		return ("proxy address is not one of this host's");
 	if (r == NULL)
 		return (NULL);
 	if ((addr_eq(r, &s->dialled) && rport == s->dport) ||
-	    localaddr_is_local(r) != 0)
+	    hostaddr_type(conf->hosts, r) != NET_REMOTE)
 		return (NULL);
 	return ("connection not delivered to the proxy");
 }

@@ -26,7 +26,7 @@
 #include "addr.h"
 #include "classify.h"
 #include "ct.h"
-#include "localaddr.h"
+#include "hostaddr.h"
 #include "log.h"
 #include "notify.h"
 #include "pfh_client.h"
@@ -48,7 +48,7 @@ struct opts {
 };
 
 static void		start(struct pfh_conf *, const char *, int);
-static struct ct	*confine(const struct pfh_conf *, const char *);
+static struct ct	*confine(struct pfh_conf *, const char *);
 static struct peer	*spawned(struct svc *);
 static int		opt_limits(int, struct pfh_conf *);
 static int		opt_table(int, struct filter_conf *);
@@ -151,7 +151,7 @@ spawned(struct svc *v)
  * and enter the sandbox, which lets us create no socket.
  */
 static struct ct *
-confine(const struct pfh_conf *conf, const char *user)
+confine(struct pfh_conf *conf, const char *user)
 {
 	struct ct	*ct;
 	char		 why[256];
@@ -161,8 +161,8 @@ confine(const struct pfh_conf *conf, const char *user)
 		    "host's own addresses", FTP_PROXY_USER, TFTP_PROXY_USER);
 	if ((ct = ct_open()) == NULL)
 		fatal("conntrack netlink socket");
-	if (localaddr_init() == -1)
-		fatal("/proc/net: this host's addresses");
+	if ((conf->hosts = hostaddr_open()) == NULL)
+		fatal("this host's addresses (rtnetlink)");
 	/* The chroot hides systemd's socket. */
 	if (conf->service)
 		notify_ready("serving");

@@ -49,6 +49,8 @@ struct pfh_rservers {
 	uint16_t		port;
 };
 
+struct hostaddr;
+
 struct pfh_conf {
 	struct filter_conf	filter;
 	uint32_t		max_sessions;
@@ -60,6 +62,7 @@ struct pfh_conf {
 	int			share_hard;	/* -c: even while idle */
 	int			service;	/* -S: a standing service */
 	uint32_t		range_width;	/* -W: a range's ports, most */
+	struct hostaddr		*hosts;		/* this host's addresses */
 };
 
 /*
@@ -81,8 +84,8 @@ int	validate_permit_fits(const struct pfh_role *,
  * delivered (the reply source of its conntrack entry, ct_check_orig();
  * NULL: not checked, -C), against this host: NULL, or why not.
  */
-const char *validate_claims(const struct pfh_session *,
-	    const struct pfh_addr *, uint16_t);
+const char *validate_claims(const struct pfh_conf *,
+	    const struct pfh_session *, const struct pfh_addr *, uint16_t);
 /*
  * elems.c: the permit kinds (PFH_PASSIVE, ...), one row each: what a
  * permit of the kind may carry, what it is in the kernel (its

@@ -509,8 +509,8 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		    strerror(error));
 		return (reply(c, reqid, EPERM, "no such connection"));
 	}
-	if ((why = validate_claims(&m, c->svc->conf->ct_verify ? &r : NULL,
-	    rport)) != NULL) {
+	if ((why = validate_claims(c->svc->conf, &m,
+	    c->svc->conf->ct_verify ? &r : NULL, rport)) != NULL) {
 		log_warnx("session %u: %s", m.sid, why);
 		return (reply(c, reqid, EPERM, why));
 	}

@@ -280,6 +280,7 @@ main(int argc, char *argv[])
 	}
 	signal(SIGPIPE, SIG_IGN);
 	start_pfhelper(level);
+	conf.hosts = fe_hosts_open();
 	fe_drop(TFTP_PROXY_USER);
 
 	run();
@@ -294,6 +295,7 @@ run(void)
 {
 	fe_loop_init(&loop, listen_fd, nlisten, listen_cb, &pfh, pfh_gone,
 	    sig_end);
+	fe_hosts(&loop, conf.hosts);
 	evbase = loop.base;
 	request_init(&conf, &pfh, evbase);
 	evtimer_assign(&idle_ev, evbase, idle_cb, NULL);
