@@ -469,7 +469,7 @@ session_new(struct peer *c, const struct pfh_session *m)
 }
 
 static int
-h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
+h_session(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_session	 m;
 	struct pfh_permit	 p;
@@ -702,7 +702,7 @@ permit_add(struct peer *c, struct psession *s, struct pfh_permit *m,
 }
 
 static int
-h_permit_add(struct peer *c, struct imsg *imsg, uint32_t reqid)
+h_permit(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_permit	 m;
 	struct psession		*s;
@@ -950,7 +950,7 @@ range_width(const struct pfh_conf *conf)
 }
 
 static int
-h_hello(struct peer *c, struct imsg *imsg)
+h_hello(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_hello	 m;
 	const struct pfh_role	*r;
@@ -987,6 +987,13 @@ h_hello(struct peer *c, struct imsg *imsg)
 	return (H_OK);
 }
 
+/* Message N of the list (proto.h) goes to h_N. */
+static int (*const handlers[])(struct peer *, struct imsg *, uint32_t) = {
+#define H_ROW(t, name, st)	[t] = h_##name,
+	PFH_IMSG_TYPES(H_ROW, PFH_NOMSG)
+#undef H_ROW
+};
+
 static int
 dispatch(struct peer *c, struct imsg *imsg)
 {
@@ -994,21 +1001,13 @@ dispatch(struct peer *c, struct imsg *imsg)
 	uint32_t	reqid = imsg_get_id(imsg);
 
 	if (!c->hello)
-		return (type == PFH_HELLO ? h_hello(c, imsg) :
+		return (type == PFH_HELLO ? h_hello(c, imsg, reqid) :
 		    drop(proto_name(type), "no HELLO first"));
-	switch (type) {
-	case PFH_SESSION_START:
-		return (h_session_start(c, imsg, reqid));
-	case PFH_SESSION_END:
-		return (h_session_end(c, imsg, reqid));
-	case PFH_PERMIT_ADD:
-		return (h_permit_add(c, imsg, reqid));
-	case PFH_PERMIT_DEL:
-		return (h_permit_del(c, imsg, reqid));
-	case PFH_CT_LOOKUP:
-		return (h_ctlookup(c, imsg, reqid));
-	}
-	return (drop(proto_name(type), "unexpected message type"));
+	/* HELLO once; replies never come this way. */
+	if (type == PFH_HELLO || type >= nitems(handlers) ||
+	    handlers[type] == NULL)
+		return (drop(proto_name(type), "unexpected message type"));
+	return (handlers[type](c, imsg, reqid));
 }
 
 static void

@@ -116,7 +116,7 @@ validate_session(const struct pfh_session *s, const char **why)
  * server is where the session says the client was going (forward
  * mode) or one of the peer's -R servers (reverse mode, in a role that
  * has one).  The destination is the front end's word here: it is the
- * conntrack check in serve.c (h_session_start, not with -C) that ties
+ * conntrack check in serve.c (h_session, not with -C) that ties
  * it to a connection the client made.
  */
 int
