@@ -169,19 +169,17 @@ ct_lookup_reply(struct ct *ct, uint8_t af, uint8_t proto,
 	return (0);
 }
 
-/* The connection found: not redirected (TPROXY's reply tuple). */
+/* The connection found, its port as the proxy sees it. */
 int
-ct_check_orig(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *src,
-    uint16_t sport, const uint8_t *dst, uint16_t dport, uint8_t *rsrc,
-    uint16_t *rsport)
+ct_check_reply(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *src,
+    uint16_t sport, const uint8_t *dst, uint16_t dport, const uint8_t *local,
+    uint16_t lport, uint16_t *osport)
 {
 	if (!fake_ct_present) {
 		errno = ENOENT;
 		return (-1);
 	}
-	if (rsrc != NULL)
-		memcpy(rsrc, dst, af == AF_INET ? 4 : 16);
-	if (rsport != NULL)
-		*rsport = dport;
+	if (osport != NULL)
+		*osport = sport;
 	return (0);
 }
