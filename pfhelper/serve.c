@@ -519,7 +519,12 @@ h_session(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		p.pid = PFH_UDP_PERMIT;
 		p.kind = PFH_ACTIVE;
 		p.pport = m.pport;
-		p.tport = m.cport;
+		/*
+		 * To the client's own port: where NAT rewrote it (see
+		 * ct_netlink.c), the proxy saw another one, and the server's
+		 * data, DNATed to that one, would reach no socket.
+		 */
+		p.tport = oport != 0 ? oport : m.cport;
 		p.timeout = m.timeout;
 		if ((error = permit_add(c, s, &p, &why)) != 0) {
 			session_free(c, s);

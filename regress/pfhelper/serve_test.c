@@ -539,6 +539,15 @@ good_tftp(void)
 	r = run(&conf, msgs, 3);
 	checkf(r.rc == -1 && fake_count('a') == 3,
 	    "%s: a second permit on a UDP session dropped", n);
+	/* NAT rewrote the client's port: the data go to its own one. */
+	fake_reset();
+	fake_ct_osport = 41000;
+	r = run(&conf, msgs, 2);
+	checkf(r.rc == 0 && r.rtype[1] == PFH_OK && elem_is(&fake_calls[0].elem,
+	    FE_RDR, IPPROTO_UDP, &s.server, &s.proxy, s.pport, &s.client,
+	    41000) && elem_is(&fake_calls[2].elem, FE_PASS, IPPROTO_UDP,
+	    &s.server, &s.client, 41000, NULL, 0),
+	    "%s: client port remapped: the permit reaches its own port", n);
 	s.cport = 1000;
 	msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
 	fake_reset();
