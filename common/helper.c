@@ -57,8 +57,8 @@ static void
 helper_spawn(struct pfh_client *c, const struct helper_opts *o)
 {
 	struct pfh_hello	 h = o->hello;
-	const char		*argv[6];
-	char			 lvl[8];
+	const char		*argv[8];
+	char			 lvl[8], table[32];
 	int			 n = 0;
 
 	h.role = o->role;
@@ -68,6 +68,12 @@ helper_spawn(struct pfh_client *c, const struct helper_opts *o)
 	argv[n++] = lvl;
 	if (o->debug)
 		argv[n++] = "-d";
+	if (o->table > 0) {	/* beside an older worker's (parent.c) */
+		snprintf(table, sizeof(table), "%s-%d", o->role ==
+		    PFH_ROLE_TFTP ? "tftp-proxy" : "ftp-proxy", o->table);
+		argv[n++] = "-t";
+		argv[n++] = table;
+	}
 	argv[n] = NULL;
 	/* execv(3) takes char *const []; nothing writes to these. */
 	if (pfh_fork(c, helper_path(), (char *const *)(uintptr_t)argv) == -1)

@@ -17,6 +17,7 @@ struct helper_opts {
 	int		 require;	/* -S: the service, or exit */
 	int		 debug;		/* -d: ours, and pfhelper -d */
 	int		 level;		/* pfhelper -D */
+	int		 table;		/* spawned: n > 0, table "role-n" */
 	struct pfh_hello hello;		/* what the front end asks for */
 };
 

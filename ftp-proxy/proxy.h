@@ -108,6 +108,8 @@ void	session_init(struct proxy_conf *, struct pfh_client *,
 	    struct event_base *);
 void	session_accept(int, short, void *);
 void	session_end_all(void);
+uint32_t session_count(void);
+void	session_drain(uint32_t);
 void	pfh_lost(const char *, void *);
 
 /* farm.c: the servers of -R (farm_init: from session_init) */

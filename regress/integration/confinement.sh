@@ -146,22 +146,23 @@ ftp_up() {
 	wait_port "$FW" 8021 || return 1
 	_w=$(child_of "$PROXYPID" exitwatch)
 	PFHPID=$(child_of "${_w:-0}" pfhelper)
-	[ -n "$PFHPID" ]
+	WPID=$(child_of "$PROXYPID" ftp-proxy)	# the worker
+	[ -n "$PFHPID" ] && [ -n "$WPID" ]
 }
 
 # --- 1. ftp-proxy and its pfhelper: static confinement ----------------
 
 ftp_up -t 3 -m 4 || { fail "ftp-proxy starts"; finish; exit 1; }
-echo "# ftp-proxy pid $PROXYPID, pfhelper $PFHPID"
-confined ftp-proxy "$PROXYPID" $NOCAPS _ftp-proxy
+echo "# ftp-proxy pid $PROXYPID, worker $WPID, pfhelper $PFHPID"
+confined ftp-proxy "$WPID" $NOCAPS _ftp-proxy
 confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN _pfhelper
 check "ftp-proxy's pfhelper: only stdio, its peer, netlink, /proc/net" \
     pfh_fds "$PFHPID"
 uid_of() { field "$1" Uid | awk '{ print $1 }'; }
 check "ftp-proxy and its pfhelper run as different uids" \
-    test "$(uid_of "$PROXYPID")" != "$(uid_of "$PFHPID")"
+    test "$(uid_of "$WPID")" != "$(uid_of "$PFHPID")"
 check "the uids are not Debian's shared \"proxy\"" eval \
-    "[ \"$(uid_of "$PROXYPID")\" != \"$(id -u proxy 2>/dev/null)\" ] &&
+    "[ \"$(uid_of "$WPID")\" != \"$(id -u proxy 2>/dev/null)\" ] &&
     [ \"$(uid_of "$PFHPID")\" != \"$(id -u proxy 2>/dev/null)\" ]"
 
 # --- 1b. What a compromised process could still reach -----------------
@@ -402,13 +403,15 @@ check "daemonised ftp-proxy listens" wait_port "$FW" 8021
 DPID=""
 for p in $(ip netns pids "$FW"); do
 	[ "$p" != "$EWPID" ] &&
-	    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = ftp-proxy ] && DPID=$p
+	    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = ftp-proxy ] &&
+	    [ -n "$(child_of "$p" ftp-proxy)" ] && DPID=$p	# the parent
 done
+DW=$(child_of "${DPID:-0}" ftp-proxy)
 _w=$(child_of "${DPID:-0}" exitwatch)
 DPFH=$(child_of "${_w:-0}" pfhelper)
 check "the daemon's parent exited 0" \
     grep -q ' exit 0$' "$WORK/daemon.exit"
-confined "daemonised ftp-proxy" "${DPID:-0}" $NOCAPS _ftp-proxy
+confined "daemonised ftp-proxy" "${DW:-0}" $NOCAPS _ftp-proxy
 confined "daemonised ftp-proxy's pfhelper" "${DPFH:-0}" $NETADMIN _pfhelper
 check "daemon: passive and active downloads" eval "
     $CURL ftp://$S4/pub/f -o $WORK/o4 && same $WORK/o4 $WORK/ftproot/pub/f &&
@@ -436,7 +439,7 @@ check "syslog has its warnings (connect failure)" \
     wait_grep "$WORK/syslog" "connect to the server" 1
 check "syslog has pfhelper's lines" wait_grep "$WORK/syslog" "pfhelper[" 1
 check "daemon and its pfhelper survived" \
-    eval 'alive "${DPID:-0}" && alive "${DPFH:-0}"'
+    eval 'alive "${DW:-0}" && alive "${DPFH:-0}"'
 kill -TERM "${DPID:-0}"
 check "SIGTERM: the daemon exits 0" exited0 "$WORK/daemon.exit" "${DPID:-0}"
 check "SIGTERM: its pfhelper exits 0" exited0 "$WORK/dpfh.exit" "${DPFH:-0}"
