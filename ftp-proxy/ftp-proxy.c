@@ -286,13 +286,13 @@ open_pfhelper(int table, pid_t *pid, void *arg)
 	return (fd);
 }
 
-/* -M: one eighth of -m, at least 10, at most -m. */
+/*
+ * -M is a hard cap, at most -m; without it (0) a host's share applies
+ * only under pressure (hostlimit.h).
+ */
 static void
 per_host_limit(void)
 {
-	if (conf.max_per_host == 0)
-		conf.max_per_host = conf.max_sessions / 8 > 10 ?
-		    conf.max_sessions / 8 : 10;
 	if (conf.max_per_host > conf.max_sessions)
 		conf.max_per_host = conf.max_sessions;
 }

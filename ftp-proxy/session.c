@@ -1085,28 +1085,36 @@ session_new(int fd, const struct sockaddr_storage *peer)
 }
 
 /*
- * One client host (an IPv4 address, an IPv6 /64) gets -M sessions at
- * most, so that it cannot take every slot of -m.  1 if s was refused
- * (and is closing).
+ * One client host (an IPv4 address, an IPv6 /64) may not hold every
+ * slot of -m: with -M, never more than -M sessions; without, no more
+ * than its fair share once the last quarter of -m is in use (see
+ * hostlimit.h).  1 if s was refused (and is closing).
  */
 static int
 host_refused(struct session *s, int fd)
 {
 	static int	ready;
 	char		a[ADDR_STRLEN];
+	int		v;
 
 	if (!ready) {
-		hl_init(&hosts, conf->max_per_host);
+		hl_init(&hosts, conf->max_sessions, conf->max_per_host);
 		ready = 1;
 	}
-	if (hl_add(&hosts, &s->client.addr) == 0) {
+	if ((v = hl_add(&hosts, &s->client.addr)) == HL_OK) {
 		s->host_counted = 1;
 		return (0);
 	}
-	if (errno == EUSERS)
+	addr_str(&s->client.addr, a, sizeof(a));
+	if (v == HL_CAP)
 		logit(LOG_NOTICE, "#%u refused: %s has %u sessions (-M %u)",
-		    s->id, addr_str(&s->client.addr, a, sizeof(a)),
-		    hl_count(&hosts, &s->client.addr), conf->max_per_host);
+		    s->id, a, hl_count(&hosts, &s->client.addr),
+		    conf->max_per_host);
+	else if (v == HL_SHARE)
+		logit(LOG_NOTICE, "#%u refused: %s has %u sessions, its "
+		    "share of %u in use (-m %u)", s->id, a,
+		    hl_count(&hosts, &s->client.addr), hosts.used,
+		    conf->max_sessions);
 	else
 		log_warn("#%u refused: per-host count", s->id);
 	s->client.conn = side_conn(s, fd);

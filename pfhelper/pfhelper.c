@@ -182,6 +182,7 @@ opt_limits(int ch, struct pfh_conf *cp)
 		break;
 	case 'c':
 		cp->share = opt_num(optarg, 1, 100, "share");
+		cp->share_hard = 1;
 		break;
 	case 'm':
 		cp->max_sessions = opt_num(optarg, 1, 1000000, "max sessions");

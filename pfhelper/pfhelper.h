@@ -56,6 +56,7 @@ struct pfh_conf {
 	int			ct_verify;	/* not -C: check conntrack */
 	struct pfh_rservers	rs;		/* -R, -P: for a peer without */
 	uint32_t		share;		/* % of a limit per peer */
+	int			share_hard;	/* -c: even while idle */
 	int			service;	/* -S: a standing service */
 };
 

@@ -34,6 +34,7 @@
 
 #include "addr.h"
 #include "ct.h"
+#include "hostlimit.h"
 #include "imsg.h"
 #include "log.h"
 #include "pfhelper.h"
@@ -115,7 +116,7 @@ struct peer {
 	struct session_tree	 sessions;
 	uint32_t		 nsessions;
 	uint32_t		 npermits;	/* all its sessions */
-	uint32_t		 max_sessions;	/* its own -m and its share */
+	uint32_t		 max_sessions;	/* its own -m */
 	int			 hello;
 	int			 notable;	/* no table could be made */
 	const struct pfh_role	*role;		/* socket's, or from HELLO */
@@ -250,6 +251,26 @@ share(const struct svc *v, uint32_t limit)
 	return (n == 0 ? 1 : n > limit ? limit : (uint32_t)n);
 }
 
+/*
+ * Whether the shares of a limit hold: -c made them a hard cap, or the
+ * limit is under pressure (used, by all peers, reaches its last
+ * quarter).  While the limit has room a peer takes what it needs
+ * (hostlimit.h: the front ends' hosts are treated alike).
+ */
+static int
+shares_hold(const struct svc *v, uint32_t used, uint32_t limit)
+{
+	return (v->conf->share_hard || used >= hl_reserve_from(limit));
+}
+
+/* Whether a peer holding held of a limit may not take one more. */
+static int
+over_share(const struct svc *v, uint32_t used, uint32_t limit,
+    uint32_t held)
+{
+	return (held >= share(v, limit) && shares_hold(v, used, limit));
+}
+
 static void
 bucket_init(struct bucket *b, uint32_t rate)
 {
@@ -267,7 +288,11 @@ bucket_fill(struct bucket *b, double t)
 		b->tokens = b->rate;
 }
 
-/* The common bucket (conf->rate) and the peer's (its share of it). */
+/*
+ * The common bucket (conf->rate) and the peer's (its share of it): a
+ * peer whose bucket is empty goes on while the common one is less than
+ * three quarters spent (shares_hold()).
+ */
 static int
 rate_ok(struct peer *c)
 {
@@ -279,10 +304,12 @@ rate_ok(struct peer *c)
 	t = now();
 	bucket_fill(g, t);
 	bucket_fill(p, t);
-	if (g->tokens < 1 || p->tokens < 1)
+	if (g->tokens < 1 || (p->tokens < 1 &&
+	    shares_hold(c->svc, g->rate - (uint32_t)g->tokens, g->rate)))
 		return (0);
 	g->tokens -= 1;
-	p->tokens -= 1;
+	if (p->tokens >= 1)
+		p->tokens -= 1;
 	return (1);
 }
 
@@ -423,7 +450,9 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		return (reply(c, reqid, EEXIST, "session id in use"));
 	if (c->svc->nsessions >= c->svc->conf->max_sessions)
 		return (refuse(c, reqid, m.sid, ENOSPC, "too many sessions"));
-	if (c->nsessions >= c->max_sessions)
+	if (c->nsessions >= c->max_sessions ||
+	    over_share(c->svc, c->svc->nsessions, c->svc->conf->max_sessions,
+	    c->nsessions))
 		return (refuse(c, reqid, m.sid, ENOSPC,
 		    "too many sessions for this front end"));
 	if (!rate_ok(c))
@@ -562,7 +591,8 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 		*why = "permit table full";
 		return (ENOSPC);
 	}
-	if (c->npermits >= share(c->svc, PFH_PERMITS_MAX)) {
+	if (over_share(c->svc, c->svc->npermits, PFH_PERMITS_MAX,
+	    c->npermits)) {
 		*why = "too many permits for this front end";
 		return (ENOSPC);
 	}
@@ -761,7 +791,7 @@ hello_peer(struct peer *c, const struct pfh_hello *m)
 {
 	const struct pfh_conf	*conf = c->svc->conf;
 
-	c->max_sessions = share(c->svc, conf->max_sessions);
+	c->max_sessions = conf->max_sessions;	/* and its share */
 	if (m->max_sessions != 0 && m->max_sessions < c->max_sessions)
 		c->max_sessions = m->max_sessions;
 	if (m->nrserver != 0) {

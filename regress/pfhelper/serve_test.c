@@ -1115,6 +1115,73 @@ service_takeover(struct svc *v)
 	speer_close(&b);
 }
 
+/*
+ * Two peers under -m 8 (rate 8/s for the second kind), share 50%: how
+ * many of 7 sessions the first gets, then of 3 the second.
+ */
+static void
+service_share_run(int hard, uint32_t max, uint32_t rate, int *na, int *nb)
+{
+	struct pfh_conf		 conf = conf_default();
+	struct pfh_session	 s = good_session(0, IPPROTO_TCP);
+	struct pfh_reply	 r;
+	struct speer		 p[2];
+	struct msg		 m;
+	struct svc		*v;
+	int			 i, k, *n[2] = { na, nb };
+
+	fake_reset();
+	conf.filter.table[0] = '\0';
+	conf.service = 1;
+	conf.share = 50;
+	conf.share_hard = hard;
+	conf.max_sessions = max;
+	conf.rate = rate;
+	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
+		errx(1, "svc");
+	for (k = 0; k < 2; k++) {
+		speer_open(&p[k], v, PFH_ROLE_FTP, 4242 + k);
+		m = hello_role(PFH_ROLE_FTP);
+		speer_send(&p[k], &m, 1, NULL);
+	}
+	for (k = 0; k < 2; k++)
+		for (i = 1, *n[k] = 0; i <= (k == 0 ? 7 : 3); i++) {
+			s.sid = i;
+			m = mk(PFH_SESSION_START, &s, sizeof(s));
+			if (speer_send(&p[k], &m, 1, &r) == PFH_OK &&
+			    r.error == 0)
+				(*n[k])++;
+		}
+	for (k = 0; k < 2; k++)
+		speer_close(&p[k]);
+	svc_free(v);
+}
+
+/*
+ * A peer's share (-c) is a hard cap only when the admin gave it: by
+ * default a peer takes more while the limit has room, and no more than
+ * its share once the last quarter is in use, so the other still gets
+ * the rest.  The same for the request rate.
+ */
+static void
+service_shares(void)
+{
+	int	a, b;
+
+	service_share_run(0, 8, 0, &a, &b);
+	checkf(a == 6 && b == 2, "share, default: sessions beyond it while "
+	    "idle, 6 of -m 8, the other peer the last 2 (%d, %d)", a, b);
+	service_share_run(1, 8, 0, &a, &b);
+	checkf(a == 4 && b == 3, "share, -c 50: a hard cap of 4 sessions "
+	    "(%d, %d)", a, b);
+	service_share_run(0, 100, 8, &a, &b);
+	checkf(a == 6 && b == 2, "rate share, default: past its bucket while "
+	    "the common one is under 3/4 spent (%d, %d)", a, b);
+	service_share_run(1, 100, 8, &a, &b);
+	checkf(a == 4 && b == 3, "rate share, -c 50: its bucket of 4/s is a "
+	    "hard cap (%d, %d)", a, b);
+}
+
 static void
 run_service_cases(void)
 {
@@ -1131,6 +1198,7 @@ run_service_cases(void)
 	service_peers(v);
 	service_takeover(v);
 	svc_free(v);
+	service_shares();
 }
 
 int
