@@ -476,6 +476,8 @@ parent_run(const struct fe_parent_ops *ops, char *argv[], const int *fds,
 	}
 	inherit(&pp);
 	unsetenv(FE_PARENT_ENV);
+	if (sandbox_enter(SANDBOX_PARENT) == -1)
+		fatal("seccomp");
 	start_worker(&pp);
 	reap(&pp);	/* what exited while we were not looking */
 	event_base_dispatch(pp.base);

@@ -90,9 +90,10 @@ pfh_fds() {
 	return 0
 }
 
-# confined what pid caps user: the whole confinement of one process.
+# confined what pid caps user [filters]: the whole confinement of one
+# process; filters (default 1) counts the parent's beneath its own.
 confined() {
-	_w=$1 _p=$2 _c=$3 _u=$4
+	_w=$1 _p=$2 _c=$3 _u=$4 _nf=${5:-1}
 	PUID=$(id -u "$_u")
 	PGID=$(id -g "$_u")
 	if ! alive "$_p"; then
@@ -111,7 +112,8 @@ confined() {
 	    test "$(readlink "/proc/$_p/cwd")" = /var/empty
 	check "$_w: NoNewPrivs 1" expect_field "$_p" NoNewPrivs 1
 	check "$_w: Seccomp 2 (filter)" expect_field "$_p" Seccomp 2
-	check "$_w: one seccomp filter" expect_field "$_p" Seccomp_filters 1
+	check "$_w: $_nf seccomp filter(s)" \
+	    expect_field "$_p" Seccomp_filters "$_nf"
 	check "$_w: CapEff $_c" expect_field "$_p" CapEff "$_c"
 	check "$_w: CapPrm $_c" expect_field "$_p" CapPrm "$_c"
 	check "$_w: CapBnd $_c" expect_field "$_p" CapBnd "$_c"
@@ -154,8 +156,16 @@ ftp_up() {
 
 ftp_up -t 3 -m 4 || { fail "ftp-proxy starts"; finish; exit 1; }
 echo "# ftp-proxy pid $PROXYPID, worker $WPID, pfhelper $PFHPID"
-confined ftp-proxy "$WPID" $NOCAPS _ftp-proxy
-confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN _pfhelper
+confined ftp-proxy "$WPID" $NOCAPS _ftp-proxy 2
+confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN _pfhelper 2
+# The parent: root, outside the chroot, in a filter of its own.
+check "ftp-proxy's parent: uid 0" expect_field "$PROXYPID" Uid "0 0 0 0"
+check "ftp-proxy's parent: Seccomp 2 (filter)" \
+    expect_field "$PROXYPID" Seccomp 2
+check "ftp-proxy's parent: one seccomp filter" \
+    expect_field "$PROXYPID" Seccomp_filters 1
+check "ftp-proxy's parent: no descriptor on a directory" \
+    fds_clean "$PROXYPID" "ftp-proxy's parent"
 check "ftp-proxy's pfhelper: only stdio, its peer, netlink, /proc/net" \
     pfh_fds "$PFHPID"
 uid_of() { field "$1" Uid | awk '{ print $1 }'; }
@@ -411,8 +421,8 @@ _w=$(child_of "${DPID:-0}" exitwatch)
 DPFH=$(child_of "${_w:-0}" pfhelper)
 check "the daemon's parent exited 0" \
     grep -q ' exit 0$' "$WORK/daemon.exit"
-confined "daemonised ftp-proxy" "${DW:-0}" $NOCAPS _ftp-proxy
-confined "daemonised ftp-proxy's pfhelper" "${DPFH:-0}" $NETADMIN _pfhelper
+confined "daemonised ftp-proxy" "${DW:-0}" $NOCAPS _ftp-proxy 2
+confined "daemonised ftp-proxy's pfhelper" "${DPFH:-0}" $NETADMIN _pfhelper 2
 check "daemon: passive and active downloads" eval "
     $CURL ftp://$S4/pub/f -o $WORK/o4 && same $WORK/o4 $WORK/ftproot/pub/f &&
     $CURL -P - ftp://$S4/pub/f -o $WORK/o5 && same $WORK/o5 $WORK/ftproot/pub/f"
