@@ -28,6 +28,9 @@ struct helper_opts {
 int		 helper_option(struct helper_opts *, int, char *);
 /* Connected (HELLO done), or exits with a message. */
 void		 helper_open(struct pfh_client *, const struct helper_opts *);
+/* The same, or with soft -1 and a log line (a reconnection, parent.c). */
+int		 helper_try(struct pfh_client *, const struct helper_opts *,
+		    int);
 /* The pfhelper binary a front end starts (helper_path.c). */
 const char	*helper_path(void);
 

@@ -64,6 +64,8 @@
 
 #define FE_PARENT_ENV	"FE_PARENT_STATE"
 #define FE_MAX_WORKERS	16
+#define PFH_BACKOFF_MIN	50	/* ms, doubling */
+#define PFH_BACKOFF_MAX	1000
 
 static const char *const fep_names[] = {
 	[FEP_NONE] = "FEP_NONE",
@@ -75,6 +77,8 @@ static const char *const fep_names[] = {
 struct wk {
 	LIST_ENTRY(wk)	 entry;
 	struct imsgev	 iev;
+	struct event	 retry;		/* reaching pfhelper again */
+	uint32_t	 backoff;	/* ms */
 	pid_t		 pid;
 	int		 table;		/* spawned pfhelper's index, or -1 */
 	int		 ready;
@@ -104,6 +108,8 @@ static void	 inherit(struct parent *);
 static void	 on_signal(int, short, void *);
 static void	 reap(struct parent *);
 static void	 pass_on(struct parent *, int);
+static void	 pfh_again(int, short, void *);
+static int	 free_table(struct parent *);
 
 const char *
 fep_name(uint32_t type)
@@ -192,6 +198,8 @@ static void
 wk_free(struct wk *w)
 {
 	LIST_REMOVE(w, entry);
+	if (evtimer_initialized(&w->retry))
+		evtimer_del(&w->retry);
 	imsgev_clear(&w->iev);
 	imsgbuf_clear(&w->iev.ibuf);
 	close(w->iev.ibuf.fd);
@@ -239,8 +247,10 @@ wk_dispatch(int fd, short ev, void *arg)
 				wk_ready(the_parent, w);
 				break;
 			case FEP_PFH_LOST:
-				log_warnx("worker %ld lost pfhelper",
-				    (long)w->pid);
+				log_warnx("worker %ld lost pfhelper: "
+				    "reaching it again", (long)w->pid);
+				w->backoff = PFH_BACKOFF_MIN;
+				pfh_again(-1, 0, w);
 				break;
 			default:
 				log_warnx("worker %ld: unexpected %s",
@@ -253,6 +263,40 @@ wk_dispatch(int fd, short ev, void *arg)
 	    errno != EAGAIN)
 		log_warn("worker %ld channel", (long)w->pid);
 	imsgev_update(&w->iev);
+}
+
+/*
+ * A new pfhelper channel for worker w, whose pfhelper went away: the
+ * service's again (it restarts), or a pfhelper of its own in the
+ * table index its old one had (the kernel removed that table with
+ * it).  Until it works, again after a backoff; the worker's own bound
+ * (-W) says when its sessions stop waiting.
+ */
+static void
+pfh_again(int fd, short ev, void *arg)
+{
+	struct wk	*w = arg;
+	struct timeval	 tv;
+	pid_t		 hpid;
+	int		 pfd, table;
+
+	table = w->table >= 0 ? w->table : free_table(the_parent);
+	if ((pfd = the_parent->ops->pfh(table, 1, &hpid,
+	    the_parent->ops->arg)) != -1) {
+		w->table = hpid > 0 ? table : -1;
+		if (imsgev_compose(&w->iev, FEP_PFH, 0, pfd, NULL, 0) == -1)
+			log_warn("worker %ld channel", (long)w->pid);
+		else
+			log_info("worker %ld: a new pfhelper channel",
+			    (long)w->pid);
+		return;
+	}
+	tv.tv_sec = w->backoff / 1000;
+	tv.tv_usec = (w->backoff % 1000) * 1000;
+	if (w->backoff < PFH_BACKOFF_MAX)
+		w->backoff *= 2;
+	evtimer_assign(&w->retry, w->iev.base, pfh_again, w);
+	evtimer_add(&w->retry, &tv);
 }
 
 /* The first table index no live worker's spawned pfhelper holds. */
@@ -280,7 +324,7 @@ start_worker(struct parent *pp)
 	int		 sv[2], pfd, table, i;
 
 	table = free_table(pp);
-	if ((pfd = pp->ops->pfh(table, &hpid, pp->ops->arg)) == -1)
+	if ((pfd = pp->ops->pfh(table, 0, &hpid, pp->ops->arg)) == -1)
 		fatalx("no pfhelper for a new worker");
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("socketpair");

@@ -25,6 +25,7 @@ struct fe_worker {
 	int		 pfhfd;		/* pfhelper's channel, or -1 */
 	void		(*drain)(uint32_t, void *);
 	void		(*gone)(void *);
+	void		(*newpfh)(int, void *);
 	void		*arg;
 };
 
@@ -34,9 +35,10 @@ struct fe_parent_ops {
 	 * As root, in the parent: pfhelper's channel with HELLO done (the
 	 * service's, or a pfhelper spawned with table index table: 0 the
 	 * role's own table, n > 0 that name with "-n"), its pid in *pid
-	 * if spawned (else 0).  The fd, or -1.
+	 * if spawned (else 0).  The fd; or, at start (soft 0), exit.  With
+	 * soft (a reconnection), -1 and a log line.
 	 */
-	int		(*pfh)(int, pid_t *, void *);
+	int		(*pfh)(int, int, pid_t *, void *);
 	/* In the worker, chrooted and unprivileged: serve, never return. */
 	void		(*worker)(struct fe_worker *, void *);
 	void		*arg;
@@ -55,11 +57,13 @@ __dead void parent_run(const struct fe_parent_ops *, char *[], const int *,
 /*
  * The worker: read the parent's descriptors until FEP_GO (blocking, at
  * start), 0 or -1; then into base's loop with drain(secs, arg) for
- * FEP_DRAIN and gone(arg) if the parent goes away.
+ * FEP_DRAIN, newpfh(fd, arg) for a new pfhelper channel after
+ * worker_pfh_lost(), and gone(arg) if the parent goes away.
  */
 int	worker_start(struct fe_worker *);
 void	worker_attach(struct fe_worker *, struct event_base *,
-	    void (*)(uint32_t, void *), void (*)(void *), void *);
+	    void (*)(uint32_t, void *), void (*)(int, void *),
+	    void (*)(void *), void *);
 /* Tell the parent: accepting now; pfhelper's channel is lost. */
 void	worker_ready(struct fe_worker *);
 void	worker_pfh_lost(struct fe_worker *);

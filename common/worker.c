@@ -69,10 +69,32 @@ worker_start(struct fe_worker *w)
 }
 
 static void
+worker_msg(struct fe_worker *w, struct imsg *imsg)
+{
+	struct fep_drain	 d;
+	int			 fd;
+
+	switch (imsg_get_type(imsg)) {
+	case FEP_DRAIN:
+		if (imsg_get_data(imsg, &d, sizeof(d)) == 0) {
+			w->drain(d.secs, w->arg);
+			return;
+		}
+		break;
+	case FEP_PFH:
+		if ((fd = imsg_get_fd(imsg)) != -1) {
+			w->newpfh(fd, w->arg);
+			return;
+		}
+		break;
+	}
+	log_warnx("parent: unexpected %s", fep_name(imsg_get_type(imsg)));
+}
+
+static void
 worker_dispatch(int fd, short ev, void *arg)
 {
 	struct fe_worker	*w = arg;
-	struct fep_drain	 d;
 	struct imsg		 imsg;
 	ssize_t			 n;
 
@@ -84,12 +106,7 @@ worker_dispatch(int fd, short ev, void *arg)
 			return;
 		}
 		while ((n = imsg_get(&w->iev.ibuf, &imsg)) > 0) {
-			if (imsg_get_type(&imsg) == FEP_DRAIN &&
-			    imsg_get_data(&imsg, &d, sizeof(d)) == 0)
-				w->drain(d.secs, w->arg);
-			else
-				log_warnx("parent: unexpected %s",
-				    fep_name(imsg_get_type(&imsg)));
+			worker_msg(w, &imsg);
 			imsg_free(&imsg);
 		}
 	}
@@ -101,9 +118,11 @@ worker_dispatch(int fd, short ev, void *arg)
 
 void
 worker_attach(struct fe_worker *w, struct event_base *base,
-    void (*drain)(uint32_t, void *), void (*gone)(void *), void *arg)
+    void (*drain)(uint32_t, void *), void (*newpfh)(int, void *),
+    void (*gone)(void *), void *arg)
 {
 	w->drain = drain;
+	w->newpfh = newpfh;
 	w->gone = gone;
 	w->arg = arg;
 	imsgev_set(&w->iev, base, worker_dispatch, w);

@@ -45,6 +45,8 @@ static int		 listen_fd[FE_MAX_LISTEN];
 static int		 nlisten;
 static struct helper_opts helper = { .role = PFH_ROLE_FTP };
 static uint32_t		 drain = FE_DRAIN_DEFAULT;
+static uint32_t		 pfh_wait = FTP_PFH_WAIT;
+static struct fe_worker	*me;		/* in the worker */
 static int		 level = LOG_NOTICE;
 
 static __dead void
@@ -55,7 +57,7 @@ usage(void)
 	fprintf(stderr, "usage: %s [-46AdrSv] [-a address] [-b address] "
 	    "[-D level] [-M maxperhost]\n"
 	    "\t[-m maxsessions] [-P port] [-p port] [-q queue] [-R address] "
-	    "[-s dir]\n\t[-T tag] [-t timeout] [-w drain]\n", __progname);
+	    "[-s dir]\n\t[-T tag] [-t timeout] [-W wait] [-w drain]\n", __progname);
 	exit(1);
 }
 
@@ -165,6 +167,9 @@ conf_option(int ch, const char *arg)
 	case 'v':
 		conf.verbose = 1;
 		return (1);
+	case 'W':
+		pfh_wait = opt_num(arg, 0, PFH_TIMEOUT_MAX, "pfhelper wait");
+		return (1);
 	case 'w':
 		drain = opt_num(arg, 0, FE_DRAIN_MAX, "drain time");
 		return (1);
@@ -179,7 +184,7 @@ parse_args(int argc, char *argv[], int *lvl)
 	int		 nr = 0, ch;
 	uint16_t	 rport = FTP_PORT;
 
-	while ((ch = getopt(argc, argv, "46Aa:b:D:dM:m:P:p:q:R:rSs:T:t:vw:")) !=
+	while ((ch = getopt(argc, argv, "46Aa:b:D:dM:m:P:p:q:R:rSs:T:t:vW:w:")) !=
 	    -1) {
 		if (helper_option(&helper, ch, optarg) ||
 		    conf_option(ch, optarg))
@@ -256,7 +261,7 @@ fd_limit(void)
  * worker: its channel's fd (parent.h).
  */
 static int
-open_pfhelper(int table, pid_t *pid, void *arg)
+open_pfhelper(int table, int soft, pid_t *pid, void *arg)
 {
 	struct pfh_hello	*h = &helper.hello;
 	struct pfh_client	 c;
@@ -279,7 +284,8 @@ open_pfhelper(int table, pid_t *pid, void *arg)
 		h->prio = prio;
 	helper.level = level;
 	helper.table = table;
-	helper_open(&c, &helper);
+	if (helper_try(&c, &helper, soft) == -1)
+		return (-1);
 	*pid = c.pid;
 	fd = c.iev.ibuf.fd;
 	imsgbuf_clear(&c.iev.ibuf);
@@ -307,6 +313,20 @@ worker_drain(uint32_t secs, void *arg)
 	session_drain(secs);
 }
 
+/* pfhelper went away: ask the parent for another (pfh_keep). */
+static void
+worker_pfh_down(void *arg)
+{
+	worker_pfh_lost(me);
+}
+
+static void
+worker_pfh_new(int fd, void *arg)
+{
+	if (pfh_reopen(&pfh, fd) == -1)
+		log_warnx("a new pfhelper channel nobody waits for");
+}
+
 /* The parent is gone: nobody holds the listeners or reloads us. */
 static void
 worker_orphan(void *arg)
@@ -327,7 +347,10 @@ worker(struct fe_worker *w, void *arg)
 	    pfh_lost, sig_end);
 	fe_loop_nohup(&loop);
 	evbase = loop.base;
-	worker_attach(w, evbase, worker_drain, worker_orphan, NULL);
+	me = w;
+	pfh_keep(&pfh, pfh_wait, worker_pfh_down, session_refused);
+	worker_attach(w, evbase, worker_drain, worker_pfh_new, worker_orphan,
+	    NULL);
 	session_init(&conf, &pfh, evbase);
 	log_info("listening on port %u%s", conf.listen_port,
 	    conf.reverse ? " (reverse mode)" : "");

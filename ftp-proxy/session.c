@@ -407,6 +407,22 @@ session_abort_all(const char *reply)
 			(void)write(s->client.fd, reply, strlen(reply));
 }
 
+/* A new pfhelper would not take session sid again (pfh_keep). */
+void
+session_refused(uint32_t sid, const char *why, void *arg)
+{
+	struct session	*s;
+
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (s->id == sid && s->closing == CLOSING_NO)
+			break;
+	if (s == NULL)
+		return;
+	s->pfhstate = SP_NONE;	/* nothing of it at pfhelper */
+	session_reply(s, "421 Proxy lost its packet filter helper");
+	session_close(s, why[0] != '\0' ? why : "pfhelper refused it again");
+}
+
 void
 pfh_lost(const char *why, void *arg)
 {
