@@ -374,7 +374,6 @@ worker_child(struct parent *pp, int fd)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGHUP, SIG_IGN);	/* a reload is the parent's */
-	log_procinit("worker");
 	if (privdrop(pp->ops->user, PROXY_CHROOT, PRIVDROP_KEEP_NONE, why,
 	    sizeof(why)) == -1)
 		fatalx("%s", why);

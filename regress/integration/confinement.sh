@@ -342,8 +342,11 @@ TPID=$LASTPID
 wait_udp "$FW" 6969 || fail "tftp-proxy starts (pid $TPID)"
 _w=$(child_of "$TPID" exitwatch)
 TPFH=$(child_of "${_w:-0}" pfhelper)
-confined tftp-proxy "$TPID" $NOCAPS _tftp-proxy
-confined "tftp-proxy's pfhelper" "${TPFH:-0}" $NETADMIN _pfhelper
+TW=$(child_of "$TPID" tftp-proxy)	# the worker; $TPID is its parent
+confined tftp-proxy "${TW:-0}" $NOCAPS _tftp-proxy 2
+confined "tftp-proxy's pfhelper" "${TPFH:-0}" $NETADMIN _pfhelper 2
+check "tftp-proxy's parent: Seccomp 2 (filter)" \
+    expect_field "$TPID" Seccomp 2
 check "tftp-proxy's pfhelper: only stdio, its peer and netlink" \
     pfh_fds "${TPFH:-0}"
 
