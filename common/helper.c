@@ -152,3 +152,18 @@ helper_open(struct pfh_client *c, const struct helper_opts *o)
 {
 	(void)helper_try(c, o, 0);
 }
+
+int
+helper_fd(struct helper_opts *o, int table, int soft, pid_t *pid)
+{
+	struct pfh_client	c;
+	int			fd;
+
+	o->table = table;
+	if (helper_try(&c, o, soft) == -1)
+		return (-1);
+	*pid = c.pid;
+	fd = c.iev.ibuf.fd;
+	imsgbuf_clear(&c.iev.ibuf);
+	return (fd);
+}

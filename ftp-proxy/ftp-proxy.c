@@ -264,10 +264,9 @@ static int
 open_pfhelper(int table, int soft, pid_t *pid, void *arg)
 {
 	struct pfh_hello	*h = &helper.hello;
-	struct pfh_client	 c;
 	uint32_t		 prio;
 	unsigned int		 i;
-	int			 label, fd;
+	int			 label;
 
 	h->max_sessions = conf.max_sessions;
 	if (conf.verbose)
@@ -283,13 +282,7 @@ open_pfhelper(int table, int soft, pid_t *pid, void *arg)
 	if (conf.queue != NULL && tc_class_parse(conf.queue, &prio) == 0)
 		h->prio = prio;
 	helper.level = level;
-	helper.table = table;
-	if (helper_try(&c, &helper, soft) == -1)
-		return (-1);
-	*pid = c.pid;
-	fd = c.iev.ibuf.fd;
-	imsgbuf_clear(&c.iev.ibuf);
-	return (fd);
+	return (helper_fd(&helper, table, soft, pid));
 }
 
 /*

@@ -241,8 +241,6 @@ static int
 start_pfhelper(int table, int soft, pid_t *pid, void *arg)
 {
 	struct pfh_hello	*h = &helper.hello;
-	struct pfh_client	 c;
-	int			 fd;
 
 	/* -R: one server per family, on port 69. */
 	h->nrserver = 0;
@@ -255,17 +253,11 @@ start_pfhelper(int table, int soft, pid_t *pid, void *arg)
 	if (mode == MODE_INETD)
 		helper.hello.flags |= PFH_H_MANY;
 	helper.level = level;
-	helper.table = table;
 	if (mode == MODE_INETD) {
 		helper_open(&pfh, &helper);
 		return (0);
 	}
-	if (helper_try(&c, &helper, soft) == -1)
-		return (-1);
-	*pid = c.pid;
-	fd = c.iev.ibuf.fd;
-	imsgbuf_clear(&c.iev.ibuf);
-	return (fd);
+	return (helper_fd(&helper, table, soft, pid));
 }
 
 /* An old worker after a reload: leave once the last request ends. */
