@@ -17,7 +17,8 @@
 	X(FEP_GO)	/* parent: all sent; serve */			\
 	X(FEP_READY)	/* worker: accepting, sandboxed */		\
 	X(FEP_DRAIN)	/* parent: struct fep_drain */			\
-	X(FEP_PFH_LOST)	/* worker: pfhelper's channel went away */
+	X(FEP_PFH_LOST)	/* worker: pfhelper's channel went away */	\
+	X(FEP_END)	/* parent: int signal; end all sessions, exit */
 
 enum fep_type {
 	FEP_NONE = 0,

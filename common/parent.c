@@ -36,7 +36,8 @@
  * listener per worker per address and send each worker its own.
  * Sessions and permits are a worker's own, so nothing else changes.
  *
- * SIGTERM and SIGINT go on to every worker; the parent waits for them
+ * SIGTERM and SIGINT go on to every worker (FEP_END: the parent may lack
+ * CAP_KILL to signal them); the parent waits for them
  * (and for spawned pfhelpers, which follow their worker) and exits
  * with the status of the worker it started last.  If that worker dies
  * by itself, the parent ends the others and exits with its status.
@@ -427,13 +428,19 @@ reexec(struct parent *pp)
 	unsetenv(FE_PARENT_ENV);
 }
 
+/*
+ * SIGTERM or SIGINT for every worker: over its channel, since a parent
+ * without CAP_KILL (systemd's bounding set) cannot signal another uid.
+ */
 static void
 pass_on(struct parent *pp, int sig)
 {
 	struct wk	*w;
 
 	LIST_FOREACH(w, &pp->workers, entry)
-		(void)kill(w->pid, sig);
+		if (imsgev_compose(&w->iev, FEP_END, 0, -1, &sig,
+		    sizeof(sig)) == -1)
+			(void)kill(w->pid, sig);
 }
 
 static void

@@ -58,7 +58,8 @@ __dead void parent_run(const struct fe_parent_ops *, char *[], const int *,
  * The worker: read the parent's descriptors until FEP_GO (blocking, at
  * start), 0 or -1; then into base's loop with drain(secs, arg) for
  * FEP_DRAIN, newpfh(fd, arg) for a new pfhelper channel after
- * worker_pfh_lost(), and gone(arg) if the parent goes away.
+ * worker_pfh_lost(), and gone(arg) for FEP_END (SIGTERM or SIGINT to
+ * the parent) or if the parent goes away: end every session and exit.
  */
 int	worker_start(struct fe_worker *);
 void	worker_attach(struct fe_worker *, struct event_base *,

@@ -81,6 +81,9 @@ worker_msg(struct fe_worker *w, struct imsg *imsg)
 			return;
 		}
 		break;
+	case FEP_END:
+		w->gone(w->arg);
+		return;
 	case FEP_PFH:
 		if ((fd = imsg_get_fd(imsg)) != -1) {
 			w->newpfh(fd, w->arg);
@@ -101,6 +104,7 @@ worker_dispatch(int fd, short ev, void *arg)
 	if (ev & EV_READ) {
 		n = imsgbuf_read(&w->iev.ibuf);
 		if (n == 0 || (n == -1 && errno != EAGAIN)) {
+			log_warnx("the parent is gone");
 			imsgev_clear(&w->iev);
 			w->gone(w->arg);
 			return;

@@ -320,11 +320,10 @@ worker_pfh_new(int fd, void *arg)
 		log_warnx("a new pfhelper channel nobody waits for");
 }
 
-/* The parent is gone: nobody holds the listeners or reloads us. */
+/* The parent ends us, or is gone: end every session and exit. */
 static void
 worker_orphan(void *arg)
 {
-	log_warnx("the parent is gone: ending");
 	sig_end(SIGTERM, 0, NULL);
 }
 

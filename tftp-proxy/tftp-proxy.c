@@ -270,11 +270,11 @@ worker_drain(uint32_t secs, void *arg)
 	idle_arm(0);
 }
 
+/* The parent ends us, or is gone. */
 static void
 worker_orphan(void *arg)
 {
-	log_warnx("the parent is gone: ending");
-	event_base_loopexit(evbase, NULL);
+	sig_end(SIGTERM, 0, NULL);
 }
 
 static void

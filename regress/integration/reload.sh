@@ -13,7 +13,9 @@
 #      soon as that session ends, before its drain time.
 #   3. 200 connections opened across a third HUP: every one gets the
 #      server's greeting (0 refused, 0 reset).
-# The pid stays the parent's throughout.
+# The pid stays the parent's throughout.  The parent runs without
+# CAP_KILL, as under systemd's bounding set: it cannot signal its
+# workers (another uid), and ends them over their channel.
 #
 # Needs root, ip(8), nft(8), vsftpd, python3, and bin/*.
 set -u
@@ -31,7 +33,8 @@ set_up admin_rules
 set_up vsftpd_up
 mkfile "$WORK/ftproot/pub/big" 1280
 mkfile "$WORK/ftproot/pub/small" 64
-set_up proxy_up -m 400 -M 400 -w $DRAIN
+PROXYWRAP="setpriv --bounding-set -kill" set_up proxy_up -m 400 -M 400 \
+    -w $DRAIN
 ftpc_init
 
 # The parent's workers (children named ftp-proxy), one per line.
@@ -54,6 +57,9 @@ wait_new_worker() {
 	return 1
 }
 
+check "the parent runs without CAP_KILL" eval '
+    b=$(sed -n "s/^CapBnd:[[:space:]]*//p" /proc/$PROXYPID/status);
+    [ $((0x$b & 0x20)) -eq 0 ]'
 W1=$(workers)
 [ -n "$W1" ] || { fail "set-up: a worker"; finish; exit 1; }
 
