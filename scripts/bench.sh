@@ -720,15 +720,19 @@ ops() {
 	    print("code=%s gap_ms=%.1f" % (r[:3].decode(),
 	          (time.time() - t) * 1000))
 	EOF2
+	_o=$(ip netns exec "$CLI" python3 "$WORK/ops.py" "$1" reload 4)
+	echo "   no reload: $_o"
+	result noreload_p99_ms "$(field p99_ms "$_o")"
+	result noreload_max_ms "$(field max_ms "$_o")"
 	ip netns exec "$CLI" python3 "$WORK/ops.py" "$1" reload 12 \
 	    > "$WORK/ops.reload" 2>&1 &
 	_c=$!
 	sleep 1
-	_i=0
-	while [ $_i -lt 20 ]; do
+	_k=0
+	while [ $_k -lt 20 ]; do
 		kill -HUP "$PROXYPID"
 		sleep 0.5
-		_i=$((_i + 1))
+		_k=$((_k + 1))
 	done
 	wait "$_c"
 	_o=$(cat "$WORK/ops.reload")
@@ -736,9 +740,9 @@ ops() {
 	result reload_gap_p99_ms "$(field p99_ms "$_o")"
 	result reload_gap_max_ms "$(field max_ms "$_o")"
 	result reload_failed "$(field bad "$_o")"
-	_i=0
+	_k=0
 	: > "$WORK/ops.gaps"
-	while [ $_i -lt 5 ]; do
+	while [ $_k -lt 5 ]; do
 		rm -f "$WORK/ops.in" "$WORK/ops.killed"
 		ip netns exec "$CLI" env WORK="$WORK" timeout 30 python3 \
 		    "$WORK/ops.py" "$1" broker 0 > "$WORK/ops.b" 2>&1 &
@@ -749,7 +753,7 @@ ops() {
 		wait "$_c"
 		echo "   broker restart: $(cat "$WORK/ops.b")"
 		field gap_ms "$(cat "$WORK/ops.b")" >> "$WORK/ops.gaps"
-		_i=$((_i + 1))
+		_k=$((_k + 1))
 	done
 	result broker_gap_p50_ms "$(median < "$WORK/ops.gaps")"
 	result broker_gap_max_ms "$(sort -n "$WORK/ops.gaps" | tail -n 1)"
@@ -850,6 +854,16 @@ table() {
 	    tftpr_ours -
 	row "  failed (2 s timeout) in that run" tftprfail_kernel \
 	    tftprfail_ours -
+	echo
+	echo "reload and broker restart (ops), ms           value"
+	printf '%-44s %9s\n' "new connection's greeting, p99, no reload" \
+	    "$(v noreload_p99_ms)"
+	printf '%-44s %9s\n' "  p99 and max across 20 SIGHUPs" \
+	    "$(v reload_gap_p99_ms) $(v reload_gap_max_ms)"
+	printf '%-44s %9s\n' "  connections failed across them" \
+	    "$(v reload_failed)"
+	printf '%-44s %9s\n' "pfhelper kill -9 to the next 227, p50 max" \
+	    "$(v broker_gap_p50_ms) $(v broker_gap_max_ms)"
 	echo
 	echo "ftp-proxy alone (-m $NIDLE)                  value    target"
 	printf '%-44s %9s\n' "idle sessions up (of $NIDLE, with a PASV permit)" \

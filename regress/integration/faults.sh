@@ -48,7 +48,8 @@ up() {
 	wait_port "$FW" 8021 || return 1
 	PROXYPID=$(child_of "$EWPID" ftp-proxy)
 	PFH=$(child_of "$PROXYPID" pfhelper)
-	[ -n "$PROXYPID" ] && [ -n "$PFH" ]
+	WORKERPID=$(worker_of "$PROXYPID")
+	[ -n "$PROXYPID" ] && [ -n "$PFH" ] && [ -n "$WORKERPID" ]
 }
 
 # ended file pid want: exitwatch recorded that pid ended as want
@@ -217,9 +218,9 @@ check "kill -9 of tftp-proxy's pfhelper: nothing left" fw_empty
 # --- 3. kill -9 of vsftpd mid-transfer ---------------------------------
 
 up || fail "ftp-proxy restarts"
-FDS0=$(ls "/proc/$PROXYPID/fd" | wc -l)
+FDS0=$(ls "/proc/$WORKERPID/fd" | wc -l)
 get_ok "$S4" > /dev/null	# the proxy keeps a spare fd from now on
-FDS0=$(ls "/proc/$PROXYPID/fd" | wc -l)
+FDS0=$(ls "/proc/$WORKERPID/fd" | wc -l)
 n0=$(grep -c "ending session: server" "$LOG")
 check "a transfer is under way" slow_get "$S4"
 check "its permit is in the table" eval \
@@ -240,11 +241,11 @@ check "kill -9 vsftpd: ftp-proxy and pfhelper still run" \
 fds_back() {
 	_i=0
 	while [ $_i -lt 50 ]; do
-		[ "$(ls "/proc/$PROXYPID/fd" | wc -l)" -eq "$FDS0" ] && return 0
+		[ "$(ls "/proc/$WORKERPID/fd" | wc -l)" -eq "$FDS0" ] && return 0
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	echo "$(ls "/proc/$PROXYPID/fd" | wc -l) descriptors, had $FDS0"
+	echo "$(ls "/proc/$WORKERPID/fd" | wc -l) descriptors, had $FDS0"
 	return 1
 }
 check "kill -9 vsftpd: ftp-proxy holds no descriptor of the session" fds_back
