@@ -9,11 +9,14 @@
 #include <unistd.h>
 
 #include "frontend.h"
+#include "hostaddr.h"
 #include "log.h"
 #include "notify.h"
 #include "privdrop.h"
 
 static const int	fe_signals[] = { SIGHUP, SIGINT, SIGTERM };
+
+static void	fe_hosts_cb(int, short, void *);
 
 int
 fe_check(const char *user, char *why, size_t whylen)
@@ -79,4 +82,29 @@ fe_loop_close(struct fe_loop *l)
 		close(event_get_fd(&l->listen[j]));
 	}
 	l->nlisten = 0;
+}
+
+struct hostaddr *
+fe_hosts_open(void)
+{
+	struct hostaddr	*h;
+
+	if ((h = hostaddr_open()) == NULL)
+		fatal("this host's addresses (rtnetlink)");
+	return (h);
+}
+
+static void
+fe_hosts_cb(int fd, short ev, void *arg)
+{
+	if (hostaddr_read(arg) == -1)
+		fatal("this host's addresses (rtnetlink)");
+}
+
+void
+fe_hosts(struct fe_loop *l, struct hostaddr *h)
+{
+	event_assign(&l->hosts, l->base, hostaddr_fd(h), EV_READ | EV_PERSIST,
+	    fe_hosts_cb, h);
+	event_add(&l->hosts, NULL);
 }

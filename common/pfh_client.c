@@ -375,7 +375,9 @@ pfh_complete(struct pfh_client *c, struct imsg *imsg)
 	if (r.error == 0 && call->type == PFH_SESSION_START)
 		reg_add(c, sid, 0, &call->data, call->len);
 	else if (r.error == 0 && call->type == PFH_PERMIT_ADD) {
-		call->data.permit.pport = r.port;
+		/* A range's reply names its first port, not a proxy port. */
+		if (call->data.permit.kind != PFH_RANGE)
+			call->data.permit.pport = r.port;
 		reg_add(c, sid, call->data.permit.pid, &call->data,
 		    call->len);
 	}
@@ -630,9 +632,11 @@ send_waiting(struct pfh_client *c, uint32_t sid)
 	    g = RB_NEXT(pfh_reg_tree, &c->regs, g)) {
 		p = g->data.permit;
 		age = now.tv_sec - g->made.tv_sec;
-		if (age >= p.timeout)
+		/* timeout 0: the session's life (PFH_RANGE). */
+		if (p.timeout != 0 && age >= p.timeout)
 			continue;	/* expired with the old pfhelper */
-		p.timeout -= age;
+		if (p.timeout != 0)
+			p.timeout -= age;
 		(void)pfh_call(c, NULL, PFH_PERMIT_ADD, sid, &p, sizeof(p),
 		    NULL, NULL);
 	}

@@ -55,9 +55,10 @@ usage(void)
 	extern char	*__progname;
 
 	fprintf(stderr, "usage: %s [-46AdrSv] [-a address] [-b address] "
-	    "[-D level] [-M maxperhost]\n"
-	    "\t[-m maxsessions] [-P port] [-p port] [-q queue] [-R address] "
-	    "[-s dir]\n\t[-T tag] [-t timeout] [-W wait] [-w drain]\n", __progname);
+	    "[-D level] [-E low-high]\n"
+	    "\t[-M maxperhost] [-m maxsessions] [-P port] [-p port] "
+	    "[-q queue]\n\t[-R address] [-s dir] [-T tag] [-t timeout] "
+	    "[-W wait]\n\t[-w drain]\n", __progname);
 	exit(1);
 }
 
@@ -135,6 +136,11 @@ conf_option(int ch, const char *arg)
 	case 'b':
 		conf.listen_addr = arg;
 		return (1);
+	case 'E':
+		if (proto_range_parse(arg, &conf.tls_lo, &conf.tls_hi) == -1)
+			errx(1, "-E: the server data ports of TLS sessions, "
+			    "low-high, from %d: %s", PFH_DATA_PORT_MIN, arg);
+		return (1);
 	case 'M':
 		conf.max_per_host = opt_num(arg, 1, FTP_MAX_SESSIONS,
 		    "max sessions per host");
@@ -184,7 +190,8 @@ parse_args(int argc, char *argv[], int *lvl)
 	int		 nr = 0, ch;
 	uint16_t	 rport = FTP_PORT;
 
-	while ((ch = getopt(argc, argv, "46Aa:b:D:dM:m:P:p:q:R:rSs:T:t:vW:w:")) !=
+	while ((ch = getopt(argc, argv,
+	    "46Aa:b:D:dE:M:m:P:p:q:R:rSs:T:t:vW:w:")) !=
 	    -1) {
 		if (helper_option(&helper, ch, optarg) ||
 		    conf_option(ch, optarg))
@@ -256,9 +263,10 @@ fd_limit(void)
 
 /*
  * Our pfhelper, told what we are: our -m, the -R servers it holds us
- * to (or else the destination), and -v, -T and -q, which its pass
- * chain carries out (ftp-proxy(8)).  In the parent, as root, for each
- * worker: its channel's fd (parent.h).
+ * to (or else the destination), -v, -T and -q, which its pass chain
+ * carries out, and -E, the range its range permits' rules check
+ * (ftp-proxy(8)).  In the parent, as root, for each worker: its
+ * channel's fd (parent.h).
  */
 static int
 open_pfhelper(int table, int soft, pid_t *pid, void *arg)
@@ -281,6 +289,8 @@ open_pfhelper(int table, int soft, pid_t *pid, void *arg)
 		h->label = label + 1;
 	if (conf.queue != NULL && tc_class_parse(conf.queue, &prio) == 0)
 		h->prio = prio;
+	h->tls_lo = conf.tls_lo;
+	h->tls_hi = conf.tls_hi;
 	helper.level = level;
 	return (helper_fd(&helper, table, soft, pid));
 }
@@ -335,9 +345,11 @@ worker(struct fe_worker *w, void *arg)
 		fatalx("nothing to serve from the parent");
 	if (pfh_open(&pfh, w->pfhfd) == -1)
 		fatal("pfhelper channel");
+	conf.hosts = fe_hosts_open();	/* before the sandbox */
 	fe_loop_init(&loop, w->lfd, w->nlisten, session_accept, &pfh,
 	    pfh_lost, sig_end);
 	fe_loop_nohup(&loop);
+	fe_hosts(&loop, conf.hosts);
 	evbase = loop.base;
 	me = w;
 	pfh_keep(&pfh, pfh_wait, worker_pfh_down, session_refused);

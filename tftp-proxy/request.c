@@ -39,6 +39,7 @@
 #include <event2/event_struct.h>
 
 #include "addr.h"
+#include "hostaddr.h"
 #include "hostlimit.h"
 #include "log.h"
 #include "netutil.h"
@@ -229,7 +230,7 @@ request_handle(const struct tp_dgram *d)
 	 * knows the original destination; pfhelper asks it), or not
 	 * intercepted at all, which is refused: we are no open relay.
 	 */
-	switch (net_addr_type(&d->to)) {
+	switch (hostaddr_type(conf->hosts, &d->to)) {
 	case NET_BROADCAST:
 		drop(d, "sent to a broadcast address");
 		return;
@@ -366,7 +367,7 @@ request_reverse(struct pfh_session *s)
 	const struct pfh_addr	*r = s->client.af == AF_INET6 ?
 				    &conf->rserver6 : &conf->rserver4;
 
-	if (net_addr_type(&s->dialled) == NET_BROADCAST)
+	if (hostaddr_type(conf->hosts, &s->dialled) == NET_BROADCAST)
 		return ("destination is a broadcast address");
 	if (r->af == 0)
 		return ("no -R server of the client's address family");
@@ -395,7 +396,7 @@ request_dest(const struct pfh_addr *o, uint16_t oport, struct pfh_session *s)
 		return ("destination is the client");
 	if (conf->reverse)
 		return (request_reverse(s));
-	switch (net_addr_type(&s->dialled)) {
+	switch (hostaddr_type(conf->hosts, &s->dialled)) {
 	case NET_LOCAL:
 		return ("destination is this host");
 	case NET_BROADCAST:

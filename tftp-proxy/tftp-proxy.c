@@ -293,6 +293,7 @@ worker(struct fe_worker *w, void *arg)
 		fatalx("nothing to serve from the parent");
 	if (pfh_open(&pfh, w->pfhfd) == -1)
 		fatal("pfhelper channel");
+	conf.hosts = fe_hosts_open();	/* before the sandbox */
 	for (i = 0; i < w->nlisten; i++)
 		listen_fd[i] = w->lfd[i];
 	nlisten = w->nlisten;
@@ -355,6 +356,7 @@ main(int argc, char *argv[])
 		parent_run(&ops, argv, listen_fd, nlisten);
 	}
 	(void)start_pfhelper(0, 0, &pid, NULL);
+	conf.hosts = fe_hosts_open();
 	fe_drop(TFTP_PROXY_USER);
 	run(NULL);
 	request_end_all();
@@ -368,6 +370,7 @@ run(struct fe_worker *w)
 {
 	fe_loop_init(&loop, listen_fd, nlisten, listen_cb, &pfh, pfh_gone,
 	    sig_end);
+	fe_hosts(&loop, conf.hosts);
 	evbase = loop.base;
 	if (w != NULL) {
 		fe_loop_nohup(&loop);

@@ -36,6 +36,7 @@ struct tp_conf {
 	int			 reverse;
 	struct pfh_addr		 rserver4;
 	struct pfh_addr		 rserver6;
+	struct hostaddr		*hosts;		/* this host's addresses */
 };
 
 /*

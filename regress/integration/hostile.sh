@@ -810,10 +810,11 @@ sess() {
 	printf '%s%s%s%s' "$(u16 40000)" "$(u16 21)" "$(u16 50000)" "$(u16 21)"
 	a4 192.0.2.10; a4 198.51.100.10; a4 198.51.100.1; a4 198.51.100.10
 }
-# perm sid pid kind flags pport tport timeout
+# perm sid pid kind flags pport tport timeout [thigh]
 perm() {
-	printf '%s%s%02x%02x%s%s%s' "$(u32 "$1")" "$(u32 "$2")" "$3" "$4" \
-	    "$(u16 "$5")" "$(u16 "$6")" "$(u16 "$7")"
+	printf '%s%s%02x%02x%s%s%s%s%s' "$(u32 "$1")" "$(u32 "$2")" "$3" "$4" \
+	    "$(u16 "$5")" "$(u16 "$6")" "$(u16 "$7")" "$(u16 "${8:-0}")" \
+	    "$(u16 0)"
 }
 
 # raw_drop "expected log text" pfhraw-commands...: a new pfhelper, a
@@ -861,8 +862,8 @@ klass "SESSION_START one byte long" raw_drop "SESSION_START: bad size" \
     "msg PFH_SESSION_START z97"
 klass "SESSION_START without payload" raw_drop "SESSION_START: bad size" \
     "msg PFH_SESSION_START -"
-klass "PERMIT_ADD of 17 bytes" raw_drop "PERMIT_ADD: bad size" \
-    "msg PFH_SESSION_START $(sess 5)" reply "msg PFH_PERMIT_ADD z17"
+klass "PERMIT_ADD of 21 bytes" raw_drop "PERMIT_ADD: bad size" \
+    "msg PFH_SESSION_START $(sess 5)" reply "msg PFH_PERMIT_ADD z21"
 klass "PERMIT_DEL of 7 bytes" raw_drop "PERMIT_DEL: bad size" \
     "msg PFH_PERMIT_DEL z7"
 klass "SESSION_END of 5 bytes" raw_drop "SESSION_END: bad size" \
