@@ -255,7 +255,8 @@ wk_dispatch(int fd, short ev, void *arg)
 				break;
 			default:
 				log_warnx("worker %ld: unexpected %s",
-				    (long)w->pid, fep_name(imsg_get_type(&imsg)));
+				    (long)w->pid,
+				    fep_name(imsg_get_type(&imsg)));
 			}
 			imsg_free(&imsg);
 		}

@@ -201,7 +201,8 @@ parse_args(int argc, char *argv[], int *lvl)
 			saddr = optarg;
 			break;
 		case 'D':
-			*lvl = opt_num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
+			*lvl = opt_num(optarg, LOG_EMERG, LOG_DEBUG,
+			    "log level");
 			break;
 		case 'P':
 			rport = opt_num(optarg, 1, 65535, "port");

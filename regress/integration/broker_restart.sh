@@ -107,7 +107,8 @@ after() {
 	    grep -q "^A $SUM" "$WORK/hold.$1"
 	check "$2: the PASV during the loss works: sha256" \
 	    grep -q "^B $SUM" "$WORK/hold.$1"
-	check "$2: a new session works: sha256" grep -q "^E $SUM" "$WORK/hold.$1"
+	check "$2: a new session works: sha256" \
+	    grep -q "^E $SUM" "$WORK/hold.$1"
 	check "$2: every session ended cleanly" grep -q "^done" "$WORK/hold.$1"
 	check "$2: no element left once the sessions end" wait_permits 0
 	check "$2: no session got 421" \

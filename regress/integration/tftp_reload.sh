@@ -23,7 +23,8 @@ mkfile "$R/quick" 8
 set_up tftp_proxy_up
 PP=$TFTPPROXYPID
 LOG=$WORK/tftp-proxy.log
-set_up in_srv tc qdisc add dev eth0 root tbf rate 96kbit burst 1600 latency 400ms
+set_up in_srv tc qdisc add dev eth0 root tbf rate 96kbit burst 1600 \
+    latency 400ms
 
 workers() { pgrep -P "$PP" -x tftp-proxy; }
 W1=$(workers)
