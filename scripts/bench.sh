@@ -57,8 +57,11 @@ RES=""		# set after topo_up: $WORK/results
 T0=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# BENCH_DEBUG_<point>: shell code run at that point (copy, ours, tftp),
-# for debugging a setup by hand; unset in a normal run.
+# BENCH_DEBUG_<point>: shell code run at that point (copy, relay, ours,
+# tftp, end: before the clean-up, e.g. to keep $WORK's logs), for
+# debugging a setup by hand; unset in a normal run.  BENCH_VSFTPD_EXTRA:
+# more vsftpd.conf lines (log_ftp_protocol=YES and xferlog_enable=YES
+# log every command and reply to $WORK/vsftpd.log).
 hook() { eval "_c=\${BENCH_DEBUG_$1:-}"; [ -z "$_c" ] || eval "$_c"; }
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 say() { echo "== $*"; }
@@ -457,11 +460,21 @@ soak() {
 	result soak_rate "$(field rate "$out")"
 }
 
+# retrans: TCP segments sent again so far in the client, firewall and
+# server namespaces (nstat, absolute).
+retrans() {
+	for ns in "$CLI" "$FW" "$SRV"; do
+		ip netns exec "$ns" nstat -asz TcpRetransSegs 2>/dev/null |
+		    awk '$1 == "TcpRetransSegs" { n = $2 } END { printf "%d ", n }'
+	done
+}
+
 # hang tag host: issue 27's load shape for $HANG s through setup tag,
 # with both clients at once, 16 each: ftpbench and ftpload.py (asyncio;
 # a step that waits 10 s is a hung session).  Each hung session's last
 # command and reply go to $WORK/hang.<tag>.<client>.
 hang() {
+	n0=$(retrans)
 	bg ip netns exec "$CLI" timeout $((HANG + 120)) /usr/bin/python3 \
 	    "$TOP/scripts/bench/ftpload.py" -H "$2" -c 16 -t "$HANG" \
 	    -f pub/small.bin -o "$WORK/hang.$1.py" > "$WORK/hang.$1.pyout"
@@ -469,6 +482,7 @@ hang() {
 	out=$(timeout $((HANG + 60)) ip netns exec "$CLI" "$FB" load \
 	    -h "$2" -c 16 -t "$HANG" -f pub/small.bin 2>> "$WORK/hang.$1.fb")
 	wait "$pypid"
+	n1=$(retrans)
 	py=$(grep '^pyload' "$WORK/hang.$1.pyout")
 	echo "   ftpbench: $out"
 	echo "   ftpload.py: $py"
@@ -478,6 +492,9 @@ hang() {
 	result "hang_py_sessions_$1" "$(field sessions "$py")"
 	result "hang_py_fail_$1" "$(field fail "$py")"
 	result "hang_py_hung_$1" "$(field hung "$py")"
+	# A SYN or segment dropped on the way shows as a retransmission.
+	result "hang_retrans_$1" "$(echo "$n0 $n1" |
+	    awk '{ printf "%d/%d/%d", $4 - $1, $5 - $2, $6 - $3 }')"
 	cat "$WORK/hang.$1.fb" "$WORK/hang.$1.py" 2>/dev/null | head -n 10 |
 	    sed 's/^/   /'
 }
@@ -950,6 +967,8 @@ table() {
 	    hang_py_sessions_ours -
 	row "  failed" - hang_py_fail_relay hang_py_fail_ours -
 	row "  hung" - hang_py_hung_relay hang_py_hung_ours -
+	printf '%-40s %8s %8s %8s\n' "  segments sent again, cli/fw/srv" "" \
+	    "$(v hang_retrans_relay)" "$(v hang_retrans_ours)"
 	row "new TCP conn/s through the firewall" conn_kernel - conn_ours0 -
 	row "TFTP reads/s, 1 KiB, 16 clients, new ports" tftp_kernel - \
 	    tftp_ours -
@@ -1106,6 +1125,21 @@ else
 	say "floor: HAProxy unavailable: skipped"
 fi
 
+if [ "$have_copy" = 1 ]; then
+	say "baseline: ProFTPD $("$PROFTPD" -v 2>&1 | awk '{ print $NF }')" \
+	    "mod_proxy, reverse mode on $F4IN (copies every byte)"
+	fw_copy
+	if copy_up; then
+		hook copy
+		want tput && tput copy "$F4IN"
+		want load && load copy "$F4IN"
+		want lat && lat copy "$F4IN"
+	fi
+	stop_pid "$COPYPID"
+else
+	say "baseline: ProFTPD mod_proxy unavailable: skipped"
+fi
+
 say "ours: ftp-proxy + pfhelper (forward mode, redirect to :8021)"
 fw_ours || exit 1
 ours_up || exit 1
@@ -1148,5 +1182,6 @@ if want pfh; then
 fi
 
 table | tee "$WORK/table"
+hook end
 echo
 echo "bench.sh: $(($(date +%s) - T0)) s"

@@ -4,7 +4,7 @@
 (the first is regress/tools/ftpbench.c), written on Python's asyncio.
 
     ftpload.py -H host [-p 21] [-c 16] [-t 60] [-f pub/small.bin]
-               [-T 10] [-o hung.log]
+               [-T 10] [-o hung.log] [-x command]
 
 Each of -c clients loops for -t seconds: connect, 220, USER anonymous,
 331, PASS, 230, PASV, 227, connect the data address, RETR -f, 150 (or
@@ -14,7 +14,11 @@ wrong reply, a reset or a refused connection is "failed".  For every hung
 session a line goes to -o (default: stderr): the wall-clock time, the
 client's control address and port (to find the session in ftp-proxy's
 log), the step that waited, the last command sent and the last reply
-read on the control connection, and the data bytes read so far.
+read on the control connection, and the data bytes read so far.  With
+-x, the command runs (sh -c, at most 5 times, bounded to 30 s) at once
+while the session is still held open, with HUNG_LOCAL (address:port of
+the control connection), HUNG_DATA (of the data connection, or -) and
+HUNG_STEP in its environment: to look at the firewall's state then.
 
 The last line on stdout is one line of key=value words:
     pyload sessions=N fail=F hung=H rate=R secs=S
@@ -46,6 +50,8 @@ class Session:
         self.data_bytes = 0
         self.r = self.w = None
         self.dw = None
+        self.dlocal = "-"
+        self.hold = bool(args.x)    # the -x command sees the sockets
 
     async def bounded(self, step, aw):
         self.step = step
@@ -98,6 +104,8 @@ class Session:
             dr, self.dw = await self.bounded(
                 "data connect", asyncio.open_connection(host,
                 n[4] * 256 + n[5]))
+            sock = self.dw.get_extra_info("sockname")
+            self.dlocal = "%s:%d" % (sock[0], sock[1])
             await self.cmd("RETR " + a.f, (125, 150))
             while True:
                 b = await self.bounded("data", dr.read(65536))
@@ -111,15 +119,33 @@ class Session:
                 raise Failed("after RETR: " + line)
             await self.cmd("QUIT", (221,))
         finally:
-            for w in (self.dw, self.w):
-                if w is not None:
-                    w.close()
+            if not self.hold:
+                self.close()
+
+    def close(self):
+        for w in (self.dw, self.w):
+            if w is not None:
+                w.close()
+        self.dw = self.w = None
 
     def report(self):
         return ("%.3f hung local=%s step=%r last_cmd=%r last_reply=%r "
                 "data_bytes=%d" % (time.time(), self.local, self.step,
                                    self.last_cmd, self.last_reply,
                                    self.data_bytes))
+
+
+async def run_hook(cmd, s):
+    """The -x command, while the hung session's sockets are still open."""
+    import os
+    env = dict(os.environ, HUNG_LOCAL=s.local, HUNG_DATA=s.dlocal,
+               HUNG_STEP=s.step)
+    p = await asyncio.create_subprocess_shell(cmd, env=env)
+    try:
+        await asyncio.wait_for(p.wait(), 30)
+    except asyncio.TimeoutError:
+        p.kill()
+        await p.wait()
 
 
 async def worker(args, end, counts, out):
@@ -131,11 +157,15 @@ async def worker(args, end, counts, out):
         except Hung:
             counts["hung"] += 1
             print(s.report(), file=out, flush=True)
+            if args.x and counts["hung"] <= 5:
+                await run_hook(args.x, s)
         except Failed as e:
             counts["fail"] += 1
             if counts["fail"] <= 20:
                 print("%.3f failed local=%s %s" % (time.time(), s.local, e),
                       file=out, flush=True)
+        finally:
+            s.close()
 
 
 async def main(args):
@@ -165,4 +195,5 @@ if __name__ == "__main__":
     p.add_argument("-f", default="pub/small.bin")
     p.add_argument("-T", type=float, default=10)
     p.add_argument("-o")
+    p.add_argument("-x")
     asyncio.run(main(p.parse_args()))
