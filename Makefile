@@ -80,7 +80,7 @@ FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c) \
 # Files with the installed paths filled in: etc/NAME.in -> obj/etc/NAME.
 GENERATED = $(patsubst etc/%.in,$(O)/etc/%,$(wildcard etc/*.in))
 UNITS	= $(filter %.service,$(GENERATED)) $(wildcard etc/*.socket)
-EXAMPLES = $(wildcard etc/*.conf etc/*.nft etc/*.default) \
+EXAMPLES = $(wildcard etc/*.conf etc/*.nft etc/*.default etc/*.sh) \
 	$(filter-out %.service,$(GENERATED))
 
 # The man pages name /usr/local/sbin; installed, they name $(sbindir).
@@ -223,6 +223,11 @@ valgrind: deps
 # `make check` replays their corpora as regression tests.
 fuzz: deps
 	sh scripts/fuzz.sh
+
+# make -s print-VAR: the value of VAR, for scripts (scripts/fuzz.sh
+# takes its source lists from here).
+print-%:
+	@echo '$($*)'
 
 unit: check-build
 	sh regress/run.sh --unit-only $(UNIT_TESTS)

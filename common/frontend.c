@@ -8,11 +8,14 @@
 #include <string.h>
 
 #include "frontend.h"
+#include "hostaddr.h"
 #include "log.h"
 #include "notify.h"
 #include "privdrop.h"
 
 static const int	fe_signals[] = { SIGHUP, SIGINT, SIGTERM };
+
+static void	fe_hosts_cb(int, short, void *);
 
 int
 fe_check(const char *user, char *why, size_t whylen)
@@ -59,4 +62,29 @@ fe_loop_init(struct fe_loop *l, const int *fds, int n,
 		    NULL);
 		evsignal_add(&l->sig[i], NULL);
 	}
+}
+
+struct hostaddr *
+fe_hosts_open(void)
+{
+	struct hostaddr	*h;
+
+	if ((h = hostaddr_open()) == NULL)
+		fatal("this host's addresses (rtnetlink)");
+	return (h);
+}
+
+static void
+fe_hosts_cb(int fd, short ev, void *arg)
+{
+	if (hostaddr_read(arg) == -1)
+		fatal("this host's addresses (rtnetlink)");
+}
+
+void
+fe_hosts(struct fe_loop *l, struct hostaddr *h)
+{
+	event_assign(&l->hosts, l->base, hostaddr_fd(h), EV_READ | EV_PERSIST,
+	    fe_hosts_cb, h);
+	event_add(&l->hosts, NULL);
 }

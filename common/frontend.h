@@ -33,6 +33,7 @@ struct fe_loop {
 	struct event		 listen[FE_MAX_LISTEN];
 	int			 nlisten;
 	struct event		 sig[3];	/* SIGHUP, SIGINT, SIGTERM */
+	struct event		 hosts;		/* address changes */
 };
 
 /*
@@ -44,5 +45,11 @@ struct fe_loop {
 void	fe_loop_init(struct fe_loop *, const int *, int,
 	    event_callback_fn, struct pfh_client *,
 	    void (*)(const char *, void *), event_callback_fn);
+/*
+ * This host's addresses: opened as root before fe_drop() (fatal if it
+ * cannot be), then followed from the loop.
+ */
+struct hostaddr	*fe_hosts_open(void);
+void	fe_hosts(struct fe_loop *, struct hostaddr *);
 
 #endif /* FRONTEND_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * netutil.c: listening sockets and address tests for the front ends.
+ * netutil.c: listening sockets for the front ends.
  */
 #include "compat.h"
 
@@ -24,10 +24,15 @@
 #ifndef IPV6_TRANSPARENT
 #define IPV6_TRANSPARENT	75
 #endif
-
-#define NET_PROBE_PORT		9	/* discard: connect() sends nothing */
+#ifndef IP_FREEBIND
+#define IP_FREEBIND		15
+#endif
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND		78
+#endif
 
 static int	net_listen_one(const struct addrinfo *);
+static void	net_freebind(int, int);
 
 int
 net_transparent(int fd, int af)
@@ -38,6 +43,23 @@ net_transparent(int fd, int af)
 		return (setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &on,
 		    sizeof(on)));
 	return (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &on, sizeof(on)));
+}
+
+/*
+ * An address this host does not hold yet (a virtual address on the
+ * backup of an HA pair) can be bound: the socket serves once it comes.
+ * IP_TRANSPARENT allows that too, but only with CAP_NET_ADMIN.
+ * IPV6_FREEBIND is Linux 4.15's; IP_FREEBIND covers IPv6 before it.
+ */
+static void
+net_freebind(int fd, int af)
+{
+	int	on = 1;
+
+	if (af == AF_INET6 && setsockopt(fd, SOL_IPV6, IPV6_FREEBIND, &on,
+	    sizeof(on)) == 0)
+		return;
+	(void)setsockopt(fd, SOL_IP, IP_FREEBIND, &on, sizeof(on));
 }
 
 static int
@@ -54,6 +76,7 @@ net_listen_one(const struct addrinfo *ai)
 	if (ai->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 	(void)net_transparent(fd, ai->ai_family);
+	net_freebind(fd, ai->ai_family);
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
 	    (ai->ai_socktype == SOCK_STREAM && listen(fd, SOMAXCONN) == -1)) {
 		saved = errno;
@@ -92,26 +115,4 @@ net_listen(const char *addr, uint16_t port, int family, int type, int *fds,
 	}
 	freeaddrinfo(res);
 	return (n);
-}
-
-int
-net_addr_type(const struct pfh_addr *a)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		len;
-	int			fd, type = NET_REMOTE;
-
-	if (addr_to_sa(a, 0, &ss, &len) == -1)
-		return (NET_REMOTE);
-	if ((fd = socket(a->af, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return (NET_REMOTE);
-	if (bind(fd, (struct sockaddr *)&ss, len) == 0) {
-		type = NET_LOCAL;
-		addr_to_sa(a, NET_PROBE_PORT, &ss, &len);
-		if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
-		    errno == EACCES)
-			type = NET_BROADCAST;
-	}
-	close(fd);
-	return (type);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * netutil.h: the socket helpers both front ends use: their listening
- * sockets, the transparent (TPROXY) option, and what an address is to
- * this host.
+ * sockets and the transparent (TPROXY) option.  What an address is to
+ * this host: hostaddr.h.
  */
 #ifndef NETUTIL_H
 #define NETUTIL_H
@@ -11,16 +11,12 @@
 
 #include "proto.h"
 
-/* net_addr_type() */
-#define NET_REMOTE	0	/* another host's */
-#define NET_LOCAL	1	/* one of this host's addresses */
-#define NET_BROADCAST	2	/* a broadcast address of this host's */
-
 /*
  * Sockets of type (SOCK_STREAM: listening; SOCK_DGRAM: bound) on addr
  * (NULL: the wildcard addresses) and port, in family (AF_UNSPEC: IPv4
  * and IPv6, one socket each, IPv6 ones IPv6 only), non-blocking,
- * close-on-exec and transparent where allowed.  Fills fds; how many, or
+ * close-on-exec, transparent where allowed, and free to bind an
+ * address this host does not hold yet (IP_FREEBIND).  Fills fds; how many, or
  * -1 if addr does not resolve.
  */
 int	net_listen(const char *, uint16_t, int, int, int *, int);
@@ -30,10 +26,4 @@ int	net_listen(const char *, uint16_t, int, int, int *, int);
  * set as root; 0 or -1 (callers may go on without it).
  */
 int	net_transparent(int, int);
-/*
- * What a is to this host: bind() takes our own and our broadcast
- * addresses; connect() without SO_BROADCAST refuses the latter (EACCES).
- */
-int	net_addr_type(const struct pfh_addr *);
-
 #endif /* NETUTIL_H */

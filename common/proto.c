@@ -7,6 +7,7 @@
 #include "compat.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -121,4 +122,30 @@ int
 proto_data_port_ok(uint16_t port)
 {
 	return (port >= PFH_DATA_PORT_MIN);
+}
+
+/*
+ * "low-high", the data ports of TLS sessions (-E): both data ports,
+ * low <= high, at most PFH_RANGE_WIDTH_MAX ports.  0, or -1.
+ */
+int
+proto_range_parse(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	char		 buf[16], *dash;
+	const char	*errstr;
+	long long	 l, h;
+
+	if (strlcpy(buf, s, sizeof(buf)) >= sizeof(buf) ||
+	    (dash = strchr(buf, '-')) == NULL)
+		return (-1);
+	*dash++ = '\0';
+	l = strtonum(buf, PFH_DATA_PORT_MIN, 65535, &errstr);
+	if (errstr != NULL)
+		return (-1);
+	h = strtonum(dash, l, 65535, &errstr);
+	if (errstr != NULL)
+		return (-1);
+	*lo = (uint16_t)l;
+	*hi = (uint16_t)h;
+	return (0);
 }

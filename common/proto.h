@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define PFH_PROTO_VERSION	3
+#define PFH_PROTO_VERSION	4
 #define PFH_FD			3	/* pfhelper finds its peer here */
 
 /*
@@ -65,7 +65,9 @@ struct pfh_addr {
  * socket and holds HELLO to it), its own session limit, the -R servers
  * it is held to (nrserver of them, all on rport; the rest of rserver[]
  * zero), and the table-wide options it wants (pass-chain log, ct label,
- * tc class).  Zero means "none" or "pfhelper's default".  pfhelper
+ * tc class), and the server data ports of its TLS sessions (-E: tls_lo
+ * to tls_hi, the range of every PFH_RANGE permit it will ask for; 0 0:
+ * none).  Zero means "none" or "pfhelper's default".  pfhelper
  * answers with a HELLO (its version, the rest zero), or with PFH_ERR
  * and a reason when it will not serve this peer.
  */
@@ -83,6 +85,8 @@ struct pfh_hello {
 	uint8_t		flags;		/* PFH_H_* */
 	uint8_t		nrserver;	/* -R servers, 0: none */
 	uint8_t		pad[2];		/* zero */
+	uint16_t	tls_lo;		/* -E low, 0: none */
+	uint16_t	tls_hi;		/* -E high */
 	struct pfh_addr	rserver[PFH_RSERVER_MAX];
 };
 
@@ -138,12 +142,23 @@ struct pfh_session_end {
  *   PFH_ACTIVE (PORT/EPRT; TFTP replies):
  *     S connects to P:pport and reaches C:tport, sourced from D
  *     (from D port 20 with PFH_F_PORT20, TCP only).
+ *   PFH_RANGE (a TLS session, TCP only; FTP over TLS, where nobody in
+ *     the middle can read the data ports): C connects to D on any
+ *     port tport .. thigh and reaches S on the same port, sourced
+ *     from P.  One per session and per (C, S) at a time, for the
+ *     session's life (timeout 0, pport 0); the range must be the
+ *     front end's HELLO range.  The reply names tport.
  * The front ends leave pport 0: pfhelper owns the element keys, picks a
  * free proxy port and names it in the reply.  A port asked for (test
  * tools) is used if it is free, else refused with EEXIST.
  */
 #define PFH_PASSIVE	1
 #define PFH_ACTIVE	2
+#define PFH_RANGE	3
+
+/* A range's width (ports in it): pfhelper's cap, unless -W says. */
+#define PFH_RANGE_WIDTH_DEF	1000
+#define PFH_RANGE_WIDTH_MAX	64512	/* 1024 .. 65535 */
 
 #define PFH_F_PORT20	0x01
 
@@ -152,11 +167,13 @@ struct pfh_session_end {
 struct pfh_permit {
 	uint32_t	sid;
 	uint32_t	pid;		/* permit id, unique in the session */
-	uint8_t		kind;		/* PFH_PASSIVE or PFH_ACTIVE */
+	uint8_t		kind;		/* PFH_PASSIVE, PFH_ACTIVE, PFH_RANGE */
 	uint8_t		flags;		/* PFH_F_* */
 	uint16_t	pport;		/* 0: pfhelper chooses; reply.port */
 	uint16_t	tport;		/* target port, >= PFH_DATA_PORT_MIN */
 	uint16_t	timeout;	/* seconds, 1 .. PFH_TIMEOUT_MAX */
+	uint16_t	thigh;		/* PFH_RANGE: the last port; else 0 */
+	uint16_t	pad;		/* zero */
 };
 
 struct pfh_permit_del {
@@ -224,6 +241,8 @@ PROTO_DECL(ctlookup, struct pfh_ctlookup)
 const char	*proto_session_check(const struct pfh_session *);
 /* A peer's data port that a permit may lead to. */
 int		 proto_data_port_ok(uint16_t);
+/* -E's "low-high": 0, or -1 if it is not a range of data ports. */
+int		 proto_range_parse(const char *, uint16_t *, uint16_t *);
 
 int	proto_send_reply(struct imsgbuf *, uint32_t, int, const char *,
 	    const struct pfh_addr *, uint16_t);

@@ -49,9 +49,10 @@ static const char *const allowed[] = {
  * /dev/log that way after an error.  Anything that needs one (the
  * libc syslog's first socket, sd_notify) must open it before
  * sandbox_enter().  pfhelper creates no socket at all: its netlink
- * sockets (filter and conntrack) and its peer exist before; socket()
- * fails with EACCES, so NETLINK_ROUTE (routes, addresses) is out of
- * reach.  Any other domain kills.  Signals go to self only.
+ * sockets (filter, conntrack, and the address list of hostaddr.c,
+ * opened without CAP_NET_ADMIN in effect so that it cannot change
+ * routes or addresses) and its peer exist before; socket() fails with
+ * EACCES.  Any other domain kills.  Signals go to self only.
  */
 static int
 add_narrow(scmp_filter_ctx ctx, int kind)

@@ -69,6 +69,24 @@ farm_init(struct proxy_conf *c, struct event_base *base)
 }
 
 int
+farm_pick_at(struct session *s, int i)
+{
+	const struct backend	*b;
+
+	if (i < 0 || (unsigned int)i >= conf->backends.n ||
+	    (s->tried & (1U << i)))
+		return (-1);
+	b = &conf->backends.b[i];
+	if (b->addr.af != s->client.addr.af)
+		return (-1);
+	conf->backends.b[i].active++;
+	s->backend = i + 1;
+	s->target = b->addr;
+	s->tport = b->port;
+	return (0);
+}
+
+int
 farm_pick(struct session *s)
 {
 	const struct backend	*b;

@@ -49,9 +49,10 @@ usage(void)
 	extern char	*__progname;
 
 	fprintf(stderr, "usage: %s [-46AdrSv] [-a address] [-b address] "
-	    "[-D level] [-M maxperhost]\n"
-	    "\t[-m maxsessions] [-P port] [-p port] [-q queue] [-R address] "
-	    "[-s dir]\n\t[-T tag] [-t timeout]\n", __progname);
+	    "[-D level] [-E low-high]\n"
+	    "\t[-M maxperhost] [-m maxsessions] [-P port] [-p port] "
+	    "[-q queue]\n\t[-R address] [-s dir] [-T tag] [-t timeout]\n",
+	    __progname);
 	exit(1);
 }
 
@@ -129,6 +130,11 @@ conf_option(int ch, const char *arg)
 	case 'b':
 		conf.listen_addr = arg;
 		return (1);
+	case 'E':
+		if (proto_range_parse(arg, &conf.tls_lo, &conf.tls_hi) == -1)
+			errx(1, "-E: the server data ports of TLS sessions, "
+			    "low-high, from %d: %s", PFH_DATA_PORT_MIN, arg);
+		return (1);
 	case 'M':
 		conf.max_per_host = opt_num(arg, 1, FTP_MAX_SESSIONS,
 		    "max sessions per host");
@@ -172,7 +178,7 @@ parse_args(int argc, char *argv[], int *level)
 	int		 nr = 0, ch;
 	uint16_t	 rport = FTP_PORT;
 
-	while ((ch = getopt(argc, argv, "46Aa:b:D:dM:m:P:p:q:R:rSs:T:t:v")) !=
+	while ((ch = getopt(argc, argv, "46Aa:b:D:dE:M:m:P:p:q:R:rSs:T:t:v")) !=
 	    -1) {
 		if (helper_option(&helper, ch, optarg) ||
 		    conf_option(ch, optarg))
@@ -244,8 +250,9 @@ fd_limit(void)
 
 /*
  * Our pfhelper, told what we are: our -m, the -R servers it holds us
- * to (or else the destination), and -v, -T and -q, which its pass
- * chain carries out (ftp-proxy(8)).  As root, before the drop.
+ * to (or else the destination), -v, -T and -q, which its pass chain
+ * carries out, and -E, the range its range permits' rules check
+ * (ftp-proxy(8)).  As root, before the drop.
  */
 static void
 start_pfhelper(int level)
@@ -268,17 +275,19 @@ start_pfhelper(int level)
 		h->label = label + 1;
 	if (conf.queue != NULL && tc_class_parse(conf.queue, &prio) == 0)
 		h->prio = prio;
+	h->tls_lo = conf.tls_lo;
+	h->tls_hi = conf.tls_hi;
 	helper.level = level;
 	helper_open(&pfh, &helper);
 }
 
-/* -M: one eighth of -m, at least 10, at most -m. */
+/*
+ * -M is a hard cap, at most -m; without it (0) a host's share applies
+ * only under pressure (hostlimit.h).
+ */
 static void
 per_host_limit(void)
 {
-	if (conf.max_per_host == 0)
-		conf.max_per_host = conf.max_sessions / 8 > 10 ?
-		    conf.max_sessions / 8 : 10;
 	if (conf.max_per_host > conf.max_sessions)
 		conf.max_per_host = conf.max_sessions;
 }
@@ -289,6 +298,7 @@ run(void)
 {
 	fe_loop_init(&loop, listen_fd, nlisten, session_accept, &pfh,
 	    pfh_lost, sig_end);
+	fe_hosts(&loop, conf.hosts);
 	evbase = loop.base;
 	session_init(&conf, &pfh, evbase);
 	log_info("listening on port %u%s", conf.listen_port,
@@ -326,6 +336,7 @@ main(int argc, char *argv[])
 		err(1, "daemon");
 	signal(SIGPIPE, SIG_IGN);
 	start_pfhelper(level);
+	conf.hosts = fe_hosts_open();
 	fe_drop(FTP_PROXY_USER);
 	run();
 	pfh_stop(&pfh);

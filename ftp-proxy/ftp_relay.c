@@ -64,6 +64,11 @@ static void	reply_done(struct ftp_relay *, struct fr_out *);
 static void	passive_done(struct ftp_relay *, uint16_t, struct fr_out *);
 static void	passive_line(struct ftp_relay *, enum fr_cmd, int, int,
 		    const char *, size_t, int, double, struct fr_out *);
+static void	do_auth(struct ftp_relay *, const struct ftp_cmd *,
+		    const char *, size_t, struct fr_out *);
+static void	auth_reply(struct ftp_relay *, int, const char *, size_t,
+		    double, struct fr_out *);
+static void	tls_done(struct ftp_relay *, uint16_t, struct fr_out *);
 
 static void
 out_reset(struct fr_out *out)
@@ -310,6 +315,8 @@ permit_send(struct ftp_relay *r, struct fr_out *out)
 	a->kind = r->preq.kind;
 	a->tport = r->preq.tport;
 	a->pid = r->preq.pid;
+	if (a->kind == PFH_RANGE)
+		a->thigh = r->conf.tls_hi;
 }
 
 /*
@@ -331,7 +338,9 @@ permit_ask(struct ftp_relay *r, uint8_t kind, uint16_t tport, double now,
 		r->preq.tport = tport;
 		permit_send(r, out);
 	}
-	if (!ok && kind == PFH_ACTIVE)
+	if (!ok && kind == PFH_RANGE)
+		tls_done(r, 0, out);
+	else if (!ok && kind == PFH_ACTIVE)
 		client_reply(r, out, "425 " CANNOT_OPEN);
 	else if (!ok)
 		passive_fail(r, CANNOT_OPEN, out);
@@ -359,12 +368,22 @@ ftp_relay_permit(struct ftp_relay *r, uint16_t port, struct fr_out *out)
 		out_log(out, LOG_INFO, "passive: client %s to proxy port %u "
 		    "-> server port %u", addr_str(&r->conf.client, a,
 		    sizeof(a)), port, r->preq.tport);
+	} else if (port != 0 && kind == PFH_RANGE) {
+		/* It lives as long as the session: never dropped. */
+		out_log(out, LOG_INFO, "TLS: client %s, server data ports "
+		    "%u-%u; relaying bytes from now on", addr_str(
+		    &r->conf.client, a, sizeof(a)), r->conf.tls_lo,
+		    r->conf.tls_hi);
 	} else if (port != 0) {
 		r->permit = r->preq.pid;
 		out_log(out, LOG_INFO, "active: server %s to proxy port %u "
 		    "-> client port %u%s", addr_str(&r->conf.server, a,
 		    sizeof(a)), port, r->preq.tport, r->conf.port20 ?
 		    " (from port 20)" : "");
+	}
+	if (kind == PFH_RANGE) {
+		tls_done(r, port, out);
+		return (0);
 	}
 	if (kind == PFH_ACTIVE)
 		active_done(r, port, out);
@@ -529,6 +548,84 @@ client_canon(struct ftp_relay *r, char *line, size_t *len, char *canon,
 	return (-1);
 }
 
+/*
+ * AUTH: without -E, 502 (nobody in the middle can read TLS); with it,
+ * TLS and SSL go to the server and the client waits for the reply.
+ */
+static void
+do_auth(struct ftp_relay *r, const struct ftp_cmd *cmd, const char *canon,
+    size_t clen, struct fr_out *out)
+{
+	char	esc[64];
+
+	if (r->conf.tls_lo == 0) {
+		out_log(out, LOG_NOTICE, "AUTH %s refused: FTP over TLS "
+		    "needs -E", log_escape(cmd->arg, cmd->arglen, esc,
+		    sizeof(esc)));
+		client_reply(r, out, "502 AUTH is not supported by the proxy");
+		return;
+	}
+	if ((cmd->arglen != 3 || (strncasecmp(cmd->arg, "TLS", 3) != 0 &&
+	    strncasecmp(cmd->arg, "SSL", 3) != 0)) && (cmd->arglen != 5 ||
+	    strncasecmp(cmd->arg, "TLS-C", 5) != 0)) {
+		client_reply(r, out, "504 AUTH %s is not supported by the "
+		    "proxy", log_escape(cmd->arg, cmd->arglen, esc,
+		    sizeof(esc)));
+		return;
+	}
+	r->auth = 1;
+	relay_cmd(r, out, FR_CMD_AUTH, canon, clen);
+}
+
+/*
+ * The final line of the reply to AUTH: a 234 waits for the range
+ * permit; anything else goes to the client, and the session goes on
+ * in clear.
+ */
+static void
+auth_reply(struct ftp_relay *r, int code, const char *line, size_t len,
+    double now, struct fr_out *out)
+{
+	if (code != 234) {
+		send_line(out, FR_TO_CLIENT, line, len, 0);
+		r->auth = 0;
+		out_add(out, FR_RESUME, NULL, 0);
+		return;
+	}
+	if (len > sizeof(r->tls_reply) - 2)
+		len = sizeof(r->tls_reply) - 2;
+	memcpy(r->tls_reply, line, len);
+	memcpy(r->tls_reply + len, "\r\n", 2);
+	r->tls_len = len + 2;
+	permit_ask(r, PFH_RANGE, r->conf.tls_lo, now, out);
+}
+
+/*
+ * The range permit is in place (port), or not (0).  The server has
+ * turned to TLS either way: without the permit the session ends.
+ */
+static void
+tls_done(struct ftp_relay *r, uint16_t port, struct fr_out *out)
+{
+	r->wait_server = 0;
+	if (port == 0) {
+		out_log(out, LOG_ERR, "TLS: no range permit for the data "
+		    "connections");
+		if (r->tls_len > 0)	/* the client still speaks FTP */
+			reply_now(out, "421 Proxy cannot permit the data "
+			    "connections of a TLS session");
+		out_add(out, FR_CLOSE, "no range permit", 15);
+		return;
+	}
+	if (r->tls_len > 0) {
+		out_add(out, FR_TO_CLIENT, r->tls_reply, r->tls_len);
+		reply_done(r, out);
+	}
+	r->auth = 0;
+	r->tls = 1;
+	out_add(out, FR_TLS, NULL, 0);
+}
+
 int
 ftp_relay_client(struct ftp_relay *r, char *line, size_t len, double now,
     struct fr_out *out)
@@ -559,7 +656,7 @@ ftp_relay_client(struct ftp_relay *r, char *line, size_t len, double now,
 		    "use EPRT or EPSV");
 		return (0);
 	case FTP_CMD_AUTH:
-		client_reply(r, out, "502 AUTH is not supported by the proxy");
+		do_auth(r, &cmd, canon, (size_t)clen, out);
 		return (0);
 	case FTP_CMD_ABOR:
 		/*
@@ -744,6 +841,10 @@ ftp_relay_server(struct ftp_relay *r, const char *line, size_t len,
 		c = r->q[r->qhead].cmd;
 	if (r->pasv.swallow) {
 		/* The rest of a reply we replaced. */
+	} else if (r->greeted && c == FR_CMD_AUTH && final) {
+		auth_reply(r, code, line, len, now, out);
+		if (r->wait_server)
+			return (0);	/* ftp_relay_permit goes on */
 	} else if (r->greeted && ((c == FR_CMD_PASV && code == 227) ||
 	    (c == FR_CMD_EPSV && code == 229))) {
 		passive_line(r, c, code, final, line, len, partial, now,
@@ -761,9 +862,27 @@ ftp_relay_server(struct ftp_relay *r, const char *line, size_t len,
 int
 ftp_relay_ready(const struct ftp_relay *r, enum fr_side side)
 {
+	if (r->tls)
+		return (0);
 	if (side == FR_SERVER)
 		return (!r->wait_server);
-	return (!r->wait_client && r->qlen < FTP_PIPELINE);
+	return (!r->wait_client && !r->auth && r->qlen < FTP_PIPELINE);
+}
+
+int
+ftp_relay_tls(const struct ftp_relay *r)
+{
+	return (r->tls);
+}
+
+void
+ftp_relay_implicit(struct ftp_relay *r, double now, struct fr_out *out)
+{
+	out_reset(out);
+	r->greeted = 1;		/* no greeting in clear */
+	r->auth = 1;
+	r->tls_len = 0;		/* and no 234 */
+	permit_ask(r, PFH_RANGE, r->conf.tls_lo, now, out);
 }
 
 int

@@ -16,6 +16,15 @@
  * of our own wait in the pending queue behind the server's replies to
  * the commands before them, and behind the greeting.
  *
+ * FTP over TLS (fr_conf.tls_lo != 0, ftp-proxy -E): AUTH TLS or AUTH
+ * SSL goes to the server and the client is held until its reply.  A
+ * 234 is held too while the session's range permit is asked for; once
+ * it is in place the 234 goes to the client with FR_TLS: from the next
+ * byte on the session is a byte relay, and the relay takes no more
+ * lines.  A refused permit ends the session (the server is in TLS
+ * already); another reply to AUTH lets the session go on in clear.
+ * Without -E, AUTH is answered 502.
+ *
  * A side whose line needs a permit is held (ftp_relay_ready() says 0)
  * until the answer comes, so what follows stays in order; the client is
  * also held while FTP_PIPELINE commands await their replies.  One
@@ -51,10 +60,12 @@ enum fr_act {
 	FR_TO_CLIENT,		/* bytes for the client */
 	FR_TO_SERVER,		/* bytes for the server */
 	FR_SYNCH,		/* RFC 959 Synch to the server (ABOR next) */
-	FR_PERMIT_ASK,		/* kind, tport, pid; answer ftp_relay_permit */
+	FR_PERMIT_ASK,		/* kind, tport (thigh), pid; answer
+				   ftp_relay_permit */
 	FR_PERMIT_DROP,		/* pid: the permit is no longer needed */
 	FR_RESUME,		/* see ftp_relay_ready() again, both sides */
 	FR_LOG,			/* prio, text (already escaped) */
+	FR_TLS,			/* relay bytes from now on, both ways */
 	FR_CLOSE		/* text: why; end the session (the last) */
 };
 
@@ -63,6 +74,7 @@ struct fr_action {
 	int		 prio;		/* FR_LOG: a syslog priority */
 	uint8_t		 kind;		/* FR_PERMIT_ASK: PFH_PASSIVE, ... */
 	uint16_t	 tport;		/* FR_PERMIT_ASK */
+	uint16_t	 thigh;		/* FR_PERMIT_ASK, PFH_RANGE */
 	uint32_t	 pid;		/* FR_PERMIT_ASK, FR_PERMIT_DROP */
 	const char	*data;		/* in the fr_out's buffer */
 	size_t		 len;
@@ -94,6 +106,8 @@ struct fr_conf {
 	struct pfh_addr	 to_client;	/* the client dialled it: 227/229 */
 	int		 anon_only;	/* -A */
 	int		 port20;	/* -r: for the log lines */
+	uint16_t	 tls_lo;	/* -E: TLS sessions' data ports, */
+	uint16_t	 tls_hi;	/* 0 0: AUTH is refused */
 };
 
 /* The command a pending entry stands for. */
@@ -101,6 +115,7 @@ enum fr_cmd {
 	FR_CMD_RELAYED = 0,	/* a command relayed to the server */
 	FR_CMD_PASV,
 	FR_CMD_EPSV,
+	FR_CMD_AUTH,		/* AUTH TLS or SSL, with -E */
 	FR_CMD_LOCAL		/* a reply of ours, held back for order */
 };
 
@@ -147,6 +162,10 @@ struct ftp_relay {
 	double			 plast;
 	int			 pstarted;
 	int			 prate_logged;
+	int			 auth;		/* AUTH awaits its reply */
+	int			 tls;		/* a byte relay now */
+	char			 tls_reply[FR_REPLY_MAX]; /* the 234 */
+	size_t			 tls_len;
 };
 
 void	ftp_relay_init(struct ftp_relay *, const struct fr_conf *);
@@ -186,5 +205,13 @@ int	ftp_relay_permit(struct ftp_relay *, uint16_t, struct fr_out *);
 
 /* A 1xx reply came and not yet its completion (a transfer runs). */
 int	ftp_relay_transfer(const struct ftp_relay *);
+/* The session is a byte relay now (FR_TLS came). */
+int	ftp_relay_tls(const struct ftp_relay *);
+/*
+ * Implicit FTP over TLS (port 990, with -E): TLS from the first byte.
+ * Both sides are held while the range permit is asked for; then FR_TLS
+ * (or, refused, FR_CLOSE).  Call it first, instead of any line.
+ */
+void	ftp_relay_implicit(struct ftp_relay *, double, struct fr_out *);
 
 #endif /* FTP_RELAY_H */

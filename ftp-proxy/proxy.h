@@ -26,6 +26,7 @@
 #define FTP_PERMIT_TIMEOUT	60	/* seconds a data permit waits */
 #define FTP_BUF_HIGH		65536	/* stop reading above this backlog */
 #define FTP_CLOSE_TIMEOUT	5	/* seconds to flush at the end */
+#define FTP_TLS_PORT		990	/* implicit FTP over TLS (forward) */
 
 struct proxy_conf {
 	int			 family;	/* AF_UNSPEC, -4, -6 */
@@ -43,6 +44,9 @@ struct proxy_conf {
 	int			 verbose;	/* -v */
 	const char		*tag;		/* -T: a ct label bit */
 	const char		*queue;		/* -q: a tc class */
+	uint16_t		 tls_lo;	/* -E: TLS data ports, */
+	uint16_t		 tls_hi;	/* 0 0: no AUTH */
+	struct hostaddr		*hosts;		/* this host's addresses */
 };
 
 /* Where pfhelper is with the session. */
@@ -93,6 +97,8 @@ struct session {
 	enum closing		 closing;
 	int			 client_eof;	/* client sent FIN */
 	int			 server_fin;	/* FIN passed to the server */
+	int			 server_eof;	/* TLS: server sent FIN */
+	int			 client_fin;	/* TLS: FIN passed to it */
 	enum tail		 srv_tail;	/* inside a long server line */
 	int			 cli_skip;	/* discarding a too long one */
 	int			 host_counted;	/* in the per-host count */
@@ -113,6 +119,8 @@ void	pfh_lost(const char *, void *);
 /* farm.c: the servers of -R (farm_init: from session_init) */
 void	farm_init(struct proxy_conf *, struct event_base *);
 int	farm_pick(struct session *);
+/* That server (its index), if it may be tried for s: 0, or -1. */
+int	farm_pick_at(struct session *, int);
 void	farm_release(struct session *);
 void	farm_failed(struct session *, const char *, int);
 void	farm_answered(struct session *);

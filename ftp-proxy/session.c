@@ -25,6 +25,7 @@
 #include <event2/buffer.h>
 
 #include "addr.h"
+#include "hostaddr.h"
 #include "hostlimit.h"
 #include "log.h"
 #include "netutil.h"
@@ -64,6 +65,13 @@ static void	relay_start(struct session *);
 static double	now_secs(void);
 static int	server_dial(struct session *);
 static void	server_retry(struct session *, const char *, int);
+static void	tls_start(struct session *);
+static void	tls_relay(struct session *, int);
+static void	tls_eof(struct session *, int);
+static void	tls_fins(struct session *);
+static void	tls_resume(struct session *);
+static int	implicit_tls(struct session *);
+static int	tls_backend(const struct session *);
 static int	shutting_down;
 static struct hl_table	hosts;		/* sessions per client host */
 static int	spare_fd = -1;	/* given up to refuse at EMFILE */
@@ -86,6 +94,8 @@ session_reply(struct session *s, const char *fmt, ...)
 	va_list	ap;
 	int	n;
 
+	if (ftp_relay_tls(&s->relay))
+		return;		/* nothing in clear inside TLS */
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
 	va_end(ap);
@@ -142,6 +152,10 @@ permit_ask(struct session *s, const struct fr_action *a)
 	p.timeout = FTP_PERMIT_TIMEOUT;
 	if (p.kind == PFH_ACTIVE && conf->port20)
 		p.flags = PFH_F_PORT20;
+	if (p.kind == PFH_RANGE) {	/* for the session's life */
+		p.timeout = 0;
+		p.thigh = a->thigh;
+	}
 	if (pfh_permit_add(pfh, &s->calls, &p, permit_done, s) == 0)
 		return (0);
 	log_warn("#%u pfhelper", s->id);
@@ -194,6 +208,9 @@ action_do(struct session *s, const struct fr_action *a, int *refused)
 		break;
 	case FR_LOG:
 		logit(a->prio, "#%u %.*s", s->id, (int)a->len, a->data);
+		break;
+	case FR_TLS:
+		tls_start(s);
 		break;
 	case FR_CLOSE:
 		snprintf(why, sizeof(why), "%.*s", (int)a->len, a->data);
@@ -353,7 +370,8 @@ session_abort_all(const char *reply)
 
 	shutting_down = 1;
 	TAILQ_FOREACH(s, &sessions, entry)
-		if (s->closing == CLOSING_NO && s->client.fd != -1)
+		if (s->closing == CLOSING_NO && s->client.fd != -1 &&
+		    !ftp_relay_tls(&s->relay))
 			(void)write(s->client.fd, reply, strlen(reply));
 }
 
@@ -460,6 +478,8 @@ relay_start(struct session *s)
 	rc.to_client = s->dialled;
 	rc.anon_only = conf->anon_only;
 	rc.port20 = conf->port20;
+	rc.tls_lo = conf->tls_lo;
+	rc.tls_hi = conf->tls_hi;
 	ftp_relay_init(&s->relay, &rc);
 }
 
@@ -479,6 +499,8 @@ session_started(const struct pfh_reply *r, void *arg)
 	}
 	s->pfhstate = SP_REGISTERED;
 	relay_start(s);
+	if (!conf->reverse && s->dport == FTP_TLS_PORT && implicit_tls(s) == -1)
+		return;
 	log_info("#%u FTP session %s -> %s via proxy %s", s->id,
 	    addr_port_str(&s->client.addr, s->client.port, a, sizeof(a)),
 	    addr_port_str(&s->server.addr, s->server.port, b, sizeof(b)),
@@ -580,6 +602,11 @@ side_event(struct conn *c, short what, void *arg)
 		session_close(s, "server connect failed");
 		return;
 	}
+	if (ftp_relay_tls(&s->relay) && (what & BEV_EVENT_EOF) &&
+	    !(what & BEV_EVENT_ERROR)) {
+		tls_eof(s, is_server);
+		return;
+	}
 	if (!is_server && s->pfhstate == SP_REGISTERED &&
 	    (what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR))
 		client_eof(s);
@@ -600,6 +627,13 @@ side_write(struct conn *c, void *arg)
 
 	if (s->closing != CLOSING_NO) {
 		session_linger(s);
+		return;
+	}
+	if (ftp_relay_tls(&s->relay)) {
+		tls_fins(s);
+		if (s->closing == CLOSING_NO && !(is_server ? s->client_eof :
+		    s->server_eof))
+			conn_read(other->conn, 1);
 		return;
 	}
 	if (is_server && s->client_eof) {
@@ -823,6 +857,10 @@ side_read(struct conn *c, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
+	if (ftp_relay_tls(&s->relay)) {
+		tls_relay(s, is_server);
+		return;
+	}
 	for (;;) {
 		if (side_waits(s, is_server)) {
 			if (evbuffer_get_length(in) > FTP_BUF_HIGH)
@@ -860,6 +898,10 @@ resume_cb(int fd, short ev, void *arg)
 
 	if (s->closing != CLOSING_NO || s->pfhstate != SP_REGISTERED)
 		return;
+	if (ftp_relay_tls(&s->relay)) {
+		tls_resume(s);
+		return;
+	}
 	if (ftp_relay_ready(&s->relay, FR_SERVER) && s->server.conn != NULL) {
 		conn_read(s->server.conn, 1);
 		side_read(s->server.conn, s);
@@ -873,6 +915,127 @@ resume_cb(int fd, short ev, void *arg)
 	side_read(s->client.conn, s);
 	if (s->closing == CLOSING_NO)
 		server_fin(s);
+}
+
+/*
+ * FTP over TLS (-E): from the byte after the 234 on, what comes from
+ * one side goes to the other as it came, never parsed.  Back-pressure:
+ * a side is not read while the other's queue is over FTP_BUF_HIGH
+ * (side_write reads it again).  Half-close: a side's FIN goes on to
+ * the other once what came before it is written; the session ends
+ * when both ways are closed, or FTP_CLOSE_TIMEOUT after the first FIN.
+ */
+static void
+tls_start(struct session *s)
+{
+	log_debug("#%u TLS: a byte relay now", s->id);
+	session_resume(s);
+}
+
+static void
+tls_relay(struct session *s, int is_server)
+{
+	struct side	*from = is_server ? &s->server : &s->client;
+	struct side	*to = is_server ? &s->client : &s->server;
+	struct evbuffer	*in = conn_input(from->conn);
+	size_t		 n = evbuffer_get_length(in);
+
+	if (n == 0)
+		return;
+	if (!s->client_eof && !s->server_eof)
+		timer_arm(s, conf->idle_timeout);
+	if (conn_write_buffer(to->conn, in, n) == -1) {
+		log_warn("#%u queue for the %s", s->id, is_server ? "client" :
+		    "server");
+		session_close(s, "relay error");
+		return;
+	}
+	if (conn_queued(to->conn) > FTP_BUF_HIGH)
+		conn_read(from->conn, 0);
+}
+
+/* A side's FIN. */
+static void
+tls_eof(struct session *s, int is_server)
+{
+	if (is_server)
+		s->server_eof = 1;
+	else
+		s->client_eof = 1;
+	conn_read(is_server ? s->server.conn : s->client.conn, 0);
+	timer_arm(s, FTP_CLOSE_TIMEOUT);
+	tls_fins(s);
+}
+
+/* Pass on the FINs whose bytes are written; both ways closed: the end. */
+static void
+tls_fins(struct session *s)
+{
+	if (s->client_eof && !s->server_fin &&
+	    conn_queued(s->server.conn) == 0) {
+		s->server_fin = 1;
+		(void)shutdown(s->server.fd, SHUT_WR);
+	}
+	if (s->server_eof && !s->client_fin &&
+	    conn_queued(s->client.conn) == 0) {
+		s->client_fin = 1;
+		(void)shutdown(s->client.fd, SHUT_WR);
+	}
+	if (s->server_fin && s->client_fin)
+		session_close(s, "closed");
+}
+
+/* The switch, or room again: read both sides, relay what waits. */
+static void
+tls_resume(struct session *s)
+{
+	if (!s->server_eof) {
+		conn_read(s->server.conn, 1);
+		tls_relay(s, 1);
+	}
+	if (s->closing == CLOSING_NO && !s->client_eof) {
+		conn_read(s->client.conn, 1);
+		tls_relay(s, 0);
+	}
+}
+
+/*
+ * A connection to port 990 (forward mode) is FTP over TLS from its
+ * first byte: with -E a byte relay once its range permit is in place,
+ * else closed (nothing in clear can be said to a TLS client).  0, or
+ * -1 if the session ended.
+ */
+static int
+implicit_tls(struct session *s)
+{
+	if (conf->tls_lo == 0) {
+		logit(LOG_NOTICE, "#%u implicit FTP over TLS (port %d) "
+		    "refused: it needs -E", s->id, FTP_TLS_PORT);
+		session_close(s, "implicit TLS without -E");
+		return (-1);
+	}
+	ftp_relay_implicit(&s->relay, now_secs(), &fro);
+	return (session_do(s, &fro));
+}
+
+/*
+ * -R farm with -E: the server of a live TLS session of the same client
+ * (its index + 1), or 0.  The client's TLS sessions share one range
+ * permit, whose elements name one server: the next goes there too.
+ */
+static int
+tls_backend(const struct session *s)
+{
+	const struct session	*o;
+
+	if (conf->tls_lo == 0 || conf->backends.n < 2)
+		return (0);
+	TAILQ_FOREACH(o, &sessions, entry)
+		if (o != s && o->closing == CLOSING_NO && o->backend != 0 &&
+		    ftp_relay_tls(&o->relay) &&
+		    addr_eq(&o->client.addr, &s->client.addr))
+			return (o->backend);
+	return (0);
 }
 
 /* Refuse before a session exists: a short reply, then close. */
@@ -904,6 +1067,9 @@ session_target(struct session *s, int fd)
 		return ("no original destination");
 	s->local = la;
 	s->lport = lport;
+	if (conf->reverse && tls_backend(s) != 0 &&
+	    farm_pick_at(s, tls_backend(s) - 1) == 0)
+		return (NULL);
 	if (conf->reverse)
 		return (farm_pick(s) == -1 ?
 		    "no server of the client's address family (-R)" : NULL);
@@ -912,7 +1078,7 @@ session_target(struct session *s, int fd)
 	 * this host: the destination is one of our own addresses.  Under
 	 * TPROXY the socket's own address is the foreign destination.
 	 */
-	if (net_addr_type(&s->dialled) != NET_REMOTE)
+	if (hostaddr_type(conf->hosts, &s->dialled) != NET_REMOTE)
 		return (addr_eq(&s->dialled, &la) && s->dport == lport ?
 		    "not an intercepted connection" :
 		    "original destination is the proxy itself");
@@ -1035,28 +1201,36 @@ session_new(int fd, const struct sockaddr_storage *peer)
 }
 
 /*
- * One client host (an IPv4 address, an IPv6 /64) gets -M sessions at
- * most, so that it cannot take every slot of -m.  1 if s was refused
- * (and is closing).
+ * One client host (an IPv4 address, an IPv6 /64) may not hold every
+ * slot of -m: with -M, never more than -M sessions; without, no more
+ * than its fair share once the last quarter of -m is in use (see
+ * hostlimit.h).  1 if s was refused (and is closing).
  */
 static int
 host_refused(struct session *s, int fd)
 {
 	static int	ready;
 	char		a[ADDR_STRLEN];
+	int		v;
 
 	if (!ready) {
-		hl_init(&hosts, conf->max_per_host);
+		hl_init(&hosts, conf->max_sessions, conf->max_per_host);
 		ready = 1;
 	}
-	if (hl_add(&hosts, &s->client.addr) == 0) {
+	if ((v = hl_add(&hosts, &s->client.addr)) == HL_OK) {
 		s->host_counted = 1;
 		return (0);
 	}
-	if (errno == EUSERS)
+	addr_str(&s->client.addr, a, sizeof(a));
+	if (v == HL_CAP)
 		logit(LOG_NOTICE, "#%u refused: %s has %u sessions (-M %u)",
-		    s->id, addr_str(&s->client.addr, a, sizeof(a)),
-		    hl_count(&hosts, &s->client.addr), conf->max_per_host);
+		    s->id, a, hl_count(&hosts, &s->client.addr),
+		    conf->max_per_host);
+	else if (v == HL_SHARE)
+		logit(LOG_NOTICE, "#%u refused: %s has %u sessions, its "
+		    "share of %u in use (-m %u)", s->id, a,
+		    hl_count(&hosts, &s->client.addr), hosts.used,
+		    conf->max_sessions);
 	else
 		log_warn("#%u refused: per-host count", s->id);
 	s->client.conn = side_conn(s, fd);

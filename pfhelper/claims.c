@@ -13,7 +13,7 @@
 
 #include "addr.h"
 #include "ct.h"
-#include "localaddr.h"
+#include "hostaddr.h"
 #include "pfhelper.h"
 
 const char *
@@ -22,7 +22,7 @@ validate_claims(const struct pfh_conf *conf, const struct pfh_session *s)
 	struct pfh_addr	r;
 	uint16_t	rport;
 
-	if (localaddr_is_local(&s->proxy) == 0)
+	if (hostaddr_type(conf->hosts, &s->proxy) == NET_REMOTE)
 		return ("proxy address is not one of this host's");
 	if (!conf->ct_verify)
 		return (NULL);
@@ -31,7 +31,7 @@ validate_claims(const struct pfh_conf *conf, const struct pfh_session *s)
 	if (ct_last_reply(r.addr, &rport) == -1)
 		return ("no conntrack entry for the connection");
 	if ((addr_eq(&r, &s->dialled) && rport == s->dport) ||
-	    localaddr_is_local(&r) != 0)
+	    hostaddr_type(conf->hosts, &r) != NET_REMOTE)
 		return (NULL);
 	return ("connection not delivered to the proxy");
 }

@@ -10,6 +10,11 @@
  * where C, D, P, S are the session's client, dialled, proxy and server
  * addresses.  Forward PASV, reverse passive: PASSIVE.  Forward PORT
  * (-r: PFH_F_PORT20), the TFTP reply path: ACTIVE.
+ *
+ * RANGE (a TLS session): C connects to D on a port of the table's
+ * range and reaches S on the same port, sourced from P: keys C . D
+ * (rdr, only when D is not S: reverse mode) and C . S (snat, pass);
+ * the port range is the condition of the rules that consult them.
  */
 #include "compat.h"
 
@@ -30,13 +35,31 @@ elem_set(struct filter_elem *e, enum filter_map map, uint8_t proto,
 	e->dport = dport;
 }
 
-void
+static int
+range_elems(const struct pfh_session *s, struct filter_elem e[3])
+{
+	int	n = 0;
+
+	if (memcmp(&s->dialled, &s->server, sizeof(s->server)) != 0) {
+		elem_set(&e[n], FE_TRDR, s->proto, &s->client, &s->dialled,
+		    0);
+		memcpy(e[n++].to, s->server.addr, 16);
+	}
+	elem_set(&e[n], FE_TSNAT, s->proto, &s->client, &s->server, 0);
+	memcpy(e[n++].to, s->proxy.addr, 16);
+	elem_set(&e[n++], FE_TPASS, s->proto, &s->client, &s->server, 0);
+	return (n);
+}
+
+int
 permit_elems(const struct pfh_session *s, const struct pfh_permit *p,
     struct filter_elem e[3])
 {
 	const struct pfh_addr	*from, *to, *dial, *src;
 	uint8_t			 proto = s->proto;
 
+	if (p->kind == PFH_RANGE)
+		return (range_elems(s, e));
 	if (p->kind == PFH_PASSIVE) {
 		from = &s->client;
 		dial = &s->dialled;
@@ -58,4 +81,5 @@ permit_elems(const struct pfh_session *s, const struct pfh_permit *p,
 		e[1].toport = 20;
 	}
 	elem_set(&e[2], FE_PASS, proto, from, to, p->tport);
+	return (3);
 }

@@ -11,6 +11,14 @@
  *   FE_SNAT:  saddr . daddr . proto . dport : to              (snat4/snat6)
  *   FE_SNATP: saddr . daddr . proto . dport : to . toport     (snatp4/6)
  *   FE_PASS:  saddr . daddr . proto . dport                   (pass4/pass6)
+ * and, for range permits (a TLS session's data ports, the range being
+ * the table's: filter_conf.tls_lo .. tls_hi, a condition of the one
+ * rule that consults each of these; TCP only):
+ *   FE_TRDR:  saddr . daddr : to, the port kept               (trdr4/6)
+ *   FE_TSNAT: saddr . daddr : to                              (tsnat4/6)
+ *   FE_TPASS: saddr . daddr                                   (tpass4/6)
+ * An element added with FILTER_NO_TIMEOUT stays until it is deleted
+ * (or the table goes with pfhelper).
  */
 #ifndef FILTER_H
 #define FILTER_H
@@ -24,6 +32,7 @@
 #define FILTER_MARK_DEFAULT	0x20000000U
 #define FILTER_CONFINE_MAX	2	/* uids in the confine chain */
 #define FILTER_TABLES		4	/* tables on one netlink socket */
+#define FILTER_NO_TIMEOUT	UINT32_MAX	/* filter_add(): none */
 
 /*
  * confine_uid: the front ends' uids.  Their packets to any local
@@ -40,13 +49,18 @@ struct filter_conf {
 	uint32_t	prio;		/* -q: meta priority when marked */
 	uint32_t	confine_uid[FILTER_CONFINE_MAX];
 	int		nconfine;
+	uint16_t	tls_lo;		/* range permits' ports; 0: none */
+	uint16_t	tls_hi;
 };
 
 enum filter_map {
 	FE_RDR = 1,
 	FE_SNAT,
 	FE_SNATP,
-	FE_PASS
+	FE_PASS,
+	FE_TRDR,
+	FE_TSNAT,
+	FE_TPASS
 };
 
 struct filter_elem {

@@ -16,6 +16,17 @@
  *	IPv6: saddr 16, daddr 16, proto 1+3, port 2+2 = 40
  * Map data is `addr' or `addr . port' (port padded to 4 bytes).
  *
+ * Range permits (FTP over TLS, where no one in the middle can read
+ * the data ports): the range is the table's (the front end's -E, in its
+ * HELLO), not the element's, so the keys are plain host pairs in hash
+ * sets, `saddr . daddr' (8 or 32 bytes), as flat to add and delete as
+ * the others, and the range is the condition of the one rule per
+ * family and chain that consults them: `meta l4proto tcp th dport
+ * lo-hi'.  Interval keys (a pipapo set, client . server . port range)
+ * would let each element carry its own range, but that set copies its
+ * whole lookup table on every change: not flat.  The elements have no
+ * timeout: they go with their session (or the table).
+ *
  * Kernel requirements: table flags owner 5.12; dynset delete (the
  * single-use pass element) 5.4; inet nat chains 5.2.  Deleting an element
  * that is already gone (timed out, or the pass element used by its first
@@ -141,11 +152,20 @@ static int	 x_key(struct nftnl_rule *, int);
 static int	 x_lookup(struct nftnl_rule *, const char *, uint32_t, int);
 static int	 x_nat(struct nftnl_rule *, uint32_t, int, int);
 static int	 x_pass(struct nftnl_rule *, const struct filter_conf *, int);
+static int	 x_ctnew(struct nftnl_rule *);
+static int	 x_marks(struct nftnl_rule *, const struct filter_conf *);
+static int	 x_tkey(struct nftnl_rule *, const struct filter_conf *, int);
+static int	 r_range(struct batch *, const struct filter_conf *, int,
+		    const char *, enum filter_map);
+static struct nftnl_rule *rule_new(const char *);
+static int	 rule_done(struct batch *, struct nftnl_rule *, int);
 static int	 x_label(struct nftnl_rule *, int);
 static int	 r_prio(struct batch *, const struct filter_conf *);
 static int	 r_build(struct batch *, const struct filter_conf *, int,
 		    const char *, enum filter_map);
 static int	 x_meta_eq(struct nftnl_rule *, uint32_t, uint32_t);
+static int	 x_meta_cmp(struct nftnl_rule *, uint32_t, const void *,
+		    size_t);
 static int	 r_confine(struct batch *, uint32_t, int);
 static int	 init_batch(const struct filter_conf *);
 static int	 probe_destroy(void);
@@ -157,11 +177,19 @@ static int	 ops_send(int *, size_t *);
 static int	 queue(const struct filter_elem *, uint32_t);
 static void	 describe_sets(FILE *, int);
 static void	 describe_rules(FILE *, const struct filter_conf *, int);
+static void	 describe_range(FILE *, const struct filter_conf *, int,
+		    int);
 
 /* The maps and sets, in the order init creates them per family. */
 static const enum filter_map set_order[] = {
-	FE_RDR, FE_SNAT, FE_SNATP, FE_PASS
+	FE_RDR, FE_SNAT, FE_SNATP, FE_PASS, FE_TRDR, FE_TSNAT, FE_TPASS
 };
+
+static int
+is_range(enum filter_map map)
+{
+	return (map == FE_TRDR || map == FE_TSNAT || map == FE_TPASS);
+}
 
 static const char *
 set_name(enum filter_map map, int af)
@@ -177,6 +205,12 @@ set_name(enum filter_map map, int af)
 		return (v6 ? "snatp6" : "snatp4");
 	case FE_PASS:
 		return (v6 ? "pass6" : "pass4");
+	case FE_TRDR:
+		return (v6 ? "trdr6" : "trdr4");
+	case FE_TSNAT:
+		return (v6 ? "tsnat6" : "tsnat4");
+	case FE_TPASS:
+		return (v6 ? "tpass6" : "tpass4");
 	}
 	return (NULL);
 }
@@ -343,17 +377,26 @@ q_table(struct batch *b, const struct filter_conf *conf)
 	return (nlh == NULL ? -1 : 0);
 }
 
-/* A map or set: key saddr . daddr . inet_proto . inet_service. */
+/*
+ * A map or set: key saddr . daddr . inet_proto . inet_service, or
+ * saddr . daddr for the range permits' (is_range).
+ */
 static int
 q_set(struct batch *b, enum filter_map map, int af, uint32_t id)
 {
 	struct nftnl_set	*s;
 	struct nlmsghdr		*nlh;
-	uint32_t		 at, kt;
+	uint32_t		 at, kt, klen;
+	int			 addr_only = map == FE_SNAT || is_range(map);
 
 	at = af == AF_INET ? TYPE_IPADDR : TYPE_IP6ADDR;
 	kt = (((at << TYPE_BITS | at) << TYPE_BITS) | TYPE_INET_PROTO) <<
 	    TYPE_BITS | TYPE_INET_SERV;
+	klen = 2 * af_addr_len(af) + 8;
+	if (is_range(map)) {
+		kt = at << TYPE_BITS | at;
+		klen = 2 * af_addr_len(af);
+	}
 	if ((s = nftnl_set_alloc()) == NULL)
 		return (-1);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft.table);
@@ -361,18 +404,19 @@ q_set(struct batch *b, enum filter_map map, int af, uint32_t id)
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, kt);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 2 * af_addr_len(af) + 8);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
 	if (map == FE_PASS) {	/* deleted from the packet path */
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
 		    NFT_SET_TIMEOUT | NFT_SET_EVAL);
 		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, FILTER_PASS_MAX);
-	}
+	} else if (map == FE_TPASS)
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
 	else {
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
 		    NFT_SET_TIMEOUT | NFT_SET_MAP);
-		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, map == FE_SNAT ?
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, addr_only ?
 		    at : at << TYPE_BITS | TYPE_INET_SERV);
-		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, map == FE_SNAT ?
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, addr_only ?
 		    af_addr_len(af) : af_addr_len(af) + 4);
 	}
 	nlh = batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL,
@@ -534,9 +578,25 @@ x_pass(struct nftnl_rule *r, const struct filter_conf *conf, int af)
 {
 	struct nftnl_expr	*e;
 	const char		*set = set_name(FE_PASS, af);
+
+	if (x_ctnew(r) == -1 || x_key(r, af) == -1 ||
+	    x_lookup(r, set, set_id(FE_PASS, af), 0) == -1)
+		return (-1);
+	if ((e = rexpr(r, "dynset")) == NULL)
+		return (-1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id(FE_PASS, af));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_DELETE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
+	return (x_marks(r, conf));
+}
+
+/* ct state new */
+static int
+x_ctnew(struct nftnl_rule *r)
+{
+	struct nftnl_expr	*e;
 	uint32_t		 v = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
-	uint32_t		 mask = ~conf->mark;
-	char			 prefix[FILTER_TABLE_MAX + 16];
 
 	if ((e = rexpr(r, "ct")) == NULL)
 		return (-1);
@@ -554,15 +614,17 @@ x_pass(struct nftnl_rule *r, const struct filter_conf *conf, int af)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &zero, sizeof(zero));
-	if (x_key(r, af) == -1 ||
-	    x_lookup(r, set, set_id(FE_PASS, af), 0) == -1)
-		return (-1);
-	if ((e = rexpr(r, "dynset")) == NULL)
-		return (-1);
-	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id(FE_PASS, af));
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_DELETE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
+	return (0);
+}
+
+/* What a permitted connection gets: log, the mark bit, the label. */
+static int
+x_marks(struct nftnl_rule *r, const struct filter_conf *conf)
+{
+	struct nftnl_expr	*e;
+	uint32_t		 mask = ~conf->mark;
+	char			 prefix[FILTER_TABLE_MAX + 16];
+
 	if (conf->log) {
 		if ((e = rexpr(r, "log")) == NULL)
 			return (-1);
@@ -659,6 +721,31 @@ fail:
 	return (-1);
 }
 
+/* A rule for chain `chain' of the table being built, or NULL. */
+static struct nftnl_rule *
+rule_new(const char *chain)
+{
+	struct nftnl_rule	*r;
+
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return (NULL);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft.table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	return (r);
+}
+
+/* Queue the rule if it was built (rc 0), and free it either way. */
+static int
+rule_done(struct batch *b, struct nftnl_rule *r, int rc)
+{
+	if (rc == -1) {
+		nftnl_rule_free(r);
+		return (-1);
+	}
+	return (q_rule(b, r));
+}
+
 /* One rule of chain `chain' for map `map' and family af. */
 static int
 r_build(struct batch *b, const struct filter_conf *conf, int af,
@@ -667,11 +754,8 @@ r_build(struct batch *b, const struct filter_conf *conf, int af,
 	struct nftnl_rule	*r;
 	int			 rc;
 
-	if ((r = nftnl_rule_alloc()) == NULL)
+	if ((r = rule_new(chain)) == NULL)
 		return (-1);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft.table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	if (map == FE_PASS)
 		rc = x_pass(r, conf, af);
 	else
@@ -679,16 +763,65 @@ r_build(struct batch *b, const struct filter_conf *conf, int af,
 		    x_lookup(r, set_name(map, af), set_id(map, af), 1) == -1 ||
 		    x_nat(r, map == FE_RDR ? NFT_NAT_DNAT : NFT_NAT_SNAT, af,
 		    map != FE_SNAT) == -1) ? -1 : 0;
-	if (rc == -1) {
-		nftnl_rule_free(r);
-		return (-1);
-	}
-	return (q_rule(b, r));
+	return (rule_done(b, r, rc));
 }
 
-/* meta key == v (a 32-bit value: skuid, oif). */
+/*
+ * meta nfproto == af, meta l4proto tcp, th dport in the table's range;
+ * then the key ip[6] saddr . ip[6] daddr into NFT_REG32_00...
+ */
 static int
-x_meta_eq(struct nftnl_rule *r, uint32_t key, uint32_t v)
+x_tkey(struct nftnl_rule *r, const struct filter_conf *conf, int af)
+{
+	struct nftnl_expr	*e;
+	uint32_t		 w = af_addr_len(af) / 4;
+	uint16_t		 lo = htons(conf->tls_lo);
+	uint16_t		 hi = htons(conf->tls_hi);
+	uint8_t			 tcp = IPPROTO_TCP;
+	uint8_t			 nfproto = af == AF_INET ? NFPROTO_IPV4 :
+				    NFPROTO_IPV6;
+
+	if (x_meta_cmp(r, NFT_META_NFPROTO, &nfproto, 1) == -1 ||
+	    x_meta_cmp(r, NFT_META_L4PROTO, &tcp, 1) == -1 ||
+	    x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) == -1)
+		return (-1);
+	if ((e = rexpr(r, "range")) == NULL)
+		return (-1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, &lo, sizeof(lo));
+	nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, &hi, sizeof(hi));
+	return (x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, af == AF_INET ? 12 : 8,
+	    af_addr_len(af), NFT_REG32_00) == -1 ||
+	    x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, af == AF_INET ? 16 : 24,
+	    af_addr_len(af), NFT_REG32_00 + w) == -1 ? -1 : 0);
+}
+
+/* The one rule of chain `chain' for range map `map' and family af. */
+static int
+r_range(struct batch *b, const struct filter_conf *conf, int af,
+    const char *chain, enum filter_map map)
+{
+	struct nftnl_rule	*r;
+	int			 rc;
+
+	if ((r = rule_new(chain)) == NULL)
+		return (-1);
+	rc = map == FE_TPASS ? x_ctnew(r) : 0;
+	if (rc == 0)
+		rc = x_tkey(r, conf, af);
+	if (rc == 0)
+		rc = x_lookup(r, set_name(map, af), set_id(map, af),
+		    map != FE_TPASS);
+	if (rc == 0)
+		rc = map == FE_TPASS ? x_marks(r, conf) : x_nat(r, map ==
+		    FE_TRDR ? NFT_NAT_DNAT : NFT_NAT_SNAT, af, 0);
+	return (rule_done(b, r, rc));
+}
+
+/* meta key == v, v of len bytes. */
+static int
+x_meta_cmp(struct nftnl_rule *r, uint32_t key, const void *v, size_t len)
 {
 	struct nftnl_expr	*e;
 
@@ -700,8 +833,15 @@ x_meta_eq(struct nftnl_rule *r, uint32_t key, uint32_t v)
 		return (-1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &v, sizeof(v));
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, v, len);
 	return (0);
+}
+
+/* meta key == v (a 32-bit value: skuid, oif). */
+static int
+x_meta_eq(struct nftnl_rule *r, uint32_t key, uint32_t v)
+{
+	return (x_meta_cmp(r, key, &v, sizeof(v)));
 }
 
 /*
@@ -782,6 +922,11 @@ init_batch(const struct filter_conf *conf)
 		rc |= r_build(b, conf, af, "nat", FE_SNAT);
 		rc |= r_build(b, conf, af, "nat", FE_SNATP);
 		rc |= r_build(b, conf, af, "pass", FE_PASS);
+		if (conf->tls_lo == 0)
+			continue;
+		rc |= r_range(b, conf, af, "rdr", FE_TRDR);
+		rc |= r_range(b, conf, af, "nat", FE_TSNAT);
+		rc |= r_range(b, conf, af, "pass", FE_TPASS);
 	}
 	if (rc == 0 && conf->prio != 0)
 		rc |= r_prio(b, conf);
@@ -868,6 +1013,7 @@ filter_init(const struct filter_conf *conf)
 
 	if (conf->table[0] == '\0' || memchr(conf->table, '\0',
 	    sizeof(conf->table)) == NULL || conf->mark == 0 ||
+	    conf->tls_hi < conf->tls_lo ||
 	    (conf->use_label && (conf->label < 0 ||
 	    conf->label > CT_LABEL_MAX))) {
 		errno = EINVAL;
@@ -931,6 +1077,8 @@ elem_key(const struct filter_elem *fe, uint8_t *k)
 	memset(k, 0, 2 * n + 8);
 	memcpy(k, fe->saddr, n);
 	memcpy(k + n, fe->daddr, n);
+	if (is_range(fe->map))
+		return (2 * n);
 	k[2 * n] = fe->proto;
 	memcpy(k + 2 * n + 4, &port, sizeof(port));
 	return (2 * n + 8);
@@ -944,7 +1092,7 @@ elem_data(const struct filter_elem *fe, uint8_t *d)
 
 	memset(d, 0, n + 4);
 	memcpy(d, fe->to, n);
-	if (fe->map == FE_SNAT)
+	if (fe->map == FE_SNAT || is_range(fe->map))
 		return (n);
 	memcpy(d + n, &port, sizeof(port));
 	return (n + 4);
@@ -979,10 +1127,11 @@ q_elems(struct batch *b, size_t first, size_t count)
 			goto out;
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, buf,
 		    elem_key(&o->e, buf));
-		if (o->timeout && o->e.map != FE_PASS)
+		if (o->timeout && o->e.map != FE_PASS &&
+		    o->e.map != FE_TPASS)
 			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, buf,
 			    elem_data(&o->e, buf));
-		if (o->timeout)
+		if (o->timeout && o->timeout != FILTER_NO_TIMEOUT)
 			nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT,
 			    o->timeout);
 		nftnl_set_elem_add(s, e);
@@ -1061,7 +1210,7 @@ queue(const struct filter_elem *e, uint32_t timeout)
 	size_t		 cap;
 
 	if (nft.nl == NULL || e->table >= nft.ntables ||
-	    e->map < FE_RDR || e->map > FE_PASS ||
+	    e->map < FE_RDR || e->map > FE_TPASS ||
 	    (e->af != AF_INET && e->af != AF_INET6) ||
 	    (e->proto != IPPROTO_TCP && e->proto != IPPROTO_UDP)) {
 		errno = EINVAL;
@@ -1170,6 +1319,41 @@ describe_sets(FILE *fp, int af)
 	    "\t\ttype %s . %s . inet_proto . inet_service\n"
 	    "\t\tsize %u\n"
 	    "\t\tflags dynamic,timeout\n\t}\n\n", v, a, a, FILTER_PASS_MAX);
+	fprintf(fp, "\tmap trdr%d {\n\t\ttype %s . %s : %s\n"
+	    "\t\tflags timeout\n\t}\n\n", v, a, a, a);
+	fprintf(fp, "\tmap tsnat%d {\n\t\ttype %s . %s : %s\n"
+	    "\t\tflags timeout\n\t}\n\n", v, a, a, a);
+	fprintf(fp, "\tset tpass%d {\n\t\ttype %s . %s\n"
+	    "\t\tflags timeout\n\t}\n\n", v, a, a);
+}
+
+/* The range permits' rule of a chain (-E), for family index k. */
+static void
+describe_range(FILE *fp, const struct filter_conf *conf, int chain, int k)
+{
+	const char	*ip = k ? "ip6" : "ip";
+	int		 v = k ? 6 : 4;
+
+	if (conf->tls_lo == 0)
+		return;
+	/* As nft prints it: "ip saddr" implies meta nfproto. */
+	fprintf(fp, "\t\t%stcp dport %u-%u ", chain == 2 ? "ct state new " :
+	    "", conf->tls_lo, conf->tls_hi);
+	if (chain == 0)
+		fprintf(fp, "dnat %s to %s saddr . %s daddr map @trdr%d\n",
+		    ip, ip, ip, v);
+	else if (chain == 1)
+		fprintf(fp, "snat %s to %s saddr . %s daddr map @tsnat%d\n",
+		    ip, ip, ip, v);
+	else {
+		fprintf(fp, "%s saddr . %s daddr @tpass%d", ip, ip, v);
+		if (conf->log)
+			fprintf(fp, " log prefix \"%s permit \"", conf->table);
+		fprintf(fp, " ct mark set ct mark | 0x%08x", conf->mark);
+		if (conf->use_label)
+			fprintf(fp, " ct label set %d", conf->label);
+		fprintf(fp, "\n");
+	}
 }
 
 static void
@@ -1203,6 +1387,7 @@ describe_rules(FILE *fp, const struct filter_conf *conf, int chain)
 				fprintf(fp, " ct label set %d", conf->label);
 			fprintf(fp, "\n");
 		}
+		describe_range(fp, conf, chain, k);
 	}
 	if (chain == 2 && conf->prio != 0) {
 		tc_class_str(conf->prio, cls, sizeof(cls));

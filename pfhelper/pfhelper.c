@@ -26,7 +26,7 @@
 #include "addr.h"
 #include "classify.h"
 #include "ct.h"
-#include "localaddr.h"
+#include "hostaddr.h"
 #include "log.h"
 #include "notify.h"
 #include "pfh_client.h"
@@ -48,7 +48,7 @@ struct opts {
 };
 
 static void		start(struct pfh_conf *, const char *, int);
-static void		confine(const struct pfh_conf *, const char *);
+static void		confine(struct pfh_conf *, const char *);
 static struct peer	*spawned(struct svc *);
 static int		opt_limits(int, struct pfh_conf *);
 static int		opt_table(int, struct filter_conf *);
@@ -60,9 +60,9 @@ usage(void)
 	extern char	*__progname;
 
 	fprintf(stderr, "usage: %s [-CdnSv] [-c share] [-D level] "
-	    "[-M mark] [-m maxsessions] [-P port]\n"
-	    "\t[-p maxpermits] [-q class] [-R address] [-r rate] "
-	    "[-s dir] [-T label]\n\t[-t table] [-u user]\n"
+	    "[-E low-high] [-M mark]\n\t[-m maxsessions] [-P port] "
+	    "[-p maxpermits] [-q class] [-R address]\n\t[-r rate] "
+	    "[-s dir] [-T label] [-t table] [-u user] [-W width]\n"
 	    "       %s -l [-s dir]\n", __progname, __progname);
 	exit(1);
 }
@@ -151,7 +151,7 @@ spawned(struct svc *v)
  * and enter the sandbox, which lets us create no socket.
  */
 static void
-confine(const struct pfh_conf *conf, const char *user)
+confine(struct pfh_conf *conf, const char *user)
 {
 	char	why[256];
 
@@ -160,8 +160,8 @@ confine(const struct pfh_conf *conf, const char *user)
 		    "host's own addresses", FTP_PROXY_USER, TFTP_PROXY_USER);
 	if (ct_init() == -1)
 		fatal("conntrack netlink socket");
-	if (localaddr_init() == -1)
-		fatal("/proc/net: this host's addresses");
+	if ((conf->hosts = hostaddr_open()) == NULL)
+		fatal("this host's addresses (rtnetlink)");
 	/* The chroot hides systemd's socket. */
 	if (conf->service)
 		notify_ready("serving");
@@ -172,7 +172,7 @@ confine(const struct pfh_conf *conf, const char *user)
 		fatal("seccomp");
 }
 
-/* -C, -c, -m, -P, -p, -R, -r: what peers may ask for.  0: not one. */
+/* -C, -c, -m, -P, -p, -R, -r, -W: what peers may ask for.  0: not one. */
 static int
 opt_limits(int ch, struct pfh_conf *cp)
 {
@@ -182,6 +182,7 @@ opt_limits(int ch, struct pfh_conf *cp)
 		break;
 	case 'c':
 		cp->share = opt_num(optarg, 1, 100, "share");
+		cp->share_hard = 1;
 		break;
 	case 'm':
 		cp->max_sessions = opt_num(optarg, 1, 1000000, "max sessions");
@@ -199,17 +200,26 @@ opt_limits(int ch, struct pfh_conf *cp)
 	case 'r':
 		cp->rate = opt_num(optarg, 0, 10000000, "rate");
 		break;
+	case 'W':
+		cp->range_width = opt_num(optarg, 1, PFH_RANGE_WIDTH_MAX,
+		    "range width");
+		break;
 	default:
 		return (0);
 	}
 	return (1);
 }
 
-/* -M, -q, -T, -t, -v: the table.  0: not one of them. */
+/* -E, -M, -q, -T, -t, -v: the table.  0: not one of them. */
 static int
 opt_table(int ch, struct filter_conf *fc)
 {
 	switch (ch) {
+	case 'E':
+		if (proto_range_parse(optarg, &fc->tls_lo, &fc->tls_hi) == -1)
+			errx(1, "-E: a range of ports low-high, from %d: %s",
+			    PFH_DATA_PORT_MIN, optarg);
+		break;
 	case 'M':
 		fc->mark = mark(optarg);
 		break;
@@ -285,8 +295,8 @@ parse_args(int argc, char *argv[], struct pfh_conf *cp, struct opts *o)
 	cp->max_permits = PFH_DEF_MAX_PERMITS;
 	cp->rate = PFH_DEF_RATE;
 	cp->ct_verify = 1;
-	while ((ch = getopt(argc, argv, "Cc:dD:lM:m:nP:p:q:R:r:Ss:T:t:u:v")) !=
-	    -1)
+	while ((ch = getopt(argc, argv,
+	    "Cc:dD:E:lM:m:nP:p:q:R:r:Ss:T:t:u:vW:")) != -1)
 		if (!opt_limits(ch, cp) && !opt_table(ch, &cp->filter) &&
 		    !opt_run(ch, cp, o))
 			usage();

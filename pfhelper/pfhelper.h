@@ -35,6 +35,7 @@ struct pfh_role {
 	int		 ctlookup;	/* original destination lookups */
 	int		 reverse;	/* may be held to a -R server */
 	int		 table_opts;	/* pass-chain log, label, class */
+	int		 tls;		/* range permits (PFH_RANGE) */
 	uint16_t	 rport;		/* -R's default port */
 };
 
@@ -48,6 +49,8 @@ struct pfh_rservers {
 	uint16_t		port;
 };
 
+struct hostaddr;
+
 struct pfh_conf {
 	struct filter_conf	filter;
 	uint32_t		max_sessions;
@@ -56,7 +59,10 @@ struct pfh_conf {
 	int			ct_verify;	/* not -C: check conntrack */
 	struct pfh_rservers	rs;		/* -R, -P: for a peer without */
 	uint32_t		share;		/* % of a limit per peer */
+	int			share_hard;	/* -c: even while idle */
 	int			service;	/* -S: a standing service */
+	uint32_t		range_width;	/* -W: a range's ports, most */
+	struct hostaddr		*hosts;		/* this host's addresses */
 };
 
 /* validate.c: pure checks; 0, or -1 with a reason. */
@@ -76,8 +82,11 @@ int	validate_permit_fits(const struct pfh_role *,
  */
 const char *validate_claims(const struct pfh_conf *,
 	    const struct pfh_session *);
-/* elems.c: the rdr, snat/snatp and pass elements of a permit. */
-void	permit_elems(const struct pfh_session *, const struct pfh_permit *,
+/*
+ * elems.c: the rdr, snat/snatp and pass elements of a permit: how many
+ * (3, or 2 for a forward range permit, which needs no rdr).
+ */
+int	permit_elems(const struct pfh_session *, const struct pfh_permit *,
 	    struct filter_elem[3]);
 
 /*

@@ -24,6 +24,7 @@ static const struct pfh_role roles[PFH_NROLES] = {
 		.ctlookup = 0,
 		.reverse = 1,		/* -R: a server behind the firewall */
 		.table_opts = 1,	/* -v, -T, -q of ftp-proxy */
+		.tls = 1,		/* -E: range permits, FTP over TLS */
 		.rport = FTP_PORT,	/* -R's default port */
 	},
 	{
@@ -35,6 +36,7 @@ static const struct pfh_role roles[PFH_NROLES] = {
 		.ctlookup = 1,		/* original destination of a request */
 		.reverse = 1,		/* -R: a TFTP server behind us */
 		.table_opts = 0,
+		.tls = 0,
 		.rport = TFTP_PORT,
 	},
 };

@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,17 +35,21 @@
 
 #include "addr.h"
 #include "ct.h"
+#include "hostlimit.h"
 #include "imsg.h"
 #include "log.h"
 #include "pfhelper.h"
 
 /*
- * Every element key we put in the kernel has one owner here.  Keys are
- * shared between permits only in time (snat and pass keys carry the
- * target port, not the proxy port), so a key still owned by a live
- * permit is refused at once (the kernel would say EEXIST, and slowly),
- * and a permit only deletes the keys it still owns and that have not
- * timed out in the kernel already.
+ * Every element key we put in the kernel has one owner here.  Range
+ * permits (TLS sessions) of the same client, server and addresses share
+ * one set of elements: the first holds them, the others are its guests,
+ * and when it goes the first guest takes them over; the last one
+ * deletes them.  Other keys are shared between permits only in time
+ * (snat and pass keys carry the target port, not the proxy port), so a
+ * key still owned by a live permit is refused at once (the kernel would
+ * say EEXIST, and slowly), and a permit only deletes the keys it still
+ * owns and that have not timed out in the kernel already.
  */
 struct elemkey {
 	RB_ENTRY(elemkey)	 entry;
@@ -57,8 +62,13 @@ struct permit {
 	struct pfh_permit	 p;
 	struct session		*sess;
 	struct elemkey		 k[3];
+	int			 nelems;	/* of k[] (permit_elems) */
 	int			 nkeys;		/* in the key tree */
 	double			 expires;	/* monotonic seconds */
+	/* Range permits: the one whose elements this one shares. */
+	struct permit		*host;
+	TAILQ_HEAD(, permit)	 guests;	/* those sharing ours */
+	TAILQ_ENTRY(permit)	 gentry;
 };
 
 struct session {
@@ -115,7 +125,7 @@ struct peer {
 	struct session_tree	 sessions;
 	uint32_t		 nsessions;
 	uint32_t		 npermits;	/* all its sessions */
-	uint32_t		 max_sessions;	/* its own -m and its share */
+	uint32_t		 max_sessions;	/* its own -m */
 	int			 hello;
 	int			 notable;	/* no table could be made */
 	const struct pfh_role	*role;		/* socket's, or from HELLO */
@@ -140,6 +150,8 @@ static void	session_free(struct peer *, struct session *);
 static int	key_cmp(struct elemkey *, struct elemkey *);
 static int	permit_add(struct peer *, struct session *, struct pfh_permit *,
 		    const char **);
+static int	range_share(struct peer *, struct permit *);
+static void	range_handoff(struct svc *, struct permit *);
 
 #define PORT_TRIES	16	/* random proxy ports tried per permit */
 #define OUT_MAX		4096	/* replies queued before we stop reading */
@@ -250,6 +262,26 @@ share(const struct svc *v, uint32_t limit)
 	return (n == 0 ? 1 : n > limit ? limit : (uint32_t)n);
 }
 
+/*
+ * Whether the shares of a limit hold: -c made them a hard cap, or the
+ * limit is under pressure (used, by all peers, reaches its last
+ * quarter).  While the limit has room a peer takes what it needs
+ * (hostlimit.h: the front ends' hosts are treated alike).
+ */
+static int
+shares_hold(const struct svc *v, uint32_t used, uint32_t limit)
+{
+	return (v->conf->share_hard || used >= hl_reserve_from(limit));
+}
+
+/* Whether a peer holding held of a limit may not take one more. */
+static int
+over_share(const struct svc *v, uint32_t used, uint32_t limit,
+    uint32_t held)
+{
+	return (held >= share(v, limit) && shares_hold(v, used, limit));
+}
+
 static void
 bucket_init(struct bucket *b, uint32_t rate)
 {
@@ -267,7 +299,11 @@ bucket_fill(struct bucket *b, double t)
 		b->tokens = b->rate;
 }
 
-/* The common bucket (conf->rate) and the peer's (its share of it). */
+/*
+ * The common bucket (conf->rate) and the peer's (its share of it): a
+ * peer whose bucket is empty goes on while the common one is less than
+ * three quarters spent (shares_hold()).
+ */
 static int
 rate_ok(struct peer *c)
 {
@@ -279,10 +315,12 @@ rate_ok(struct peer *c)
 	t = now();
 	bucket_fill(g, t);
 	bucket_fill(p, t);
-	if (g->tokens < 1 || p->tokens < 1)
+	if (g->tokens < 1 || (p->tokens < 1 &&
+	    shares_hold(c->svc, g->rate - (uint32_t)g->tokens, g->rate)))
 		return (0);
 	g->tokens -= 1;
-	p->tokens -= 1;
+	if (p->tokens >= 1)
+		p->tokens -= 1;
 	return (1);
 }
 
@@ -296,11 +334,13 @@ permit_apply(struct permit *p, int add)
 	uint32_t	ms = p->p.timeout * 1000U;
 	int		i, n = 0, rc = 0;
 
+	if (p->p.kind == PFH_RANGE)
+		ms = FILTER_NO_TIMEOUT;		/* the session's life */
 	if (!add && p->expires <= now())
 		return (0);
 	if (filter_begin() == -1)
 		return (-1);
-	for (i = 0; i < 3 && rc == 0; i++) {
+	for (i = 0; i < p->nelems && rc == 0; i++) {
 		if (!add && p->k[i].owner != p)
 			continue;
 		rc = add ? filter_add(&p->k[i].e, ms) : filter_del(&p->k[i].e);
@@ -318,12 +358,14 @@ permit_apply(struct permit *p, int add)
  * later permit for the same data connection (the server hands out a
  * port again once the first connection is made) needs the same element
  * with the same value: it takes the key over.  rdr keys carry the proxy
- * port and are never shared.
+ * port and are never shared, nor are a range permit's: one per client
+ * and server at a time.
  */
 static int
 key_shareable(const struct filter_elem *a, const struct filter_elem *b)
 {
-	return (a->map != FE_RDR && memcmp(a->to, b->to, sizeof(a->to)) == 0 &&
+	return ((a->map == FE_SNAT || a->map == FE_SNATP ||
+	    a->map == FE_PASS) && memcmp(a->to, b->to, sizeof(a->to)) == 0 &&
 	    a->toport == b->toport);
 }
 
@@ -338,7 +380,7 @@ permit_keys_free(struct peer *c, struct permit *p)
 	struct elemkey	*k;
 	int		 i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < p->nelems; i++) {
 		if ((k = RB_FIND(key_tree, &c->svc->keys, &p->k[i])) == NULL)
 			continue;
 		if (k->owner->expires <= now())
@@ -358,7 +400,7 @@ permit_keys_insert(struct peer *c, struct permit *p)
 	struct elemkey	*k;
 	int		 i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < p->nelems; i++) {
 		if ((k = RB_FIND(key_tree, &c->svc->keys, &p->k[i])) != NULL) {
 			RB_REMOVE(key_tree, &c->svc->keys, k);
 			k->owner = NULL;	/* its permit leaves it be */
@@ -366,7 +408,7 @@ permit_keys_insert(struct peer *c, struct permit *p)
 		p->k[i].owner = p;
 		RB_INSERT(key_tree, &c->svc->keys, &p->k[i]);
 	}
-	p->nkeys = 3;
+	p->nkeys = p->nelems;
 }
 
 /* Forget the permits of a session that the kernel has timed out. */
@@ -423,7 +465,9 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		return (reply(c, reqid, EEXIST, "session id in use"));
 	if (c->svc->nsessions >= c->svc->conf->max_sessions)
 		return (refuse(c, reqid, m.sid, ENOSPC, "too many sessions"));
-	if (c->nsessions >= c->max_sessions)
+	if (c->nsessions >= c->max_sessions ||
+	    over_share(c->svc, c->svc->nsessions, c->svc->conf->max_sessions,
+	    c->nsessions))
 		return (refuse(c, reqid, m.sid, ENOSPC,
 		    "too many sessions for this front end"));
 	if (!rate_ok(c))
@@ -498,8 +542,11 @@ permit_new(struct session *s, const struct pfh_permit *m)
 		return (NULL);
 	p->p = *m;
 	p->sess = s;
+	TAILQ_INIT(&p->guests);
 	/* A margin so that we never count on an element the kernel lost. */
 	p->expires = now() + m->timeout - 0.5;
+	if (m->kind == PFH_RANGE)
+		p->expires = HUGE_VAL;		/* until its session ends */
 	return (p);
 }
 
@@ -514,14 +561,15 @@ permit_pick_port(struct peer *c, struct permit *p)
 	struct filter_elem	 e[3];
 	int			 i, j;
 
-	int			 choose = p->p.pport == 0;
+	int			 choose = p->p.pport == 0 &&
+				    p->p.kind != PFH_RANGE;
 
 	for (i = 0; i < PORT_TRIES; i++) {
 		if (choose)
 			p->p.pport = PFH_PORT_LO + arc4random_uniform(
 			    PFH_PORT_HI - PFH_PORT_LO + 1);
-		permit_elems(&p->sess->s, &p->p, e);
-		for (j = 0; j < 3; j++) {
+		p->nelems = permit_elems(&p->sess->s, &p->p, e);
+		for (j = 0; j < p->nelems; j++) {
 			e[j].table = c->svc->table[RIDX(c->role)];
 			p->k[j].e = e[j];
 		}
@@ -531,6 +579,30 @@ permit_pick_port(struct peer *c, struct permit *p)
 			break;
 	}
 	return (-1);
+}
+
+/*
+ * A range permit: the peer's -E range (the one its table's rules
+ * check), one per session.  0, or an errno with why.
+ */
+static int
+range_ok(struct peer *c, struct session *s, const struct pfh_permit *m,
+    const char **why)
+{
+	const struct filter_conf	*fc = &c->svc->fconf[RIDX(c->role)];
+	const struct permit		*p;
+
+	if (s->s.proto != IPPROTO_TCP || fc->tls_lo == 0 ||
+	    m->tport != fc->tls_lo || m->thigh != fc->tls_hi) {
+		*why = "range is not the table's -E range";
+		return (EPERM);
+	}
+	TAILQ_FOREACH(p, &s->permits, entry)
+		if (p->p.kind == PFH_RANGE) {
+			*why = "one range permit per session";
+			return (EEXIST);
+		}
+	return (0);
 }
 
 /*
@@ -549,6 +621,8 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 		*why = "data port below " PFH_DATA_PORT_MIN_S;
 		return (EPERM);
 	}
+	if (m->kind == PFH_RANGE && (error = range_ok(c, s, m, why)) != 0)
+		return (error);
 	session_expire(c, s);
 	if (permit_find(s, m->pid) != NULL) {
 		*why = "permit id in use";
@@ -562,7 +636,8 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 		*why = "permit table full";
 		return (ENOSPC);
 	}
-	if (c->npermits >= share(c->svc, PFH_PERMITS_MAX)) {
+	if (over_share(c->svc, c->svc->npermits, PFH_PERMITS_MAX,
+	    c->npermits)) {
 		*why = "too many permits for this front end";
 		return (ENOSPC);
 	}
@@ -571,25 +646,31 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 		return (ENOMEM);
 	}
 	if (permit_pick_port(c, p) == -1) {
-		free(p);
-		*why = "no free proxy port, or data connection in use";
-		return (EEXIST);
-	}
-	if (permit_apply(p, 1) == -1) {
+		if (m->kind != PFH_RANGE || !range_share(c, p)) {
+			free(p);
+			*why = m->kind == PFH_RANGE ? "a range permit for "
+			    "this client with another server or address is "
+			    "live" :
+			    "no free proxy port, or data connection in use";
+			return (EEXIST);
+		}
+	} else if (permit_apply(p, 1) == -1) {
 		error = errno ? errno : EIO;
 		free(p);
 		*why = "packet filter refused";
 		return (error);
-	}
-	permit_keys_insert(c, p);
+	} else
+		permit_keys_insert(c, p);
 	TAILQ_INSERT_TAIL(&s->permits, p, entry);
 	s->npermits++;
 	c->npermits++;
 	c->svc->npermits++;
 	c->svc->st.permits++;
-	m->pport = p->p.pport;
+	m->pport = m->kind == PFH_RANGE ? m->tport : p->p.pport;
 	log_debug("session %u: permit %u %s port %u -> %u", m->sid, m->pid,
-	    m->kind == PFH_PASSIVE ? "passive" : "active", m->pport, m->tport);
+	    m->kind == PFH_PASSIVE ? "passive" : m->kind == PFH_ACTIVE ?
+	    "active" : "range", m->pport, m->kind == PFH_RANGE ? m->thigh :
+	    m->tport);
 	return (0);
 }
 
@@ -618,6 +699,58 @@ h_permit_add(struct peer *c, struct imsg *imsg, uint32_t reqid)
 	return (H_OK);
 }
 
+/*
+ * A range permit whose elements a live range permit holds already, the
+ * same ones (client, server, the addresses between): it shares them.
+ * 1 if it does; else they conflict (0).
+ */
+static int
+range_share(struct peer *c, struct permit *p)
+{
+	struct elemkey	*k;
+	struct permit	*h;
+	int		 i;
+
+	if ((k = RB_FIND(key_tree, &c->svc->keys,
+	    &p->k[p->nelems - 1])) == NULL || (h = k->owner) == NULL ||
+	    h->p.kind != PFH_RANGE || h->nelems != p->nelems)
+		return (0);
+	for (i = 0; i < p->nelems; i++)
+		if (memcmp(&h->k[i].e, &p->k[i].e, sizeof(p->k[i].e)) != 0)
+			return (0);
+	p->host = h;
+	TAILQ_INSERT_TAIL(&h->guests, p, gentry);
+	return (1);
+}
+
+/* Range permit p goes: its first guest takes its elements over. */
+static void
+range_handoff(struct svc *v, struct permit *p)
+{
+	struct permit	*g, *o;
+	int		 i;
+
+	g = TAILQ_FIRST(&p->guests);
+	TAILQ_REMOVE(&p->guests, g, gentry);
+	g->host = NULL;
+	while ((o = TAILQ_FIRST(&p->guests)) != NULL) {
+		TAILQ_REMOVE(&p->guests, o, gentry);
+		o->host = g;
+		TAILQ_INSERT_TAIL(&g->guests, o, gentry);
+	}
+	for (i = 0; i < p->nkeys; i++) {
+		if (p->k[i].owner != p)
+			continue;
+		RB_REMOVE(key_tree, &v->keys, &p->k[i]);
+		g->k[i].e = p->k[i].e;
+		g->k[i].owner = g;
+		RB_INSERT(key_tree, &v->keys, &g->k[i]);
+		p->k[i].owner = NULL;
+	}
+	g->nkeys = p->nkeys;
+	p->nkeys = 0;
+}
+
 /* Free a permit of any peer's (c may be another peer, taking its keys). */
 static void
 permit_free(struct peer *c, struct permit *p)
@@ -627,6 +760,10 @@ permit_free(struct peer *c, struct permit *p)
 
 	c = s->peer;
 
+	if (p->host != NULL)
+		TAILQ_REMOVE(&p->host->guests, p, gentry);
+	else if (!TAILQ_EMPTY(&p->guests))
+		range_handoff(c->svc, p);
 	if (permit_apply(p, 0) == -1)
 		log_warn("session %u: delete permit %u", s->s.sid, p->p.pid);
 	for (i = 0; i < p->nkeys; i++)
@@ -700,6 +837,8 @@ hello_opts(const struct pfh_role *r, const struct pfh_hello *m,
 	}
 	if (m->prio != 0)
 		fc->prio = m->prio;
+	fc->tls_lo = m->tls_lo;
+	fc->tls_hi = m->tls_hi;
 }
 
 /*
@@ -752,6 +891,10 @@ table_fits(struct svc *v, const struct pfh_role *r, const struct pfh_hello *m)
 	    want.prio != v->fconf[RIDX(r)].prio)
 		return ("the service's table has other options (log, "
 		    "label, class)");
+	/* A front end without -E asks for no range permit. */
+	if (m->tls_lo != 0 && (m->tls_lo != v->fconf[RIDX(r)].tls_lo ||
+	    m->tls_hi != v->fconf[RIDX(r)].tls_hi))
+		return ("the service's table has another -E range");
 	return (NULL);
 }
 
@@ -761,7 +904,7 @@ hello_peer(struct peer *c, const struct pfh_hello *m)
 {
 	const struct pfh_conf	*conf = c->svc->conf;
 
-	c->max_sessions = share(c->svc, conf->max_sessions);
+	c->max_sessions = conf->max_sessions;	/* and its share */
 	if (m->max_sessions != 0 && m->max_sessions < c->max_sessions)
 		c->max_sessions = m->max_sessions;
 	if (m->nrserver != 0) {
@@ -773,6 +916,14 @@ hello_peer(struct peer *c, const struct pfh_hello *m)
 		if (c->rs.port == 0)
 			c->rs.port = c->role->rport;
 	}
+}
+
+/* The widest range permit, in ports. */
+static uint32_t
+range_width(const struct pfh_conf *conf)
+{
+	return (conf->range_width != 0 ? conf->range_width :
+	    PFH_RANGE_WIDTH_DEF);
 }
 
 static int
@@ -790,7 +941,11 @@ h_hello(struct peer *c, struct imsg *imsg)
 	if (c->role != NULL && c->role != r)
 		return (drop("HELLO", "not the role of this socket"));
 	c->role = r;
-	if (c->svc->table[RIDX(r)] == -1)
+	why = NULL;
+	if (m.tls_lo != 0 && (uint32_t)(m.tls_hi - m.tls_lo) >=
+	    range_width(c->svc->conf))
+		why = "-E range wider than pfhelper's -W";
+	else if (c->svc->table[RIDX(r)] == -1)
 		why = c->svc->conf->service ? "no table for this role" :
 		    table_make(c->svc, r, &m);
 	else
@@ -915,6 +1070,8 @@ svc_tables(struct svc *v)
 			fc->log = fc->use_label = fc->label = 0;
 			fc->prio = 0;
 		}
+		if (!r->tls)
+			fc->tls_lo = fc->tls_hi = 0;
 		if ((v->table[i] = filter_init(fc)) == -1) {
 			log_warn("cannot create table inet %s", fc->table);
 			return (-1);
@@ -1059,7 +1216,23 @@ peer_run(struct peer *c, int until_hello)
 }
 
 /* The status view: one line per peer, session and permit, counters. */
-static const char *const kinds[] = { "?", "passive", "active" };
+static const char *const kinds[] = { "?", "passive", "active", "range" };
+
+/* A range permit: C . S, ports, for the session's life. */
+static void
+status_range(FILE *fp, const struct permit *p)
+{
+	const struct pfh_session	*s = &p->sess->s;
+	char				 sa[ADDR_STRLEN], sb[ADDR_STRLEN];
+	char				 sd[ADDR_STRLEN];
+
+	fprintf(fp, "  permit %u.%u range in %s: %s . %s . tcp . %u-%u "
+	    "via %s, for the session\n", s->sid, p->p.pid,
+	    p->sess->peer->svc->fconf[RIDX(p->sess->peer->role)].table,
+	    addr_str(&s->client, sa, sizeof(sa)),
+	    addr_str(&s->server, sb, sizeof(sb)), p->p.tport, p->p.thigh,
+	    addr_str(&s->dialled, sd, sizeof(sd)));
+}
 
 static void
 status_permit(FILE *fp, const struct permit *p, double t)
@@ -1103,7 +1276,9 @@ status_peer(FILE *fp, struct peer *c, double t)
 		    addr_port_str(&s->s.server, s->s.sport, b, sizeof(b)),
 		    t - s->started);
 		TAILQ_FOREACH(p, &s->permits, entry)
-			if (p->expires > t)
+			if (p->p.kind == PFH_RANGE)
+				status_range(fp, p);
+			else if (p->expires > t)
 				status_permit(fp, p, t);
 	}
 }

@@ -52,6 +52,9 @@ validate_hello(const struct pfh_hello *h, const char **why)
 		return (fail(why, "bad ct label"));
 	if (h->nrserver > PFH_RSERVER_MAX)
 		return (fail(why, "too many -R servers"));
+	if ((h->tls_lo != 0 || h->tls_hi != 0) && (!r->tls ||
+	    h->tls_lo < PFH_DATA_PORT_MIN || h->tls_hi < h->tls_lo))
+		return (fail(why, "bad TLS port range"));
 	if (!zero(&h->rserver[h->nrserver],
 	    (PFH_RSERVER_MAX - h->nrserver) * sizeof(h->rserver[0])))
 		return (fail(why, "nonzero padding after the -R servers"));
@@ -163,13 +166,33 @@ validate_rserver_add(struct pfh_rservers *rs, const char *list)
 	return (rs->n > 0 ? 0 : -1);
 }
 
+/*
+ * A range permit (a TLS session's): no flags, no proxy port, no
+ * timeout (it lives as long as its session), a range of data ports.
+ */
+static int
+validate_range(const struct pfh_permit *p, const char **why)
+{
+	if (p->flags != 0 || p->pport != 0 || p->timeout != 0)
+		return (fail(why, "flags, proxy port or timeout on a range"));
+	if (p->thigh < p->tport)
+		return (fail(why, "range ends before it starts"));
+	return (0);
+}
+
 int
 validate_permit(const struct pfh_permit *p, const char **why)
 {
 	if (p->sid == 0 || p->pid == 0)
 		return (fail(why, "session or permit id 0"));
+	if (p->pad != 0)
+		return (fail(why, "nonzero padding"));
+	if (p->kind == PFH_RANGE)
+		return (validate_range(p, why));
 	if (p->kind != PFH_PASSIVE && p->kind != PFH_ACTIVE)
 		return (fail(why, "bad permit kind"));
+	if (p->thigh != 0)
+		return (fail(why, "range end on a single-port permit"));
 	if ((p->flags & ~PFH_F_PORT20) != 0)
 		return (fail(why, "unknown flags"));
 	if ((p->flags & PFH_F_PORT20) && p->kind != PFH_ACTIVE)
@@ -189,6 +212,8 @@ validate_permit_fits(const struct pfh_role *role, const struct pfh_permit *p,
 	if (!role->permits)
 		return (fail(why,
 		    "no permit beyond the session's in this role"));
+	if (p->kind == PFH_RANGE && !role->tls)
+		return (fail(why, "no range permit in this role"));
 	return (0);
 }
 

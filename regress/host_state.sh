@@ -9,11 +9,13 @@
 # as pid 1, so no systemctl):
 #   - what starts at boot: the links in /etc/systemd/system/*.wants and
 #     *.requires and /etc/rc?.d/S*; a test server's (vsftpd, tftpd-hpa,
-#     openbsd-inetd, ProFTPD) named on its own line, then any other;
+#     openbsd-inetd, ProFTPD, and ha.sh's keepalived and conntrackd)
+#     named on its own line, then any other;
 #   - the test servers' packages: none installed that was not before;
 #   - paths a test must never create or change: /usr/sbin/policy-rc.d
 #     (it stops every service start), /run/pfhelper (the host's broker),
-#     /run/vsftpd and /run/inetd.pid (a server's built-in paths).
+#     /run/vsftpd, /run/inetd.pid and keepalived's and conntrackd's pid,
+#     socket and lock files (a server's built-in paths).
 # -r root: another root file system (to check the checker).
 set -u
 
@@ -27,8 +29,9 @@ fi
 
 # Test servers: package, then its boot names (units, init scripts).
 SERVERS="vsftpd:vsftpd tftpd-hpa:tftpd-hpa openbsd-inetd:inetd,openbsd-inetd
-proftpd-core:proftpd"
-PATHS="/usr/sbin/policy-rc.d /run/pfhelper /run/vsftpd /run/inetd.pid"
+proftpd-core:proftpd keepalived:keepalived conntrackd:conntrackd"
+PATHS="/usr/sbin/policy-rc.d /run/pfhelper /run/vsftpd /run/inetd.pid
+/run/keepalived /run/keepalived.pid /run/conntrackd.ctl /var/lock/conntrack.lock"
 
 # Every boot link, one per line: "where name".
 boot_links() {

@@ -13,8 +13,8 @@
 # Documentation addresses only; every loop and every command is bounded
 # in time; the trap removes the namespaces and our processes by pid.
 #
-#	BENCH_ONLY="tput load lat split syscalls hang idle limit pfh tftp
-#				spawn soak"	sections
+#	BENCH_ONLY="tput load lat split syscalls hang stall idle limit pfh
+#				tftp spawn soak"	sections
 #	BENCH_HANG_SECS=60	the hang section: ftpbench and
 #				scripts/bench/ftpload.py (16 clients each)
 #				at once, through ours and the relay; failed
@@ -42,7 +42,7 @@ P="bn$$-"
 . "$TOP/regress/integration/lib.sh"
 require_root
 
-ONLY=${BENCH_ONLY:-"tput load lat split syscalls hang idle limit pfh tftp spawn soak"}
+ONLY=${BENCH_ONLY:-"tput load lat split syscalls hang stall idle limit pfh tftp spawn soak"}
 SPAWN_N=${BENCH_SPAWN_N:-100}
 SOAK=${BENCH_SOAK_SECS:-600}
 BIG_MB=${BENCH_BIG_MB:-1024}
@@ -732,6 +732,68 @@ limit() {
 	stop_pid "$LPID"
 }
 
+# stall: the two figures regress/integration/ftp_channel.sh and
+# ftp_hostile.sh check only for their outcome.  (1) pfhelper stopped
+# (SIGSTOP) while a PASV's permit waits for it: the wall time of 10
+# NOOPs on another session, and of the 227 after SIGCONT.  (2) ftp-proxy
+# out of descriptors (RLIMIT_NOFILE 40, full, one more connection
+# queued): its CPU time in the next second (a busy loop would take it).
+stall_noops() {
+	py "$CLI" "$S4" "$HELPERPID" <<-'EOF'
+	import os, signal, sys, time
+	from ftpc import Ctl
+	a, b = Ctl(sys.argv[1]), Ctl(sys.argv[1])
+	assert a.login() == 230 and b.login() == 230
+	pfh = int(sys.argv[2])
+	os.kill(pfh, signal.SIGSTOP)
+	try:
+	    b.send("PASV")
+	    time.sleep(0.05)
+	    t0 = time.time()
+	    for _ in range(10):
+	        assert a.code("NOOP") == 200
+	    t1 = time.time()
+	finally:
+	    os.kill(pfh, signal.SIGCONT)
+	assert b.reply()[0] == 227
+	t2 = time.time()
+	print("stall_noops_ms %.1f" % ((t1 - t0) * 1000))
+	print("stall_227_ms %.1f" % ((t2 - t1) * 1000))
+	EOF
+}
+stall_cpu() {
+	: > "$WORK/stall.log"
+	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" prlimit \
+	    --nofile=40:40 -- "$BIN/ftp-proxy" -d -s "$PFHDIR" -m 100 \
+	    2>> "$WORK/stall.log"
+	SPID=$LASTPID
+	wait_port "$FW" 8021 || return 1
+	py "$CLI" "$S4" "$SPID" <<-'EOF'
+	import os, socket, sys, time
+	from ftpc import Ctl
+	def cpu(pid):
+	    f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
+	    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+	held = []
+	for i in range(20):
+	    c = Ctl(sys.argv[1])
+	    if c.greeting[0] != 220:
+	        break
+	    held.append(c)
+	t = cpu(sys.argv[2])
+	extra = socket.create_connection((sys.argv[1], 21), timeout=5)
+	time.sleep(1)
+	print("stall_full_cpu_s %.2f" % (cpu(sys.argv[2]) - t))
+	EOF
+	stop_pid "$SPID"
+}
+stall_results() {
+	for k in stall_noops_ms stall_227_ms stall_full_cpu_s; do
+		result "$k" "$(awk -v k="$k" '$1 == k { print $2 }' \
+		    "$WORK/stall.out")"
+	done
+}
+
 # scale: $SCALE idle sessions, each logged in with a live PASV permit,
 # through as many ftp-proxy instances as it takes (RLIMIT_NOFILE caps
 # one at 2 descriptors a session; 20,000 here), all served by one
@@ -1007,6 +1069,12 @@ table() {
 	    "$(v conn_ours0)")" ">= 0.9"
 	printf '%-44s %9s\n' "tftp-proxy: 'request sent again' log lines" \
 	    "$(v tftp_again)"
+	printf '%-44s %9s\n' "pfhelper stopped: 10 NOOPs elsewhere, ms" \
+	    "$(v stall_noops_ms)"
+	printf '%-44s %9s\n' "  the waiting PASV's 227 after SIGCONT, ms" \
+	    "$(v stall_227_ms)"
+	printf '%-44s %9s\n' "out of descriptors: CPU s in the next 1 s" \
+	    "$(v stall_full_cpu_s)"
 	printf '%-44s %9s\n' "RLIMIT_NOFILE 1024: sessions up of 1000" \
 	    "$(v limit_up)"
 	printf '%-44s %9s\n' "  ftp-proxy CPU % afterwards (idle)" \
@@ -1150,6 +1218,7 @@ want lat && lat ours "$S4"
 want split && split ours "$S4"
 want syscalls && syscalls ours "$S4"
 want hang && hang ours "$S4"
+want stall && stall_noops > "$WORK/stall.out" 2>&1
 want soak && soak
 if want tftp && [ -x "$BIN/tftp-proxy" ]; then
 	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
@@ -1166,6 +1235,10 @@ if want idle; then
 	idle
 fi
 stop_pid "$PROXYPID"
+if want stall; then
+	stall_cpu >> "$WORK/stall.out" 2>&1
+	stall_results
+fi
 want limit && limit
 if want spawn && [ -x "$BIN/tftp-proxy" ]; then
 	[ -n "${TFTPDPID:-}" ] || tftpd_bench_up

@@ -12,33 +12,55 @@ secs=${FUZZ_SECONDS:-60}
 out=obj/fuzz
 mkdir -p "$out"
 CC=${FUZZ_CC:-clang}
+# The Makefile's lists and packages (make -s print-VAR).
+mk() { make -s --no-print-directory -C "$top" "print-$1"; }
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
     -Icommon -Ipfhelper -Iftp-proxy -Itftp-proxy -Iregress/pfhelper
-    $(pkg-config --cflags libbsd-overlay)"
-libs="$(pkg-config --libs libbsd-overlay libevent)"
-common="common/imsg.c common/log.c common/addr.c common/proto.c"
+    -DPFHELPER_PATH=\"/nonexistent/pfhelper\" $(mk PKG_CFLAGS)"
+libs=$(mk PKG_LIBS)
 
-srcs_for() {
-	case $1 in
-	fuzz_ftp_relay)	echo ftp-proxy/ftp_relay.c ftp-proxy/ftp_parse.c \
-			    ftp-proxy/telnet.c common/text.c $common ;;
-	fuzz_ftp_*)	echo ftp-proxy/ftp_parse.c ftp-proxy/telnet.c \
-			    common/text.c ;;
-	fuzz_tftp_*)	echo tftp-proxy/tftp_parse.c common/text.c ;;
-	fuzz_imsg)	echo $common ;;
-	fuzz_pfh_*)	echo $common pfhelper/serve.c pfhelper/validate.c \
-			    pfhelper/elems.c pfhelper/roles.c pfhelper/claims.c \
-			    pfhelper/localaddr.c regress/pfhelper/fake_filter.c \
-			    regress/pfhelper/serve_one.c ;;
-	esac
+# Each list the way the Makefile builds it, an archive of objects built
+# for fuzzing (once; again when a source, a header or the flags change);
+# a target takes from them what it needs, as the unit tests do.
+echo "$CC $flags" | cmp -s - "$out/flags" 2>/dev/null ||
+    { rm -rf "$out/o"; echo "$CC $flags" > "$out/flags"; }
+newest_h=$(ls -t common/*.h pfhelper/*.h ftp-proxy/*.h tftp-proxy/*.h \
+    regress/pfhelper/*.h 2>/dev/null | head -n 1)
+archive() { # name sources...
+	_a=$out/lib$1.a
+	shift
+	_objs=""
+	for _s; do
+		_o=$out/o/${_s%.c}.o
+		mkdir -p "$(dirname "$_o")"
+		if [ ! "$_o" -nt "$_s" ] || [ ! "$_o" -nt "$newest_h" ]; then
+			# shellcheck disable=SC2086
+			$CC $flags -I"$(dirname "$_s")" -c -o "$_o" "$_s"
+		fi
+		_objs="$_objs $_o"
+	done
+	rm -f "$_a"
+	# shellcheck disable=SC2086
+	ar rcs "$_a" $_objs
+	echo "$_a"
 }
+fake=$(mk FAKE_OBJS | tr ' ' '\n' | sed -n 's|^obj/\(.*\)\.o$|\1.c|p')
+# One assignment each, so that set -e sees a failed compile.
+# shellcheck disable=SC2086
+a1=$(archive fake $fake)
+a2=$(archive pfh $(mk PFH_LIBSRCS))
+a3=$(archive ftp $(mk FTP_LIBSRCS))
+a4=$(archive tftp $(mk TFTP_LIBSRCS))
+a5=$(archive common $(mk COMMON_SRCS))
+archives="$a1 $a2 $a3 $a4 $a5"
 
 total=0
 bad=0
 for f in regress/fuzz/fuzz_*.c; do
 	t=$(basename "$f" .c)
 	# shellcheck disable=SC2046
-	$CC $flags -o "$out/$t" "$f" $(srcs_for "$t") $libs
+	$CC $flags -o "$out/$t" "$f" -Wl,--start-group $archives \
+	    -Wl,--end-group $libs
 	corpus=regress/fuzz/corpus/$t
 	mkdir -p "$corpus"
 	total=$((total + 1))

@@ -11,6 +11,13 @@
  * and pfhelper removes the permit; a transfer under way goes on in
  * conntrack.  Anything else is dropped with a log line.
  *
+ * Each request holds a slot of -m for transwait seconds, the time its
+ * server may still be answering (a session replaced by a new request
+ * from the same port keeps the old one's transfer going): one host may
+ * take more than its share while slots are free, none once the last
+ * quarter is in use (hostlimit.h).  A flood from one host is then
+ * dropped here, cheaply, before it costs pfhelper or the server work.
+ *
  * Nothing waits for pfhelper: the original destination of a redirected
  * request (CT_LOOKUP) and the session with its permit (SESSION_START,
  * one round trip) complete through callbacks while other requests go
@@ -25,12 +32,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
 #include "addr.h"
+#include "hostaddr.h"
+#include "hostlimit.h"
 #include "log.h"
 #include "netutil.h"
 #include "pfh_client.h"
@@ -62,6 +72,12 @@ struct lookup {
 	struct tp_dgram		 d;
 };
 
+/* A slot of -m: its host and when it is free again. */
+struct slot {
+	struct pfh_addr		 host;
+	double			 expires;	/* monotonic seconds */
+};
+
 RB_HEAD(session_tree, session);
 TAILQ_HEAD(lookup_list, lookup);
 
@@ -72,12 +88,20 @@ static uint32_t			 last_sid;
 static const struct tp_conf	*conf;
 static struct pfh_client	*pfh;
 static struct event_base	*evbase;
+static struct hl_table		 hosts;		/* slots per host */
+static struct slot		*slots;		/* a ring, oldest first */
+static uint32_t			 slot_head, nslots;
 
 static int		 session_cmp(struct session *, struct session *);
 static void		 request_handle(const struct tp_dgram *);
 static const char	*request_client(const struct tp_dgram *);
 static const char	*request_dest(const struct pfh_addr *, uint16_t,
 			    struct pfh_session *);
+static double		 mono_now(void);
+static void		 slots_expire(double);
+static int		 host_admit(const struct tp_dgram *);
+static void		 drop_flood(const struct tp_dgram *, const char *,
+			    double);
 static void		 lookup_start(const struct tp_dgram *);
 static void		 lookup_done(const struct pfh_reply *, void *);
 static void		 request_forward(const struct tp_dgram *,
@@ -116,6 +140,9 @@ request_init(const struct tp_conf *c, struct pfh_client *p,
 	conf = c;
 	pfh = p;
 	evbase = base;
+	hl_init(&hosts, c->max_sessions, 0);
+	if ((slots = calloc(c->max_sessions, sizeof(*slots))) == NULL)
+		fatal("request slots");
 }
 
 unsigned int
@@ -187,6 +214,8 @@ request_handle(const struct tp_dgram *d)
 		drop(d, why);
 		return;
 	}
+	if (host_admit(d) == -1)
+		return;
 	if (d->to.af != d->from.af) {
 		drop(d, "address families differ");
 		return;
@@ -201,7 +230,7 @@ request_handle(const struct tp_dgram *d)
 	 * knows the original destination; pfhelper asks it), or not
 	 * intercepted at all, which is refused: we are no open relay.
 	 */
-	switch (net_addr_type(&d->to)) {
+	switch (hostaddr_type(conf->hosts, &d->to)) {
 	case NET_BROADCAST:
 		drop(d, "sent to a broadcast address");
 		return;
@@ -225,6 +254,58 @@ request_client(const struct tp_dgram *d)
 	if (!proto_data_port_ok(d->fport))
 		return ("client port below " PFH_DATA_PORT_MIN_S);
 	return (NULL);
+}
+
+static double
+mono_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+/* Free the slots whose time is up (all last transwait: oldest first). */
+static void
+slots_expire(double t)
+{
+	struct slot	*sl;
+
+	while (nslots > 0 && (sl = &slots[slot_head])->expires <= t) {
+		hl_del(&hosts, &sl->host);
+		slot_head = (slot_head + 1) % conf->max_sessions;
+		nslots--;
+	}
+}
+
+/*
+ * A slot for the request d, or -1 and d is dropped: -m are taken, or
+ * its host holds its share and the last quarter is in use.
+ */
+static int
+host_admit(const struct tp_dgram *d)
+{
+	struct slot	*sl;
+	double		 t = mono_now();
+	int		 v;
+
+	slots_expire(t);
+	if (nslots >= conf->max_sessions) {
+		drop_flood(d, "all -m slots taken", t);
+		return (-1);
+	}
+	if ((v = hl_add(&hosts, &d->from)) != HL_OK) {
+		if (v == -1)
+			drop_err(d, "per-host count", errno);
+		else
+			drop_flood(d, "its host holds its share of -m", t);
+		return (-1);
+	}
+	sl = &slots[(slot_head + nslots) % conf->max_sessions];
+	sl->host = d->from;
+	sl->expires = t + conf->transwait;
+	nslots++;
+	return (0);
 }
 
 static void
@@ -286,7 +367,7 @@ request_reverse(struct pfh_session *s)
 	const struct pfh_addr	*r = s->client.af == AF_INET6 ?
 				    &conf->rserver6 : &conf->rserver4;
 
-	if (net_addr_type(&s->dialled) == NET_BROADCAST)
+	if (hostaddr_type(conf->hosts, &s->dialled) == NET_BROADCAST)
 		return ("destination is a broadcast address");
 	if (r->af == 0)
 		return ("no -R server of the client's address family");
@@ -315,7 +396,7 @@ request_dest(const struct pfh_addr *o, uint16_t oport, struct pfh_session *s)
 		return ("destination is the client");
 	if (conf->reverse)
 		return (request_reverse(s));
-	switch (net_addr_type(&s->dialled)) {
+	switch (hostaddr_type(conf->hosts, &s->dialled)) {
 	case NET_LOCAL:
 		return ("destination is this host");
 	case NET_BROADCAST:
@@ -502,6 +583,31 @@ log_request(const struct session *sess)
 	    log_escape(req->file, req->filelen, file, sizeof(file)),
 	    req->mode, req->nopts, req->nopts == 1 ? "" : "s",
 	    sess->s.sid);
+}
+
+/*
+ * Refused for want of a slot: logged as any drop, but at most once a
+ * second, with the number since (a flood must not become one of log
+ * lines).
+ */
+static void
+drop_flood(const struct tp_dgram *d, const char *why, double t)
+{
+	static double	last = -1;
+	static uint64_t	n;
+	char		c[ADDR_STRLEN];
+
+	if (last >= 0 && t - last < 1) {
+		n++;
+		return;
+	}
+	if (n > 0)
+		log_warnx("dropped %llu more requests without a slot of -m "
+		    "in %.1f s, the last from %s", (unsigned long long)n,
+		    t - last, addr_str(&d->from, c, sizeof(c)));
+	drop(d, why);
+	last = t;
+	n = 0;
 }
 
 static void

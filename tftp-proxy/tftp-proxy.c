@@ -78,7 +78,8 @@ usage(void)
 	extern char	*__progname;
 
 	fprintf(stderr, "usage: %s [-46dSv] [-a address] [-l address] "
-	    "[-p port] [-R server]\n\t[-s dir] [-w transwait]\n", __progname);
+	    "[-m maxsessions] [-p port]\n\t[-R server] [-s dir] "
+	    "[-w transwait]\n", __progname);
 	exit(1);
 }
 
@@ -133,7 +134,7 @@ parse_args(int argc, char *argv[], int *listen_set)
 {
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "46a:dl:p:R:Ss:vw:")) != -1) {
+	while ((ch = getopt(argc, argv, "46a:dl:m:p:R:Ss:vw:")) != -1) {
 		if (helper_option(&helper, ch, optarg))
 			continue;
 		switch (ch) {
@@ -143,6 +144,10 @@ parse_args(int argc, char *argv[], int *listen_set)
 		case 'l':
 			conf.listen_addr = optarg;
 			*listen_set = 1;
+			break;
+		case 'm':
+			conf.max_sessions = opt_num(optarg, 1,
+			    TP_SESSIONS_MAX, "max sessions");
 			break;
 		case 'p':
 			conf.listen_port = opt_num(optarg, 1, 65535, "port");
@@ -243,6 +248,7 @@ main(int argc, char *argv[])
 	conf.family = AF_UNSPEC;
 	conf.listen_port = TP_PORT_DEFAULT;
 	conf.transwait = TP_TRANSWAIT_DEFAULT;
+	conf.max_sessions = TP_SESSIONS_DEFAULT;
 	parse_args(argc, argv, &listen_set);
 	debug = helper.debug;
 	/* -d logs each request to stderr, as -v does to syslog. */
@@ -274,6 +280,7 @@ main(int argc, char *argv[])
 	}
 	signal(SIGPIPE, SIG_IGN);
 	start_pfhelper(level);
+	conf.hosts = fe_hosts_open();
 	fe_drop(TFTP_PROXY_USER);
 
 	run();
@@ -288,6 +295,7 @@ run(void)
 {
 	fe_loop_init(&loop, listen_fd, nlisten, listen_cb, &pfh, pfh_gone,
 	    sig_end);
+	fe_hosts(&loop, conf.hosts);
 	evbase = loop.base;
 	request_init(&conf, &pfh, evbase);
 	evtimer_assign(&idle_ev, evbase, idle_cb, NULL);

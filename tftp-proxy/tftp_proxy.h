@@ -17,12 +17,15 @@
 #define TP_TRANSWAIT_DEFAULT	2	/* seconds */
 #define TP_TRANSWAIT_MAX	30
 #define TP_DGRAM_MAX		1024	/* larger than any valid request */
+#define TP_SESSIONS_DEFAULT	1024	/* -m: requests in flight */
+#define TP_SESSIONS_MAX		65536
 
 struct tp_conf {
 	int			 family;	/* -4, -6, or AF_UNSPEC */
 	const char		*listen_addr;	/* -l, NULL: wildcard */
 	uint16_t		 listen_port;	/* -p */
 	unsigned int		 transwait;	/* -w, seconds */
+	uint32_t		 max_sessions;	/* -m: requests in flight */
 	int			 verbose;	/* -v: log every request */
 	/* -a: the source address of forwarded requests, per family. */
 	struct sockaddr_storage	 src4;
@@ -33,6 +36,7 @@ struct tp_conf {
 	int			 reverse;
 	struct pfh_addr		 rserver4;
 	struct pfh_addr		 rserver6;
+	struct hostaddr		*hosts;		/* this host's addresses */
 };
 
 /*

@@ -36,7 +36,8 @@ enum step_kind {
 	HEAD,		/* the head of a long server line */
 	PERMIT,		/* the answer to the permit in flight (0: refused) */
 	LONG,		/* a client line that was too long */
-	AT		/* the clock moves to port seconds */
+	AT,		/* the clock moves to port seconds */
+	IMPL		/* implicit TLS: ftp_relay_implicit() */
 };
 
 struct step {
@@ -63,6 +64,9 @@ struct dialogue {
 #define LOG227	"log info passive: client " CLI4 " to proxy port 50000 -> " \
 		"server port 5001\n"
 #define NOCONN	"425 Proxy cannot open the data connection\r\n"
+#define NOAUTH	"log notice AUTH TLS refused: FTP over TLS needs -E\n"
+#define LOGTLS	"log info TLS: client " CLI4 ", server data ports " \
+		"50000-50099; relaying bytes from now on\n"
 
 static const struct dialogue dialogues[] = {
 	{ "pipelined commands, in order", 0, 0, 0, {
@@ -76,7 +80,7 @@ static const struct dialogue dialogues[] = {
 	{ "our replies wait for the greeting and earlier replies", 0, 0, 0, {
 	    { CLI, "NOOP", 0, ">s NOOP\r\n", "cs", 0 },
 	    { CLI, "LPSV", 0, "", "cs", 0 },
-	    { CLI, "AUTH TLS", 0, "", "cs", 0 },
+	    { CLI, "AUTH TLS", 0, NOAUTH, "cs", 0 },
 	    { SRV, "220-Hello", 0, ">c 220-Hello\r\n", "cs", 0 },
 	    { SRV, "220 there", 0, ">c 220 there\r\n", "cs", 0 },
 	    { SRV, "200 NOOP ok", 0, ">c 200 NOOP ok\r\n"
@@ -305,6 +309,78 @@ static const struct dialogue dialogues[] = {
 		"Passive Mode (|||50001|)\r\nresume\n", "cs", 0 } } },
 };
 
+/* FTP over TLS: -E, the AUTH exchange, the range permit, the switch. */
+static const struct dialogue tls_dialogues[] = {
+	{ "AUTH without -E: 502, logged, no permit", 0, 0, 0, {
+	    GREET,
+	    { CLI, "AUTH TLS", 0, NOAUTH
+		">c 502 AUTH is not supported by the proxy\r\n", "cs", 0 },
+	    { CLI, "USER ftp", 0, ">s USER ftp\r\n", "cs", 0 } } },
+	{ "AUTH TLS, 234: the range permit, then a byte relay", 0, 0, 0, {
+	    GREET,
+	    { CLI, "AUTH TLS", 0, ">s AUTH TLS\r\n", "-s", 0 },
+	    { SRV, "234 Proceed with negotiation.", 0,
+		"ask range 50000-50099 #1\n", "--", 0 },
+	    { PERMIT, NULL, 50000, LOGTLS
+		">c 234 Proceed with negotiation.\r\ntls\n", "--", 0 },
+	    { SRV, "227 Entering Passive Mode (1,2,3,4,5,6)", 0, "refused",
+		"--", 0 },
+	    { CLI, "PORT 192,0,2,10,4,1", 0, "refused", "--", 0 } } },
+	{ "AUTH SSL and TLS-C too, any case", 0, 0, 0, {
+	    GREET,
+	    { CLI, "auth ssl", 0, ">s AUTH ssl\r\n", "-s", 0 },
+	    { SRV, "234 Go", 0, "ask range 50000-50099 #1\n", "--", 0 },
+	    { PERMIT, NULL, 50000, LOGTLS ">c 234 Go\r\ntls\n", "--",
+		0 } } },
+	{ "AUTH TLS-C", 0, 0, 0, {
+	    GREET,
+	    { CLI, "AUTH TLS-C", 0, ">s AUTH TLS-C\r\n", "-s", 0 } } },
+	{ "the server refuses AUTH: on in clear, parsed", 0, 0, 0, {
+	    GREET,
+	    { CLI, "AUTH TLS", 0, ">s AUTH TLS\r\n", "-s", 0 },
+	    { SRV, "530-Not", 0, ">c 530-Not\r\n", "-s", 0 },
+	    { SRV, "530 here", 0, ">c 530 here\r\nresume\n", "cs", 0 },
+	    { CLI, "PASV", 0, ">s PASV\r\n", "cs", 0 },
+	    { SRV, P227, 0, ASK227, "c-", 0 },
+	    { PERMIT, NULL, 50000, LOG227 R227 "resume\n", "cs", 0 } } },
+	{ "the range permit refused: 421, the end", 0, 0, 0, {
+	    GREET,
+	    { CLI, "AUTH TLS", 0, ">s AUTH TLS\r\n", "-s", 0 },
+	    { SRV, "234 Go", 0, "ask range 50000-50099 #1\n", "--", 0 },
+	    { PERMIT, NULL, 0, "log err TLS: no range permit for the data "
+		"connections\n>c 421 Proxy cannot permit the data connections "
+		"of a TLS session\r\nclose no range permit\n", "-s", 0 } } },
+	{ "implicit TLS: no greeting, no 234, the permit, then bytes", 0, 0,
+	    0, {
+	    { IMPL, NULL, 0, "ask range 50000-50099 #1\n", "--", 0 },
+	    { PERMIT, NULL, 50000, LOGTLS "tls\n", "--", 0 },
+	    { SRV, "220 Hello", 0, "refused", "--", 0 } } },
+	{ "implicit TLS, the permit refused: closed, nothing in clear", 0, 0,
+	    0, {
+	    { IMPL, NULL, 0, "ask range 50000-50099 #1\n", "--", 0 },
+	    { PERMIT, NULL, 0, "log err TLS: no range permit for the data "
+		"connections\nclose no range permit\n", "-s", 0 } } },
+	{ "other mechanisms: 504, not relayed", 0, 0, 0, {
+	    GREET,
+	    { CLI, "AUTH GSSAPI", 0, ">c 504 AUTH GSSAPI is not supported by "
+		"the proxy\r\n", "cs", 0 },
+	    { CLI, "AUTH TLSX", 0, ">c 504 AUTH TLSX is not supported by "
+		"the proxy\r\n", "cs", 0 } } },
+	{ "AUTH waits behind pipelined commands; a live permit goes", 0, 0,
+	    0, {
+	    GREET,
+	    { CLI, "PASV", 0, ">s PASV\r\n", "cs", 0 },
+	    { SRV, P227, 0, ASK227, "c-", 0 },
+	    { PERMIT, NULL, 50000, LOG227 R227 "resume\n", "cs", 0 },
+	    { CLI, "NOOP", 0, ">s NOOP\r\n", "cs", 0 },
+	    { CLI, "AUTH TLS", 0, ">s AUTH TLS\r\n", "-s", 0 },
+	    { SRV, "200 OK", 0, ">c 200 OK\r\n", "-s", 0 },
+	    { SRV, "234 Go", 0, "drop #1\nask range 50000-50099 #2\n", "--",
+		0 },
+	    { PERMIT, NULL, 50000, LOGTLS ">c 234 Go\r\ntls\n", "--",
+		0 } } },
+};
+
 static void
 mkaddr(struct pfh_addr *a, const char *s)
 {
@@ -315,7 +391,7 @@ mkaddr(struct pfh_addr *a, const char *s)
 }
 
 static void
-relay_new(struct ftp_relay *r, int v6, int anon, int port20)
+relay_new(struct ftp_relay *r, int v6, int anon, int port20, int tls)
 {
 	struct fr_conf	c;
 
@@ -326,6 +402,10 @@ relay_new(struct ftp_relay *r, int v6, int anon, int port20)
 	mkaddr(&c.to_server, v6 ? EXT6 : EXT4);
 	c.anon_only = anon;
 	c.port20 = port20;
+	if (tls) {
+		c.tls_lo = 50000;
+		c.tls_hi = 50099;
+	}
 	ftp_relay_init(r, &c);
 }
 
@@ -368,9 +448,16 @@ render(const struct fr_out *out, char *buf, size_t size)
 			snprintf(buf + n, size - n, "synch\n");
 			break;
 		case FR_PERMIT_ASK:
-			snprintf(buf + n, size - n, "ask %s %u #%u\n",
-			    a->kind == PFH_PASSIVE ? "passive" : "active",
-			    a->tport, a->pid);
+			if (a->kind == PFH_RANGE)
+				snprintf(buf + n, size - n, "ask range %u-%u "
+				    "#%u\n", a->tport, a->thigh, a->pid);
+			else
+				snprintf(buf + n, size - n, "ask %s %u #%u\n",
+				    a->kind == PFH_PASSIVE ? "passive" :
+				    "active", a->tport, a->pid);
+			break;
+		case FR_TLS:
+			snprintf(buf + n, size - n, "tls\n");
 			break;
 		case FR_PERMIT_DROP:
 			snprintf(buf + n, size - n, "drop #%u\n", a->pid);
@@ -420,13 +507,17 @@ feed(struct ftp_relay *r, const struct step *st, double now,
 	case LONG:
 		ftp_relay_client_too_long(r, out);
 		return (0);
+	case IMPL:
+		ftp_relay_implicit(r, now, out);
+		return (0);
 	default:
 		return (0);
 	}
 }
 
+/* tls: the relay has -E 50000-50099. */
 static void
-test_dialogue(const struct dialogue *d)
+test_dialogue(const struct dialogue *d, int tls)
 {
 	static struct fr_out	 out;
 	static char		 got[FR_OUT_MAX + 1024];
@@ -437,7 +528,7 @@ test_dialogue(const struct dialogue *d)
 	size_t			 i;
 	int			 rc;
 
-	relay_new(&r, d->v6, d->anon, d->port20);
+	relay_new(&r, d->v6, d->anon, d->port20, tls);
 	for (i = 0; i < nitems(d->steps) && d->steps[i].kind != END; i++) {
 		st = &d->steps[i];
 		if (st->kind == AT) {
@@ -493,7 +584,7 @@ test_rate(void)
 	char			got[512];
 	int			i, n = 0;
 
-	relay_new(&r, 0, 0, 0);
+	relay_new(&r, 0, 0, 0, 0);
 	ftp_relay_server(&r, "220 hi", 6, 0, 0, &out);
 	for (i = 0; i < FTP_PERMIT_BURST; i++)
 		n += one_port(&r, 5, &out);
@@ -531,7 +622,7 @@ test_pipeline(void)
 	int			i, n = 0, resumed = 0;
 	size_t			j;
 
-	relay_new(&r, 0, 0, 0);
+	relay_new(&r, 0, 0, 0, 0);
 	for (i = 0; i < 2 * FTP_PIPELINE && ftp_relay_ready(&r, FR_CLIENT);
 	    i++) {
 		ftp_relay_client(&r, i % 2 ? lpsv : line, 4, 0, &out);
@@ -564,7 +655,7 @@ test_transfer(void)
 	struct ftp_relay	r;
 	char			line[] = "RETR x";
 
-	relay_new(&r, 0, 0, 0);
+	relay_new(&r, 0, 0, 0, 0);
 	ftp_relay_server(&r, "220 hi", 6, 0, 0, &out);
 	ftp_relay_client(&r, line, strlen(line), 0, &out);
 	check(!ftp_relay_transfer(&r), "transfer: none yet");
@@ -583,7 +674,9 @@ main(void)
 	size_t	i;
 
 	for (i = 0; i < nitems(dialogues); i++)
-		test_dialogue(&dialogues[i]);
+		test_dialogue(&dialogues[i], 0);
+	for (i = 0; i < nitems(tls_dialogues); i++)
+		test_dialogue(&tls_dialogues[i], i > 0);
 	test_rate();
 	test_pipeline();
 	test_transfer();

@@ -148,13 +148,14 @@ case_run() {
 	# ip netns exec execs timeout: $! is the pid to kill.
 	bg ip netns exec "$FW" timeout 25 "$PY" -c "$LISTEN" "$laddr" "$lport" \
 	    "$proto" "$out" >/dev/null 2>&1
-	sleep 0.3
+	if [ "$proto" = udp ]; then _t=u; else _t=t; fi
+	wait_bound "$FW" $_t "$laddr" "$lport" ||
+	    { nok "set-up: $tag: the listener"; return; }
 	bg ip netns exec "$CLI" timeout 25 "$PY" -c "$SEND" "$caddr" "$cport" \
 	    "$odst" "$odport" "$proto" >/dev/null 2>&1
-	if wait_file "$out" && [ "$(cat "$out")" = "$caddr $cport" ]; then
-		ok "$tag: redirected to the listener"
-	else
-		nok "$tag: listener saw '$(cat "$out" 2>/dev/null)'"
+	# Set-up: the connection reached the listener through the redirect.
+	if ! wait_file "$out" || [ "$(cat "$out")" != "$caddr $cport" ]; then
+		nok "set-up: $tag: listener saw '$(cat "$out" 2>/dev/null)'"
 		return
 	fi
 	expect "$tag: reply lookup finds the original destination" \

@@ -160,13 +160,18 @@ check "restarted: no permit left" wait_permits 0
 # --- 2. kill -9 of pfhelper --------------------------------------------
 
 rm -f "$WORK/held"
-PYTIMEOUT=30 py "$CLI" "$S4" > "$WORK/held" 2>&1 <<-'EOF' &
-	import sys, time
+rm -f "$WORK/go"
+PYTIMEOUT=30 py "$CLI" "$S4" "$WORK/go" > "$WORK/held" 2>&1 <<-'EOF' &
+	import os, sys, time
 	from ftpc import Ctl
 	c = Ctl(sys.argv[1])
 	assert c.login() == 230
 	print("in", flush=True)
-	time.sleep(2)
+	# PASV once pfhelper is gone (the test makes the file then).
+	for _ in range(100):
+	    if os.path.exists(sys.argv[2]):
+	        break
+	    time.sleep(0.1)
 	code, lines = c.cmd("PASV")
 	print("PASV ->", code, flush=True)
 	print("eof" if c.eof(10) else "no eof", flush=True)
@@ -177,6 +182,7 @@ kill -9 "$PFH"
 check "kill -9 pfhelper: the table vanishes at once" \
     eval 'i=0; while has_table && [ $i -lt 10 ]; do sleep 0.1;
         i=$((i + 1)); done; ! has_table'
+touch "$WORK/go"
 wait "$HELD"
 cat "$WORK/held" >> "$WORK/check.log"
 check "kill -9 pfhelper: the session's next PASV gets no permit" \

@@ -129,12 +129,13 @@ table inet admin {
 EOF
 }
 
-# start_tool NAME [ENV=VALUE]: filtertool in fw on fd 3 (out: $tmp/out)
+# start_tool NAME [ENV=VALUE [ARGS]]: filtertool in fw on fd 3 (out:
+# $tmp/out)
 start_tool() {
 	rm -f "$tmp/in" "$tmp/out"
 	mkfifo "$tmp/in" || return 1
 	# Not through bg: the fifo is opened in the background, not here.
-	env ${2:-FILTERTOOL=1} ip netns exec $F "$tool" -v "$1" \
+	env ${2:-FILTERTOOL=1} ip netns exec $F "$tool" -v ${3:-} "$1" \
 	    < "$tmp/in" > "$tmp/out" 2> "$tmp/err.$1" &
 	tpid=$!
 	PIDS="$PIDS $tpid"
@@ -164,7 +165,7 @@ commit_is() {
 # inset SET PATTERN, notinset SET PATTERN: look for an element.
 lset() {
 	case $1 in
-	pass*)	ip netns exec $F nft list set inet $T "$1" ;;
+	pass*|tpass*)	ip netns exec $F nft list set inet $T "$1" ;;
 	*)	ip netns exec $F nft list map inet $T "$1" ;;
 	esac
 }
@@ -357,6 +358,61 @@ start_tool $T
 check "filtertool starts" grep -q filtertool /proc/$tpid/comm || finish
 check "DESTROYSETELEM detected" grep -q "DESTROYSETELEM" "$tmp/err.$T"
 t_table
+# t_range: a TLS session's range permit (-E 50100-50199), forward in
+# IPv4 (C . S, snat), reverse in IPv6 (C . fw's inside address -> S):
+# any port of the range, any number of connections, until deleted.
+t_range() {
+	T=ftptls
+	start_tool $T FILTERTOOL=1 "-E 50100-50199"
+	l=$tmp/list.tls
+	ip netns exec $F nft list table inet $T > "$l" 2>/dev/null
+	check "range: rules check tcp dport 50100-50199" grep -q \
+	    "ct state new tcp dport 50100-50199 ip saddr . ip daddr @tpass4 \
+ct mark set ct mark | $MARK" "$l"
+	"$tool" -n -E 50100-50199 $T | grep -v '^[[:space:]]*#' |
+	    grep -v '^$' > "$tmp/d1"
+	sed -e 's/ # progname.*//' -e '/flags owner/d' -e '/size 65535/d' \
+	    -e '/^$/d' "$l" > "$tmp/d2"
+	check "range: describe matches the table" diff "$tmp/d1" "$tmp/d2"
+	check "range: add forward v4 and reverse v6" commit_is ok \
+	    "add tsnat 4 tcp 192.0.2.10 198.51.100.10 0 198.51.100.1 0" \
+	    "add tpass 4 tcp 192.0.2.10 198.51.100.10 0 0" \
+	    "add trdr 6 tcp $c6 2001:db8:1::1 0 $s6 0" \
+	    "add tsnat 6 tcp $c6 $s6 0 2001:db8:2::1 0" \
+	    "add tpass 6 tcp $c6 $s6 0 0"
+	check "range: elements listed, no timeout" sh -c "ip netns exec $F \
+	    nft list set inet $T tpass4 | grep -q 'elements = { 192.0.2.10 \
+. 198.51.100.10 }'"
+	pybg "$tmp/rs4" $S tcpserve 198.51.100.10 50150 2 10
+	pybg "$tmp/rs6" $S tcpserve $s6 50199 1 10
+	pybg "$tmp/rs4b" $S tcpserve 198.51.100.10 50200 1 4
+	wait_for "$tmp/rs4" listening && wait_for "$tmp/rs6" listening &&
+	    wait_for "$tmp/rs4b" listening
+	py $C tcpconnect 198.51.100.10 50150 3 > "$tmp/rc1"
+	py $C tcpconnect 198.51.100.10 50150 3 > "$tmp/rc2"
+	check "range v4: two connections to a port in the range" sh -c \
+	    "grep -q 'connected hello' $tmp/rc1 &&
+	    grep -q 'connected hello' $tmp/rc2"
+	check "range v4: server sees the fw" wait_for "$tmp/rs4" \
+	    "peer 198.51.100.1\$"
+	check "range v4: port 50200, outside the range: blocked" \
+	    sh -c "! timeout 10 ip netns exec $C python3 $tmp/h.py \
+	    tcpconnect 198.51.100.10 50200 2 >/dev/null"
+	py $C tcpconnect 2001:db8:1::1 50199 3 > "$tmp/rc6"
+	check "range v6 reverse: fw address -> server, port kept" \
+	    grep -q 'connected hello' "$tmp/rc6"
+	check "range: delete" commit_is ok \
+	    "del tsnat 4 tcp 192.0.2.10 198.51.100.10 0" \
+	    "del tpass 4 tcp 192.0.2.10 198.51.100.10 0"
+	check "range: element gone" notinset tpass4 "192.0.2.10"
+	pybg "$tmp/rs4c" $S tcpserve 198.51.100.10 50151 1 4
+	wait_for "$tmp/rs4c" listening
+	check "range: deleted, blocked" \
+	    sh -c "! timeout 10 ip netns exec $C python3 $tmp/h.py \
+	    tcpconnect 198.51.100.10 50151 2 >/dev/null"
+	t_owner
+}
+
 t_noperm
 t_tcp 4 192.0.2.10 198.51.100.10 198.51.100.1 50000 40000
 t_tcp 6 2001:db8:1::10 2001:db8:2::10 2001:db8:2::1 50000 40000
@@ -385,4 +441,5 @@ sleep 2
 gone_within pass4 "tcp . 41000 "
 t_del "fallback"
 t_owner
+t_range
 finish

@@ -458,21 +458,18 @@ check "-t 3: the idle session's permit is gone" wait_permits 0
 proxy_stop TERM
 check "SIGTERM: ftp-proxy exits 0" test "$PROXYRC" -eq 0
 
-# --- Few descriptors: a 421, no busy loop, recovery. ----------------
+# --- Few descriptors: a 421, still serving, recovery. --------------
 
 # ftp-proxy fits -m to the limit (2 per session, 32 spare); were it
 # ever to run out anyway, it refuses the connection (spare descriptor).
 PROXYWRAP="prlimit --nofile=40:40 --" proxy_up -m 100
 check "few descriptors: ftp-proxy says how many sessions fit" \
     grep -q "only 40 descriptors: at most 4 sessions" "$LOG"
-check "few descriptors: 421, no busy loop, then recovery" \
-    py "$CLI" "$S4" "$PROXYPID" <<-'EOF'
-	import os, socket, sys, time
+# (Its CPU time while full is make bench's: stall.)
+check "few descriptors: 421, still answering, then recovery" \
+    py "$CLI" "$S4" <<-'EOF'
+	import socket, sys, time
 	from ftpc import Ctl
-
-	def cpu(pid):
-	    f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
-	    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 	held = []
 	for i in range(20):
@@ -483,13 +480,11 @@ check "few descriptors: 421, no busy loop, then recovery" \
 	    held.append(c)
 	print(len(held), "sessions, then", c.greeting)
 	assert c.greeting[0] == 421 and len(held) >= 2
-	t = cpu(sys.argv[2])
-	extra = socket.create_connection((sys.argv[1], 21), timeout=5)
-	time.sleep(1)
-	spent = cpu(sys.argv[2]) - t
-	print("cpu while full: %.2f s" % spent)
-	assert spent < 0.3, "busy loop"
-	extra.close()
+	extra = Ctl(sys.argv[1])
+	assert extra.greeting[0] in (421, None), extra.greeting
+	for c in held:
+	    assert c.code("NOOP") == 200
+	extra.s.close()
 	for c in held:
 	    assert c.code("QUIT") == 221
 	for i in range(30):

@@ -2,9 +2,14 @@
 # SPDX-License-Identifier: ISC
 # install.sh: `make install' into a DESTDIR puts every file where it
 # belongs, with the installed paths filled in; `make uninstall' then
-# leaves no file behind.  A DESTDIR install creates no system user.
+# leaves no file behind.  A DESTDIR install creates no system user: it
+# runs in a mount namespace whose /etc/passwd and /etc/group are scratch
+# copies without our three users, and useradd, groupadd and adduser
+# first in PATH only record that they were called.  The host's files
+# are never written.
 #
-# Needs make and the build (make all); no root, no network.
+# Needs make, the build (make all) and unshare(1) (root, or unprivileged
+# user namespaces); no network.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 npass=0
@@ -13,11 +18,45 @@ ok() { npass=$((npass + 1)); echo "ok $*"; }
 fail() { nfail=$((nfail + 1)); echo "FAIL $*"; }
 D=$(mktemp -d /tmp/install.$$.XXXXXX)
 LOG=$(mktemp /tmp/install.$$.log.XXXXXX)
-trap 'rm -rf "$D" "$LOG"' EXIT
+S=$(mktemp -d /tmp/install.$$.etc.XXXXXX)
+trap 'rm -rf "$D" "$LOG" "$S"' EXIT
 trap 'exit 1' INT TERM HUP
 
-users_before=$(getent passwd _ftp-proxy _tftp-proxy _pfhelper)
-if make -C "$TOP" install DESTDIR="$D" > "$LOG" 2>&1; then
+# The scratch /etc/passwd and /etc/group, and the recording useradd.
+USERS_RE='^(_ftp-proxy|_tftp-proxy|_pfhelper):'
+grep -Ev "$USERS_RE" /etc/passwd > "$S/passwd"
+grep -Ev "$USERS_RE" /etc/group > "$S/group"
+cp "$S/passwd" "$S/passwd.before"
+cp "$S/group" "$S/group.before"
+mkdir "$S/bin"
+for t in useradd groupadd adduser; do
+	printf '#!/bin/sh\necho "%s $*" >> "%s/calls"\nexit 1\n' "$t" "$S" \
+	    > "$S/bin/$t"
+	chmod 755 "$S/bin/$t"
+done
+: > "$S/calls"
+# install_scratch: make install DESTDIR=$D with the users absent;
+# status 99 if they could not be hidden (a set-up failure).
+install_scratch() {
+	if [ "$(id -u)" -eq 0 ]; then _u="unshare -m"; else _u="unshare -rm"; fi
+	$_u sh -c '
+	    mount --bind "$1/passwd" /etc/passwd &&
+	        mount --bind "$1/group" /etc/group || exit 99
+	    ! getent passwd _ftp-proxy || exit 99
+	    ! getent passwd _tftp-proxy || exit 99
+	    ! getent passwd _pfhelper || exit 99
+	    PATH="$1/bin:$PATH" exec make -C "$2" install DESTDIR="$3"' \
+	    sh "$S" "$TOP" "$D"
+}
+install_scratch > "$LOG" 2>&1
+rc=$?
+if [ "$rc" -eq 99 ]; then
+	fail "set-up: cannot hide the system users (unshare, mount --bind)"
+	tail -n 5 "$LOG" | sed 's/^/#   /'
+	echo "$npass passed, $nfail failed"
+	exit 1
+fi
+if [ "$rc" -eq 0 ]; then
 	ok "make install DESTDIR=..."
 else
 	fail "make install DESTDIR=..."
@@ -41,7 +80,8 @@ for f in $D$prefix/share/man/man8/ftp-proxy.8 \
     $ex/nftables-ftp-client.conf $ex/nftables-ftp-reverse.conf \
     $ex/nftables-ftp-server.conf $ex/tftp-proxy.nft \
     $ex/inetd.conf.tftp-proxy $ex/ftp-proxy.default \
-    $ex/tftp-proxy.default; do
+    $ex/tftp-proxy.default $ex/keepalived.conf $ex/conntrackd.conf \
+    $ex/conntrackd-notify.sh; do
 	[ -f "$f" ] || missing="$missing ${f#"$D"}"
 done
 if [ -z "$missing" ]; then
@@ -67,11 +107,12 @@ if [ -z "$left" ]; then
 else
 	fail "@...dir@ left in: $left"
 fi
-if [ "$(getent passwd _ftp-proxy _tftp-proxy _pfhelper)" = "$users_before" ]
-then
-	ok "a DESTDIR install creates no system user"
+if [ ! -s "$S/calls" ] && cmp -s "$S/passwd" "$S/passwd.before" &&
+    cmp -s "$S/group" "$S/group.before"; then
+	ok "a DESTDIR install creates no system user (none existed)"
 else
-	fail "a DESTDIR install created system users"
+	fail "a DESTDIR install tried to create system users:" \
+	    "$(cat "$S/calls")"
 fi
 
 if make -C "$TOP" uninstall DESTDIR="$D" > "$LOG" 2>&1; then

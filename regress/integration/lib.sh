@@ -622,3 +622,41 @@ ct_up() {
 	ip netns exec "$_ct" ip route add default via $CT4NET.1
 	ip netns exec "$_ct" ip -6 route add default via $CT6NET:1
 }
+
+# wait_for secs command...: until command succeeds, polled every 0.1 s
+# for secs seconds at most; its status then.
+wait_for() {
+	_wn=$(($1 * 10))
+	shift
+	while [ "$_wn" -gt 0 ]; do
+		"$@" > /dev/null 2>&1 && return 0
+		sleep 0.1
+		_wn=$((_wn - 1))
+	done
+	"$@"
+}
+
+# wait_bound ns t|u addr port: until a TCP listener (t) or UDP socket
+# (u) is bound to addr:port in ns (5 s), not merely any on that port.
+wait_bound() {
+	case $3 in *:*) _wa="[$3]:$4" ;; *) _wa="$3:$4" ;; esac
+	wait_for 5 bound_at "$1" "$2" "$_wa" ||
+	    { echo "nothing bound to $_wa in $1"; return 1; }
+}
+bound_at() {
+	ip netns exec "$1" ss -l"$2"nH 2>/dev/null |
+	    awk -v a="$3" '$4 == a { f = 1 } END { exit !f }'
+}
+
+# drained ns port: no datagram waits in the UDP sockets on port (their
+# reader has taken every one).
+drained() {
+	ip netns exec "$1" ss -lunH "sport = :$2" 2>/dev/null |
+	    awk '{ n += $2 } END { exit n != 0 }'
+}
+
+# no_permits [table]: the proxy's table (default ftp-proxy) holds none.
+no_permits() { [ "$(permits "${1:-}")" -eq 0 ]; }
+
+# grown file size secs: until file has more than size bytes.
+grown() { wait_for "$3" sh -c "[ \$(stat -c %s '$1' 2>/dev/null || echo 0) -gt $2 ]"; }

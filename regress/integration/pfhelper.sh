@@ -4,9 +4,11 @@
 # regress/tools/pfhctl (a front-end emulator), with real TCP and UDP
 # traffic through its permits.
 #
-# Three network namespaces of our own, documentation addresses only:
+# lib.sh's three network namespaces (and a scratch one for nft -c),
+# documentation addresses only:
 #   client  192.0.2.10/24, 2001:db8:1::10/64, default routes via the fw
-#   fw      192.0.2.1, 2001:db8:1::1 | 198.51.100.1, 2001:db8:2::1,
+#   fw      192.0.2.1, 2001:db8:1::1 (inside) | 198.51.100.1,
+#           2001:db8:2::1 (outside),
 #           forwarding on; the admin's `table inet admin' drops what is
 #           forwarded unless established or marked by pfhelper's table
 #   server  198.51.100.10/24, 2001:db8:2::10/64, no route to the inside,
@@ -19,22 +21,19 @@
 # Creates /var/empty (0755 root), pfhelper's chroot, if it is missing.
 set -u
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+top=$TOP
+P="pfh$$-"
+. "$TOP/regress/integration/lib.sh"
 PFHELPER=${PFHELPER:-$top/bin/pfhelper}
 PFHCTL=${PFHCTL:-$top/obj/regress/tools/pfhctl}
 PY=${PYTHON:-python3}
 [ -x /usr/bin/python3 ] && PY=${PYTHON:-/usr/bin/python3}
 
-pfx="pfh$$-"
-CLI="${pfx}cli"
-FW="${pfx}fw"
-SRV="${pfx}srv"
+pfx=$P
 SCR="${pfx}scr"
-tmp=""
-pids=""		# processes we started (timeout(1) wrappers)
+tmp=$WORK
 hpids=""	# pfhelpers, started by our pfhctls
-pass=0
-fail=0
 ctl_pid=""	# the current pfhctl's timeout(1) wrapper
 ctl_out=""	# its stdout
 ctl_err=""	# its stderr (and pfhelper's, with -d)
@@ -42,33 +41,6 @@ ctl_n=0		# result lines expected so far
 ctl_seq=0
 hpid=""		# the current pfhelper
 reply=""
-
-ok() {
-	echo "ok $*"
-	pass=$((pass + 1))
-}
-
-nok() {
-	echo "FAIL $*"
-	fail=$((fail + 1))
-}
-
-# check name command...: ok if the command succeeds.
-check() {
-	_name=$1
-	shift
-	if "$@"; then
-		ok "$_name"
-	else
-		nok "$_name"
-	fi
-}
-
-# alive pid: running, and not a zombie (this shell reaps only at wait).
-alive() {
-	_st=$(sed -n 's/^.*) \([A-Za-z]\) .*$/\1/p' "/proc/$1/stat" 2>/dev/null)
-	[ -n "$_st" ] && [ "$_st" != Z ] && [ "$_st" != X ]
-}
 
 gone() {
 	! alive "$1"
@@ -95,27 +67,12 @@ stop() {
 	done
 }
 
-cleanup() {
+# pfh_finish: lib.sh's finish, and a failure for any process of ours
+# (or pfhelper of our pfhctls) that outlives the clean-up.
+pfh_finish() {
 	exec 7>&- 2>/dev/null
-	stop $pids
-	for _cp in $hpids; do
-		is_pfhelper "$_cp" && kill -9 "$_cp" 2>/dev/null
-	done
-	for _ns in "$CLI" "$FW" "$SRV" "$SCR"; do
-		ip netns del "$_ns" 2>/dev/null
-	done
-	[ -n "$tmp" ] && rm -rf "$tmp"
-	tmp=""
-}
-trap 'cleanup' EXIT
-trap 'cleanup; exit 1' HUP INT TERM
-
-finish() {
-	_left=$pids
+	_left=$PIDS
 	cleanup
-	if ip netns list 2>/dev/null | grep -q "^$pfx"; then
-		nok "namespaces with prefix $pfx remain"
-	fi
 	for _fp in $_left; do
 		alive "$_fp" && nok "process $_fp is still alive"
 	done
@@ -123,34 +80,19 @@ finish() {
 		is_pfhelper "$_fp" && alive "$_fp" &&
 		    nok "pfhelper $_fp is still alive"
 	done
-	pids=""
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
+	finish
 	exit $?
 }
 
-# wait_for tenths command...: poll every 0.1 s, at most tenths times,
-# until command succeeds.
-wait_for() {
-	_n=$1
-	shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	"$@"
-}
-
-# bg ns seconds command...: run command in ns in the background, bounded
-# by timeout(1), with the pfhctl fifo closed; its pid is in $bgpid.
-bg() {
+# bg_ns ns seconds command...: run command in ns in the background,
+# bounded by timeout(1), with the pfhctl fifo closed; its pid is in
+# $bgpid.
+bg_ns() {
 	_ns=$1
 	_t=$2
 	shift 2
-	ip netns exec "$_ns" timeout "$_t" "$@" 7>&- &
-	bgpid=$!
-	pids="$pids $bgpid"
+	bg ip netns exec "$_ns" timeout "$_t" "$@" 7>&-
+	bgpid=$LASTPID
 }
 
 in_ns() {
@@ -199,7 +141,7 @@ expect() {
 ctl_stop() {
 	[ -n "$ctl_pid" ] || return 0
 	exec 7>&-
-	wait_for 50 gone "$ctl_pid"
+	wait_for 5 gone "$ctl_pid"
 	stop "$ctl_pid"
 	ctl_pid=""
 }
@@ -224,7 +166,7 @@ ctl_start() {
 	ip netns exec "$FW" timeout 300 "$PFHCTL" $_role -p "$PFHELPER" \
 	    -- "$@" < "$_fifo" > "$ctl_out" 2> "$ctl_err" &
 	ctl_pid=$!
-	pids="$pids $ctl_pid"
+	PIDS="$PIDS $ctl_pid"
 	exec 7<>"$_fifo"
 	ctl pid
 	case $reply in
@@ -351,9 +293,9 @@ write_helpers() {
 # background ($lpid), bound when this returns 0.
 listen() {
 	rm -f "$6" "$6.ready"
-	bg "$1" $(($2 + 2)) "$PY" "$tmp/listen.py" "$2" "$3" "$4" "$5" "$6"
+	bg_ns "$1" $(($2 + 2)) "$PY" "$tmp/listen.py" "$2" "$3" "$4" "$5" "$6"
 	lpid=$bgpid
-	wait_for 50 test -e "$6.ready"
+	wait_for 5 test -e "$6.ready"
 }
 
 # connect ns seconds addr port tcp|udp [src sport]: in the foreground.
@@ -367,7 +309,7 @@ connect() {
 
 # heard out want: the listener wrote "want" (an address, or "addr port").
 heard() {
-	wait_for 30 test -s "$1" || return 1
+	wait_for 3 test -s "$1" || return 1
 	case $2 in
 	*" "*)	[ "$(cat "$1")" = "$2" ] ;;
 	*)	[ "$(cut -d ' ' -f 1 < "$1")" = "$2" ] ;;
@@ -382,30 +324,7 @@ silent() {
 # --- topology ----------------------------------------------------------
 
 setup_net() {
-	for _ns in "$CLI" "$FW" "$SRV" "$SCR"; do
-		ip netns add "$_ns" && ip -n "$_ns" link set lo up || return 1
-	done
-	ip -n "$CLI" link add veth0 type veth peer name in0 netns "$FW" &&
-	ip -n "$SRV" link add veth0 type veth peer name out0 netns "$FW" &&
-	ip -n "$CLI" addr add 192.0.2.10/24 dev veth0 &&
-	ip -n "$CLI" addr add 2001:db8:1::10/64 dev veth0 nodad &&
-	ip -n "$FW" addr add 192.0.2.1/24 dev in0 &&
-	ip -n "$FW" addr add 2001:db8:1::1/64 dev in0 nodad &&
-	ip -n "$FW" addr add 198.51.100.1/24 dev out0 &&
-	ip -n "$FW" addr add 2001:db8:2::1/64 dev out0 nodad &&
-	ip -n "$SRV" addr add 198.51.100.10/24 dev veth0 &&
-	ip -n "$SRV" addr add 2001:db8:2::10/64 dev veth0 nodad &&
-	ip -n "$CLI" link set veth0 up && ip -n "$SRV" link set veth0 up &&
-	ip -n "$FW" link set in0 up && ip -n "$FW" link set out0 up &&
-	ip -n "$CLI" route add default via 192.0.2.1 &&
-	ip -n "$CLI" -6 route add default via 2001:db8:1::1 || return 1
-	in_ns "$FW" sysctl -qw net.ipv4.ip_forward=1 \
-	    net.ipv6.conf.all.forwarding=1 || return 1
-	# Before Linux 6.0 conntrack could attach helpers by port.
-	if [ -e /proc/sys/net/netfilter/nf_conntrack_helper ]; then
-		in_ns "$FW" sysctl -qw net.netfilter.nf_conntrack_helper=0
-	fi
-	return 0
+	topo_up && ns_add "$SCR"
 }
 
 # The admin's ruleset (`chain fwd' would not parse: fwd is an nft keyword):
@@ -422,7 +341,7 @@ setup_admin() {
 		}
 		chain pre {
 			type nat hook prerouting priority dstnat; policy accept;
-			iifname "in0" tcp dport 21 redirect to :8021
+			iifname "inside" tcp dport 21 redirect to :8021
 		}
 	}
 	EOF2
@@ -567,7 +486,7 @@ t_timeout() {
 	expect "permit with timeout 2" ok passive 1 2 "$pp" $(($1 + 2)) 2
 	check "the rdr4 element is there" has_elem rdr4 "$k"
 	check "an unused permit with timeout 2 leaves rdr4 within 4 s" \
-	    wait_for 40 no_elem rdr4 "$k"
+	    wait_for 4 no_elem rdr4 "$k"
 	expect "del of a timed-out permit is fine" ok del 1 2
 }
 
@@ -597,7 +516,7 @@ t_kill() {
 	expect "kill: permit" ok passive 9 1 $(($1 + 1)) $(($1 + 2)) 30
 	kill -9 "$hpid"
 	check "kill -9 of pfhelper makes its table vanish" \
-	    wait_for 30 table_gone
+	    wait_for 3 table_gone
 	expect "pfhctl sees pfhelper gone" "err (EPIPE|ECONNRESET) .*" \
 	    passive 9 2 $(($1 + 3)) $(($1 + 4)) 30
 	ctl_stop
@@ -619,9 +538,9 @@ t_tftp() {
 	    $(($1 + 22)) 198.51.100.10 69
 	h=$hpid
 	exec 7>&-
-	check "EOF: pfhctl exits" wait_for 50 gone "$ctl_pid"
-	check "EOF: pfhelper exits" wait_for 30 gone "$h"
-	check "EOF: the table vanishes" wait_for 30 table_gone
+	check "EOF: pfhctl exits" wait_for 5 gone "$ctl_pid"
+	check "EOF: pfhelper exits" wait_for 3 gone "$h"
+	check "EOF: the table vanishes" wait_for 3 table_gone
 	ctl_stop
 	TABLE=ftp-proxy
 }
@@ -635,10 +554,10 @@ t_bad() {
 	bname="bad request ($1)"
 	shift
 	mon="$tmp/monitor.$ctl_seq"
-	bg "$FW" 60 nft --debug=netlink monitor > "$mon" 2>&1
+	bg_ns "$FW" 60 nft --debug=netlink monitor > "$mon" 2>&1
 	mpid=$bgpid
 	fwnft add table inet "${pfx}probe"
-	wait_for 50 grep -q "${pfx}probe" "$mon"
+	wait_for 5 grep -q "${pfx}probe" "$mon"
 	fwnft delete table inet "${pfx}probe"
 	if ! ctl_start -d -C; then
 		nok "$bname: start pfhctl: $(cat "$ctl_err")"
@@ -654,8 +573,8 @@ t_bad() {
 	done
 	expect "$bname: pfhelper drops the peer" \
 	    "err (EPIPE|ECONNRESET) .*" "$1"
-	check "$bname: pfhelper exits" wait_for 30 gone "$hpid"
-	check "$bname: its table vanishes" wait_for 30 table_gone
+	check "$bname: pfhelper exits" wait_for 3 gone "$hpid"
+	check "$bname: its table vanishes" wait_for 3 table_gone
 	check "$bname: pfhelper logs the drop" \
 	    grep -q 'dropping peer' "$ctl_err"
 	stop "$mpid"
@@ -672,10 +591,10 @@ t_bad() {
 t_refused() {
 	bname="refused ($1)"
 	mon="$tmp/monitor.$ctl_seq"
-	bg "$FW" 60 nft --debug=netlink monitor > "$mon" 2>&1
+	bg_ns "$FW" 60 nft --debug=netlink monitor > "$mon" 2>&1
 	mpid=$bgpid
 	fwnft add table inet "${pfx}probe"
-	wait_for 50 grep -q "${pfx}probe" "$mon"
+	wait_for 5 grep -q "${pfx}probe" "$mon"
 	fwnft delete table inet "${pfx}probe"
 	if ! ctl_start -d -C; then
 		nok "$bname: start pfhctl: $(cat "$ctl_err")"
@@ -710,7 +629,7 @@ t_ctverify() {
 	o="$tmp/ctl.out"
 	listen "$FW" 15 192.0.2.1 8021 tcp "$o"
 	fpid=$lpid
-	bg "$CLI" 15 "$PY" "$tmp/connect.py" 5 198.51.100.10 21 tcp \
+	bg_ns "$CLI" 15 "$PY" "$tmp/connect.py" 5 198.51.100.10 21 tcp \
 	    192.0.2.10 40100 12 > /dev/null
 	cpid=$bgpid
 	check "control connection redirected to the firewall" \
@@ -745,48 +664,43 @@ t_ctverify() {
 
 # --- main --------------------------------------------------------------
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "pfhelper.sh: must run as root (network namespaces, nftables)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+require_root
 for t in ip nft timeout mkfifo "$PY"; do
 	if ! command -v "$t" > /dev/null 2>&1; then
 		nok "missing tool $t"
-		finish
+		pfh_finish
 	fi
 done
 for b in "$PFHELPER" "$PFHCTL"; do
 	if [ ! -x "$b" ]; then
 		nok "no $b (make bin/pfhelper obj/regress/tools/pfhctl)"
-		finish
+		pfh_finish
 	fi
 done
 if ! sh "$top/scripts/users.sh" || ! getent passwd _pfhelper > /dev/null; then
 	nok "no user _pfhelper"
-	finish
+	pfh_finish
 fi
 if [ ! -d /var/empty ]; then
 	mkdir -m 0755 /var/empty && chown root:root /var/empty ||
-	    { nok "cannot create /var/empty"; finish; }
+	    { nok "cannot create /var/empty"; pfh_finish; }
 fi
-tmp=$(mktemp -d /tmp/pfhelper.XXXXXX) || exit 1
 : > "$tmp/commands"
 write_helpers
 
 if ! setup_net; then
 	nok "network namespaces"
-	finish
+	pfh_finish
 fi
 t_describe
 if [ -z "$admin_line" ] || ! setup_admin; then
 	nok "the admin's table with pfhelper's line"
-	finish
+	pfh_finish
 fi
 
 if ! ctl_start -d -C; then
 	nok "start pfhctl -- -d -C: $(cat "$ctl_err")"
-	finish
+	pfh_finish
 fi
 t_privs
 t_passive 4 192.0.2.10 198.51.100.10 198.51.100.1 1 50000
@@ -847,4 +761,4 @@ t_shared
 
 t_ctverify
 
-finish
+pfh_finish

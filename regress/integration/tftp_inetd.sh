@@ -138,14 +138,16 @@ before=$(spawns)
 udpsend "$CLI" $S4 69 "$(head -c 100 /dev/urandom | od -An -v -tx1 | tr -d ' \n')"
 udpsend "$CLI" $S4 69 "$(hexof '\000\001unterminated')"
 udpsend "$CLI" $S4 69 "$(hexof '\000\003\000\001data')"
-sleep 0.5
-check "garbage spawned a tftp-proxy" [ "$(spawns)" -gt "$before" ]
+spawned() { [ "$(spawns)" -gt "$before" ]; }
+check "garbage spawned a tftp-proxy" wait_for 5 spawned
+# It has read the three once the socket's queue is empty.
+set_up wait_for 5 drained "$FW" 6969
 check "which forwarded nothing" [ "$(all_permits)" -eq 0 ]
 rm -f "$WORK/o1"
 check "RRQ after the garbage" curl_get $S4 f1 "$WORK/o1"
 check "RRQ after the garbage: sha256" same "$R/f1" "$WORK/o1"
-sleep 3
-check "and no permit after transwait" [ "$(all_permits)" -eq 0 ]
+no_permit() { [ "$(all_permits)" -eq 0 ]; }
+check "and no permit after transwait" wait_for 3 no_permit
 check "every tftp-proxy inetd started exited with status 0" \
     sh -c "! grep -E 'reaped, status [1-9a-f]' '$WORK/inetd.log'"
 check "inetd started no more than 8 of them in all" [ "$(spawns)" -le 8 ]
@@ -160,7 +162,14 @@ bg ip netns exec "$FW" env PFHELPER=/nonexistent/pfhelper unshare -m sh -c \
 wait_udp "$FW" 6970 || exit 1
 udpsend "$CLI" $F4IN 6970 "$(hexof '\000\001f1\000octet\000')"
 udpsend "$CLI" $F4IN 6970 "$(hexof '\000\001f2\000octet\000')"
-sleep 2
+# Settled: every tftp-proxy it started is reaped and nothing is queued
+# (inetd starts one only for a datagram waiting).
+settled() {
+	_e=$(grep -c "execv $BIN/tftp-proxy" "$WORK/inetd-bad.log")
+	[ "$_e" -ge 1 ] && drained "$FW" 6970 &&
+	    [ "$(grep -c "reaped" "$WORK/inetd-bad.log")" -ge "$_e" ]
+}
+set_up wait_for 10 settled
 check "without pfhelper: started once or twice, not again and again" \
     [ "$(grep -c "execv $BIN/tftp-proxy" "$WORK/inetd-bad.log")" -le 2 ]
 check "and it failed (exit status 1)" \

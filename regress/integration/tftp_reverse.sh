@@ -127,8 +127,8 @@ check "-v logs the request to the container, via the bridge" \
     grep -q "198.51.100.10:[0-9]* -> $T4:69 via $CT4NET.1:[0-9]*: RRQ \"f1\"" "$LOG"
 check "-v logs IPv6 to the container" \
     grep -q "\[2001:db8:2::10\]:[0-9]* -> \[$T6\]:69 via \[$CT6NET:1\]" "$LOG"
-sleep $((WAIT + 1))
-check "no permit left after transwait" wait_permits 0 tftp-proxy
+check "no permit left after transwait" \
+    wait_for $((WAIT + 1)) no_permits tftp-proxy
 
 # A PXE client behind another router (the outside host routes for it):
 # 203.0.113.130, blksize 1456 and tsize as PXE ROMs ask.
@@ -187,8 +187,8 @@ TFTPPORT=69 tftp_proxy_up -w $WAIT -4 -l $F4OUT -p 69 -R $T4 ||
 transfers $F4OUT "port 69:"
 check "port 69: an IPv6 request is not served (-4)" \
     eval "! curl_get $F6OUT f1 $WORK/o1 --max-time 4"
-sleep $((WAIT + 1))
-check "port 69: no permit left" wait_permits 0 tftp-proxy
+check "port 69: no permit left" \
+    wait_for $((WAIT + 1)) no_permits tftp-proxy
 kill "$TFTPPROXYPID"
 wait "$TFTPPROXYPID" 2>/dev/null
 

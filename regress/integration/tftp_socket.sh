@@ -72,9 +72,8 @@ check "an unterminated mode is dropped" \
 udpsend "$CLI" $F4IN 6969 "$(hexof '\000\001f1\000octet\000')"
 check "a request sent straight to the proxy is dropped" \
     wait_grep "$LOG" "not intercepted" 1
-sleep 3
 check "no permit for those, none left after transwait" \
-    [ "$(permits tftp-proxy)" -eq 0 ]
+    wait_for 3 no_permits tftp-proxy
 check "exits once idle, status 0" wait_exit
 check "its table went with it" \
     sh -c "! ip netns exec '$FW' nft list table inet tftp-proxy >/dev/null 2>&1"

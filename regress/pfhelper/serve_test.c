@@ -744,6 +744,222 @@ run_good_cases(void)
 	good_ctlookup();
 }
 
+/* Range permits (FTP over TLS, ftp-proxy -E). */
+static struct msg
+hello_tls(uint16_t lo, uint16_t hi)
+{
+	struct pfh_hello	h = { .version = PFH_PROTO_VERSION,
+				    .role = PFH_ROLE_FTP, .tls_lo = lo,
+				    .tls_hi = hi };
+
+	return (mk(PFH_HELLO, &h, sizeof(h)));
+}
+
+static struct pfh_permit
+range_permit(uint32_t sid, uint16_t lo, uint16_t hi)
+{
+	struct pfh_permit	p;
+
+	memset(&p, 0, sizeof(p));
+	p.sid = sid;
+	p.pid = 1;
+	p.kind = PFH_RANGE;
+	p.tport = lo;
+	p.thigh = hi;
+	return (p);
+}
+
+/* hello, the sessions s[0..ns), then a range permit in each. */
+static struct result
+run_ranges(const struct pfh_conf *conf, struct msg h,
+    const struct pfh_session *s, int ns, uint16_t lo, uint16_t hi)
+{
+	struct msg		msgs[MAXMSG];
+	struct pfh_permit	p;
+	int			i, n = 0;
+
+	msgs[n++] = h;
+	for (i = 0; i < ns; i++)
+		msgs[n++] = mk(PFH_SESSION_START, &s[i], sizeof(s[i]));
+	for (i = 0; i < ns; i++) {
+		p = range_permit(s[i].sid, lo, hi);
+		msgs[n++] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	}
+	fake_reset();
+	return (run(conf, msgs, n));
+}
+
+static void
+range_forward(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct result		r;
+
+	r = run_ranges(&conf, hello_tls(50000, 50099), &s, 1, 50000, 50099);
+	check(r.rc == 0 && r.nreplies == 3 && r.rtype[2] == PFH_OK &&
+	    r.r[2].port == 50000, "range forward: OK, the reply names low");
+	check(serve_end.live == 2 && fake_count('a') == 2 &&
+	    elem_is(&fake_calls[0].elem, FE_TSNAT, IPPROTO_TCP, &s.client,
+	    &s.server, 0, &s.proxy, 0) &&
+	    elem_is(&fake_calls[1].elem, FE_TPASS, IPPROTO_TCP, &s.client,
+	    &s.server, 0, NULL, 0), "range forward: snat and pass, C . S");
+	check(fake_calls[0].timeout == FILTER_NO_TIMEOUT &&
+	    fake_calls[1].timeout == FILTER_NO_TIMEOUT,
+	    "range forward: no timeout (the session's life)");
+	check(fake_count('d') == 2 && fake_live == 0,
+	    "range forward: deleted when the peer went");
+	r = run_ranges(&conf, hello_tls(50000, 50099), &s, 1, 50000, 50100);
+	check(r.rtype[2] == PFH_ERR && r.r[2].error == EPERM &&
+	    fake_count('a') == 0, "range other than -E's: refused");
+	r = run_ranges(&conf, hello(), &s, 1, 50000, 50099);
+	check(r.rc == 0 && r.rtype[2] == PFH_ERR && r.r[2].error == EPERM &&
+	    fake_count('a') == 0, "range without -E in HELLO: refused");
+}
+
+static void
+range_reverse(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s = good_session(0, IPPROTO_TCP);
+	struct result		r;
+
+	a4(&s.dialled, "198.51.100.1");
+	a4(&s.server, "192.0.2.10");
+	a4(&s.proxy, "192.0.2.1");
+	a4(&s.client, "198.51.100.10");
+	a4(&conf.rs.a[0], "192.0.2.10");
+	conf.rs.n = 1;
+	conf.rs.port = 21;
+	r = run_ranges(&conf, hello_tls(50000, 50099), &s, 1, 50000, 50099);
+	check(r.rc == 0 && r.rtype[2] == PFH_OK && fake_count('a') == 3 &&
+	    elem_is(&fake_calls[0].elem, FE_TRDR, IPPROTO_TCP, &s.client,
+	    &s.dialled, 0, &s.server, 0) &&
+	    elem_is(&fake_calls[1].elem, FE_TSNAT, IPPROTO_TCP, &s.client,
+	    &s.server, 0, &s.proxy, 0),
+	    "range reverse: C . D -> S (port kept), snat, pass");
+}
+
+/* The first session ends: the second keeps the elements, then ends. */
+static void
+range_share_order(const struct pfh_conf *conf, const struct pfh_session *s)
+{
+	struct pfh_session_end	e1 = { s[0].sid }, e2 = { s[1].sid };
+	struct pfh_permit	p1 = range_permit(s[0].sid, 50000, 50099);
+	struct pfh_permit	p2 = range_permit(s[1].sid, 50000, 50099);
+	struct msg		msgs[7];
+	struct result		r;
+
+	msgs[0] = hello_tls(50000, 50099);
+	msgs[1] = mk(PFH_SESSION_START, &s[0], sizeof(s[0]));
+	msgs[2] = mk(PFH_SESSION_START, &s[1], sizeof(s[1]));
+	msgs[3] = mk(PFH_PERMIT_ADD, &p1, sizeof(p1));
+	msgs[4] = mk(PFH_PERMIT_ADD, &p2, sizeof(p2));
+	msgs[5] = mk(PFH_SESSION_END, &e1, sizeof(e1));
+	fake_reset();
+	r = run(conf, msgs, 6);
+	check(r.rtype[5] == PFH_OK && serve_end.live == 2 &&
+	    serve_end.dels == 0 && fake_live == 0,
+	    "range: the host session ends, its guest keeps the elements");
+	msgs[6] = mk(PFH_SESSION_END, &e2, sizeof(e2));
+	fake_reset();
+	r = run(conf, msgs, 7);
+	check(r.rtype[6] == PFH_OK && serve_end.live == 0 &&
+	    serve_end.dels == 2, "range: the last session deletes them");
+}
+
+static void
+range_limits(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct pfh_session	s[2];
+	struct pfh_session_end	e = { 7 };
+	struct pfh_permit	p = range_permit(7, 50000, 50099);
+	struct msg		msgs[6];
+	struct result		r;
+
+	s[0] = s[1] = good_session(0, IPPROTO_TCP);
+	s[1].sid = 8;
+	s[1].cport = 40001;
+	r = run_ranges(&conf, hello_tls(50000, 50099), s, 2, 50000, 50099);
+	check(r.rtype[3] == PFH_OK && r.rtype[4] == PFH_OK &&
+	    fake_count('a') == 2 && serve_end.live == 2 &&
+	    fake_count('d') == 2 && fake_live == 0,
+	    "range: two sessions of one client and server share the elements");
+	range_share_order(&conf, s);
+	s[1].proxy.addr[3]++;
+	r = run_ranges(&conf, hello_tls(50000, 50099), s, 2, 50000, 50099);
+	check(r.rtype[3] == PFH_OK && r.rtype[4] == PFH_ERR &&
+	    r.r[4].error == EEXIST && fake_count('a') == 2,
+	    "range: same client and server, other elements: refused");
+	s[1].proxy.addr[3]--;
+	msgs[0] = hello_tls(50000, 50099);
+	msgs[1] = mk(PFH_SESSION_START, &s[0], sizeof(s[0]));
+	msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	msgs[3] = mk(PFH_SESSION_END, &e, sizeof(e));
+	msgs[4] = mk(PFH_SESSION_START, &s[1], sizeof(s[1]));
+	p.sid = 8;
+	msgs[5] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	fake_reset();
+	r = run(&conf, msgs, 6);
+	check(r.rtype[2] == PFH_OK && r.rtype[5] == PFH_OK &&
+	    fake_count('d') == 4 && serve_end.dels == 2,
+	    "range: gone with its session, then the next one's");
+	msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	p.sid = 7;
+	msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	msgs[3] = msgs[2];
+	PER(&msgs[3])->pid = 2;
+	fake_reset();
+	r = run(&conf, msgs, 4);
+	check(r.rtype[2] == PFH_OK && r.rtype[3] == PFH_ERR &&
+	    r.r[3].error == EEXIST, "range: one per session");
+	conf.max_permits = 1;
+	msgs[3] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	p = good_permit(PFH_PASSIVE);
+	msgs[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
+	PER(&msgs[3])->pid = 2;
+	fake_reset();
+	r = run(&conf, msgs, 4);
+	check(r.rtype[2] == PFH_OK && r.rtype[3] == PFH_ERR &&
+	    r.r[3].error == ENOSPC, "range: counted against -p");
+}
+
+static void
+range_hello(void)
+{
+	struct pfh_conf		conf = conf_default();
+	struct msg		m;
+	struct result		r;
+
+	m = hello_tls(50000, 50000 + PFH_RANGE_WIDTH_DEF);
+	r = run(&conf, &m, 1);
+	check(r.rc == -1 && r.nreplies == 1 && r.rtype[0] == PFH_ERR,
+	    "range wider than the cap: HELLO refused");
+	conf.range_width = PFH_RANGE_WIDTH_DEF + 1;
+	r = run(&conf, &m, 1);
+	check(r.rc == 0 && r.rtype[0] == PFH_HELLO, "-W: a wider cap");
+	m = hello_tls(1023, 2000);
+	r = run(&conf, &m, 1);
+	check(r.rc == -1 && r.nreplies == 0, "range below 1024: dropped");
+	m = hello_tls(3000, 2000);
+	r = run(&conf, &m, 1);
+	check(r.rc == -1 && r.nreplies == 0, "range backwards: dropped");
+	m = hello_tls(50000, 50010);
+	HEL(&m)->role = PFH_ROLE_TFTP;
+	r = run(&conf, &m, 1);
+	check(r.rc == -1 && r.nreplies == 0, "range for TFTP: dropped");
+}
+
+static void
+run_range_cases(void)
+{
+	range_forward();
+	range_reverse();
+	range_limits();
+	range_hello();
+}
+
 /* Sessions sid 1..n, then permits 1..np in session 1. */
 static struct result
 run_many(struct pfh_conf *conf, int n, int np, int ct)
@@ -1115,6 +1331,73 @@ service_takeover(struct svc *v)
 	speer_close(&b);
 }
 
+/*
+ * Two peers under -m 8 (rate 8/s for the second kind), share 50%: how
+ * many of 7 sessions the first gets, then of 3 the second.
+ */
+static void
+service_share_run(int hard, uint32_t max, uint32_t rate, int *na, int *nb)
+{
+	struct pfh_conf		 conf = conf_default();
+	struct pfh_session	 s = good_session(0, IPPROTO_TCP);
+	struct pfh_reply	 r;
+	struct speer		 p[2];
+	struct msg		 m;
+	struct svc		*v;
+	int			 i, k, *n[2] = { na, nb };
+
+	fake_reset();
+	conf.filter.table[0] = '\0';
+	conf.service = 1;
+	conf.share = 50;
+	conf.share_hard = hard;
+	conf.max_sessions = max;
+	conf.rate = rate;
+	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
+		errx(1, "svc");
+	for (k = 0; k < 2; k++) {
+		speer_open(&p[k], v, PFH_ROLE_FTP, 4242 + k);
+		m = hello_role(PFH_ROLE_FTP);
+		speer_send(&p[k], &m, 1, NULL);
+	}
+	for (k = 0; k < 2; k++)
+		for (i = 1, *n[k] = 0; i <= (k == 0 ? 7 : 3); i++) {
+			s.sid = i;
+			m = mk(PFH_SESSION_START, &s, sizeof(s));
+			if (speer_send(&p[k], &m, 1, &r) == PFH_OK &&
+			    r.error == 0)
+				(*n[k])++;
+		}
+	for (k = 0; k < 2; k++)
+		speer_close(&p[k]);
+	svc_free(v);
+}
+
+/*
+ * A peer's share (-c) is a hard cap only when the admin gave it: by
+ * default a peer takes more while the limit has room, and no more than
+ * its share once the last quarter is in use, so the other still gets
+ * the rest.  The same for the request rate.
+ */
+static void
+service_shares(void)
+{
+	int	a, b;
+
+	service_share_run(0, 8, 0, &a, &b);
+	checkf(a == 6 && b == 2, "share, default: sessions beyond it while "
+	    "idle, 6 of -m 8, the other peer the last 2 (%d, %d)", a, b);
+	service_share_run(1, 8, 0, &a, &b);
+	checkf(a == 4 && b == 3, "share, -c 50: a hard cap of 4 sessions "
+	    "(%d, %d)", a, b);
+	service_share_run(0, 100, 8, &a, &b);
+	checkf(a == 6 && b == 2, "rate share, default: past its bucket while "
+	    "the common one is under 3/4 spent (%d, %d)", a, b);
+	service_share_run(1, 100, 8, &a, &b);
+	checkf(a == 4 && b == 3, "rate share, -c 50: its bucket of 4/s is a "
+	    "hard cap (%d, %d)", a, b);
+}
+
 static void
 run_service_cases(void)
 {
@@ -1131,6 +1414,7 @@ run_service_cases(void)
 	service_peers(v);
 	service_takeover(v);
 	svc_free(v);
+	service_shares();
 }
 
 int
@@ -1142,6 +1426,7 @@ main(void)
 	run_refused_cases();
 	run_good_cases();
 	run_limit_cases();
+	run_range_cases();
 	run_service_cases();
 	return (check_summary());
 }

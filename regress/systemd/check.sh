@@ -427,6 +427,13 @@ check "journalctl -u ftp-proxy shows the session lines (-D 6)" \
 check "... each line named once (by the journal), not twice" cts '
 	journalctl -q -u ftp-proxy -o cat | grep -Eq "^#[0-9]+ FTP session" &&
 	! journalctl -q -u ftp-proxy -o cat | grep -q "^ftp-proxy\["'
+check "... the session line at priority info, no line with a <N> or name[pid] of ours" cts '
+	journalctl -q -u ftp-proxy -p info..info -o cat |
+	    grep -Eq "^#[0-9]+ FTP session" &&
+	! journalctl -q -u ftp-proxy -p debug..debug -o cat |
+	    grep -Eq "^#[0-9]+ FTP session" &&
+	! journalctl -q -u ftp-proxy -u pfhelper -o cat |
+	    grep -Eq "^(<[0-9]>|ftp-proxy\[|pfhelper\[)"'
 
 check "systemctl restart ftp-proxy: active, the table in place" \
     cts 'systemctl restart ftp-proxy && systemctl -q is-active ftp-proxy &&

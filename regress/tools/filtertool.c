@@ -4,21 +4,24 @@
  * against the real kernel, for regress/integration/filter_nft.sh.  Needs
  * CAP_NET_ADMIN in the network namespace it runs in.
  *
- *	filtertool [-l] [-m mark] [-v] table
- *	filtertool -n [-l] [-m mark] table
+ *	filtertool [-l] [-E low-high] [-m mark] [-v] table
+ *	filtertool -n [-l] [-E low-high] [-m mark] table
  *
  * Creates `table inet TABLE' (flags owner) and reads commands from
  * stdin, one per line, until EOF; the table lives as long as the tool:
  *
  *	add rdr|snat|snatp|pass 4|6 tcp|udp saddr daddr dport
  *	    [to [toport]] timeout_ms	queue an element add
+ *	add trdr|tsnat|tpass 4|6 tcp saddr daddr 0 [to] timeout_ms
+ *				a range permit's (-E), timeout 0: none
  *	del rdr|snat|snatp|pass 4|6 tcp|udp saddr daddr dport [...]
  *	commit			send the batch: prints "ok" or "err TEXT"
  *	rollback		drop the batch: prints "ok"
  *	sleep SECONDS		(fractions allowed, at most 60)
  *	describe		filter_describe()
  *	echo TEXT		prints TEXT (a marker for scripts)
- *	bench N [ROUNDS [rdr]]	with N live elements in pass4 (or rdr4),
+ *	bench N [ROUNDS [rdr|tpass]]
+ *				with N live elements in pass4 (rdr4, tpass4),
  *				time single add and delete commits, one
  *				element each; prints microseconds
  *
@@ -47,6 +50,7 @@
 
 #include "filter.h"
 #include "log.h"
+#include "proto.h"
 
 #define MAXARGS		16
 #define BENCH_CHUNK	500
@@ -69,7 +73,8 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-lnv] [-m mark] table\n", __progname);
+	fprintf(stderr, "usage: %s [-lnv] [-E low-high] [-m mark] table\n",
+	    __progname);
 	exit(2);
 }
 
@@ -94,17 +99,18 @@ static int
 parse_elem(char **av, int ac, struct filter_elem *e, uint32_t *timeout,
     int add)
 {
-	static const char *maps[] = { "rdr", "snat", "snatp", "pass" };
-	static const int need[] = { 2, 1, 2, 0 };	/* to, toport */
+	static const char *maps[] = { "rdr", "snat", "snatp", "pass",
+	    "trdr", "tsnat", "tpass" };
+	static const int need[] = { 2, 1, 2, 0, 1, 1, 0 };	/* to, toport */
 	long long	 v;
 	int		 af, i, n;
 
 	memset(e, 0, sizeof(*e));
 	if (ac < 6)
 		return (-1);
-	for (i = 0; i < 4 && strcmp(av[0], maps[i]) != 0; i++)
+	for (i = 0; i < (int)nitems(maps) && strcmp(av[0], maps[i]) != 0; i++)
 		;
-	if (i == 4)
+	if (i == (int)nitems(maps))
 		return (-1);
 	e->map = FE_RDR + i;
 	n = 6 + (add ? need[i] + 1 : 0);
@@ -127,9 +133,9 @@ parse_elem(char **av, int ac, struct filter_elem *e, uint32_t *timeout,
 			return (-1);
 		e->toport = (uint16_t)v;
 	}
-	if (parse_num(av[n - 1], 1, UINT32_MAX, &v) == -1)
+	if (parse_num(av[n - 1], 0, UINT32_MAX - 1, &v) == -1)
 		return (-1);
-	*timeout = (uint32_t)v;
+	*timeout = v == 0 ? FILTER_NO_TIMEOUT : (uint32_t)v;
 	return (0);
 }
 
@@ -207,7 +213,12 @@ bench_fill(uint32_t base, uint32_t n, int add)
 			e.daddr[2] = (uint8_t)((base + k) >> 24);
 			e.daddr[3] = 2;
 			e.dport = (uint16_t)(base + k);
-			if ((add ? filter_add(&e, 600000) : filter_del(&e))
+			if (bench_map == FE_TPASS) {	/* a host pair only */
+				e.daddr[2] = (uint8_t)((base + k) >> 8);
+				e.daddr[3] = (uint8_t)(base + k);
+			}
+			if ((add ? filter_add(&e, bench_map == FE_TPASS ?
+			    FILTER_NO_TIMEOUT : 600000) : filter_del(&e))
 			    == -1) {
 				filter_rollback();
 				return (-1);
@@ -227,10 +238,14 @@ cmd_bench(char **av, int ac)
 
 	if (ac < 2 || parse_num(av[1], 0, 200000, &n) == -1 ||
 	    (ac > 2 && parse_num(av[2], 1, 100000, &rounds) == -1)) {
-		printf("err usage: bench N [ROUNDS [rdr]]\n");
+		printf("err usage: bench N [ROUNDS [rdr|tpass]]\n");
 		return;
 	}
-	bench_map = ac > 3 && strcmp(av[3], "rdr") == 0 ? FE_RDR : FE_PASS;
+	bench_map = FE_PASS;
+	if (ac > 3 && strcmp(av[3], "rdr") == 0)
+		bench_map = FE_RDR;
+	else if (ac > 3 && strcmp(av[3], "tpass") == 0)
+		bench_map = FE_TPASS;
 	if (bench_fill(0, (uint32_t)n, 1) == -1) {
 		printf("err fill: %s\n", strerror(errno));
 		return;
@@ -249,7 +264,8 @@ cmd_bench(char **av, int ac)
 		printf("err round %lld: %s\n", r, strerror(errno));
 	else
 		printf("bench %s live=%lld rounds=%lld add_us=%.1f "
-		    "del_us=%.1f\n", bench_map == FE_RDR ? "rdr4" : "pass4",
+		    "del_us=%.1f\n", bench_map == FE_RDR ? "rdr4" :
+		    bench_map == FE_TPASS ? "tpass4" : "pass4",
 		    n, rounds, tadd / rounds, tdel / rounds);
 	if (bench_fill(0, (uint32_t)n, 0) == -1)
 		printf("err cleanup: %s\n", strerror(errno));
@@ -317,8 +333,13 @@ main(int argc, char *argv[])
 
 	memset(&conf, 0, sizeof(conf));
 	conf.mark = FILTER_MARK_DEFAULT;
-	while ((ch = getopt(argc, argv, "lm:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "E:lm:nv")) != -1) {
 		switch (ch) {
+		case 'E':
+			if (proto_range_parse(optarg, &conf.tls_lo,
+			    &conf.tls_hi) == -1)
+				usage();
+			break;
 		case 'l':
 			conf.log = 1;
 			break;

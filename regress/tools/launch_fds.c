@@ -3,15 +3,18 @@
  * launch_fds: a minimal socket activator for the tests, in the manner
  * of systemd's .socket units with Accept=no.  Binds one UDP socket on
  * port (IPv6 dual-stack by default, as ListenDatagram=port does; -4:
- * IPv4 only), puts it on fd 3, sets LISTEN_FDS=1 and LISTEN_PID to its
- * own pid, and executes the program in its place.
+ * IPv4 only; -f addr: that IPv4 address with IP_FREEBIND, as
+ * ListenDatagram=addr:port with FreeBind=yes does), puts it on fd 3,
+ * sets LISTEN_FDS=1 and LISTEN_PID to its own pid, and executes the
+ * program in its place.
  *
- *	launch_fds [-4] -p port program [argument ...]
+ *	launch_fds [-4] [-f addr] -p port program [argument ...]
  */
 #include "compat.h"
 
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <err.h>
 #include <stdio.h>
@@ -24,24 +27,28 @@
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: launch_fds [-4] -p port program "
+	fprintf(stderr, "usage: launch_fds [-4] [-f addr] -p port program "
 	    "[argument ...]\n");
 	exit(1);
 }
 
 static int
-bind_udp(int v4only, uint16_t port)
+bind_udp(int v4only, const char *freebind, uint16_t port)
 {
 	struct sockaddr_in	sin;
 	struct sockaddr_in6	sin6;
-	int			fd, off = 0;
+	int			fd, off = 0, on = 1;
 
-	if (v4only) {
+	if (v4only || freebind != NULL) {
 		memset(&sin, 0, sizeof(sin));
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons(port);
 		if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
 			err(1, "socket");
+		if (freebind != NULL && (inet_pton(AF_INET, freebind,
+		    &sin.sin_addr) != 1 || setsockopt(fd, IPPROTO_IP,
+		    IP_FREEBIND, &on, sizeof(on)) == -1))
+			err(1, "-f %s", freebind);
 		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
 			err(1, "bind port %u", port);
 		return (fd);
@@ -61,14 +68,17 @@ bind_udp(int v4only, uint16_t port)
 int
 main(int argc, char *argv[])
 {
-	const char	*errstr;
+	const char	*errstr, *freebind = NULL;
 	char		 pid[32];
 	int		 ch, fd, v4only = 0, port = 0;
 
-	while ((ch = getopt(argc, argv, "+4p:")) != -1) {
+	while ((ch = getopt(argc, argv, "+4f:p:")) != -1) {
 		switch (ch) {
 		case '4':
 			v4only = 1;
+			break;
+		case 'f':
+			freebind = optarg;
 			break;
 		case 'p':
 			port = strtonum(optarg, 1, 65535, &errstr);
@@ -84,7 +94,7 @@ main(int argc, char *argv[])
 	if (port == 0 || argc < 1)
 		usage();
 
-	fd = bind_udp(v4only, port);
+	fd = bind_udp(v4only, freebind, port);
 	if (fd != LISTEN_FD) {
 		if (dup2(fd, LISTEN_FD) == -1)
 			err(1, "dup2");

@@ -3,10 +3,11 @@
  * pfhctl: a front-end emulator for pfhelper, for
  * regress/integration/pfhelper.sh and scripts/bench-pfhelper.sh.
  *
- *	pfhctl [-T] [-p pfhelper] [-- pfhelper-args ...]
+ *	pfhctl [-T] [-E low-high] [-p pfhelper] [-- pfhelper-args ...]
  *
- * Starts pfhelper with pfh_start() (role FTP, TFTP with -T; the path from
- * -p, else $PFHELPER, else the installed one), then reads one command
+ * Starts pfhelper (role FTP, TFTP with -T; the path from -p, else
+ * $PFHELPER, else the installed one; -E: the HELLO's TLS port range,
+ * as ftp-proxy -E sends it), then reads one command
  * per line from stdin and prints one line per command:
  *	ok [result]
  *	err <errno-name> <reason>
@@ -17,6 +18,7 @@
  *	    <proxy> <pport> <server> <sport>
  *	passive <sid> <pid> <pport> <tport> <timeout>
  *	active <sid> <pid> <pport> <tport> <timeout> [port20]
+ *	range <sid> <pid> <low> <high>	a TLS session's range permit
  *	del <sid> <pid>
  *	end <sid>
  *	ctlookup tcp|udp <client> <cport> <local> <lport>
@@ -57,6 +59,7 @@
 #define BENCH_WINDOW	128		/* requests in flight during setup */
 #define BENCH_MAXN	1000000
 #define BENCH_SAMPLES	2000
+#define BENCH_RANGE_MAX	60000		/* 250 clients x 240 servers */
 
 struct cmd {
 	const char	*name;
@@ -66,6 +69,7 @@ struct cmd {
 
 static struct pfh_client	 pfh;
 static int			 dead;	/* pfhelper gone */
+static struct pfh_hello		 hello;	/* -E: bench range permits */
 
 static __dead void	usage(void);
 static void	say_err(int, const char *);
@@ -77,6 +81,7 @@ static void	c_session(int, char **);
 static void	permit(uint8_t, int, char **);
 static void	c_passive(int, char **);
 static void	c_active(int, char **);
+static void	c_range(int, char **);
 static void	c_del(int, char **);
 static void	c_end(int, char **);
 static void	c_ctlookup(int, char **);
@@ -97,6 +102,7 @@ static const struct cmd cmds[] = {
 	{ "session",	10, 11, c_session },
 	{ "passive",	5, 5, c_passive },
 	{ "active",	5, 6, c_active },
+	{ "range",	4, 4, c_range },
 	{ "del",	2, 2, c_del },
 	{ "end",	1, 1, c_end },
 	{ "ctlookup",	5, 5, c_ctlookup },
@@ -112,8 +118,8 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-T] [-p pfhelper] [-- pfhelper-args]\n",
-	    __progname);
+	fprintf(stderr, "usage: %s [-T] [-E low-high] [-p pfhelper] "
+	    "[-- pfhelper-args]\n", __progname);
 	exit(1);
 }
 
@@ -259,6 +265,21 @@ c_active(int argc, char **argv)
 	permit(PFH_ACTIVE, argc, argv);
 }
 
+/* range sid pid low high */
+static void
+c_range(int argc, char **argv)
+{
+	struct pfh_permit	p;
+
+	memset(&p, 0, sizeof(p));
+	p.kind = PFH_RANGE;
+	NUM(argv[0], 0, UINT32_MAX, p.sid);
+	NUM(argv[1], 0, UINT32_MAX, p.pid);
+	NUM(argv[2], 0, UINT16_MAX, p.tport);
+	NUM(argv[3], 0, UINT16_MAX, p.thigh);
+	request(PFH_PERMIT_ADD, &p, sizeof(p));
+}
+
 static void
 c_del(int argc, char **argv)
 {
@@ -365,6 +386,11 @@ c_sleep(int argc, char **argv)
  * as pport and tport, the measured permit 2 uses base(k) + 1, so every
  * element key is distinct.  Setup and teardown are pipelined; the
  * samples are strictly one request at a time.
+ *
+ * With -E, the permits are range permits (one per session and per
+ * client and server): session k's server is 198.51.100.(10 + k / 250),
+ * so n is at most BENCH_RANGE_MAX, and a sample deletes session k's
+ * range permit and adds it again.
  */
 static void
 bench_session(uint32_t k, struct pfh_session *s)
@@ -375,6 +401,8 @@ bench_session(uint32_t k, struct pfh_session *s)
 	addr_parse("192.0.2.1", &s->client);
 	s->client.addr[3] = 2 + k % 250;
 	addr_parse("198.51.100.10", &s->dialled);
+	if (hello.tls_lo != 0)
+		s->dialled.addr[3] = 10 + k / 250;
 	addr_parse("198.51.100.1", &s->proxy);
 	s->server = s->dialled;
 	s->cport = 10000 + k % 50000;
@@ -392,6 +420,12 @@ bench_permit(uint32_t k, uint32_t pid, struct pfh_permit *p)
 	p->kind = PFH_PASSIVE;
 	p->pport = p->tport = 1024 + 2 * (k / 250) + (pid - 1);
 	p->timeout = PFH_TIMEOUT_MAX;
+	if (hello.tls_lo != 0) {
+		p->kind = PFH_RANGE;
+		p->pport = p->timeout = 0;
+		p->tport = hello.tls_lo;
+		p->thigh = hello.tls_hi;
+	}
 }
 
 enum bench_op { B_START, B_PERMIT, B_END };
@@ -555,9 +589,23 @@ bench_samples(struct bench *b, double *add, double *del, uint32_t ns)
 
 	for (i = 0; i < ns; i++) {
 		k = (uint32_t)(((uint64_t)i * 7919) % b->n);
-		bench_permit(k, 2, &p);
+		bench_permit(k, hello.tls_lo != 0 ? 1 : 2, &p);
 		d.sid = p.sid;
 		d.pid = p.pid;
+		if (hello.tls_lo != 0) {	/* delete, then add again */
+			t0 = now_us();
+			if (pfh_request(&pfh, PFH_PERMIT_DEL, &d, sizeof(d),
+			    &r) == -1)
+				return (-1);
+			t1 = now_us();
+			if (pfh_request(&pfh, PFH_PERMIT_ADD, &p, sizeof(p),
+			    &r) == -1 || r.error != 0)
+				return (-1);
+			t2 = now_us();
+			del[i] = t1 - t0;
+			add[i] = t2 - t1;
+			continue;
+		}
 		t0 = now_us();
 		if (pfh_request(&pfh, PFH_PERMIT_ADD, &p, sizeof(p), &r) == -1)
 			return (-1);
@@ -607,7 +655,8 @@ c_bench(int argc, char **argv)
 	int		 rc, serr = 0;
 
 	memset(&b, 0, sizeof(b));
-	NUM(argv[0], 1, BENCH_MAXN, b.n);
+	NUM(argv[0], 1, hello.tls_lo != 0 ? BENCH_RANGE_MAX : BENCH_MAXN,
+	    b.n);
 	if (argc == 2)
 		NUM(argv[1], 1, 1000000, ns);
 	if (dead) {
@@ -685,18 +734,24 @@ main(int argc, char *argv[])
 	char		*hargv[MAXHELPERARGS + 2], *line = NULL;
 	const char	*path;
 	size_t		 linesz = 0;
-	uint32_t	 role = PFH_ROLE_FTP;
+	struct pfh_hello *h = &hello;
 	int		 ch, i;
 
 	if ((path = getenv("PFHELPER")) == NULL)
 		path = PFHELPER_PATH;
-	while ((ch = getopt(argc, argv, "p:T")) != -1) {
+	h->role = PFH_ROLE_FTP;
+	while ((ch = getopt(argc, argv, "E:p:T")) != -1) {
 		switch (ch) {
+		case 'E':
+			if (proto_range_parse(optarg, &h->tls_lo,
+			    &h->tls_hi) == -1)
+				usage();
+			break;
 		case 'p':
 			path = optarg;
 			break;
 		case 'T':
-			role = PFH_ROLE_TFTP;
+			h->role = PFH_ROLE_TFTP;
 			break;
 		default:
 			usage();
@@ -713,8 +768,13 @@ main(int argc, char *argv[])
 
 	log_init(1, LOG_DAEMON);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (pfh_start(&pfh, path, hargv, role) == -1)
+	if (pfh_fork(&pfh, path, hargv) == -1)
 		err(1, "cannot start %s", path);
+	if (pfh_hello_opts(&pfh, h) == -1) {
+		pfh_stop(&pfh);
+		errx(1, "pfhelper refused: %s", pfh.reason[0] != '\0' ?
+		    pfh.reason : strerror(errno));
+	}
 	signal(SIGPIPE, SIG_IGN);
 	while (getline(&line, &linesz, stdin) != -1)
 		run_line(line);

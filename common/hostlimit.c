@@ -43,36 +43,67 @@ hl_key(const struct pfh_addr *a, struct hl_host *h)
 	return (0);
 }
 
+uint32_t
+hl_reserve_from(uint32_t max)
+{
+	return (max - (max + 3) / 4);
+}
+
+uint32_t
+hl_share(uint32_t max, uint32_t nhosts)
+{
+	uint32_t	n = max / (nhosts + 1);
+
+	return (n > 0 ? n : 1);
+}
+
+enum hl_verdict
+hl_verdict(uint32_t max, uint32_t cap, uint32_t used, uint32_t held,
+    uint32_t nhosts)
+{
+	if (cap != 0)
+		return (held >= cap ? HL_CAP : HL_OK);
+	if (used < hl_reserve_from(max))
+		return (HL_OK);
+	if (held == 0)
+		nhosts++;
+	return (held >= hl_share(max, nhosts) ? HL_SHARE : HL_OK);
+}
+
 void
-hl_init(struct hl_table *t, uint32_t limit)
+hl_init(struct hl_table *t, uint32_t max, uint32_t cap)
 {
 	RB_INIT(&t->hosts);
-	t->limit = limit > 0 ? limit : 1;
+	t->max = max > 0 ? max : 1;
+	t->cap = cap;
 	t->nhosts = 0;
+	t->used = 0;
 }
 
 int
 hl_add(struct hl_table *t, const struct pfh_addr *a)
 {
 	struct hl_host	 k, *h;
+	enum hl_verdict	 v;
 
 	if (hl_key(a, &k) == -1)
 		return (-1);
-	if ((h = RB_FIND(hl_tree, &t->hosts, &k)) != NULL) {
-		if (h->n >= t->limit) {
-			errno = EUSERS;
+	h = RB_FIND(hl_tree, &t->hosts, &k);
+	v = hl_verdict(t->max, t->cap, t->used, h != NULL ? h->n : 0,
+	    t->nhosts);
+	if (v != HL_OK)
+		return (v);
+	if (h == NULL) {
+		if ((h = malloc(sizeof(*h))) == NULL)
 			return (-1);
-		}
-		h->n++;
-		return (0);
+		*h = k;
+		h->n = 0;
+		RB_INSERT(hl_tree, &t->hosts, h);
+		t->nhosts++;
 	}
-	if ((h = malloc(sizeof(*h))) == NULL)
-		return (-1);
-	*h = k;
-	h->n = 1;
-	RB_INSERT(hl_tree, &t->hosts, h);
-	t->nhosts++;
-	return (0);
+	h->n++;
+	t->used++;
+	return (HL_OK);
 }
 
 void
@@ -83,6 +114,7 @@ hl_del(struct hl_table *t, const struct pfh_addr *a)
 	if (hl_key(a, &k) == -1 ||
 	    (h = RB_FIND(hl_tree, &t->hosts, &k)) == NULL)
 		return;
+	t->used--;
 	if (--h->n > 0)
 		return;
 	RB_REMOVE(hl_tree, &t->hosts, h);
@@ -111,4 +143,5 @@ hl_clear(struct hl_table *t)
 		free(h);
 	}
 	t->nhosts = 0;
+	t->used = 0;
 }
