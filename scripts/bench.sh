@@ -171,7 +171,8 @@ relay_up() {
 		bind :8021
 		server s 0.0.0.0:0
 	EOF
-	bg ip netns exec "$FW" "$HAPROXY" -db -f "$WORK/haproxy.cfg"
+	bg ip netns exec "$FW" "$HAPROXY" -db -f "$WORK/haproxy.cfg" \
+	    2>> "$WORK/haproxy.log"
 	RELAYPID=$LASTPID
 	wait_port "$FW" 8021 && is_server "$RELAYPID" "$HAPROXY"
 }
