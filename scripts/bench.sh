@@ -11,7 +11,8 @@
 # in time; the trap removes the namespaces and our processes by pid.
 #
 #	BENCH_ONLY="tput load lat split syscalls stall idle limit pfh tftp
-#				spawn soak"	sections
+#				spawn soak ftps"	sections (ftps:
+#				scripts/bench-ftps.sh, FTP over TLS)
 #	BENCH_SPAWN_N=100	TFTP reads in the spawn section, each by a
 #				tftp-proxy that inetd starts for it
 #	BENCH_SOAK_SECS=600	the session loop through ours, failed and
@@ -32,6 +33,7 @@ P="bn$$-"
 require_root
 
 ONLY=${BENCH_ONLY:-"tput load lat split syscalls stall idle limit pfh tftp spawn soak"}
+[ -n "${BENCH_ONLY:-}" ] || ONLY="$ONLY ftps"
 SPAWN_N=${BENCH_SPAWN_N:-100}
 SOAK=${BENCH_SOAK_SECS:-600}
 BIG_MB=${BENCH_BIG_MB:-1024}
@@ -1019,6 +1021,7 @@ if want pfh; then
 	say "pfhelper permit latency (scripts/bench-pfhelper.sh)"
 	pfh
 fi
+want ftps && sh "$TOP/scripts/bench-ftps.sh"
 
 table | tee "$WORK/table"
 echo

@@ -239,15 +239,16 @@ check "forward IPv4: ftplib FTP_TLS prot_p get, put, list" \
     py_ok "$CLI" "$S4" 4
 check "forward IPv6: ftplib FTP_TLS prot_p get, put, list" \
     py_ok "$CLI" "$S6" 6
-implicit_ok() { # ns host: curl ftps:// get, and a put on the server's disk
-	rm -f "$WORK/out" "$WORK/ftprooti/pub/imp"
+implicit_ok() { # ns host [root]: curl ftps:// get, a put on its disk
+	_root=$WORK/ftproot${3:-i}/pub
+	rm -f "$WORK/out" "$_root/imp"
 	case $2 in *:*) _h="[$2]" ;; *) _h=$2 ;; esac
 	timeout 30 ip netns exec "$1" curl -sS --connect-timeout 5 -m 25 -g \
 	    -k "ftps://$_h/pub/big" -o "$WORK/out" &&
-	    same "$WORK/out" "$PUB/big" &&
+	    same "$WORK/out" "$_root/big" &&
 	    timeout 30 ip netns exec "$1" curl -sS --connect-timeout 5 -m 25 \
 	    -g -k -T "$WORK/up" "ftps://$_h/pub/imp" &&
-	    same "$WORK/ftprooti/pub/imp" "$WORK/up"
+	    same "$_root/imp" "$WORK/up"
 }
 check "forward IPv4: implicit TLS (port 990): curl ftps:// get, put" \
     implicit_ok "$CLI" "$S4"
@@ -470,8 +471,16 @@ set_up vsftpd_up "$CLI" 2
 PUB=$WORK/ftproot2/pub
 mkfile "$PUB/big" 512
 mkfile "$PUB/alpha.txt" 1
+# Its implicit twin on port 990, for -I.
+VSFTPD_EXTRA="$TLSCONF
+pasv_address=$F4OUT
+implicit_ssl=YES
+listen_port=990"
+set_up vsftpd_up "$CLI" ri
+set_up wait_port "$CLI" 990
+cp "$PUB/big" "$WORK/ftprootri/pub/"
 PROXYPORT=21 set_up proxy_up -R "$C4" -b "$F4OUT" -p 21 \
-    -E "$LO-$HI"
+    -E "$LO-$HI" -I 990
 check "reverse IPv4: curl get (PASV, pasv_address)" \
     get_ok "$SRV" "$F4OUT" --disable-epsv
 check "reverse IPv4: curl put (EPSV)" put_ok "$SRV" "$F4OUT" rup4
@@ -487,6 +496,12 @@ rev_live_then_gone() {
 hold_start "$SRV" "$F4OUT"
 check "reverse: the range permit (C . fw -> server, port kept) lives \
 with its session" rev_live_then_gone
+implicit_rev() { # to -I's port, on to the server's 990
+	implicit_ok "$SRV" "$F4OUT" ri &&
+	    grep -q " -> $C4:990 via" "$WORK/ftp-proxy.log"
+}
+check "reverse IPv4: implicit TLS on -I's port: curl ftps:// get, put" \
+    implicit_rev
 proxy_stop
 PROXYPORT=21 set_up proxy_up -R "$C6" -b "$F6OUT" -p 21 \
     -E "$LO-$HI"
