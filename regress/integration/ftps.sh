@@ -6,8 +6,10 @@
 # default require_ssl_reuse=YES kept, a certificate made here with
 # openssl req; curl --ssl-reqd, python's ftplib FTP_TLS with prot_p()
 # and lftp with ftp:ssl-force; IPv4 and IPv6; forward mode, then
-# reverse mode (vsftpd's pasv_address is the firewall's), and ProFTPD
-# with mod_tls in reverse mode (MasqueradeAddress); a standing pfhelper
+# reverse mode (vsftpd's pasv_address is the firewall's, implicit TLS
+# on -I's port to a second vsftpd's 990), ProFTPD with mod_tls and
+# pure-ftpd with TLS in reverse mode (MasqueradeAddress, -P: both
+# unpacked under obj/servers, never installed); a standing pfhelper
 # with -E, whose pfhelper -l names the range permit.  A capture
 # on the firewall's interfaces holds none of the files' bytes.  Without
 # -E: 502 and nothing inserted.  Hostile: plaintext PORT after AUTH
@@ -164,9 +166,11 @@ put_ok() { # ns host name: $WORK/up as pub/name, its checksum there
 	    -g --ssl-reqd -k -T "$WORK/up" "$(url "$2" "pub/$3")" &&
 	    same "$PUB/$3" "$WORK/up"
 }
-list_ok() { # ns host: the names in pub/
-	timeout 30 ip netns exec "$1" curl -sS --connect-timeout 5 -m 25 \
-	    -g --ssl-reqd -k -l "$(url "$2" pub/)" > "$WORK/ls.out" &&
+list_ok() { # ns host [curl options]: the names in pub/
+	_ns=$1 _h=$2
+	shift 2
+	timeout 30 ip netns exec "$_ns" curl -sS --connect-timeout 5 -m 25 \
+	    -g --ssl-reqd -k -l "$@" "$(url "$_h" pub/)" > "$WORK/ls.out" &&
 	    grep -qx big "$WORK/ls.out" && grep -qx alpha.txt "$WORK/ls.out"
 }
 py_ok() { # ns host tag: ftplib FTP_TLS, prot_p: get, put, list
@@ -257,6 +261,8 @@ check "forward IPv6: implicit TLS (port 990): curl ftps:// get, put" \
 if command -v lftp >/dev/null; then
 	check "forward IPv4: lftp ssl-force, ssl-protect-data get" \
 	    lftp_ok "$CLI" "$S4"
+	check "forward IPv6: lftp ssl-force, ssl-protect-data get" \
+	    lftp_ok "$CLI" "$S6"
 fi
 
 # vsftpd refuses an address that is not the control connection's
@@ -580,6 +586,40 @@ check "ProFTPD mod_tls, reverse: curl get (PASV, MasqueradeAddress)" \
 check "ProFTPD mod_tls, reverse: curl put" put_ok "$SRV" "$F4OUT" pup4
 check "ProFTPD mod_tls, reverse: ftplib FTP_TLS prot_p get, put, list" \
     py_ok "$SRV" "$F4OUT" p4
+proxy_stop
+
+# --- 6b. pure-ftpd with TLS, reverse: -P the firewall's address ------
+# Unpacked under obj/servers too; a virtual user (pure-pw) whose home
+# is this run's, TLS required on control and data connections (-Y 3).
+
+pureftpd_tls() {
+	pureftpd_deps ftps.sh > /dev/null 2>&1 || { echo "no pure-ftpd"; return 1; }
+	mkdir -p "$WORK/pure/pub"
+	cp "$PUB/big" "$PUB/alpha.txt" "$WORK/pure/pub/"
+	chown -R nobody:nogroup "$WORK/pure"
+	cat "$WORK/key.pem" "$WORK/cert.pem" > "$WORK/pure.pem"
+	printf 'tlspw\ntlspw\n' | "$PUREPW" useradd tls -u nobody -g nogroup \
+	    -d "$WORK/pure" -f "$WORK/pure.passwd" > /dev/null &&
+	    "$PUREPW" mkdb "$WORK/pure.pdb" -f "$WORK/pure.passwd" || return 1
+	bg ip netns exec "$CLI" "$PUREFTPD" -S "$C4,2122" -l \
+	    "puredb:$WORK/pure.pdb" -E -A -H -Y 3 -2 "$WORK/pure.pem" \
+	    -p "$LO:$HI" -P "$F4OUT" 2>> "$WORK/pure-ftpd.err"
+	wait_port "$CLI" 2122
+}
+set_up pureftpd_tls
+PUB=$WORK/pure/pub
+PROXYPORT=21 set_up proxy_up -R "$C4" -P 2122 -b "$F4OUT" -p 21 \
+    -E "$LO-$HI"
+check "pure-ftpd TLS, reverse: curl get (PASV, -P)" \
+    get_ok "$SRV" "$F4OUT" --disable-epsv -u tls:tlspw
+pure_put() { # as user tls, on its disk
+	rm -f "$PUB/pu4"
+	timeout 30 ip netns exec "$SRV" curl -sS --connect-timeout 5 -m 25 \
+	    --ssl-reqd -k -u tls:tlspw -T "$WORK/up" "ftp://$F4OUT/pub/pu4" &&
+	    same "$PUB/pu4" "$WORK/up"
+}
+check "pure-ftpd TLS, reverse: curl put" pure_put
+check "pure-ftpd TLS, reverse: curl list" list_ok "$SRV" "$F4OUT" -u tls:tlspw
 proxy_stop
 
 # --- 7. A farm (two -R): a client's TLS sessions stick to one server -
