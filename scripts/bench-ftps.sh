@@ -19,7 +19,10 @@
 # our processes by pid.
 #
 #	BENCH_FTPS_MB=1024	size of the large download
-#	BENCH_SECS=8		seconds of the sessions/s run
+#	BENCH_SECS=8		seconds of each sessions/s run
+#	BENCH_FTPS_ROUNDS=3	sessions/s runs of each setup, range and
+#				ours alternating (the machine's other load
+#				moves between runs); the median is kept
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 export TOP
@@ -29,6 +32,7 @@ require_root
 
 MB=${BENCH_FTPS_MB:-1024}
 SECS=${BENCH_SECS:-8}
+ROUNDS=${BENCH_FTPS_ROUNDS:-3}
 LO=41000
 HI=41999
 RES=$WORK/results
@@ -244,13 +248,23 @@ fail = sum(r[1] for r in res)
 print("sessions=%d fail=%d rate=%.1f" % (ok, fail, ok / secs))
 EOF
 
-# load tag host: FTPS sessions/s, 64 clients.
+# load tag host: FTPS sessions/s, 64 clients, one run: its rate and
+# failures added to $WORK/tag.rate and .fail.
 load() {
 	_o=$(timeout $((SECS + 90)) ip netns exec "$CLI" "${PYTHON:-python3}" \
 	    "$WORK/ftpsload.py" "$2" 64 "$SECS")
-	echo "   $_o"
-	result "sess_$1" "$(echo "$_o" | sed -n 's/.*rate=//p')"
-	result "sessfail_$1" "$(echo "$_o" | sed -n 's/.*fail=\([0-9]*\).*/\1/p')"
+	echo "   $1: $_o"
+	echo "$_o" | sed -n 's/.*rate=//p' >> "$WORK/$1.rate"
+	echo "$_o" | sed -n 's/.*fail=\([0-9]*\).*/\1/p' >> "$WORK/$1.fail"
+}
+# loaded tag: the median rate of its runs, and all their failures.
+loaded() {
+	result "sess_$1" "$(median < "$WORK/$1.rate")"
+	result "sessfail_$1" "$(awk '{ n += $1 } END { print n + 0 }' \
+	    "$WORK/$1.fail")"
+}
+ours_up() {
+	fw_ours && proxy_up -E "$LO-$HI" -m 1000 -M 1000
 }
 
 # ---- the run ----
@@ -265,13 +279,13 @@ server_up || exit 1
 say "ftps baseline: kernel FTP helper, tcp dport $LO-$HI accepted, masquerade"
 fw_range || exit 1
 tput range "$S4"
-load range "$S4"
 
 say "ftps copy: ProFTPD mod_proxy terminating TLS, reverse mode on $F4IN"
 fw_copy
 if copy_up; then
 	tput copy "$F4IN" 1
 	load copy "$F4IN"
+	loaded copy
 else
 	echo "   ProFTPD mod_proxy with TLS could not be set up: skipped"
 	tail -n 5 "$WORK/proftpd.log" "$WORK/proftpd.err" 2>/dev/null
@@ -279,14 +293,24 @@ fi
 stop_pid "${COPYPID:-}"
 
 say "ftps ours: ftp-proxy -E $LO-$HI + pfhelper (forward mode)"
-fw_ours || exit 1
-proxy_up -E "$LO-$HI" -m 1000 -M 1000 || exit 1
+ours_up || exit 1
 tput ours "$S4"
-load ours "$S4"
 stop_pid "$PROXYPID"
 
+say "ftps sessions/s: range and ours alternating, $ROUNDS runs each"
+for _r in $(seq "$ROUNDS"); do
+	fw_range || exit 1
+	load range "$S4"
+	ours_up || exit 1
+	load ours "$S4"
+	stop_pid "$PROXYPID"
+done
+loaded range
+loaded ours
+
 echo
-echo "FTPS ($MB MiB download; sessions/s of 64 clients, $SECS s)," \
+echo "FTPS ($MB MiB download; sessions/s of 64 clients, $SECS s, median" \
+    "of $ROUNDS)," \
     "load average $LOAD0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 printf '%-34s %8s %8s %8s %10s %10s\n' figure range ours copy ours/range \
     ours/copy
