@@ -404,32 +404,38 @@ int
 pfh_session_start(struct pfh_client *c, struct pfh_calls *owner,
     const struct pfh_session *m, pfh_done done, void *arg)
 {
-	return (pfh_call(c, owner, PFH_SESSION_START, m->sid, m, sizeof(*m),
-	    done, arg));
+	struct proto_msg	pm = proto_msg_session(m);
+
+	return (pfh_call(c, owner, pm.type, m->sid, pm.data, pm.len, done,
+	    arg));
 }
 
 int
 pfh_permit_add(struct pfh_client *c, struct pfh_calls *owner,
     const struct pfh_permit *m, pfh_done done, void *arg)
 {
-	return (pfh_call(c, owner, PFH_PERMIT_ADD, m->sid, m, sizeof(*m),
-	    done, arg));
+	struct proto_msg	pm = proto_msg_permit(m);
+
+	return (pfh_call(c, owner, pm.type, m->sid, pm.data, pm.len, done,
+	    arg));
 }
 
 int
 pfh_ct_lookup(struct pfh_client *c, struct pfh_calls *owner,
     const struct pfh_ctlookup *m, pfh_done done, void *arg)
 {
-	return (pfh_call(c, owner, PFH_CT_LOOKUP, 0, m, sizeof(*m), done,
-	    arg));
+	struct proto_msg	pm = proto_msg_ctlookup(m);
+
+	return (pfh_call(c, owner, pm.type, 0, pm.data, pm.len, done, arg));
 }
 
 int
 pfh_permit_del(struct pfh_client *c, uint32_t sid, uint32_t pid)
 {
 	struct pfh_permit_del	m = { sid, pid };
+	struct proto_msg	pm = proto_msg_permit_del(&m);
 
-	return (pfh_call(c, NULL, PFH_PERMIT_DEL, sid, &m, sizeof(m), NULL,
+	return (pfh_call(c, NULL, pm.type, sid, pm.data, pm.len, NULL,
 	    NULL));
 }
 
@@ -437,8 +443,9 @@ int
 pfh_session_end(struct pfh_client *c, uint32_t sid)
 {
 	struct pfh_session_end	m = { sid };
+	struct proto_msg	pm = proto_msg_session_end(&m);
 
-	return (pfh_call(c, NULL, PFH_SESSION_END, sid, &m, sizeof(m), NULL,
+	return (pfh_call(c, NULL, pm.type, sid, pm.data, pm.len, NULL,
 	    NULL));
 }
 

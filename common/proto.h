@@ -10,29 +10,38 @@
 #ifndef PROTO_H
 #define PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PFH_PROTO_VERSION	4
 #define PFH_FD			3	/* pfhelper finds its peer here */
 
 /*
- * The message types: one list, from which the enum and the name table
- * (proto_name()) are generated.  Payload in the comment.
+ * The messages: one list, from which everything per message is
+ * generated: the enum, the name table (proto_name()), the typed frame
+ * proto_msg_N(), the send/receive pair proto_send_N/proto_recv_N
+ * (proto.c) and, in pfhelper, the validator validate_N (pfhelper.h)
+ * that its handlers receive through (serve.c).  X(type, N, payload):
+ * a message; R(type): a reply, a struct pfh_reply (PFH_OK, PFH_ERR:
+ * proto_send_reply, proto_recv_reply).
  */
-#define PFH_IMSG_TYPES(X)						\
-	X(PFH_HELLO)		/* both ways: struct pfh_hello */	\
-	X(PFH_OK)		/* reply: struct pfh_reply */		\
-	X(PFH_ERR)		/* reply: struct pfh_reply */		\
-	X(PFH_SESSION_START)	/* struct pfh_session */		\
-	X(PFH_SESSION_END)	/* struct pfh_session_end */		\
-	X(PFH_PERMIT_ADD)	/* struct pfh_permit */			\
-	X(PFH_PERMIT_DEL)	/* struct pfh_permit_del */		\
-	X(PFH_CT_LOOKUP)	/* struct pfh_ctlookup */
+#define PFH_IMSG_TYPES(X, R)						\
+	X(PFH_HELLO, hello, struct pfh_hello)	/* both ways */		\
+	R(PFH_OK)							\
+	R(PFH_ERR)							\
+	X(PFH_SESSION_START, session, struct pfh_session)		\
+	X(PFH_SESSION_END, session_end, struct pfh_session_end)		\
+	X(PFH_PERMIT_ADD, permit, struct pfh_permit)			\
+	X(PFH_PERMIT_DEL, permit_del, struct pfh_permit_del)		\
+	X(PFH_CT_LOOKUP, ctlookup, struct pfh_ctlookup)
+
+/* For the columns a generator does not use. */
+#define PFH_NOMSG(t)
 
 enum pfh_imsg_type {
 	PFH_NONE = 0,
-#define PFH_ENUM(t)	t,
-	PFH_IMSG_TYPES(PFH_ENUM)
+#define PFH_ENUM(t, ...)	t,
+	PFH_IMSG_TYPES(PFH_ENUM, PFH_ENUM)
 #undef PFH_ENUM
 	PFH_MAX
 };
@@ -210,16 +219,31 @@ struct pfh_reply {
 struct imsgbuf;
 struct imsg;
 
-/* Marshalling (proto.c): send 0/-1; recv 0, or -1/EBADMSG on bad size. */
-#define PROTO_DECL(name, st)						\
+/*
+ * A message framed, its type and size from the list: what a sender
+ * that queues messages its own way (pfh_client.c) hands on.
+ */
+struct proto_msg {
+	uint32_t	 type;
+	const void	*data;
+	size_t		 len;
+};
+
+/*
+ * Marshalling (proto.c): proto_msg_N frames, send 0/-1; recv 0, or
+ * -1/EBADMSG on another type or a bad size.
+ */
+#define PROTO_DECL(t, name, st)						\
+static inline struct proto_msg						\
+proto_msg_##name(const st *m)						\
+{									\
+	struct proto_msg	pm = { t, m, sizeof(*m) };		\
+									\
+	return (pm);							\
+}									\
 int	proto_send_##name(struct imsgbuf *, uint32_t, const st *);	\
 int	proto_recv_##name(struct imsg *, st *);
-PROTO_DECL(hello, struct pfh_hello)
-PROTO_DECL(session, struct pfh_session)
-PROTO_DECL(session_end, struct pfh_session_end)
-PROTO_DECL(permit, struct pfh_permit)
-PROTO_DECL(permit_del, struct pfh_permit_del)
-PROTO_DECL(ctlookup, struct pfh_ctlookup)
+PFH_IMSG_TYPES(PROTO_DECL, PFH_NOMSG)
 #undef PROTO_DECL
 
 /*

@@ -9,29 +9,20 @@
  */
 #include "compat.h"
 
-#include <string.h>
-
 #include "addr.h"
-#include "ct.h"
 #include "hostaddr.h"
 #include "pfhelper.h"
 
 const char *
-validate_claims(const struct pfh_conf *conf, const struct pfh_session *s)
+validate_claims(const struct pfh_conf *conf, const struct pfh_session *s,
+    const struct pfh_addr *r, uint16_t rport)
 {
-	struct pfh_addr	r;
-	uint16_t	rport;
-
 	if (hostaddr_type(conf->hosts, &s->proxy) == NET_REMOTE)
 		return ("proxy address is not one of this host's");
-	if (!conf->ct_verify)
+	if (r == NULL)
 		return (NULL);
-	memset(&r, 0, sizeof(r));
-	r.af = s->client.af;
-	if (ct_last_reply(r.addr, &rport) == -1)
-		return ("no conntrack entry for the connection");
-	if ((addr_eq(&r, &s->dialled) && rport == s->dport) ||
-	    hostaddr_type(conf->hosts, &r) != NET_REMOTE)
+	if ((addr_eq(r, &s->dialled) && rport == s->dport) ||
+	    hostaddr_type(conf->hosts, r) != NET_REMOTE)
 		return (NULL);
 	return ("connection not delivered to the proxy");
 }

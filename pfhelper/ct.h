@@ -14,27 +14,30 @@
  * dst:dport exists: its original tuple is that one, and its replies
  * go to src:sport; or, where NAT rewrote the client's port (see
  * ct_netlink.c), its original tuple is that one but for the source
- * port, and its replies go to src:sport.  -1 with errno ENOENT if not
- * (or another errno on failure).
+ * port, and its replies go to src:sport.  It then returns that
+ * connection's reply source, where a redirect delivered it, in
+ * rsrc:rsport (either may be NULL).  -1 with errno ENOENT if not (or
+ * another errno on failure).
  *
- * ct_last_reply(): the reply tuple's source of the connection the last
- * successful ct_check_orig() found (where a redirect delivered it);
- * -1 with ENOENT if that failed.
- *
- * ct_init(): open the conntrack socket now (pfhelper: before its
- * sandbox, which lets it create no socket); else the first lookup does.
+ * ct_open(): a conntrack socket, opened now (pfhelper: before its
+ * sandbox, which lets it create no socket), with all that goes with it
+ * (request numbers, the dump budget): NULL if it cannot be had.  Every
+ * call takes it; ct_close() closes and frees it.
  */
 #ifndef CT_H
 #define CT_H
 
 #include <stdint.h>
 
-int	ct_init(void);
-int	ct_last_reply(uint8_t *rsrc, uint16_t *rsport);
-int	ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
-	    uint16_t rsport, const uint8_t *rdst, uint16_t rdport,
-	    uint8_t *odst, uint16_t *odport);
-int	ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src,
-	    uint16_t sport, const uint8_t *dst, uint16_t dport);
+struct ct;
+
+struct ct	*ct_open(void);
+void		 ct_close(struct ct *);
+int		 ct_lookup_reply(struct ct *, uint8_t af, uint8_t proto,
+		    const uint8_t *rsrc, uint16_t rsport, const uint8_t *rdst,
+		    uint16_t rdport, uint8_t *odst, uint16_t *odport);
+int		 ct_check_orig(struct ct *, uint8_t af, uint8_t proto,
+		    const uint8_t *src, uint16_t sport, const uint8_t *dst,
+		    uint16_t dport, uint8_t *rsrc, uint16_t *rsport);
 
 #endif /* CT_H */

@@ -219,6 +219,7 @@ static void p_sid0(struct msg *m) { PER(m)->sid = 0; }
 static void p_pid0(struct msg *m) { PER(m)->pid = 0; }
 static void p_kind0(struct msg *m) { PER(m)->kind = 0; }
 static void p_kind3(struct msg *m) { PER(m)->kind = 3; }
+static void p_kind4(struct msg *m) { PER(m)->kind = 4; }
 static void p_flags(struct msg *m) { PER(m)->flags = 0x80; }
 static void p_port20pasv(struct msg *m) { PER(m)->flags = PFH_F_PORT20; }
 static void p_pport(struct msg *m) { PER(m)->pport = 1023; }
@@ -290,6 +291,7 @@ static const struct bad_case {
 	{ "permit id 0", T_PERMIT, p_pid0 },
 	{ "permit kind 0", T_PERMIT, p_kind0 },
 	{ "permit kind 3", T_PERMIT, p_kind3 },
+	{ "permit kind 4, past the table", T_PERMIT, p_kind4 },
 	{ "permit unknown flag", T_PERMIT, p_flags },
 	{ "permit port 20 on passive", T_PERMIT, p_port20pasv },
 	{ "permit proxy port 1023", T_PERMIT, p_pport },
@@ -1316,7 +1318,7 @@ service_takeover(struct svc *v)
 	p.timeout = 1;		/* expires after 0.5 s (pfhelper's margin) */
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	speer_send(&a, m, 3, &r);
-	usleep(600000);
+	fake_now += 0.6;
 	p.timeout = 30;
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	check(speer_send(&b, m, 3, &r) == PFH_OK && r.error == 0,
@@ -1355,6 +1357,7 @@ service_share_run(int hard, uint32_t max, uint32_t rate, int *na, int *nb)
 	conf.rate = rate;
 	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
 		errx(1, "svc");
+	svc_clock(v, fake_clock);
 	for (k = 0; k < 2; k++) {
 		speer_open(&p[k], v, PFH_ROLE_FTP, 4242 + k);
 		m = hello_role(PFH_ROLE_FTP);
@@ -1410,6 +1413,7 @@ run_service_cases(void)
 	conf.share = 50;
 	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
 		errx(1, "svc");
+	svc_clock(v, fake_clock);
 	service_roles(v);
 	service_peers(v);
 	service_takeover(v);

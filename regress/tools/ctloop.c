@@ -40,6 +40,8 @@ static int		listen_on(uint16_t);
 static int		check_one(int);
 static double		now_us(void);
 
+static struct ct	*ct;
+
 static __dead void
 usage(void)
 {
@@ -88,9 +90,10 @@ check_one(int fd)
 	len = sizeof(orig);
 	if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &orig, &len) == -1)
 		err(2, "SO_ORIGINAL_DST");
-	if (ct_check_orig(AF_INET, IPPROTO_TCP,
+	if (ct_check_orig(ct, AF_INET, IPPROTO_TCP,
 	    (uint8_t *)&peer.sin_addr, ntohs(peer.sin_port),
-	    (uint8_t *)&orig.sin_addr, ntohs(orig.sin_port)) == 0)
+	    (uint8_t *)&orig.sin_addr, ntohs(orig.sin_port), NULL,
+	    NULL) == 0)
 		return (0);
 	inet_ntop(AF_INET, &peer.sin_addr, a, sizeof(a));
 	inet_ntop(AF_INET, &orig.sin_addr, b, sizeof(b));
@@ -134,7 +137,7 @@ main(int argc, char *argv[])
 	log_init(1, 0);
 	if (verbose)
 		log_setverbose(LOG_DEBUG);
-	if (ct_init() == -1)
+	if ((ct = ct_open()) == NULL)
 		err(2, "conntrack socket");
 	lfd = listen_on(strtonum(argv[optind], 1, 65535, &errstr));
 	if (errstr != NULL)

@@ -52,6 +52,8 @@ static void		parse_args(char **, struct ct_args *);
 static int		do_reply(const struct ct_args *, char *, size_t);
 static int		do_orig(const struct ct_args *, char *, size_t);
 
+static struct ct	*ct;
+
 static __dead void
 usage(void)
 {
@@ -121,7 +123,7 @@ do_reply(const struct ct_args *a, char *out, size_t outlen)
 	uint8_t		 odst[16];
 	uint16_t	 odport;
 
-	if (ct_lookup_reply(a->af, a->proto, a->src, a->sport, a->dst,
+	if (ct_lookup_reply(ct, a->af, a->proto, a->src, a->sport, a->dst,
 	    a->dport, odst, &odport) == -1) {
 		if (errno == ENOENT) {
 			strlcpy(out, "ENOENT", outlen);
@@ -138,8 +140,8 @@ do_reply(const struct ct_args *a, char *out, size_t outlen)
 static int
 do_orig(const struct ct_args *a, char *out, size_t outlen)
 {
-	if (ct_check_orig(a->af, a->proto, a->src, a->sport, a->dst,
-	    a->dport) == -1) {
+	if (ct_check_orig(ct, a->af, a->proto, a->src, a->sport, a->dst,
+	    a->dport, NULL, NULL) == -1) {
 		if (errno == ENOENT) {
 			strlcpy(out, "no", outlen);
 			return (1);
@@ -185,6 +187,8 @@ main(int argc, char *argv[])
 	else
 		usage();
 	parse_args(argv + 1, &a);
+	if ((ct = ct_open()) == NULL)
+		fail("conntrack socket");
 	for (i = 0; i < count; i++) {
 		r = orig ? do_orig(&a, out, sizeof(out)) :
 		    do_reply(&a, out, sizeof(out));
