@@ -61,25 +61,11 @@ set_up in_fw nft add rule inet admin nat_pre iifname inside tcp dport 990 \
 CURL="timeout 30 ip netns exec $CLI curl -sS --connect-timeout 5 -m 25 -g"
 CURL="$CURL --ssl-reqd -k"
 
-# tlsc.py: ftplib's FTP_TLS; its data connections resume the control
-# connection's TLS session, as vsftpd's require_ssl_reuse wants (curl
-# and lftp do so on their own).
+# tlsc.py: ftplib's FTP_TLS (ftpstls.py, beside it in $WORK).
+cp "$(dirname "$0")/ftpstls.py" "$WORK/"
 cat > "$WORK/tlsc.py" <<'EOF'
-import ftplib, hashlib, os, socket, ssl, sys, time
-
-class FTPS(ftplib.FTP_TLS):
-    def ntransfercmd(self, cmd, rest=None):
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        if self._prot_p:
-            conn = self.context.wrap_socket(conn,
-                server_hostname=self.host, session=self.sock.session)
-        return conn, size
-
-def ctx():
-    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    c.check_hostname = False
-    c.verify_mode = ssl.CERT_NONE
-    return c
+import os, socket, sys, time
+from ftpstls import FTPS, ctx
 
 def login(host):
     f = FTPS(context=ctx(), timeout=10)
