@@ -496,8 +496,10 @@ check "reverse IPv4: implicit TLS on -I's port: curl ftps:// get, put" \
     implicit_rev
 proxy_stop
 PROXYPORT=21 set_up proxy_up -R "$C6" -b "$F6OUT" -p 21 \
-    -E "$LO-$HI"
+    -E "$LO-$HI" -I 990
 check "reverse IPv6: curl get (EPSV)" get_ok "$SRV" "$F6OUT"
+check "reverse IPv6: implicit TLS on -I's port: curl ftps:// get, put" \
+    implicit_ok "$SRV" "$F6OUT" ri
 check "reverse IPv6: curl put" put_ok "$SRV" "$F6OUT" rup6
 check "reverse IPv6: ftplib FTP_TLS prot_p get, put, list" \
     py_ok "$SRV" "$F6OUT" r6
