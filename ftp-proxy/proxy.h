@@ -21,6 +21,7 @@
 #define FTP_SESSIONS_DEFAULT	100	/* -m */
 #define FTP_MAX_SESSIONS	100000	/* -m and -M at most */
 #define FTP_IDLE_MAX		86400	/* -t: the default and the most */
+#define FTP_PFH_WAIT		10	/* -W: seconds sessions wait for pfhelper */
 #define FTP_CONNECT_TIMEOUT	30	/* seconds to reach the server */
 #define FTP_BACKEND_TIMEOUT	3	/* -R: seconds, then the next one */
 #define FTP_PERMIT_TIMEOUT	60	/* seconds a data permit waits */
@@ -126,6 +127,9 @@ void	session_init(struct proxy_conf *, struct pfh_client *,
 	    struct event_base *);
 void	session_accept(int, short, void *);
 void	session_end_all(void);
+uint32_t session_count(void);
+void	session_refused(uint32_t, const char *, void *);
+void	session_drain(uint32_t);
 void	pfh_lost(const char *, void *);
 
 /* farm.c: the servers of -R (farm_init: from session_init) */

@@ -13,8 +13,8 @@
 # Documentation addresses only; every loop and every command is bounded
 # in time; the trap removes the namespaces and our processes by pid.
 #
-#	BENCH_ONLY="tput load lat split syscalls hang stall idle limit pfh
-#				tftp spawn soak ftps"	sections (ftps:
+#	BENCH_ONLY="tput load lat split syscalls hang stall ops idle
+#				limit pfh tftp spawn soak ftps"	sections (ftps:
 #				scripts/bench-ftps.sh, FTP over TLS)
 #	BENCH_HANG_SECS=60	the hang section: ftpbench and
 #				scripts/bench/ftpload.py (16 clients each)
@@ -43,7 +43,7 @@ P="bn$$-"
 . "$TOP/regress/integration/lib.sh"
 require_root
 
-ONLY=${BENCH_ONLY:-"tput load lat split syscalls hang stall idle limit pfh tftp spawn soak"}
+ONLY=${BENCH_ONLY:-"tput load lat split syscalls hang stall ops idle limit pfh tftp spawn soak"}
 [ -n "${BENCH_ONLY:-}" ] || ONLY="$ONLY ftps"
 SPAWN_N=${BENCH_SPAWN_N:-100}
 SOAK=${BENCH_SOAK_SECS:-600}
@@ -906,6 +906,93 @@ scale() {
 }
 
 # pfh: scripts/bench-pfhelper.sh (another engineer's), if it is there.
+# ops host: the reload gap (the longest a new connection waits for its
+# greeting while the parent takes 20 SIGHUPs, 0.5 s apart) and the
+# broker restart gap (kill -9 of the spawned pfhelper to the 227 of a
+# PASV sent right after it: the new pfhelper's first permit; 5 runs).
+ops() {
+	cat > "$WORK/ops.py" <<-'EOF2'
+	import os, socket, sys, time
+	host, mode, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+	def greet():
+	    s = socket.create_connection((host, 21), timeout=10)
+	    b = b""
+	    while b"\n" not in b:
+	        d = s.recv(512)
+	        if not d:
+	            break
+	        b += d
+	    return s, b
+	if mode == "reload":
+	    lat, bad, end = [], 0, time.time() + n
+	    while time.time() < end:
+	        t = time.time()
+	        try:
+	            s, b = greet()
+	            s.close()
+	            if not b.startswith(b"220"):
+	                bad += 1
+	        except OSError:
+	            bad += 1
+	        lat.append((time.time() - t) * 1000)
+	    lat.sort()
+	    print("n=%d bad=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f" % (len(lat),
+	          bad, lat[len(lat) // 2], lat[int(len(lat) * .99)], lat[-1]))
+	else:
+	    s, b = greet()
+	    for c in ("USER anonymous", "PASS a@b.c"):
+	        s.sendall(c.encode() + b"\r\n")
+	        s.recv(512)
+	    open(os.path.join(os.environ["WORK"], "ops.in"), "w").write("x\n")
+	    while not os.path.exists(os.path.join(os.environ["WORK"],
+	                                          "ops.killed")):
+	        time.sleep(0.001)
+	    t = time.time()
+	    s.sendall(b"PASV\r\n")
+	    r = s.recv(512)
+	    print("code=%s gap_ms=%.1f" % (r[:3].decode(),
+	          (time.time() - t) * 1000))
+	EOF2
+	_o=$(ip netns exec "$CLI" python3 "$WORK/ops.py" "$1" reload 4)
+	echo "   no reload: $_o"
+	result noreload_p99_ms "$(field p99_ms "$_o")"
+	result noreload_max_ms "$(field max_ms "$_o")"
+	ip netns exec "$CLI" python3 "$WORK/ops.py" "$1" reload 12 \
+	    > "$WORK/ops.reload" 2>&1 &
+	_c=$!
+	sleep 1
+	_k=0
+	while [ $_k -lt 20 ]; do
+		kill -HUP "$PROXYPID"
+		sleep 0.5
+		_k=$((_k + 1))
+	done
+	wait "$_c"
+	_o=$(cat "$WORK/ops.reload")
+	echo "   reload: $_o"
+	result reload_gap_p99_ms "$(field p99_ms "$_o")"
+	result reload_gap_max_ms "$(field max_ms "$_o")"
+	result reload_failed "$(field bad "$_o")"
+	_k=0
+	: > "$WORK/ops.gaps"
+	while [ $_k -lt 5 ]; do
+		rm -f "$WORK/ops.in" "$WORK/ops.killed"
+		ip netns exec "$CLI" env WORK="$WORK" timeout 30 python3 \
+		    "$WORK/ops.py" "$1" broker 0 > "$WORK/ops.b" 2>&1 &
+		_c=$!
+		wait_re "$WORK/ops.in" x 10
+		kill -9 "$(pgrep -P "$PROXYPID" -x pfhelper | head -n 1)"
+		touch "$WORK/ops.killed"
+		wait "$_c"
+		echo "   broker restart: $(cat "$WORK/ops.b")"
+		field gap_ms "$(cat "$WORK/ops.b")" >> "$WORK/ops.gaps"
+		_k=$((_k + 1))
+	done
+	result broker_gap_p50_ms "$(median < "$WORK/ops.gaps")"
+	result broker_gap_max_ms "$(sort -n "$WORK/ops.gaps" | tail -n 1)"
+	HELPERPID=$(pgrep -P "$PROXYPID" -x pfhelper | head -n 1)
+}
+
 pfh() {
 	sh_=$TOP/scripts/bench-pfhelper.sh
 	if [ ! -f "$sh_" ]; then
@@ -1043,6 +1130,16 @@ table() {
 	    tftpr_ours -
 	row "  failed (2 s timeout) in that run" tftprfail_kernel - \
 	    tftprfail_ours -
+	echo
+	echo "reload and broker restart (ops), ms           value"
+	printf '%-44s %9s\n' "new connection's greeting, p99, no reload" \
+	    "$(v noreload_p99_ms)"
+	printf '%-44s %9s\n' "  p99 and max across 20 SIGHUPs" \
+	    "$(v reload_gap_p99_ms) $(v reload_gap_max_ms)"
+	printf '%-44s %9s\n' "  connections failed across them" \
+	    "$(v reload_failed)"
+	printf '%-44s %9s\n' "pfhelper kill -9 to the next 227, p50 max" \
+	    "$(v broker_gap_p50_ms) $(v broker_gap_max_ms)"
 	echo
 	echo "ftp-proxy alone (-m $NIDLE)                  value    target"
 	printf '%-44s %9s\n' "idle sessions up (of $NIDLE, with a PASV permit)" \
@@ -1222,6 +1319,7 @@ want split && split ours "$S4"
 want syscalls && syscalls ours "$S4"
 want hang && hang ours "$S4"
 want stall && stall_noops > "$WORK/stall.out" 2>&1
+want ops && ops "$S4"
 want soak && soak
 if want tftp && [ -x "$BIN/tftp-proxy" ]; then
 	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \

@@ -85,16 +85,16 @@ count() { grep -cF -- "$2" "$1" 2>/dev/null; }
 GROUP=FTP
 TABLE=ftp-proxy
 proxy_up -t 3 -m 8 || { fail "ftp-proxy starts"; finish; exit 1; }
-# pfhelper is the front end's only child (whatever its name: under
-# valgrind it is not "pfhelper").
-only_child() { pgrep -P "$1" | head -n 1; }
+# pfhelper is the front end's child beside its worker (whatever its
+# name: under valgrind it is not "pfhelper").
+only_child() { pgrep -P "$1" | grep -vx "$WORKERPID" | head -n 1; }
 PFH=$(only_child "$PROXYPID")
-group_alive() { alive "$PROXYPID" && alive "$PFH"; }
+group_alive() { alive "$PROXYPID" && alive "$WORKERPID" && alive "$PFH"; }
 # One session first: the proxy keeps a spare descriptor from then on.
 timeout 30 ip netns exec "$CLI" curl -sS -m 25 "ftp://$S4/pub/f" \
     -o "$WORK/n0" || echo "first download failed"
 sleep 0.5
-FDS0=$(ls "/proc/$PROXYPID/fd" | wc -l)
+FDS0=$(ls "/proc/$WORKERPID/fd" | wc -l)
 
 # The fake server: fake mode; what it got goes to $WORK/fake.log.
 cat > "$WORK/fake.py" <<-'EOF'
@@ -476,11 +476,11 @@ klass "idle client: 421 at -t 3, session closed" f_idle
 no_sessions() {
 	_i=0
 	while [ $_i -lt 100 ]; do
-		[ "$(ls "/proc/$PROXYPID/fd" | wc -l)" -le "$FDS0" ] && return 0
+		[ "$(ls "/proc/$WORKERPID/fd" | wc -l)" -le "$FDS0" ] && return 0
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	echo "ftp-proxy holds $(ls "/proc/$PROXYPID/fd" | wc -l) fds, had $FDS0"
+	echo "ftp-proxy holds $(ls "/proc/$WORKERPID/fd" | wc -l) fds, had $FDS0"
 	return 1
 }
 
@@ -600,8 +600,11 @@ check "FTP: ftp-proxy holds as many descriptors as at the start" no_sessions
 GROUP=TFTP
 TABLE=tftp-proxy
 tftp_proxy_up -w 2 || { fail "tftp-proxy starts"; finish; exit 1; }
+WORKERPID=$(worker_of "$TFTPPROXYPID")
 TPFH=$(only_child "$TFTPPROXYPID")
-group_alive() { alive "$TFTPPROXYPID" && alive "$TPFH"; }
+group_alive() {
+	alive "$TFTPPROXYPID" && alive "$WORKERPID" && alive "$TPFH"
+}
 
 # Datagrams from the client, python3: send.py host port hexfile|- [bcast]
 cat > "$WORK/send.py" <<-'EOF'
