@@ -500,6 +500,19 @@ PROXYPORT=21 set_up proxy_up -R "$C6" -b "$F6OUT" -p 21 \
 check "reverse IPv6: curl get (EPSV)" get_ok "$SRV" "$F6OUT"
 check "reverse IPv6: implicit TLS on -I's port: curl ftps:// get, put" \
     implicit_ok "$SRV" "$F6OUT" ri
+reload_implicit() { # SIGHUP: a new worker, -I's listeners handed on
+	_w=$(pgrep -P "$PROXYPID" -x ftp-proxy)
+	kill -HUP "$PROXYPID" || return 1
+	_i=0 _n=""
+	while [ $_i -lt 100 ] && [ -z "$_n" ]; do
+		_n=$(pgrep -P "$PROXYPID" -x ftp-proxy | grep -vx "$_w")
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -n "$_n" ] && implicit_ok "$SRV" "$F6OUT" ri
+}
+check "reload (SIGHUP): implicit TLS on -I's port still served" \
+    reload_implicit
 check "reverse IPv6: curl put" put_ok "$SRV" "$F6OUT" rup6
 check "reverse IPv6: ftplib FTP_TLS prot_p get, put, list" \
     py_ok "$SRV" "$F6OUT" r6
