@@ -140,6 +140,7 @@ struct pfh_session {
 
 /* Data ports, ours and the peers': never below this one. */
 #define FTP_PORT		21	/* the well-known ports: -R's defaults */
+#define FTPS_PORT		990	/* implicit FTP over TLS (-E) */
 #define TFTP_PORT		69
 #define PFH_DATA_PORT_MIN	1024
 /* The same in text, for messages: "port below " PFH_DATA_PORT_MIN_S. */

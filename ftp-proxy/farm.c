@@ -73,7 +73,7 @@ farm_pick_at(struct session *s, int i)
 	conf->backends.b[i].active++;
 	s->backend = i + 1;
 	s->target = b->addr;
-	s->tport = b->port;
+	s->tport = session_implicit(conf, s) ? FTP_TLS_PORT : b->port;
 	return (0);
 }
 
@@ -89,7 +89,7 @@ farm_pick(struct session *s)
 	b = &conf->backends.b[i];
 	s->backend = i + 1;
 	s->target = b->addr;
-	s->tport = b->port;
+	s->tport = session_implicit(conf, s) ? FTP_TLS_PORT : b->port;
 	return (0);
 }
 

@@ -56,9 +56,9 @@ usage(void)
 
 	fprintf(stderr, "usage: %s [-46AdrSv] [-a address] [-b address] "
 	    "[-D level] [-E low-high]\n"
-	    "\t[-M maxperhost] [-m maxsessions] [-P port] [-p port] "
+	    "\t[-I port] [-M maxperhost] [-m maxsessions] [-P port] [-p port] "
 	    "[-q queue]\n\t[-R address] [-s dir] [-T tag] [-t timeout] "
-	    "[-W wait]\n\t[-w drain]\n", __progname);
+	    "[-W wait] [-w drain]\n", __progname);
 	exit(1);
 }
 
@@ -141,6 +141,9 @@ conf_option(int ch, const char *arg)
 			errx(1, "-E: the server data ports of TLS sessions, "
 			    "low-high, from %d: %s", PFH_DATA_PORT_MIN, arg);
 		return (1);
+	case 'I':
+		conf.tls_port = opt_num(arg, 1, 65535, "port");
+		return (1);
 	case 'M':
 		conf.max_per_host = opt_num(arg, 1, FTP_MAX_SESSIONS,
 		    "max sessions per host");
@@ -191,7 +194,7 @@ parse_args(int argc, char *argv[], int *lvl)
 	uint16_t	 rport = FTP_PORT;
 
 	while ((ch = getopt(argc, argv,
-	    "46Aa:b:D:dE:M:m:P:p:q:R:rSs:T:t:vW:w:")) !=
+	    "46Aa:b:D:dE:I:M:m:P:p:q:R:rSs:T:t:vW:w:")) !=
 	    -1) {
 		if (helper_option(&helper, ch, optarg) ||
 		    conf_option(ch, optarg))
@@ -224,9 +227,26 @@ parse_args(int argc, char *argv[], int *lvl)
 		add_servers(rhosts[ch], rport);
 	if (conf.reverse && conf.backends.n == 0)
 		errx(1, "-R: no server address of the family asked for");
+	if (conf.tls_port != 0 && (!conf.reverse || conf.tls_lo == 0 ||
+	    conf.tls_port == conf.listen_port))
+		errx(1, "-I: implicit FTP over TLS needs -R and -E, "
+		    "on a port other than -p's");
 	if (saddr != NULL)
 		resolve(saddr, 0, conf.family, &conf.src, &conf.srclen,
 		    "source address");
+}
+
+/* -I: the sockets of implicit FTP over TLS, beside -p's. */
+static void
+implicit_listen(void)
+{
+	int	n;
+
+	n = net_listen(conf.listen_addr, conf.tls_port, conf.family,
+	    SOCK_STREAM, listen_fd + nlisten, FE_MAX_LISTEN - nlisten);
+	if (n <= 0)
+		fatalx("cannot listen on port %u (-I)", conf.tls_port);
+	nlisten += n;
 }
 
 /*
@@ -396,6 +416,8 @@ main(int argc, char *argv[])
 		    conf.family, SOCK_STREAM, listen_fd, FE_MAX_LISTEN);
 		if (nlisten <= 0)
 			fatalx("cannot listen on port %u", conf.listen_port);
+		if (conf.tls_port != 0)
+			implicit_listen();
 		if (!helper.debug && daemon(0, 0) == -1)
 			err(1, "daemon");
 	}

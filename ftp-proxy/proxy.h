@@ -27,7 +27,7 @@
 #define FTP_PERMIT_TIMEOUT	60	/* seconds a data permit waits */
 #define FTP_BUF_HIGH		65536	/* stop reading above this backlog */
 #define FTP_CLOSE_TIMEOUT	5	/* seconds to flush at the end */
-#define FTP_TLS_PORT		990	/* implicit FTP over TLS (forward) */
+#define FTP_TLS_PORT		FTPS_PORT /* implicit FTP over TLS */
 
 struct proxy_conf {
 	int			 family;	/* AF_UNSPEC, -4, -6 */
@@ -47,6 +47,7 @@ struct proxy_conf {
 	const char		*queue;		/* -q: a tc class */
 	uint16_t		 tls_lo;	/* -E: TLS data ports, */
 	uint16_t		 tls_hi;	/* 0 0: no AUTH */
+	uint16_t		 tls_port;	/* -I: implicit TLS (reverse) */
 	struct hostaddr		*hosts;		/* this host's addresses */
 };
 
@@ -109,6 +110,17 @@ struct session {
 };
 
 TAILQ_HEAD(session_list, session);
+
+/*
+ * FTP over TLS from the first byte: a connection to port 990 (forward
+ * mode), or to -I's port (reverse mode, to the servers' port 990).
+ */
+static inline int
+session_implicit(const struct proxy_conf *c, const struct session *s)
+{
+	return (c->reverse ? c->tls_port != 0 && s->lport == c->tls_port :
+	    s->dport == FTP_TLS_PORT);
+}
 
 /* session.c: the configuration and pfhelper are main's, lent once. */
 void	session_init(struct proxy_conf *, struct pfh_client *,

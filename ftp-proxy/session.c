@@ -567,7 +567,7 @@ session_started(const struct pfh_reply *r, void *arg)
 	}
 	s->pfhstate = SP_REGISTERED;
 	relay_start(s);
-	if (!conf->reverse && s->dport == FTP_TLS_PORT && implicit_tls(s) == -1)
+	if (session_implicit(conf, s) && implicit_tls(s) == -1)
 		return;
 	log_info("#%u FTP session %s -> %s via proxy %s", s->id,
 	    addr_port_str(&s->client.addr, s->client.port, a, sizeof(a)),

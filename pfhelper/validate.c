@@ -132,7 +132,9 @@ validate_session_role(const struct pfh_role *role,
 		    "session not over UDP in this role"));
 	if (addr_eq(&s->server, &s->dialled) && s->sport == s->dport)
 		return (0);
-	if (role->reverse && s->sport == rs->port)
+	/* A role with range permits: the servers' implicit FTP over TLS. */
+	if (role->reverse && (s->sport == rs->port ||
+	    (role->tls && s->sport == FTPS_PORT)))
 		for (i = 0; i < rs->n; i++)
 			if (addr_eq(&s->server, &rs->a[i]))
 				return (0);

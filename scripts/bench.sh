@@ -14,7 +14,8 @@
 # in time; the trap removes the namespaces and our processes by pid.
 #
 #	BENCH_ONLY="tput load lat split syscalls hang stall ops idle
-#				limit pfh tftp spawn soak"	sections
+#				limit pfh tftp spawn soak ftps"	sections (ftps:
+#				scripts/bench-ftps.sh, FTP over TLS)
 #	BENCH_HANG_SECS=60	the hang section: ftpbench and
 #				scripts/bench/ftpload.py (16 clients each)
 #				at once, through ours and the relay; failed
@@ -43,6 +44,7 @@ P="bn$$-"
 require_root
 
 ONLY=${BENCH_ONLY:-"tput load lat split syscalls hang stall ops idle limit pfh tftp spawn soak"}
+[ -n "${BENCH_ONLY:-}" ] || ONLY="$ONLY ftps"
 SPAWN_N=${BENCH_SPAWN_N:-100}
 SOAK=${BENCH_SOAK_SECS:-600}
 BIG_MB=${BENCH_BIG_MB:-1024}
@@ -1352,6 +1354,7 @@ if want pfh; then
 	say "pfhelper permit latency (scripts/bench-pfhelper.sh)"
 	pfh
 fi
+want ftps && sh "$TOP/scripts/bench-ftps.sh"
 
 table | tee "$WORK/table"
 hook end
