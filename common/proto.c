@@ -97,10 +97,11 @@ const char *
 proto_session_check(const struct pfh_session *s)
 {
 	const struct pfh_addr	*a[] = { &s->client, &s->dialled,
-				    &s->proxy, &s->server };
+				    &s->proxy, &s->server, &s->local };
 	size_t			 i;
 
-	if (s->cport == 0 || s->dport == 0 || s->pport == 0 || s->sport == 0)
+	if (s->cport == 0 || s->dport == 0 || s->pport == 0 ||
+	    s->sport == 0 || s->lport == 0)
 		return ("port 0");
 	for (i = 0; i < nitems(a); i++) {
 		if (a[i]->af != s->client.af)
@@ -112,7 +113,7 @@ proto_session_check(const struct pfh_session *s)
 	}
 	if (addr_eq(&s->client, &s->server))
 		return ("client and server are one host");
-	if (addr_eq(&s->client, &s->proxy))
+	if (addr_eq(&s->client, &s->proxy) || addr_eq(&s->client, &s->local))
 		return ("client is the proxy itself");
 	return (NULL);
 }

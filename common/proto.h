@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PFH_PROTO_VERSION	4
+#define PFH_PROTO_VERSION	5
 #define PFH_FD			3	/* pfhelper finds its peer here */
 
 /*
@@ -107,6 +107,10 @@ struct pfh_hello {
  *            proxy's own address in reverse mode)
  *   proxy:   P, the proxy's own address toward the server
  *   server:  S, the server the proxy talks to
+ *   local:   L, where C reached the proxy (the accepted socket's local
+ *            end, or where the request arrived): with lport, the
+ *            source of the connection's reply tuple (pfhelper's
+ *            conntrack check asks for L:lport -> C:cport)
  */
 struct pfh_session {
 	uint32_t	sid;		/* chosen by the front end, != 0 */
@@ -121,6 +125,9 @@ struct pfh_session {
 	struct pfh_addr	dialled;
 	struct pfh_addr	proxy;
 	struct pfh_addr	server;
+	struct pfh_addr	local;
+	uint16_t	lport;
+	uint16_t	pad2;		/* zero */
 };
 
 /*

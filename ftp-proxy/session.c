@@ -504,6 +504,8 @@ session_msg(const struct session *s, struct pfh_session *m)
 	m->dport = s->dport;
 	m->server = s->target;
 	m->sport = s->tport;
+	m->local = s->local;		/* where the client reached us */
+	m->lport = s->lport;
 	if (s->connected) {
 		m->proxy = s->server.local;
 		m->pport = s->server.lport;

@@ -17,22 +17,19 @@
  * direction asked for, and call anything else ENOENT; otherwise a
  * reply tuple would pass as an original one.
  *
- * A proxy knows its connection by the reply tuple's end: the client's
- * address and port as its socket sees them.  That port is the client's
- * own only while NAT leaves it alone.  When a redirect's reply tuple
- * would clash with an entry in TIME_WAIT (the client used the same
- * port less than 120 s before, to another destination redirected to
- * the same proxy port), the kernel also rewrites the source port, and
- * the original tuple holds a port the proxy never saw (measured on
- * 6.18: orig C:40000 -> D:21, reply P:8021 -> C:28391; the proxy sees
- * C:28391).  So ct_check_orig() asks for the original tuple as the
- * proxy has it, takes the answer only if its reply reaches that very
- * client port, and else looks for the remapped entry with one dump
- * filtered in the kernel (CTA_FILTER: original source address,
- * destination and protocol; reply destination), whose answers it
- * checks itself as well.  A dump walks
- * the whole table (~10 ms, all namespaces' entries), so at most
- * CT_DUMPS_PER_SEC are made a second; past that a miss is a miss.
+ * A proxy knows its connection by the reply tuple: its own address
+ * and port where the client reached it (the accepted socket's local
+ * end) -> the client's address and port as its socket sees them.  The
+ * original tuple's source port is the client's own only while NAT
+ * leaves it alone.  When a redirect's reply tuple would clash with an
+ * entry in TIME_WAIT (the client used the same port less than 120 s
+ * before, to another destination redirected to the same proxy port),
+ * the kernel also rewrites the source port (measured on 6.18: orig
+ * C:40000 -> D:21, reply P:8021 -> C:28391; the proxy sees C:28391).
+ * So ct_check_reply() asks for the reply tuple, which is unique and
+ * exact whatever NAT did, and then checks the original tuple's source
+ * address, destination and protocol itself, its source port aside:
+ * one GET, no table walk.
  */
 #include "compat.h"
 
@@ -57,16 +54,6 @@
 #define CT_MAX_RECV	8	/* receives per request (stale, EINTR) */
 #define CT_REQ_SIZE	512
 #define CT_BUF_SIZE	8192
-#define CT_DUMP_BUF	32768	/* a dump's batch (MNL_SOCKET_DUMP_SIZE) */
-#define CT_DUMP_RECV	64	/* receives per dump */
-#define CT_DUMPS_PER_SEC 10	/* a dump walks the whole table: ~10 ms */
-
-/* CTA_FILTER's flags (the kernel's nf_internals.h, ABI since 5.8). */
-#define CT_F_IP_SRC	(1U << 0)
-#define CT_F_IP_DST	(1U << 1)
-#define CT_F_PROTO_NUM	(1U << 3)
-#define CT_F_SRC_PORT	(1U << 4)
-#define CT_F_DST_PORT	(1U << 5)
 
 struct ct_tuple {
 	uint8_t		af;
@@ -99,17 +86,10 @@ static int	ct_get(struct ct *, uint16_t, const struct ct_tuple *,
 static void	ct_put_header(struct ct *, struct nlmsghdr *, uint16_t,
 		    uint8_t);
 static int	ct_send(struct ct *, const struct nlmsghdr *);
-static int	ct_reaches(const struct ct_entry *, const struct ct_tuple *);
-static int	ct_remapped(const struct ct_entry *, const struct ct_tuple *);
-static int	ct_dump_allowed(struct ct *);
-static int	ct_find_remapped(struct ct *, const struct ct_tuple *,
-		    struct ct_entry *);
-static int	ct_dump_recv(struct ct *, uint32_t, const struct ct_tuple *,
-		    struct ct_entry *);
+static int	ct_orig_is(const struct ct_entry *, const struct ct_tuple *);
 static int	ct_read(struct ct *, uint32_t, int, char *, size_t,
 		    int (*)(const struct nlmsghdr *, void *), void *);
 static int	ct_get_msg(const struct nlmsghdr *, void *);
-static int	ct_dump_msg(const struct nlmsghdr *, void *);
 static int	ct_recv(struct ct *, uint32_t, uint8_t, struct ct_entry *);
 static int	ct_msg(const struct nlmsghdr *, uint8_t, struct ct_entry *);
 static int	ct_parse_ct(const struct nlmsghdr *, uint8_t,
@@ -125,10 +105,6 @@ static int	ct_attr_cb(const struct nlattr *, void *);
 struct ct {
 	struct mnl_socket	*nl;
 	uint32_t		 seq;		/* of the last request */
-	time_t			 dump_sec;	/* the dump budget's second */
-	int			 dumps;		/* made in it */
-	char			 dump_buf[CT_DUMP_BUF]
-				    __attribute__((__aligned__(8)));
 };
 
 int
@@ -152,32 +128,32 @@ ct_lookup_reply(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *rsrc,
 	return (0);
 }
 
+/*
+ * One GET by the reply tuple local:lport -> src:sport; the entry must
+ * then have been started by src (address) toward dst:dport (see the
+ * top).  ct_get() has checked the reply tuple itself.
+ */
 int
-ct_check_orig(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *src,
-    uint16_t sport, const uint8_t *dst, uint16_t dport, uint8_t *rsrc,
-    uint16_t *rsport)
+ct_check_reply(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *src,
+    uint16_t sport, const uint8_t *dst, uint16_t dport, const uint8_t *local,
+    uint16_t lport, uint16_t *osport)
 {
-	struct ct_tuple	 orig;
+	struct ct_tuple	 orig, reply;
 	struct ct_entry	 e;
-	int		 rc;
 
-	if (ct_tuple_set(&orig, af, proto, src, sport, dst, dport) == -1)
+	if (ct_tuple_set(&orig, af, proto, src, sport, dst, dport) == -1 ||
+	    ct_tuple_set(&reply, af, proto, local, lport, src, sport) == -1 ||
+	    ct_get(ct, CTA_TUPLE_REPLY, &reply, &e) == -1)
 		return (-1);
-	rc = ct_get(ct, CTA_TUPLE_ORIG, &orig, &e);
-	if (rc == 0 && !ct_reaches(&e, &orig)) {
-		rc = -1;		/* its replies go elsewhere */
-		errno = ENOENT;
+	if (!ct_orig_is(&e, &orig)) {
+		errno = ENOENT;		/* another client's, or elsewhere */
+		return (-1);
 	}
-	if (rc == -1 && errno == ENOENT &&
-	    (rc = ct_find_remapped(ct, &orig, &e)) == 0)
+	if (e.orig.sport != sport)
 		log_debug("conntrack: client port %u was %u before NAT",
 		    sport, e.orig.sport);
-	if (rc == -1)
-		return (-1);
-	if (rsrc != NULL)
-		memcpy(rsrc, e.reply.src, af_addr_len(af));
-	if (rsport != NULL)
-		*rsport = e.reply.sport;
+	if (osport != NULL)
+		*osport = e.orig.sport;
 	return (0);
 }
 
@@ -364,97 +340,25 @@ ct_send(struct ct *ct, const struct nlmsghdr *nlh)
 	return (0);
 }
 
-/* Whether e's replies reach o's source, address and port. */
-static int
-ct_reaches(const struct ct_entry *e, const struct ct_tuple *o)
-{
-	size_t	alen = af_addr_len(o->af);
-
-	return (e->reply.dport == o->sport &&
-	    memcmp(e->reply.dst, o->src, alen) == 0);
-}
-
 /*
- * Whether e is o as a proxy sees it, but for the client's port before
- * NAT: the source address, the destination and the protocol of o, and
- * replies to o's source address and port.
+ * Whether e's original tuple is o but for its source port: o's source
+ * address, destination address and port, and protocol.
  */
 static int
-ct_remapped(const struct ct_entry *e, const struct ct_tuple *o)
+ct_orig_is(const struct ct_entry *e, const struct ct_tuple *o)
 {
 	size_t	alen = af_addr_len(o->af);
 
 	return (e->orig.af == o->af && e->orig.proto == o->proto &&
 	    e->orig.dport == o->dport &&
 	    memcmp(e->orig.src, o->src, alen) == 0 &&
-	    memcmp(e->orig.dst, o->dst, alen) == 0 && ct_reaches(e, o));
-}
-
-/* At most CT_DUMPS_PER_SEC dumps a second: 1 if one may be made now. */
-static int
-ct_dump_allowed(struct ct *ct)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (ts.tv_sec != ct->dump_sec) {
-		ct->dump_sec = ts.tv_sec;
-		ct->dumps = 0;
-	}
-	return (ct->dumps++ < CT_DUMPS_PER_SEC);
-}
-
-/*
- * The entry whose original tuple is o but for its source port, and
- * whose replies reach o's source (see the top): one filtered dump.
- */
-static int
-ct_find_remapped(struct ct *ct, const struct ct_tuple *o, struct ct_entry *e)
-{
-	char			 req[CT_REQ_SIZE]
-				    __attribute__((__aligned__(8)));
-	struct nlmsghdr		*nlh;
-	struct nlattr		*nest;
-	struct ct_tuple		 r;
-
-	if (!ct_dump_allowed(ct)) {
-		log_debug("conntrack: dump budget spent this second");
-		errno = ENOENT;
-		return (-1);
-	}
-	/* The reply's source is not known: not in the filter's flags. */
-	r = *o;
-	memcpy(r.src, o->dst, sizeof(r.src));
-	memcpy(r.dst, o->src, sizeof(r.dst));
-	r.sport = o->dport;
-	r.dport = o->sport;
-	memset(req, 0, sizeof(req));
-	nlh = mnl_nlmsg_put_header(req);
-	ct_put_header(ct, nlh, NLM_F_REQUEST | NLM_F_DUMP, o->af);
-	ct_put_tuple(nlh, CTA_TUPLE_ORIG, o);
-	ct_put_tuple(nlh, CTA_TUPLE_REPLY, &r);
-	nest = mnl_attr_nest_start(nlh, CTA_FILTER);
-	mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, CT_F_IP_SRC |
-	    CT_F_IP_DST | CT_F_PROTO_NUM | CT_F_DST_PORT);
-	mnl_attr_put_u32(nlh, CTA_FILTER_REPLY_FLAGS, CT_F_IP_DST |
-	    CT_F_PROTO_NUM | CT_F_DST_PORT);
-	mnl_attr_nest_end(nlh, nest);
-	if (ct_send(ct, nlh) == -1)
-		return (-1);
-	return (ct_dump_recv(ct, nlh->nlmsg_seq, o, e));
+	    memcmp(e->orig.dst, o->dst, alen) == 0);
 }
 
 /* What ct_get_msg() reads into. */
 struct ct_answer {
 	uint8_t		 af;
 	struct ct_entry	*e;
-};
-
-/* What ct_dump_msg() looks for, and what it found. */
-struct ct_dump {
-	const struct ct_tuple	*o;
-	struct ct_entry		*e;
-	int			 found;
 };
 
 /*
@@ -513,40 +417,6 @@ ct_recv(struct ct *ct, uint32_t seq, uint8_t af, struct ct_entry *e)
 
 	return (ct_read(ct, seq, CT_MAX_RECV, buf, sizeof(buf), ct_get_msg,
 	    &a));
-}
-
-/*
- * One message of a dump, read to its end (a dump left half read would
- * refuse the next one: EBUSY); the first entry that ct_remapped() takes
- * is the answer.
- */
-static int
-ct_dump_msg(const struct nlmsghdr *nlh, void *arg)
-{
-	struct ct_dump	*d = arg;
-	struct ct_entry	 x;
-	int		 r;
-
-	if (nlh->nlmsg_type == NLMSG_DONE) {
-		errno = ENOENT;
-		return (d->found ? 0 : -1);
-	}
-	if ((r = ct_msg(nlh, d->o->af, &x)) == 0 && !d->found &&
-	    ct_remapped(&x, d->o)) {
-		*d->e = x;
-		d->found = 1;
-	}
-	return (r == -1 ? -1 : 1);
-}
-
-static int
-ct_dump_recv(struct ct *ct, uint32_t seq, const struct ct_tuple *o,
-    struct ct_entry *e)
-{
-	struct ct_dump	d = { o, e, 0 };
-
-	return (ct_read(ct, seq, CT_DUMP_RECV, ct->dump_buf,
-	    sizeof(ct->dump_buf), ct_dump_msg, &d));
 }
 
 /* One message answering our request: 0 done, -1 error, 1 keep reading. */

@@ -81,11 +81,12 @@ int	validate_permit_fits(const struct pfh_role *,
 	    const struct pfh_permit *, const char **);
 /*
  * claims.c: the session's proxy address, and where its connection was
- * delivered (the reply source of its conntrack entry, ct_check_orig();
- * NULL: not checked, -C), against this host: NULL, or why not.
+ * delivered (local:lport, the reply source of its conntrack entry once
+ * ct_check_reply() found it; ct 0: not checked, -C), against this
+ * host: NULL, or why not.
  */
 const char *validate_claims(const struct pfh_conf *,
-	    const struct pfh_session *, const struct pfh_addr *, uint16_t);
+	    const struct pfh_session *, int ct);
 /*
  * elems.c: the permit kinds (PFH_PASSIVE, ...), one row each: what a
  * permit of the kind may carry, what it is in the kernel (its

@@ -473,8 +473,7 @@ h_session(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_session	 m;
 	struct pfh_permit	 p;
-	struct pfh_addr		 r;		/* delivered to, conntrack */
-	uint16_t		 rport = 0;
+	uint16_t		 oport = 0;	/* before NAT, conntrack */
 	struct psession		*s;
 	const char		*why;
 	char			 a[ADDR_STRLEN], b[ADDR_STRLEN];
@@ -496,12 +495,9 @@ h_session(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		    "too many sessions for this front end"));
 	if (!rate_ok(c))
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
-	memset(&r, 0, sizeof(r));
-	r.af = m.client.af;
-	if (c->svc->conf->ct_verify && ct_check_orig(c->svc->ct,
-	    m.client.af, m.proto,
-	    m.client.addr, m.cport, m.dialled.addr, m.dport, r.addr,
-	    &rport) == -1) {
+	if (c->svc->conf->ct_verify && ct_check_reply(c->svc->ct,
+	    m.client.af, m.proto, m.client.addr, m.cport, m.dialled.addr,
+	    m.dport, m.local.addr, m.lport, &oport) == -1) {
 		error = errno;
 		log_warnx("session %u: no such connection %s -> %s (%s)",
 		    m.sid, addr_port_str(&m.client, m.cport, a, sizeof(a)),
@@ -510,7 +506,7 @@ h_session(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		return (reply(c, reqid, EPERM, "no such connection"));
 	}
 	if ((why = validate_claims(c->svc->conf, &m,
-	    c->svc->conf->ct_verify ? &r : NULL, rport)) != NULL) {
+	    c->svc->conf->ct_verify)) != NULL) {
 		log_warnx("session %u: %s", m.sid, why);
 		return (reply(c, reqid, EPERM, why));
 	}
@@ -523,7 +519,12 @@ h_session(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		p.pid = PFH_UDP_PERMIT;
 		p.kind = PFH_ACTIVE;
 		p.pport = m.pport;
-		p.tport = m.cport;
+		/*
+		 * To the client's own port: where NAT rewrote it (see
+		 * ct_netlink.c), the proxy saw another one, and the server's
+		 * data, DNATed to that one, would reach no socket.
+		 */
+		p.tport = oport != 0 ? oport : m.cport;
 		p.timeout = m.timeout;
 		if ((error = permit_add(c, s, &p, &why)) != 0) {
 			session_free(c, s);

@@ -91,14 +91,14 @@ int
 validate_session(const struct pfh_session *s, const char **why)
 {
 	const struct pfh_addr	*a[] = { &s->client, &s->dialled,
-				    &s->proxy, &s->server };
+				    &s->proxy, &s->server, &s->local };
 	size_t			 i;
 
 	if (s->sid == 0)
 		return (fail(why, "session id 0"));
 	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
 		return (fail(why, "bad protocol"));
-	if (s->pad != 0)
+	if (s->pad != 0 || s->pad2 != 0)
 		return (fail(why, "nonzero padding"));
 	if (s->proto == IPPROTO_TCP && s->timeout != 0)
 		return (fail(why, "permit timeout on a TCP session"));

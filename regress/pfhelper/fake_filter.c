@@ -19,6 +19,7 @@ struct fake_call	fake_calls[FAKE_MAX];
 int			fake_ncalls;
 int			fake_commit_errno;
 int			fake_ct_present = 1;
+uint16_t		fake_ct_osport;
 double			fake_now = 1000;
 int			fake_live;
 
@@ -44,6 +45,7 @@ fake_reset(void)
 	fake_ncalls = 0;
 	fake_commit_errno = 0;
 	fake_ct_present = 1;
+	fake_ct_osport = 0;
 	fake_live = 0;
 	fake_now = 1000;
 	pending = 0;
@@ -169,19 +171,17 @@ ct_lookup_reply(struct ct *ct, uint8_t af, uint8_t proto,
 	return (0);
 }
 
-/* The connection found: not redirected (TPROXY's reply tuple). */
+/* The connection found, its port as the proxy sees it (or as set). */
 int
-ct_check_orig(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *src,
-    uint16_t sport, const uint8_t *dst, uint16_t dport, uint8_t *rsrc,
-    uint16_t *rsport)
+ct_check_reply(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *src,
+    uint16_t sport, const uint8_t *dst, uint16_t dport, const uint8_t *local,
+    uint16_t lport, uint16_t *osport)
 {
 	if (!fake_ct_present) {
 		errno = ENOENT;
 		return (-1);
 	}
-	if (rsrc != NULL)
-		memcpy(rsrc, dst, af == AF_INET ? 4 : 16);
-	if (rsport != NULL)
-		*rsport = dport;
+	if (osport != NULL)
+		*osport = fake_ct_osport != 0 ? fake_ct_osport : sport;
 	return (0);
 }

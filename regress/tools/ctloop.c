@@ -8,8 +8,8 @@
  *
  * Listens on port (IPv4, any address), the target of the firewall's
  * redirect; for each connection: its original destination
- * (SO_ORIGINAL_DST), then ct_check_orig() with the client's address
- * and port and that destination, at once; then it closes, first, as
+ * (SO_ORIGINAL_DST), then ct_check_reply() with the client's address
+ * and port, that destination and the socket's local end, at once; then it closes, first, as
  * ftp-proxy does after a 221.  A miss is printed as it happens:
  *	miss <client>:<port> -> <dst>:<port> <errno text>
  * At the end (count connections, or secs seconds):
@@ -80,20 +80,23 @@ now_us(void)
 static int
 check_one(int fd)
 {
-	struct sockaddr_in	peer, orig;
+	struct sockaddr_in	peer, orig, local;
 	socklen_t		len;
 	char			a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
 	len = sizeof(peer);
 	if (getpeername(fd, (struct sockaddr *)&peer, &len) == -1)
 		err(2, "getpeername");
+	len = sizeof(local);
+	if (getsockname(fd, (struct sockaddr *)&local, &len) == -1)
+		err(2, "getsockname");
 	len = sizeof(orig);
 	if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &orig, &len) == -1)
 		err(2, "SO_ORIGINAL_DST");
-	if (ct_check_orig(ct, AF_INET, IPPROTO_TCP,
+	if (ct_check_reply(ct, AF_INET, IPPROTO_TCP,
 	    (uint8_t *)&peer.sin_addr, ntohs(peer.sin_port),
-	    (uint8_t *)&orig.sin_addr, ntohs(orig.sin_port), NULL,
-	    NULL) == 0)
+	    (uint8_t *)&orig.sin_addr, ntohs(orig.sin_port),
+	    (uint8_t *)&local.sin_addr, ntohs(local.sin_port), NULL) == 0)
 		return (0);
 	inet_ntop(AF_INET, &peer.sin_addr, a, sizeof(a));
 	inet_ntop(AF_INET, &orig.sin_addr, b, sizeof(b));
