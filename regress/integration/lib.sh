@@ -240,15 +240,24 @@ proxy_up() {
 	    WORKERPID=$(worker_of "$PROXYPID")
 }
 
-# The worker of front end $1 (its privileged parent, common/parent.c):
-# the child with the parent's own name (a fork; pfhelper is exec'd),
-# waited for (bounded, 5 s).  The process that holds the sessions.
+# The worker of front end $1 (its privileged parent, common/parent.c),
+# waited for (bounded, 5 s) until it has dropped privileges.  The
+# process that holds the sessions.
 worker_of() {
-	_c=$(cat "/proc/$1/comm" 2>/dev/null) || return 1
+	# The child running as a front end's user: not pfhelper (it has
+	# its own), also under valgrind, where every process is memcheck.
+	_u1=$(id -u _ftp-proxy 2>/dev/null) _u2=$(id -u _tftp-proxy 2>/dev/null)
 	_i=0
 	while [ $_i -lt 50 ]; do
-		_w=$(pgrep -P "$1" -x "$_c" | head -n 1)
-		[ -n "$_w" ] && { echo "$_w"; return 0; }
+		for _w in $(pgrep -P "$1"); do
+			_e=$(awk '/^Uid:/ { print $3 }' "/proc/$_w/status" \
+			    2>/dev/null)
+			if [ -n "$_e" ] && { [ "$_e" = "$_u1" ] ||
+			    [ "$_e" = "$_u2" ]; }; then
+				echo "$_w"
+				return 0
+			fi
+		done
 		sleep 0.1
 		_i=$((_i + 1))
 	done
