@@ -71,7 +71,39 @@ check "a new FTP session through fw1 after failing back" new_ftp
 check "a TFTP read through fw1 after failing back" new_tftp
 check "a reverse-mode session through fw1 after failing back" new_rev
 
-# --- 3. planned switchover: keepalived stopped on the master --------
+# --- 3. a fault: fw1 loses its sync link ------------------------------
+# VRRP runs on the inside link, so the pair does not split: fw1 stays
+# master and serves; only the sync of its connections stops.
+check "fw1 is master, its conntrackd running" \
+    eval "wait_vip $N1 && alive $CTD1"
+FDS=$(fds1) ELEMS=$(elems "$N1")
+in_n "$N1" ip link set sync down
+T0=$(date +%s%N)
+check "without its sync link fw1 stays master, fw2 backup" \
+    eval "! within 25 has_vip $N2 && has_vip $N1"
+check "a new FTP session through fw1 without the sync link" new_ftp
+check "a TFTP read through fw1 without the sync link" new_tftp
+check "a reverse-mode session through fw1 without the sync link" new_rev
+check "fw1's conntrackd runs on" alive "$CTD1"
+in_n "$N1" ip link set sync up
+check "no permit, no descriptor more on fw1" \
+    not_more "$FDS" "$ELEMS"
+
+# --- 4. a fault: the VIP flaps (every second, 3 times) -----------------
+log_mark
+set_up mon_up
+vip_flap 3
+T0=$(date +%s%N)
+check "after the flap fw1 holds the VIPs" wait_vip "$N1" 50
+kill "$MONPID"
+check "fw1's front ends log each change of each VIP once" changes_logged
+check "a new FTP session through fw1 after the flap" new_ftp
+check "a TFTP read through fw1 after the flap" new_tftp
+check "a reverse-mode session through fw1 after the flap" new_rev
+check "no permit, no descriptor more on fw1" \
+    not_more "$FDS" "$ELEMS"
+
+# --- 5. planned switchover: keepalived stopped on the master --------
 dl plan PASV
 idle ctl2
 check "a download and a control session through fw1" \
@@ -85,7 +117,7 @@ check "a TFTP read through fw2 within 5 s" new_tftp
 check "the download completes, right checksum" dl_done plan
 check "fw1's control session ends with a reset" idle_reset ctl2
 
-# --- 4. a fault: the backup's conntrackd is not running --------------
+# --- 6. a fault: the backup's conntrackd is not running --------------
 # The node still takes over and serves new sessions (what ran through
 # the master is lost: nothing has its connection tracking entries).
 set_up wait_gone "$KA1"
@@ -99,7 +131,7 @@ check "a new FTP session through fw2 within 5 s" new_ftp
 check "a TFTP read through fw2 within 5 s" new_tftp
 fw1_links_up
 
-# --- 5. nothing left ---------------------------------------------------
+# --- 7. nothing left ---------------------------------------------------
 # The front ends stop: each broker drops what their sessions held; the
 # brokers stop: their tables go.
 for n in 1 2; do eval "kill \$FTP$n \$TFTP$n \$REV$n"; done

@@ -343,3 +343,74 @@ ha_up() {
 	    "wait_re $WORK/keepalived2.log 'Entering BACKUP STATE' 10 &&
 	    ! grep -q 'Entering MASTER' $WORK/keepalived2.log && ! has_vip $N2"
 }
+
+# --- faults ----------------------------------------------------------
+# The descriptors open in fw1's daemons (ftp-proxy, tftp-proxy,
+# ftp-proxy -R, pfhelper), one count each.
+fds1() {
+	for _p in "$FTP1" "$TFTP1" "$REV1" "$PFH1"; do
+		printf '%s ' "$(ls "/proc/$_p/fd" 2>/dev/null | wc -l)"
+	done
+}
+# Until none of fw1's daemons holds more descriptors, nor its tables
+# more elements, than at $1 (fds1) and $2 (elems; bounded, 5 s).  Fewer
+# is fine: sessions of the failover end by their idle timeout.
+not_more() {
+	within 50 not_more_now "$1" "$2" ||
+	    { echo "descriptors before: $1, now: $(fds1)"
+	    echo "elements before: $2, now: $(elems "$N1")"; false; }
+}
+not_more_now() {
+	[ "$(elems "$N1")" -le "$2" ] && echo "$1|$(fds1)" | awk -F'|' '{
+	    n = split($1, a, " "); split($2, b, " ")
+	    for (i = 1; i <= n; i++) if (b[i] + 0 > a[i] + 0) exit 1 }'
+}
+
+# vip_flap N: fw1's inside VIP goes away and comes back, every second,
+# N times (as one would see it: keepalived, seeing a VIP go, takes both
+# away and puts them back).
+vip_flap() {
+	_f=0
+	while [ $_f -lt "$1" ]; do
+		in_n "$N1" ip addr del $VIN/24 dev inside 2>/dev/null
+		sleep 0.5
+		in_n "$N1" ip addr add $VIN/24 dev inside 2>/dev/null
+		sleep 0.5
+		_f=$((_f + 1))
+	done
+}
+# mon_up: fw1's address changes, as the kernel reports them, into
+# $WORK/addr.mon (MONPID); log_mark: where each front end's log ends now.
+mon_up() {
+	: > "$WORK/addr.mon"
+	bg ip netns exec "$N1" ip -o monitor address > "$WORK/addr.mon"
+	MONPID=$LASTPID
+	# Listening once it reports a change of our own.
+	in_n "$N1" ip addr add 203.0.113.99/32 dev lo
+	within 50 grep -q ' 203.0.113.99/' "$WORK/addr.mon"
+	_r=$?
+	in_n "$N1" ip addr del 203.0.113.99/32 dev lo
+	return $_r
+}
+log_mark() {
+	for _l in ftp-proxy1 tftp-proxy1 ftp-rev1; do
+		echo "$_l $(wc -l < "$WORK/$_l.log")"
+	done > "$WORK/log.mark"
+}
+# changes_logged: each front end of fw1 logged each change of each VIP
+# since log_mark once, as many as the kernel reported (bounded, 5 s).
+changes_logged() { within 50 changes_same; }
+changes_same() {
+	_rc=0
+	for _a in $VIN $VOUT; do
+		_k=$(grep -c " inet $_a/" "$WORK/addr.mon")
+		while read -r _l _m; do
+			_n=$(sed -n "$((_m + 1)),\$p" "$WORK/$_l.log" |
+			    grep -c "$_a is \(now\|no longer\) one of this host")
+			[ "$_n" -eq "$_k" ] ||
+			    { echo "$_l: $_n lines for $_k changes of $_a"; _rc=1; }
+		done < "$WORK/log.mark"
+		[ "$_k" -gt 0 ] || { echo "no change of $_a"; _rc=1; }
+	done
+	return $_rc
+}
