@@ -11,7 +11,7 @@
 # in time; the trap removes the namespaces and our processes by pid.
 #
 #	BENCH_ONLY="tput load lat split syscalls stall idle limit pfh tftp
-#				spawn soak"	sections
+#				spawn soak ha"	sections (ha: scripts/bench-ha.sh)
 #	BENCH_SPAWN_N=100	TFTP reads in the spawn section, each by a
 #				tftp-proxy that inetd starts for it
 #	BENCH_SOAK_SECS=600	the session loop through ours, failed and
@@ -31,7 +31,7 @@ P="bn$$-"
 . "$TOP/regress/integration/lib.sh"
 require_root
 
-ONLY=${BENCH_ONLY:-"tput load lat split syscalls stall idle limit pfh tftp spawn soak"}
+ONLY=${BENCH_ONLY:-"tput load lat split syscalls stall idle limit pfh tftp spawn soak ha"}
 SPAWN_N=${BENCH_SPAWN_N:-100}
 SOAK=${BENCH_SOAK_SECS:-600}
 BIG_MB=${BENCH_BIG_MB:-1024}
@@ -1018,6 +1018,10 @@ fi
 if want pfh; then
 	say "pfhelper permit latency (scripts/bench-pfhelper.sh)"
 	pfh
+fi
+if want ha; then
+	say "HA pair: keepalived + conntrackd (scripts/bench-ha.sh)"
+	sh "$TOP/scripts/bench-ha.sh"
 fi
 
 table | tee "$WORK/table"
