@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "frontend.h"
 #include "hostaddr.h"
@@ -62,6 +63,25 @@ fe_loop_init(struct fe_loop *l, const int *fds, int n,
 		    NULL);
 		evsignal_add(&l->sig[i], NULL);
 	}
+}
+
+void
+fe_loop_nohup(struct fe_loop *l)
+{
+	evsignal_del(&l->sig[0]);
+	signal(SIGHUP, SIG_IGN);
+}
+
+void
+fe_loop_close(struct fe_loop *l)
+{
+	int	j;
+
+	for (j = 0; j < l->nlisten; j++) {
+		event_del(&l->listen[j]);
+		close(event_get_fd(&l->listen[j]));
+	}
+	l->nlisten = 0;
 }
 
 struct hostaddr *

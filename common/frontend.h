@@ -52,4 +52,12 @@ void	fe_loop_init(struct fe_loop *, const int *, int,
 struct hostaddr	*fe_hosts_open(void);
 void	fe_hosts(struct fe_loop *, struct hostaddr *);
 
+/*
+ * A worker under a privileged parent (parent.c): SIGHUP is the
+ * parent's (a reload), ignored here; and a draining worker's end of
+ * accepting (its copies of the listeners close, the parent's stay).
+ */
+void	fe_loop_nohup(struct fe_loop *);
+void	fe_loop_close(struct fe_loop *);
+
 #endif /* FRONTEND_H */

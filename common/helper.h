@@ -17,6 +17,7 @@ struct helper_opts {
 	int		 require;	/* -S: the service, or exit */
 	int		 debug;		/* -d: ours, and pfhelper -d */
 	int		 level;		/* pfhelper -D */
+	int		 table;		/* spawned: n > 0, table "role-n" */
 	struct pfh_hello hello;		/* what the front end asks for */
 };
 
@@ -27,6 +28,14 @@ struct helper_opts {
 int		 helper_option(struct helper_opts *, int, char *);
 /* Connected (HELLO done), or exits with a message. */
 void		 helper_open(struct pfh_client *, const struct helper_opts *);
+/* The same, or with soft -1 and a log line (a reconnection, parent.c). */
+int		 helper_try(struct pfh_client *, const struct helper_opts *,
+		    int);
+/*
+ * For a privileged parent (parent.h's pfh): helper_try's channel as a
+ * bare fd, with a spawned pfhelper's table index and its pid in *pid.
+ */
+int		 helper_fd(struct helper_opts *, int, int, pid_t *);
 /* The pfhelper binary a front end starts (helper_path.c). */
 const char	*helper_path(void);
 

@@ -529,6 +529,7 @@ hostaddr_type(struct hostaddr *h, const struct pfh_addr *a)
 	const struct ha_ent	*e;
 	struct ha_key		 key, *k;
 	struct pfh_addr		 v4;
+	struct in6_addr		 in6;
 	size_t			 i, len;
 
 	if (h == NULL)
@@ -536,8 +537,9 @@ hostaddr_type(struct hostaddr *h, const struct pfh_addr *a)
 	(void)hostaddr_read(h);
 	if ((len = addr_len(a)) == 0)
 		return (NET_REMOTE);
-	if (a->af == AF_INET6 && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)
-	    (const void *)a->addr)) {
+	/* a->addr has no alignment: the macro reads it as 32-bit words. */
+	memcpy(&in6, a->addr, sizeof(in6));
+	if (a->af == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&in6)) {
 		memset(&v4, 0, sizeof(v4));
 		v4.af = AF_INET;
 		memcpy(v4.addr, a->addr + 12, 4);

@@ -27,7 +27,18 @@
 typedef void	(*pfh_done)(const struct pfh_reply *, void *);
 
 struct pfh_call;
+struct pfh_reg;
 RB_HEAD(pfh_call_tree, pfh_call);
+RB_HEAD(pfh_reg_tree, pfh_reg);
+
+/* Any request's payload. */
+union pfh_payload {
+	struct pfh_session	 session;
+	struct pfh_permit	 permit;
+	struct pfh_ctlookup	 ctlookup;
+	struct pfh_permit_del	 permit_del;
+	struct pfh_session_end	 session_end;
+};
 /* The calls one owner (a session) has pending, to cancel them at once. */
 TAILQ_HEAD(pfh_calls, pfh_call);
 
@@ -41,6 +52,13 @@ struct pfh_client {
 	void			*lost_arg;
 	int			 dead;
 	char			 reason[PFH_REASON_MAX];	/* HELLO refused */
+	/* pfh_keep: */
+	int			 down;		/* lost; waiting, bounded */
+	uint32_t		 bound;		/* seconds */
+	struct event		 bound_ev;
+	struct pfh_reg_tree	 regs;
+	void			(*down_cb)(void *);
+	void			(*refused)(uint32_t, const char *, void *);
 };
 
 /*
@@ -88,6 +106,19 @@ int	pfh_session_end(struct pfh_client *, uint32_t);
  * session start still pending is ended at pfhelper once it succeeds.
  */
 void	pfh_cancel(struct pfh_client *, struct pfh_calls *);
+/*
+ * Survive pfhelper's loss (after pfh_attach): keep every session and
+ * permit pfhelper accepted, and every call (a new one waits); tell
+ * down(arg) at once; lost() runs only if no pfh_reopen() comes within
+ * bound seconds.  pfh_reopen: a new channel (HELLO done): every
+ * session and every permit not expired is made again there, then the
+ * waiting calls are sent.  A session the new pfhelper refuses goes to
+ * refused(sid, reason, arg), and is forgotten here.
+ */
+void	pfh_keep(struct pfh_client *, uint32_t, void (*)(void *),
+	    void (*)(uint32_t, const char *, void *));
+int	pfh_reopen(struct pfh_client *, int);
+
 /*
  * Close the channel and reap a pfhelper we spawned: it removes every
  * session and permit of ours, and with its table, when it sees EOF.

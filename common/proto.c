@@ -16,8 +16,8 @@
 
 static const char *const proto_names[] = {
 	[PFH_NONE] = "PFH_NONE",
-#define PFH_NAME(t)	[t] = #t,
-	PFH_IMSG_TYPES(PFH_NAME)
+#define PFH_NAME(t, ...)	[t] = #t,
+	PFH_IMSG_TYPES(PFH_NAME, PFH_NAME)
 #undef PFH_NAME
 };
 
@@ -33,29 +33,28 @@ proto_name(uint32_t type)
  * Typed send/receive pairs.  A receive fails with EBADMSG unless the
  * payload has exactly the struct's size.
  */
-#define PROTO_PAIR(name, type, st)					\
+#define PROTO_PAIR(t, name, st)					\
 int									\
 proto_send_##name(struct imsgbuf *ib, uint32_t reqid, const st *m)	\
 {									\
-	return (imsg_compose(ib, type, reqid, 0, -1, m, sizeof(*m)));	\
+	struct proto_msg	pm = proto_msg_##name(m);		\
+									\
+	return (imsg_compose(ib, pm.type, reqid, 0, -1, pm.data,	\
+	    pm.len));							\
 }									\
 int									\
 proto_recv_##name(struct imsg *imsg, st *m)				\
 {									\
 	memset(m, 0, sizeof(*m));					\
-	if (imsg_get_type(imsg) != type) {				\
+	if (imsg_get_type(imsg) != t) {					\
 		errno = EBADMSG;					\
 		return (-1);						\
 	}								\
 	return (imsg_get_data(imsg, m, sizeof(*m)));			\
 }
 
-PROTO_PAIR(hello, PFH_HELLO, struct pfh_hello)
-PROTO_PAIR(session, PFH_SESSION_START, struct pfh_session)
-PROTO_PAIR(session_end, PFH_SESSION_END, struct pfh_session_end)
-PROTO_PAIR(permit, PFH_PERMIT_ADD, struct pfh_permit)
-PROTO_PAIR(permit_del, PFH_PERMIT_DEL, struct pfh_permit_del)
-PROTO_PAIR(ctlookup, PFH_CT_LOOKUP, struct pfh_ctlookup)
+PFH_IMSG_TYPES(PROTO_PAIR, PFH_NOMSG)
+#undef PROTO_PAIR
 
 int
 proto_send_reply(struct imsgbuf *ib, uint32_t reqid, int error,
@@ -98,10 +97,11 @@ const char *
 proto_session_check(const struct pfh_session *s)
 {
 	const struct pfh_addr	*a[] = { &s->client, &s->dialled,
-				    &s->proxy, &s->server };
+				    &s->proxy, &s->server, &s->local };
 	size_t			 i;
 
-	if (s->cport == 0 || s->dport == 0 || s->pport == 0 || s->sport == 0)
+	if (s->cport == 0 || s->dport == 0 || s->pport == 0 ||
+	    s->sport == 0 || s->lport == 0)
 		return ("port 0");
 	for (i = 0; i < nitems(a); i++) {
 		if (a[i]->af != s->client.af)
@@ -113,7 +113,7 @@ proto_session_check(const struct pfh_session *s)
 	}
 	if (addr_eq(&s->client, &s->server))
 		return ("client and server are one host");
-	if (addr_eq(&s->client, &s->proxy))
+	if (addr_eq(&s->client, &s->proxy) || addr_eq(&s->client, &s->local))
 		return ("client is the proxy itself");
 	return (NULL);
 }

@@ -10,29 +10,38 @@
 #ifndef PROTO_H
 #define PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#define PFH_PROTO_VERSION	4
+#define PFH_PROTO_VERSION	5
 #define PFH_FD			3	/* pfhelper finds its peer here */
 
 /*
- * The message types: one list, from which the enum and the name table
- * (proto_name()) are generated.  Payload in the comment.
+ * The messages: one list, from which everything per message is
+ * generated: the enum, the name table (proto_name()), the typed frame
+ * proto_msg_N(), the send/receive pair proto_send_N/proto_recv_N
+ * (proto.c) and, in pfhelper, the validator validate_N (pfhelper.h)
+ * that its handlers receive through (serve.c).  X(type, N, payload):
+ * a message; R(type): a reply, a struct pfh_reply (PFH_OK, PFH_ERR:
+ * proto_send_reply, proto_recv_reply).
  */
-#define PFH_IMSG_TYPES(X)						\
-	X(PFH_HELLO)		/* both ways: struct pfh_hello */	\
-	X(PFH_OK)		/* reply: struct pfh_reply */		\
-	X(PFH_ERR)		/* reply: struct pfh_reply */		\
-	X(PFH_SESSION_START)	/* struct pfh_session */		\
-	X(PFH_SESSION_END)	/* struct pfh_session_end */		\
-	X(PFH_PERMIT_ADD)	/* struct pfh_permit */			\
-	X(PFH_PERMIT_DEL)	/* struct pfh_permit_del */		\
-	X(PFH_CT_LOOKUP)	/* struct pfh_ctlookup */
+#define PFH_IMSG_TYPES(X, R)						\
+	X(PFH_HELLO, hello, struct pfh_hello)	/* both ways */		\
+	R(PFH_OK)							\
+	R(PFH_ERR)							\
+	X(PFH_SESSION_START, session, struct pfh_session)		\
+	X(PFH_SESSION_END, session_end, struct pfh_session_end)		\
+	X(PFH_PERMIT_ADD, permit, struct pfh_permit)			\
+	X(PFH_PERMIT_DEL, permit_del, struct pfh_permit_del)		\
+	X(PFH_CT_LOOKUP, ctlookup, struct pfh_ctlookup)
+
+/* For the columns a generator does not use. */
+#define PFH_NOMSG(t)
 
 enum pfh_imsg_type {
 	PFH_NONE = 0,
-#define PFH_ENUM(t)	t,
-	PFH_IMSG_TYPES(PFH_ENUM)
+#define PFH_ENUM(t, ...)	t,
+	PFH_IMSG_TYPES(PFH_ENUM, PFH_ENUM)
 #undef PFH_ENUM
 	PFH_MAX
 };
@@ -98,6 +107,10 @@ struct pfh_hello {
  *            proxy's own address in reverse mode)
  *   proxy:   P, the proxy's own address toward the server
  *   server:  S, the server the proxy talks to
+ *   local:   L, where C reached the proxy (the accepted socket's local
+ *            end, or where the request arrived): with lport, the
+ *            source of the connection's reply tuple (pfhelper's
+ *            conntrack check asks for L:lport -> C:cport)
  */
 struct pfh_session {
 	uint32_t	sid;		/* chosen by the front end, != 0 */
@@ -112,6 +125,9 @@ struct pfh_session {
 	struct pfh_addr	dialled;
 	struct pfh_addr	proxy;
 	struct pfh_addr	server;
+	struct pfh_addr	local;
+	uint16_t	lport;
+	uint16_t	pad2;		/* zero */
 };
 
 /*
@@ -124,6 +140,7 @@ struct pfh_session {
 
 /* Data ports, ours and the peers': never below this one. */
 #define FTP_PORT		21	/* the well-known ports: -R's defaults */
+#define FTPS_PORT		990	/* implicit FTP over TLS (-E) */
 #define TFTP_PORT		69
 #define PFH_DATA_PORT_MIN	1024
 /* The same in text, for messages: "port below " PFH_DATA_PORT_MIN_S. */
@@ -209,16 +226,31 @@ struct pfh_reply {
 struct imsgbuf;
 struct imsg;
 
-/* Marshalling (proto.c): send 0/-1; recv 0, or -1/EBADMSG on bad size. */
-#define PROTO_DECL(name, st)						\
+/*
+ * A message framed, its type and size from the list: what a sender
+ * that queues messages its own way (pfh_client.c) hands on.
+ */
+struct proto_msg {
+	uint32_t	 type;
+	const void	*data;
+	size_t		 len;
+};
+
+/*
+ * Marshalling (proto.c): proto_msg_N frames, send 0/-1; recv 0, or
+ * -1/EBADMSG on another type or a bad size.
+ */
+#define PROTO_DECL(t, name, st)						\
+static inline struct proto_msg						\
+proto_msg_##name(const st *m)						\
+{									\
+	struct proto_msg	pm = { t, m, sizeof(*m) };		\
+									\
+	return (pm);							\
+}									\
 int	proto_send_##name(struct imsgbuf *, uint32_t, const st *);	\
 int	proto_recv_##name(struct imsg *, st *);
-PROTO_DECL(hello, struct pfh_hello)
-PROTO_DECL(session, struct pfh_session)
-PROTO_DECL(session_end, struct pfh_session_end)
-PROTO_DECL(permit, struct pfh_permit)
-PROTO_DECL(permit_del, struct pfh_permit_del)
-PROTO_DECL(ctlookup, struct pfh_ctlookup)
+PFH_IMSG_TYPES(PROTO_DECL, PFH_NOMSG)
 #undef PROTO_DECL
 
 /*

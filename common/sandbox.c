@@ -43,6 +43,32 @@ static const char *const allowed[] = {
 };
 
 /*
+ * A front end's privileged parent (parent.c) on top of the above: what
+ * it does itself (fork workers, spawn pfhelper, connect to the
+ * service, signal and reap its children, re-execute its binary), and
+ * what its children do before their own filters, which stack on this
+ * one: the worker's privilege drop, pfhelper's start (netlink sockets,
+ * /proc/net, its drop keeping CAP_NET_ADMIN) and the re-executed
+ * image's start (the dynamic loader, the user's lookup).  No mount,
+ * ptrace, module, BPF, namespace or keyring call, none that writes a
+ * file but the chroot's mkdir.
+ */
+static const char *const parent_allowed[] = {
+	"openat", "open", "pread64", "access", "faccessat", "faccessat2",
+	"readlink", "readlinkat", "getdents64", "mkdir", "mkdirat",
+	"umask", "fstatfs", "statfs", "uname", "sysinfo", "getcwd",
+	"execve", "clone", "clone3", "fork", "vfork", "kill", "tgkill",
+	"waitid", "getppid", "setsid", "getpgrp", "setpgid",
+	"socketpair", "pipe", "pipe2", "dup", "dup2", "dup3",
+	"close_range", "prlimit64", "getrlimit", "setrlimit",
+	"arch_prctl", "set_tid_address", "set_robust_list", "rseq",
+	"sched_getaffinity", "getresuid", "getresgid",
+	"chroot", "chdir", "fchdir", "setgroups", "setresuid",
+	"setresgid", "setuid", "setgid", "capget", "capset", "prctl",
+	"seccomp", "socket",
+};
+
+/*
  * socket(2): the front ends create IP sockets only.  A new AF_UNIX
  * socket (an abstract or filesystem socket of the firewall's own
  * services) fails with EACCES rather than killing: syslog(3) reopens
@@ -61,6 +87,8 @@ add_narrow(scmp_filter_ctx ctx, int kind)
 	size_t			i;
 	int			rc;
 
+	if (kind == SANDBOX_PARENT)
+		return (0);	/* in parent_allowed */
 	if (kind == SANDBOX_HELPER)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
 		    SCMP_SYS(socket), 0);
@@ -101,6 +129,14 @@ sandbox_enter(int kind)
 		nr = seccomp_syscall_resolve_name(allowed[i]);
 		if (nr == __NR_SCMP_ERROR)
 			continue;	/* not on this architecture */
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) != 0)
+			goto fail;
+	}
+	for (i = 0; kind == SANDBOX_PARENT && i < nitems(parent_allowed);
+	    i++) {
+		nr = seccomp_syscall_resolve_name(parent_allowed[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue;
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) != 0)
 			goto fail;
 	}

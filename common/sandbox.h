@@ -7,6 +7,7 @@
 
 #define SANDBOX_NET	1	/* ftp-proxy, tftp-proxy: new IP sockets */
 #define SANDBOX_HELPER	2	/* pfhelper: no new socket */
+#define SANDBOX_PARENT	3	/* a front end's parent: see sandbox.c */
 
 /*
  * Enter the seccomp filter: the calls these processes make after their

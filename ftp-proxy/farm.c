@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -21,6 +20,7 @@
 
 #include "addr.h"
 #include "backend.h"
+#include "clock.h"
 #include "log.h"
 #include "proxy.h"
 
@@ -38,15 +38,6 @@ static struct event_base	*evbase;
 static void	probe_tick(int, short, void *);
 static void	probe_start(int);
 static void	probe_done(int, short, void *);
-
-static double
-mono_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + ts.tv_nsec / 1e9);
-}
 
 static const char *
 backend_name(int i, char *buf, size_t len)
@@ -82,7 +73,7 @@ farm_pick_at(struct session *s, int i)
 	conf->backends.b[i].active++;
 	s->backend = i + 1;
 	s->target = b->addr;
-	s->tport = b->port;
+	s->tport = session_implicit(conf, s) ? FTP_TLS_PORT : b->port;
 	return (0);
 }
 
@@ -98,7 +89,7 @@ farm_pick(struct session *s)
 	b = &conf->backends.b[i];
 	s->backend = i + 1;
 	s->target = b->addr;
-	s->tport = b->port;
+	s->tport = session_implicit(conf, s) ? FTP_TLS_PORT : b->port;
 	return (0);
 }
 
@@ -125,7 +116,7 @@ farm_failed(struct session *s, const char *why, int err)
 	if (i < 0)
 		return;
 	s->tried |= 1U << i;
-	if (backend_failed(&conf->backends, i, mono_now()))
+	if (backend_failed(&conf->backends, i, clock_mono()))
 		log_warnx("server %s is down (%s%s%s); tried again every %d s",
 		    backend_name(i, buf, sizeof(buf)), why, err ? ": " : "",
 		    err ? strerror(err) : "", BACKEND_DOWN_SECS);
@@ -164,7 +155,7 @@ static void
 probe_tick(int fd, short ev, void *arg)
 {
 	struct timeval	tv = { 1, 0 };
-	double		now = mono_now();
+	double		now = clock_mono();
 	int		i, n;
 
 	for (n = 0; n < BACKEND_MAX && (i = backend_due(&conf->backends,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * ftp-proxy: an FTP proxy for nftables, after OpenBSD's ftp-proxy(8).
- * Starts as root, connects to the pfhelper service (or spawns a
- * pfhelper of its own), listens, then chroots and drops to the
+ * Starts as root and listens; then a privileged parent (common/parent.c)
+ * connects to the pfhelper service (or spawns a pfhelper of its own)
+ * and hands both to a worker, which chroots and drops to the
  * unprivileged user before it reads a byte from the network.
  */
 #include "compat.h"
@@ -29,6 +30,7 @@
 #include "helper.h"
 #include "log.h"
 #include "netutil.h"
+#include "parent.h"
 #include "proxy.h"
 #include "sandbox.h"
 
@@ -42,6 +44,10 @@ static struct fe_loop	 loop;
 static int		 listen_fd[FE_MAX_LISTEN];
 static int		 nlisten;
 static struct helper_opts helper = { .role = PFH_ROLE_FTP };
+static uint32_t		 drain = FE_DRAIN_DEFAULT;
+static uint32_t		 pfh_wait = FTP_PFH_WAIT;
+static struct fe_worker	*me;		/* in the worker */
+static int		 level = LOG_NOTICE;
 
 static __dead void
 usage(void)
@@ -50,9 +56,9 @@ usage(void)
 
 	fprintf(stderr, "usage: %s [-46AdrSv] [-a address] [-b address] "
 	    "[-D level] [-E low-high]\n"
-	    "\t[-M maxperhost] [-m maxsessions] [-P port] [-p port] "
-	    "[-q queue]\n\t[-R address] [-s dir] [-T tag] [-t timeout]\n",
-	    __progname);
+	    "\t[-I port] [-M maxperhost] [-m maxsessions] [-P port] [-p port] "
+	    "[-q queue]\n\t[-R address] [-s dir] [-T tag] [-t timeout] "
+	    "[-W wait] [-w drain]\n", __progname);
 	exit(1);
 }
 
@@ -135,6 +141,9 @@ conf_option(int ch, const char *arg)
 			errx(1, "-E: the server data ports of TLS sessions, "
 			    "low-high, from %d: %s", PFH_DATA_PORT_MIN, arg);
 		return (1);
+	case 'I':
+		conf.tls_port = opt_num(arg, 1, 65535, "port");
+		return (1);
 	case 'M':
 		conf.max_per_host = opt_num(arg, 1, FTP_MAX_SESSIONS,
 		    "max sessions per host");
@@ -167,18 +176,25 @@ conf_option(int ch, const char *arg)
 	case 'v':
 		conf.verbose = 1;
 		return (1);
+	case 'W':
+		pfh_wait = opt_num(arg, 0, PFH_TIMEOUT_MAX, "pfhelper wait");
+		return (1);
+	case 'w':
+		drain = opt_num(arg, 0, FE_DRAIN_MAX, "drain time");
+		return (1);
 	}
 	return (0);
 }
 
 static void
-parse_args(int argc, char *argv[], int *level)
+parse_args(int argc, char *argv[], int *lvl)
 {
 	const char	*rhosts[BACKEND_MAX], *saddr = NULL;
 	int		 nr = 0, ch;
 	uint16_t	 rport = FTP_PORT;
 
-	while ((ch = getopt(argc, argv, "46Aa:b:D:dE:M:m:P:p:q:R:rSs:T:t:v")) !=
+	while ((ch = getopt(argc, argv,
+	    "46Aa:b:D:dE:I:M:m:P:p:q:R:rSs:T:t:vW:w:")) !=
 	    -1) {
 		if (helper_option(&helper, ch, optarg) ||
 		    conf_option(ch, optarg))
@@ -188,7 +204,8 @@ parse_args(int argc, char *argv[], int *level)
 			saddr = optarg;
 			break;
 		case 'D':
-			*level = opt_num(optarg, LOG_EMERG, LOG_DEBUG, "log level");
+			*lvl = opt_num(optarg, LOG_EMERG, LOG_DEBUG,
+			    "log level");
 			break;
 		case 'P':
 			rport = opt_num(optarg, 1, 65535, "port");
@@ -210,9 +227,26 @@ parse_args(int argc, char *argv[], int *level)
 		add_servers(rhosts[ch], rport);
 	if (conf.reverse && conf.backends.n == 0)
 		errx(1, "-R: no server address of the family asked for");
+	if (conf.tls_port != 0 && (!conf.reverse || conf.tls_lo == 0 ||
+	    conf.tls_port == conf.listen_port))
+		errx(1, "-I: implicit FTP over TLS needs -R and -E, "
+		    "on a port other than -p's");
 	if (saddr != NULL)
 		resolve(saddr, 0, conf.family, &conf.src, &conf.srclen,
 		    "source address");
+}
+
+/* -I: the sockets of implicit FTP over TLS, beside -p's. */
+static void
+implicit_listen(void)
+{
+	int	n;
+
+	n = net_listen(conf.listen_addr, conf.tls_port, conf.family,
+	    SOCK_STREAM, listen_fd + nlisten, FE_MAX_LISTEN - nlisten);
+	if (n <= 0)
+		fatalx("cannot listen on port %u (-I)", conf.tls_port);
+	nlisten += n;
 }
 
 /*
@@ -252,10 +286,11 @@ fd_limit(void)
  * Our pfhelper, told what we are: our -m, the -R servers it holds us
  * to (or else the destination), -v, -T and -q, which its pass chain
  * carries out, and -E, the range its range permits' rules check
- * (ftp-proxy(8)).  As root, before the drop.
+ * (ftp-proxy(8)).  In the parent, as root, for each worker: its
+ * channel's fd (parent.h).
  */
-static void
-start_pfhelper(int level)
+static int
+open_pfhelper(int table, int soft, pid_t *pid, void *arg)
 {
 	struct pfh_hello	*h = &helper.hello;
 	uint32_t		 prio;
@@ -278,7 +313,7 @@ start_pfhelper(int level)
 	h->tls_lo = conf.tls_lo;
 	h->tls_hi = conf.tls_hi;
 	helper.level = level;
-	helper_open(&pfh, &helper);
+	return (helper_fd(&helper, table, soft, pid));
 }
 
 /*
@@ -292,29 +327,77 @@ per_host_limit(void)
 		conf.max_per_host = conf.max_sessions;
 }
 
+/* The old worker's end: stop accepting, finish the sessions. */
+static void
+worker_drain(uint32_t secs, void *arg)
+{
+	log_info("draining: no new session, at most %u s for %u live",
+	    secs, session_count());
+	fe_loop_close(&loop);
+	session_drain(secs);
+}
+
+/* pfhelper went away: ask the parent for another (pfh_keep). */
+static void
+worker_pfh_down(void *arg)
+{
+	worker_pfh_lost(me);
+}
+
+static void
+worker_pfh_new(int fd, void *arg)
+{
+	if (pfh_reopen(&pfh, fd) == -1)
+		log_warnx("a new pfhelper channel nobody waits for");
+}
+
+/* The parent ends us, or is gone: end every session and exit. */
+static void
+worker_orphan(void *arg)
+{
+	sig_end(SIGTERM, 0, NULL);
+}
+
 /* Unprivileged and confined: accept sessions until a signal ends us. */
 static void
-run(void)
+worker(struct fe_worker *w, void *arg)
 {
-	fe_loop_init(&loop, listen_fd, nlisten, session_accept, &pfh,
+	if (worker_start(w) == -1)
+		fatalx("nothing to serve from the parent");
+	if (pfh_open(&pfh, w->pfhfd) == -1)
+		fatal("pfhelper channel");
+	conf.hosts = fe_hosts_open();	/* before the sandbox */
+	fe_loop_init(&loop, w->lfd, w->nlisten, session_accept, &pfh,
 	    pfh_lost, sig_end);
+	fe_loop_nohup(&loop);
 	fe_hosts(&loop, conf.hosts);
 	evbase = loop.base;
+	me = w;
+	pfh_keep(&pfh, pfh_wait, worker_pfh_down, session_refused);
+	worker_attach(w, evbase, worker_drain, worker_pfh_new, worker_orphan,
+	    NULL);
 	session_init(&conf, &pfh, evbase);
 	log_info("listening on port %u%s", conf.listen_port,
 	    conf.reverse ? " (reverse mode)" : "");
 	if (sandbox_enter(SANDBOX_NET) == -1)
 		fatal("seccomp");
+	worker_ready(w);
 	event_base_dispatch(evbase);
+	pfh_stop(&pfh);
+	log_info("exiting");
+	exit(0);
 }
 
 int
 main(int argc, char *argv[])
 {
-	char	why[256];
-	int	level = LOG_NOTICE;
+	struct fe_parent_ops	 ops = { FTP_PROXY_USER, open_pfhelper,
+	    worker, NULL, 0 };
+	char			 why[256];
 
-	closefrom(STDERR_FILENO + 1);	/* nothing inherited leaks on */
+	/* Nothing inherited leaks on, but a reload's listeners. */
+	if ((nlisten = parent_listeners(listen_fd, FE_MAX_LISTEN)) == 0)
+		closefrom(STDERR_FILENO + 1);
 	conf.family = AF_UNSPEC;
 	conf.listen_port = FTP_LISTEN_PORT;
 	conf.max_sessions = FTP_SESSIONS_DEFAULT;
@@ -328,18 +411,17 @@ main(int argc, char *argv[])
 	per_host_limit();
 	log_init(helper.debug, LOG_DAEMON);
 	log_setverbose(level);
-	nlisten = net_listen(conf.listen_addr, conf.listen_port,
-	    conf.family, SOCK_STREAM, listen_fd, FE_MAX_LISTEN);
-	if (nlisten <= 0)
-		fatalx("cannot listen on port %u", conf.listen_port);
-	if (!helper.debug && daemon(0, 0) == -1)
-		err(1, "daemon");
+	if (nlisten == 0) {
+		nlisten = net_listen(conf.listen_addr, conf.listen_port,
+		    conf.family, SOCK_STREAM, listen_fd, FE_MAX_LISTEN);
+		if (nlisten <= 0)
+			fatalx("cannot listen on port %u", conf.listen_port);
+		if (conf.tls_port != 0)
+			implicit_listen();
+		if (!helper.debug && daemon(0, 0) == -1)
+			err(1, "daemon");
+	}
 	signal(SIGPIPE, SIG_IGN);
-	start_pfhelper(level);
-	conf.hosts = fe_hosts_open();
-	fe_drop(FTP_PROXY_USER);
-	run();
-	pfh_stop(&pfh);
-	log_info("exiting");
-	return (0);
+	ops.drain = drain;
+	parent_run(&ops, argv, listen_fd, nlisten);
 }

@@ -21,12 +21,13 @@
 #define FTP_SESSIONS_DEFAULT	100	/* -m */
 #define FTP_MAX_SESSIONS	100000	/* -m and -M at most */
 #define FTP_IDLE_MAX		86400	/* -t: the default and the most */
+#define FTP_PFH_WAIT		10	/* -W: seconds sessions wait for pfhelper */
 #define FTP_CONNECT_TIMEOUT	30	/* seconds to reach the server */
 #define FTP_BACKEND_TIMEOUT	3	/* -R: seconds, then the next one */
 #define FTP_PERMIT_TIMEOUT	60	/* seconds a data permit waits */
 #define FTP_BUF_HIGH		65536	/* stop reading above this backlog */
 #define FTP_CLOSE_TIMEOUT	5	/* seconds to flush at the end */
-#define FTP_TLS_PORT		990	/* implicit FTP over TLS (forward) */
+#define FTP_TLS_PORT		FTPS_PORT /* implicit FTP over TLS */
 
 struct proxy_conf {
 	int			 family;	/* AF_UNSPEC, -4, -6 */
@@ -46,6 +47,7 @@ struct proxy_conf {
 	const char		*queue;		/* -q: a tc class */
 	uint16_t		 tls_lo;	/* -E: TLS data ports, */
 	uint16_t		 tls_hi;	/* 0 0: no AUTH */
+	uint16_t		 tls_port;	/* -I: implicit TLS (reverse) */
 	struct hostaddr		*hosts;		/* this host's addresses */
 };
 
@@ -109,11 +111,25 @@ struct session {
 
 TAILQ_HEAD(session_list, session);
 
+/*
+ * FTP over TLS from the first byte: a connection to port 990 (forward
+ * mode), or to -I's port (reverse mode, to the servers' port 990).
+ */
+static inline int
+session_implicit(const struct proxy_conf *c, const struct session *s)
+{
+	return (c->reverse ? c->tls_port != 0 && s->lport == c->tls_port :
+	    s->dport == FTP_TLS_PORT);
+}
+
 /* session.c: the configuration and pfhelper are main's, lent once. */
 void	session_init(struct proxy_conf *, struct pfh_client *,
 	    struct event_base *);
 void	session_accept(int, short, void *);
 void	session_end_all(void);
+uint32_t session_count(void);
+void	session_refused(uint32_t, const char *, void *);
+void	session_drain(uint32_t);
 void	pfh_lost(const char *, void *);
 
 /* farm.c: the servers of -R (farm_init: from session_init) */

@@ -38,6 +38,8 @@ static struct event_base	*evbase;
 static struct session_list	sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static uint32_t			nsessions;
 static uint32_t			next_id;
+static int			draining;	/* an old worker's end */
+static struct event		drain_ev;
 
 static void	side_read(struct conn *, void *);
 static void	side_write(struct conn *, void *);
@@ -49,6 +51,8 @@ static void	timer_arm(struct session *, uint32_t);
 static void	session_linger(struct session *);
 static void	resume_cb(int, short, void *);
 static void	session_abort_all(const char *);
+static void	drain_check(void);
+static void	drain_over(int, short, void *);
 static int	host_refused(struct session *, int);
 static void	host_release(struct session *);
 static void	session_close(struct session *, const char *);
@@ -278,6 +282,7 @@ session_free(struct session *s)
 	if (s->closing == CLOSING_NO)
 		nsessions--;
 	free(s);
+	drain_check();
 }
 
 /*
@@ -359,6 +364,51 @@ session_end_all(void)
 	}
 }
 
+uint32_t
+session_count(void)
+{
+	return (nsessions);
+}
+
+/*
+ * An old worker after a reload (parent.c): the listeners are closed
+ * already; leave once the last session is gone, and after secs end
+ * those still live, each with a 421 and a log line.
+ */
+void
+session_drain(uint32_t secs)
+{
+	struct timeval	tv = { secs, 0 };
+
+	draining = 1;
+	evtimer_assign(&drain_ev, evbase, drain_over, NULL);
+	evtimer_add(&drain_ev, &tv);
+	drain_check();
+}
+
+static void
+drain_check(void)
+{
+	if (draining && TAILQ_EMPTY(&sessions))
+		event_base_loopexit(evbase, NULL);
+}
+
+static void
+drain_over(int fd, short ev, void *arg)
+{
+	struct session	*s, *next;
+
+	logit(LOG_NOTICE, "drain time over: ending %u sessions", nsessions);
+	TAILQ_FOREACH_SAFE(s, &sessions, entry, next) {
+		if (s->closing != CLOSING_NO)
+			continue;
+		session_reply(s, "421 Proxy reloaded, closing control "
+		    "connection");
+		session_close(s, "drain time over");
+	}
+	drain_check();
+}
+
 /*
  * pfhelper is gone: no permit can be made or removed (its table went
  * with it).  Tell every client, then exit.
@@ -373,6 +423,22 @@ session_abort_all(const char *reply)
 		if (s->closing == CLOSING_NO && s->client.fd != -1 &&
 		    !ftp_relay_tls(&s->relay))
 			(void)write(s->client.fd, reply, strlen(reply));
+}
+
+/* A new pfhelper would not take session sid again (pfh_keep). */
+void
+session_refused(uint32_t sid, const char *why, void *arg)
+{
+	struct session	*s;
+
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (s->id == sid && s->closing == CLOSING_NO)
+			break;
+	if (s == NULL)
+		return;
+	s->pfhstate = SP_NONE;	/* nothing of it at pfhelper */
+	session_reply(s, "421 Proxy lost its packet filter helper");
+	session_close(s, why[0] != '\0' ? why : "pfhelper refused it again");
 }
 
 void
@@ -438,6 +504,8 @@ session_msg(const struct session *s, struct pfh_session *m)
 	m->dport = s->dport;
 	m->server = s->target;
 	m->sport = s->tport;
+	m->local = s->local;		/* where the client reached us */
+	m->lport = s->lport;
 	if (s->connected) {
 		m->proxy = s->server.local;
 		m->pport = s->server.lport;
@@ -499,7 +567,7 @@ session_started(const struct pfh_reply *r, void *arg)
 	}
 	s->pfhstate = SP_REGISTERED;
 	relay_start(s);
-	if (!conf->reverse && s->dport == FTP_TLS_PORT && implicit_tls(s) == -1)
+	if (session_implicit(conf, s) && implicit_tls(s) == -1)
 		return;
 	log_info("#%u FTP session %s -> %s via proxy %s", s->id,
 	    addr_port_str(&s->client.addr, s->client.port, a, sizeof(a)),

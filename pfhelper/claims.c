@@ -2,36 +2,32 @@
 /*
  * claims.c: what a front end says about a session that pfhelper can
  * check against the host itself, after the pure checks of validate.c
- * and the conntrack lookup: the proxy address is one of this host's
- * own, and the control connection was delivered to the proxy (a
- * redirect makes the reply come from an address of this host; TPROXY
- * and no NAT from the very destination the client dialled).
+ * and the conntrack lookup:
+ *   - the proxy address (toward the server) is one of this host's own;
+ *   - with the conntrack check (ct, not -C): the control connection
+ *     was delivered to the proxy.  serve.c has found the entry whose
+ *     reply tuple is exactly local:lport -> client:cport (ct.h,
+ *     ct_check_reply()), so local:lport is that entry's reply source,
+ *     where the kernel delivered the connection; it must be an address
+ *     of this host (a redirect), or the very dialled:dport (TPROXY, no
+ *     NAT).  A DNAT elsewhere (another host's port) is refused.
  */
 #include "compat.h"
 
-#include <string.h>
-
 #include "addr.h"
-#include "ct.h"
 #include "hostaddr.h"
 #include "pfhelper.h"
 
 const char *
-validate_claims(const struct pfh_conf *conf, const struct pfh_session *s)
+validate_claims(const struct pfh_conf *conf, const struct pfh_session *s,
+    int ct)
 {
-	struct pfh_addr	r;
-	uint16_t	rport;
-
 	if (hostaddr_type(conf->hosts, &s->proxy) == NET_REMOTE)
 		return ("proxy address is not one of this host's");
-	if (!conf->ct_verify)
+	if (!ct)
 		return (NULL);
-	memset(&r, 0, sizeof(r));
-	r.af = s->client.af;
-	if (ct_last_reply(r.addr, &rport) == -1)
-		return ("no conntrack entry for the connection");
-	if ((addr_eq(&r, &s->dialled) && rport == s->dport) ||
-	    hostaddr_type(conf->hosts, &r) != NET_REMOTE)
+	if ((addr_eq(&s->local, &s->dialled) && s->lport == s->dport) ||
+	    hostaddr_type(conf->hosts, &s->local) != NET_REMOTE)
 		return (NULL);
 	return ("connection not delivered to the proxy");
 }

@@ -17,22 +17,19 @@
  * direction asked for, and call anything else ENOENT; otherwise a
  * reply tuple would pass as an original one.
  *
- * A proxy knows its connection by the reply tuple's end: the client's
- * address and port as its socket sees them.  That port is the client's
- * own only while NAT leaves it alone.  When a redirect's reply tuple
- * would clash with an entry in TIME_WAIT (the client used the same
- * port less than 120 s before, to another destination redirected to
- * the same proxy port), the kernel also rewrites the source port, and
- * the original tuple holds a port the proxy never saw (measured on
- * 6.18: orig C:40000 -> D:21, reply P:8021 -> C:28391; the proxy sees
- * C:28391).  So ct_check_orig() asks for the original tuple as the
- * proxy has it, takes the answer only if its reply reaches that very
- * client port, and else looks for the remapped entry with one dump
- * filtered in the kernel (CTA_FILTER: original source address,
- * destination and protocol; reply destination), whose answers it
- * checks itself as well.  A dump walks
- * the whole table (~10 ms, all namespaces' entries), so at most
- * CT_DUMPS_PER_SEC are made a second; past that a miss is a miss.
+ * A proxy knows its connection by the reply tuple: its own address
+ * and port where the client reached it (the accepted socket's local
+ * end) -> the client's address and port as its socket sees them.  The
+ * original tuple's source port is the client's own only while NAT
+ * leaves it alone.  When a redirect's reply tuple would clash with an
+ * entry in TIME_WAIT (the client used the same port less than 120 s
+ * before, to another destination redirected to the same proxy port),
+ * the kernel also rewrites the source port (measured on 6.18: orig
+ * C:40000 -> D:21, reply P:8021 -> C:28391; the proxy sees C:28391).
+ * So ct_check_reply() asks for the reply tuple, which is unique and
+ * exact whatever NAT did, and then checks the original tuple's source
+ * address, destination and protocol itself, its source port aside:
+ * one GET, no table walk.
  */
 #include "compat.h"
 
@@ -41,6 +38,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -56,16 +54,6 @@
 #define CT_MAX_RECV	8	/* receives per request (stale, EINTR) */
 #define CT_REQ_SIZE	512
 #define CT_BUF_SIZE	8192
-#define CT_DUMP_BUF	32768	/* a dump's batch (MNL_SOCKET_DUMP_SIZE) */
-#define CT_DUMP_RECV	64	/* receives per dump */
-#define CT_DUMPS_PER_SEC 10	/* a dump walks the whole table: ~10 ms */
-
-/* CTA_FILTER's flags (the kernel's nf_internals.h, ABI since 5.8). */
-#define CT_F_IP_SRC	(1U << 0)
-#define CT_F_IP_DST	(1U << 1)
-#define CT_F_PROTO_NUM	(1U << 3)
-#define CT_F_SRC_PORT	(1U << 4)
-#define CT_F_DST_PORT	(1U << 5)
 
 struct ct_tuple {
 	uint8_t		af;
@@ -86,27 +74,23 @@ struct ct_attrs {
 	uint16_t		 max;
 };
 
-static int	ct_open(void);
-static void	ct_close(void);
+static int	ct_sock_open(struct ct *);
+static void	ct_sock_close(struct ct *);
 static int	ct_tuple_set(struct ct_tuple *, uint8_t, uint8_t,
 		    const uint8_t *, uint16_t, const uint8_t *, uint16_t);
 static int	ct_tuple_eq(const struct ct_tuple *, const struct ct_tuple *);
 static void	ct_put_tuple(struct nlmsghdr *, uint16_t,
 		    const struct ct_tuple *);
-static int	ct_get(uint16_t, const struct ct_tuple *, struct ct_entry *);
-static void	ct_put_header(struct nlmsghdr *, uint16_t, uint8_t);
-static int	ct_send(const struct nlmsghdr *);
-static int	ct_reaches(const struct ct_entry *, const struct ct_tuple *);
-static int	ct_remapped(const struct ct_entry *, const struct ct_tuple *);
-static int	ct_dump_allowed(void);
-static int	ct_find_remapped(const struct ct_tuple *, struct ct_entry *);
-static int	ct_dump_recv(uint32_t, const struct ct_tuple *,
+static int	ct_get(struct ct *, uint16_t, const struct ct_tuple *,
 		    struct ct_entry *);
-static int	ct_read(uint32_t, int, char *, size_t,
+static void	ct_put_header(struct ct *, struct nlmsghdr *, uint16_t,
+		    uint8_t);
+static int	ct_send(struct ct *, const struct nlmsghdr *);
+static int	ct_orig_is(const struct ct_entry *, const struct ct_tuple *);
+static int	ct_read(struct ct *, uint32_t, int, char *, size_t,
 		    int (*)(const struct nlmsghdr *, void *), void *);
 static int	ct_get_msg(const struct nlmsghdr *, void *);
-static int	ct_dump_msg(const struct nlmsghdr *, void *);
-static int	ct_recv(uint32_t, uint8_t, struct ct_entry *);
+static int	ct_recv(struct ct *, uint32_t, uint8_t, struct ct_entry *);
 static int	ct_msg(const struct nlmsghdr *, uint8_t, struct ct_entry *);
 static int	ct_parse_ct(const struct nlmsghdr *, uint8_t,
 		    struct ct_entry *);
@@ -117,12 +101,14 @@ static int	ct_parse_ip(const struct nlattr *, uint8_t,
 static int	ct_parse_proto(const struct nlattr *, struct ct_tuple *);
 static int	ct_attr_cb(const struct nlattr *, void *);
 
-static struct mnl_socket	*ct_nl;
-static uint32_t			 ct_seq;
-static struct ct_tuple		 ct_reply;	/* of the last ct_check_orig */
+/* One conntrack socket and what goes with it. */
+struct ct {
+	struct mnl_socket	*nl;
+	uint32_t		 seq;		/* of the last request */
+};
 
 int
-ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
+ct_lookup_reply(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *rsrc,
     uint16_t rsport, const uint8_t *rdst, uint16_t rdport,
     uint8_t *odst, uint16_t *odport)
 {
@@ -135,65 +121,74 @@ ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
 	}
 	if (ct_tuple_set(&reply, af, proto, rsrc, rsport, rdst, rdport) == -1)
 		return (-1);
-	if (ct_get(CTA_TUPLE_REPLY, &reply, &e) == -1)
+	if (ct_get(ct, CTA_TUPLE_REPLY, &reply, &e) == -1)
 		return (-1);
 	memcpy(odst, e.orig.dst, af_addr_len(af));
 	*odport = e.orig.dport;
 	return (0);
 }
 
+/*
+ * One GET by the reply tuple local:lport -> src:sport; the entry must
+ * then have been started by src (address) toward dst:dport (see the
+ * top).  ct_get() has checked the reply tuple itself.
+ */
 int
-ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src,
-    uint16_t sport, const uint8_t *dst, uint16_t dport)
+ct_check_reply(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *src,
+    uint16_t sport, const uint8_t *dst, uint16_t dport, const uint8_t *local,
+    uint16_t lport, uint16_t *osport)
 {
-	struct ct_tuple	 orig;
+	struct ct_tuple	 orig, reply;
 	struct ct_entry	 e;
-	int		 rc;
 
-	memset(&ct_reply, 0, sizeof(ct_reply));
-	if (ct_tuple_set(&orig, af, proto, src, sport, dst, dport) == -1)
+	if (ct_tuple_set(&orig, af, proto, src, sport, dst, dport) == -1 ||
+	    ct_tuple_set(&reply, af, proto, local, lport, src, sport) == -1 ||
+	    ct_get(ct, CTA_TUPLE_REPLY, &reply, &e) == -1)
 		return (-1);
-	rc = ct_get(CTA_TUPLE_ORIG, &orig, &e);
-	if (rc == 0 && !ct_reaches(&e, &orig)) {
-		rc = -1;		/* its replies go elsewhere */
-		errno = ENOENT;
+	if (!ct_orig_is(&e, &orig)) {
+		errno = ENOENT;		/* another client's, or elsewhere */
+		return (-1);
 	}
-	if (rc == -1 && errno == ENOENT &&
-	    (rc = ct_find_remapped(&orig, &e)) == 0)
+	if (e.orig.sport != sport)
 		log_debug("conntrack: client port %u was %u before NAT",
 		    sport, e.orig.sport);
-	if (rc == -1)
-		return (-1);
-	ct_reply = e.reply;
+	if (osport != NULL)
+		*osport = e.orig.sport;
 	return (0);
 }
 
-int
-ct_last_reply(uint8_t *rsrc, uint16_t *rsport)
+struct ct *
+ct_open(void)
 {
-	if (ct_reply.af == 0) {
-		errno = ENOENT;
-		return (-1);
+	struct ct	*ct;
+
+	if ((ct = calloc(1, sizeof(*ct))) == NULL)
+		return (NULL);
+	ct->seq = (uint32_t)time(NULL);
+	if (ct_sock_open(ct) == -1) {
+		free(ct);
+		return (NULL);
 	}
-	memcpy(rsrc, ct_reply.src, af_addr_len(ct_reply.af));
-	*rsport = ct_reply.sport;
-	return (0);
+	return (ct);
 }
 
-int
-ct_init(void)
+void
+ct_close(struct ct *ct)
 {
-	return (ct_open());
+	if (ct == NULL)
+		return;
+	ct_sock_close(ct);
+	free(ct);
 }
 
 static int
-ct_open(void)
+ct_sock_open(struct ct *ct)
 {
 	struct timeval	 tv;
 
-	if (ct_nl != NULL)
+	if (ct->nl != NULL)
 		return (0);
-	if ((ct_nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) ==
+	if ((ct->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) ==
 	    NULL) {
 		log_debug("%s: mnl_socket_open2: %s", __func__,
 		    strerror(errno));
@@ -201,26 +196,24 @@ ct_open(void)
 	}
 	memset(&tv, 0, sizeof(tv));
 	tv.tv_sec = CT_RCVTIMEO_SEC;
-	if (setsockopt(mnl_socket_get_fd(ct_nl), SOL_SOCKET, SO_RCVTIMEO,
+	if (setsockopt(mnl_socket_get_fd(ct->nl), SOL_SOCKET, SO_RCVTIMEO,
 	    &tv, sizeof(tv)) == -1 ||
-	    mnl_socket_bind(ct_nl, 0, MNL_SOCKET_AUTOPID) == -1) {
+	    mnl_socket_bind(ct->nl, 0, MNL_SOCKET_AUTOPID) == -1) {
 		log_debug("%s: socket setup: %s", __func__, strerror(errno));
-		ct_close();
+		ct_sock_close(ct);
 		return (-1);
 	}
-	if (ct_seq == 0)
-		ct_seq = (uint32_t)time(NULL);
 	return (0);
 }
 
 static void
-ct_close(void)
+ct_sock_close(struct ct *ct)
 {
 	int	 saved_errno = errno;
 
-	if (ct_nl != NULL)
-		mnl_socket_close(ct_nl);
-	ct_nl = NULL;
+	if (ct->nl != NULL)
+		mnl_socket_close(ct->nl);
+	ct->nl = NULL;
 	errno = saved_errno;
 }
 
@@ -287,20 +280,22 @@ ct_put_tuple(struct nlmsghdr *nlh, uint16_t type, const struct ct_tuple *t)
  * CTA_TUPLE_REPLY) is t.
  */
 static int
-ct_get(uint16_t dir, const struct ct_tuple *t, struct ct_entry *e)
+ct_get(struct ct *ct, uint16_t dir, const struct ct_tuple *t,
+    struct ct_entry *e)
 {
 	char			 req[CT_REQ_SIZE]
 				    __attribute__((__aligned__(8)));
 	const struct ct_tuple	*got;
 	struct nlmsghdr		*nlh;
 
-	if (ct_open() == -1)
+	if (ct_sock_open(ct) == -1)
 		return (-1);
 	memset(req, 0, sizeof(req));
 	nlh = mnl_nlmsg_put_header(req);
-	ct_put_header(nlh, NLM_F_REQUEST, t->af);
+	ct_put_header(ct, nlh, NLM_F_REQUEST, t->af);
 	ct_put_tuple(nlh, dir, t);
-	if (ct_send(nlh) == -1 || ct_recv(nlh->nlmsg_seq, t->af, e) == -1)
+	if (ct_send(ct, nlh) == -1 ||
+	    ct_recv(ct, nlh->nlmsg_seq, t->af, e) == -1)
 		return (-1);
 	/* Found by the other direction: not what was asked for. */
 	got = dir == CTA_TUPLE_ORIG ? &e->orig : &e->reply;
@@ -313,15 +308,16 @@ ct_get(uint16_t dir, const struct ct_tuple *t, struct ct_entry *e)
 
 /* A CT_GET request's header, with the next sequence number. */
 static void
-ct_put_header(struct nlmsghdr *nlh, uint16_t flags, uint8_t af)
+ct_put_header(struct ct *ct, struct nlmsghdr *nlh, uint16_t flags,
+    uint8_t af)
 {
 	struct nfgenmsg	*nfg;
 
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	nlh->nlmsg_flags = flags;
-	if (++ct_seq == 0)
-		ct_seq = 1;
-	nlh->nlmsg_seq = ct_seq;
+	if (++ct->seq == 0)
+		ct->seq = 1;
+	nlh->nlmsg_seq = ct->seq;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = af;
 	nfg->version = NFNETLINK_V0;
@@ -329,11 +325,11 @@ ct_put_header(struct nlmsghdr *nlh, uint16_t flags, uint8_t af)
 }
 
 static int
-ct_send(const struct nlmsghdr *nlh)
+ct_send(struct ct *ct, const struct nlmsghdr *nlh)
 {
 	ssize_t	n;
 
-	n = mnl_socket_sendto(ct_nl, nlh, nlh->nlmsg_len);
+	n = mnl_socket_sendto(ct->nl, nlh, nlh->nlmsg_len);
 	if (n == -1 || (size_t)n != nlh->nlmsg_len) {
 		if (n != -1)
 			errno = EIO;
@@ -344,86 +340,19 @@ ct_send(const struct nlmsghdr *nlh)
 	return (0);
 }
 
-/* Whether e's replies reach o's source, address and port. */
-static int
-ct_reaches(const struct ct_entry *e, const struct ct_tuple *o)
-{
-	size_t	alen = af_addr_len(o->af);
-
-	return (e->reply.dport == o->sport &&
-	    memcmp(e->reply.dst, o->src, alen) == 0);
-}
-
 /*
- * Whether e is o as a proxy sees it, but for the client's port before
- * NAT: the source address, the destination and the protocol of o, and
- * replies to o's source address and port.
+ * Whether e's original tuple is o but for its source port: o's source
+ * address, destination address and port, and protocol.
  */
 static int
-ct_remapped(const struct ct_entry *e, const struct ct_tuple *o)
+ct_orig_is(const struct ct_entry *e, const struct ct_tuple *o)
 {
 	size_t	alen = af_addr_len(o->af);
 
 	return (e->orig.af == o->af && e->orig.proto == o->proto &&
 	    e->orig.dport == o->dport &&
 	    memcmp(e->orig.src, o->src, alen) == 0 &&
-	    memcmp(e->orig.dst, o->dst, alen) == 0 && ct_reaches(e, o));
-}
-
-/* At most CT_DUMPS_PER_SEC dumps a second: 1 if one may be made now. */
-static int
-ct_dump_allowed(void)
-{
-	static time_t	sec;
-	static int	n;
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (ts.tv_sec != sec) {
-		sec = ts.tv_sec;
-		n = 0;
-	}
-	return (n++ < CT_DUMPS_PER_SEC);
-}
-
-/*
- * The entry whose original tuple is o but for its source port, and
- * whose replies reach o's source (see the top): one filtered dump.
- */
-static int
-ct_find_remapped(const struct ct_tuple *o, struct ct_entry *e)
-{
-	char			 req[CT_REQ_SIZE]
-				    __attribute__((__aligned__(8)));
-	struct nlmsghdr		*nlh;
-	struct nlattr		*nest;
-	struct ct_tuple		 r;
-
-	if (!ct_dump_allowed()) {
-		log_debug("conntrack: dump budget spent this second");
-		errno = ENOENT;
-		return (-1);
-	}
-	/* The reply's source is not known: not in the filter's flags. */
-	r = *o;
-	memcpy(r.src, o->dst, sizeof(r.src));
-	memcpy(r.dst, o->src, sizeof(r.dst));
-	r.sport = o->dport;
-	r.dport = o->sport;
-	memset(req, 0, sizeof(req));
-	nlh = mnl_nlmsg_put_header(req);
-	ct_put_header(nlh, NLM_F_REQUEST | NLM_F_DUMP, o->af);
-	ct_put_tuple(nlh, CTA_TUPLE_ORIG, o);
-	ct_put_tuple(nlh, CTA_TUPLE_REPLY, &r);
-	nest = mnl_attr_nest_start(nlh, CTA_FILTER);
-	mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, CT_F_IP_SRC |
-	    CT_F_IP_DST | CT_F_PROTO_NUM | CT_F_DST_PORT);
-	mnl_attr_put_u32(nlh, CTA_FILTER_REPLY_FLAGS, CT_F_IP_DST |
-	    CT_F_PROTO_NUM | CT_F_DST_PORT);
-	mnl_attr_nest_end(nlh, nest);
-	if (ct_send(nlh) == -1)
-		return (-1);
-	return (ct_dump_recv(nlh->nlmsg_seq, o, e));
+	    memcmp(e->orig.dst, o->dst, alen) == 0);
 }
 
 /* What ct_get_msg() reads into. */
@@ -432,29 +361,22 @@ struct ct_answer {
 	struct ct_entry	*e;
 };
 
-/* What ct_dump_msg() looks for, and what it found. */
-struct ct_dump {
-	const struct ct_tuple	*o;
-	struct ct_entry		*e;
-	int			 found;
-};
-
 /*
  * Read the messages that answer request seq, each to fn, until fn
  * returns 0 (done) or -1 (failed); 1 reads on.  At most maxrecv
  * receives, each bounded by SO_RCVTIMEO.
  */
 static int
-ct_read(uint32_t seq, int maxrecv, char *buf, size_t size,
+ct_read(struct ct *ct, uint32_t seq, int maxrecv, char *buf, size_t size,
     int (*fn)(const struct nlmsghdr *, void *), void *arg)
 {
 	const struct nlmsghdr	*nlh;
-	uint32_t		 portid = mnl_socket_get_portid(ct_nl);
+	uint32_t		 portid = mnl_socket_get_portid(ct->nl);
 	ssize_t			 n;
 	int			 i, len, r;
 
 	for (i = 0; i < maxrecv; i++) {
-		if ((n = mnl_socket_recvfrom(ct_nl, buf, size)) == -1) {
+		if ((n = mnl_socket_recvfrom(ct->nl, buf, size)) == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -487,47 +409,14 @@ ct_get_msg(const struct nlmsghdr *nlh, void *arg)
 }
 
 static int
-ct_recv(uint32_t seq, uint8_t af, struct ct_entry *e)
+ct_recv(struct ct *ct, uint32_t seq, uint8_t af, struct ct_entry *e)
 {
 	char			buf[CT_BUF_SIZE]
 				    __attribute__((__aligned__(8)));
 	struct ct_answer	a = { af, e };
 
-	return (ct_read(seq, CT_MAX_RECV, buf, sizeof(buf), ct_get_msg, &a));
-}
-
-/*
- * One message of a dump, read to its end (a dump left half read would
- * refuse the next one: EBUSY); the first entry that ct_remapped() takes
- * is the answer.
- */
-static int
-ct_dump_msg(const struct nlmsghdr *nlh, void *arg)
-{
-	struct ct_dump	*d = arg;
-	struct ct_entry	 x;
-	int		 r;
-
-	if (nlh->nlmsg_type == NLMSG_DONE) {
-		errno = ENOENT;
-		return (d->found ? 0 : -1);
-	}
-	if ((r = ct_msg(nlh, d->o->af, &x)) == 0 && !d->found &&
-	    ct_remapped(&x, d->o)) {
-		*d->e = x;
-		d->found = 1;
-	}
-	return (r == -1 ? -1 : 1);
-}
-
-static int
-ct_dump_recv(uint32_t seq, const struct ct_tuple *o, struct ct_entry *e)
-{
-	static char	buf[CT_DUMP_BUF] __attribute__((__aligned__(8)));
-	struct ct_dump	d = { o, e, 0 };
-
-	return (ct_read(seq, CT_DUMP_RECV, buf, sizeof(buf), ct_dump_msg,
-	    &d));
+	return (ct_read(ct, seq, CT_MAX_RECV, buf, sizeof(buf), ct_get_msg,
+	    &a));
 }
 
 /* One message answering our request: 0 done, -1 error, 1 keep reading. */

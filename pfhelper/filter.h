@@ -77,26 +77,37 @@ struct filter_elem {
 };
 
 /*
+ * A backend's state (its netlink socket, its tables, the batch being
+ * built), passed to every call but filter_describe(): NULL if there is
+ * no memory.
+ */
+struct filter;
+
+struct filter	*filter_new(void);
+/*
  * Create a table (flags owner) with its maps, sets and chains: its
  * index for filter_elem.table (the first call opens the netlink socket
  * and gives 0; later ones add tables on it), or -1.
  */
-int	filter_init(const struct filter_conf *);
-/* Close the netlink socket; the kernel removes the owned tables. */
-void	filter_close(void);
+int	filter_init(struct filter *, const struct filter_conf *);
+/*
+ * Close the netlink socket (the kernel removes the owned tables) and
+ * free it all.
+ */
+void	filter_close(struct filter *);
 /*
  * Write the ruleset filter_init() creates, in nft syntax, and the
  * admin's line.
  */
 void	filter_describe(FILE *, const struct filter_conf *);
 
-int	filter_begin(void);
+int	filter_begin(struct filter *);
 /* Queue an element add, with a timeout in milliseconds (> 0). */
-int	filter_add(const struct filter_elem *, uint32_t);
+int	filter_add(struct filter *, const struct filter_elem *, uint32_t);
 /* Queue an element delete; at commit an element already gone is fine. */
-int	filter_del(const struct filter_elem *);
+int	filter_del(struct filter *, const struct filter_elem *);
 /* Send the batch.  0, or -1 with errno; nothing is half applied. */
-int	filter_commit(void);
-void	filter_rollback(void);
+int	filter_commit(struct filter *);
+void	filter_rollback(struct filter *);
 
 #endif /* FILTER_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * filter_nft.c: the packet-filter backend for the Linux kernel, over one
+ * filter_f->c: the packet-filter backend for the Linux kernel, over one
  * long-lived NETLINK_NETFILTER socket with libmnl and libnftnl (no nft
  * binary, no libnftables).
  *
@@ -108,6 +108,7 @@ struct bmsg {
 };
 
 struct batch {
+	struct filter		*f;	/* whose */
 	char			*buf;
 	size_t			 len, cap;
 	struct bmsg		*msg;
@@ -117,7 +118,8 @@ struct batch {
 	int			 err;	/* errno for the batch as a whole */
 };
 
-static struct {
+/* One netlink socket, its tables and the batch being built. */
+struct filter {
 	struct mnl_socket	*nl;
 	uint32_t		 seq;
 	char			 table[FILTER_TABLE_MAX]; /* being built */
@@ -128,7 +130,8 @@ static struct {
 	struct op		*ops;
 	size_t			 nops;
 	struct batch		 b;
-} nft;
+	char			 rbuf[REPLY_BUF];	/* kernel's answers */
+};
 
 static const char *set_name(enum filter_map, int);
 static uint32_t	 set_id(enum filter_map, int);
@@ -157,7 +160,7 @@ static int	 x_marks(struct nftnl_rule *, const struct filter_conf *);
 static int	 x_tkey(struct nftnl_rule *, const struct filter_conf *, int);
 static int	 r_range(struct batch *, const struct filter_conf *, int,
 		    const char *, enum filter_map);
-static struct nftnl_rule *rule_new(const char *);
+static struct nftnl_rule *rule_new(struct batch *, const char *);
 static int	 rule_done(struct batch *, struct nftnl_rule *, int);
 static int	 x_label(struct nftnl_rule *, int);
 static int	 r_prio(struct batch *, const struct filter_conf *);
@@ -167,14 +170,15 @@ static int	 x_meta_eq(struct nftnl_rule *, uint32_t, uint32_t);
 static int	 x_meta_cmp(struct nftnl_rule *, uint32_t, const void *,
 		    size_t);
 static int	 r_confine(struct batch *, uint32_t, int);
-static int	 init_batch(const struct filter_conf *);
-static int	 probe_destroy(void);
+static int	 init_batch(struct filter *, const struct filter_conf *);
+static int	 probe_destroy(struct filter *);
+static void	 filter_reset(struct filter *);
 static size_t	 elem_key(const struct filter_elem *, uint8_t *);
 static size_t	 elem_data(const struct filter_elem *, uint8_t *);
 static int	 q_elems(struct batch *, size_t, size_t);
 static int	 same_kind(const struct op *, const struct op *);
-static int	 ops_send(int *, size_t *);
-static int	 queue(const struct filter_elem *, uint32_t);
+static int	 ops_send(struct filter *, int *, size_t *);
+static int	 queue(struct filter *, const struct filter_elem *, uint32_t);
 static void	 describe_sets(FILE *, int);
 static void	 describe_rules(FILE *, const struct filter_conf *, int);
 static void	 describe_range(FILE *, const struct filter_conf *, int,
@@ -253,7 +257,7 @@ batch_start(struct batch *b)
 	b->err = 0;
 	if (batch_reserve(b, MSG_SPACE) == -1)
 		return (-1);
-	b->seq0 = nft.seq++;
+	b->seq0 = b->f->seq++;
 	batch_put(b, nftnl_batch_begin(b->buf, b->seq0));
 	return (0);
 }
@@ -280,7 +284,7 @@ batch_msg(struct batch *b, uint16_t type, uint16_t flags, size_t need,
 	b->nmsg++;
 	b->lastoff = b->len;
 	return (nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET,
-	    flags, nft.seq++));
+	    flags, b->f->seq++));
 }
 
 static void
@@ -298,7 +302,7 @@ batch_put(struct batch *b, struct nlmsghdr *nlh)
 static int
 batch_send(struct batch *b)
 {
-	static char	 rbuf[REPLY_BUF];
+	struct filter	*f = b->f;
 	struct nlmsghdr	*last;
 	ssize_t		 n;
 	int		 done = 0;
@@ -309,18 +313,18 @@ batch_send(struct batch *b)
 		return (-1);
 	last = (struct nlmsghdr *)(b->buf + b->lastoff);
 	last->nlmsg_flags |= NLM_F_ACK;
-	batch_put(b, nftnl_batch_end(b->buf + b->len, nft.seq++));
-	if (mnl_socket_sendto(nft.nl, b->buf, b->len) == -1)
+	batch_put(b, nftnl_batch_end(b->buf + b->len, f->seq++));
+	if (mnl_socket_sendto(f->nl, b->buf, b->len) == -1)
 		return (-1);
 	while (!done) {
-		n = mnl_socket_recvfrom(nft.nl, rbuf, sizeof(rbuf));
+		n = mnl_socket_recvfrom(f->nl, f->rbuf, sizeof(f->rbuf));
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				errno = ETIMEDOUT;
 			log_warn("filter: netlink reply");
 			return (-1);
 		}
-		batch_reply(b, rbuf, (size_t)n, &done);
+		batch_reply(b, f->rbuf, (size_t)n, &done);
 	}
 	return (0);
 }
@@ -399,7 +403,7 @@ q_set(struct batch *b, enum filter_map map, int af, uint32_t id)
 	}
 	if ((s = nftnl_set_alloc()) == NULL)
 		return (-1);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft.table);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, b->f->table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set_name(map, af));
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
@@ -438,7 +442,7 @@ q_chain(struct batch *b, const char *name, const char *type,
 
 	if ((c = nftnl_chain_alloc()) == NULL)
 		return (-1);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, nft.table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, b->f->table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
@@ -686,7 +690,7 @@ r_prio(struct batch *b, const struct filter_conf *conf)
 
 	if ((r = nftnl_rule_alloc()) == NULL)
 		return (-1);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft.table);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, b->f->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "pass");
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	if ((e = rexpr(r, "ct")) == NULL)
@@ -723,13 +727,13 @@ fail:
 
 /* A rule for chain `chain' of the table being built, or NULL. */
 static struct nftnl_rule *
-rule_new(const char *chain)
+rule_new(struct batch *b, const char *chain)
 {
 	struct nftnl_rule	*r;
 
 	if ((r = nftnl_rule_alloc()) == NULL)
 		return (NULL);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft.table);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, b->f->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	return (r);
@@ -754,7 +758,7 @@ r_build(struct batch *b, const struct filter_conf *conf, int af,
 	struct nftnl_rule	*r;
 	int			 rc;
 
-	if ((r = rule_new(chain)) == NULL)
+	if ((r = rule_new(b, chain)) == NULL)
 		return (-1);
 	if (map == FE_PASS)
 		rc = x_pass(r, conf, af);
@@ -805,7 +809,7 @@ r_range(struct batch *b, const struct filter_conf *conf, int af,
 	struct nftnl_rule	*r;
 	int			 rc;
 
-	if ((r = rule_new(chain)) == NULL)
+	if ((r = rule_new(b, chain)) == NULL)
 		return (-1);
 	rc = map == FE_TPASS ? x_ctnew(r) : 0;
 	if (rc == 0)
@@ -857,7 +861,7 @@ r_confine(struct batch *b, uint32_t uid, int lo)
 
 	if ((r = nftnl_rule_alloc()) == NULL)
 		return (-1);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft.table);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, b->f->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "confine");
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	if (x_meta_eq(r, NFT_META_SKUID, uid) == -1)
@@ -890,9 +894,9 @@ r_confine(struct batch *b, uint32_t uid, int lo)
 }
 
 static int
-init_batch(const struct filter_conf *conf)
+init_batch(struct filter *f, const struct filter_conf *conf)
 {
-	struct batch	*b = &nft.b;
+	struct batch	*b = &f->b;
 	size_t		 i;
 	int		 off = PRIO_OFFSET, af, k, rc = 0;
 	static const int afs[] = { AF_INET, AF_INET6 };
@@ -949,7 +953,7 @@ init_batch(const struct filter_conf *conf)
  * that is not there: 0 if it does, EINVAL (unknown message) if not.
  */
 static int
-probe_destroy(void)
+probe_destroy(struct filter *f)
 {
 	struct filter_elem	e;
 	size_t			ngone;
@@ -959,19 +963,19 @@ probe_destroy(void)
 	e.map = FE_PASS;
 	e.af = AF_INET;
 	e.proto = IPPROTO_TCP;
-	nft.destroy = 1;
-	if (queue(&e, 0) == -1)
+	f->destroy = 1;
+	if (queue(f, &e, 0) == -1)
 		return (-1);
-	rc = ops_send(&kerr, &ngone);
-	nft.nops = 0;
-	nft.destroy = kerr == 0;
+	rc = ops_send(f, &kerr, &ngone);
+	f->nops = 0;
+	f->destroy = kerr == 0;
 #ifdef FILTER_TEST_HOOKS
 	/*
 	 * The test build (filtertool only, never bin/pfhelper): the path
 	 * for kernels before 6.3.
 	 */
 	if (getenv("PFHELPER_NO_DESTROYSETELEM") != NULL)
-		nft.destroy = 0;
+		f->destroy = 0;
 #endif
 	return (rc);
 }
@@ -990,23 +994,23 @@ sock_bufs(int fd)
 
 /* Another table on the socket filter_init() opened: its index, or -1. */
 static int
-filter_init_more(const struct filter_conf *conf)
+filter_init_more(struct filter *f, const struct filter_conf *conf)
 {
-	if (nft.ntables == FILTER_TABLES) {
+	if (f->ntables == FILTER_TABLES) {
 		errno = ENOSPC;
 		return (-1);
 	}
-	if (init_batch(conf) == -1) {
-		log_warn("filter: cannot create table inet %s", nft.table);
+	if (init_batch(f, conf) == -1) {
+		log_warn("filter: cannot create table inet %s", f->table);
 		return (-1);
 	}
-	strlcpy(nft.tables[nft.ntables], conf->table,
-	    sizeof(nft.tables[0]));
-	return (nft.ntables++);
+	strlcpy(f->tables[f->ntables], conf->table,
+	    sizeof(f->tables[0]));
+	return (f->ntables++);
 }
 
 int
-filter_init(const struct filter_conf *conf)
+filter_init(struct filter *f, const struct filter_conf *conf)
 {
 	int		 one = 1;
 	struct timeval	 tv = { REPLY_TIMEOUT, 0 };
@@ -1019,53 +1023,75 @@ filter_init(const struct filter_conf *conf)
 		errno = EINVAL;
 		return (-1);
 	}
-	if (nft.open) {
+	if (f->open) {
 		errno = EBUSY;
 		return (-1);
 	}
-	strlcpy(nft.table, conf->table, sizeof(nft.table));
-	if (nft.nl != NULL)
-		return (filter_init_more(conf));
-	if ((nft.nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL)
+	strlcpy(f->table, conf->table, sizeof(f->table));
+	if (f->nl != NULL)
+		return (filter_init_more(f, conf));
+	if ((f->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL)
 		return (-1);
-	if (mnl_socket_bind(nft.nl, 0, MNL_SOCKET_AUTOPID) == -1)
+	if (mnl_socket_bind(f->nl, 0, MNL_SOCKET_AUTOPID) == -1)
 		goto fail;
 	/* Errors carry only the header of the failed message. */
-	mnl_socket_setsockopt(nft.nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	sock_bufs(mnl_socket_get_fd(nft.nl));
-	if (setsockopt(mnl_socket_get_fd(nft.nl), SOL_SOCKET, SO_RCVTIMEO,
+	mnl_socket_setsockopt(f->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	sock_bufs(mnl_socket_get_fd(f->nl));
+	if (setsockopt(mnl_socket_get_fd(f->nl), SOL_SOCKET, SO_RCVTIMEO,
 	    &tv, sizeof(tv)) == -1)
 		goto fail;
-	nft.seq = (uint32_t)time(NULL);
-	if (init_batch(conf) == -1) {
-		log_warn("filter: cannot create table inet %s", nft.table);
+	f->seq = (uint32_t)time(NULL);
+	if (init_batch(f, conf) == -1) {
+		log_warn("filter: cannot create table inet %s", f->table);
 		goto fail;
 	}
-	strlcpy(nft.tables[0], conf->table, sizeof(nft.tables[0]));
-	nft.ntables = 1;
-	if (probe_destroy() == -1)
+	strlcpy(f->tables[0], conf->table, sizeof(f->tables[0]));
+	f->ntables = 1;
+	if (probe_destroy(f) == -1)
 		goto fail;
-	log_debug("filter: table inet %s, element deletes with %s", nft.table,
-	    nft.destroy ? "DESTROYSETELEM" : "DELSETELEM");
+	log_debug("filter: table inet %s, element deletes with %s", f->table,
+	    f->destroy ? "DESTROYSETELEM" : "DELSETELEM");
 	return (0);	/* the first table's index */
  fail:
-	filter_close();
+	filter_reset(f);
 	return (-1);
 }
 
-void
-filter_close(void)
+struct filter *
+filter_new(void)
+{
+	struct filter	*f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return (NULL);
+	f->b.f = f;
+	return (f);
+}
+
+/* Close the socket and forget every table: as filter_new() left it. */
+static void
+filter_reset(struct filter *f)
 {
 	int	 saved = errno;
 
-	if (nft.nl != NULL)
-		mnl_socket_close(nft.nl);
-	nft.nl = NULL;
-	free(nft.ops);
-	free(nft.b.buf);
-	free(nft.b.msg);
-	memset(&nft, 0, sizeof(nft));
+	if (f->nl != NULL)
+		mnl_socket_close(f->nl);
+	f->nl = NULL;
+	free(f->ops);
+	free(f->b.buf);
+	free(f->b.msg);
+	memset(f, 0, sizeof(*f));
+	f->b.f = f;
 	errno = saved;
+}
+
+void
+filter_close(struct filter *f)
+{
+	if (f == NULL)
+		return;
+	filter_reset(f);
+	free(f);
 }
 
 static size_t
@@ -1102,7 +1128,8 @@ elem_data(const struct filter_elem *fe, uint8_t *d)
 static int
 q_elems(struct batch *b, size_t first, size_t count)
 {
-	const struct op		*o = &nft.ops[first];
+	struct filter		*f = b->f;
+	const struct op		*o = &f->ops[first];
 	struct nftnl_set	*s;
 	struct nftnl_set_elem	*e;
 	struct nlmsghdr		*nlh = NULL;
@@ -1110,17 +1137,17 @@ q_elems(struct batch *b, size_t first, size_t count)
 	size_t			 i;
 	uint16_t		 type, flags;
 
-	type = o->timeout ? NFT_MSG_NEWSETELEM : nft.destroy ?
+	type = o->timeout ? NFT_MSG_NEWSETELEM : f->destroy ?
 	    MSG_DESTROYSETELEM : NFT_MSG_DELSETELEM;
 	/* A shared element may be there already (with the same value). */
 	flags = !o->timeout ? 0 : o->e.shared ? NLM_F_CREATE :
 	    NLM_F_CREATE | NLM_F_EXCL;
 	if ((s = nftnl_set_alloc()) == NULL)
 		return (-1);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft.tables[o->e.table]);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, f->tables[o->e.table]);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set_name(o->e.map, o->e.af));
 	for (i = first; i < first + count; i++) {
-		o = &nft.ops[i];
+		o = &f->ops[i];
 		if (o->gone)
 			continue;
 		if ((e = nftnl_set_elem_alloc()) == NULL)
@@ -1162,9 +1189,9 @@ same_kind(const struct op *a, const struct op *b)
  * counted in *ngone (the kernel then aborted the batch).
  */
 static int
-ops_send(int *kerr, size_t *ngone)
+ops_send(struct filter *f, int *kerr, size_t *ngone)
 {
-	struct batch	*b = &nft.b;
+	struct batch	*b = &f->b;
 	struct op	*o;
 	size_t		 i, j, n, max;
 
@@ -1172,15 +1199,15 @@ ops_send(int *kerr, size_t *ngone)
 	*ngone = 0;
 	if (batch_start(b) == -1)
 		return (-1);
-	for (i = 0; i < nft.nops; i = j) {
-		o = &nft.ops[i];
+	for (i = 0; i < f->nops; i = j) {
+		o = &f->ops[i];
 		j = i + 1;
 		if (o->gone)
 			continue;
-		max = o->timeout == 0 && !nft.destroy ? 1 : MSG_ELEMS;
-		for (n = 1; j < nft.nops && n < max &&
-		    same_kind(o, &nft.ops[j]); j++)
-			n += !nft.ops[j].gone;
+		max = o->timeout == 0 && !f->destroy ? 1 : MSG_ELEMS;
+		for (n = 1; j < f->nops && n < max &&
+		    same_kind(o, &f->ops[j]); j++)
+			n += !f->ops[j].gone;
 		if (q_elems(b, i, j - i) == -1)
 			return (-1);
 	}
@@ -1192,9 +1219,9 @@ ops_send(int *kerr, size_t *ngone)
 	for (i = 0; i < b->nmsg; i++) {
 		if (b->msg[i].err == 0)
 			continue;
-		o = &nft.ops[b->msg[i].op];
+		o = &f->ops[b->msg[i].op];
 		if (b->msg[i].err == ENOENT && o->timeout == 0 &&
-		    !nft.destroy) {
+		    !f->destroy) {
 			o->gone = 1;
 			(*ngone)++;
 		} else if (*kerr == 0)
@@ -1204,28 +1231,28 @@ ops_send(int *kerr, size_t *ngone)
 }
 
 static int
-queue(const struct filter_elem *e, uint32_t timeout)
+queue(struct filter *f, const struct filter_elem *e, uint32_t timeout)
 {
 	struct op	*o;
 	size_t		 cap;
 
-	if (nft.nl == NULL || e->table >= nft.ntables ||
+	if (f->nl == NULL || e->table >= f->ntables ||
 	    e->map < FE_RDR || e->map > FE_TPASS ||
 	    (e->af != AF_INET && e->af != AF_INET6) ||
 	    (e->proto != IPPROTO_TCP && e->proto != IPPROTO_UDP)) {
 		errno = EINVAL;
 		return (-1);
 	}
-	if (nft.nops == BATCH_OPS) {
+	if (f->nops == BATCH_OPS) {
 		errno = E2BIG;
 		return (-1);
 	}
-	if (nft.ops == NULL) {
+	if (f->ops == NULL) {
 		cap = BATCH_OPS;
-		if ((nft.ops = calloc(cap, sizeof(*o))) == NULL)
+		if ((f->ops = calloc(cap, sizeof(*o))) == NULL)
 			return (-1);
 	}
-	o = &nft.ops[nft.nops++];
+	o = &f->ops[f->nops++];
 	o->e = *e;
 	o->timeout = timeout;
 	o->gone = 0;
@@ -1233,57 +1260,57 @@ queue(const struct filter_elem *e, uint32_t timeout)
 }
 
 int
-filter_begin(void)
+filter_begin(struct filter *f)
 {
-	if (nft.nl == NULL) {
+	if (f->nl == NULL) {
 		errno = EINVAL;
 		return (-1);
 	}
-	if (nft.open) {
+	if (f->open) {
 		errno = EBUSY;
 		return (-1);
 	}
-	nft.open = 1;
-	nft.nops = 0;
+	f->open = 1;
+	f->nops = 0;
 	return (0);
 }
 
 int
-filter_add(const struct filter_elem *e, uint32_t timeout_ms)
+filter_add(struct filter *f, const struct filter_elem *e, uint32_t timeout_ms)
 {
-	if (!nft.open || timeout_ms == 0) {
+	if (!f->open || timeout_ms == 0) {
 		errno = EINVAL;
 		return (-1);
 	}
-	return (queue(e, timeout_ms));
+	return (queue(f, e, timeout_ms));
 }
 
 int
-filter_del(const struct filter_elem *e)
+filter_del(struct filter *f, const struct filter_elem *e)
 {
-	if (!nft.open) {
+	if (!f->open) {
 		errno = EINVAL;
 		return (-1);
 	}
-	return (queue(e, 0));
+	return (queue(f, e, 0));
 }
 
 int
-filter_commit(void)
+filter_commit(struct filter *f)
 {
 	size_t	 tries, ngone = 0;
 	int	 kerr = 0, rc = 0;
 
-	if (!nft.open) {
+	if (!f->open) {
 		errno = EINVAL;
 		return (-1);
 	}
 	/* Every round that only met missing deletes drops at least one. */
-	for (tries = 0; tries <= nft.nops; tries++)
-		if ((rc = ops_send(&kerr, &ngone)) == -1 || kerr != 0 ||
+	for (tries = 0; tries <= f->nops; tries++)
+		if ((rc = ops_send(f, &kerr, &ngone)) == -1 || kerr != 0 ||
 		    ngone == 0)
 			break;
-	filter_rollback();
+	filter_rollback(f);
 	if (rc == -1)
 		return (-1);
 	if (kerr != 0) {
@@ -1294,10 +1321,10 @@ filter_commit(void)
 }
 
 void
-filter_rollback(void)
+filter_rollback(struct filter *f)
 {
-	nft.open = 0;
-	nft.nops = 0;
+	f->open = 0;
+	f->nops = 0;
 }
 
 static void

@@ -48,7 +48,7 @@ struct opts {
 };
 
 static void		start(struct pfh_conf *, const char *, int);
-static void		confine(struct pfh_conf *, const char *);
+static struct ct	*confine(struct pfh_conf *, const char *);
 static struct peer	*spawned(struct svc *);
 static int		opt_limits(int, struct pfh_conf *);
 static int		opt_table(int, struct filter_conf *);
@@ -150,15 +150,16 @@ spawned(struct svc *v)
  * need, tell systemd, then chroot, drop to user with CAP_NET_ADMIN only
  * and enter the sandbox, which lets us create no socket.
  */
-static void
+static struct ct *
 confine(struct pfh_conf *conf, const char *user)
 {
-	char	why[256];
+	struct ct	*ct;
+	char		 why[256];
 
 	if (conf->filter.nconfine == 0)
 		log_warnx("no user %s or %s: the front ends may reach this "
 		    "host's own addresses", FTP_PROXY_USER, TFTP_PROXY_USER);
-	if (ct_init() == -1)
+	if ((ct = ct_open()) == NULL)
 		fatal("conntrack netlink socket");
 	if ((conf->hosts = hostaddr_open()) == NULL)
 		fatal("this host's addresses (rtnetlink)");
@@ -170,6 +171,7 @@ confine(struct pfh_conf *conf, const char *user)
 		fatalx("%s", why);
 	if (sandbox_enter(SANDBOX_HELPER) == -1)
 		fatal("seccomp");
+	return (ct);
 }
 
 /* -C, -c, -m, -P, -p, -R, -r, -W: what peers may ask for.  0: not one. */
@@ -310,6 +312,7 @@ main(int argc, char *argv[])
 	struct pfh_conf	 conf;
 	struct stat	 st;
 	struct svc	*v;
+	struct ct	*ct;
 	struct peer	*peer = NULL;
 	struct opts	 o = { PFHELPER_USER, PFH_SOCKDIR, 0, 0, 0,
 			    LOG_NOTICE };
@@ -353,13 +356,14 @@ main(int argc, char *argv[])
 		fatal("%s: cannot listen", o.dir);
 	else if (svc_tables(v) == -1)
 		fatalx("cannot create the tables");
-	confine(&conf, o.user);
+	ct = confine(&conf, o.user);
+	svc_ct(v, ct);
 
 	if (conf.service)
 		rc = service_run(v, fds);
 	else if ((rc = spawned_run(peer)) == -1)
 		log_warnx("peer dropped; removing the table");
-	svc_free(v);
-	filter_close();
+	svc_free(v);		/* and its filter: the tables go */
+	ct_close(ct);
 	return (conf.service && rc == -1 ? 1 : 0);
 }

@@ -65,11 +65,14 @@ struct pfh_conf {
 	struct hostaddr		*hosts;		/* this host's addresses */
 };
 
-/* validate.c: pure checks; 0, or -1 with a reason. */
-int	validate_hello(const struct pfh_hello *, const char **);
-int	validate_session(const struct pfh_session *, const char **);
-int	validate_permit(const struct pfh_permit *, const char **);
-int	validate_ctlookup(const struct pfh_ctlookup *, const char **);
+/*
+ * validate.c: pure checks; 0, or -1 with a reason.  The form of every
+ * message of the list (proto.h), validate_N: a violation drops the peer.
+ */
+#define VALIDATE_DECL(t, name, st)					\
+int	validate_##name(const st *, const char **);
+PFH_IMSG_TYPES(VALIDATE_DECL, PFH_NOMSG)
+#undef VALIDATE_DECL
 int	validate_session_role(const struct pfh_role *,
 	    const struct pfh_rservers *, const struct pfh_session *,
 	    const char **);
@@ -77,14 +80,38 @@ int	validate_rserver_add(struct pfh_rservers *, const char *);
 int	validate_permit_fits(const struct pfh_role *,
 	    const struct pfh_permit *, const char **);
 /*
- * claims.c: the session's proxy address and its conntrack entry (from
- * the ct_check_orig() just done) against this host: NULL, or why not.
+ * claims.c: the session's proxy address, and where its connection was
+ * delivered (local:lport, the reply source of its conntrack entry once
+ * ct_check_reply() found it; ct 0: not checked, -C), against this
+ * host: NULL, or why not.
  */
 const char *validate_claims(const struct pfh_conf *,
-	    const struct pfh_session *);
+	    const struct pfh_session *, int ct);
 /*
- * elems.c: the rdr, snat/snatp and pass elements of a permit: how many
- * (3, or 2 for a forward range permit, which needs no rdr).
+ * elems.c: the permit kinds (PFH_PASSIVE, ...), one row each: what a
+ * permit of the kind may carry, what it is in the kernel (its
+ * elements), its name in the logs and in pfhelper -l.
+ *   single port (span 0): the proxy port pport (0: pfhelper picks
+ *     one) leads to tport, for timeout seconds (1 .. PFH_TIMEOUT_MAX).
+ *   span: the ports tport .. thigh, the table's -E range, for the
+ *     session's life (pport 0, timeout 0), one per session; a permit
+ *     whose elements a live permit of its kind holds shares them.
+ */
+struct pfh_kind {
+	uint8_t		 id;		/* PFH_PASSIVE, ... */
+	const char	*name;		/* logs, pfhelper -l */
+	uint8_t		 flags;		/* the PFH_F_* it may carry */
+	int		 span;		/* a port range (above) */
+	int		 tls;		/* only in a role with -E (tls) */
+	/* Its rdr, snat/snatp and pass elements: how many (<= 3). */
+	int		(*elems)(const struct pfh_session *,
+			    const struct pfh_permit *, struct filter_elem[3]);
+};
+
+const struct pfh_kind	*kind_get(uint8_t);	/* NULL: no such kind */
+/*
+ * The elements of a checked permit: how many (3, or 2 for a forward
+ * range permit, which needs no rdr).
  */
 int	permit_elems(const struct pfh_session *, const struct pfh_permit *,
 	    struct filter_elem[3]);
@@ -101,6 +128,11 @@ struct svc;
 struct peer;
 
 struct svc	*svc_new(const struct pfh_conf *);
+struct ct;
+/* Its conntrack socket (ct.h), before the first SESSION_START. */
+void		 svc_ct(struct svc *, struct ct *);
+/* Its clock (clock.h), clock_mono unless a test says; before any peer. */
+void		 svc_clock(struct svc *, double (*)(void));
 int		 svc_tables(struct svc *);
 void		 svc_free(struct svc *);
 /* The status view (pfhelper -l): peers, sessions, permits, counters. */

@@ -30,10 +30,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "ct.h"
 #include "hostlimit.h"
 #include "imsg.h"
@@ -60,19 +60,21 @@ struct elemkey {
 struct permit {
 	TAILQ_ENTRY(permit)	 entry;
 	struct pfh_permit	 p;
-	struct session		*sess;
+	const struct pfh_kind	*kind;		/* of p.kind */
+	struct psession		*sess;
 	struct elemkey		 k[3];
 	int			 nelems;	/* of k[] (permit_elems) */
 	int			 nkeys;		/* in the key tree */
 	double			 expires;	/* monotonic seconds */
-	/* Range permits: the one whose elements this one shares. */
+	/* Span permits: the one whose elements this one shares. */
 	struct permit		*host;
 	TAILQ_HEAD(, permit)	 guests;	/* those sharing ours */
 	TAILQ_ENTRY(permit)	 gentry;
 };
 
-struct session {
-	RB_ENTRY(session)	 entry;
+/* A peer's session: pfhelper's record of a front end's session. */
+struct psession {
+	RB_ENTRY(psession)	 entry;
 	struct pfh_session	 s;
 	struct peer		*peer;
 	TAILQ_HEAD(, permit)	 permits;
@@ -80,7 +82,7 @@ struct session {
 	double			 started;
 };
 
-RB_HEAD(session_tree, session);
+RB_HEAD(psession_tree, psession);
 RB_HEAD(key_tree, elemkey);
 
 /* A token bucket: rate per second, a burst of one second. */
@@ -116,13 +118,16 @@ struct svc {
 	struct bucket		 rate;
 	struct counters		 st;
 	double			 started;
+	clock_fn		 clock;		/* clock_mono, or a test's */
+	struct ct		*ct;		/* conntrack (svc_ct) */
+	struct filter		*filter;	/* the backend's state */
 };
 
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;
 	struct svc		*svc;
 	struct imsgbuf		 ibuf;
-	struct session_tree	 sessions;
+	struct psession_tree	 sessions;
 	uint32_t		 nsessions;
 	uint32_t		 npermits;	/* all its sessions */
 	uint32_t		 max_sessions;	/* its own -m */
@@ -141,15 +146,15 @@ struct peer {
 #define H_OK	0
 #define H_DROP	-1
 
-static int	session_cmp(struct session *, struct session *);
+static int	session_cmp(struct psession *, struct psession *);
 static int	dispatch(struct peer *, struct imsg *);
 static int	reply(struct peer *, uint32_t, int, const char *);
 static int	permit_apply(struct permit *, int);
 static void	permit_free(struct peer *, struct permit *);
-static void	session_free(struct peer *, struct session *);
+static void	session_free(struct peer *, struct psession *);
 static int	key_cmp(struct elemkey *, struct elemkey *);
-static int	permit_add(struct peer *, struct session *, struct pfh_permit *,
-		    const char **);
+static int	permit_add(struct peer *, struct psession *,
+		    struct pfh_permit *, const char **);
 static int	range_share(struct peer *, struct permit *);
 static void	range_handoff(struct svc *, struct permit *);
 
@@ -157,7 +162,7 @@ static void	range_handoff(struct svc *, struct permit *);
 #define OUT_MAX		4096	/* replies queued before we stop reading */
 #define HELLO_WAIT_MS	5000	/* a spawned pfhelper waits for its HELLO */
 
-RB_GENERATE_STATIC(session_tree, session, entry, session_cmp)
+RB_GENERATE_STATIC(psession_tree, psession, entry, session_cmp)
 RB_GENERATE_STATIC(key_tree, elemkey, entry, key_cmp)
 
 static int
@@ -181,28 +186,26 @@ key_cmp(struct elemkey *a, struct elemkey *b)
 	return (memcmp(x->daddr, y->daddr, sizeof(x->daddr)));
 }
 
+/* The time on the service's clock (svc_clock), monotonic seconds. */
 static double
-now(void)
+now(const struct svc *v)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec + ts.tv_nsec / 1e9);
+	return (v->clock());
 }
 
 static int
-session_cmp(struct session *a, struct session *b)
+session_cmp(struct psession *a, struct psession *b)
 {
 	return (a->s.sid < b->s.sid ? -1 : a->s.sid > b->s.sid);
 }
 
-static struct session *
+static struct psession *
 session_find(struct peer *c, uint32_t sid)
 {
-	struct session	key;
+	struct psession	key;
 
 	key.s.sid = sid;
-	return (RB_FIND(session_tree, &c->sessions, &key));
+	return (RB_FIND(psession_tree, &c->sessions, &key));
 }
 
 /* Refusals by reason, for the status view. */
@@ -252,6 +255,25 @@ drop(const char *what, const char *why)
 	return (H_DROP);
 }
 
+/*
+ * Receive message N of the list (proto.h): its exact size, then its
+ * form (validate_N).  H_OK, or the peer is dropped (H_DROP).
+ */
+#define SERVE_RECV(t, name, st)						\
+static int								\
+recv_##name(struct imsg *imsg, st *m)					\
+{									\
+	const char	*why;						\
+									\
+	if (proto_recv_##name(imsg, m) == -1)				\
+		return (drop(proto_name(t) + 4, "bad size"));		\
+	if (validate_##name(m, &why) == -1)				\
+		return (drop(proto_name(t) + 4, why));			\
+	return (H_OK);							\
+}
+PFH_IMSG_TYPES(SERVE_RECV, PFH_NOMSG)
+#undef SERVE_RECV
+
 /* A peer's share of a limit: conf->share percent (0: all), at least 1. */
 static uint32_t
 share(const struct svc *v, uint32_t limit)
@@ -283,11 +305,11 @@ over_share(const struct svc *v, uint32_t used, uint32_t limit,
 }
 
 static void
-bucket_init(struct bucket *b, uint32_t rate)
+bucket_init(struct bucket *b, uint32_t rate, double t)
 {
 	b->rate = rate;
 	b->tokens = rate;
-	b->last = now();
+	b->last = t;
 }
 
 static void
@@ -312,7 +334,7 @@ rate_ok(struct peer *c)
 
 	if (g->rate == 0)
 		return (1);
-	t = now();
+	t = now(c->svc);
 	bucket_fill(g, t);
 	bucket_fill(p, t);
 	if (g->tokens < 1 || (p->tokens < 1 &&
@@ -331,26 +353,28 @@ rate_ok(struct peer *c)
 static int
 permit_apply(struct permit *p, int add)
 {
-	uint32_t	ms = p->p.timeout * 1000U;
-	int		i, n = 0, rc = 0;
+	struct filter	*f = p->sess->peer->svc->filter;
+	uint32_t	 ms = p->p.timeout * 1000U;
+	int		 i, n = 0, rc = 0;
 
-	if (p->p.kind == PFH_RANGE)
+	if (p->kind->span)
 		ms = FILTER_NO_TIMEOUT;		/* the session's life */
-	if (!add && p->expires <= now())
+	if (!add && p->expires <= now(p->sess->peer->svc))
 		return (0);
-	if (filter_begin() == -1)
+	if (filter_begin(f) == -1)
 		return (-1);
 	for (i = 0; i < p->nelems && rc == 0; i++) {
 		if (!add && p->k[i].owner != p)
 			continue;
-		rc = add ? filter_add(&p->k[i].e, ms) : filter_del(&p->k[i].e);
+		rc = add ? filter_add(f, &p->k[i].e, ms) :
+		    filter_del(f, &p->k[i].e);
 		n++;
 	}
 	if (rc == -1 || n == 0) {
-		filter_rollback();
+		filter_rollback(f);
 		return (rc);
 	}
-	return (filter_commit());
+	return (filter_commit(f));
 }
 
 /*
@@ -383,7 +407,7 @@ permit_keys_free(struct peer *c, struct permit *p)
 	for (i = 0; i < p->nelems; i++) {
 		if ((k = RB_FIND(key_tree, &c->svc->keys, &p->k[i])) == NULL)
 			continue;
-		if (k->owner->expires <= now())
+		if (k->owner->expires <= now(c->svc))
 			permit_free(c, k->owner);
 		else if (key_shareable(&k->e, &p->k[i].e))
 			p->k[i].e.shared = 1;
@@ -413,10 +437,10 @@ permit_keys_insert(struct peer *c, struct permit *p)
 
 /* Forget the permits of a session that the kernel has timed out. */
 static void
-session_expire(struct peer *c, struct session *s)
+session_expire(struct peer *c, struct psession *s)
 {
 	struct permit	*p, *next;
-	double		 t = now();
+	double		 t = now(c->svc);
 
 	for (p = TAILQ_FIRST(&s->permits); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
@@ -426,18 +450,18 @@ session_expire(struct peer *c, struct session *s)
 }
 
 /* A checked session, the peer's now. */
-static struct session *
+static struct psession *
 session_new(struct peer *c, const struct pfh_session *m)
 {
-	struct session	*s;
+	struct psession	*s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return (NULL);
 	s->s = *m;
 	s->peer = c;
-	s->started = now();
+	s->started = now(c->svc);
 	TAILQ_INIT(&s->permits);
-	RB_INSERT(session_tree, &c->sessions, s);
+	RB_INSERT(psession_tree, &c->sessions, s);
 	c->nsessions++;
 	c->svc->nsessions++;
 	c->svc->st.sessions++;
@@ -445,19 +469,18 @@ session_new(struct peer *c, const struct pfh_session *m)
 }
 
 static int
-h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
+h_session(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_session	 m;
 	struct pfh_permit	 p;
-	struct session		*s;
+	uint16_t		 oport = 0;	/* before NAT, conntrack */
+	struct psession		*s;
 	const char		*why;
 	char			 a[ADDR_STRLEN], b[ADDR_STRLEN];
 	int			 error;
 
-	if (proto_recv_session(imsg, &m) == -1)
-		return (drop("SESSION_START", "bad size"));
-	if (validate_session(&m, &why) == -1)
-		return (drop("SESSION_START", why));
+	if (recv_session(imsg, &m) == H_DROP)
+		return (H_DROP);
 	if ((why = proto_session_check(&m)) != NULL ||
 	    validate_session_role(c->role, &c->rs, &m, &why) == -1)
 		return (refuse(c, reqid, m.sid, EPERM, why));
@@ -472,8 +495,9 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		    "too many sessions for this front end"));
 	if (!rate_ok(c))
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
-	if (c->svc->conf->ct_verify && ct_check_orig(m.client.af, m.proto,
-	    m.client.addr, m.cport, m.dialled.addr, m.dport) == -1) {
+	if (c->svc->conf->ct_verify && ct_check_reply(c->svc->ct,
+	    m.client.af, m.proto, m.client.addr, m.cport, m.dialled.addr,
+	    m.dport, m.local.addr, m.lport, &oport) == -1) {
 		error = errno;
 		log_warnx("session %u: no such connection %s -> %s (%s)",
 		    m.sid, addr_port_str(&m.client, m.cport, a, sizeof(a)),
@@ -481,7 +505,8 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		    strerror(error));
 		return (reply(c, reqid, EPERM, "no such connection"));
 	}
-	if ((why = validate_claims(c->svc->conf, &m)) != NULL) {
+	if ((why = validate_claims(c->svc->conf, &m,
+	    c->svc->conf->ct_verify)) != NULL) {
 		log_warnx("session %u: %s", m.sid, why);
 		return (reply(c, reqid, EPERM, why));
 	}
@@ -494,7 +519,12 @@ h_session_start(struct peer *c, struct imsg *imsg, uint32_t reqid)
 		p.pid = PFH_UDP_PERMIT;
 		p.kind = PFH_ACTIVE;
 		p.pport = m.pport;
-		p.tport = m.cport;
+		/*
+		 * To the client's own port: where NAT rewrote it (see
+		 * ct_netlink.c), the proxy saw another one, and the server's
+		 * data, DNATed to that one, would reach no socket.
+		 */
+		p.tport = oport != 0 ? oport : m.cport;
 		p.timeout = m.timeout;
 		if ((error = permit_add(c, s, &p, &why)) != 0) {
 			session_free(c, s);
@@ -511,10 +541,10 @@ static int
 h_session_end(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_session_end	 m;
-	struct session		*s;
+	struct psession		*s;
 
-	if (proto_recv_session_end(imsg, &m) == -1)
-		return (drop("SESSION_END", "bad size"));
+	if (recv_session_end(imsg, &m) == H_DROP)
+		return (H_DROP);
 	if ((s = session_find(c, m.sid)) == NULL)
 		return (drop("SESSION_END", "not this peer's session"));
 	session_free(c, s);
@@ -522,7 +552,7 @@ h_session_end(struct peer *c, struct imsg *imsg, uint32_t reqid)
 }
 
 static struct permit *
-permit_find(struct session *s, uint32_t pid)
+permit_find(struct psession *s, uint32_t pid)
 {
 	struct permit	*p;
 
@@ -534,18 +564,19 @@ permit_find(struct session *s, uint32_t pid)
 
 /* A permit with its elements still to be made (permit_pick_port). */
 static struct permit *
-permit_new(struct session *s, const struct pfh_permit *m)
+permit_new(struct psession *s, const struct pfh_permit *m)
 {
 	struct permit	*p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return (NULL);
 	p->p = *m;
+	p->kind = kind_get(m->kind);
 	p->sess = s;
 	TAILQ_INIT(&p->guests);
 	/* A margin so that we never count on an element the kernel lost. */
-	p->expires = now() + m->timeout - 0.5;
-	if (m->kind == PFH_RANGE)
+	p->expires = now(s->peer->svc) + m->timeout - 0.5;
+	if (p->kind->span)
 		p->expires = HUGE_VAL;		/* until its session ends */
 	return (p);
 }
@@ -560,9 +591,7 @@ permit_pick_port(struct peer *c, struct permit *p)
 {
 	struct filter_elem	 e[3];
 	int			 i, j;
-
-	int			 choose = p->p.pport == 0 &&
-				    p->p.kind != PFH_RANGE;
+	int			 choose = p->p.pport == 0 && !p->kind->span;
 
 	for (i = 0; i < PORT_TRIES; i++) {
 		if (choose)
@@ -582,11 +611,11 @@ permit_pick_port(struct peer *c, struct permit *p)
 }
 
 /*
- * A range permit: the peer's -E range (the one its table's rules
+ * A span permit: the peer's -E range (the one its table's rules
  * check), one per session.  0, or an errno with why.
  */
 static int
-range_ok(struct peer *c, struct session *s, const struct pfh_permit *m,
+range_ok(struct peer *c, struct psession *s, const struct pfh_permit *m,
     const char **why)
 {
 	const struct filter_conf	*fc = &c->svc->fconf[RIDX(c->role)];
@@ -598,7 +627,7 @@ range_ok(struct peer *c, struct session *s, const struct pfh_permit *m,
 		return (EPERM);
 	}
 	TAILQ_FOREACH(p, &s->permits, entry)
-		if (p->p.kind == PFH_RANGE) {
+		if (p->kind->span) {
 			*why = "one range permit per session";
 			return (EEXIST);
 		}
@@ -610,18 +639,19 @@ range_ok(struct peer *c, struct session *s, const struct pfh_permit *m,
  * an errno with the reason in why.
  */
 static int
-permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
+permit_add(struct peer *c, struct psession *s, struct pfh_permit *m,
     const char **why)
 {
-	struct permit	*p;
-	int		 error;
+	const struct pfh_kind	*k = kind_get(m->kind);
+	struct permit		*p;
+	int			 error;
 
 	*why = NULL;
 	if (!proto_data_port_ok(m->tport)) {
 		*why = "data port below " PFH_DATA_PORT_MIN_S;
 		return (EPERM);
 	}
-	if (m->kind == PFH_RANGE && (error = range_ok(c, s, m, why)) != 0)
+	if (k->span && (error = range_ok(c, s, m, why)) != 0)
 		return (error);
 	session_expire(c, s);
 	if (permit_find(s, m->pid) != NULL) {
@@ -646,9 +676,9 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 		return (ENOMEM);
 	}
 	if (permit_pick_port(c, p) == -1) {
-		if (m->kind != PFH_RANGE || !range_share(c, p)) {
+		if (!k->span || !range_share(c, p)) {
 			free(p);
-			*why = m->kind == PFH_RANGE ? "a range permit for "
+			*why = k->span ? "a range permit for "
 			    "this client with another server or address is "
 			    "live" :
 			    "no free proxy port, or data connection in use";
@@ -666,26 +696,22 @@ permit_add(struct peer *c, struct session *s, struct pfh_permit *m,
 	c->npermits++;
 	c->svc->npermits++;
 	c->svc->st.permits++;
-	m->pport = m->kind == PFH_RANGE ? m->tport : p->p.pport;
+	m->pport = k->span ? m->tport : p->p.pport;
 	log_debug("session %u: permit %u %s port %u -> %u", m->sid, m->pid,
-	    m->kind == PFH_PASSIVE ? "passive" : m->kind == PFH_ACTIVE ?
-	    "active" : "range", m->pport, m->kind == PFH_RANGE ? m->thigh :
-	    m->tport);
+	    k->name, m->pport, k->span ? m->thigh : m->tport);
 	return (0);
 }
 
 static int
-h_permit_add(struct peer *c, struct imsg *imsg, uint32_t reqid)
+h_permit(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_permit	 m;
-	struct session		*s;
+	struct psession		*s;
 	const char		*why;
 	int			 error;
 
-	if (proto_recv_permit(imsg, &m) == -1)
-		return (drop("PERMIT_ADD", "bad size"));
-	if (validate_permit(&m, &why) == -1)
-		return (drop("PERMIT_ADD", why));
+	if (recv_permit(imsg, &m) == H_DROP)
+		return (H_DROP);
 	if ((s = session_find(c, m.sid)) == NULL)
 		return (drop("PERMIT_ADD", "not this peer's session"));
 	if (validate_permit_fits(c->role, &m, &why) == -1)
@@ -713,7 +739,7 @@ range_share(struct peer *c, struct permit *p)
 
 	if ((k = RB_FIND(key_tree, &c->svc->keys,
 	    &p->k[p->nelems - 1])) == NULL || (h = k->owner) == NULL ||
-	    h->p.kind != PFH_RANGE || h->nelems != p->nelems)
+	    h->kind != p->kind || h->nelems != p->nelems)
 		return (0);
 	for (i = 0; i < p->nelems; i++)
 		if (memcmp(&h->k[i].e, &p->k[i].e, sizeof(p->k[i].e)) != 0)
@@ -755,7 +781,7 @@ range_handoff(struct svc *v, struct permit *p)
 static void
 permit_free(struct peer *c, struct permit *p)
 {
-	struct session	*s = p->sess;
+	struct psession	*s = p->sess;
 	int		 i;
 
 	c = s->peer;
@@ -780,11 +806,11 @@ static int
 h_permit_del(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_permit_del	 m;
-	struct session		*s;
+	struct psession		*s;
 	struct permit		*p;
 
-	if (proto_recv_permit_del(imsg, &m) == -1)
-		return (drop("PERMIT_DEL", "bad size"));
+	if (recv_permit_del(imsg, &m) == H_DROP)
+		return (H_DROP);
 	if ((s = session_find(c, m.sid)) == NULL)
 		return (drop("PERMIT_DEL", "not this peer's session"));
 	if ((p = permit_find(s, m.pid)) == NULL)
@@ -799,22 +825,19 @@ h_ctlookup(struct peer *c, struct imsg *imsg, uint32_t reqid)
 	struct pfh_ctlookup	m;
 	struct pfh_addr		orig;
 	uint16_t		oport;
-	const char		*why;
 
-	if (proto_recv_ctlookup(imsg, &m) == -1)
-		return (drop("CT_LOOKUP", "bad size"));
+	if (recv_ctlookup(imsg, &m) == H_DROP)
+		return (H_DROP);
 	if (!c->role->ctlookup)
 		return (drop("CT_LOOKUP", "not in this role"));
-	if (validate_ctlookup(&m, &why) == -1)
-		return (drop("CT_LOOKUP", why));
 	if (!addr_is_unicast_host(&m.client) || !addr_is_unicast_host(&m.local))
 		return (refuse(c, reqid, 0, EPERM, "not a unicast host"));
 	if (!rate_ok(c))
 		return (reply(c, reqid, EAGAIN, "request rate limit"));
 	memset(&orig, 0, sizeof(orig));
 	orig.af = m.client.af;
-	if (ct_lookup_reply(m.client.af, m.proto, m.local.addr, m.lport,
-	    m.client.addr, m.cport, orig.addr, &oport) == -1)
+	if (ct_lookup_reply(c->svc->ct, m.client.af, m.proto, m.local.addr,
+	    m.lport, m.client.addr, m.cport, orig.addr, &oport) == -1)
 		return (reply(c, reqid, errno ? errno : ENOENT,
 		    "no conntrack entry"));
 	if (proto_send_reply(&c->ibuf, reqid, 0, NULL, &orig, oport) == -1)
@@ -859,13 +882,14 @@ table_make(struct svc *v, const struct pfh_role *r, const struct pfh_hello *m)
 	if (fc->table[0] == '\0')
 		strlcpy(fc->table, r->table, sizeof(fc->table));
 	if (v->conf->filter.table[0] != '\0')
-		t = filter_init(fc);
-	else if ((m->flags & PFH_H_MANY) || (t = filter_init(fc)) == -1) {
+		t = filter_init(v->filter, fc);
+	else if ((m->flags & PFH_H_MANY) ||
+	    (t = filter_init(v->filter, fc)) == -1) {
 		if (!(m->flags & PFH_H_MANY))
 			log_info("table inet %s is taken", r->table);
 		snprintf(fc->table, sizeof(fc->table), "%s-%ld", r->table,
 		    (long)getppid());
-		t = filter_init(fc);
+		t = filter_init(v->filter, fc);
 	}
 	if (t == -1)
 		return ("cannot create the table");
@@ -927,16 +951,14 @@ range_width(const struct pfh_conf *conf)
 }
 
 static int
-h_hello(struct peer *c, struct imsg *imsg)
+h_hello(struct peer *c, struct imsg *imsg, uint32_t reqid)
 {
 	struct pfh_hello	 m;
 	const struct pfh_role	*r;
 	const char		*why;
 
-	if (proto_recv_hello(imsg, &m) == -1)
-		return (drop("HELLO", "bad size"));
-	if (validate_hello(&m, &why) == -1)
-		return (drop("HELLO", why));
+	if (recv_hello(imsg, &m) == H_DROP)
+		return (H_DROP);
 	r = role_get(m.role);
 	if (c->role != NULL && c->role != r)
 		return (drop("HELLO", "not the role of this socket"));
@@ -966,6 +988,13 @@ h_hello(struct peer *c, struct imsg *imsg)
 	return (H_OK);
 }
 
+/* Message N of the list (proto.h) goes to h_N. */
+static int (*const handlers[])(struct peer *, struct imsg *, uint32_t) = {
+#define H_ROW(t, name, st)	[t] = h_##name,
+	PFH_IMSG_TYPES(H_ROW, PFH_NOMSG)
+#undef H_ROW
+};
+
 static int
 dispatch(struct peer *c, struct imsg *imsg)
 {
@@ -973,31 +1002,23 @@ dispatch(struct peer *c, struct imsg *imsg)
 	uint32_t	reqid = imsg_get_id(imsg);
 
 	if (!c->hello)
-		return (type == PFH_HELLO ? h_hello(c, imsg) :
+		return (type == PFH_HELLO ? h_hello(c, imsg, reqid) :
 		    drop(proto_name(type), "no HELLO first"));
-	switch (type) {
-	case PFH_SESSION_START:
-		return (h_session_start(c, imsg, reqid));
-	case PFH_SESSION_END:
-		return (h_session_end(c, imsg, reqid));
-	case PFH_PERMIT_ADD:
-		return (h_permit_add(c, imsg, reqid));
-	case PFH_PERMIT_DEL:
-		return (h_permit_del(c, imsg, reqid));
-	case PFH_CT_LOOKUP:
-		return (h_ctlookup(c, imsg, reqid));
-	}
-	return (drop(proto_name(type), "unexpected message type"));
+	/* HELLO once; replies never come this way. */
+	if (type == PFH_HELLO || type >= nitems(handlers) ||
+	    handlers[type] == NULL)
+		return (drop(proto_name(type), "unexpected message type"));
+	return (handlers[type](c, imsg, reqid));
 }
 
 static void
-session_free(struct peer *c, struct session *s)
+session_free(struct peer *c, struct psession *s)
 {
 	struct permit	*p;
 
 	while ((p = TAILQ_FIRST(&s->permits)) != NULL)
 		permit_free(c, p);
-	RB_REMOVE(session_tree, &c->sessions, s);
+	RB_REMOVE(psession_tree, &c->sessions, s);
 	c->nsessions--;
 	c->svc->nsessions--;
 	free(s);
@@ -1043,14 +1064,38 @@ svc_new(const struct pfh_conf *conf)
 
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return (NULL);
+	if ((v->filter = filter_new()) == NULL) {
+		free(v);
+		return (NULL);
+	}
 	v->conf = conf;
 	RB_INIT(&v->keys);
 	TAILQ_INIT(&v->peers);
 	for (i = 0; i < PFH_NROLES; i++)
 		v->table[i] = -1;
-	bucket_init(&v->rate, conf->rate);
-	v->started = now();
+	v->clock = clock_mono;
+	v->started = now(v);
+	bucket_init(&v->rate, conf->rate, v->started);
 	return (v);
+}
+
+/*
+ * The clock that times permits, sessions and the rate buckets (a
+ * test's fake one); before any peer.
+ */
+void
+svc_clock(struct svc *v, clock_fn clock)
+{
+	v->clock = clock;
+	v->started = now(v);
+	bucket_init(&v->rate, v->conf->rate, v->started);
+}
+
+/* The conntrack socket its checks and lookups use (ct.h). */
+void
+svc_ct(struct svc *v, struct ct *ct)
+{
+	v->ct = ct;
 }
 
 /* A standing service: every role's table, named after the role. */
@@ -1072,7 +1117,7 @@ svc_tables(struct svc *v)
 		}
 		if (!r->tls)
 			fc->tls_lo = fc->tls_hi = 0;
-		if ((v->table[i] = filter_init(fc)) == -1) {
+		if ((v->table[i] = filter_init(v->filter, fc)) == -1) {
 			log_warn("cannot create table inet %s", fc->table);
 			return (-1);
 		}
@@ -1089,6 +1134,7 @@ svc_free(struct svc *v)
 
 	while ((c = TAILQ_FIRST(&v->peers)) != NULL)
 		peer_free(c, 0);
+	filter_close(v->filter);
 	free(v);
 }
 
@@ -1108,7 +1154,7 @@ peer_new(struct svc *v, int fd, uint32_t role, pid_t pid)
 	c->role = role != 0 ? role_get(role) : NULL;
 	c->pid = pid;
 	RB_INIT(&c->sessions);
-	bucket_init(&c->rate, share(v, v->conf->rate));
+	bucket_init(&c->rate, share(v, v->conf->rate), now(v));
 	TAILQ_INSERT_TAIL(&v->peers, c, entry);
 	v->npeers++;
 	v->st.peers++;
@@ -1176,7 +1222,7 @@ peer_io(struct peer *c, short revents)
 void
 peer_free(struct peer *c, int dropped)
 {
-	struct session	*s;
+	struct psession	*s;
 	struct svc	*v = c->svc;
 
 	if (dropped)
@@ -1216,9 +1262,8 @@ peer_run(struct peer *c, int until_hello)
 }
 
 /* The status view: one line per peer, session and permit, counters. */
-static const char *const kinds[] = { "?", "passive", "active", "range" };
 
-/* A range permit: C . S, ports, for the session's life. */
+/* A span permit: C . S, ports, for the session's life. */
 static void
 status_range(FILE *fp, const struct permit *p)
 {
@@ -1226,8 +1271,8 @@ status_range(FILE *fp, const struct permit *p)
 	char				 sa[ADDR_STRLEN], sb[ADDR_STRLEN];
 	char				 sd[ADDR_STRLEN];
 
-	fprintf(fp, "  permit %u.%u range in %s: %s . %s . tcp . %u-%u "
-	    "via %s, for the session\n", s->sid, p->p.pid,
+	fprintf(fp, "  permit %u.%u %s in %s: %s . %s . tcp . %u-%u "
+	    "via %s, for the session\n", s->sid, p->p.pid, p->kind->name,
 	    p->sess->peer->svc->fconf[RIDX(p->sess->peer->role)].table,
 	    addr_str(&s->client, sa, sizeof(sa)),
 	    addr_str(&s->server, sb, sizeof(sb)), p->p.tport, p->p.thigh,
@@ -1251,7 +1296,7 @@ status_permit(FILE *fp, const struct permit *p, double t)
 	/* The rdr element as `nft list map' prints it. */
 	fprintf(fp, "  permit %u.%u %s in %s: %s . %s . %s . %u : %s . %u, "
 	    "%.0f s left\n", p->sess->s.sid, p->p.pid,
-	    kinds[p->p.kind < nitems(kinds) ? p->p.kind : 0],
+	    p->kind->name,
 	    p->sess->peer->svc->fconf[RIDX(p->sess->peer->role)].table,
 	    addr_str(&a, sa, sizeof(sa)), addr_str(&b, sb, sizeof(sb)),
 	    p->sess->s.proto == IPPROTO_TCP ? "tcp" : "udp", e->dport,
@@ -1262,21 +1307,21 @@ status_permit(FILE *fp, const struct permit *p, double t)
 static void
 status_peer(FILE *fp, struct peer *c, double t)
 {
-	struct session		*s;
+	struct psession		*s;
 	const struct permit	*p;
 	char			 a[ADDR_STRLEN + 8], b[ADDR_STRLEN + 8];
 
 	fprintf(fp, "peer %s pid %ld: %u sessions, %u permits\n",
 	    c->role != NULL ? c->role->name : "-", (long)c->pid,
 	    c->nsessions, c->npermits);
-	RB_FOREACH(s, session_tree, &c->sessions) {
+	RB_FOREACH(s, psession_tree, &c->sessions) {
 		fprintf(fp, " session %u %s: %s -> %s, %.0f s\n", s->s.sid,
 		    s->s.proto == IPPROTO_TCP ? "tcp" : "udp",
 		    addr_port_str(&s->s.client, s->s.cport, a, sizeof(a)),
 		    addr_port_str(&s->s.server, s->s.sport, b, sizeof(b)),
 		    t - s->started);
 		TAILQ_FOREACH(p, &s->permits, entry)
-			if (p->p.kind == PFH_RANGE)
+			if (p->kind->span)
 				status_range(fp, p);
 			else if (p->expires > t)
 				status_permit(fp, p, t);
@@ -1287,7 +1332,7 @@ void
 svc_status(struct svc *v, FILE *fp)
 {
 	struct peer		*c;
-	double			 t = now();
+	double			 t = now(v);
 	size_t			 i;
 
 	fprintf(fp, "pfhelper: up %.0f s, %u peers, %u sessions, "

@@ -91,14 +91,14 @@ int
 validate_session(const struct pfh_session *s, const char **why)
 {
 	const struct pfh_addr	*a[] = { &s->client, &s->dialled,
-				    &s->proxy, &s->server };
+				    &s->proxy, &s->server, &s->local };
 	size_t			 i;
 
 	if (s->sid == 0)
 		return (fail(why, "session id 0"));
 	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
 		return (fail(why, "bad protocol"));
-	if (s->pad != 0)
+	if (s->pad != 0 || s->pad2 != 0)
 		return (fail(why, "nonzero padding"));
 	if (s->proto == IPPROTO_TCP && s->timeout != 0)
 		return (fail(why, "permit timeout on a TCP session"));
@@ -116,7 +116,7 @@ validate_session(const struct pfh_session *s, const char **why)
  * server is where the session says the client was going (forward
  * mode) or one of the peer's -R servers (reverse mode, in a role that
  * has one).  The destination is the front end's word here: it is the
- * conntrack check in serve.c (h_session_start, not with -C) that ties
+ * conntrack check in serve.c (h_session, not with -C) that ties
  * it to a connection the client made.
  */
 int
@@ -132,7 +132,9 @@ validate_session_role(const struct pfh_role *role,
 		    "session not over UDP in this role"));
 	if (addr_eq(&s->server, &s->dialled) && s->sport == s->dport)
 		return (0);
-	if (role->reverse && s->sport == rs->port)
+	/* A role with range permits: the servers' implicit FTP over TLS. */
+	if (role->reverse && (s->sport == rs->port ||
+	    (role->tls && s->sport == FTPS_PORT)))
 		for (i = 0; i < rs->n; i++)
 			if (addr_eq(&s->server, &rs->a[i]))
 				return (0);
@@ -167,11 +169,12 @@ validate_rserver_add(struct pfh_rservers *rs, const char *list)
 }
 
 /*
- * A range permit (a TLS session's): no flags, no proxy port, no
- * timeout (it lives as long as its session), a range of data ports.
+ * A permit of a span kind (a TLS session's range): no flags, no proxy
+ * port, no timeout (it lives as long as its session), a range of data
+ * ports.
  */
 static int
-validate_range(const struct pfh_permit *p, const char **why)
+validate_span(const struct pfh_permit *p, const char **why)
 {
 	if (p->flags != 0 || p->pport != 0 || p->timeout != 0)
 		return (fail(why, "flags, proxy port or timeout on a range"));
@@ -180,22 +183,16 @@ validate_range(const struct pfh_permit *p, const char **why)
 	return (0);
 }
 
-int
-validate_permit(const struct pfh_permit *p, const char **why)
+/* A single-port permit: the flags of its kind, a timeout. */
+static int
+validate_port(const struct pfh_kind *k, const struct pfh_permit *p,
+    const char **why)
 {
-	if (p->sid == 0 || p->pid == 0)
-		return (fail(why, "session or permit id 0"));
-	if (p->pad != 0)
-		return (fail(why, "nonzero padding"));
-	if (p->kind == PFH_RANGE)
-		return (validate_range(p, why));
-	if (p->kind != PFH_PASSIVE && p->kind != PFH_ACTIVE)
-		return (fail(why, "bad permit kind"));
 	if (p->thigh != 0)
 		return (fail(why, "range end on a single-port permit"));
 	if ((p->flags & ~PFH_F_PORT20) != 0)
 		return (fail(why, "unknown flags"));
-	if ((p->flags & PFH_F_PORT20) && p->kind != PFH_ACTIVE)
+	if ((p->flags & ~k->flags) != 0)
 		return (fail(why, "port 20 source on a passive permit"));
 	if (p->pport != 0 && p->pport < PFH_DATA_PORT_MIN)
 		return (fail(why, "proxy port below " PFH_DATA_PORT_MIN_S));
@@ -204,7 +201,21 @@ validate_permit(const struct pfh_permit *p, const char **why)
 	return (0);
 }
 
-/* The permit against the role of the peer that asks. */
+int
+validate_permit(const struct pfh_permit *p, const char **why)
+{
+	const struct pfh_kind	*k;
+
+	if (p->sid == 0 || p->pid == 0)
+		return (fail(why, "session or permit id 0"));
+	if (p->pad != 0)
+		return (fail(why, "nonzero padding"));
+	if ((k = kind_get(p->kind)) == NULL)
+		return (fail(why, "bad permit kind"));
+	return (k->span ? validate_span(p, why) : validate_port(k, p, why));
+}
+
+/* The permit (already valid) against the role of the peer that asks. */
 int
 validate_permit_fits(const struct pfh_role *role, const struct pfh_permit *p,
     const char **why)
@@ -212,8 +223,21 @@ validate_permit_fits(const struct pfh_role *role, const struct pfh_permit *p,
 	if (!role->permits)
 		return (fail(why,
 		    "no permit beyond the session's in this role"));
-	if (p->kind == PFH_RANGE && !role->tls)
+	if (kind_get(p->kind)->tls && !role->tls)
 		return (fail(why, "no range permit in this role"));
+	return (0);
+}
+
+/* Ids only: whose they are is checked against the peer's sessions. */
+int
+validate_session_end(const struct pfh_session_end *e, const char **why)
+{
+	return (0);
+}
+
+int
+validate_permit_del(const struct pfh_permit_del *d, const char **why)
+{
 	return (0);
 }
 

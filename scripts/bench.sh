@@ -1,17 +1,29 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # make bench: ftp-proxy + pfhelper against the kernel's FTP/TFTP
-# conntrack helpers and against a user-space copying proxy (ProFTPD
-# mod_proxy, reverse mode), on one client / firewall / server topology
-# in throwaway network namespaces (regress/integration/lib.sh).
+# conntrack helpers, against the relaying floor (HAProxy in TCP mode,
+# one thread, relaying the control connection to its original
+# destination, the data connections plainly forwarded and NATed) and
+# against a user-space copying proxy (ProFTPD mod_proxy, reverse mode),
+# on one client / firewall / server topology in throwaway network
+# namespaces (regress/integration/lib.sh).
 #
 # A benchmark, not a test: it prints figures and ratios against the
 # baselines measured in the same run, and asserts nothing about them.
 # Documentation addresses only; every loop and every command is bounded
 # in time; the trap removes the namespaces and our processes by pid.
 #
-#	BENCH_ONLY="tput load lat split syscalls stall idle limit pfh tftp
-#				spawn soak ha"	sections (ha: scripts/bench-ha.sh)
+#	BENCH_ONLY="tput load lat split syscalls hang stall ops idle
+#				limit pfh tftp spawn soak ftps ha"	sections (ftps:
+#				scripts/bench-ftps.sh, FTP over TLS; ha:
+#				scripts/bench-ha.sh, the keepalived pair)
+#	BENCH_HANG_SECS=60	the hang section: ftpbench and
+#				scripts/bench/ftpload.py (16 clients each)
+#				at once, through ours and the relay; failed
+#				and hung (10 s) sessions counted (at least
+#				BENCH_SECS)
+#	BENCH_PROXY_D=4		ftp-proxy's -D (7: a line per step of
+#				every session, to find a hung one)
 #	BENCH_SPAWN_N=100	TFTP reads in the spawn section, each by a
 #				tftp-proxy that inetd starts for it
 #	BENCH_SOAK_SECS=600	the session loop through ours, failed and
@@ -23,7 +35,8 @@
 #				the default list: BENCH_ONLY=scale)
 #	BENCH_PFH_SIZES="1 1000 10000 100000"	for bench-pfhelper.sh
 #
-# Beyond scripts/deps.sh it needs ProFTPD and mod_proxy: see bench_deps.
+# Beyond scripts/deps.sh it needs ProFTPD and mod_proxy, and HAProxy:
+# see bench_deps.  strace and nstat (iproute2) where present.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 export TOP
@@ -31,11 +44,14 @@ P="bn$$-"
 . "$TOP/regress/integration/lib.sh"
 require_root
 
-ONLY=${BENCH_ONLY:-"tput load lat split syscalls stall idle limit pfh tftp spawn soak ha"}
+ONLY=${BENCH_ONLY:-"tput load lat split syscalls hang stall ops idle limit pfh tftp spawn soak"}
+[ -n "${BENCH_ONLY:-}" ] || ONLY="$ONLY ftps ha"
 SPAWN_N=${BENCH_SPAWN_N:-100}
 SOAK=${BENCH_SOAK_SECS:-600}
 BIG_MB=${BENCH_BIG_MB:-1024}
 SECS=${BENCH_SECS:-8}
+HANG=${BENCH_HANG_SECS:-60}
+[ "$SECS" -gt "$HANG" ] && HANG=$SECS
 NIDLE=${BENCH_IDLE:-10000}
 SCALE=${BENCH_SCALE:-100000}
 PFH_SOCK=ftp
@@ -44,8 +60,11 @@ RES=""		# set after topo_up: $WORK/results
 T0=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# BENCH_DEBUG_<point>: shell code run at that point (copy, ours, tftp),
-# for debugging a setup by hand; unset in a normal run.
+# BENCH_DEBUG_<point>: shell code run at that point (copy, relay, ours,
+# tftp, end: before the clean-up, e.g. to keep $WORK's logs), for
+# debugging a setup by hand; unset in a normal run.  BENCH_VSFTPD_EXTRA:
+# more vsftpd.conf lines (log_ftp_protocol=YES and xferlog_enable=YES
+# log every command and reply to $WORK/vsftpd.log).
 hook() { eval "_c=\${BENCH_DEBUG_$1:-}"; [ -z "$_c" ] || eval "$_c"; }
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 say() { echo "== $*"; }
@@ -59,6 +78,16 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)
 # The copying baseline: ProFTPD with mod_proxy, unpacked under obj/
 # (scripts/servers.sh, which lib.sh sources).
 bench_deps() { proftpd_deps bench.sh; }
+
+# The relaying floor: Debian's haproxy, unpacked under obj/ as the
+# servers are (its package enables a daemon), its libraries installed.
+HAPROXY=$SERVERS/haproxy/usr/sbin/haproxy
+relay_deps() {
+	libs_install bench.sh liblua5.3-0 libopentracing-c-wrapper0 \
+	    libpcre2-8-0 libcrypt1 libssl3 libsystemd0 &&
+	    unpack_debs bench.sh "$SERVERS/haproxy" "$HAPROXY" haproxy &&
+	    [ -x "$HAPROXY" ]
+}
 
 # ---- the firewall's three setups ----
 
@@ -102,6 +131,55 @@ fw_ours() {
 	EOF
 }
 
+# The relay: port 21 redirected to HAProxy on :8021 as for ours, and
+# what an admin opens beside a plain relay, which rewrites nothing:
+# the client's data connections to any unprivileged port, masqueraded.
+fw_relay() {
+	in_fw nft flush ruleset
+	in_fw conntrack -F 2>/dev/null
+	in_fw nft -f - <<-EOF
+	table inet bench {
+		chain nat_pre {
+			type nat hook prerouting priority dstnat;
+			iifname "inside" tcp dport 21 redirect to :8021
+		}
+		chain filter_fwd {
+			type filter hook forward priority filter; policy drop;
+			ct state established,related accept
+			iifname "inside" oifname "outside" tcp dport { 5001, 1024-65535 } accept
+		}
+		chain nat_post {
+			type nat hook postrouting priority srcnat;
+			oifname "outside" masquerade
+		}
+	}
+	EOF
+}
+
+# HAProxy, TCP mode, one thread, each connection relayed to its
+# original destination (server 0.0.0.0:0: the address the client asked
+# for, which HAProxy reads back from the redirect).
+relay_up() {
+	cat > "$WORK/haproxy.cfg" <<-EOF
+	global
+		nbthread 1
+		maxconn 8000
+		pidfile $WORK/haproxy.pid
+	defaults
+		mode tcp
+		timeout connect 5s
+		timeout client 60s
+		timeout server 60s
+	listen ftp
+		bind :8021
+		server s 0.0.0.0:0
+	EOF
+	bg ip netns exec "$FW" "$HAPROXY" -db -f "$WORK/haproxy.cfg" \
+	    2>> "$WORK/haproxy.log"
+	RELAYPID=$LASTPID
+	wait_port "$FW" 8021 && is_server "$RELAYPID" "$HAPROXY"
+}
+
 # Copying proxy: nothing is forwarded; the proxy on the firewall.
 fw_copy() {
 	in_fw nft flush ruleset
@@ -131,6 +209,7 @@ bench_vsftpd_up() {
 	pasv_min_port=40000
 	pasv_max_port=49999
 	port_enable=YES
+	port_promiscuous=YES
 	connect_from_port_20=NO
 	max_clients=0
 	max_per_ip=0
@@ -140,6 +219,7 @@ bench_vsftpd_up() {
 	ftp_username=proxy
 	xferlog_enable=NO
 	vsftpd_log_file=$WORK/vsftpd.log
+	${BENCH_VSFTPD_EXTRA:-}
 	EOF
 	bg ip netns exec "$SRV" "$VSFTPD" "$WORK/vsftpd-bench.conf"
 	VSPID=$LASTPID
@@ -179,7 +259,7 @@ copy_up() {
 }
 
 ours_up() {
-	proxy_up -D 4 -m "$NIDLE" -M "$NIDLE" || return 1
+	proxy_up -D "${BENCH_PROXY_D:-4}" -m "$NIDLE" -M "$NIDLE" || return 1
 	HELPERPID=$(pgrep -P "$PROXYPID" -x pfhelper | head -n 1)
 }
 
@@ -207,27 +287,68 @@ per_1000() {
 	    printf "%.3f", ($2 - $1) / $4 / $3 * 1000 }'
 }
 
-# load mode host: sessions/s with 64 clients; CPU of the generator, and
-# for ours the CPU seconds ftp-proxy and pfhelper spent per 1,000.
+# procs tag: the processes that do setup tag's work on the firewall
+# (none for the kernel path's), as name=pid words.
+procs() {
+	case $1 in
+	ours) echo "proxy=$PROXYPID helper=$HELPERPID" ;;
+	relay) echo "relay=$RELAYPID" ;;
+	esac
+}
+
+# legs: TCP segments (in + out) in the client, firewall and server
+# namespaces and the datagrams the firewall forwarded, absolute (nstat
+# -a, without touching its history): 4 numbers.
+legs() {
+	for ns in "$CLI" "$FW" "$SRV"; do
+		ip netns exec "$ns" nstat -asz TcpInSegs TcpOutSegs 2>/dev/null |
+		    awk '$1 ~ /^Tcp/ { n += $2 } END { printf "%d ", n }'
+	done
+	ip netns exec "$FW" nstat -asz IpForwDatagrams 2>/dev/null |
+	    awk '$1 == "IpForwDatagrams" { n = $2 } END { print n + 0 }'
+}
+
+# load mode host: sessions/s with 16 and with 64 clients; CPU of the
+# generator; the CPU seconds per 1,000 sessions of the firewall's
+# processes (each and together), and the packets per session on each
+# leg (nstat deltas): client's segments, firewall's own segments (a
+# proxy's sockets), datagrams it forwarded, server's segments.
 load() {
-	c0=0 p0=0
-	if [ "$1" = ours ]; then
-		p0=$(cpu_ticks "$PROXYPID")
-		c0=$((p0 + $(cpu_ticks "$HELPERPID")))
-	fi
-	out=$(timeout $((SECS + 30)) ip netns exec "$CLI" "$FB" load \
-	    -h "$2" -c 64 -t "$SECS" -f pub/small.bin)
-	echo "   $out"
-	result "sess_$1" "$(field rate "$out")"
-	result "sessfail_$1" "$(field fail "$out")"
-	result "sesscpu_$1" "$(field cpu "$out")"
-	if [ "$1" = ours ]; then
-		p1=$(cpu_ticks "$PROXYPID")
-		c1=$((p1 + $(cpu_ticks "$HELPERPID")))
+	tag=$1 host=$2
+	hz=$(getconf CLK_TCK)
+	for c in 16 64; do
+		k=$tag
+		[ $c = 16 ] && k=16_$tag
+		pr=$(procs "$tag")
+		for np in $pr; do eval "t0_${np%%=*}=$(cpu_ticks "${np#*=}")"; done
+		l0=$(legs)
+		out=$(timeout $((SECS + 30)) ip netns exec "$CLI" "$FB" load \
+		    -h "$host" -c $c -t "$SECS" -f pub/small.bin)
+		l1=$(legs)
+		echo "   $c clients: $out"
+		result "sess_$k" "$(field rate "$out")"
+		result "sessfail_$k" "$(field fail "$out")"
+		result "sesscpu_$k" "$(field cpu "$out")"
 		n=$(field sessions "$out")
-		hz=$(getconf CLK_TCK)
-		result cpu_per_1000 "$(per_1000 "$c0" "$c1" "$n" "$hz")"
-		result cpu_proxy_per_1000 "$(per_1000 "$p0" "$p1" "$n" "$hz")"
+		tot0=0 tot1=0
+		for np in $pr; do
+			eval "a=\$t0_${np%%=*}"
+			b=$(cpu_ticks "${np#*=}")
+			tot0=$((tot0 + a)) tot1=$((tot1 + b))
+			result "cpu1k_${np%%=*}_$k" "$(per_1000 "$a" "$b" "$n" "$hz")"
+		done
+		[ -n "$pr" ] &&
+		    result "cpu1k_$k" "$(per_1000 "$tot0" "$tot1" "$n" "$hz")"
+		i=0
+		for leg in cli fw srv fwd; do
+			i=$((i + 1))
+			result "pkt_${leg}_$k" "$(echo "$l0 $l1 $n" | awk -v i=$i \
+			    '$9 > 0 { printf "%.1f", ($(i + 4) - $i) / $9 }')"
+		done
+	done
+	if [ "$tag" = ours ]; then
+		result cpu_per_1000 "$(get cpu1k_ours)"
+		result cpu_proxy_per_1000 "$(get cpu1k_proxy_ours)"
 	fi
 }
 
@@ -288,47 +409,98 @@ cpu_busy_share() {
 	    printf "%.2f", b / (s * hz) }' /proc/stat
 }
 
-# syscalls mode host: the system calls ftp-proxy makes per session, by
-# name, from strace -c attached for one load run (strace slows the run;
-# the counts per session are what it is for).  Needs strace.
+# syscalls mode host: the system calls each of the firewall's processes
+# (procs) makes per session, by name, from strace -c attached for one
+# load run, 64 clients (strace slows the run; the counts per session
+# are what it is for).  Needs strace.  Keys sc_<proc>_<tag>, and for
+# ftp-proxy syscalls_<name>.
 syscalls() {
 	if ! command -v strace >/dev/null 2>&1; then
 		echo "   syscalls: strace is not installed: skipped"
 		return 0
 	fi
-	bg strace -c -o "$WORK/strace.out" -p "$PROXYPID" 2>/dev/null
-	stpid=$LASTPID
+	stpids=""
+	for np in $(procs "$1"); do
+		bg strace -c -o "$WORK/strace.${np%%=*}" -p "${np#*=}" 2>/dev/null
+		stpids="$stpids $LASTPID"
+	done
 	sleep 1
 	out=$(timeout $((SECS + 30)) ip netns exec "$CLI" "$FB" load \
 	    -h "$2" -c 64 -t "$SECS" -f pub/small.bin)
 	sleep 1
-	kill -INT "$stpid" 2>/dev/null
-	wait "$stpid" 2>/dev/null
+	for p in $stpids; do kill -INT "$p" 2>/dev/null; done
+	for p in $stpids; do wait "$p" 2>/dev/null; done
 	echo "   $out"
 	n=$(field sessions "$out")
-	# strace -c: "% time, seconds, usecs/call, calls, [errors,] name".
-	awk -v n="$n" '$4 ~ /^[0-9]+$/ && n > 0 {
-	    printf "%s %.1f\n", $NF, $4 / n }' "$WORK/strace.out" |
-	    sort -k2 -rn > "$WORK/syscalls"
-	result syscalls_total "$(awk '$1 == "total" { print $2 }' \
-	    "$WORK/syscalls")"
+	for np in $(procs "$1"); do
+		nm=${np%%=*}
+		# strace -c: "% time, seconds, usecs/call, calls, [errors,]
+		# name".
+		awk -v n="$n" '$4 ~ /^[0-9]+$/ && n > 0 {
+		    printf "%s %.1f\n", $NF, $4 / n }' "$WORK/strace.$nm" |
+		    sort -k2 -rn > "$WORK/syscalls.$nm"
+		result "sc_${nm}_$1" "$(awk '$1 == "total" { print $2 }' \
+		    "$WORK/syscalls.$nm")"
+		echo "   $nm per session: $(grep -v '^total' \
+		    "$WORK/syscalls.$nm" | head -n 8 | tr '\n' ' ')"
+	done
+	[ "$1" = ours ] || return 0
+	result syscalls_total "$(get sc_proxy_ours)"
 	for c in epoll_ctl epoll_wait ioctl; do
 		result "syscalls_$c" "$(awk -v c="$c" '$1 == c { v = $2 }
-		    END { print v + 0 }' "$WORK/syscalls")"
+		    END { print v + 0 }' "$WORK/syscalls.proxy")"
 	done
-	echo "   per session: $(grep -v '^total' "$WORK/syscalls" |
-	    head -n 8 | tr '\n' ' ')"
 }
 
 # soak: the session loop through ours for $SOAK s; every session that
-# failed or hung (no step for 10 s) is counted.
+# failed or hung (no end within 10 s) is counted.
 soak() {
 	out=$(timeout $((SOAK + 60)) ip netns exec "$CLI" "$FB" load \
-	    -h "$S4" -c 64 -t "$SOAK" -f pub/small.bin)
+	    -h "$S4" -c 64 -t "$SOAK" -f pub/small.bin 2>> "$WORK/soak.hung")
 	echo "   $out"
 	result soak_sessions "$(field sessions "$out")"
 	result soak_fail "$(field fail "$out")"
+	result soak_hung "$(field hung "$out")"
 	result soak_rate "$(field rate "$out")"
+}
+
+# retrans: TCP segments sent again so far in the client, firewall and
+# server namespaces (nstat, absolute).
+retrans() {
+	for ns in "$CLI" "$FW" "$SRV"; do
+		ip netns exec "$ns" nstat -asz TcpRetransSegs 2>/dev/null |
+		    awk '$1 == "TcpRetransSegs" { n = $2 } END { printf "%d ", n }'
+	done
+}
+
+# hang tag host: issue 27's load shape for $HANG s through setup tag,
+# with both clients at once, 16 each: ftpbench and ftpload.py (asyncio;
+# a step that waits 10 s is a hung session).  Each hung session's last
+# command and reply go to $WORK/hang.<tag>.<client>.
+hang() {
+	n0=$(retrans)
+	bg ip netns exec "$CLI" timeout $((HANG + 120)) /usr/bin/python3 \
+	    "$TOP/scripts/bench/ftpload.py" -H "$2" -c 16 -t "$HANG" \
+	    -f pub/small.bin -o "$WORK/hang.$1.py" > "$WORK/hang.$1.pyout"
+	pypid=$LASTPID
+	out=$(timeout $((HANG + 60)) ip netns exec "$CLI" "$FB" load \
+	    -h "$2" -c 16 -t "$HANG" -f pub/small.bin 2>> "$WORK/hang.$1.fb")
+	wait "$pypid"
+	n1=$(retrans)
+	py=$(grep '^pyload' "$WORK/hang.$1.pyout")
+	echo "   ftpbench: $out"
+	echo "   ftpload.py: $py"
+	result "hang_fb_sessions_$1" "$(field sessions "$out")"
+	result "hang_fb_fail_$1" "$(field fail "$out")"
+	result "hang_fb_hung_$1" "$(field hung "$out")"
+	result "hang_py_sessions_$1" "$(field sessions "$py")"
+	result "hang_py_fail_$1" "$(field fail "$py")"
+	result "hang_py_hung_$1" "$(field hung "$py")"
+	# A SYN or segment dropped on the way shows as a retransmission.
+	result "hang_retrans_$1" "$(echo "$n0 $n1" |
+	    awk '{ printf "%d/%d/%d", $4 - $1, $5 - $2, $6 - $3 }')"
+	cat "$WORK/hang.$1.fb" "$WORK/hang.$1.py" 2>/dev/null | head -n 10 |
+	    sed 's/^/   /'
 }
 
 # lat mode host: PASV -> 227 and PORT -> 200, one command at a time,
@@ -735,6 +907,93 @@ scale() {
 }
 
 # pfh: scripts/bench-pfhelper.sh (another engineer's), if it is there.
+# ops host: the reload gap (the longest a new connection waits for its
+# greeting while the parent takes 20 SIGHUPs, 0.5 s apart) and the
+# broker restart gap (kill -9 of the spawned pfhelper to the 227 of a
+# PASV sent right after it: the new pfhelper's first permit; 5 runs).
+ops() {
+	cat > "$WORK/ops.py" <<-'EOF2'
+	import os, socket, sys, time
+	host, mode, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+	def greet():
+	    s = socket.create_connection((host, 21), timeout=10)
+	    b = b""
+	    while b"\n" not in b:
+	        d = s.recv(512)
+	        if not d:
+	            break
+	        b += d
+	    return s, b
+	if mode == "reload":
+	    lat, bad, end = [], 0, time.time() + n
+	    while time.time() < end:
+	        t = time.time()
+	        try:
+	            s, b = greet()
+	            s.close()
+	            if not b.startswith(b"220"):
+	                bad += 1
+	        except OSError:
+	            bad += 1
+	        lat.append((time.time() - t) * 1000)
+	    lat.sort()
+	    print("n=%d bad=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f" % (len(lat),
+	          bad, lat[len(lat) // 2], lat[int(len(lat) * .99)], lat[-1]))
+	else:
+	    s, b = greet()
+	    for c in ("USER anonymous", "PASS a@b.c"):
+	        s.sendall(c.encode() + b"\r\n")
+	        s.recv(512)
+	    open(os.path.join(os.environ["WORK"], "ops.in"), "w").write("x\n")
+	    while not os.path.exists(os.path.join(os.environ["WORK"],
+	                                          "ops.killed")):
+	        time.sleep(0.001)
+	    t = time.time()
+	    s.sendall(b"PASV\r\n")
+	    r = s.recv(512)
+	    print("code=%s gap_ms=%.1f" % (r[:3].decode(),
+	          (time.time() - t) * 1000))
+	EOF2
+	_o=$(ip netns exec "$CLI" python3 "$WORK/ops.py" "$1" reload 4)
+	echo "   no reload: $_o"
+	result noreload_p99_ms "$(field p99_ms "$_o")"
+	result noreload_max_ms "$(field max_ms "$_o")"
+	ip netns exec "$CLI" python3 "$WORK/ops.py" "$1" reload 12 \
+	    > "$WORK/ops.reload" 2>&1 &
+	_c=$!
+	sleep 1
+	_k=0
+	while [ $_k -lt 20 ]; do
+		kill -HUP "$PROXYPID"
+		sleep 0.5
+		_k=$((_k + 1))
+	done
+	wait "$_c"
+	_o=$(cat "$WORK/ops.reload")
+	echo "   reload: $_o"
+	result reload_gap_p99_ms "$(field p99_ms "$_o")"
+	result reload_gap_max_ms "$(field max_ms "$_o")"
+	result reload_failed "$(field bad "$_o")"
+	_k=0
+	: > "$WORK/ops.gaps"
+	while [ $_k -lt 5 ]; do
+		rm -f "$WORK/ops.in" "$WORK/ops.killed"
+		ip netns exec "$CLI" env WORK="$WORK" timeout 30 python3 \
+		    "$WORK/ops.py" "$1" broker 0 > "$WORK/ops.b" 2>&1 &
+		_c=$!
+		wait_re "$WORK/ops.in" x 10
+		kill -9 "$(pgrep -P "$PROXYPID" -x pfhelper | head -n 1)"
+		touch "$WORK/ops.killed"
+		wait "$_c"
+		echo "   broker restart: $(cat "$WORK/ops.b")"
+		field gap_ms "$(cat "$WORK/ops.b")" >> "$WORK/ops.gaps"
+		_k=$((_k + 1))
+	done
+	result broker_gap_p50_ms "$(median < "$WORK/ops.gaps")"
+	result broker_gap_max_ms "$(sort -n "$WORK/ops.gaps" | tail -n 1)"
+	HELPERPID=$(pgrep -P "$PROXYPID" -x pfhelper | head -n 1)
+}
+
 pfh() {
 	sh_=$TOP/scripts/bench-pfhelper.sh
 	if [ ! -f "$sh_" ]; then
@@ -771,64 +1030,117 @@ ratio() { # a b: a / b, or -
 	    $2 + 0 != 0 { printf "%.2f", $1 / $2; exit } { print "-" }'
 }
 v() { x=$(get "$1"); echo "${x:--}"; }
-row() { # label kernel-key ours-key copy-key
-	k=$(v "$2"); o=$(v "$3"); c=$(v "$4")
-	printf '%-44s %9s %9s %9s %7s %7s\n' "$1" "$k" "$o" "$c" \
-	    "$(ratio "$o" "$k")" "$(ratio "$o" "$c")"
+row() { # label kernel-key relay-key ours-key copy-key
+	_k=$(v "$2"); _r=$(v "$3"); _o=$(v "$4"); _c=$(v "$5")
+	printf '%-40s %8s %8s %8s %8s %6s %6s %6s\n' "$1" "$_k" "$_r" "$_o" \
+	    "$_c" "$(ratio "$_o" "$_k")" "$(ratio "$_o" "$_r")" \
+	    "$(ratio "$_o" "$_c")"
 }
-diffrow() { # label ours-key kernel-key: ours - kernel
-	printf '%-44s %9s %9s %9s\n' "$1" "" "$(echo "$(v "$2") $(v "$3")" |
+pairrow() { # label key1 key2: two of ours, side by side
+	printf '%-40s %8s %8s %17s\n' "$1" "" "" "$(v "$2"); $(v "$3")"
+}
+diffrow() { # label ours-key base-key: ours - base
+	printf '%-40s %8s %8s %8s\n' "$1" "" "" "$(echo "$(v "$2") $(v "$3")" |
 	    awk '$1 != "-" && $2 != "-" { print $1 - $2; exit }
-	    { print "-" }')" ""
+	    { print "-" }')"
 }
 
 table() {
 	echo
 	echo "Figures ($(date -u +%Y-%m-%d), Linux $(uname -r), $(nproc) CPUs," \
 	    "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' \
-	    /proc/meminfo)); ratios: ours/kernel, ours/copy"
+	    /proc/meminfo)); ratios: ours/kernel, ours/relay, ours/copy"
 	echo "load average at start: $LOAD0; at end: $(cut -d' ' -f1-3 \
 	    /proc/loadavg) (other work on the machine skews every figure)"
-	printf '%-44s %9s %9s %9s %7s %7s\n' figure kernel ours copy o/k o/c
+	printf '%-40s %8s %8s %8s %8s %6s %6s %6s\n' figure kernel relay ours \
+	    copy o/k o/r o/c
 	row "passive (PASV) download ${BIG_MB} MiB, MB/s" \
-	    tput_pasv_kernel tput_pasv_ours tput_pasv_copy
+	    tput_pasv_kernel tput_pasv_relay tput_pasv_ours tput_pasv_copy
 	row "active (PORT) download ${BIG_MB} MiB, MB/s" \
-	    tput_port_kernel tput_port_ours tput_port_copy
-	row "sessions/s, 64 clients, RETR 1 KiB" sess_kernel sess_ours sess_copy
-	row "  failed sessions in that run" sessfail_kernel sessfail_ours \
-	    sessfail_copy
-	row "  load generator CPU (cores)" sesscpu_kernel sesscpu_ours \
-	    sesscpu_copy
+	    tput_port_kernel - tput_port_ours tput_port_copy
+	for c in 16 64; do
+		k=16_ p=16_
+		[ $c = 64 ] && k="" p=""
+		row "sessions/s, $c clients, RETR 1 KiB" sess_${k}kernel \
+		    sess_${k}relay sess_${k}ours sess_${k}copy
+		row "  failed sessions in that run" sessfail_${k}kernel \
+		    sessfail_${k}relay sessfail_${k}ours sessfail_${k}copy
+		row "  load generator CPU (cores)" sesscpu_${k}kernel \
+		    sesscpu_${k}relay sesscpu_${k}ours sesscpu_${k}copy
+		row "  CPU s per 1,000 sessions, proxy side" - cpu1k_${p}relay \
+		    cpu1k_${p}ours -
+		pairrow "    ftp-proxy; pfhelper" cpu1k_proxy_${p}ours \
+		    cpu1k_helper_${p}ours
+		for l in cli:"client's TCP segments" \
+		    fw:"firewall's own TCP segments" \
+		    fwd:"datagrams forwarded" srv:"server's TCP segments"; do
+			row "  per session: ${l#*:}" pkt_${l%%:*}_${k}kernel \
+			    pkt_${l%%:*}_${k}relay pkt_${l%%:*}_${k}ours \
+			    pkt_${l%%:*}_${k}copy
+		done
+	done
+	row "system calls per session, proxy side" - sc_relay_relay \
+	    sc_proxy_ours -
+	pairrow "  ftp-proxy; pfhelper" sc_proxy_ours sc_helper_ours
 	row "sessions/s, firewall on its own CPU (split)" split_sess_kernel \
-	    split_sess_ours -
-	row "  failed sessions in that run" split_fail_kernel split_fail_ours -
-	row "  CPU 0 busy (client, vsftpd)" split_cpu0_kernel split_cpu0_ours -
-	row "  CPU 1 busy (the firewall)" split_cpu1_kernel split_cpu1_ours -
-	row "PASV -> 227 p50, us" lat_PASV_p50_kernel lat_PASV_p50_ours \
-	    lat_PASV_p50_copy
-	row "PASV -> 227 p99, us" lat_PASV_p99_kernel lat_PASV_p99_ours \
-	    lat_PASV_p99_copy
-	row "PORT -> 200 p50, us" lat_PORT_p50_kernel lat_PORT_p50_ours \
-	    lat_PORT_p50_copy
-	row "PORT -> 200 p99, us" lat_PORT_p99_kernel lat_PORT_p99_ours \
-	    lat_PORT_p99_copy
-	diffrow "PASV -> 227 added over kernel p50, us" lat_PASV_p50_ours \
-	    lat_PASV_p50_kernel
-	diffrow "PASV -> 227 added over kernel p99, us" lat_PASV_p99_ours \
-	    lat_PASV_p99_kernel
-	diffrow "PORT -> 200 added over kernel p50, us" lat_PORT_p50_ours \
-	    lat_PORT_p50_kernel
-	diffrow "PORT -> 200 added over kernel p99, us" lat_PORT_p99_ours \
-	    lat_PORT_p99_kernel
-	row "new TCP conn/s through the firewall" conn_kernel conn_ours0 -
-	row "TFTP reads/s, 1 KiB, 16 clients, new ports" tftp_kernel \
+	    - split_sess_ours -
+	row "  failed sessions in that run" split_fail_kernel - \
+	    split_fail_ours -
+	row "  CPU 0 busy (client, vsftpd)" split_cpu0_kernel - \
+	    split_cpu0_ours -
+	row "  CPU 1 busy (the firewall)" split_cpu1_kernel - \
+	    split_cpu1_ours -
+	for q in p50 p99; do
+		row "PASV -> 227 $q, us" lat_PASV_${q}_kernel \
+		    lat_PASV_${q}_relay lat_PASV_${q}_ours lat_PASV_${q}_copy
+	done
+	for q in p50 p99; do
+		row "PORT -> 200 $q, us" lat_PORT_${q}_kernel \
+		    lat_PORT_${q}_relay lat_PORT_${q}_ours lat_PORT_${q}_copy
+	done
+	for q in p50 p99; do
+		for c in PASV PORT; do
+			diffrow "$c added over the kernel path $q, us" \
+			    lat_${c}_${q}_ours lat_${c}_${q}_kernel
+			diffrow "$c added over the relay $q, us" \
+			    lat_${c}_${q}_ours lat_${c}_${q}_relay
+		done
+	done
+	if [ -n "$(get pfh_add_p50_1)" ]; then
+		printf '%-40s %8s %8s %8s\n' \
+		    "  pfhelper permit add p50 (1 session), us" "" "" \
+		    "$(v pfh_add_p50_1)"
+	fi
+	row "hang: ftpbench sessions in ${HANG} s" - hang_fb_sessions_relay \
+	    hang_fb_sessions_ours -
+	row "  failed (the hung ones included)" - hang_fb_fail_relay \
+	    hang_fb_fail_ours -
+	row "  hung" - hang_fb_hung_relay hang_fb_hung_ours -
+	row "hang: ftpload.py sessions in ${HANG} s" - hang_py_sessions_relay \
+	    hang_py_sessions_ours -
+	row "  failed" - hang_py_fail_relay hang_py_fail_ours -
+	row "  hung" - hang_py_hung_relay hang_py_hung_ours -
+	printf '%-40s %8s %8s %8s\n' "  segments sent again, cli/fw/srv" "" \
+	    "$(v hang_retrans_relay)" "$(v hang_retrans_ours)"
+	row "new TCP conn/s through the firewall" conn_kernel - conn_ours0 -
+	row "TFTP reads/s, 1 KiB, 16 clients, new ports" tftp_kernel - \
 	    tftp_ours -
-	row "  failed (2 s timeout) in that run" tftpfail_kernel \
+	row "  failed (2 s timeout) in that run" tftpfail_kernel - \
 	    tftpfail_ours -
-	row "TFTP reads/s, as above, random client ports" tftpr_kernel \
+	row "TFTP reads/s, as above, random client ports" tftpr_kernel - \
 	    tftpr_ours -
-	row "  failed (2 s timeout) in that run" tftprfail_kernel \
+	row "  failed (2 s timeout) in that run" tftprfail_kernel - \
 	    tftprfail_ours -
+	echo
+	echo "reload and broker restart (ops), ms           value"
+	printf '%-44s %9s\n' "new connection's greeting, p99, no reload" \
+	    "$(v noreload_p99_ms)"
+	printf '%-44s %9s\n' "  p99 and max across 20 SIGHUPs" \
+	    "$(v reload_gap_p99_ms) $(v reload_gap_max_ms)"
+	printf '%-44s %9s\n' "  connections failed across them" \
+	    "$(v reload_failed)"
+	printf '%-44s %9s\n' "pfhelper kill -9 to the next 227, p50 max" \
+	    "$(v broker_gap_p50_ms) $(v broker_gap_max_ms)"
 	echo
 	echo "ftp-proxy alone (-m $NIDLE)                  value    target"
 	printf '%-44s %9s\n' "idle sessions up (of $NIDLE, with a PASV permit)" \
@@ -850,6 +1162,7 @@ table() {
 	    "$(v soak_sessions)"
 	printf '%-44s %9s %9s\n' "soak: failed or hung sessions" \
 	    "$(v soak_fail)" "0"
+	printf '%-44s %9s %9s\n' "  of which hung (10 s)" "$(v soak_hung)" "0"
 	printf '%-44s %9s\n' "new conn/s, no permits" "$(v conn_ours0)"
 	printf '%-44s %9s\n' "new conn/s, $NIDLE sessions' permits live" \
 	    "$(v conn_ours_permits)"
@@ -922,10 +1235,14 @@ table() {
 
 # ---- the run ----
 
-have_copy=0
+have_copy=0 have_relay=0
 if want tput || want load || want lat; then
 	have_copy=1
 	bench_deps || have_copy=0
+fi
+if want tput || want load || want lat || want syscalls || want hang; then
+	have_relay=1
+	relay_deps || have_relay=0
 fi
 [ -x "$FB" ] || make -s -C "$TOP" obj/regress/tools/ftpbench >/dev/null || exit 1
 [ -x "$BIN/ftp-proxy" ] && [ -x "$BIN/pfhelper" ] ||
@@ -960,6 +1277,23 @@ if want tftp; then
 	tftp_rate kernel
 fi
 
+if [ "$have_relay" = 1 ]; then
+	say "floor: HAProxy $("$HAPROXY" -v 2>&1 | awk 'NR == 1 { print $3 }')" \
+	    "relay, TCP mode, one thread, data forwarded and NATed"
+	fw_relay
+	if relay_up; then
+		hook relay
+		want tput && tput relay "$S4"
+		want load && load relay "$S4"
+		want lat && lat relay "$S4"
+		want syscalls && syscalls relay "$S4"
+		want hang && hang relay "$S4"
+	fi
+	stop_pid "$RELAYPID"
+else
+	say "floor: HAProxy unavailable: skipped"
+fi
+
 if [ "$have_copy" = 1 ]; then
 	say "baseline: ProFTPD $("$PROFTPD" -v 2>&1 | awk '{ print $NF }')" \
 	    "mod_proxy, reverse mode on $F4IN (copies every byte)"
@@ -984,7 +1318,9 @@ want load && load ours "$S4"
 want lat && lat ours "$S4"
 want split && split ours "$S4"
 want syscalls && syscalls ours "$S4"
+want hang && hang ours "$S4"
 want stall && stall_noops > "$WORK/stall.out" 2>&1
+want ops && ops "$S4"
 want soak && soak
 if want tftp && [ -x "$BIN/tftp-proxy" ]; then
 	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
@@ -1019,11 +1355,10 @@ if want pfh; then
 	say "pfhelper permit latency (scripts/bench-pfhelper.sh)"
 	pfh
 fi
-if want ha; then
-	say "HA pair: keepalived + conntrackd (scripts/bench-ha.sh)"
-	sh "$TOP/scripts/bench-ha.sh"
-fi
+want ftps && sh "$TOP/scripts/bench-ftps.sh"
+want ha && sh "$TOP/scripts/bench-ha.sh"
 
 table | tee "$WORK/table"
+hook end
 echo
 echo "bench.sh: $(($(date +%s) - T0)) s"

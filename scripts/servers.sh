@@ -12,6 +12,7 @@
 #
 #   servers_deps [tag]	$VSFTPD, $TFTPD and $INETD are there (0) or not
 #   proftpd_deps [tag]	$PROFTPD and its mod_proxy are there (0) or not
+#   pureftpd_deps [tag]	$PUREFTPD and $PUREPW (ftps.sh) are there (0) or not
 #
 # SERVERS defaults to $TOP/obj/servers; a script that runs the suites
 # from a copy of the tree (sanitize.sh, valgrind.sh) passes its own.
@@ -26,6 +27,8 @@ TFTPD=$SERVERS/tftpd-hpa/usr/sbin/in.tftpd
 INETD=$SERVERS/openbsd-inetd/usr/sbin/inetd
 PFTPD_DIR=$SERVERS/proftpd
 PROFTPD=$PFTPD_DIR/usr/sbin/proftpd
+PUREFTPD=$SERVERS/pure-ftpd/usr/sbin/pure-ftpd
+PUREPW=$SERVERS/pure-ftpd/usr/bin/pure-pw
 
 # What the binaries link (Depends: of the three, less the maintainer
 # scripts' own: adduser, debconf, update-inetd, tcpd ...).
@@ -94,6 +97,17 @@ proftpd_deps() {
 	    unpack_debs "$_t" "$PFTPD_DIR" \
 	    "$PFTPD_DIR/usr/lib/proftpd/mod_proxy.so" \
 	    proftpd-core proftpd-mod-proxy && [ -x "$PROFTPD" ]
+}
+
+# pure-ftpd with TLS; its virtual users (pure-pw) are from
+# pure-ftpd-common.  It links what vsftpd does (libcap2, libpam0g,
+# libssl3).
+pureftpd_deps() {
+	_t=${1:-servers.sh}
+	# shellcheck disable=SC2086
+	libs_install "$_t" $SERVERS_LIBS &&
+	    unpack_debs "$_t" "$SERVERS/pure-ftpd" "$PUREPW" \
+	    pure-ftpd pure-ftpd-common && [ -x "$PUREFTPD" ]
 }
 
 # is_server pid path: process pid runs the binary path (not the host's

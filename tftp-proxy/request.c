@@ -426,6 +426,8 @@ session_new(const struct tp_dgram *d, const struct pfh_addr *o,
 	(void)tftp_parse_request(sess->d.buf, sess->d.len, &sess->req);
 	sess->s.client = d->from;
 	sess->s.cport = d->fport;
+	sess->s.local = d->to;		/* where the request arrived */
+	sess->s.lport = d->tport;
 	sess->fd = -1;
 	if ((why = request_dest(o, oport, &sess->s)) != NULL) {
 		drop(d, why);

@@ -5,7 +5,11 @@
  * activation (LISTEN_FDS), or as a standalone daemon.  Starts as root,
  * connects to the pfhelper service (or spawns a pfhelper of its own),
  * then chroots and drops to the unprivileged user before it reads a
- * request.
+ * request.  Standalone or activated, a privileged parent does the
+ * first part and a worker the rest (common/parent.c), so that SIGHUP
+ * reloads without cutting a transfer: the old worker keeps its
+ * requests' permits until they end.  From inetd there is no parent:
+ * inetd waits for the process it started, and a reload is inetd's.
  */
 #include "compat.h"
 
@@ -30,6 +34,7 @@
 #include "helper.h"
 #include "log.h"
 #include "netutil.h"
+#include "parent.h"
 #include "pfh_client.h"
 #include "sandbox.h"
 #include "tftp_proxy.h"
@@ -40,6 +45,7 @@
  * back to whoever gave it to us.
  */
 #define IDLE_EXIT	5	/* seconds */
+#define MODE_ENV	"TFTP_PROXY_MODE"	/* across a reload */
 
 enum tp_mode {
 	MODE_STANDALONE,
@@ -57,15 +63,17 @@ static int		 listen_fd[FE_MAX_LISTEN];
 static int		 nlisten;
 static enum tp_mode	 mode;
 static int		 drain_on_exit;
+static int		 level = LOG_NOTICE;
+static int		 draining;
 
 static __dead void	 usage(void);
 static void		 parse_args(int, char *[], int *);
 static void		 source_addr(const char *);
 static void		 reverse_server(const char *);
 static void		 find_listeners(void);
-static void		 start_pfhelper(int);
+static int		 start_pfhelper(int, int, pid_t *, void *);
 static void		 drain(void);
-static void		 run(void);
+static void		 run(struct fe_worker *);
 static void		 listen_cb(int, short, void *);
 static void		 idle_arm(int);
 static void		 idle_cb(int, short, void *);
@@ -179,8 +187,16 @@ parse_args(int argc, char *argv[], int *listen_set)
 static void
 find_listeners(void)
 {
-	int	fd;
+	const char	*m;
+	int		 fd;
 
+	/* A reload: the parent's listeners, and the mode they came in. */
+	if ((nlisten = parent_listeners(listen_fd, FE_MAX_LISTEN)) > 0) {
+		m = getenv(MODE_ENV);
+		mode = m != NULL && strcmp(m, "activated") == 0 ?
+		    MODE_ACTIVATED : MODE_STANDALONE;
+		return;
+	}
 	if ((nlisten = sock_activated(listen_fd, FE_MAX_LISTEN)) == -1)
 		errx(1, "bad socket activation (LISTEN_FDS)");
 	if (nlisten > 0)
@@ -221,12 +237,13 @@ drain(void)
  * servers and, from inetd, that we are one of several at once (inetd
  * runs one of us per address family).  As root, before the drop.
  */
-static void
-start_pfhelper(int level)
+static int
+start_pfhelper(int table, int soft, pid_t *pid, void *arg)
 {
 	struct pfh_hello	*h = &helper.hello;
 
 	/* -R: one server per family, on port 69. */
+	h->nrserver = 0;
 	if (conf.rserver4.af != 0)
 		h->rserver[h->nrserver++] = conf.rserver4;
 	if (conf.rserver6.af != 0)
@@ -236,14 +253,65 @@ start_pfhelper(int level)
 	if (mode == MODE_INETD)
 		helper.hello.flags |= PFH_H_MANY;
 	helper.level = level;
-	helper_open(&pfh, &helper);
+	if (mode == MODE_INETD) {
+		helper_open(&pfh, &helper);
+		return (0);
+	}
+	return (helper_fd(&helper, table, soft, pid));
+}
+
+/* An old worker after a reload: leave once the last request ends. */
+static void
+worker_drain(uint32_t secs, void *arg)
+{
+	log_info("draining: no new request, %u live", request_count());
+	fe_loop_close(&loop);
+	draining = 1;
+	idle_arm(0);
+}
+
+/* The parent ends us, or is gone. */
+static void
+worker_orphan(void *arg)
+{
+	sig_end(SIGTERM, 0, NULL);
+}
+
+static void
+worker_pfh_new(int fd, void *arg)
+{
+	close(fd);
+}
+
+/* Standalone or activated: the worker, chrooted and unprivileged. */
+static void
+worker(struct fe_worker *w, void *arg)
+{
+	int	i;
+
+	if (worker_start(w) == -1)
+		fatalx("nothing to serve from the parent");
+	if (pfh_open(&pfh, w->pfhfd) == -1)
+		fatal("pfhelper channel");
+	conf.hosts = fe_hosts_open();	/* before the sandbox */
+	for (i = 0; i < w->nlisten; i++)
+		listen_fd[i] = w->lfd[i];
+	nlisten = w->nlisten;
+	run(w);
+	request_end_all();
+	pfh_stop(&pfh);
+	log_debug("exiting");
+	exit(0);
 }
 
 int
 main(int argc, char *argv[])
 {
-	char	why[256];
-	int	debug, listen_set = 0, level = LOG_NOTICE, i;
+	struct fe_parent_ops	 ops = { TFTP_PROXY_USER, start_pfhelper,
+	    worker, NULL, FE_DRAIN_DEFAULT };
+	char			 why[256];
+	int			 debug, listen_set = 0, i;
+	pid_t			 pid;
 
 	conf.family = AF_UNSPEC;
 	conf.listen_port = TP_PORT_DEFAULT;
@@ -266,24 +334,31 @@ main(int argc, char *argv[])
 		fatalx("need root privileges");
 	if (fe_check(TFTP_PROXY_USER, why, sizeof(why)) == -1)
 		fatalx("%s", why);
-	if (mode == MODE_STANDALONE && (nlisten = net_listen(conf.listen_addr,
-	    conf.listen_port, conf.family, SOCK_DGRAM, listen_fd,
-	    FE_MAX_LISTEN)) <= 0)
-		fatalx("cannot listen on port %u", conf.listen_port);
+	if (mode == MODE_STANDALONE && nlisten == 0) {
+		if ((nlisten = net_listen(conf.listen_addr, conf.listen_port,
+		    conf.family, SOCK_DGRAM, listen_fd, FE_MAX_LISTEN)) <= 0)
+			fatalx("cannot listen on port %u", conf.listen_port);
+		if (!debug) {
+			if (daemon(0, 0) == -1)
+				fatal("daemon");
+			log_init(0, LOG_DAEMON);
+		}
+	}
 	for (i = 0; i < nlisten; i++)
 		if (sock_setup(listen_fd[i]) == -1)
 			fatal("listening socket (fd %d)", listen_fd[i]);
-	if (mode == MODE_STANDALONE && !debug) {
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
-		log_init(0, LOG_DAEMON);
-	}
 	signal(SIGPIPE, SIG_IGN);
-	start_pfhelper(level);
+	if (mode != MODE_INETD) {
+		drain_on_exit = 0;
+		if (setenv(MODE_ENV, mode == MODE_ACTIVATED ? "activated" :
+		    "standalone", 1) == -1)
+			fatal("setenv");
+		parent_run(&ops, argv, listen_fd, nlisten);
+	}
+	(void)start_pfhelper(0, 0, &pid, NULL);
 	conf.hosts = fe_hosts_open();
 	fe_drop(TFTP_PROXY_USER);
-
-	run();
+	run(NULL);
 	request_end_all();
 	pfh_stop(&pfh);
 	log_debug("exiting");
@@ -291,12 +366,17 @@ main(int argc, char *argv[])
 }
 
 static void
-run(void)
+run(struct fe_worker *w)
 {
 	fe_loop_init(&loop, listen_fd, nlisten, listen_cb, &pfh, pfh_gone,
 	    sig_end);
 	fe_hosts(&loop, conf.hosts);
 	evbase = loop.base;
+	if (w != NULL) {
+		fe_loop_nohup(&loop);
+		worker_attach(w, evbase, worker_drain, worker_pfh_new,
+		    worker_orphan, NULL);
+	}
 	request_init(&conf, &pfh, evbase);
 	evtimer_assign(&idle_ev, evbase, idle_cb, NULL);
 	idle_arm(IDLE_EXIT);
@@ -307,6 +387,8 @@ run(void)
 	    nlisten == 1 ? "" : "s", mode == MODE_INETD ? "inetd" :
 	    mode == MODE_ACTIVATED ? "socket activation" : "standalone",
 	    conf.transwait);
+	if (w != NULL)
+		worker_ready(w);
 	event_base_dispatch(evbase);
 }
 
@@ -317,13 +399,13 @@ listen_cb(int fd, short ev, void *arg)
 	idle_arm(IDLE_EXIT);
 }
 
-/* A standalone daemon never idles out. */
+/* A standalone daemon never idles out, but when it drains. */
 static void
 idle_arm(int secs)
 {
 	struct timeval	tv;
 
-	if (mode == MODE_STANDALONE)
+	if (mode == MODE_STANDALONE && !draining)
 		return;
 	tv.tv_sec = secs;
 	tv.tv_usec = 0;
@@ -337,7 +419,10 @@ idle_cb(int fd, short ev, void *arg)
 		idle_arm(1);
 		return;
 	}
-	log_debug("no request for %d seconds", IDLE_EXIT);
+	if (draining)
+		log_info("drained: the last request ended");
+	else
+		log_debug("no request for %d seconds", IDLE_EXIT);
 	event_base_loopexit(evbase, NULL);
 }
 

@@ -139,10 +139,10 @@ check "service: tables inet ftp-proxy and inet tftp-proxy (and the admin's)" \
     [ "$(tables)" = "table inet admin table inet ftp-proxy table inet tftp-proxy " ]
 
 # --- the front ends ---------------------------------------------------
-bg $MNT "$BIN/ftp-proxy" -d -D 7 -S 2>> "$WORK/fwd.log"
+bg $MNT "$BIN/ftp-proxy" -d -D 7 -S -W 0 2>> "$WORK/fwd.log"
 FWDPID=$LASTPID
 wait_port "$FW" 8021 || die "forward ftp-proxy"
-bg $MNT "$BIN/ftp-proxy" -d -D 7 -S -R $C4 -b $F4OUT -p 21 \
+bg $MNT "$BIN/ftp-proxy" -d -D 7 -S -W 0 -R $C4 -b $F4OUT -p 21 \
     2>> "$WORK/rev.log"
 REVPID=$LASTPID
 wait_port "$FW" 21 || die "reverse ftp-proxy"
@@ -156,7 +156,7 @@ check "the service logs both ftp-proxies as peers in the ftp role" sh -c \
     "grep -q 'peer pid $FWDPID connected (ftp role)' '$WORK/pfhelper.log' &&
     grep -q 'peer pid $REVPID connected (ftp role)' '$WORK/pfhelper.log'"
 check "no ftp-proxy started a pfhelper of its own" \
-    [ -z "$(pgrep -P "$FWDPID")$(pgrep -P "$REVPID")" ]
+    [ -z "$(pgrep -P "$FWDPID" -x pfhelper)$(pgrep -P "$REVPID" -x pfhelper)" ]
 
 # --- transfers through every front end at once ------------------------
 CURL="timeout 30 ip netns exec $CLI curl -sS --connect-timeout 5 -m 25"
@@ -224,7 +224,7 @@ touch "$WORK/release"
 wait "$HOLDPY" 2>/dev/null
 
 # --- refusals: the per-peer share of the sessions ---------------------
-bg $MNT "$BIN/ftp-proxy" -d -D 7 -S 2>> "$WORK/fwd2.log"
+bg $MNT "$BIN/ftp-proxy" -d -D 7 -S -W 0 2>> "$WORK/fwd2.log"
 FWDPID=$LASTPID
 wait_port "$FW" 8021 || die "forward ftp-proxy again"
 rm -f "$WORK/release"

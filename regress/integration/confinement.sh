@@ -90,9 +90,10 @@ pfh_fds() {
 	return 0
 }
 
-# confined what pid caps user: the whole confinement of one process.
+# confined what pid caps user [filters]: the whole confinement of one
+# process; filters (default 1) counts the parent's beneath its own.
 confined() {
-	_w=$1 _p=$2 _c=$3 _u=$4
+	_w=$1 _p=$2 _c=$3 _u=$4 _nf=${5:-1}
 	PUID=$(id -u "$_u")
 	PGID=$(id -g "$_u")
 	if ! alive "$_p"; then
@@ -111,7 +112,8 @@ confined() {
 	    test "$(readlink "/proc/$_p/cwd")" = /var/empty
 	check "$_w: NoNewPrivs 1" expect_field "$_p" NoNewPrivs 1
 	check "$_w: Seccomp 2 (filter)" expect_field "$_p" Seccomp 2
-	check "$_w: one seccomp filter" expect_field "$_p" Seccomp_filters 1
+	check "$_w: $_nf seccomp filter(s)" \
+	    expect_field "$_p" Seccomp_filters "$_nf"
 	check "$_w: CapEff $_c" expect_field "$_p" CapEff "$_c"
 	check "$_w: CapPrm $_c" expect_field "$_p" CapPrm "$_c"
 	check "$_w: CapBnd $_c" expect_field "$_p" CapBnd "$_c"
@@ -146,23 +148,32 @@ ftp_up() {
 	wait_port "$FW" 8021 || return 1
 	_w=$(child_of "$PROXYPID" exitwatch)
 	PFHPID=$(child_of "${_w:-0}" pfhelper)
-	[ -n "$PFHPID" ]
+	WPID=$(child_of "$PROXYPID" ftp-proxy)	# the worker
+	[ -n "$PFHPID" ] && [ -n "$WPID" ]
 }
 
 # --- 1. ftp-proxy and its pfhelper: static confinement ----------------
 
 # -M 4: one host may take every slot, so that -m is what refuses.
 ftp_up -t 3 -m 4 -M 4 || { fail "ftp-proxy starts"; finish; exit 1; }
-echo "# ftp-proxy pid $PROXYPID, pfhelper $PFHPID"
-confined ftp-proxy "$PROXYPID" $NOCAPS _ftp-proxy
-confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN _pfhelper
+echo "# ftp-proxy pid $PROXYPID, worker $WPID, pfhelper $PFHPID"
+confined ftp-proxy "$WPID" $NOCAPS _ftp-proxy 2
+confined "ftp-proxy's pfhelper" "$PFHPID" $NETADMIN _pfhelper 2
+# The parent: root, outside the chroot, in a filter of its own.
+check "ftp-proxy's parent: uid 0" expect_field "$PROXYPID" Uid "0 0 0 0"
+check "ftp-proxy's parent: Seccomp 2 (filter)" \
+    expect_field "$PROXYPID" Seccomp 2
+check "ftp-proxy's parent: one seccomp filter" \
+    expect_field "$PROXYPID" Seccomp_filters 1
+check "ftp-proxy's parent: no descriptor on a directory" \
+    fds_clean "$PROXYPID" "ftp-proxy's parent"
 check "ftp-proxy's pfhelper: only stdio, its peer, netlink, /proc/net" \
     pfh_fds "$PFHPID"
 uid_of() { field "$1" Uid | awk '{ print $1 }'; }
 check "ftp-proxy and its pfhelper run as different uids" \
-    test "$(uid_of "$PROXYPID")" != "$(uid_of "$PFHPID")"
+    test "$(uid_of "$WPID")" != "$(uid_of "$PFHPID")"
 check "the uids are not Debian's shared \"proxy\"" eval \
-    "[ \"$(uid_of "$PROXYPID")\" != \"$(id -u proxy 2>/dev/null)\" ] &&
+    "[ \"$(uid_of "$WPID")\" != \"$(id -u proxy 2>/dev/null)\" ] &&
     [ \"$(uid_of "$PFHPID")\" != \"$(id -u proxy 2>/dev/null)\" ]"
 
 # --- 1b. What a compromised process could still reach -----------------
@@ -333,8 +344,11 @@ TPID=$LASTPID
 wait_udp "$FW" 6969 || fail "tftp-proxy starts (pid $TPID)"
 _w=$(child_of "$TPID" exitwatch)
 TPFH=$(child_of "${_w:-0}" pfhelper)
-confined tftp-proxy "$TPID" $NOCAPS _tftp-proxy
-confined "tftp-proxy's pfhelper" "${TPFH:-0}" $NETADMIN _pfhelper
+TW=$(child_of "$TPID" tftp-proxy)	# the worker; $TPID is its parent
+confined tftp-proxy "${TW:-0}" $NOCAPS _tftp-proxy 2
+confined "tftp-proxy's pfhelper" "${TPFH:-0}" $NETADMIN _pfhelper 2
+check "tftp-proxy's parent: Seccomp 2 (filter)" \
+    expect_field "$TPID" Seccomp 2
 check "tftp-proxy's pfhelper: only stdio, its peer and netlink" \
     pfh_fds "${TPFH:-0}"
 
@@ -404,14 +418,16 @@ set_up wait_port "$FW" 8021
 DPID=""
 for p in $(ip netns pids "$FW"); do
 	[ "$p" != "$EWPID" ] &&
-	    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = ftp-proxy ] && DPID=$p
+	    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = ftp-proxy ] &&
+	    [ -n "$(child_of "$p" ftp-proxy)" ] && DPID=$p	# the parent
 done
+DW=$(child_of "${DPID:-0}" ftp-proxy)
 _w=$(child_of "${DPID:-0}" exitwatch)
 DPFH=$(child_of "${_w:-0}" pfhelper)
 check "the daemon's parent exited 0" \
     grep -q ' exit 0$' "$WORK/daemon.exit"
-confined "daemonised ftp-proxy" "${DPID:-0}" $NOCAPS _ftp-proxy
-confined "daemonised ftp-proxy's pfhelper" "${DPFH:-0}" $NETADMIN _pfhelper
+confined "daemonised ftp-proxy" "${DW:-0}" $NOCAPS _ftp-proxy 2
+confined "daemonised ftp-proxy's pfhelper" "${DPFH:-0}" $NETADMIN _pfhelper 2
 check "daemon: passive and active downloads" eval "
     $CURL ftp://$S4/pub/f -o $WORK/o4 && same $WORK/o4 $WORK/ftproot/pub/f &&
     $CURL -P - ftp://$S4/pub/f -o $WORK/o5 && same $WORK/o5 $WORK/ftproot/pub/f"
@@ -438,7 +454,7 @@ check "syslog has its warnings (connect failure)" \
     wait_grep "$WORK/syslog" "connect to the server" 1
 check "syslog has pfhelper's lines" wait_grep "$WORK/syslog" "pfhelper[" 1
 check "daemon and its pfhelper survived" \
-    eval 'alive "${DPID:-0}" && alive "${DPFH:-0}"'
+    eval 'alive "${DW:-0}" && alive "${DPFH:-0}"'
 kill -TERM "${DPID:-0}"
 check "SIGTERM: the daemon exits 0" exited0 "$WORK/daemon.exit" "${DPID:-0}"
 check "SIGTERM: its pfhelper exits 0" exited0 "$WORK/dpfh.exit" "${DPFH:-0}"

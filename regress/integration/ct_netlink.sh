@@ -8,8 +8,9 @@
 # IPv6.  The client talks to an outside address (198.51.100.10,
 # 2001:db8:2::10) via the firewall; the redirect delivers locally, so no
 # packet leaves the firewall.  cttool, run in the firewall, must find the
-# original destination from the reply tuple, and say whether an original
-# tuple exists.
+# original destination from the reply tuple, and make pfhelper's session
+# check: the entry whose reply tuple is the proxy's local end -> the
+# client, started by the client toward the destination it names.
 #
 # Needs root, ip(8), nft(8), python3 and timeout(1).  cttool is
 # obj/regress/tools/cttool (make obj/regress/tools/cttool, or see the
@@ -167,13 +168,24 @@ case_run() {
 	expect "$tag: reply lookup of the original tuple is ENOENT" "ENOENT" \
 	    "$FW" reply "$af" "$proto" "$caddr" "$cport" "$odst" \
 	    "$odport"
-	expect "$tag: orig check of the real tuple" "yes" \
-	    "$FW" orig "$af" "$proto" "$caddr" "$cport" "$odst" "$odport"
-	expect "$tag: orig check of a fake destination" "no" \
-	    "$FW" orig "$af" "$proto" "$caddr" "$cport" "$9" "$odport"
-	expect "$tag: orig check of a fake source port" "no" \
-	    "$FW" orig "$af" "$proto" "$caddr" $((cport + 1)) "$odst" \
-	    "$odport"
+	expect "$tag: session check of the real connection" "yes $cport" \
+	    "$FW" check "$af" "$proto" "$caddr" "$cport" "$odst" "$odport" \
+	    "$laddr" "$lport"
+	expect "$tag: session check of a fake destination" "no" \
+	    "$FW" check "$af" "$proto" "$caddr" "$cport" "$9" "$odport" \
+	    "$laddr" "$lport"
+	expect "$tag: session check of a fake destination port" "no" \
+	    "$FW" check "$af" "$proto" "$caddr" "$cport" "$odst" \
+	    $((odport + 1)) "$laddr" "$lport"
+	expect "$tag: session check of a fake source port" "no" \
+	    "$FW" check "$af" "$proto" "$caddr" $((cport + 1)) "$odst" \
+	    "$odport" "$laddr" "$lport"
+	expect "$tag: session check of a fake local port" "no" \
+	    "$FW" check "$af" "$proto" "$caddr" "$cport" "$odst" "$odport" \
+	    "$laddr" $((lport + 1))
+	expect "$tag: session check naming the reply tuple as the client" \
+	    "no" "$FW" check "$af" "$proto" "$laddr" "$lport" "$caddr" \
+	    "$cport" "$odst" "$odport"
 }
 
 if ! setup; then
@@ -195,18 +207,18 @@ case_run 6 tcp 2001:db8:1::1 8021 2001:db8:1::10 40021 2001:db8:2::10 21 \
 # Many lookups over one netlink socket (sequence numbers, reuse).
 expect "1000 reply lookups on one socket" "198.51.100.10 69" \
     "$FW" -n 1000 reply 4 udp 192.0.2.1 6969 192.0.2.10 40069
-expect "1000 orig checks on one socket" "no" \
-    "$FW" -n 1000 orig 6 tcp 2001:db8:1::10 40021 2001:db8:2::11 21
-# The other direction of a conntrack entry is not an original tuple.
-expect "orig check of a reply tuple is no" "no" \
-    "$FW" orig 4 udp 192.0.2.1 6969 192.0.2.10 40069
+expect "1000 session checks on one socket" "no" \
+    "$FW" -n 1000 check 6 tcp 2001:db8:1::10 40021 2001:db8:2::11 21 \
+    2001:db8:1::1 8021
 # No entries exist in the client namespace (no conntrack user there).
 expect "lookup in another namespace is ENOENT" "ENOENT" \
     "$CLI" reply 4 udp 192.0.2.1 6969 192.0.2.10 40069
 expect "bad address family" \
     "error: ct_lookup_reply: Address family not supported by protocol" \
     "$FW" reply 5 udp x 1 y 2
-expect "port 0 is invalid" "error: ct_check_orig: Invalid argument" \
-    "$FW" orig 4 udp 192.0.2.10 0 198.51.100.10 69
+expect "port 0 is invalid" "error: ct_check_reply: Invalid argument" \
+    "$FW" check 4 udp 192.0.2.10 0 198.51.100.10 69 192.0.2.1 6969
+expect "local port 0 is invalid" "error: ct_check_reply: Invalid argument" \
+    "$FW" check 4 udp 192.0.2.10 40069 198.51.100.10 69 192.0.2.1 0
 
 finish

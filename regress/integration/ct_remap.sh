@@ -16,10 +16,17 @@
 # Here the client binds its port, so it happens every time:
 #   1. one port, S4 then 198.51.100.11 (the first in TIME_WAIT);
 #   2. regress/tools/ctloop: the check alone, remapped and not.
+#   3. TFTP: one client port, a read from S4 then from 198.51.100.11.
+#      The second request's source port is rewritten the same way (the
+#      first one's entry is alive); tftp-proxy sees the new port, but
+#      the server's data must reach the client's own port, which
+#      pfhelper has from the entry's original tuple.
+# pfhelper finds the entry by its reply tuple (where the client reached
+# the proxy -> the client as the proxy sees it), one conntrack GET.
 # Each asserts that the remap happened (pfhelper's debug line), so
 # that none passes without the case it is about.
 #
-# Needs root, ip(8), nft(8), vsftpd, python3.
+# Needs root, ip(8), nft(8), vsftpd, in.tftpd, python3.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
@@ -110,5 +117,51 @@ check "ctloop: 6 connections from one port, every one found (exit $CTRC)" \
 check "ctloop: 3 of them rewritten by NAT" \
     test "$(grep -c 'was 40023 before NAT' "$WORK/ctloop")" -eq 3
 grep '^ctloop' "$WORK/ctloop" | sed 's/^/# /'
+
+# --- 3. TFTP: the reply path reaches the client's own port ------------
+# rrq port host...: from client port `port', a read of f per host, one
+# after the other; prints per host "<host> <sha256 or error>".
+rrq() {
+	py "$CLI" "$@" <<-'EOF'
+	import hashlib, socket, struct, sys
+	port, hosts = int(sys.argv[1]), sys.argv[2:]
+	for h in hosts:
+	    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	    s.bind(("", port))
+	    s.settimeout(5)
+	    s.sendto(b"\x00\x01f\x00octet\x00", (h, 69))
+	    d, want, out = b"", 1, "timeout"
+	    try:
+	        while True:
+	            p, a = s.recvfrom(600)
+	            op, blk = struct.unpack("!HH", p[:4])
+	            if op != 3:
+	                out = "error %d" % op
+	                break
+	            if blk == want:
+	                d += p[4:]
+	                want += 1
+	            s.sendto(struct.pack("!HH", 4, blk), a)
+	            if blk == want - 1 and len(p) < 516:
+	                out = hashlib.sha256(d).hexdigest()
+	                break
+	    except socket.timeout:
+	        pass
+	    print(h, out, flush=True)
+	    s.close()
+	EOF
+}
+set_up tftpd_up
+mkfile "$WORK/tftproot/f" 2
+set_up tftp_proxy_up
+TLOG=$WORK/tftp-proxy.log
+rrq 40069 $S4 $S4B > "$WORK/tout" 2>&1
+tserved() { grep -qx "$1 $(sum "$WORK/tftproot/f")" "$WORK/tout"; }
+check "TFTP from port 40069 to $S4: served" tserved $S4
+check "TFTP from port 40069 to $S4B right after: served" tserved $S4B
+check "and tftp-proxy saw its port rewritten by NAT" eval \
+    "grep -q '192.0.2.10:[0-9]* -> $S4B:69' '$TLOG' &&
+    ! grep -q '192.0.2.10:40069 -> $S4B:69' '$TLOG'"
 
 finish

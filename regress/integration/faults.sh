@@ -5,9 +5,10 @@
 #      sees the peer gone and exits 0, the table (every permit) goes
 #      with it, no process, socket or descriptor of ours is left; a new
 #      ftp-proxy then serves.
-#   2. kill -9 of ftp-proxy's pfhelper: the table vanishes at once; the
-#      proxy sees its pfhelper socket close, tells every client 421 and
-#      exits 1 with a log line.  tftp-proxy exits 1 at once too.
+#   2. kill -9 of ftp-proxy's pfhelper, with -W 0 (no wait for another
+#      one; broker_restart.sh has the wait): the table vanishes at once;
+#      the proxy sees its pfhelper socket close, tells every client 421
+#      and exits 1 with a log line.  tftp-proxy exits 1 at once too.
 #   3. kill -9 of vsftpd in the middle of a transfer: the session ends,
 #      its permits go, the proxy holds no more descriptors than before;
 #      vsftpd restarted, the next session works.
@@ -47,7 +48,8 @@ up() {
 	wait_port "$FW" 8021 || return 1
 	PROXYPID=$(child_of "$EWPID" ftp-proxy)
 	PFH=$(child_of "$PROXYPID" pfhelper)
-	[ -n "$PROXYPID" ] && [ -n "$PFH" ]
+	WORKERPID=$(worker_of "$PROXYPID")
+	[ -n "$PROXYPID" ] && [ -n "$PFH" ] && [ -n "$WORKERPID" ]
 }
 
 # ended file pid want: exitwatch recorded that pid ended as want
@@ -152,7 +154,7 @@ check "kill -9 ftp-proxy: no process, socket or descriptor left" fw_empty
 wait "$SLOWPID"
 check "kill -9 ftp-proxy: the transfer under way cannot complete" \
     eval 'tail -n 1 "$WORK/slow.out"; grep -q "^incomplete" "$WORK/slow.out"'
-up || fail "ftp-proxy restarts"
+up -W 0 || fail "ftp-proxy restarts"
 check "restarted: IPv4 and IPv6 sessions work" \
     eval 'get_ok "$S4" && get_ok "[$S6]"'
 check "restarted: no permit left" wait_permits 0
@@ -193,7 +195,7 @@ check "kill -9 pfhelper: the session is closed" grep -q "^eof" "$WORK/held"
 check "kill -9 pfhelper: ftp-proxy exits 1" \
     ended "$WORK/exit" "$PROXYPID" "exit 1"
 check "kill -9 pfhelper: ftp-proxy says why" \
-    grep -q "ftp-proxy\[$PROXYPID\]: lost pfhelper: pfhelper closed" "$LOG"
+    grep -q "\]: lost pfhelper: pfhelper closed" "$LOG"
 down
 check "kill -9 pfhelper: no process, socket or descriptor left" fw_empty
 
@@ -222,9 +224,9 @@ check "kill -9 of tftp-proxy's pfhelper: nothing left" fw_empty
 # --- 3. kill -9 of vsftpd mid-transfer ---------------------------------
 
 up || fail "ftp-proxy restarts"
-FDS0=$(ls "/proc/$PROXYPID/fd" | wc -l)
+FDS0=$(ls "/proc/$WORKERPID/fd" | wc -l)
 get_ok "$S4" > /dev/null	# the proxy keeps a spare fd from now on
-FDS0=$(ls "/proc/$PROXYPID/fd" | wc -l)
+FDS0=$(ls "/proc/$WORKERPID/fd" | wc -l)
 n0=$(grep -c "ending session: server" "$LOG")
 check "a transfer is under way" slow_get "$S4"
 check "its permit is in the table" eval \
@@ -245,11 +247,11 @@ check "kill -9 vsftpd: ftp-proxy and pfhelper still run" \
 fds_back() {
 	_i=0
 	while [ $_i -lt 50 ]; do
-		[ "$(ls "/proc/$PROXYPID/fd" | wc -l)" -eq "$FDS0" ] && return 0
+		[ "$(ls "/proc/$WORKERPID/fd" | wc -l)" -eq "$FDS0" ] && return 0
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	echo "$(ls "/proc/$PROXYPID/fd" | wc -l) descriptors, had $FDS0"
+	echo "$(ls "/proc/$WORKERPID/fd" | wc -l) descriptors, had $FDS0"
 	return 1
 }
 check "kill -9 vsftpd: ftp-proxy holds no descriptor of the session" fds_back

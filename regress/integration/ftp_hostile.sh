@@ -45,7 +45,7 @@ hostile() {
 
 proxy_up
 check "a normal download works" get_ok
-FDS0=$(ls "/proc/$PROXYPID/fd" | wc -l)
+FDS0=$(ls "/proc/$WORKERPID/fd" | wc -l)
 
 # --- Client commands. ------------------------------------------------
 
@@ -384,7 +384,7 @@ check "fake server: the data came from the proxy's outside address" eval \
 fds_back() {
 	i=0
 	while [ $i -lt 80 ]; do
-		n=$(ls "/proc/$PROXYPID/fd" | wc -l)
+		n=$(ls "/proc/$WORKERPID/fd" | wc -l)
 		[ "$n" -eq "$FDS0" ] && return 0
 		sleep 0.1
 		i=$((i + 1))

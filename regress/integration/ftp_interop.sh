@@ -300,7 +300,7 @@ in_srv ip addr add 198.51.100.11/24 dev eth0
 bg ip netns exec "$SRV" /usr/bin/python3 "$LONGFTPD" \
     198.51.100.11 21 "$LROOT" "$WORK/longftpd2.log" $((8 * 1024 * 1024))
 wait_grep "$WORK/longftpd2.log" listening 1 || fail "second longftpd.py"
-hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$PROXYPID/status"; }
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$WORKERPID/status"; }
 m0=$(hwm)
 f0=$nfail
 check "an 8 MiB greeting line arrives whole" py "$CLI" 198.51.100.11 \

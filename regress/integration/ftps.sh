@@ -6,8 +6,10 @@
 # default require_ssl_reuse=YES kept, a certificate made here with
 # openssl req; curl --ssl-reqd, python's ftplib FTP_TLS with prot_p()
 # and lftp with ftp:ssl-force; IPv4 and IPv6; forward mode, then
-# reverse mode (vsftpd's pasv_address is the firewall's), and ProFTPD
-# with mod_tls in reverse mode (MasqueradeAddress); a standing pfhelper
+# reverse mode (vsftpd's pasv_address is the firewall's, implicit TLS
+# on -I's port to a second vsftpd's 990), ProFTPD with mod_tls and
+# pure-ftpd with TLS in reverse mode (MasqueradeAddress, -P: both
+# unpacked under obj/servers, never installed); a standing pfhelper
 # with -E, whose pfhelper -l names the range permit.  A capture
 # on the firewall's interfaces holds none of the files' bytes.  Without
 # -E: 502 and nothing inserted.  Hostile: plaintext PORT after AUTH
@@ -59,25 +61,11 @@ set_up in_fw nft add rule inet admin nat_pre iifname inside tcp dport 990 \
 CURL="timeout 30 ip netns exec $CLI curl -sS --connect-timeout 5 -m 25 -g"
 CURL="$CURL --ssl-reqd -k"
 
-# tlsc.py: ftplib's FTP_TLS; its data connections resume the control
-# connection's TLS session, as vsftpd's require_ssl_reuse wants (curl
-# and lftp do so on their own).
+# tlsc.py: ftplib's FTP_TLS (ftpstls.py, beside it in $WORK).
+cp "$(dirname "$0")/ftpstls.py" "$WORK/"
 cat > "$WORK/tlsc.py" <<'EOF'
-import ftplib, hashlib, os, socket, ssl, sys, time
-
-class FTPS(ftplib.FTP_TLS):
-    def ntransfercmd(self, cmd, rest=None):
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        if self._prot_p:
-            conn = self.context.wrap_socket(conn,
-                server_hostname=self.host, session=self.sock.session)
-        return conn, size
-
-def ctx():
-    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    c.check_hostname = False
-    c.verify_mode = ssl.CERT_NONE
-    return c
+import os, socket, sys, time
+from ftpstls import FTPS, ctx
 
 def login(host):
     f = FTPS(context=ctx(), timeout=10)
@@ -164,9 +152,11 @@ put_ok() { # ns host name: $WORK/up as pub/name, its checksum there
 	    -g --ssl-reqd -k -T "$WORK/up" "$(url "$2" "pub/$3")" &&
 	    same "$PUB/$3" "$WORK/up"
 }
-list_ok() { # ns host: the names in pub/
-	timeout 30 ip netns exec "$1" curl -sS --connect-timeout 5 -m 25 \
-	    -g --ssl-reqd -k -l "$(url "$2" pub/)" > "$WORK/ls.out" &&
+list_ok() { # ns host [curl options]: the names in pub/
+	_ns=$1 _h=$2
+	shift 2
+	timeout 30 ip netns exec "$_ns" curl -sS --connect-timeout 5 -m 25 \
+	    -g --ssl-reqd -k -l "$@" "$(url "$_h" pub/)" > "$WORK/ls.out" &&
 	    grep -qx big "$WORK/ls.out" && grep -qx alpha.txt "$WORK/ls.out"
 }
 py_ok() { # ns host tag: ftplib FTP_TLS, prot_p: get, put, list
@@ -239,15 +229,16 @@ check "forward IPv4: ftplib FTP_TLS prot_p get, put, list" \
     py_ok "$CLI" "$S4" 4
 check "forward IPv6: ftplib FTP_TLS prot_p get, put, list" \
     py_ok "$CLI" "$S6" 6
-implicit_ok() { # ns host: curl ftps:// get, and a put on the server's disk
-	rm -f "$WORK/out" "$WORK/ftprooti/pub/imp"
+implicit_ok() { # ns host [root]: curl ftps:// get, a put on its disk
+	_root=$WORK/ftproot${3:-i}/pub
+	rm -f "$WORK/out" "$_root/imp"
 	case $2 in *:*) _h="[$2]" ;; *) _h=$2 ;; esac
 	timeout 30 ip netns exec "$1" curl -sS --connect-timeout 5 -m 25 -g \
 	    -k "ftps://$_h/pub/big" -o "$WORK/out" &&
-	    same "$WORK/out" "$PUB/big" &&
+	    same "$WORK/out" "$_root/big" &&
 	    timeout 30 ip netns exec "$1" curl -sS --connect-timeout 5 -m 25 \
 	    -g -k -T "$WORK/up" "ftps://$_h/pub/imp" &&
-	    same "$WORK/ftprooti/pub/imp" "$WORK/up"
+	    same "$_root/imp" "$WORK/up"
 }
 check "forward IPv4: implicit TLS (port 990): curl ftps:// get, put" \
     implicit_ok "$CLI" "$S4"
@@ -256,6 +247,8 @@ check "forward IPv6: implicit TLS (port 990): curl ftps:// get, put" \
 if command -v lftp >/dev/null; then
 	check "forward IPv4: lftp ssl-force, ssl-protect-data get" \
 	    lftp_ok "$CLI" "$S4"
+	check "forward IPv6: lftp ssl-force, ssl-protect-data get" \
+	    lftp_ok "$CLI" "$S6"
 fi
 
 # vsftpd refuses an address that is not the control connection's
@@ -470,8 +463,16 @@ set_up vsftpd_up "$CLI" 2
 PUB=$WORK/ftproot2/pub
 mkfile "$PUB/big" 512
 mkfile "$PUB/alpha.txt" 1
+# Its implicit twin on port 990, for -I.
+VSFTPD_EXTRA="$TLSCONF
+pasv_address=$F4OUT
+implicit_ssl=YES
+listen_port=990"
+set_up vsftpd_up "$CLI" ri
+set_up wait_port "$CLI" 990
+cp "$PUB/big" "$WORK/ftprootri/pub/"
 PROXYPORT=21 set_up proxy_up -R "$C4" -b "$F4OUT" -p 21 \
-    -E "$LO-$HI"
+    -E "$LO-$HI" -I 990
 check "reverse IPv4: curl get (PASV, pasv_address)" \
     get_ok "$SRV" "$F4OUT" --disable-epsv
 check "reverse IPv4: curl put (EPSV)" put_ok "$SRV" "$F4OUT" rup4
@@ -487,10 +488,31 @@ rev_live_then_gone() {
 hold_start "$SRV" "$F4OUT"
 check "reverse: the range permit (C . fw -> server, port kept) lives \
 with its session" rev_live_then_gone
+implicit_rev() { # to -I's port, on to the server's 990
+	implicit_ok "$SRV" "$F4OUT" ri &&
+	    grep -q " -> $C4:990 via" "$WORK/ftp-proxy.log"
+}
+check "reverse IPv4: implicit TLS on -I's port: curl ftps:// get, put" \
+    implicit_rev
 proxy_stop
 PROXYPORT=21 set_up proxy_up -R "$C6" -b "$F6OUT" -p 21 \
-    -E "$LO-$HI"
+    -E "$LO-$HI" -I 990
 check "reverse IPv6: curl get (EPSV)" get_ok "$SRV" "$F6OUT"
+check "reverse IPv6: implicit TLS on -I's port: curl ftps:// get, put" \
+    implicit_ok "$SRV" "$F6OUT" ri
+reload_implicit() { # SIGHUP: a new worker, -I's listeners handed on
+	_w=$(pgrep -P "$PROXYPID" -x ftp-proxy)
+	kill -HUP "$PROXYPID" || return 1
+	_i=0 _n=""
+	while [ $_i -lt 100 ] && [ -z "$_n" ]; do
+		_n=$(pgrep -P "$PROXYPID" -x ftp-proxy | grep -vx "$_w")
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -n "$_n" ] && implicit_ok "$SRV" "$F6OUT" ri
+}
+check "reload (SIGHUP): implicit TLS on -I's port still served" \
+    reload_implicit
 check "reverse IPv6: curl put" put_ok "$SRV" "$F6OUT" rup6
 check "reverse IPv6: ftplib FTP_TLS prot_p get, put, list" \
     py_ok "$SRV" "$F6OUT" r6
@@ -565,6 +587,40 @@ check "ProFTPD mod_tls, reverse: curl get (PASV, MasqueradeAddress)" \
 check "ProFTPD mod_tls, reverse: curl put" put_ok "$SRV" "$F4OUT" pup4
 check "ProFTPD mod_tls, reverse: ftplib FTP_TLS prot_p get, put, list" \
     py_ok "$SRV" "$F4OUT" p4
+proxy_stop
+
+# --- 6b. pure-ftpd with TLS, reverse: -P the firewall's address ------
+# Unpacked under obj/servers too; a virtual user (pure-pw) whose home
+# is this run's, TLS required on control and data connections (-Y 3).
+
+pureftpd_tls() {
+	pureftpd_deps ftps.sh > /dev/null 2>&1 || { echo "no pure-ftpd"; return 1; }
+	mkdir -p "$WORK/pure/pub"
+	cp "$PUB/big" "$PUB/alpha.txt" "$WORK/pure/pub/"
+	chown -R nobody:nogroup "$WORK/pure"
+	cat "$WORK/key.pem" "$WORK/cert.pem" > "$WORK/pure.pem"
+	printf 'tlspw\ntlspw\n' | "$PUREPW" useradd tls -u nobody -g nogroup \
+	    -d "$WORK/pure" -f "$WORK/pure.passwd" > /dev/null &&
+	    "$PUREPW" mkdb "$WORK/pure.pdb" -f "$WORK/pure.passwd" || return 1
+	bg ip netns exec "$CLI" "$PUREFTPD" -S "$C4,2122" -l \
+	    "puredb:$WORK/pure.pdb" -E -A -H -Y 3 -2 "$WORK/pure.pem" \
+	    -p "$LO:$HI" -P "$F4OUT" 2>> "$WORK/pure-ftpd.err"
+	wait_port "$CLI" 2122
+}
+set_up pureftpd_tls
+PUB=$WORK/pure/pub
+PROXYPORT=21 set_up proxy_up -R "$C4" -P 2122 -b "$F4OUT" -p 21 \
+    -E "$LO-$HI"
+check "pure-ftpd TLS, reverse: curl get (PASV, -P)" \
+    get_ok "$SRV" "$F4OUT" --disable-epsv -u tls:tlspw
+pure_put() { # as user tls, on its disk
+	rm -f "$PUB/pu4"
+	timeout 30 ip netns exec "$SRV" curl -sS --connect-timeout 5 -m 25 \
+	    --ssl-reqd -k -u tls:tlspw -T "$WORK/up" "ftp://$F4OUT/pub/pu4" &&
+	    same "$PUB/pu4" "$WORK/up"
+}
+check "pure-ftpd TLS, reverse: curl put" pure_put
+check "pure-ftpd TLS, reverse: curl list" list_ok "$SRV" "$F4OUT" -u tls:tlspw
 proxy_stop
 
 # --- 7. A farm (two -R): a client's TLS sessions stick to one server -

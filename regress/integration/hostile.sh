@@ -85,16 +85,16 @@ count() { grep -cF -- "$2" "$1" 2>/dev/null; }
 GROUP=FTP
 TABLE=ftp-proxy
 proxy_up -t 3 -m 8 || { fail "ftp-proxy starts"; finish; exit 1; }
-# pfhelper is the front end's only child (whatever its name: under
-# valgrind it is not "pfhelper").
-only_child() { pgrep -P "$1" | head -n 1; }
+# pfhelper is the front end's child beside its worker (whatever its
+# name: under valgrind it is not "pfhelper").
+only_child() { pgrep -P "$1" | grep -vx "$WORKERPID" | head -n 1; }
 PFH=$(only_child "$PROXYPID")
-group_alive() { alive "$PROXYPID" && alive "$PFH"; }
+group_alive() { alive "$PROXYPID" && alive "$WORKERPID" && alive "$PFH"; }
 # One session first: the proxy keeps a spare descriptor from then on.
 timeout 30 ip netns exec "$CLI" curl -sS -m 25 "ftp://$S4/pub/f" \
     -o "$WORK/n0" || echo "first download failed"
 sleep 0.5
-FDS0=$(ls "/proc/$PROXYPID/fd" | wc -l)
+FDS0=$(ls "/proc/$WORKERPID/fd" | wc -l)
 
 # The fake server: fake mode; what it got goes to $WORK/fake.log.
 cat > "$WORK/fake.py" <<-'EOF'
@@ -476,11 +476,11 @@ klass "idle client: 421 at -t 3, session closed" f_idle
 no_sessions() {
 	_i=0
 	while [ $_i -lt 100 ]; do
-		[ "$(ls "/proc/$PROXYPID/fd" | wc -l)" -le "$FDS0" ] && return 0
+		[ "$(ls "/proc/$WORKERPID/fd" | wc -l)" -le "$FDS0" ] && return 0
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	echo "ftp-proxy holds $(ls "/proc/$PROXYPID/fd" | wc -l) fds, had $FDS0"
+	echo "ftp-proxy holds $(ls "/proc/$WORKERPID/fd" | wc -l) fds, had $FDS0"
 	return 1
 }
 
@@ -600,8 +600,11 @@ check "FTP: ftp-proxy holds as many descriptors as at the start" no_sessions
 GROUP=TFTP
 TABLE=tftp-proxy
 tftp_proxy_up -w 2 || { fail "tftp-proxy starts"; finish; exit 1; }
+WORKERPID=$(worker_of "$TFTPPROXYPID")
 TPFH=$(only_child "$TFTPPROXYPID")
-group_alive() { alive "$TFTPPROXYPID" && alive "$TPFH"; }
+group_alive() {
+	alive "$TFTPPROXYPID" && alive "$WORKERPID" && alive "$TPFH"
+}
 
 # Datagrams from the client, python3: send.py host port hexfile|- [bcast]
 cat > "$WORK/send.py" <<-'EOF'
@@ -801,11 +804,13 @@ a4() { # IPv4 pfh_addr: af 2, pad, 4 bytes, 12 zero bytes
 	echo "$1" | tr '.' ' ' | xargs printf '%02x%02x%02x%02x'
 	printf '%024d' 0
 }
-# sess sid pad: a pfh_session, client 192.0.2.10:40000 -> 198.51.100.10:21
+# sess sid pad pad2: a pfh_session, client 192.0.2.10:40000 ->
+# 198.51.100.10:21, delivered there (local: as TPROXY delivers it)
 sess() {
 	printf '%s06%s' "$(u32 "$1")" "${2:-000000}"
 	printf '%s%s%s%s' "$(u16 40000)" "$(u16 21)" "$(u16 50000)" "$(u16 21)"
 	a4 192.0.2.10; a4 198.51.100.10; a4 198.51.100.1; a4 198.51.100.10
+	a4 198.51.100.10; printf '%s%s' "$(u16 21)" "${3:-0000}"
 }
 # perm sid pid kind flags pport tport timeout [thigh]
 perm() {
@@ -854,9 +859,9 @@ klass "HELLO of protocol version $((PV + 1))" raw_drop "version mismatch" \
     nohello "hello $((PV + 1)) 1"
 klass "HELLO with role 7" raw_drop "unknown role" nohello "hello $PV 7"
 klass "SESSION_START one byte short" raw_drop "SESSION_START: bad size" \
-    "msg PFH_SESSION_START z95"
+    "msg PFH_SESSION_START z119"
 klass "SESSION_START one byte long" raw_drop "SESSION_START: bad size" \
-    "msg PFH_SESSION_START z97"
+    "msg PFH_SESSION_START z121"
 klass "SESSION_START without payload" raw_drop "SESSION_START: bad size" \
     "msg PFH_SESSION_START -"
 klass "PERMIT_ADD of 21 bytes" raw_drop "PERMIT_ADD: bad size" \
@@ -868,9 +873,11 @@ klass "SESSION_END of 5 bytes" raw_drop "SESSION_END: bad size" \
 klass "CT_LOOKUP of 47 bytes" raw_drop "CT_LOOKUP: bad size" \
     "msg PFH_CT_LOOKUP z47"
 klass "all-zero SESSION_START (session id 0)" raw_drop "session id 0" \
-    "msg PFH_SESSION_START z96"
+    "msg PFH_SESSION_START z120"
 klass "SESSION_START with nonzero padding" raw_drop "nonzero padding" \
     "msg PFH_SESSION_START $(sess 5 010000)"
+klass "SESSION_START with nonzero padding after the local port" \
+    raw_drop "nonzero padding" "msg PFH_SESSION_START $(sess 5 000000 0100)"
 klass "PERMIT_ADD with unknown flag bits" raw_drop "unknown flags" \
     "msg PFH_SESSION_START $(sess 5)" reply \
     "msg PFH_PERMIT_ADD $(perm 5 1 1 128 51001 51002 30)"
@@ -940,9 +947,15 @@ klass "without -C: a session for no connection is EPERM" \
 klass "without -C: a session naming a connection's reply tuple is EPERM" \
     ct_session "err EPERM" 7 tcp 192.0.2.1 8021 192.0.2.10 40555 \
     198.51.100.1 50000 192.0.2.10 40555
+klass "without -C: the real connection, claimed delivered elsewhere: EPERM" \
+    ct_session "err EPERM" 7 tcp 192.0.2.10 40555 198.51.100.10 21 \
+    198.51.100.1 50000 198.51.100.10 21 at 192.0.2.1 8022
+klass "without -C: the real connection, another destination port: EPERM" \
+    ct_session "err EPERM" 7 tcp 192.0.2.10 40555 198.51.100.10 2121 \
+    198.51.100.1 50000 198.51.100.10 2121 at 192.0.2.1 8021
 check "without -C: the real connection itself is accepted (control)" \
     ct_session "ok" 7 tcp 192.0.2.10 40555 198.51.100.10 21 \
-    198.51.100.1 50000 198.51.100.10 21
+    198.51.100.1 50000 198.51.100.10 21 at 192.0.2.1 8021
 : > "$WORK/held.done"
 wait "$HELD"
 
@@ -976,7 +989,7 @@ klass "-C: a proxy address that is not the firewall's is EPERM" \
 klass "a connection DNATed elsewhere, not to the proxy, is EPERM" \
     ct_session "err EPERM connection not delivered to the proxy" \
     9 tcp 192.0.2.10 40666 198.51.100.10 2222 198.51.100.1 50000 \
-    198.51.100.10 2222
+    198.51.100.10 2222 at 198.51.100.10 21
 rm -f "$WORK/held.done"
 wait "$DNAT"
 

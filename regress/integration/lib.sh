@@ -236,7 +236,23 @@ proxy_up() {
 	    "$BIN/ftp-proxy" -d -D 7 -s "$PFHDIR" "$@" \
 	    2>> "$WORK/ftp-proxy.log"
 	PROXYPID=$LASTPID
-	wait_port "$FW" "${PROXYPORT:-8021}"
+	wait_port "$FW" "${PROXYPORT:-8021}" &&
+	    WORKERPID=$(worker_of "$PROXYPID")
+}
+
+# The worker of front end $1 (its privileged parent, common/parent.c):
+# the child with the parent's own name (a fork; pfhelper is exec'd),
+# waited for (bounded, 5 s).  The process that holds the sessions.
+worker_of() {
+	_c=$(cat "/proc/$1/comm" 2>/dev/null) || return 1
+	_i=0
+	while [ $_i -lt 50 ]; do
+		_w=$(pgrep -P "$1" -x "$_c" | head -n 1)
+		[ -n "$_w" ] && { echo "$_w"; return 0; }
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
 }
 
 # The pfhelper that ftp-proxy $1 started.

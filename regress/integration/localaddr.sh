@@ -98,7 +98,7 @@ check "$V6 removed: served again at once" eval \
     "in_fw ip addr del $V6/128 dev outside && greeting_is 220 $V6"
 # A VIP that flaps: every change is logged once, nothing leaks, the
 # proxy goes on serving.
-nfd() { ls "/proc/$PROXYPID/fd" | wc -l; }
+nfd() { ls "/proc/$WORKERPID/fd" | wc -l; }	# the worker's
 FDS=$(nfd)
 flap() {
 	_k=0

@@ -634,9 +634,12 @@ t_ctverify() {
 	cpid=$bgpid
 	check "control connection redirected to the firewall" \
 	    heard "$o" "192.0.2.10 40100"
+	expect "without -C: a session claiming another local port is EPERM" \
+	    "err EPERM .*" session 20 tcp 192.0.2.10 40100 198.51.100.10 21 \
+	    198.51.100.1 50000 198.51.100.10 21 at 192.0.2.1 8022
 	expect "without -C: a session for a real connection is accepted" ok \
 	    session 20 tcp 192.0.2.10 40100 198.51.100.10 21 \
-	    198.51.100.1 50000 198.51.100.10 21
+	    198.51.100.1 50000 198.51.100.10 21 at 192.0.2.1 8021
 	expect "without -C: passive permit" ok passive 20 1 52001 52002 30
 	listen "$SRV" 5 198.51.100.10 52002 tcp "$o.data"
 	check "without -C: the data connection goes through" \

@@ -88,7 +88,8 @@ tftp_pending() {
 ftp_spawned() {
 	bg ip netns exec "$FW" env PFHELPER="$EW" \
 	    EXITWATCH_PROG="$BIN/pfhelper" EXITWATCH_FILE="$WORK/pfh.exit" \
-	    "$BIN/ftp-proxy" -d -D 7 -s "$PFHDIR" 2>> "$WORK/ftp-proxy.log"
+	    "$BIN/ftp-proxy" -d -D 7 -s "$PFHDIR" "$@" \
+	    2>> "$WORK/ftp-proxy.log"
 	PROXYPID=$LASTPID
 	wait_port "$FW" 8021 || return 1
 	PFHPID=$(helper_of "$PROXYPID")
@@ -119,7 +120,8 @@ check "the session was closed" grep -q "^eof" "$WORK/hold.one"
 check "the table is gone" eval '! has_table'
 
 # --- 2. the spawned pfhelper alone ------------------------------------
-set_up ftp_spawned
+# -W 0: no new pfhelper is waited for (broker_restart.sh has that).
+set_up ftp_spawned -W 0
 check "a session with a PASV permit is live (again)" hold two
 kill -TERM "$PFHPID"
 check "pfhelper signalled alone: exits 0" \
@@ -147,7 +149,7 @@ check "the tftp-proxy table is gone" eval '! has_table tftp-proxy'
 
 # --- 4. pfhelper -S and its front ends --------------------------------
 svc_front_ends() {
-	bg ip netns exec "$FW" "$BIN/ftp-proxy" -d -D 7 -S -s "$D" \
+	bg ip netns exec "$FW" "$BIN/ftp-proxy" -d -D 7 -S -W 0 -s "$D" \
 	    2>> "$WORK/ftp-proxy.log"
 	PROXYPID=$LASTPID
 	bg ip netns exec "$FW" "$BIN/tftp-proxy" -d -v -w 5 -S -s "$D" \

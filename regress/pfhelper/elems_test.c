@@ -178,6 +178,37 @@ check_elem(const struct elems_case *c, int i, const struct filter_elem *e)
 	    "left to the caller", c->name, maps[w->map]);
 }
 
+/*
+ * The kinds table: every kind of the protocol has a complete row,
+ * found by its id; no other id has one.
+ */
+static void
+check_kinds(void)
+{
+	const uint8_t		 known[] = { PFH_PASSIVE, PFH_ACTIVE,
+				    PFH_RANGE };
+	const struct pfh_kind	*k;
+	size_t			 i;
+	int			 id, n = 0;
+
+	for (i = 0; i < nitems(known); i++) {
+		k = kind_get(known[i]);
+		checkf(k != NULL && k->id == known[i] && k->name != NULL &&
+		    k->elems != NULL, "kind %u has a complete row", known[i]);
+	}
+	for (id = 0; id < 256; id++)
+		if (kind_get(id) != NULL)
+			n++;
+	check(n == (int)nitems(known), "no row but the protocol's kinds");
+	check(strcmp(kind_get(PFH_RANGE)->name, "range") == 0 &&
+	    kind_get(PFH_RANGE)->span && kind_get(PFH_RANGE)->tls &&
+	    !kind_get(PFH_PASSIVE)->span && !kind_get(PFH_ACTIVE)->tls,
+	    "range is the span kind, only in a TLS role");
+	check((kind_get(PFH_ACTIVE)->flags & PFH_F_PORT20) &&
+	    !(kind_get(PFH_PASSIVE)->flags & PFH_F_PORT20),
+	    "port 20 only on active permits");
+}
+
 int
 main(void)
 {
@@ -211,5 +242,6 @@ main(void)
 		for (j = 0; j < 3; j++)
 			check_elem(c, j, &e[j]);
 	}
+	check_kinds();
 	return (check_summary());
 }

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fake_filter.h"
@@ -18,6 +19,8 @@ struct fake_call	fake_calls[FAKE_MAX];
 int			fake_ncalls;
 int			fake_commit_errno;
 int			fake_ct_present = 1;
+uint16_t		fake_ct_osport;
+double			fake_now = 1000;
 int			fake_live;
 
 static int		pending;	/* adds - deletes in this batch */
@@ -42,9 +45,18 @@ fake_reset(void)
 	fake_ncalls = 0;
 	fake_commit_errno = 0;
 	fake_ct_present = 1;
+	fake_ct_osport = 0;
 	fake_live = 0;
+	fake_now = 1000;
 	pending = 0;
 	open_batch = 0;
+}
+
+/* The time stands still until a test moves it on. */
+double
+fake_clock(void)
+{
+	return (fake_now);
 }
 
 int
@@ -58,15 +70,26 @@ fake_count(char op)
 	return (n);
 }
 
+struct filter {
+	int	 unused;
+};
+
+struct filter *
+filter_new(void)
+{
+	return (calloc(1, sizeof(struct filter)));
+}
+
 int
-filter_init(const struct filter_conf *conf)
+filter_init(struct filter *f, const struct filter_conf *conf)
 {
 	return (0);
 }
 
 void
-filter_close(void)
+filter_close(struct filter *f)
 {
+	free(f);
 }
 
 void
@@ -76,7 +99,7 @@ filter_describe(FILE *f, const struct filter_conf *conf)
 }
 
 int
-filter_begin(void)
+filter_begin(struct filter *f)
 {
 	open_batch = 1;
 	pending = 0;
@@ -84,7 +107,7 @@ filter_begin(void)
 }
 
 int
-filter_add(const struct filter_elem *e, uint32_t timeout)
+filter_add(struct filter *f, const struct filter_elem *e, uint32_t timeout)
 {
 	if (!open_batch || timeout == 0) {
 		errno = EINVAL;
@@ -96,7 +119,7 @@ filter_add(const struct filter_elem *e, uint32_t timeout)
 }
 
 int
-filter_del(const struct filter_elem *e)
+filter_del(struct filter *f, const struct filter_elem *e)
 {
 	if (!open_batch) {
 		errno = EINVAL;
@@ -108,7 +131,7 @@ filter_del(const struct filter_elem *e)
 }
 
 int
-filter_commit(void)
+filter_commit(struct filter *f)
 {
 	open_batch = 0;
 	record('c', NULL, 0);
@@ -121,16 +144,16 @@ filter_commit(void)
 }
 
 void
-filter_rollback(void)
+filter_rollback(struct filter *f)
 {
 	open_batch = 0;
 	pending = 0;
 }
 
 int
-ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
-    uint16_t rsport, const uint8_t *rdst, uint16_t rdport, uint8_t *odst,
-    uint16_t *odport)
+ct_lookup_reply(struct ct *ct, uint8_t af, uint8_t proto,
+    const uint8_t *rsrc, uint16_t rsport, const uint8_t *rdst, uint16_t rdport,
+    uint8_t *odst, uint16_t *odport)
 {
 	if (!fake_ct_present) {
 		errno = ENOENT;
@@ -148,32 +171,17 @@ ct_lookup_reply(uint8_t af, uint8_t proto, const uint8_t *rsrc,
 	return (0);
 }
 
-/* The last connection found: not redirected (TPROXY's reply tuple). */
-static uint8_t	fake_rsrc[16];
-static uint16_t	fake_rsport;
-
+/* The connection found, its port as the proxy sees it (or as set). */
 int
-ct_check_orig(uint8_t af, uint8_t proto, const uint8_t *src, uint16_t sport,
-    const uint8_t *dst, uint16_t dport)
+ct_check_reply(struct ct *ct, uint8_t af, uint8_t proto, const uint8_t *src,
+    uint16_t sport, const uint8_t *dst, uint16_t dport, const uint8_t *local,
+    uint16_t lport, uint16_t *osport)
 {
 	if (!fake_ct_present) {
-		fake_rsport = 0;
 		errno = ENOENT;
 		return (-1);
 	}
-	memcpy(fake_rsrc, dst, af == AF_INET ? 4 : 16);
-	fake_rsport = dport;
-	return (0);
-}
-
-int
-ct_last_reply(uint8_t *rsrc, uint16_t *rsport)
-{
-	if (fake_rsport == 0) {
-		errno = ENOENT;
-		return (-1);
-	}
-	memcpy(rsrc, fake_rsrc, 16);
-	*rsport = fake_rsport;
+	if (osport != NULL)
+		*osport = fake_ct_osport != 0 ? fake_ct_osport : sport;
 	return (0);
 }

@@ -19,8 +19,12 @@ struct fake_call {
 extern struct fake_call	fake_calls[FAKE_MAX];
 extern int		fake_ncalls;
 extern int		fake_commit_errno;	/* commit fails with this */
-extern int		fake_ct_present;	/* ct_check_orig answer */
+extern int		fake_ct_present;	/* ct_check_reply answer */
+extern uint16_t		fake_ct_osport;		/* its port before NAT, 0: none */
 extern int		fake_live;		/* elements added - deleted */
+extern double		fake_now;		/* fake_clock's time */
+
+double	fake_clock(void);	/* svc_clock(): no test sleeps */
 
 void	fake_reset(void);
 int	fake_count(char);

@@ -26,6 +26,7 @@ pfh_serve(int fd, const struct pfh_conf *conf)
 
 	if ((v = svc_new(conf)) == NULL)
 		return (-1);
+	svc_clock(v, fake_clock);
 	if ((c = peer_new(v, fd, 0, getppid())) == NULL) {
 		svc_free(v);
 		return (-1);

@@ -68,6 +68,8 @@ good_session(int v6, uint8_t proto)
 	a4(&s.dialled, v6 ? "2001:db8:2::10" : "198.51.100.10");
 	a4(&s.proxy, v6 ? "2001:db8:2::1" : "198.51.100.1");
 	a4(&s.server, v6 ? "2001:db8:2::10" : "198.51.100.10");
+	s.local = s.dialled;		/* as TPROXY delivers it */
+	s.lport = s.dport;
 	return (s);
 }
 
@@ -187,6 +189,12 @@ static void h_skip(struct msg *m) { *m = mk(PFH_SESSION_START, "", 0); }
 static void s_sid0(struct msg *m) { SES(m)->sid = 0; }
 static void s_proto(struct msg *m) { SES(m)->proto = IPPROTO_ICMP; }
 static void s_pad(struct msg *m) { SES(m)->pad = 1; }
+static void s_pad2(struct msg *m) { SES(m)->pad2 = 1; }
+static void s_laf7(struct msg *m) { SES(m)->local.af = 7; }
+static void s_lport0(struct msg *m) { SES(m)->lport = 0; }
+static void s_lmcast(struct msg *m) { a4(&SES(m)->local, "224.0.0.1"); }
+static void s_lmixed(struct msg *m) { a4(&SES(m)->local, "2001:db8:2::1"); }
+static void s_lclient(struct msg *m) { SES(m)->local = SES(m)->client; }
 static void s_tcp_tmo(struct msg *m) { SES(m)->timeout = 5; }
 static void s_cport0(struct msg *m) { SES(m)->cport = 0; }
 static void s_sport0(struct msg *m) { SES(m)->sport = 0; }
@@ -219,6 +227,7 @@ static void p_sid0(struct msg *m) { PER(m)->sid = 0; }
 static void p_pid0(struct msg *m) { PER(m)->pid = 0; }
 static void p_kind0(struct msg *m) { PER(m)->kind = 0; }
 static void p_kind3(struct msg *m) { PER(m)->kind = 3; }
+static void p_kind4(struct msg *m) { PER(m)->kind = 4; }
 static void p_flags(struct msg *m) { PER(m)->flags = 0x80; }
 static void p_port20pasv(struct msg *m) { PER(m)->flags = PFH_F_PORT20; }
 static void p_pport(struct msg *m) { PER(m)->pport = 1023; }
@@ -277,6 +286,8 @@ static const struct bad_case {
 	{ "session id 0", T_SESSION, s_sid0 },
 	{ "session proto icmp", T_SESSION, s_proto },
 	{ "session padding", T_SESSION, s_pad },
+	{ "session padding after the local port", T_SESSION, s_pad2 },
+	{ "session local address family 7", T_SESSION, s_laf7 },
 	{ "TCP session with a permit timeout", T_SESSION, s_tcp_tmo },
 	{ "session af 0", T_SESSION, s_af0 },
 	{ "session af 7", T_SESSION, s_af7 },
@@ -290,6 +301,7 @@ static const struct bad_case {
 	{ "permit id 0", T_PERMIT, p_pid0 },
 	{ "permit kind 0", T_PERMIT, p_kind0 },
 	{ "permit kind 3", T_PERMIT, p_kind3 },
+	{ "permit kind 4, past the table", T_PERMIT, p_kind4 },
 	{ "permit unknown flag", T_PERMIT, p_flags },
 	{ "permit port 20 on passive", T_PERMIT, p_port20pasv },
 	{ "permit proxy port 1023", T_PERMIT, p_pport },
@@ -307,6 +319,10 @@ static const struct bad_case {
  */
 static const struct bad_case refused_cases[] = {
 	{ "session client port 0", T_SESSION, s_cport0 },
+	{ "session local port 0", T_SESSION, s_lport0 },
+	{ "session multicast local address", T_SESSION, s_lmcast },
+	{ "session local address of another family", T_SESSION, s_lmixed },
+	{ "session local address is the client", T_SESSION, s_lclient },
 	{ "session server port 0", T_SESSION, s_sport0 },
 	{ "session mixed families", T_SESSION, s_mixed },
 	{ "session multicast client", T_SESSION, s_mcast },
@@ -523,6 +539,15 @@ good_tftp(void)
 	r = run(&conf, msgs, 3);
 	checkf(r.rc == -1 && fake_count('a') == 3,
 	    "%s: a second permit on a UDP session dropped", n);
+	/* NAT rewrote the client's port: the data go to its own one. */
+	fake_reset();
+	fake_ct_osport = 41000;
+	r = run(&conf, msgs, 2);
+	checkf(r.rc == 0 && r.rtype[1] == PFH_OK && elem_is(&fake_calls[0].elem,
+	    FE_RDR, IPPROTO_UDP, &s.server, &s.proxy, s.pport, &s.client,
+	    41000) && elem_is(&fake_calls[2].elem, FE_PASS, IPPROTO_UDP,
+	    &s.server, &s.client, 41000, NULL, 0),
+	    "%s: client port remapped: the permit reaches its own port", n);
 	s.cport = 1000;
 	msgs[1] = mk(PFH_SESSION_START, &s, sizeof(s));
 	fake_reset();
@@ -718,6 +743,7 @@ good_reverse(void)
 	a4(&s.server, "192.0.2.10");
 	a4(&s.proxy, "192.0.2.1");
 	a4(&s.client, "198.51.100.10");
+	s.local = s.dialled;
 	r = run3(&conf, &s, &p, NULL);
 	/* (Its permit then names a session the peer does not have.) */
 	check(r.rtype[1] == PFH_ERR && r.r[1].error == EPERM &&
@@ -828,6 +854,7 @@ range_reverse(void)
 	a4(&s.server, "192.0.2.10");
 	a4(&s.proxy, "192.0.2.1");
 	a4(&s.client, "198.51.100.10");
+	s.local = s.dialled;
 	a4(&conf.rs.a[0], "192.0.2.10");
 	conf.rs.n = 1;
 	conf.rs.port = 21;
@@ -1316,7 +1343,7 @@ service_takeover(struct svc *v)
 	p.timeout = 1;		/* expires after 0.5 s (pfhelper's margin) */
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	speer_send(&a, m, 3, &r);
-	usleep(600000);
+	fake_now += 0.6;
 	p.timeout = 30;
 	m[2] = mk(PFH_PERMIT_ADD, &p, sizeof(p));
 	check(speer_send(&b, m, 3, &r) == PFH_OK && r.error == 0,
@@ -1355,6 +1382,7 @@ service_share_run(int hard, uint32_t max, uint32_t rate, int *na, int *nb)
 	conf.rate = rate;
 	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
 		errx(1, "svc");
+	svc_clock(v, fake_clock);
 	for (k = 0; k < 2; k++) {
 		speer_open(&p[k], v, PFH_ROLE_FTP, 4242 + k);
 		m = hello_role(PFH_ROLE_FTP);
@@ -1410,6 +1438,7 @@ run_service_cases(void)
 	conf.share = 50;
 	if ((v = svc_new(&conf)) == NULL || svc_tables(v) == -1)
 		errx(1, "svc");
+	svc_clock(v, fake_clock);
 	service_roles(v);
 	service_peers(v);
 	service_takeover(v);

@@ -364,7 +364,9 @@ no_table() { ! has_table "$1"; }
 status() { ct sh -c "sed -n 's/^$2:[[:space:]]*//p' /proc/$1/status"; }
 # privileges NAME ROLE: the process NAME (pgrep -x) and what it holds.
 front_end() {
-	p=$(ct pgrep -x "$1" | head -n 1)
+	# The worker: the child of the privileged parent (parent.c).
+	p=$(ct sh -c "for q in \$(pgrep -x $1); do pgrep -P \$q -x $1; done" |
+	    head -n 1)
 	[ -n "$p" ] || { fail "$1 is running"; return; }
 	uid=$(status "$p" Uid | awk '{ print $1 }')
 	note "$1 runs as user $(ct ps -o user= -p "$p") (uid $uid)," \
@@ -455,26 +457,38 @@ check "systemctl stop pfhelper: both tables gone, no pfhelper left" \
 	! nft list table inet tftp-proxy && ! pgrep -x pfhelper &&
 	[ ! -e /run/pfhelper ]'
 
-# The service dies: ftp-proxy exits 1 at once, and both come back in
-# order (Restart=on-failure, After=).
+# The service dies: ftp-proxy keeps its sessions and waits (-W), the
+# service comes back (Restart=on-failure) and ftp-proxy's parent
+# reconnects: the same ftp-proxy is a peer of the new service.
 ct systemctl start ftp-proxy
 SVC1=$(mainpid pfhelper)
 PID1=$(mainpid ftp-proxy)
 ct kill -9 "$SVC1"
-check "kill -9 pfhelper: ftp-proxy exits 1" wait_for 50 cts '
-	[ "$(systemctl show -p ExecMainStatus --value ftp-proxy)" = 1 ]'
-check "... and both are back, the new ftp-proxy a peer of the new service" \
+check "kill -9 pfhelper: the same ftp-proxy becomes a peer of the new one" \
     wait_for 150 cts "systemctl -q is-active pfhelper ftp-proxy &&
 	[ \"\$(systemctl show -p MainPID --value pfhelper)\" != $SVC1 ] &&
-	[ \"\$(systemctl show -p MainPID --value ftp-proxy)\" != $PID1 ] &&
-	pfhelper -l | grep -q \"^peer ftp pid \$(systemctl show -p MainPID \
-	--value ftp-proxy):\""
+	[ \"\$(systemctl show -p MainPID --value ftp-proxy)\" = $PID1 ] &&
+	pfhelper -l | grep -q \"^peer ftp pid $PID1:\""
 check "FTP download after the service's restart, checksum" ftp_get
-PID1=$(mainpid ftp-proxy)
 ct systemctl restart pfhelper
-check "systemctl restart pfhelper restarts ftp-proxy too (PartOf=)" \
+check "systemctl restart pfhelper: ftp-proxy stays, a peer again (no PartOf=)" \
     wait_for 100 cts "systemctl -q is-active ftp-proxy &&
-	[ \"\$(systemctl show -p MainPID --value ftp-proxy)\" != $PID1 ]"
+	[ \"\$(systemctl show -p MainPID --value ftp-proxy)\" = $PID1 ] &&
+	pfhelper -l | grep -q \"^peer ftp pid $PID1:\""
+check "FTP download after systemctl restart pfhelper, checksum" ftp_get
+# systemctl reload mid-transfer: the download goes on, the pid stays.
+cts 'rm -f /root/r.out
+	ip netns exec cli curl -sS --max-time 30 --limit-rate 600k \
+	    ftp://198.51.100.10/f.bin -o /root/r.out > /root/r.log 2>&1 &
+	echo $! > /root/r.pid'
+wait_for 50 cts 'test -s /root/r.out'
+check "systemctl reload ftp-proxy mid-transfer: same MainPID" cts "
+	systemctl reload ftp-proxy && systemctl -q is-active ftp-proxy &&
+	[ \"\$(systemctl show -p MainPID --value ftp-proxy)\" = $PID1 ]"
+check "... the transfer completes, checksum" wait_for 300 cts '
+	! kill -0 "$(cat /root/r.pid)" 2>/dev/null &&
+	[ "$(sha256sum < /root/r.out)" = "$(sha256sum < /srv/ftp/f.bin)" ]'
+check "... and a new session works" ftp_get
 ct systemctl stop ftp-proxy
 
 # Without the admin's line the control connection works and the data
@@ -486,8 +500,8 @@ check "ruleset without the admin's line: the download fails" \
 	ftp://198.51.100.10/f.bin -o /root/f.out'
 check "... after the control connection was relayed (journal)" \
     wait_for 30 cts 'journalctl -q -u ftp-proxy -o cat \
-	_PID="$(systemctl show -p MainPID --value ftp-proxy)" |
-	grep -q "FTP session 192.0.2.10"'
+	_PID="$(pgrep -P "$(systemctl show -p MainPID --value ftp-proxy)" \
+	-x ftp-proxy)" | grep -q "FTP session 192.0.2.10"'
 cts 'sh /root/rules.sh'
 check "... and works once the line is back" ftp_get
 ct systemctl stop ftp-proxy

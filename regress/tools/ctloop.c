@@ -8,8 +8,8 @@
  *
  * Listens on port (IPv4, any address), the target of the firewall's
  * redirect; for each connection: its original destination
- * (SO_ORIGINAL_DST), then ct_check_orig() with the client's address
- * and port and that destination, at once; then it closes, first, as
+ * (SO_ORIGINAL_DST), then ct_check_reply() with the client's address
+ * and port, that destination and the socket's local end, at once; then it closes, first, as
  * ftp-proxy does after a 221.  A miss is printed as it happens:
  *	miss <client>:<port> -> <dst>:<port> <errno text>
  * At the end (count connections, or secs seconds):
@@ -39,6 +39,8 @@ static __dead void	usage(void);
 static int		listen_on(uint16_t);
 static int		check_one(int);
 static double		now_us(void);
+
+static struct ct	*ct;
 
 static __dead void
 usage(void)
@@ -78,19 +80,23 @@ now_us(void)
 static int
 check_one(int fd)
 {
-	struct sockaddr_in	peer, orig;
+	struct sockaddr_in	peer, orig, local;
 	socklen_t		len;
 	char			a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
 	len = sizeof(peer);
 	if (getpeername(fd, (struct sockaddr *)&peer, &len) == -1)
 		err(2, "getpeername");
+	len = sizeof(local);
+	if (getsockname(fd, (struct sockaddr *)&local, &len) == -1)
+		err(2, "getsockname");
 	len = sizeof(orig);
 	if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &orig, &len) == -1)
 		err(2, "SO_ORIGINAL_DST");
-	if (ct_check_orig(AF_INET, IPPROTO_TCP,
+	if (ct_check_reply(ct, AF_INET, IPPROTO_TCP,
 	    (uint8_t *)&peer.sin_addr, ntohs(peer.sin_port),
-	    (uint8_t *)&orig.sin_addr, ntohs(orig.sin_port)) == 0)
+	    (uint8_t *)&orig.sin_addr, ntohs(orig.sin_port),
+	    (uint8_t *)&local.sin_addr, ntohs(local.sin_port), NULL) == 0)
 		return (0);
 	inet_ntop(AF_INET, &peer.sin_addr, a, sizeof(a));
 	inet_ntop(AF_INET, &orig.sin_addr, b, sizeof(b));
@@ -134,7 +140,7 @@ main(int argc, char *argv[])
 	log_init(1, 0);
 	if (verbose)
 		log_setverbose(LOG_DEBUG);
-	if (ct_init() == -1)
+	if ((ct = ct_open()) == NULL)
 		err(2, "conntrack socket");
 	lfd = listen_on(strtonum(argv[optind], 1, 65535, &errstr));
 	if (errstr != NULL)

@@ -6,8 +6,12 @@
  *
  *	cttool [-v] [-n count] reply <4|6> <udp|tcp> rsrc rsport rdst rdport
  *		prints "odst odport", or "ENOENT"
- *	cttool [-v] [-n count] orig <4|6> <udp|tcp> src sport dst dport
- *		prints "yes" or "no"
+ *	cttool [-v] [-n count] check <4|6> <udp|tcp> src sport dst dport
+ *	    local lport
+ *		pfhelper's session check (ct_check_reply(): the entry
+ *		whose reply tuple is local:lport -> src:sport, started by
+ *		src toward dst:dport); prints "yes <original source
+ *		port>" or "no"
  *
  * -n repeats the lookup count times in this process (one netlink socket,
  * reused) and fails unless every answer is the same.
@@ -41,24 +45,28 @@ struct ct_args {
 	uint8_t		proto;
 	uint16_t	sport;
 	uint16_t	dport;
+	uint16_t	lport;
 	uint8_t		src[16];
 	uint8_t		dst[16];
+	uint8_t		local[16];
 };
 
 static __dead void	usage(void);
 static __dead void	fail(const char *);
 static uint16_t		parse_port(const char *);
-static void		parse_args(char **, struct ct_args *);
+static void		parse_args(char **, int, struct ct_args *);
 static int		do_reply(const struct ct_args *, char *, size_t);
-static int		do_orig(const struct ct_args *, char *, size_t);
+static int		do_check(const struct ct_args *, char *, size_t);
+
+static struct ct	*ct;
 
 static __dead void
 usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-v] [-n count] reply|orig 4|6 udp|tcp "
-	    "src sport dst dport\n", __progname);
+	fprintf(stderr, "usage: %s [-v] [-n count] reply|check 4|6 udp|tcp "
+	    "src sport dst dport [local lport]\n", __progname);
 	exit(2);
 }
 
@@ -83,9 +91,9 @@ parse_port(const char *s)
 	return ((uint16_t)n);
 }
 
-/* argv: af proto src sport dst dport */
+/* argv: af proto src sport dst dport, and local lport if check */
 static void
-parse_args(char **argv, struct ct_args *a)
+parse_args(char **argv, int check, struct ct_args *a)
 {
 	int	 family;
 
@@ -105,13 +113,16 @@ parse_args(char **argv, struct ct_args *a)
 		usage();
 	if (family == AF_INET || family == AF_INET6) {
 		if (inet_pton(family, argv[2], a->src) != 1 ||
-		    inet_pton(family, argv[4], a->dst) != 1) {
+		    inet_pton(family, argv[4], a->dst) != 1 || (check &&
+		    inet_pton(family, argv[6], a->local) != 1)) {
 			printf("error: bad address\n");
 			exit(2);
 		}
 	}
 	a->sport = parse_port(argv[3]);
 	a->dport = parse_port(argv[5]);
+	if (check)
+		a->lport = parse_port(argv[7]);
 }
 
 static int
@@ -121,7 +132,7 @@ do_reply(const struct ct_args *a, char *out, size_t outlen)
 	uint8_t		 odst[16];
 	uint16_t	 odport;
 
-	if (ct_lookup_reply(a->af, a->proto, a->src, a->sport, a->dst,
+	if (ct_lookup_reply(ct, a->af, a->proto, a->src, a->sport, a->dst,
 	    a->dport, odst, &odport) == -1) {
 		if (errno == ENOENT) {
 			strlcpy(out, "ENOENT", outlen);
@@ -136,17 +147,19 @@ do_reply(const struct ct_args *a, char *out, size_t outlen)
 }
 
 static int
-do_orig(const struct ct_args *a, char *out, size_t outlen)
+do_check(const struct ct_args *a, char *out, size_t outlen)
 {
-	if (ct_check_orig(a->af, a->proto, a->src, a->sport, a->dst,
-	    a->dport) == -1) {
+	uint16_t	osport;
+
+	if (ct_check_reply(ct, a->af, a->proto, a->src, a->sport, a->dst,
+	    a->dport, a->local, a->lport, &osport) == -1) {
 		if (errno == ENOENT) {
 			strlcpy(out, "no", outlen);
 			return (1);
 		}
-		fail("ct_check_orig");
+		fail("ct_check_reply");
 	}
-	strlcpy(out, "yes", outlen);
+	snprintf(out, outlen, "yes %u", osport);
 	return (0);
 }
 
@@ -157,7 +170,7 @@ main(int argc, char *argv[])
 	char		 out[128], first[128];
 	const char	*errstr;
 	long long	 i, count = 1;
-	int		 ch, orig, r = 0;
+	int		 ch, check, r = 0;
 
 	log_init(1, LOG_DAEMON);
 	while ((ch = getopt(argc, argv, "n:v")) != -1) {
@@ -176,17 +189,17 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 7)
-		usage();
-	if (strcmp(argv[0], "orig") == 0)
-		orig = 1;
-	else if (strcmp(argv[0], "reply") == 0)
-		orig = 0;
+	if (argc == 9 && strcmp(argv[0], "check") == 0)
+		check = 1;
+	else if (argc == 7 && strcmp(argv[0], "reply") == 0)
+		check = 0;
 	else
 		usage();
-	parse_args(argv + 1, &a);
+	parse_args(argv + 1, check, &a);
+	if ((ct = ct_open()) == NULL)
+		fail("conntrack socket");
 	for (i = 0; i < count; i++) {
-		r = orig ? do_orig(&a, out, sizeof(out)) :
+		r = check ? do_check(&a, out, sizeof(out)) :
 		    do_reply(&a, out, sizeof(out));
 		if (i == 0)
 			strlcpy(first, out, sizeof(first));

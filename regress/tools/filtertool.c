@@ -140,6 +140,7 @@ parse_elem(char **av, int ac, struct filter_elem *e, uint32_t *timeout,
 }
 
 static int	 opened;
+static struct filter	*flt;	/* the backend under test */
 
 static void
 commit(void)
@@ -147,7 +148,7 @@ commit(void)
 	int	 rc = 0;
 
 	if (opened)
-		rc = filter_commit();
+		rc = filter_commit(flt);
 	opened = 0;
 	if (rc == -1)
 		printf("err %s\n", strerror(errno));
@@ -167,13 +168,13 @@ cmd_elem(char **av, int ac, int add)
 		return;
 	}
 	if (!opened) {
-		if (filter_begin() == -1) {
+		if (filter_begin(flt) == -1) {
 			printf("err begin: %s\n", strerror(errno));
 			return;
 		}
 		opened = 1;
 	}
-	rc = add ? filter_add(&e, timeout) : filter_del(&e);
+	rc = add ? filter_add(flt, &e, timeout) : filter_del(flt, &e);
 	if (rc == -1)
 		printf("err %s: %s\n", av[0], strerror(errno));
 }
@@ -204,7 +205,7 @@ bench_fill(uint32_t base, uint32_t n, int add)
 	inet_pton(AF_INET, "203.0.113.3", e.to);
 	e.toport = 2000;
 	for (i = 0; i < n; i += BENCH_CHUNK) {
-		if (filter_begin() == -1)
+		if (filter_begin(flt) == -1)
 			return (-1);
 		for (k = i; k < n && k < i + BENCH_CHUNK; k++) {
 			/* daddr . dport spread the keys over 2^32 values */
@@ -217,14 +218,14 @@ bench_fill(uint32_t base, uint32_t n, int add)
 				e.daddr[2] = (uint8_t)((base + k) >> 8);
 				e.daddr[3] = (uint8_t)(base + k);
 			}
-			if ((add ? filter_add(&e, bench_map == FE_TPASS ?
-			    FILTER_NO_TIMEOUT : 600000) : filter_del(&e))
+			if ((add ? filter_add(flt, &e, bench_map == FE_TPASS ?
+			    FILTER_NO_TIMEOUT : 600000) : filter_del(flt, &e))
 			    == -1) {
-				filter_rollback();
+				filter_rollback(flt);
 				return (-1);
 			}
 		}
-		if (filter_commit() == -1)
+		if (filter_commit(flt) == -1)
 			return (-1);
 	}
 	return (0);
@@ -307,7 +308,7 @@ run(FILE *in, const struct filter_conf *conf)
 			commit();
 		else if (strcmp(av[0], "rollback") == 0) {
 			if (opened)
-				filter_rollback();
+				filter_rollback(flt);
 			opened = 0;
 			printf("ok\n");
 		} else if (strcmp(av[0], "sleep") == 0)
@@ -370,12 +371,12 @@ main(int argc, char *argv[])
 	}
 	log_init(1, LOG_DAEMON);
 	log_setverbose(verbose ? LOG_DEBUG : LOG_INFO);
-	if (filter_init(&conf) == -1) {
+	if ((flt = filter_new()) == NULL || filter_init(flt, &conf) == -1) {
 		fprintf(stderr, "filter_init: %s\n", strerror(errno));
 		return (1);
 	}
 	printf("ready\n");
 	run(stdin, &conf);
-	filter_close();
+	filter_close(flt);
 	return (0);
 }

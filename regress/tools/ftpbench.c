@@ -7,6 +7,8 @@
  *	ftpbench load -h host [-p 21] -c conc -t secs -f path [-b srcs]
  *	    sessions in a loop: connect, 220, USER anonymous (PASS),
  *	    PASV, connect data, RETR path, data to EOF and 226, QUIT.
+ *	    fail= counts the sessions that failed or hung, hung= those
+ *	    that hung (no end within 10 s; a line for each on stderr).
  *	ftpbench lat -h host [-p 21] -n count [-a] [-r rate]
  *	    one session; count PASV (or, -a, PORT to our own address)
  *	    one at a time (at most rate a second); latency from the
@@ -226,7 +228,7 @@ struct cli {
 };
 
 static struct cli	*clis;
-static long		 nok, nfail, nrefused;
+static long		 nok, nfail, nrefused, nhung;
 static double		 deadline_all;
 
 static void
@@ -461,6 +463,7 @@ cli_timeouts(double t, double limit)
 		if (clis[i].st != S_FREE && clis[i].st != S_IDLE &&
 		    t - clis[i].t0 > limit) {
 			cli_hung(&clis[i]);
+			nhung++;
 			cli_reset(&clis[i], 0);
 		}
 }
@@ -505,8 +508,8 @@ mode_load(void)
 		cli_timeouts(now(), SESS_TIMEOUT);
 	}
 	t = now() - t0;
-	printf("load sessions=%ld fail=%ld refused=%ld secs=%.2f rate=%.1f "
-	    "cpu=%.2f\n", nok, nfail, nrefused, t, nok / t,
+	printf("load sessions=%ld fail=%ld hung=%ld refused=%ld secs=%.2f "
+	    "rate=%.1f cpu=%.2f\n", nok, nfail, nhung, nrefused, t, nok / t,
 	    (cpu_secs() - cpu0) / t);
 	return (0);
 }

@@ -15,7 +15,12 @@
  * closes the socket; pfhelper then removes its table and exits.
  *
  *	session <sid> tcp|udp <client> <cport> <dialled> <dport>
- *	    <proxy> <pport> <server> <sport>
+ *	    <proxy> <pport> <server> <sport> [timeout] [at <local> <lport>]
+ *					local:lport: where the client
+ *					reached the proxy (the source of
+ *					the reply tuple pfhelper looks
+ *					up); dialled:dport unless said, as
+ *					TPROXY delivers a connection
  *	passive <sid> <pid> <pport> <tport> <timeout>
  *	active <sid> <pid> <pport> <tport> <timeout> [port20]
  *	range <sid> <pid> <low> <high>	a TLS session's range permit
@@ -99,7 +104,7 @@ static int	dcmp(const void *, const void *);
 static void	stats(double *, size_t, double *, double *);
 
 static const struct cmd cmds[] = {
-	{ "session",	10, 11, c_session },
+	{ "session",	10, 14, c_session },
 	{ "passive",	5, 5, c_passive },
 	{ "active",	5, 6, c_active },
 	{ "range",	4, 4, c_range },
@@ -222,6 +227,18 @@ c_session(int argc, char **argv)
 	NUM(argv[5], 0, UINT16_MAX, s.dport);
 	NUM(argv[7], 0, UINT16_MAX, s.pport);
 	NUM(argv[9], 0, UINT16_MAX, s.sport);
+	s.local = s.dialled;
+	s.lport = s.dport;
+	if (argc > 12 && strcmp(argv[argc - 3], "at") == 0) {
+		if (addr_arg(argv[argc - 2], &s.local) == -1)
+			return;
+		NUM(argv[argc - 1], 0, UINT16_MAX, s.lport);
+		argc -= 3;
+	}
+	if (argc > 11) {
+		printf("err EINVAL usage\n");
+		return;
+	}
 	/* A UDP session comes with its permit: 30 s unless said. */
 	if (s.proto == IPPROTO_UDP)
 		s.timeout = 30;
@@ -409,6 +426,8 @@ bench_session(uint32_t k, struct pfh_session *s)
 	s->dport = 21;
 	s->pport = 50000;
 	s->sport = 21;
+	s->local = s->dialled;
+	s->lport = s->dport;
 }
 
 static void
