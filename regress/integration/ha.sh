@@ -21,7 +21,12 @@
 # the control sessions of the failed node end with a reset; the
 # backup's tables held nothing before; the same for a planned
 # switchover (keepalived stopped); a backup without conntrackd still
-# takes over and serves new sessions; no permit and no table is left.
+# takes over and serves new sessions; a master that loses its sync link
+# stays master and serves; a VIP that flaps (3 s) is logged once per
+# change by each front end, which serve again after it and hold no
+# descriptor or element more; no permit and no table is left.
+# The set-up and helpers are in ha_lib.sh (shared with
+# scripts/bench-ha.sh, which has the long flap and the figures).
 # keepalived and conntrackd are unpacked under obj/servers/ha
 # (scripts/hadeps.sh) and keep their pid files, locks and sockets in
 # this run's directory.
