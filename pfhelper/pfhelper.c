@@ -365,5 +365,6 @@ main(int argc, char *argv[])
 		log_warnx("peer dropped; removing the table");
 	svc_free(v);		/* and its filter: the tables go */
 	ct_close(ct);
+	hostaddr_close(conf.hosts);
 	return (conf.service && rc == -1 ? 1 : 0);
 }
