@@ -16,7 +16,9 @@
 # (forward) and a PASV download (reverse), 4 MiB at 512 KiB/s each
 # (8 s), go on through the backup when the master fails mid-transfer
 # (its links go down, its keepalived gets SIGKILL); a new session of
-# either mode and a TFTP read work through the new master within 5 s,
+# either mode, a new session over IPv6 (keepalived's IPv6 VIPs go with
+# the IPv4 VRRP v3 instance) and a TFTP read work through the new
+# master within 5 s,
 # and again after failing back;
 # the control sessions of the failed node end with a reset; the
 # backup's tables held nothing before; the same for a planned
@@ -37,6 +39,8 @@
 ha_up
 
 # --- 1. failover: the master fails mid-transfer ----------------------
+check "an IPv6 FTP session through fw1 (its IPv6 VIPs)" within 50 \
+    get_small "$CLI" "ftp://[$S6]/pub/small" "$WORK/ftproot/pub/small"
 dl pasv PASV
 dl port PORT
 dl rev PASV reverse
@@ -59,6 +63,7 @@ check "fw2 takes the VIPs" wait_vip "$N2" 50
 check "a new FTP session through fw2 within 5 s" new_ftp
 check "a TFTP read through fw2 within 5 s" new_tftp
 check "a new reverse-mode session through fw2 within 5 s" new_rev
+check "a new IPv6 FTP session through fw2 within 5 s" new_ftp6
 check "the PASV download completes, right checksum" dl_done pasv
 check "the PORT download completes, right checksum" dl_done port
 check "the reverse-mode download completes, right checksum" dl_done rev
@@ -75,6 +80,7 @@ check "fw1 takes the VIPs back" eval "wait_vip $N1 && wait_novip $N2"
 check "a new FTP session through fw1 after failing back" new_ftp
 check "a TFTP read through fw1 after failing back" new_tftp
 check "a reverse-mode session through fw1 after failing back" new_rev
+check "an IPv6 FTP session through fw1 after failing back" new_ftp6
 
 # --- 3. a fault: fw1 loses its sync link ------------------------------
 # VRRP runs on the inside link, so the pair does not split: fw1 stays

@@ -35,6 +35,12 @@ node() {
 	in_n "$1" ip link set lo up
 	in_n "$1" ip addr add 192.0.2.$(($2 + 1))/24 dev inside
 	in_n "$1" ip addr add 198.51.100.$(($2 + 1))/24 dev outside
+	for _i in inside outside; do
+		in_n "$1" sysctl -qw net.ipv6.conf.$_i.accept_dad=0
+	done
+	in_n "$1" ip addr add 2001:db8:1::$(($2 + 1))/64 dev inside nodad
+	in_n "$1" ip addr add 2001:db8:2::$(($2 + 1))/64 dev outside nodad
+	in_n "$1" sysctl -qw net.ipv6.conf.all.forwarding=1
 	in_n "$1" ip link set inside up
 	in_n "$1" ip link set outside up
 	in_n "$1" sysctl -qw net.ipv4.ip_forward=1
@@ -67,6 +73,9 @@ ha_topo() {
 	in_cli ip addr add $C4/24 dev br0
 	in_cli ip route add default via $VIN
 	in_srv ip addr add $S4/24 dev br0
+	in_cli ip addr add $C6/64 dev br0 nodad
+	in_cli ip -6 route add default via $F6IN
+	in_srv ip addr add $S6/64 dev br0 nodad
 }
 
 # The admin's ruleset on node $1: forward policy drop with pfhelper's
@@ -91,6 +100,7 @@ ha_rules() {
 			type nat hook prerouting priority dstnat;
 			iifname "inside" tcp dport 21 dnat ip to $VIN:8021
 			iifname "inside" udp dport 69 dnat ip to $VIN:6969
+			iifname "inside" tcp dport 21 dnat ip6 to [$F6IN]:8021
 		}
 	}
 	EOF2
@@ -291,6 +301,10 @@ new_rev() {
 	by5 "reverse FTP" get_small "$SRV" "ftp://$VOUT:2121/pub/small" \
 	    "$WORK/ftproot1/pub/small"
 }
+new_ftp6() {
+	by5 "FTP over IPv6" get_small "$CLI" "ftp://[$S6]/pub/small" \
+	    "$WORK/ftproot/pub/small"
+}
 new_tftp() { by5 TFTP get_small "$CLI" "tftp://$S4/t" "$WORK/tftproot/t"; }
 
 # gap_watch NAME: in the background, the seconds from $T0 until
@@ -385,12 +399,14 @@ mon_up() {
 	: > "$WORK/addr.mon"
 	bg ip netns exec "$N1" ip -o monitor address > "$WORK/addr.mon"
 	MONPID=$LASTPID
-	# Listening once it reports a change of our own.
+	# Listening once it reports a change of our own (made again until
+	# it does: it may not listen yet when the first one happens).
+	within 50 mon_hears
+}
+mon_hears() {
 	in_n "$N1" ip addr add 203.0.113.99/32 dev lo
-	within 50 grep -q ' 203.0.113.99/' "$WORK/addr.mon"
-	_r=$?
 	in_n "$N1" ip addr del 203.0.113.99/32 dev lo
-	return $_r
+	grep -q ' 203.0.113.99/' "$WORK/addr.mon"
 }
 log_mark() {
 	for _l in ftp-proxy1 tftp-proxy1 ftp-rev1; do
