@@ -14,8 +14,9 @@
 # in time; the trap removes the namespaces and our processes by pid.
 #
 #	BENCH_ONLY="tput load lat split syscalls hang stall ops idle
-#				limit pfh tftp spawn soak ftps"	sections (ftps:
-#				scripts/bench-ftps.sh, FTP over TLS)
+#				limit pfh tftp spawn soak ftps ha"	sections (ftps:
+#				scripts/bench-ftps.sh, FTP over TLS; ha:
+#				scripts/bench-ha.sh, the keepalived pair)
 #	BENCH_HANG_SECS=60	the hang section: ftpbench and
 #				scripts/bench/ftpload.py (16 clients each)
 #				at once, through ours and the relay; failed
@@ -44,7 +45,7 @@ P="bn$$-"
 require_root
 
 ONLY=${BENCH_ONLY:-"tput load lat split syscalls hang stall ops idle limit pfh tftp spawn soak"}
-[ -n "${BENCH_ONLY:-}" ] || ONLY="$ONLY ftps"
+[ -n "${BENCH_ONLY:-}" ] || ONLY="$ONLY ftps ha"
 SPAWN_N=${BENCH_SPAWN_N:-100}
 SOAK=${BENCH_SOAK_SECS:-600}
 BIG_MB=${BENCH_BIG_MB:-1024}
@@ -1355,6 +1356,7 @@ if want pfh; then
 	pfh
 fi
 want ftps && sh "$TOP/scripts/bench-ftps.sh"
+want ha && sh "$TOP/scripts/bench-ha.sh"
 
 table | tee "$WORK/table"
 hook end
