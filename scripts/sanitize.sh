@@ -138,7 +138,7 @@ if [ $# -gt 0 ]; then
 	suites="$*"
 else
 	suites=$(cd "$tree/regress/integration" && ls *.sh |
-	    sed -n 's/\.sh$//p' | grep -vx lib)
+	    sed -n 's/\.sh$//p' | grep -vx 'lib\|.*_lib')
 fi
 echo "==> integration suites ($ASAN_OPTIONS)"
 for s in $suites; do
