@@ -216,7 +216,7 @@ dl_mid() {
 	    { echo "download $1 is over already ($(stat -c %s \
 	    "$WORK/$1.out") bytes)"; false; }
 }
-# Until download $1 has all its bytes (bounded, 30 s), which are the
+# Until download $1 has all its bytes (bounded, 85 s), which are the
 # server's file.  (curl itself waits on for the 226 of a control
 # connection that lived on the failed node.)
 dl_done() {
