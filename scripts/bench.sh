@@ -16,7 +16,9 @@
 #	BENCH_ONLY="tput load lat split syscalls hang stall ops idle
 #				limit pfh tftp spawn soak ftps ha"	sections (ftps:
 #				scripts/bench-ftps.sh, FTP over TLS; ha:
-#				scripts/bench-ha.sh, the keepalived pair)
+#				scripts/bench-ha.sh, the keepalived pair;
+#				longsoak, not in the default list: soak
+#				for an hour)
 #	BENCH_HANG_SECS=60	the hang section: ftpbench and
 #				scripts/bench/ftpload.py (16 clients each)
 #				at once, through ours and the relay; failed
@@ -26,8 +28,10 @@
 #				every session, to find a hung one)
 #	BENCH_SPAWN_N=100	TFTP reads in the spawn section, each by a
 #				tftp-proxy that inetd starts for it
-#	BENCH_SOAK_SECS=600	the session loop through ours, failed and
-#				hung (10 s) sessions counted
+#	BENCH_SOAK_SECS=600	the soak section: scripts/bench-soak.sh,
+#				sessions through ours, a line a minute
+#	BENCH_SOAK_LONG_SECS=3600	the same, the longsoak section (not
+#				in the default list: BENCH_ONLY=longsoak)
 #	BENCH_BIG_MB=1024	size of the large download
 #	BENCH_SECS=8		seconds per sessions/s and conn/s run
 #	BENCH_IDLE=10000	idle control sessions
@@ -48,6 +52,7 @@ ONLY=${BENCH_ONLY:-"tput load lat split syscalls hang stall ops idle limit pfh t
 [ -n "${BENCH_ONLY:-}" ] || ONLY="$ONLY ftps ha"
 SPAWN_N=${BENCH_SPAWN_N:-100}
 SOAK=${BENCH_SOAK_SECS:-600}
+SOAK_LONG=${BENCH_SOAK_LONG_SECS:-3600}
 BIG_MB=${BENCH_BIG_MB:-1024}
 SECS=${BENCH_SECS:-8}
 HANG=${BENCH_HANG_SECS:-60}
@@ -452,16 +457,18 @@ syscalls() {
 	done
 }
 
-# soak: the session loop through ours for $SOAK s; every session that
-# failed or hung (no end within 10 s) is counted.
+# soak secs: scripts/bench-soak.sh, sessions through its own ftp-proxy
+# for secs s with a line a minute (sessions/s, failures, RSS and
+# descriptors, live elements); its summary line into the results.
 soak() {
-	out=$(timeout $((SOAK + 60)) ip netns exec "$CLI" "$FB" load \
-	    -h "$S4" -c 64 -t "$SOAK" -f pub/small.bin 2>> "$WORK/soak.hung")
-	echo "   $out"
+	sh "$TOP/scripts/bench-soak.sh" "$1" | tee "$WORK/soak.out"
+	out=$(grep '^soak sessions=' "$WORK/soak.out")
 	result soak_sessions "$(field sessions "$out")"
 	result soak_fail "$(field fail "$out")"
 	result soak_hung "$(field hung "$out")"
 	result soak_rate "$(field rate "$out")"
+	result soak_rss "$(awk '$1 == "worker" { print $3 "->" $5 }' \
+	    "$WORK/soak.out")"
 }
 
 # retrans: TCP segments sent again so far in the client, firewall and
@@ -1160,6 +1167,8 @@ table() {
 	    "$_s / $(v syscalls_ioctl)"
 	printf '%-44s %9s %9s\n' "soak: sessions in ${SOAK} s, 64 clients" \
 	    "$(v soak_sessions)"
+	printf '%-44s %9s\n' "  worker RSS first -> last minute, KiB" \
+	    "$(v soak_rss)"
 	printf '%-44s %9s %9s\n' "soak: failed or hung sessions" \
 	    "$(v soak_fail)" "0"
 	printf '%-44s %9s %9s\n' "  of which hung (10 s)" "$(v soak_hung)" "0"
@@ -1321,7 +1330,8 @@ want syscalls && syscalls ours "$S4"
 want hang && hang ours "$S4"
 want stall && stall_noops > "$WORK/stall.out" 2>&1
 want ops && ops "$S4"
-want soak && soak
+want soak && soak "$SOAK"
+want longsoak && { SOAK=$SOAK_LONG; soak "$SOAK"; }
 if want tftp && [ -x "$BIN/tftp-proxy" ]; then
 	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
 	    "$BIN/tftp-proxy" -d -s "$PFHDIR" 2>> "$WORK/tftp-proxy.log"
