@@ -915,7 +915,9 @@ scale() {
 
 # pfh: scripts/bench-pfhelper.sh (another engineer's), if it is there.
 # ops host: the reload gap (the longest a new connection waits for its
-# greeting while the parent takes 20 SIGHUPs, 0.5 s apart) and the
+# greeting while the parent takes 20 SIGHUPs, 0.5 s apart, 64 clients
+# looping sessions meanwhile; p99 and max, against the same load without
+# a reload; the load's failed sessions) and the
 # broker restart gap (kill -9 of the spawned pfhelper to the 227 of a
 # PASV sent right after it: the new pfhelper's first permit; 5 runs).
 ops() {
@@ -965,6 +967,16 @@ ops() {
 	echo "   no reload: $_o"
 	result noreload_p99_ms "$(field p99_ms "$_o")"
 	result noreload_max_ms "$(field max_ms "$_o")"
+	# Under load: 64 clients loop sessions beside the prober, first
+	# without a reload, then across the 20.
+	ip netns exec "$CLI" timeout 80 "$FB" load -h "$1" -c 64 -t 19 \
+	    -f pub/small.bin -b "$(seq -s, -f 192.0.2.%g 11 25)" \
+	    > "$WORK/ops.load" 2> "$WORK/ops.load.err" &
+	_l=$!
+	sleep 1
+	_o=$(ip netns exec "$CLI" python3 "$WORK/ops.py" "$1" reload 4)
+	echo "   no reload, 64 clients looping: $_o"
+	result noreload_load_p99_ms "$(field p99_ms "$_o")"
 	ip netns exec "$CLI" python3 "$WORK/ops.py" "$1" reload 12 \
 	    > "$WORK/ops.reload" 2>&1 &
 	_c=$!
@@ -976,11 +988,16 @@ ops() {
 		_k=$((_k + 1))
 	done
 	wait "$_c"
+	wait "$_l"
 	_o=$(cat "$WORK/ops.reload")
-	echo "   reload: $_o"
+	echo "   20 reloads, 64 clients looping: $_o"
+	echo "   the 64 clients: $(cat "$WORK/ops.load")"
 	result reload_gap_p99_ms "$(field p99_ms "$_o")"
 	result reload_gap_max_ms "$(field max_ms "$_o")"
 	result reload_failed "$(field bad "$_o")"
+	result reload_load_fail "$(field fail "$(cat "$WORK/ops.load")")"
+	result reload_load_sessions \
+	    "$(field sessions "$(cat "$WORK/ops.load")")"
 	_k=0
 	: > "$WORK/ops.gaps"
 	while [ $_k -lt 5 ]; do
@@ -1142,10 +1159,14 @@ table() {
 	echo "reload and broker restart (ops), ms           value"
 	printf '%-44s %9s\n' "new connection's greeting, p99, no reload" \
 	    "$(v noreload_p99_ms)"
-	printf '%-44s %9s\n' "  p99 and max across 20 SIGHUPs" \
+	printf '%-44s %9s\n' "  p99, 64 clients looping, no reload" \
+	    "$(v noreload_load_p99_ms)"
+	printf '%-44s %9s\n' "  p99 and max across 20 SIGHUPs, same load" \
 	    "$(v reload_gap_p99_ms) $(v reload_gap_max_ms)"
 	printf '%-44s %9s\n' "  connections failed across them" \
 	    "$(v reload_failed)"
+	printf '%-44s %9s\n' "  the load's sessions, failed, across them" \
+	    "$(v reload_load_sessions) $(v reload_load_fail)"
 	printf '%-44s %9s\n' "pfhelper kill -9 to the next 227, p50 max" \
 	    "$(v broker_gap_p50_ms) $(v broker_gap_max_ms)"
 	echo

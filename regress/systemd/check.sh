@@ -305,7 +305,14 @@ sysctl -qw net.netfilter.nf_conntrack_helper=0 2>/dev/null || true
 mkdir -p /srv/ftp /srv/tftp /var/run/vsftpd/empty
 head -c 3000000 /dev/urandom > /srv/ftp/f.bin
 head -c 300000 /dev/urandom > /srv/tftp/t.bin
-chmod 644 /srv/ftp/f.bin /srv/tftp/t.bin
+# The transfer that spans a reload and an upgrade, and the load's file.
+head -c 104857600 /dev/urandom > /srv/ftp/big.bin
+head -c 1024 /dev/urandom > /srv/ftp/small.bin
+chmod 644 /srv/ftp/*.bin /srv/tftp/t.bin
+# More client addresses: ftpbench spreads its sessions over them.
+for i in 11 12 13 14 15 16 17 18; do
+	ip netns exec cli ip addr add 192.0.2.$i/24 dev eth0
+done
 cat > /root/vsftpd.conf <<EOF2
 listen=YES
 background=NO
@@ -489,6 +496,146 @@ check "... the transfer completes, checksum" wait_for 300 cts '
 	! kill -0 "$(cat /root/r.pid)" 2>/dev/null &&
 	[ "$(sha256sum < /root/r.out)" = "$(sha256sum < /srv/ftp/f.bin)" ]'
 check "... and a new session works" ftp_get
+
+# systemctl restart pfhelper under 64 clients looping sessions
+# (regress/tools/ftpbench, copied in): none fails, ftp-proxy stays.
+cp "$TOP/obj/regress/tools/ftpbench" "$ROOT/root/ftpbench"
+LOAD="ip netns exec cli timeout 90 /root/ftpbench load -h 198.51.100.10 \
+    -c 64 -t 15 -f small.bin -b $(seq -s, -f 192.0.2.%g 11 18)"
+cts "rm -f /root/load.out; $LOAD > /root/load.out 2> /root/load.err &
+	echo \$! > /root/load.pid"
+wait_for 100 cts 'nft list table inet ftp-proxy | grep -q expires'
+SVC1=$(mainpid pfhelper)
+check "systemctl restart pfhelper under 64 looping clients, mid-load" cts '
+	systemctl restart pfhelper && kill -0 "$(cat /root/load.pid)"'
+check "... the same ftp-proxy is a peer of the new pfhelper" \
+    wait_for 100 cts "[ \"\$(systemctl show -p MainPID --value pfhelper)\" \
+	!= $SVC1 ] &&
+	[ \"\$(systemctl show -p MainPID --value ftp-proxy)\" = $PID1 ] &&
+	pfhelper -l | grep -q \"^peer ftp pid $PID1:\""
+check "... its worker made the live sessions again (journal)" \
+    wait_for 50 cts 'journalctl -q -u ftp-proxy -o cat |
+	grep -E "a new pfhelper: [0-9]+ sessions made again"'
+check "... the load: 0 sessions failed, hung or refused" wait_for 600 cts '
+	! kill -0 "$(cat /root/load.pid)" 2>/dev/null && cat /root/load.out &&
+	grep -Eq "^load sessions=[1-9][0-9]* fail=0 hung=0 refused=0 " \
+	    /root/load.out'
+grep -a '^load ' "$RUN/check.out" | sed 's/^/# /'
+check "... no element left once the load stops" \
+    wait_for 100 cts '! nft list table inet ftp-proxy | grep -q expires'
+
+# A 100 MiB download read at a limited rate and an idle logged-in
+# session (/root/hold.py RATE), across $2: the download completes, a
+# second file follows on its control connection, the idle session
+# downloads too, all by checksum; the MainPID stays; a new session is
+# served by the new worker; the old worker exits with its sessions.
+across() { # what command rate
+	cts "rm -f /root/hold.*; ip netns exec cli python3 /root/hold.py $3 \
+	    > /root/hold.out 2>&1 & echo \$! > /root/hold.pid"
+	_p=$(mainpid ftp-proxy)
+	wait_for 100 cts 'test -e /root/hold.started'
+	_w=$(ct pgrep -P "$_p" -x ftp-proxy)
+	check "$1 mid-transfer (100 MiB), an idle session beside" cts "$2 &&
+	    systemctl -q is-active ftp-proxy &&
+	    [ \"\$(systemctl show -p MainPID --value ftp-proxy)\" = $_p ]"
+	check "... the download was still running when it returned" \
+	    cts '! grep -q "^A " /root/hold.out && kill -0 $(cat /root/hold.pid)'
+	wait_for 50 cts "pgrep -P $_p -x ftp-proxy | grep -vx '$_w'"
+	_n=$(ct pgrep -P "$_p" -x ftp-proxy | grep -vx "$_w" | head -n 1)
+	check "... a new worker ($_w -> ${_n:-none}); the old one has its sessions" \
+	    cts "[ -n '$_n' ] && kill -0 $_w"
+	check "... a new session is served by the new worker (journal)" \
+	    eval 'ftp_get && wait_for 30 cts "journalctl -q -u ftp-proxy \
+	    -o cat _PID=$_n | grep -q \"FTP session 192.0.2.10\""'
+	check "... the 100 MiB download completes, checksum" wait_for 600 cts '
+	    grep -q "^done" /root/hold.out &&
+	    grep -qx "A $(sha256sum < /srv/ftp/big.bin | cut -d" " -f1)" \
+	    /root/hold.out'
+	check "... a second file on the same control connection, checksum" \
+	    cts 'grep -qx "A2 $(sha256sum < /srv/ftp/f.bin | cut -d" " -f1)" \
+	    /root/hold.out'
+	check "... the idle session downloads after it, checksum" \
+	    cts 'grep -qx "B $(sha256sum < /srv/ftp/f.bin | cut -d" " -f1)" \
+	    /root/hold.out'
+	check "... the old worker exits once its sessions end" \
+	    wait_for 100 cts "! kill -0 $_w"
+	cts 'cat /root/hold.out' | grep -v '^[AB]' | sed 's/^/#   /'
+}
+cat > "$ROOT/root/hold.py" <<'PYEOF'
+# hold.py RATE: session A downloads big.bin read at RATE bytes/s
+# (/root/hold.started once it has 1 MiB), session B stays logged in and
+# idle meanwhile; then A downloads f.bin on the same control connection,
+# and B downloads f.bin.  Prints "A sum", "A2 sum", "B sum", "done".
+import hashlib, re, socket, sys, time
+H, RATE = "198.51.100.10", int(sys.argv[1])
+class Ctl:
+    def __init__(self):
+        self.s = socket.create_connection((H, 21), timeout=60)
+        self.f = self.s.makefile("rb")
+        self.want("220")
+        self.cmd("USER anonymous", "331")
+        self.cmd("PASS test@example.org", "230")
+    def want(self, code):
+        l = self.f.readline().decode("latin-1")
+        if l[3:4] == "-":
+            while l and not l.startswith(l[:3] + " "):
+                l = self.f.readline().decode("latin-1")
+        if not l.startswith(code):
+            sys.exit("wanted %s, got %r" % (code, l))
+        return l
+    def cmd(self, c, code):
+        self.s.sendall(c.encode() + b"\r\n")
+        return self.want(code)
+    def get(self, path, rate=0, mark=None):
+        n = [int(x) for x in re.search(r"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)",
+             self.cmd("PASV", "227")).groups()]
+        d = socket.create_connection(("%d.%d.%d.%d" % tuple(n[:4]),
+                                      n[4] * 256 + n[5]), timeout=60)
+        self.cmd("RETR " + path, "150")
+        h, got, t0 = hashlib.sha256(), 0, time.time()
+        while True:
+            b = d.recv(65536)
+            if not b:
+                break
+            h.update(b)
+            got += len(b)
+            if mark and got >= 1 << 20:
+                open(mark, "w").close()
+                mark = None
+            if rate and got / rate > time.time() - t0:
+                time.sleep(got / rate - (time.time() - t0))
+        d.close()
+        self.want("226")
+        return h.hexdigest()
+a, b = Ctl(), Ctl()
+print("A", a.get("big.bin", RATE, "/root/hold.started"), flush=True)
+print("A2", a.get("f.bin"), flush=True)
+print("B", b.get("f.bin"), flush=True)
+a.cmd("QUIT", "221")
+b.cmd("QUIT", "221")
+print("done", flush=True)
+PYEOF
+# 10 MiB/s: the reload's download lasts 10 s.
+across "systemctl reload ftp-proxy" "systemctl reload ftp-proxy" 10485760
+# The upgrade: back to the older build with ftp-proxy stopped, then the
+# newer one under a transfer; postinst reloads ftp-proxy (the parent
+# re-executes the new file: its exe is not a deleted one) and restarts
+# pfhelper.  5 MiB/s: dpkg -i takes longer than a reload.
+check "dpkg -i $(basename "$PREV") (downgrade, ftp-proxy stopped)" cts "
+	systemctl stop ftp-proxy && dpkg -i /root/$(basename "$PREV") &&
+	systemctl start ftp-proxy"
+SVC1=$(mainpid pfhelper)
+across "upgrade: dpkg -i $(basename "$DEB")" \
+    "dpkg -i /root/$(basename "$DEB") > /root/dpkg.log 2>&1" 5242880
+check "... installed $(dpkg-deb -f "$DEB" Version); pfhelper restarted" cts "
+	[ \"\$(dpkg-query -W -f='\${Version}' nft-ftp-proxy)\" = \
+	    '$(dpkg-deb -f "$DEB" Version)' ] &&
+	[ \"\$(systemctl show -p MainPID --value pfhelper)\" != $SVC1 ]"
+check "... the parent and its worker run the new file, not a deleted one" \
+    cts 'p=$(systemctl show -p MainPID --value ftp-proxy)
+	for q in $p $(pgrep -P $p -x ftp-proxy); do
+		readlink /proc/$q/exe; [ "$(readlink /proc/$q/exe)" = \
+		    /usr/sbin/ftp-proxy ] || exit 1; done'
 ct systemctl stop ftp-proxy
 
 # Without the admin's line the control connection works and the data
