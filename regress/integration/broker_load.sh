@@ -4,8 +4,8 @@
 # session (issue 23: pfh_keep in common/pfh_client.c, the parent's
 # reconnection in common/parent.c).  64 clients loop sessions
 # (regress/tools/ftpbench load: login, PASV, RETR, QUIT) from 8
-# addresses, each session bounded by 10 s, far under -W's 10 s plus the
-# time pfhelper takes to come back:
+# addresses for 12 s; a session none of whose steps waits 10 s is not
+# hung, and pfhelper comes back well within -W (10 s):
 #   1. kill -9 of ftp-proxy's own pfhelper, twice (the second once the
 #      first new one has served sessions): the parent spawns another.
 #   2. kill -9 of the pfhelper service (-S), started again by the test.
