@@ -969,12 +969,12 @@ ops() {
 	result noreload_max_ms "$(field max_ms "$_o")"
 	# Under load: 64 clients loop sessions beside the prober, first
 	# without a reload, then across the 20.
-	ip netns exec "$CLI" timeout 80 "$FB" load -h "$1" -c 64 -t 19 \
+	ip netns exec "$CLI" timeout 80 "$FB" load -h "$1" -c 64 -t 23 \
 	    -f pub/small.bin -b "$(seq -s, -f 192.0.2.%g 11 25)" \
 	    > "$WORK/ops.load" 2> "$WORK/ops.load.err" &
 	_l=$!
 	sleep 1
-	_o=$(ip netns exec "$CLI" python3 "$WORK/ops.py" "$1" reload 4)
+	_o=$(ip netns exec "$CLI" python3 "$WORK/ops.py" "$1" reload 8)
 	echo "   no reload, 64 clients looping: $_o"
 	result noreload_load_p99_ms "$(field p99_ms "$_o")"
 	ip netns exec "$CLI" python3 "$WORK/ops.py" "$1" reload 12 \
