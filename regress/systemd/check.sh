@@ -313,6 +313,8 @@ chmod 644 /srv/ftp/*.bin /srv/tftp/t.bin
 for i in 11 12 13 14 15 16 17 18; do
 	ip netns exec cli ip addr add 192.0.2.$i/24 dev eth0
 done
+# No limit of connections: every session comes from the proxy's one
+# address, and 64 clients loop sessions through it below.
 cat > /root/vsftpd.conf <<EOF2
 listen=YES
 background=NO
@@ -326,6 +328,8 @@ pasv_max_port=40999
 seccomp_sandbox=NO
 isolate_network=NO
 secure_chroot_dir=/var/run/vsftpd/empty
+max_per_ip=0
+max_clients=0
 EOF2
 systemd-run -q --unit=test-vsftpd ip netns exec srv vsftpd /root/vsftpd.conf
 systemd-run -q --unit=test-tftpd ip netns exec srv \
