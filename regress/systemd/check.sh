@@ -525,8 +525,8 @@ check "... the same ftp-proxy is a peer of the new pfhelper" \
 	[ \"\$(systemctl show -p MainPID --value ftp-proxy)\" = $PID1 ] &&
 	pfhelper -l | grep -q \"^peer ftp pid $PID1:\""
 check "... its worker made the live sessions again (journal)" \
-    wait_for 50 cts 'journalctl -q -u ftp-proxy -o cat |
-	grep -E "a new pfhelper: [0-9]+ sessions made again"'
+    wait_for 50 cts "journalctl -q -u ftp-proxy -o cat --since @$SINCE |
+	grep -E 'a new pfhelper: [0-9]+ sessions made again'"
 check "... the load: 0 sessions failed, hung or refused" wait_for 600 cts '
 	! kill -0 "$(cat /root/load.pid)" 2>/dev/null && cat /root/load.out &&
 	grep -Eq "^load sessions=[1-9][0-9]* fail=0 hung=0 refused=0 " \
