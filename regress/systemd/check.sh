@@ -531,7 +531,7 @@ check "... the load: 0 sessions failed, hung or refused" wait_for 600 cts '
 	! kill -0 "$(cat /root/load.pid)" 2>/dev/null && cat /root/load.out &&
 	grep -Eq "^load sessions=[1-9][0-9]* fail=0 hung=0 refused=0 " \
 	    /root/load.out'
-grep -a '^load ' "$RUN/check.out" | sed 's/^/# /'
+cts 'cat /root/load.out' | sed 's/^/# /'
 check "... ftpload.py: 0 sessions failed or hung" wait_for 300 cts '
 	grep "^pyload" /root/py.out &&
 	grep -Eq "^pyload sessions=[1-9][0-9]* fail=0 hung=0 " /root/py.out'
