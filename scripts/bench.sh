@@ -263,6 +263,14 @@ ours_up() {
 	HELPERPID=$(pgrep -P "$PROXYPID" -x pfhelper | head -n 1)
 }
 
+# The worker that holds ours' sessions (PROXYPID is its privileged
+# parent, common/parent.c) and the pfhelper, found again: a reload or a
+# broker restart (the ops section) replaces them.
+ours_pids() {
+	WORKERPID=$(worker_of "$PROXYPID")
+	HELPERPID=$(pgrep -P "$PROXYPID" -x pfhelper | head -n 1)
+}
+
 # ---- figures ----
 
 # tput mode host: passive and active large downloads, median of 5.
@@ -288,10 +296,12 @@ per_1000() {
 }
 
 # procs tag: the processes that do setup tag's work on the firewall
-# (none for the kernel path's), as name=pid words.
+# (none for the kernel path's), as name=pid words.  Ours: ftp-proxy's
+# worker (the sessions), its privileged parent, pfhelper.
 procs() {
 	case $1 in
-	ours) echo "proxy=$PROXYPID helper=$HELPERPID" ;;
+	ours) ours_pids; echo "proxy=$WORKERPID parent=$PROXYPID" \
+	    "helper=$HELPERPID" ;;
 	relay) echo "relay=$RELAYPID" ;;
 	esac
 }
@@ -366,8 +376,10 @@ split() {
 	fi
 	split_pin 0 1
 	if [ "$1" = ours ]; then
-		taskset -a -p -c 1 "$PROXYPID" >/dev/null
-		taskset -a -p -c 1 "$HELPERPID" >/dev/null
+		ours_pids
+		for p in "$PROXYPID" "$WORKERPID" "$HELPERPID"; do
+			taskset -a -p -c 1 "$p" >/dev/null
+		done
 	fi
 	b0=$(cpu_busy_ticks 0) b1=$(cpu_busy_ticks 1)
 	out=$(timeout $((SECS + 30)) taskset -c 0 ip netns exec "$CLI" "$FB" \
@@ -378,8 +390,9 @@ split() {
 	result "split_sess_$1" "$(field rate "$out")"
 	result "split_fail_$1" "$(field fail "$out")"
 	if [ "$1" = ours ]; then
-		taskset -a -p -c "0-$((ncpu - 1))" "$PROXYPID" >/dev/null
-		taskset -a -p -c "0-$((ncpu - 1))" "$HELPERPID" >/dev/null
+		for p in "$PROXYPID" "$WORKERPID" "$HELPERPID"; do
+			taskset -a -p -c "0-$((ncpu - 1))" "$p" >/dev/null
+		done
 	fi
 	split_pin "0-$((ncpu - 1))" 0
 }
@@ -674,7 +687,8 @@ idle() {
 	STUBPID=$LASTPID
 	wait_port "$SRV" 21 || return 1
 	sleep 1
-	r0=$(rss_kb "$PROXYPID")
+	ours_pids
+	r0=$(rss_kb "$WORKERPID")
 	h0=$(rss_kb "$HELPERPID")
 	srcs=$(seq 10 25 | sed 's/^/192.0.2./' | paste -sd, -)
 	bg ip netns exec "$CLI" "$FB" idle -h "$S4" -n "$NIDLE" -r 1500 -P \
@@ -689,7 +703,7 @@ idle() {
 	echo "   $out"
 	up=$(field up "$out")
 	sleep 1
-	r1=$(rss_kb "$PROXYPID")
+	r1=$(rss_kb "$WORKERPID")
 	h1=$(rss_kb "$HELPERPID")
 	result idle_up "${up:-0}"
 	result idle_refused "$(field refused "$out")"
@@ -1071,6 +1085,8 @@ table() {
 		    cpu1k_${p}ours -
 		pairrow "    ftp-proxy; pfhelper" cpu1k_proxy_${p}ours \
 		    cpu1k_helper_${p}ours
+		pairrow "    ftp-proxy's privileged parent" \
+		    cpu1k_parent_${p}ours -
 		for l in cli:"client's TCP segments" \
 		    fw:"firewall's own TCP segments" \
 		    fwd:"datagrams forwarded" srv:"server's TCP segments"; do
@@ -1082,6 +1098,7 @@ table() {
 	row "system calls per session, proxy side" - sc_relay_relay \
 	    sc_proxy_ours -
 	pairrow "  ftp-proxy; pfhelper" sc_proxy_ours sc_helper_ours
+	pairrow "  ftp-proxy's privileged parent" sc_parent_ours -
 	row "sessions/s, firewall on its own CPU (split)" split_sess_kernel \
 	    - split_sess_ours -
 	row "  failed sessions in that run" split_fail_kernel - \
