@@ -295,6 +295,11 @@ per_1000() {
 	    printf "%.3f", ($2 - $1) / $4 / $3 * 1000 }'
 }
 
+# per_session count0 count1 sessions
+per_session() {
+	echo "$1 $2 $3" | awk '$3 > 0 { printf "%.2f", ($2 - $1) / $3 }'
+}
+
 # procs tag: the processes that do setup tag's work on the firewall
 # (none for the kernel path's), as name=pid words.  Ours: ftp-proxy's
 # worker (the sessions), its privileged parent, pfhelper.
@@ -320,7 +325,8 @@ legs() {
 
 # load mode host: sessions/s with 16 and with 64 clients; CPU of the
 # generator; the CPU seconds per 1,000 sessions of the firewall's
-# processes (each and together), and the packets per session on each
+# processes (each and together) and their context switches per session
+# (wake-ups), and the packets per session on each
 # leg (nstat deltas): client's segments, firewall's own segments (a
 # proxy's sockets), datagrams it forwarded, server's segments.
 load() {
@@ -330,7 +336,10 @@ load() {
 		k=$tag
 		[ $c = 16 ] && k=16_$tag
 		pr=$(procs "$tag")
-		for np in $pr; do eval "t0_${np%%=*}=$(cpu_ticks "${np#*=}")"; done
+		for np in $pr; do
+			eval "t0_${np%%=*}=$(cpu_ticks "${np#*=}")"
+			eval "w0_${np%%=*}=$(csw "${np#*=}")"
+		done
 		l0=$(legs)
 		out=$(timeout $((SECS + 30)) ip netns exec "$CLI" "$FB" load \
 		    -h "$host" -c $c -t "$SECS" -f pub/small.bin)
@@ -340,13 +349,18 @@ load() {
 		result "sessfail_$k" "$(field fail "$out")"
 		result "sesscpu_$k" "$(field cpu "$out")"
 		n=$(field sessions "$out")
-		tot0=0 tot1=0
+		tot0=0 tot1=0 w0=0 w1=0
 		for np in $pr; do
 			eval "a=\$t0_${np%%=*}"
 			b=$(cpu_ticks "${np#*=}")
 			tot0=$((tot0 + a)) tot1=$((tot1 + b))
 			result "cpu1k_${np%%=*}_$k" "$(per_1000 "$a" "$b" "$n" "$hz")"
+			eval "a=\$w0_${np%%=*}"
+			b=$(csw "${np#*=}")
+			w0=$((w0 + a)) w1=$((w1 + b))
+			result "csw_${np%%=*}_$k" "$(per_session "$a" "$b" "$n")"
 		done
+		[ -n "$pr" ] && result "csw_$k" "$(per_session "$w0" "$w1" "$n")"
 		[ -n "$pr" ] &&
 		    result "cpu1k_$k" "$(per_1000 "$tot0" "$tot1" "$n" "$hz")"
 		i=0
@@ -677,6 +691,13 @@ mem_results() {
 	    awk '{ printf "%.2f", ($2 - $1 + $4 - $3) / $5 }')"
 }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+# Times process $1 was switched out so far, for wake-ups per session
+# (a process that sleeps in epoll_wait and wakes for work is switched
+# out once per wake-up).
+csw() {
+	awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' \
+	    "/proc/$1/status" 2>/dev/null
+}
 
 # idle: NIDLE sessions through ftp-proxy to the stub server, each with a
 # live passive permit; memory per session; conn/s with those permits.
@@ -1087,6 +1108,10 @@ table() {
 		    cpu1k_helper_${p}ours
 		pairrow "    ftp-proxy's privileged parent" \
 		    cpu1k_parent_${p}ours -
+		row "  context switches per session" - csw_${p}relay \
+		    csw_${p}ours -
+		pairrow "    ftp-proxy; pfhelper" csw_proxy_${p}ours \
+		    csw_helper_${p}ours
 		for l in cli:"client's TCP segments" \
 		    fw:"firewall's own TCP segments" \
 		    fwd:"datagrams forwarded" srv:"server's TCP segments"; do
