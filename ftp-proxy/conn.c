@@ -7,6 +7,8 @@
  * per read, and for every write an epoll_ctl to arm EPOLLOUT, a round
  * of the loop for it, and an epoll_ctl to disarm it.  (SIGPIPE is
  * ignored by ftp-proxy's main, so a write to a closed peer is EPIPE.)
+ * And two epoll_ctl per pause in reading (a side waits for pfhelper or
+ * for the other side): EV_READ goes only if bytes come meanwhile.
  */
 #include "compat.h"
 
@@ -83,7 +85,9 @@ conn_arm(struct event *ev, int *armed, int want)
 void
 conn_read(struct conn *c, int on)
 {
-	conn_arm(&c->rev, &c->rarmed, on);
+	c->rwant = on;
+	if (on)
+		conn_arm(&c->rev, &c->rarmed, 1);
 }
 
 static void
@@ -175,7 +179,8 @@ conn_free(struct conn *c)
 static void
 conn_fail(struct conn *c, short what, int err)
 {
-	conn_read(c, 0);
+	c->rwant = 0;
+	conn_arm(&c->rev, &c->rarmed, 0);
 	if (what & BEV_EVENT_WRITING)
 		conn_arm(&c->wev, &c->warmed, 0);
 	errno = err;
@@ -189,6 +194,10 @@ conn_readable(int fd, short ev, void *arg)
 	struct evbuffer_iovec	 v;
 	ssize_t			 n;
 
+	if (!c->rwant) {	/* off since: now EV_READ goes */
+		conn_arm(&c->rev, &c->rarmed, 0);
+		return;
+	}
 	if (evbuffer_reserve_space(c->in, CONN_READ_MAX, &v, 1) < 1) {
 		conn_fail(c, BEV_EVENT_READING | BEV_EVENT_ERROR, ENOMEM);
 		return;
