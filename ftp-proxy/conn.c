@@ -7,8 +7,6 @@
  * per read, and for every write an epoll_ctl to arm EPOLLOUT, a round
  * of the loop for it, and an epoll_ctl to disarm it.  (SIGPIPE is
  * ignored by ftp-proxy's main, so a write to a closed peer is EPIPE.)
- * And two epoll_ctl per pause in reading (a side waits for pfhelper or
- * for the other side): EV_READ goes only if bytes come meanwhile.
  */
 #include "compat.h"
 
@@ -85,9 +83,7 @@ conn_arm(struct event *ev, int *armed, int want)
 void
 conn_read(struct conn *c, int on)
 {
-	c->rwant = on;
-	if (on)
-		conn_arm(&c->rev, &c->rarmed, 1);
+	conn_arm(&c->rev, &c->rarmed, on);
 }
 
 static void
@@ -179,8 +175,7 @@ conn_free(struct conn *c)
 static void
 conn_fail(struct conn *c, short what, int err)
 {
-	c->rwant = 0;
-	conn_arm(&c->rev, &c->rarmed, 0);
+	conn_read(c, 0);
 	if (what & BEV_EVENT_WRITING)
 		conn_arm(&c->wev, &c->warmed, 0);
 	errno = err;
@@ -194,10 +189,6 @@ conn_readable(int fd, short ev, void *arg)
 	struct evbuffer_iovec	 v;
 	ssize_t			 n;
 
-	if (!c->rwant) {	/* off since: now EV_READ goes */
-		conn_arm(&c->rev, &c->rarmed, 0);
-		return;
-	}
 	if (evbuffer_reserve_space(c->in, CONN_READ_MAX, &v, 1) < 1) {
 		conn_fail(c, BEV_EVENT_READING | BEV_EVENT_ERROR, ENOMEM);
 		return;

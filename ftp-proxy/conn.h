@@ -28,7 +28,6 @@ struct conn {
 	int		 fd;
 	int		 connecting;
 	int		 rarmed, warmed;	/* EV_READ, EV_WRITE added */
-	int		 rwant;			/* the owner reads (conn_read) */
 	int		 corked;		/* TCP_CORK set */
 	struct event	 rev, wev;
 	struct evbuffer	*in, *out;
@@ -42,11 +41,6 @@ struct conn	*conn_new(struct event_base *, int, conn_cb, conn_cb,
 		    conn_event_cb, void *);
 int		 conn_connect(struct conn *, const struct sockaddr *,
 		    socklen_t);
-/*
- * Reading on or off.  Off is lazy: EV_READ stays added until bytes
- * come while it is off (then it goes, and nothing is read), so a pause
- * that ends before the peer sends anything costs no system call.
- */
 void		 conn_read(struct conn *, int);
 int		 conn_write(struct conn *, const void *, size_t);
 /* Move n bytes of b to the queue and send what the socket takes. */

@@ -3,8 +3,7 @@
  * conn_test.c: ftp-proxy/conn.c over AF_UNIX socket pairs (no network):
  * a write with nothing queued is on the wire before the loop runs and
  * arms nothing; a backlog arms EV_WRITE, arrives whole and in order,
- * and ends with one write callback; reads, EOF, a pause in reading
- * (EV_READ stays added unless bytes come), a connect, a connect
+ * and ends with one write callback; reads, EOF, a connect, a connect
  * that fails at once, and a write to a closed peer.  The last line is
  * "N passed, M failed".
  */
@@ -161,39 +160,6 @@ test_read_eof(void)
 	close(peer);
 }
 
-/*
- * A pause in reading (a side waits for pfhelper) costs no epoll_ctl
- * unless bytes come meanwhile; then EV_READ goes and nothing is read
- * until reading is on again.
- */
-static void
-test_pause(void)
-{
-	struct conn	*c;
-	int		 peer;
-
-	reset();
-	c = pair(&peer);
-	conn_read(c, 1);
-	conn_read(c, 0);
-	check(c->rarmed, "a pause leaves EV_READ added");
-	conn_read(c, 1);
-	check(c->rarmed, "and reading on again finds it added");
-	conn_read(c, 0);
-	write(peer, "PASV\r\n", 6);
-	loop_once();
-	check(nread == 0, "bytes during a pause are not read");
-	check(!c->rarmed, "they take EV_READ away");
-	loop_once();
-	check(nread == 0, "nor read at the next round");
-	conn_read(c, 1);
-	loop_once();
-	check(nread == 1 && evbuffer_get_length(conn_input(c)) == 6,
-	    "reading on again: the bytes of the pause");
-	conn_free(c);
-	close(peer);
-}
-
 static void
 test_connect(void)
 {
@@ -270,7 +236,6 @@ main(void)
 	test_write();
 	test_backlog();
 	test_read_eof();
-	test_pause();
 	test_connect();
 	test_write_error();
 	event_base_free(base);
