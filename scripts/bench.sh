@@ -531,15 +531,24 @@ hang() {
 }
 
 # lat mode host: PASV -> 227 and PORT -> 200, one command at a time,
-# 80 a second (ftp-proxy refuses a client more than 100 a second).
+# 80 a second (ftp-proxy refuses a client more than 100 a second), and
+# the context switches of the firewall's processes per command (each
+# a wake-up: the relay's, or ftp-proxy's and pfhelper's together).
 lat() {
+	pr=$(procs "$1")
 	for a in "" -a; do
+		w0=0
+		for np in $pr; do w0=$((w0 + $(csw "${np#*=}"))); done
 		out=$(timeout 60 ip netns exec "$CLI" "$FB" lat -h "$2" \
 		    -n 1500 -r 80 $a)
+		w1=0
+		for np in $pr; do w1=$((w1 + $(csw "${np#*=}"))); done
 		echo "   $out"
 		c=$(field cmd "$out")
 		result "lat_${c}_p50_$1" "$(field p50_us "$out")"
 		result "lat_${c}_p99_$1" "$(field p99_us "$out")"
+		[ -n "$pr" ] && result "lat_${c}_csw_$1" \
+		    "$(per_session "$w0" "$w1" "$(field n "$out")")"
 	done
 }
 
@@ -1139,6 +1148,10 @@ table() {
 	for q in p50 p99; do
 		row "PORT -> 200 $q, us" lat_PORT_${q}_kernel \
 		    lat_PORT_${q}_relay lat_PORT_${q}_ours lat_PORT_${q}_copy
+	done
+	for c in PASV PORT; do
+		row "  context switches per $c (wake-ups)" - \
+		    lat_${c}_csw_relay lat_${c}_csw_ours -
 	done
 	for q in p50 p99; do
 		for c in PASV PORT; do
