@@ -14,7 +14,9 @@
 # in time; the trap removes the namespaces and our processes by pid.
 #
 #	BENCH_ONLY="tput load lat split syscalls hang stall ops idle
-#				limit pfh tftp spawn soak ftps ha"	sections (ftps:
+#				limit pfh tftp spawn soak ftps ha"	sections (prof,
+#				not in the default list: a perf profile of
+#				ours and the relay by cause; ftps:
 #				scripts/bench-ftps.sh, FTP over TLS; ha:
 #				scripts/bench-ha.sh, the keepalived pair)
 #	BENCH_HANG_SECS=60	the hang section: ftpbench and
@@ -477,6 +479,49 @@ syscalls() {
 		result "syscalls_$c" "$(awk -v c="$c" '$1 == c { v = $2 }
 		    END { print v + 0 }' "$WORK/syscalls.proxy")"
 	done
+}
+
+# prof tag host: where the firewall's processes spend their CPU in the
+# load shape (64 clients): perf record of each of procs tag for one
+# run, then per process its share in user space and in the kernel, the
+# share under the scheduler (switching in after a wake-up or a
+# preemption), and the system calls that cost most, with what the
+# kernel does inside them (the receiving side's softirq included, as
+# a veth send runs it).  Percentages of the samples of the run; with
+# the CPU per 1,000 sessions they give milliseconds by cause.  Needs
+# perf.  Not in the default list: BENCH_ONLY=prof.
+prof() {
+	if ! command -v perf >/dev/null 2>&1; then
+		echo "   prof: perf is not installed: skipped"
+		return 0
+	fi
+	pids=$(procs "$1" | tr ' ' '\n' | sed 's/.*=//' | paste -sd, -)
+	bg perf record -q -F 999 -g -o "$WORK/perf.$1" -p "$pids" \
+	    > /dev/null 2>&1
+	perfpid=$LASTPID
+	sleep 1
+	out=$(timeout $((SECS + 30)) ip netns exec "$CLI" "$FB" load \
+	    -h "$2" -c 64 -t "$SECS" -f pub/small.bin)
+	kill -INT "$perfpid" 2>/dev/null
+	wait "$perfpid" 2>/dev/null
+	echo "   $out"
+	rep="perf report -q -i $WORK/perf.$1 -g none"
+	$rep --no-children --sort comm,dso 2>/dev/null | awk '
+	    NF >= 3 && $1 ~ /%$/ {
+	      s = $1; sub(/%/, "", s); k = ($3 ~ /kernel/) ? "kernel" : "user"
+	      v[$2 " " k] += s } END { for (x in v) printf "%s %.1f\n", x, v[x] }' |
+	    sort > "$WORK/prof.$1"
+	while read -r comm where share; do
+		result "prof_${comm}_${where}_$1" "$share"
+	done < "$WORK/prof.$1"
+	result "prof_sched_$1" "$($rep --children --sort sym 2>/dev/null |
+	    awk '$NF == "__schedule" { sub(/%/, "", $1); print $1; exit }')"
+	echo "   most costly system calls (% of samples, with the kernel's" \
+	    "work in them): $($rep --children --sort sym 2>/dev/null |
+	    awk '$4 ~ /^(__GI___|__libc_|__)?(writev|read|send|sendto|sendmsg|recv|recvfrom|recvmsg|connect|close|epoll_wait|epoll_ctl|shutdown|accept4|socket|ppoll)$/ {
+	    n = $4; sub(/^(__GI___|__libc_|__)/, "", n)
+	    if (!seen[n]++) printf "%s %s ", n, $1 }' |
+	    head -c 400)"
 }
 
 # soak: the session loop through ours for $SOAK s; every session that
@@ -1295,7 +1340,8 @@ if want tput || want load || want lat; then
 	have_copy=1
 	bench_deps || have_copy=0
 fi
-if want tput || want load || want lat || want syscalls || want hang; then
+if want tput || want load || want lat || want syscalls || want hang ||
+    want prof; then
 	have_relay=1
 	relay_deps || have_relay=0
 fi
@@ -1342,6 +1388,7 @@ if [ "$have_relay" = 1 ]; then
 		want load && load relay "$S4"
 		want lat && lat relay "$S4"
 		want syscalls && syscalls relay "$S4"
+		want prof && prof relay "$S4"
 		want hang && hang relay "$S4"
 	fi
 	stop_pid "$RELAYPID"
@@ -1373,6 +1420,7 @@ want load && load ours "$S4"
 want lat && lat ours "$S4"
 want split && split ours "$S4"
 want syscalls && syscalls ours "$S4"
+want prof && prof ours "$S4"
 want hang && hang ours "$S4"
 want stall && stall_noops > "$WORK/stall.out" 2>&1
 want ops && ops "$S4"
