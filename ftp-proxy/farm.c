@@ -60,7 +60,7 @@ farm_init(struct proxy_conf *c, struct event_base *base)
 }
 
 int
-farm_pick_at(struct session *s, int i)
+farm_pick_at(struct ftp_session *s, int i)
 {
 	const struct backend	*b;
 
@@ -78,7 +78,7 @@ farm_pick_at(struct session *s, int i)
 }
 
 int
-farm_pick(struct session *s)
+farm_pick(struct ftp_session *s)
 {
 	const struct backend	*b;
 	int			 i;
@@ -94,7 +94,7 @@ farm_pick(struct session *s)
 }
 
 void
-farm_release(struct session *s)
+farm_release(struct ftp_session *s)
 {
 	if (s->backend == 0)
 		return;
@@ -107,7 +107,7 @@ farm_release(struct session *s)
  * and not this session's.
  */
 void
-farm_failed(struct session *s, const char *why, int err)
+farm_failed(struct ftp_session *s, const char *why, int err)
 {
 	struct timeval	tv = { 1, 0 };
 	char		buf[ADDR_STRLEN];
@@ -136,14 +136,14 @@ farm_up(int i, const char *how)
 }
 
 void
-farm_answered(struct session *s)
+farm_answered(struct ftp_session *s)
 {
 	if (s->backend != 0)
 		farm_up(s->backend - 1, "a session reached it");
 }
 
 const char *
-farm_name(const struct session *s, char *buf, size_t len)
+farm_name(const struct ftp_session *s, char *buf, size_t len)
 {
 	if (s->backend == 0)
 		return ("none");

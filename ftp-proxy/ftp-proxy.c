@@ -29,7 +29,7 @@
 #include "frontend.h"
 #include "helper.h"
 #include "log.h"
-#include "netutil.h"
+#include "listen.h"
 #include "parent.h"
 #include "proxy.h"
 #include "sandbox.h"

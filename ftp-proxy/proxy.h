@@ -80,8 +80,8 @@ enum tail {
 	TAIL_DROP		/* discard it (the line was replaced) */
 };
 
-struct session {
-	TAILQ_ENTRY(session)	 entry;
+struct ftp_session {
+	TAILQ_ENTRY(ftp_session)	 entry;
 	uint32_t		 id;
 	struct side		 client;
 	struct side		 server;
@@ -109,14 +109,14 @@ struct session {
 	struct event		 resume;	/* go on with stalled lines */
 };
 
-TAILQ_HEAD(session_list, session);
+TAILQ_HEAD(ftp_session_list, ftp_session);
 
 /*
  * FTP over TLS from the first byte: a connection to port 990 (forward
  * mode), or to -I's port (reverse mode, to the servers' port 990).
  */
 static inline int
-session_implicit(const struct proxy_conf *c, const struct session *s)
+session_implicit(const struct proxy_conf *c, const struct ftp_session *s)
 {
 	return (c->reverse ? c->tls_port != 0 && s->lport == c->tls_port :
 	    s->dport == FTP_TLS_PORT);
@@ -134,15 +134,15 @@ void	pfh_lost(const char *, void *);
 
 /* farm.c: the servers of -R (farm_init: from session_init) */
 void	farm_init(struct proxy_conf *, struct event_base *);
-int	farm_pick(struct session *);
+int	farm_pick(struct ftp_session *);
 /* That server (its index), if it may be tried for s: 0, or -1. */
-int	farm_pick_at(struct session *, int);
-void	farm_release(struct session *);
-void	farm_failed(struct session *, const char *, int);
-void	farm_answered(struct session *);
-const char *farm_name(const struct session *, char *, size_t);
+int	farm_pick_at(struct ftp_session *, int);
+void	farm_release(struct ftp_session *);
+void	farm_failed(struct ftp_session *, const char *, int);
+void	farm_answered(struct ftp_session *);
+const char *farm_name(const struct ftp_session *, char *, size_t);
 
-/* netutil.c */
+/* origdst.c */
 int	orig_dst(int, struct sockaddr_storage *, socklen_t *,
 	    struct sockaddr_storage *);
 

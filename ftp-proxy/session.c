@@ -28,14 +28,14 @@
 #include "hostaddr.h"
 #include "hostlimit.h"
 #include "log.h"
-#include "netutil.h"
+#include "listen.h"
 #include "proxy.h"
 #include "telnet.h"
 
 static const struct proxy_conf	*conf;
 static struct pfh_client	*pfh;
 static struct event_base	*evbase;
-static struct session_list	sessions = TAILQ_HEAD_INITIALIZER(sessions);
+static struct ftp_session_list	sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static uint32_t			nsessions;
 static uint32_t			next_id;
 static int			draining;	/* an old worker's end */
@@ -45,37 +45,37 @@ static void	side_read(struct conn *, void *);
 static void	side_write(struct conn *, void *);
 static void	side_event(struct conn *, short, void *);
 static void	session_timeout(int, short, void *);
-static void	session_free(struct session *);
-static void	session_unregister(struct session *);
-static void	timer_arm(struct session *, uint32_t);
-static void	session_linger(struct session *);
+static void	session_free(struct ftp_session *);
+static void	session_unregister(struct ftp_session *);
+static void	timer_arm(struct ftp_session *, uint32_t);
+static void	session_linger(struct ftp_session *);
 static void	resume_cb(int, short, void *);
 static void	session_abort_all(const char *);
 static void	drain_check(void);
 static void	drain_over(int, short, void *);
-static int	host_refused(struct session *, int);
-static void	host_release(struct session *);
-static void	session_close(struct session *, const char *);
+static int	host_refused(struct ftp_session *, int);
+static void	host_release(struct ftp_session *);
+static void	session_close(struct ftp_session *, const char *);
 static void	session_send(struct side *, const char *, size_t);
-static void	session_reply(struct session *, const char *, ...)
+static void	session_reply(struct ftp_session *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
-static void	session_resume(struct session *);
-static void	session_synch(struct session *);
-static int	session_do(struct session *, struct fr_out *);
-static int	action_do(struct session *, const struct fr_action *, int *);
-static int	permit_ask(struct session *, const struct fr_action *);
+static void	session_resume(struct ftp_session *);
+static void	session_synch(struct ftp_session *);
+static int	session_do(struct ftp_session *, struct fr_out *);
+static int	action_do(struct ftp_session *, const struct fr_action *, int *);
+static int	permit_ask(struct ftp_session *, const struct fr_action *);
 static void	permit_done(const struct pfh_reply *, void *);
-static void	relay_start(struct session *);
+static void	relay_start(struct ftp_session *);
 static double	now_secs(void);
-static int	server_dial(struct session *);
-static void	server_retry(struct session *, const char *, int);
-static void	tls_start(struct session *);
-static void	tls_relay(struct session *, int);
-static void	tls_eof(struct session *, int);
-static void	tls_fins(struct session *);
-static void	tls_resume(struct session *);
-static int	implicit_tls(struct session *);
-static int	tls_backend(const struct session *);
+static int	server_dial(struct ftp_session *);
+static void	server_retry(struct ftp_session *, const char *, int);
+static void	tls_start(struct ftp_session *);
+static void	tls_relay(struct ftp_session *, int);
+static void	tls_eof(struct ftp_session *, int);
+static void	tls_fins(struct ftp_session *);
+static void	tls_resume(struct ftp_session *);
+static int	implicit_tls(struct ftp_session *);
+static int	tls_backend(const struct ftp_session *);
 static int	shutting_down;
 static struct hl_table	hosts;		/* sessions per client host */
 static int	spare_fd = -1;	/* given up to refuse at EMFILE */
@@ -92,7 +92,7 @@ session_send(struct side *side, const char *buf, size_t len)
 }
 
 static void
-session_reply(struct session *s, const char *fmt, ...)
+session_reply(struct ftp_session *s, const char *fmt, ...)
 {
 	char	buf[512];
 	va_list	ap;
@@ -123,7 +123,7 @@ session_reply(struct session *s, const char *fmt, ...)
  * reads the Telnet commands in order.
  */
 static void
-session_synch(struct session *s)
+session_synch(struct ftp_session *s)
 {
 	static const char	synch[] = { (char)TELNET_IAC, (char)TELNET_IP,
 				    (char)TELNET_IAC, (char)TELNET_DM };
@@ -144,7 +144,7 @@ session_synch(struct session *s)
 
 /* A data permit the relay asks for: 0, or -1 if it cannot be asked. */
 static int
-permit_ask(struct session *s, const struct fr_action *a)
+permit_ask(struct ftp_session *s, const struct fr_action *a)
 {
 	struct pfh_permit	p;
 
@@ -170,7 +170,7 @@ permit_ask(struct session *s, const struct fr_action *a)
 static void
 permit_done(const struct pfh_reply *r, void *arg)
 {
-	struct session	*s = arg;
+	struct ftp_session	*s = arg;
 
 	if (r->error != 0)
 		log_warnx("#%u data permit refused: %s", s->id, r->reason);
@@ -184,7 +184,7 @@ permit_done(const struct pfh_reply *r, void *arg)
 
 /* One action of the relay's; -1 if it ended the session. */
 static int
-action_do(struct session *s, const struct fr_action *a, int *refused)
+action_do(struct ftp_session *s, const struct fr_action *a, int *refused)
 {
 	char	why[64];
 
@@ -230,7 +230,7 @@ action_do(struct session *s, const struct fr_action *a, int *refused)
  * -1 when the session is gone (closing).
  */
 static int
-session_do(struct session *s, struct fr_out *out)
+session_do(struct ftp_session *s, struct fr_out *out)
 {
 	size_t	i;
 	int	refused;
@@ -266,7 +266,7 @@ side_free(struct side *side)
 }
 
 static void
-session_free(struct session *s)
+session_free(struct ftp_session *s)
 {
 	side_free(&s->client);
 	side_free(&s->server);
@@ -292,7 +292,7 @@ session_free(struct session *s)
  * closing the channel ends every session at once.
  */
 static void
-session_unregister(struct session *s)
+session_unregister(struct ftp_session *s)
 {
 	pfh_cancel(pfh, &s->calls);
 	if (s->pfhstate == SP_REGISTERED && !shutting_down &&
@@ -308,7 +308,7 @@ session_unregister(struct session *s)
  * itself is freed later, from an event, unless it never had a client.
  */
 static void
-session_close(struct session *s, const char *why)
+session_close(struct ftp_session *s, const char *why)
 {
 	if (s->closing != CLOSING_NO)
 		return;
@@ -337,7 +337,7 @@ session_close(struct session *s, const char *why)
  * came already, close soon (not now: callers still hold the session).
  */
 static void
-session_linger(struct session *s)
+session_linger(struct ftp_session *s)
 {
 	struct timeval	tv = { 0, 0 };
 
@@ -353,7 +353,7 @@ session_linger(struct session *s)
 void
 session_end_all(void)
 {
-	struct session	*s;
+	struct ftp_session	*s;
 
 	shutting_down = 1;
 	while ((s = TAILQ_FIRST(&sessions)) != NULL) {
@@ -396,7 +396,7 @@ drain_check(void)
 static void
 drain_over(int fd, short ev, void *arg)
 {
-	struct session	*s, *next;
+	struct ftp_session	*s, *next;
 
 	logit(LOG_NOTICE, "drain time over: ending %u sessions", nsessions);
 	TAILQ_FOREACH_SAFE(s, &sessions, entry, next) {
@@ -416,7 +416,7 @@ drain_over(int fd, short ev, void *arg)
 static void
 session_abort_all(const char *reply)
 {
-	struct session	*s;
+	struct ftp_session	*s;
 
 	shutting_down = 1;
 	TAILQ_FOREACH(s, &sessions, entry)
@@ -429,7 +429,7 @@ session_abort_all(const char *reply)
 void
 session_refused(uint32_t sid, const char *why, void *arg)
 {
-	struct session	*s;
+	struct ftp_session	*s;
 
 	TAILQ_FOREACH(s, &sessions, entry)
 		if (s->id == sid && s->closing == CLOSING_NO)
@@ -450,7 +450,7 @@ pfh_lost(const char *why, void *arg)
 }
 
 static void
-timer_arm(struct session *s, uint32_t secs)
+timer_arm(struct ftp_session *s, uint32_t secs)
 {
 	struct timeval	tv = { secs, 0 };
 
@@ -460,7 +460,7 @@ timer_arm(struct session *s, uint32_t secs)
 static void
 session_timeout(int fd, short ev, void *arg)
 {
-	struct session	*s = arg;
+	struct ftp_session	*s = arg;
 
 	if (s->closing != CLOSING_NO)
 		session_free(s);
@@ -486,14 +486,14 @@ session_timeout(int fd, short ev, void *arg)
 }
 
 static struct conn *
-side_conn(struct session *s, int fd)
+side_conn(struct ftp_session *s, int fd)
 {
 	return (conn_new(evbase, fd, side_read, side_write, side_event, s));
 }
 
 /* What pfhelper is told of the session. */
 static void
-session_msg(const struct session *s, struct pfh_session *m)
+session_msg(const struct ftp_session *s, struct pfh_session *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->sid = s->id;
@@ -520,7 +520,7 @@ session_msg(const struct session *s, struct pfh_session *m)
  * -1 with the client told (421) and the session closed.
  */
 static int
-session_checked(struct session *s, struct pfh_session *m)
+session_checked(struct ftp_session *s, struct pfh_session *m)
 {
 	const char	*why;
 
@@ -535,7 +535,7 @@ session_checked(struct session *s, struct pfh_session *m)
 
 /* The FTP state, once the session's addresses are all known. */
 static void
-relay_start(struct session *s)
+relay_start(struct ftp_session *s)
 {
 	struct fr_conf	rc;
 
@@ -554,7 +554,7 @@ relay_start(struct session *s)
 static void
 session_started(const struct pfh_reply *r, void *arg)
 {
-	struct session	*s = arg;
+	struct ftp_session	*s = arg;
 	char		 a[ADDR_STRLEN], b[ADDR_STRLEN], c[ADDR_STRLEN];
 
 	if (r->error != 0) {
@@ -583,7 +583,7 @@ session_started(const struct pfh_reply *r, void *arg)
 }
 
 static void
-server_connected(struct session *s)
+server_connected(struct ftp_session *s)
 {
 	struct sockaddr_storage	ss;
 	struct pfh_session	m;
@@ -617,7 +617,7 @@ server_connected(struct session *s)
  * last commands are out; its replies still reach the client.
  */
 static void
-server_fin(struct session *s)
+server_fin(struct ftp_session *s)
 {
 	if (!s->client_eof || s->server_fin || s->closing != CLOSING_NO ||
 	    !ftp_relay_ready(&s->relay, FR_CLIENT) ||
@@ -630,7 +630,7 @@ server_fin(struct session *s)
 
 /* The client sent FIN, perhaps QUIT and a half-close. */
 static void
-client_eof(struct session *s)
+client_eof(struct ftp_session *s)
 {
 	s->client_eof = 1;
 	conn_read(s->client.conn, 0);
@@ -641,7 +641,7 @@ client_eof(struct session *s)
 static void
 side_event(struct conn *c, short what, void *arg)
 {
-	struct session	*s = arg;
+	struct ftp_session	*s = arg;
 	int		 is_server = (c == s->server.conn);
 
 	if (s->closing == CLOSING_FLUSH && (what & BEV_EVENT_EOF) &&
@@ -689,7 +689,7 @@ side_event(struct conn *c, short what, void *arg)
 static void
 side_write(struct conn *c, void *arg)
 {
-	struct session	*s = arg;
+	struct ftp_session	*s = arg;
 	int		 is_server = (c == s->server.conn);
 	struct side	*other = is_server ? &s->client : &s->server;
 
@@ -730,7 +730,7 @@ now_secs(void)
  * when the session is gone.
  */
 static int
-side_line(struct session *s, int is_server, char *line, size_t len,
+side_line(struct ftp_session *s, int is_server, char *line, size_t len,
     int partial, int *streamed)
 {
 	int	rc;
@@ -759,7 +759,7 @@ line_end(struct evbuffer *in, size_t *eol)
 
 /* A complete line of len bytes, and its end of line, to side_line. */
 static int
-take_line(struct session *s, int is_server, struct evbuffer *in, size_t len,
+take_line(struct ftp_session *s, int is_server, struct evbuffer *in, size_t len,
     size_t eol)
 {
 	char	*line;
@@ -783,7 +783,7 @@ take_line(struct session *s, int is_server, struct evbuffer *in, size_t len,
  * relay answers it (500).  1 to go on, -1 if the session is gone.
  */
 static int
-client_too_long(struct session *s)
+client_too_long(struct ftp_session *s)
 {
 	ftp_relay_client_too_long(&s->relay, &fro);
 	return (session_do(s, &fro) == -1 ? -1 : 1);
@@ -791,7 +791,7 @@ client_too_long(struct session *s)
 
 /* The next client line, if there is one: 1 to go on, 0, or -1 (gone). */
 static int
-client_read1(struct session *s, struct evbuffer *in)
+client_read1(struct ftp_session *s, struct evbuffer *in)
 {
 	ssize_t	pos;
 	size_t	eol;
@@ -826,7 +826,7 @@ client_read1(struct session *s, struct evbuffer *in)
  * the very end is held back: it may be the start of CRLF.
  */
 static int
-server_tail(struct session *s, struct evbuffer *in)
+server_tail(struct ftp_session *s, struct evbuffer *in)
 {
 	struct evbuffer_ptr	nul, p;
 	ssize_t			 pos;
@@ -873,7 +873,7 @@ server_tail(struct session *s, struct evbuffer *in)
  * So only FTP_LINE_MAX bytes of a line are ever held.
  */
 static int
-server_long(struct session *s, struct evbuffer *in)
+server_long(struct ftp_session *s, struct evbuffer *in)
 {
 	char	head[FTP_LINE_MAX];
 	size_t	len = FTP_LINE_MAX - 2;
@@ -889,7 +889,7 @@ server_long(struct session *s, struct evbuffer *in)
 
 /* The next server line, or part of one: 1 to go on, 0, or -1 (gone). */
 static int
-server_read1(struct session *s, struct evbuffer *in)
+server_read1(struct ftp_session *s, struct evbuffer *in)
 {
 	ssize_t	pos;
 	size_t	eol;
@@ -906,7 +906,7 @@ server_read1(struct session *s, struct evbuffer *in)
 
 /* Lines wait: for pfhelper, for a permit, for room in the queue. */
 static int
-side_waits(const struct session *s, int is_server)
+side_waits(const struct ftp_session *s, int is_server)
 {
 	return (s->pfhstate != SP_REGISTERED || !ftp_relay_ready(&s->relay,
 	    is_server ? FR_SERVER : FR_CLIENT));
@@ -915,7 +915,7 @@ side_waits(const struct session *s, int is_server)
 static void
 side_read(struct conn *c, void *arg)
 {
-	struct session	*s = arg;
+	struct ftp_session	*s = arg;
 	int		 is_server = (c == s->server.conn);
 	struct side	*other = is_server ? &s->client : &s->server;
 	struct evbuffer	*in = conn_input(c);
@@ -948,7 +948,7 @@ side_read(struct conn *c, void *arg)
 
 /* The relay may take lines again: soon, not now. */
 static void
-session_resume(struct session *s)
+session_resume(struct ftp_session *s)
 {
 	struct timeval	tv = { 0, 0 };
 
@@ -962,7 +962,7 @@ session_resume(struct session *s)
 static void
 resume_cb(int fd, short ev, void *arg)
 {
-	struct session	*s = arg;
+	struct ftp_session	*s = arg;
 
 	if (s->closing != CLOSING_NO || s->pfhstate != SP_REGISTERED)
 		return;
@@ -994,14 +994,14 @@ resume_cb(int fd, short ev, void *arg)
  * when both ways are closed, or FTP_CLOSE_TIMEOUT after the first FIN.
  */
 static void
-tls_start(struct session *s)
+tls_start(struct ftp_session *s)
 {
 	log_debug("#%u TLS: a byte relay now", s->id);
 	session_resume(s);
 }
 
 static void
-tls_relay(struct session *s, int is_server)
+tls_relay(struct ftp_session *s, int is_server)
 {
 	struct side	*from = is_server ? &s->server : &s->client;
 	struct side	*to = is_server ? &s->client : &s->server;
@@ -1024,7 +1024,7 @@ tls_relay(struct session *s, int is_server)
 
 /* A side's FIN. */
 static void
-tls_eof(struct session *s, int is_server)
+tls_eof(struct ftp_session *s, int is_server)
 {
 	if (is_server)
 		s->server_eof = 1;
@@ -1037,7 +1037,7 @@ tls_eof(struct session *s, int is_server)
 
 /* Pass on the FINs whose bytes are written; both ways closed: the end. */
 static void
-tls_fins(struct session *s)
+tls_fins(struct ftp_session *s)
 {
 	if (s->client_eof && !s->server_fin &&
 	    conn_queued(s->server.conn) == 0) {
@@ -1055,7 +1055,7 @@ tls_fins(struct session *s)
 
 /* The switch, or room again: read both sides, relay what waits. */
 static void
-tls_resume(struct session *s)
+tls_resume(struct ftp_session *s)
 {
 	if (!s->server_eof) {
 		conn_read(s->server.conn, 1);
@@ -1074,7 +1074,7 @@ tls_resume(struct session *s)
  * -1 if the session ended.
  */
 static int
-implicit_tls(struct session *s)
+implicit_tls(struct ftp_session *s)
 {
 	if (conf->tls_lo == 0) {
 		logit(LOG_NOTICE, "#%u implicit FTP over TLS (port %d) "
@@ -1092,9 +1092,9 @@ implicit_tls(struct session *s)
  * permit, whose elements name one server: the next goes there too.
  */
 static int
-tls_backend(const struct session *s)
+tls_backend(const struct ftp_session *s)
 {
-	const struct session	*o;
+	const struct ftp_session	*o;
 
 	if (conf->tls_lo == 0 || conf->backends.n < 2)
 		return (0);
@@ -1121,7 +1121,7 @@ refuse(int fd, const char *reply, const char *why, const struct pfh_addr *a,
 
 /* Where to connect: the original destination, or -R's server. */
 static const char *
-session_target(struct session *s, int fd)
+session_target(struct ftp_session *s, int fd)
 {
 	struct sockaddr_storage	orig, local;
 	socklen_t		olen;
@@ -1156,7 +1156,7 @@ session_target(struct session *s, int fd)
 }
 
 static int
-server_connect(struct session *s)
+server_connect(struct ftp_session *s)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		len;
@@ -1196,7 +1196,7 @@ server_connect(struct session *s)
  * the session closed.
  */
 static int
-server_dial(struct session *s)
+server_dial(struct ftp_session *s)
 {
 	struct pfh_session	m;
 	int			i, saved;
@@ -1228,7 +1228,7 @@ server_dial(struct session *s)
 
 /* Reverse mode: the server did not answer; the next one, if any. */
 static void
-server_retry(struct session *s, const char *why, int err)
+server_retry(struct ftp_session *s, const char *why, int err)
 {
 	char	buf[ADDR_STRLEN];
 
@@ -1246,10 +1246,10 @@ server_retry(struct session *s, const char *why, int err)
 	(void)server_dial(s);
 }
 
-static struct session *
+static struct ftp_session *
 session_new(int fd, const struct sockaddr_storage *peer)
 {
-	struct session	*s;
+	struct ftp_session	*s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return (NULL);
@@ -1275,7 +1275,7 @@ session_new(int fd, const struct sockaddr_storage *peer)
  * hostlimit.h).  1 if s was refused (and is closing).
  */
 static int
-host_refused(struct session *s, int fd)
+host_refused(struct ftp_session *s, int fd)
 {
 	static int	ready;
 	char		a[ADDR_STRLEN];
@@ -1310,7 +1310,7 @@ host_refused(struct session *s, int fd)
 
 /* Its host's slot, given back when the session closes (as -m's). */
 static void
-host_release(struct session *s)
+host_release(struct ftp_session *s)
 {
 	if (!s->host_counted)
 		return;
@@ -1358,7 +1358,7 @@ session_accept(int lfd, short ev, void *arg)
 	struct sockaddr_storage	 peer;
 	socklen_t		 len = sizeof(peer);
 	struct pfh_addr		 ca;
-	struct session		*s;
+	struct ftp_session		*s;
 	const char		*why;
 	uint16_t		 cport;
 	int			 fd, on = 1;
