@@ -11,7 +11,9 @@
  * client line too long; the Synch before ABOR (the DM urgent); FIN
  * orders (the client's first, the server's first, 221 then close);
  * out of descriptors at accept (the spare one); -R's next server when
- * one refuses (at once, or later); pfhelper refusing a data permit.
+ * one refuses (at once, or later); pfhelper refusing a data permit,
+ * a session, or a session again (a new pfhelper); -m's limit; an old
+ * worker's drain.
  * The last line is "N passed, M failed".
  */
 #include "compat.h"
@@ -710,6 +712,91 @@ test_permit(void)
 	    "permit not even asked");
 }
 
+/* Run the loop until the client's side has its EOF: what it got. */
+static int
+ends_with(struct peer *cli, const char *reply)
+{
+	return (wait_for(cli, NULL, NULL) && cli->len == strlen(reply) &&
+	    memcmp(cli->buf, reply, cli->len) == 0);
+}
+
+static void
+test_start_refused(void)
+{
+	struct peer	cli;
+	int		i;
+
+	setup();
+	client_new(&cli);
+	session_accept(-1, EV_READ, &ctx);
+	for (i = 0; i < SPINS && live_calls(C_START) == 0; i++)
+		spin(1);
+	answer(C_START, EPERM, 0);
+	check(ends_with(&cli, "421 Proxy refused the session\r\n"),
+	    "pfhelper refuses a session: 421, then EOF");
+	check(fk.nend == 0, "and nothing is ended at pfhelper");
+	close(cli.fd);
+	spin(10);
+	check(TAILQ_EMPTY(&ctx.sessions), "the session is gone");
+	teardown();
+}
+
+static void
+test_limit(void)
+{
+	struct peer	cli, over, *srv;
+
+	setup();
+	conf.max_sessions = 1;
+	check(session_up(&cli, &srv), "-m 1: a first session comes up");
+	client_new(&over);
+	session_accept(-1, EV_READ, &ctx);
+	check(ends_with(&over, "421 Too many sessions, try again later\r\n"),
+	    "-m 1: a second is told 421 and closed");
+	check(session_count(&ctx) == 1 && fk.nconnect == 1,
+	    "and no server is dialled for it");
+	close(over.fd);
+	close(cli.fd);
+	teardown();
+}
+
+static void
+test_refused_again(void)
+{
+	struct peer	cli, *srv;
+
+	setup();
+	check(session_up(&cli, &srv), "refused again: a session comes up");
+	session_refused(TAILQ_FIRST(&ctx.sessions)->id, "", &ctx);
+	check(ends_with(&cli, "421 Proxy lost its packet filter helper\r\n"),
+	    "a new pfhelper refuses the session: 421, then EOF");
+	check(wait_for(srv, NULL, &cli), "and the server's side is closed");
+	close(cli.fd);
+	teardown();
+}
+
+static void
+test_drain(void)
+{
+	struct peer	cli, *srv;
+	int		i, exited = 0;
+
+	setup();
+	check(session_up(&cli, &srv), "drain: a session comes up");
+	session_drain(&ctx, 0);
+	check(ends_with(&cli, "421 Proxy reloaded, closing control "
+	    "connection\r\n"), "drain time over: 421, then EOF");
+	close(cli.fd);
+	for (i = 0; i < SPINS && !exited; i++) {
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		exited = event_base_got_exit(base);
+	}
+	check(TAILQ_EMPTY(&ctx.sessions) && exited,
+	    "the last one gone, the worker's loop ends");
+	evtimer_del(&ctx.drain_ev);
+	teardown();
+}
+
 int
 main(void)
 {
@@ -726,5 +813,9 @@ main(void)
 	test_emfile();
 	test_retry();
 	test_permit();
+	test_start_refused();
+	test_limit();
+	test_refused_again();
+	test_drain();
 	return (check_summary());
 }
