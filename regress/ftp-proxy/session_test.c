@@ -11,7 +11,8 @@
  * client line too long; the Synch before ABOR (the DM urgent); FIN
  * orders (the client's first, the server's first, 221 then close);
  * out of descriptors at accept (the spare one); -R's next server when
- * one refuses (at once, or later); pfhelper refusing a data permit,
+ * one refuses (at once, or later) or does not answer in time; the idle
+ * time, and a transfer that outlives it; pfhelper refusing a data permit,
  * a session, or a session again (a new pfhelper); -m's limit; an old
  * worker's drain.
  * The last line is "N passed, M failed".
@@ -71,7 +72,10 @@ struct fake {
 	/* socket: the proxy's ends of the server pairs, in turn */
 	struct peer	 srv[FDS_MAX];
 	int		 nsrv;
-	/* connect: refuse the first one at once (1) or later (2) */
+	/*
+	 * connect: the first one refused at once (1), later (2), or never
+	 * answered (3)
+	 */
 	int		 refuse_first;
 	int		 nconnect;
 	struct pfh_addr	 dialled[FDS_MAX];
@@ -188,6 +192,8 @@ fake_connect(struct conn *c, const struct sockaddr *sa, socklen_t len)
 		errno = ECONNREFUSED;
 		return (-1);
 	}
+	if (first && fk.refuse_first == 3)
+		return (0);		/* no answer, ever */
 	event_base_once(base, -1, EV_TIMEOUT, first && fk.refuse_first == 2 ?
 	    fake_refused : fake_connected, c, &tv);
 	return (0);
@@ -436,6 +442,8 @@ session_up(struct peer *cli, struct peer **srv)
 	return (1);
 }
 
+static int	ends_with(struct peer *, const char *);
+
 static void
 say(struct peer *p, const void *buf, size_t len)
 {
@@ -612,7 +620,8 @@ test_221_close(void)
 static void
 test_emfile(void)
 {
-	const char	*msg = "421 Proxy out of resources, try again later\r\n";
+	const char	*msg =
+			    "421 Proxy out of resources, try again later\r\n";
 	struct peer	 refused, cli, *srv;
 	int		 spare;
 
@@ -656,6 +665,77 @@ retry(int how, const char *what)
 	    addr_str(&fk.dialled[0], b, sizeof(b)));
 	checkf(backend_ndown(&conf.backends) == 1,
 	    "-R, %s: the refusing server is marked down", what);
+	close(cli.fd);
+	teardown();
+}
+
+/*
+ * The session's timer runs out now: libevent's clock is not the
+ * test's, so the timer is made active instead of waited for.
+ */
+static void
+time_out(void)
+{
+	struct ftp_session	*s = TAILQ_FIRST(&ctx.sessions);
+
+	if (s == NULL || !evtimer_pending(&s->timer, NULL))
+		errx(1, "no session timer");
+	event_active(&s->timer, EV_TIMEOUT, 1);
+}
+
+static void
+test_no_answer(void)
+{
+	struct peer	 cli, *srv;
+	int		 i;
+
+	setup();
+	fk.refuse_first = 3;
+	client_new(&cli);
+	session_accept(-1, EV_READ, &ctx);
+	spin(10);
+	check(fk.nconnect == 1 && live_calls(C_START) == 0,
+	    "-R, no answer: one server dialled, and waited for");
+	time_out();
+	for (i = 0; i < SPINS && live_calls(C_START) == 0; i++)
+		spin(1);
+	if (!check(fk.nconnect == 2 && answer(C_START, 0, 0) == 0,
+	    "-R, no answer in time: the next server is dialled")) {
+		close(cli.fd);
+		teardown();
+		return;
+	}
+	srv = &fk.srv[1];
+	say(srv, "220 ready\r\n", 11);
+	check(wait_for(&cli, "220 ready\r\n", srv) &&
+	    backend_ndown(&conf.backends) == 1,
+	    "-R, no answer: its greeting reaches the client, the first "
+	    "server is down");
+	close(cli.fd);
+	teardown();
+}
+
+static void
+test_idle(void)
+{
+	struct peer	cli, *srv;
+
+	setup();
+	check(session_up(&cli, &srv), "idle: a session comes up");
+	say(&cli, "RETR f\r\n", 8);
+	check(wait_for(srv, "RETR f\r\n", &cli), "idle: RETR relayed");
+	say(srv, "150 Opening\r\n", 13);
+	check(wait_for(&cli, "150 Opening\r\n", srv), "idle: 150 relayed");
+	time_out();
+	spin(10);
+	check(!cli.eof && session_count(&ctx) == 1,
+	    "idle: a session in a transfer outlives the idle time");
+	say(srv, "226 Done\r\n", 10);
+	check(wait_for(&cli, "226 Done\r\n", srv), "idle: 226 relayed");
+	cli.len = 0;
+	time_out();
+	check(ends_with(&cli, "421 Idle timeout, closing control "
+	    "connection\r\n"), "idle after the transfer: 421, then EOF");
 	close(cli.fd);
 	teardown();
 }
@@ -812,6 +892,8 @@ main(void)
 	test_221_close();
 	test_emfile();
 	test_retry();
+	test_no_answer();
+	test_idle();
 	test_permit();
 	test_start_refused();
 	test_limit();
