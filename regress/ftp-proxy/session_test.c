@@ -7,9 +7,10 @@
  * and a fake clock, so no network, no pfhelper and no sleep.  Reverse
  * mode (-R) with two servers, documentation addresses only.
  *
- * Cases: a long server line streamed through, a NUL in its rest; a
- * client line too long; the Synch before ABOR (the DM urgent); FIN
- * orders (the client's first, the server's first, 221 then close);
+ * Cases: a long server line streamed through, a NUL in its rest, a
+ * long 227 rewritten and its rest dropped; a client line too long; the
+ * Synch before ABOR (the DM urgent); FIN orders (the client's first,
+ * the server's first, 221 then close);
  * out of descriptors at accept (the spare one); -R's next server when
  * one refuses (at once, or later) or does not answer in time; the idle
  * time, and a transfer that outlives it; pfhelper refusing a data permit,
@@ -488,6 +489,39 @@ test_long_server_line(void)
 	teardown();
 }
 
+/* A long 227: its head is parsed and replaced, its rest dropped. */
+static void
+test_long_227(void)
+{
+	static char	 reply[3 * FTP_LINE_MAX];
+	struct peer	 cli, *srv;
+	const uint8_t	*a;
+	size_t		 n;
+
+	setup();
+	check(session_up(&cli, &srv), "long 227: a session comes up");
+	say(&cli, "PASV\r\n", 6);
+	check(wait_for(srv, "PASV\r\n", &cli), "long 227: PASV relayed");
+	a = fk.dialled[0].addr;
+	n = (size_t)snprintf(reply, sizeof(reply), "227 Entering Passive "
+	    "Mode (%u,%u,%u,%u,195,80) ", a[0], a[1], a[2], a[3]);
+	memset(reply + n, 'z', 2 * FTP_LINE_MAX);
+	n += 2 * FTP_LINE_MAX;
+	n += (size_t)snprintf(reply + n, sizeof(reply) - n, "\r\n");
+	say(srv, reply, n);
+	spin(10);
+	answer(C_PERMIT, 0, 50000);
+	say(&cli, "NOOP\r\n", 6);
+	check(wait_for(srv, "NOOP\r\n", &cli), "long 227: NOOP relayed");
+	say(srv, "200 ok\r\n", 8);
+	check(wait_for(&cli, "200 ok\r\n", srv) && has(&cli,
+	    "227 Entering Passive Mode (203,0,113,1,195,80)\r\n200 ok\r\n") &&
+	    memchr(cli.buf, 'z', cli.len) == NULL,
+	    "a long 227 is rewritten, its rest dropped up to its end");
+	close(cli.fd);
+	teardown();
+}
+
 static void
 test_client_too_long(void)
 {
@@ -885,6 +919,7 @@ main(void)
 	log_setverbose(getenv("SESSION_TEST_LOG") != NULL ? LOG_DEBUG :
 	    LOG_EMERG);
 	test_long_server_line();
+	test_long_227();
 	test_client_too_long();
 	test_synch();
 	test_client_fin_first();
