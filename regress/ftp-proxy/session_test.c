@@ -13,7 +13,8 @@
  * the server's first, 221 then close);
  * out of descriptors at accept (the spare one); -R's next server when
  * one refuses (at once, or later) or does not answer in time; the idle
- * time, and a transfer that outlives it; pfhelper refusing a data permit,
+ * time, and a transfer that outlives it; the permit rate on the fake
+ * clock; pfhelper refusing a data permit,
  * a session, or a session again (a new pfhelper); -m's limit; an old
  * worker's drain.
  * The last line is "N passed, M failed".
@@ -40,7 +41,7 @@
 
 #define SPINS		20000	/* loop rounds a wait may take at most */
 #define PEER_MAX	(64 * 1024)
-#define CALLS_MAX	16
+#define CALLS_MAX	256
 #define FDS_MAX		8
 
 /* The test's end of a socket pair, and what came out of it. */
@@ -911,6 +912,51 @@ test_drain(void)
 	teardown();
 }
 
+/* One PASV and its 227: 1 if a permit was asked for (and granted). */
+static int
+pasv_once(struct peer *cli, struct peer *srv)
+{
+	const uint8_t	*a = fk.dialled[0].addr;
+	char		 r227[128];
+	int		 n, i, asked = 0;
+
+	cli->len = srv->len = 0;
+	say(cli, "PASV\r\n", 6);
+	if (!wait_for(srv, "PASV\r\n", cli))
+		return (-1);
+	n = snprintf(r227, sizeof(r227), "227 Entering Passive Mode "
+	    "(%u,%u,%u,%u,195,80)\r\n", a[0], a[1], a[2], a[3]);
+	say(srv, r227, (size_t)n);
+	for (i = 0; i < SPINS && !has(cli, "\r\n") && !asked; i++) {
+		spin1(cli, srv);
+		asked = live_calls(C_PERMIT) == 1;
+	}
+	if (asked)
+		answer(C_PERMIT, 0, 50000);
+	return (wait_for(cli, "\r\n", srv) ? asked : -1);
+}
+
+/* The permit rate runs on the session's clock, here the test's. */
+static void
+test_permit_rate(void)
+{
+	struct peer	cli, *srv;
+	int		i, n = 0;
+
+	setup();
+	check(session_up(&cli, &srv), "permit rate: a session comes up");
+	for (i = 0; i < FTP_PERMIT_BURST; i++)
+		n += pasv_once(&cli, srv) == 1;
+	checkf(n == FTP_PERMIT_BURST, "a burst of %d permits in no time: "
+	    "all asked for (%d)", FTP_PERMIT_BURST, n);
+	check(pasv_once(&cli, srv) == 0 && has(&cli, "425 "),
+	    "one more in no time: 425, not asked for");
+	fake_now += 1;
+	check(pasv_once(&cli, srv) == 1, "a second later: asked again");
+	close(cli.fd);
+	teardown();
+}
+
 int
 main(void)
 {
@@ -930,6 +976,7 @@ main(void)
 	test_no_answer();
 	test_idle();
 	test_permit();
+	test_permit_rate();
 	test_start_refused();
 	test_limit();
 	test_refused_again();
