@@ -171,14 +171,14 @@ probe_start(struct ftp_ctx *ctx, int i)
 
 	if (p->fd != -1 || addr_to_sa(&b->addr, b->port, &ss, &len) == -1)
 		return;
-	p->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	p->fd = ctx->net->socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (p->fd == -1)
 		return;
 	if ((conf->srclen != 0 && conf->src.ss_family == ss.ss_family &&
 	    bind(p->fd, (const struct sockaddr *)&conf->src,
 	    conf->srclen) == -1) ||
-	    (connect(p->fd, (struct sockaddr *)&ss, len) == -1 &&
+	    (ctx->net->dial(p->fd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS)) {
 		close(p->fd);
 		p->fd = -1;

@@ -145,13 +145,15 @@ extern const struct ftp_pfh	ftp_pfh_client;
 
 /*
  * The sockets of a session's life: accept4(2), socket(2), the server's
- * conn_connect() and getsockname(2), and orig_dst(): the system's
- * (ftp_net_sys), or a unit test's fakes over socket pairs.
+ * conn_connect() and getsockname(2), and orig_dst(); and connect(2) for
+ * farm.c's tries: the system's (ftp_net_sys), or a unit test's fakes
+ * over socket pairs.
  */
 struct ftp_net {
 	int	(*accept)(int, struct sockaddr *, socklen_t *, int);
 	int	(*socket)(int, int, int);
 	int	(*connect)(struct conn *, const struct sockaddr *, socklen_t);
+	int	(*dial)(int, const struct sockaddr *, socklen_t);
 	int	(*sockname)(int, struct sockaddr *, socklen_t *);
 	int	(*orig_dst)(int, struct sockaddr_storage *, socklen_t *,
 		    struct sockaddr_storage *);

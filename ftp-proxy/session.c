@@ -92,13 +92,19 @@ sys_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 }
 
 static int
+sys_dial(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return (connect(fd, sa, len));
+}
+
+static int
 sys_sockname(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	return (getsockname(fd, sa, len));
 }
 
 const struct ftp_net	ftp_net_sys = {
-	sys_accept, socket, conn_connect, sys_sockname, orig_dst
+	sys_accept, socket, conn_connect, sys_dial, sys_sockname, orig_dst
 };
 
 /*

@@ -12,7 +12,8 @@
  * Synch before ABOR (the DM urgent); FIN orders (the client's first,
  * the server's first, 221 then close);
  * out of descriptors at accept (the spare one); -R's next server when
- * one refuses (at once, or later) or does not answer in time; the idle
+ * one refuses (at once, or later) or does not answer in time, and the
+ * farm's tries of the one that is down; the idle
  * time, and a transfer that outlives it; the permit rate on the fake
  * clock; pfhelper refusing a data permit,
  * a session, or a session again (a new pfhelper); -m's limit; an old
@@ -81,6 +82,9 @@ struct fake {
 	int		 refuse_first;
 	int		 nconnect;
 	struct pfh_addr	 dialled[FDS_MAX];
+	/* dial: farm.c's tries of a down server, refused while set */
+	int		 ndial;
+	int		 dial_refuse;
 	/* pfhelper */
 	struct call	 calls[CALLS_MAX];
 	int		 ncalls;
@@ -202,6 +206,17 @@ fake_connect(struct conn *c, const struct sockaddr *sa, socklen_t len)
 }
 
 static int
+fake_dial(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	fk.ndial++;
+	if (fk.dial_refuse) {
+		errno = ECONNREFUSED;
+		return (-1);
+	}
+	return (0);		/* a socket pair: writable, no error */
+}
+
+static int
 fake_sockname(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	sa_set(sa, len, "203.0.113.1", 50000 + fd);
@@ -221,7 +236,8 @@ fake_orig_dst(int fd, struct sockaddr_storage *ss, socklen_t *len,
 }
 
 static const struct ftp_net	fake_net = {
-	fake_accept, fake_socket, fake_connect, fake_sockname, fake_orig_dst
+	fake_accept, fake_socket, fake_connect, fake_dial, fake_sockname,
+	fake_orig_dst
 };
 
 static struct call *
@@ -404,6 +420,11 @@ teardown(void)
 
 	session_end_all(&ctx);
 	evtimer_del(&ctx.probe_timer);
+	for (i = 0; i < BACKEND_MAX; i++)
+		if (ctx.probes[i].fd != -1) {
+			event_del(&ctx.probes[i].ev);
+			close(ctx.probes[i].fd);
+		}
 	hl_clear(&ctx.hosts);
 	event_base_free(base);
 	for (i = 0; i < fk.nsrv; i++)
@@ -750,6 +771,39 @@ test_no_answer(void)
 	teardown();
 }
 
+/* The farm's tries of a down server, on the test's clock. */
+static void
+test_probe(void)
+{
+	struct peer	 cli, *srv;
+	int		 i;
+
+	setup();
+	fk.refuse_first = 1;
+	check(session_up(&cli, &srv) && backend_ndown(&conf.backends) == 1,
+	    "probe: a server refused, the next one took the session");
+	check(evtimer_pending(&ctx.probe_timer, NULL),
+	    "probe: the farm's timer runs while a server is down");
+	event_active(&ctx.probe_timer, EV_TIMEOUT, 1);
+	spin(10);
+	check(fk.ndial == 0, "probe: not tried before its time");
+	fake_now += BACKEND_DOWN_SECS;
+	fk.dial_refuse = 1;
+	event_active(&ctx.probe_timer, EV_TIMEOUT, 1);
+	spin(10);
+	check(fk.ndial == 1 && backend_ndown(&conf.backends) == 1,
+	    "probe: tried once its time came; refused, it stays down");
+	fake_now += BACKEND_DOWN_SECS;
+	fk.dial_refuse = 0;
+	event_active(&ctx.probe_timer, EV_TIMEOUT, 1);
+	for (i = 0; i < SPINS && backend_ndown(&conf.backends) > 0; i++)
+		spin(1);
+	check(fk.ndial == 2 && backend_ndown(&conf.backends) == 0,
+	    "probe: tried again; it answers, it is up");
+	close(cli.fd);
+	teardown();
+}
+
 static void
 test_idle(void)
 {
@@ -974,6 +1028,7 @@ main(void)
 	test_emfile();
 	test_retry();
 	test_no_answer();
+	test_probe();
 	test_idle();
 	test_permit();
 	test_permit_rate();
