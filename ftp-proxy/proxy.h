@@ -189,8 +189,8 @@ struct ftp_ctx {
 	struct event		 drain_ev;
 	int			 shutting_down;
 	struct hl_table		 hosts;		/* sessions per client host */
-	int			 spare_fd;	/* given up to refuse at EMFILE */
-	struct fr_out		 fro;		/* the relay's answer to a line */
+	int			 spare_fd;	/* given up at EMFILE */
+	struct fr_out		 fro;		/* the relay's answer */
 	struct farm_probe	 probes[BACKEND_MAX];
 	struct event		 probe_timer;
 };

@@ -442,6 +442,16 @@ client_new(struct peer *cli)
 	pair(&fk.accept_fd[fk.naccept++], cli);
 }
 
+/* Run the loop until a SESSION_START waits for pfhelper: bounded. */
+static void
+wait_start(void)
+{
+	int	i;
+
+	for (i = 0; i < SPINS && live_calls(C_START) == 0; i++)
+		spin(1);
+}
+
 /*
  * A session up to its greeting: accepted, connected (srv: the server
  * pair it got), registered with pfhelper, the 220 through.  1 if so.
@@ -449,12 +459,9 @@ client_new(struct peer *cli)
 static int
 session_up(struct peer *cli, struct peer **srv)
 {
-	int	i;
-
 	client_new(cli);
 	session_accept(-1, EV_READ, &ctx);
-	for (i = 0; i < SPINS && live_calls(C_START) == 0; i++)
-		spin(1);
+	wait_start();
 	if (answer(C_START, 0, 0) == -1)
 		return (0);
 	*srv = &fk.srv[fk.nsrv - 1];
@@ -743,7 +750,6 @@ static void
 test_no_answer(void)
 {
 	struct peer	 cli, *srv;
-	int		 i;
 
 	setup();
 	fk.refuse_first = 3;
@@ -753,8 +759,7 @@ test_no_answer(void)
 	check(fk.nconnect == 1 && live_calls(C_START) == 0,
 	    "-R, no answer: one server dialled, and waited for");
 	time_out();
-	for (i = 0; i < SPINS && live_calls(C_START) == 0; i++)
-		spin(1);
+	wait_start();
 	if (!check(fk.nconnect == 2 && answer(C_START, 0, 0) == 0,
 	    "-R, no answer in time: the next server is dialled")) {
 		close(cli.fd);
@@ -893,13 +898,11 @@ static void
 test_start_refused(void)
 {
 	struct peer	cli;
-	int		i;
 
 	setup();
 	client_new(&cli);
 	session_accept(-1, EV_READ, &ctx);
-	for (i = 0; i < SPINS && live_calls(C_START) == 0; i++)
-		spin(1);
+	wait_start();
 	answer(C_START, EPERM, 0);
 	check(ends_with(&cli, "421 Proxy refused the session\r\n"),
 	    "pfhelper refuses a session: 421, then EOF");
