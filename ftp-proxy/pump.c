@@ -148,6 +148,11 @@ action_do(struct ftp_session *s, const struct fr_action *a, int *refused)
 
 	switch (a->type) {
 	case FR_TO_CLIENT:
+		/* 221 and 421 close (RFC 959): the FIN rides with them. */
+		if (s->client.conn != NULL && a->len >= 4 &&
+		    (memcmp(a->data, "221 ", 4) == 0 ||
+		    memcmp(a->data, "421 ", 4) == 0))
+			conn_cork(s->client.conn);
 		pump_send(&s->client, a->data, a->len);
 		break;
 	case FR_TO_SERVER:
