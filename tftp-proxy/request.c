@@ -244,6 +244,9 @@ request_handle(struct tp_requests *rq, const struct tp_dgram *d)
 	}
 	if (host_admit(rq, d) == -1)
 		return;
+	if (rq->pfh->down)
+		log_info("request from %s waits for pfhelper",
+		    addr_port_str(&d->from, d->fport, buf, sizeof(buf)));
 	if (d->to.af != d->from.af) {
 		drop(d, "address families differ");
 		return;
