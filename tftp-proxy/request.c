@@ -201,6 +201,15 @@ request_end_all(struct tp_requests *rq)
 		xfer_end(x);
 }
 
+void
+request_free(struct tp_requests *rq)
+{
+	request_end_all(rq);
+	hl_clear(&rq->hosts);
+	free(rq->slots);
+	free(rq);
+}
+
 /* Handle what is queued on a listening socket, a bounded burst. */
 void
 request_read(struct tp_requests *rq, int fd)

@@ -93,6 +93,7 @@ void		request_read(struct tp_requests *, int);
 void		request_handle(struct tp_requests *, const struct tp_dgram *);
 unsigned int	request_count(const struct tp_requests *);
 void		request_end_all(struct tp_requests *);
+void		request_free(struct tp_requests *);
 /*
  * A new pfhelper refused session sid made again: the transfer ends.
  * pfhelper is lost for good: every request still waiting for it gets
