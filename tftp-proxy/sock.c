@@ -308,6 +308,20 @@ sock_client(const struct tp_dgram *d, int af, struct sockaddr_storage *ss,
 	return (0);
 }
 
+/* One control message, the only one in msg's buffer. */
+static void
+sock_cmsg(struct msghdr *msg, int level, int type, const void *data,
+    size_t len)
+{
+	struct cmsghdr	*cm = CMSG_FIRSTHDR(msg);
+
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	msg->msg_controllen = CMSG_SPACE(len);
+}
+
 /*
  * A datagram to the client of the request d, on the socket d came on,
  * from the address d was sent to: our own after a `redirect' (conntrack
@@ -321,7 +335,6 @@ sock_reply(const struct tp_dgram *d, void *buf, size_t len)
 	struct sockaddr_storage	 ss;
 	struct msghdr		 msg;
 	struct iovec		 iov;
-	struct cmsghdr		*cm;
 	struct in_pktinfo	 pi;
 	struct in6_pktinfo	 pi6;
 	union {
@@ -343,23 +356,15 @@ sock_reply(const struct tp_dgram *d, void *buf, size_t len)
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = cbuf.buf;
-	cm = (struct cmsghdr *)cbuf.buf;
+	msg.msg_controllen = sizeof(cbuf.buf);
+	memset(&pi, 0, sizeof(pi));
+	memset(&pi6, 0, sizeof(pi6));
 	if (d->to.af == AF_INET) {
-		memset(&pi, 0, sizeof(pi));
 		memcpy(&pi.ipi_spec_dst, d->to.addr, 4);
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+		sock_cmsg(&msg, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 	} else {
-		memset(&pi6, 0, sizeof(pi6));
 		memcpy(&pi6.ipi6_addr, d->to.addr, 16);
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi6));
-		memcpy(CMSG_DATA(cm), &pi6, sizeof(pi6));
-		msg.msg_controllen = CMSG_SPACE(sizeof(pi6));
+		sock_cmsg(&msg, IPPROTO_IPV6, IPV6_PKTINFO, &pi6, sizeof(pi6));
 	}
 	return (sendmsg(d->lfd, &msg, MSG_DONTWAIT) == -1 ? -1 : 0);
 }

@@ -394,6 +394,27 @@ test_slots(void)
 	teardown(&f);
 }
 
+/*
+ * A fixture kept across pfhelper's loss (pfh_keep), with one transfer
+ * live (session 1, from 192.0.2.10:40100) when pfhelper goes away.
+ */
+static void
+live_then_lost(struct fix *f, const char *what)
+{
+	struct req	r[4];
+	uint8_t		buf[64];
+
+	setup(f, 8);
+	pfh_keep(&f->pfh, 10, NULL, refused);
+	request(f, 10, 40100, "live");
+	checkf(srv_read(f, r, 4) == 1, "%s: SESSION_START", what);
+	srv_reply(f, r[0].id, 0);
+	(void)at_server(0, buf, sizeof(buf));
+	srv_close(f);
+	spin();
+	checkf(f->pfh.down && f->nlost == 0, "%s: pfhelper lost, kept", what);
+}
+
 /* pfhelper goes away with a transfer live and a request waiting. */
 static void
 test_pfh_down(void)
@@ -403,15 +424,7 @@ test_pfh_down(void)
 	uint8_t		buf[64];
 	int		n;
 
-	setup(&f, 8);
-	pfh_keep(&f.pfh, 10, NULL, NULL);
-	request(&f, 10, 40100, "live");
-	check(srv_read(&f, r, 4) == 1, "down: SESSION_START");
-	srv_reply(&f, r[0].id, 0);
-	(void)at_server(0, buf, sizeof(buf));
-	srv_close(&f);
-	spin();
-	check(f.pfh.down && f.nlost == 0, "down: pfhelper lost, kept");
+	live_then_lost(&f, "down");
 	request(&f, 11, 40100, "waits");
 	check(request_count(f.rq) == 2, "down: the new request waits");
 	check(at_server(1, buf, sizeof(buf)) == -1,
@@ -435,16 +448,9 @@ static void
 test_abandon(void)
 {
 	struct fix	f;
-	struct req	r[4];
 	uint8_t		buf[64];
 
-	setup(&f, 8);
-	pfh_keep(&f.pfh, 10, NULL, NULL);
-	request(&f, 10, 40100, "live");
-	check(srv_read(&f, r, 4) == 1, "abandon: SESSION_START");
-	srv_reply(&f, r[0].id, 0);
-	srv_close(&f);
-	spin();
+	live_then_lost(&f, "abandon");
 	request(&f, 11, 40100, "waits");
 	request_abandon(f.rq, "no new pfhelper in time");
 	checkf(nreplied == 1 && repliedlen[0] > 5 && replied[0][1] ==
@@ -466,13 +472,7 @@ test_refused_again(void)
 	struct fix	f;
 	struct req	r[4];
 
-	setup(&f, 8);
-	pfh_keep(&f.pfh, 10, NULL, refused);
-	request(&f, 10, 40100, "live");
-	check(srv_read(&f, r, 4) == 1, "again refused: SESSION_START");
-	srv_reply(&f, r[0].id, 0);
-	srv_close(&f);
-	spin();
+	live_then_lost(&f, "again refused");
 	srv_open(&f);
 	check(srv_read(&f, r, 4) == 1, "again refused: made again");
 	srv_reply(&f, r[0].id, EPERM);
