@@ -5,12 +5,14 @@
 # parent's reconnection in common/parent.c).
 #   1. kill -9 of tftp-proxy's own pfhelper mid-transfer: the parent
 #      spawns another, the worker makes its sessions again; the transfer
-#      and a request after it arrive with the right checksum.
+#      and a request after it arrive with the right checksum.  Then
+#      between requests: an IPv6 request after the next kill -9.
 #   2. kill -9 of the pfhelper service (-S) mid-transfer, then a request
 #      while no pfhelper is there: it waits, and once the test starts the
 #      service again it is served (checksum), as the transfer is.
 #   3. The bound (-W 2): the service does not come back; the waiting
-#      client gets a TFTP ERROR, the log says why, tftp-proxy exits 1.
+#      clients (IPv4, IPv6) get a TFTP ERROR, the log says why, and
+#      tftp-proxy exits 1.
 # In 1 and 2 the parent and its worker never exit, no request is
 # dropped, and no element is left once the requests end.  The transfer
 # is slowed by a token bucket on the server's link (96 kbit/s).
@@ -89,6 +91,14 @@ check "spawned: the parent spawned a new pfhelper" eval '
     wait_for 5 sh -c "p=\$(pgrep -P $PP -x pfhelper);
     [ -n \"\$p\" ] && [ \"\$p\" != $PFH ]"'
 after 1 spawned
+PFH=$(pfhelper_pid "$PP")
+kill -9 "$PFH"
+check "spawned, between requests: the worker asks for another again" \
+    wait_grep "$LOG" "worker $WPID lost pfhelper" 2
+check "spawned, between requests: IPv6, sha256" eval \
+    "curl_get $S6 quick $WORK/quick.6 && same $WORK/quick.6 $R/quick"
+check "spawned: the worker never exited" \
+    eval '[ "$(worker_of "$PP")" = "$WPID" ]'
 stop
 check "spawned: SIGTERM: tftp-proxy exits 0" test "$RC" -eq 0
 
@@ -125,10 +135,17 @@ PP=$TFTPPROXYPID
 kill -9 "$SVCPID"
 wait "$SVCPID" 2>/dev/null
 set_up wait_re "$LOG" "lost pfhelper" 5
-timeout 30 ip netns exec "$CLI" tftp -4 -m binary "$S4" -c get quick \
-    "$WORK/bound" > "$WORK/bound.out" 2>&1
-check "bound: the client that waited longer than -W gets a TFTP ERROR" \
-    grep -q "lost its packet filter helper" "$WORK/bound.out"
+CLIENTS=""
+for a in "$S4" "$S6"; do
+	bg sh -c "timeout 30 ip netns exec $CLI tftp $(hpafam "$a") \
+	    -m binary $a -c get quick $WORK/bound > $WORK/bound.$a 2>&1"
+	CLIENTS="$CLIENTS $LASTPID"
+done
+for c in $CLIENTS; do wait "$c"; done
+for a in "$S4" "$S6"; do
+	check "bound: the client that waited longer than -W gets a TFTP ERROR ($a)" \
+	    grep -q "lost its packet filter helper" "$WORK/bound.$a"
+done
 check "bound: the log says why" \
     wait_re "$LOG" "dropped request .*pfhelper went away" 5
 check "bound: tftp-proxy exits 1" eval '
