@@ -21,7 +21,14 @@
  * Nothing waits for pfhelper: the original destination of a redirected
  * request (CT_LOOKUP) and the session with its permit (SESSION_START,
  * one round trip) complete through callbacks while other requests go
- * on; the request waits in its session meanwhile.
+ * on; the request waits in its session meanwhile.  If pfhelper goes
+ * away (a worker under tftp-proxy's parent keeps its calls, pfh_keep)
+ * the request waits for the next one; if none comes in time, its
+ * client gets a TFTP ERROR (request_abandon).
+ *
+ * A process's requests live in one struct tp_requests, which reaches
+ * sockets through struct tp_net and the time through a clock_fn, so
+ * that regress/tftp-proxy/request_test.c runs it on fakes.
  */
 #include "compat.h"
 

@@ -20,7 +20,7 @@
 #define TP_DGRAM_MAX		1024	/* larger than any valid request */
 #define TP_SESSIONS_DEFAULT	1024	/* -m: requests in flight */
 #define TP_SESSIONS_MAX		65536
-#define TP_PFH_WAIT_DEFAULT	10	/* -W: seconds requests wait for pfhelper */
+#define TP_PFH_WAIT_DEFAULT	10	/* -W: seconds to wait for pfhelper */
 
 struct tp_conf {
 	int			 family;	/* -4, -6, or AF_UNSPEC */

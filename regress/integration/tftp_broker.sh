@@ -143,7 +143,7 @@ for a in "$S4" "$S6"; do
 done
 for c in $CLIENTS; do wait "$c"; done
 for a in "$S4" "$S6"; do
-	check "bound: the client that waited longer than -W gets a TFTP ERROR ($a)" \
+	check "bound: a client that waited past -W gets a TFTP ERROR ($a)" \
 	    grep -q "lost its packet filter helper" "$WORK/bound.$a"
 done
 check "bound: the log says why" \
