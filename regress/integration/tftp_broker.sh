@@ -132,6 +132,7 @@ stop
 : > "$LOG"
 set_up tftp_proxy_up -S -W 2
 PP=$TFTPPROXYPID
+set_up wait_re "$LOG" "serving [0-9]+ socket" 5
 kill -9 "$SVCPID"
 wait "$SVCPID" 2>/dev/null
 set_up wait_re "$LOG" "lost pfhelper" 5
