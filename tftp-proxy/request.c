@@ -50,7 +50,7 @@
 #include "hostaddr.h"
 #include "hostlimit.h"
 #include "log.h"
-#include "netutil.h"
+#include "listen.h"
 #include "pfh_client.h"
 #include "tftp_parse.h"
 #include "tftp_proxy.h"

@@ -22,7 +22,7 @@
 
 #include "addr.h"
 #include "log.h"
-#include "netutil.h"
+#include "listen.h"
 #include "tftp_proxy.h"
 
 #ifndef IP_RECVORIGDSTADDR

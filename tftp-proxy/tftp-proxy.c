@@ -33,7 +33,7 @@
 #include "frontend.h"
 #include "helper.h"
 #include "log.h"
-#include "netutil.h"
+#include "listen.h"
 #include "parent.h"
 #include "pfh_client.h"
 #include "sandbox.h"
