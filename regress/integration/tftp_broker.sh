@@ -66,16 +66,8 @@ after() {
 	    wait_for 10 no_permits tftp-proxy
 }
 
-stop() {
-	kill -TERM "$PP"
-	if wait_gone "$PP" 100; then
-		wait "$PP"
-		RC=$?
-	else
-		RC=255
-	fi
-	PIDS=$(echo " $PIDS " | sed "s/ $PP / /")
-}
+# lib.sh's proxy_stop, for tftp-proxy's parent: its status in PROXYRC.
+stop() { PROXYPID=$PP; proxy_stop; }
 
 # --- 1. kill -9 of the spawned pfhelper, mid-transfer -------------------
 set_up tftp_proxy_up
@@ -100,7 +92,7 @@ check "spawned, between requests: IPv6, sha256" eval \
 check "spawned: the worker never exited" \
     eval '[ "$(worker_of "$PP")" = "$WPID" ]'
 stop
-check "spawned: SIGTERM: tftp-proxy exits 0" test "$RC" -eq 0
+check "spawned: SIGTERM: tftp-proxy exits 0" test "$PROXYRC" -eq 0
 
 # --- 2. kill -9 of the service, mid-transfer and between requests -------
 mkdir -p "$PFHDIR"
