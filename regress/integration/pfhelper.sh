@@ -485,8 +485,8 @@ t_timeout() {
 	k="192.0.2.10 . 198.51.100.10 . tcp . $pp"
 	expect "permit with timeout 2" ok passive 1 2 "$pp" $(($1 + 2)) 2
 	check "the rdr4 element is there" has_elem rdr4 "$k"
-	check "an unused permit with timeout 2 leaves rdr4 within 4 s" \
-	    wait_for 4 no_elem rdr4 "$k"
+	check "an unused permit with timeout 2 leaves rdr4 (8 s at most)" \
+	    wait_for 8 no_elem rdr4 "$k"
 	expect "del of a timed-out permit is fine" ok del 1 2
 }
 
