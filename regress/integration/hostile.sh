@@ -652,7 +652,7 @@ cat > "$WORK/send.py" <<-'EOF'
 	        s.sendto(b"\0\1nosuch%d\0octet\0" % i, dst)
 	        if i % 20 == 19:
 	            time.sleep(0.02)
-	    time.sleep(1)
+	    time.sleep(1)	# the clients stay a second for their answers
 	else:
 	    for h in what.split(","):
 	        sock().sendto(bytes.fromhex(h), dst)
