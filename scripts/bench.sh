@@ -825,12 +825,15 @@ limit() {
 	stop_pid "$LPID"
 }
 
-# stall: the two figures regress/integration/ftp_channel.sh and
-# ftp_hostile.sh check only for their outcome.  (1) pfhelper stopped
+# stall: the figures regress/integration/ftp_channel.sh, ftp_hostile.sh
+# and hostile.sh check only for their outcome.  (1) pfhelper stopped
 # (SIGSTOP) while a PASV's permit waits for it: the wall time of 10
 # NOOPs on another session, and of the 227 after SIGCONT.  (2) ftp-proxy
 # out of descriptors (RLIMIT_NOFILE 40, full, one more connection
 # queued): its CPU time in the next second (a busy loop would take it).
+# (3) ftp-proxy -t 3: when an idle session gets its 421, counted from
+# the greeting.  (4) SIGTERM to ftp-proxy with $NIDLE idle sessions
+# (a stub server): the time until it has exited.
 stall_noops() {
 	py "$CLI" "$S4" "$HELPERPID" <<-'EOF'
 	import os, signal, sys, time
@@ -880,8 +883,57 @@ stall_cpu() {
 	EOF
 	stop_pid "$SPID"
 }
+stall_idle() {
+	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" "$BIN/ftp-proxy" \
+	    -d -s "$PFHDIR" -t 3 2>> "$WORK/stall.log"
+	SPID=$LASTPID
+	wait_port "$FW" 8021 || return 1
+	py "$CLI" "$S4" <<-'EOF'
+	import sys, time
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1], timeout=20)
+	t = time.time()
+	code = c.reply()[0]
+	print("stall_idle_s %.2f" % (time.time() - t) if code == 421 else
+	      "no 421: %s" % code)
+	EOF
+	stop_pid "$SPID"
+}
+# The stub server (as the idle section leaves it), $NIDLE sessions held,
+# then SIGTERM.
+stall_term() {
+	if [ -z "${STUBPID:-}" ]; then
+		stop_pid "$VSPID"
+		VSPID=""
+		bg ip netns exec "$SRV" "$FB" serve -p 21 -H 600
+		STUBPID=$LASTPID
+		wait_port "$SRV" 21 || return 1
+	fi
+	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" "$BIN/ftp-proxy" \
+	    -d -s "$PFHDIR" -D 4 -m "$NIDLE" -M "$NIDLE" 2>> "$WORK/stall.log"
+	SPID=$LASTPID
+	wait_port "$FW" 8021 || return 1
+	srcs=$(seq 10 25 | sed 's/^/192.0.2./' | paste -sd, -)
+	bg ip netns exec "$CLI" "$FB" idle -h "$S4" -n "$NIDLE" -r 1500 \
+	    -b "$srcs" -w 90 -H 180 > "$WORK/stall.idle"
+	SIDLE=$LASTPID
+	i=0
+	while ! grep -q '^idle' "$WORK/stall.idle" && [ $i -lt 1000 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "stall_term_up $(field up "$(grep '^idle' "$WORK/stall.idle")")"
+	t0=$(date +%s%N)
+	kill -TERM "$SPID"
+	if wait_gone "$SPID" 300; then
+		echo "stall_term_ms $((($(date +%s%N) - t0) / 1000000))"
+	fi
+	stop_pid "$SPID"
+	stop_pid "$SIDLE"
+}
 stall_results() {
-	for k in stall_noops_ms stall_227_ms stall_full_cpu_s; do
+	for k in stall_noops_ms stall_227_ms stall_full_cpu_s stall_idle_s \
+	    stall_term_up stall_term_ms; do
 		result "$k" "$(awk -v k="$k" '$1 == k { print $2 }' \
 		    "$WORK/stall.out")"
 	done
@@ -1276,6 +1328,10 @@ table() {
 	    "$(v stall_227_ms)"
 	printf '%-44s %9s\n' "out of descriptors: CPU s in the next 1 s" \
 	    "$(v stall_full_cpu_s)"
+	printf '%-44s %9s\n' "-t 3: an idle session's 421 after, s" \
+	    "$(v stall_idle_s)"
+	printf '%-44s %9s\n' "SIGTERM with $(v stall_term_up) sessions: exit, ms" \
+	    "$(v stall_term_ms)"
 	printf '%-44s %9s\n' "RLIMIT_NOFILE 1024: sessions up of 1000" \
 	    "$(v limit_up)"
 	printf '%-44s %9s\n' "  ftp-proxy CPU % afterwards (idle)" \
@@ -1442,6 +1498,8 @@ fi
 stop_pid "$PROXYPID"
 if want stall; then
 	stall_cpu >> "$WORK/stall.out" 2>&1
+	stall_idle >> "$WORK/stall.out" 2>&1
+	stall_term >> "$WORK/stall.out" 2>&1
 	stall_results
 fi
 want limit && limit
