@@ -523,6 +523,15 @@ reindex(struct hostaddr *h)
 int
 hostaddr_type(struct hostaddr *h, const struct pfh_addr *a)
 {
+	if (h == NULL)
+		return (-1);
+	(void)hostaddr_read(h);
+	return (hostaddr_lookup(h, a));
+}
+
+int
+hostaddr_lookup(struct hostaddr *h, const struct pfh_addr *a)
+{
 	static const uint8_t	 bcast[4] = { 255, 255, 255, 255 };
 	static const uint8_t	 any[16];
 	static const uint8_t	 lo6[16] = { [15] = 1 };
@@ -534,7 +543,6 @@ hostaddr_type(struct hostaddr *h, const struct pfh_addr *a)
 
 	if (h == NULL)
 		return (-1);
-	(void)hostaddr_read(h);
 	if ((len = addr_len(a)) == 0)
 		return (NET_REMOTE);
 	/* a->addr has no alignment: the macro reads it as 32-bit words. */
@@ -543,7 +551,7 @@ hostaddr_type(struct hostaddr *h, const struct pfh_addr *a)
 		memset(&v4, 0, sizeof(v4));
 		v4.af = AF_INET;
 		memcpy(v4.addr, a->addr + 12, 4);
-		return (hostaddr_type(h, &v4));
+		return (hostaddr_lookup(h, &v4));
 	}
 	if (memcmp(a->addr, any, len) == 0 || (a->af == AF_INET ?
 	    a->addr[0] == 127 : memcmp(a->addr, lo6, 16) == 0))

@@ -49,6 +49,11 @@ int		 hostaddr_read(struct hostaddr *);
  * without a context (h NULL): not known.
  */
 int		 hostaddr_type(struct hostaddr *, const struct pfh_addr *);
+/*
+ * The same answer from the list as it is, without taking what is
+ * queued first: for a second decision right after hostaddr_type()'s.
+ */
+int		 hostaddr_lookup(struct hostaddr *, const struct pfh_addr *);
 /* How many addresses the list holds. */
 size_t		 hostaddr_count(const struct hostaddr *);
 /*

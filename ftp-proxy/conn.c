@@ -12,6 +12,9 @@
 
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -132,6 +135,21 @@ size_t
 conn_queued(const struct conn *c)
 {
 	return (evbuffer_get_length(c->out));
+}
+
+/*
+ * One system call at most, once per connection; a failure costs only
+ * the segment it would have saved.
+ */
+void
+conn_cork(struct conn *c)
+{
+	int	on = 1;
+
+	if (c->corked)
+		return;
+	c->corked = 1;
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 }
 
 struct evbuffer *

@@ -28,6 +28,7 @@ struct conn {
 	int		 fd;
 	int		 connecting;
 	int		 rarmed, warmed;	/* EV_READ, EV_WRITE added */
+	int		 corked;		/* TCP_CORK set */
 	struct event	 rev, wev;
 	struct evbuffer	*in, *out;
 	conn_cb		 readcb, writecb;
@@ -45,6 +46,12 @@ int		 conn_write(struct conn *, const void *, size_t);
 /* Move n bytes of b to the queue and send what the socket takes. */
 int		 conn_write_buffer(struct conn *, struct evbuffer *, size_t);
 size_t		 conn_queued(const struct conn *);
+/*
+ * Hold partial segments back in the kernel (TCP_CORK) from now on: the
+ * FIN of a shutdown or close takes them along in one segment, and TCP
+ * sends them anyway after 200 ms.  For the last words of a connection.
+ */
+void		 conn_cork(struct conn *);
 struct evbuffer	*conn_input(struct conn *);
 /* Close the socket; what is queued is lost. */
 void		 conn_free(struct conn *);

@@ -29,25 +29,28 @@
 #include "frontend.h"
 #include "helper.h"
 #include "log.h"
-#include "netutil.h"
+#include "listen.h"
 #include "parent.h"
 #include "proxy.h"
 #include "sandbox.h"
 
 #define FD_RESERVE	32	/* descriptors beside the sessions' */
 
-static struct proxy_conf	 conf;
-static struct pfh_client pfh;
-static struct event_base *evbase;
-
-static struct fe_loop	 loop;
-static int		 listen_fd[FE_MAX_LISTEN];
-static int		 nlisten;
-static struct helper_opts helper = { .role = PFH_ROLE_FTP };
-static uint32_t		 drain = FE_DRAIN_DEFAULT;
-static uint32_t		 pfh_wait = FTP_PFH_WAIT;
-static struct fe_worker	*me;		/* in the worker */
-static int		 level = LOG_NOTICE;
+/* The process: main's, lent to the parent and the worker (ops.arg). */
+struct ftp_proc {
+	struct proxy_conf	 conf;
+	struct helper_opts	 helper;
+	int			 listen_fd[FE_MAX_LISTEN];
+	int			 nlisten;
+	uint32_t		 drain;		/* -w */
+	uint32_t		 pfh_wait;	/* -W */
+	int			 level;		/* -D */
+	/* In the worker: */
+	struct fe_worker	*me;
+	struct pfh_client	 pfh;
+	struct fe_loop		 loop;
+	struct ftp_ctx		 ctx;		/* its sessions */
+};
 
 static __dead void
 usage(void)
@@ -89,9 +92,11 @@ resolve(const char *host, uint16_t port, int family,
 static void
 sig_end(int sig, short ev, void *arg)
 {
+	struct ftp_proc	*p = arg;
+
 	log_info("%s: ending all sessions", strsignal(sig));
-	session_end_all();
-	event_base_loopexit(evbase, NULL);
+	session_end_all(&p->ctx);
+	event_base_loopexit(p->loop.base, NULL);
 }
 
 
@@ -100,7 +105,7 @@ sig_end(int sig, short ev, void *arg)
  * own; several -R add up.  Duplicates count once.
  */
 static void
-add_servers(const char *host, uint16_t port)
+add_servers(struct proxy_conf *conf, const char *host, uint16_t port)
 {
 	struct addrinfo	 hints, *res, *ai;
 	struct pfh_addr	 a;
@@ -109,7 +114,7 @@ add_servers(const char *host, uint16_t port)
 	int		 e;
 
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = conf.family;
+	hints.ai_family = conf->family;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	snprintf(portstr, sizeof(portstr), "%u", port);
@@ -117,94 +122,96 @@ add_servers(const char *host, uint16_t port)
 		errx(1, "server address %s: %s", host, gai_strerror(e));
 	for (ai = res; ai != NULL; ai = ai->ai_next)
 		if (addr_from_sa(ai->ai_addr, &a, &p) == 0 &&
-		    backend_add(&conf.backends, &a, p) == -1)
+		    backend_add(&conf->backends, &a, p) == -1)
 			errx(1, "-R: at most %d servers", BACKEND_MAX);
 	freeaddrinfo(res);
 }
 
-/* The options that only set conf: 1 if ch was one of them. */
+/* The options that only set a number or flag: 1 if ch was one of them. */
 static int
-conf_option(int ch, const char *arg)
+conf_option(struct ftp_proc *p, int ch, const char *arg)
 {
-	uint32_t	prio;
-	int		label;
+	struct proxy_conf	*conf = &p->conf;
+	uint32_t		 prio;
+	int			 label;
 
 	switch (ch) {
 	case 'A':
-		conf.anon_only = 1;
+		conf->anon_only = 1;
 		return (1);
 	case 'b':
-		conf.listen_addr = arg;
+		conf->listen_addr = arg;
 		return (1);
 	case 'E':
-		if (proto_range_parse(arg, &conf.tls_lo, &conf.tls_hi) == -1)
+		if (proto_range_parse(arg, &conf->tls_lo, &conf->tls_hi) == -1)
 			errx(1, "-E: the server data ports of TLS sessions, "
 			    "low-high, from %d: %s", PFH_DATA_PORT_MIN, arg);
 		return (1);
 	case 'I':
-		conf.tls_port = opt_num(arg, 1, 65535, "port");
+		conf->tls_port = opt_num(arg, 1, 65535, "port");
 		return (1);
 	case 'M':
-		conf.max_per_host = opt_num(arg, 1, FTP_MAX_SESSIONS,
+		conf->max_per_host = opt_num(arg, 1, FTP_MAX_SESSIONS,
 		    "max sessions per host");
 		return (1);
 	case 'm':
-		conf.max_sessions = opt_num(arg, 1, FTP_MAX_SESSIONS,
+		conf->max_sessions = opt_num(arg, 1, FTP_MAX_SESSIONS,
 		    "max sessions");
 		return (1);
 	case 'p':
-		conf.listen_port = opt_num(arg, 1, 65535, "port");
+		conf->listen_port = opt_num(arg, 1, 65535, "port");
 		return (1);
 	case 'q':
 		if (tc_class_parse(arg, &prio) == -1)
 			errx(1, "-q: a tc class major:minor in hex, "
 			    "such as 1:10: %s", arg);
-		conf.queue = arg;
+		conf->queue = arg;
 		return (1);
 	case 'r':
-		conf.port20 = 1;
+		conf->port20 = 1;
 		return (1);
 	case 'T':
 		if (ct_label_parse(arg, &label) == -1)
 			errx(1, "-T: a ct label bit, 0 to %d: %s",
 			    CT_LABEL_MAX, arg);
-		conf.tag = arg;
+		conf->tag = arg;
 		return (1);
 	case 't':
-		conf.idle_timeout = opt_num(arg, 1, FTP_IDLE_MAX, "timeout");
+		conf->idle_timeout = opt_num(arg, 1, FTP_IDLE_MAX, "timeout");
 		return (1);
 	case 'v':
-		conf.verbose = 1;
+		conf->verbose = 1;
 		return (1);
 	case 'W':
-		pfh_wait = opt_num(arg, 0, PFH_TIMEOUT_MAX, "pfhelper wait");
+		p->pfh_wait = opt_num(arg, 0, PFH_TIMEOUT_MAX, "pfhelper wait");
 		return (1);
 	case 'w':
-		drain = opt_num(arg, 0, FE_DRAIN_MAX, "drain time");
+		p->drain = opt_num(arg, 0, FE_DRAIN_MAX, "drain time");
 		return (1);
 	}
 	return (0);
 }
 
 static void
-parse_args(int argc, char *argv[], int *lvl)
+parse_args(struct ftp_proc *p, int argc, char *argv[])
 {
-	const char	*rhosts[BACKEND_MAX], *saddr = NULL;
-	int		 nr = 0, ch;
-	uint16_t	 rport = FTP_PORT;
+	struct proxy_conf	*conf = &p->conf;
+	const char		*rhosts[BACKEND_MAX], *saddr = NULL;
+	int			 nr = 0, ch;
+	uint16_t		 rport = FTP_PORT;
 
 	while ((ch = getopt(argc, argv,
 	    "46Aa:b:D:dE:I:M:m:P:p:q:R:rSs:T:t:vW:w:")) !=
 	    -1) {
-		if (helper_option(&helper, ch, optarg) ||
-		    conf_option(ch, optarg))
+		if (helper_option(&p->helper, ch, optarg) ||
+		    conf_option(p, ch, optarg))
 			continue;
 		switch (ch) {
 		case 'a':
 			saddr = optarg;
 			break;
 		case 'D':
-			*lvl = opt_num(optarg, LOG_EMERG, LOG_DEBUG,
+			p->level = opt_num(optarg, LOG_EMERG, LOG_DEBUG,
 			    "log level");
 			break;
 		case 'P':
@@ -214,7 +221,7 @@ parse_args(int argc, char *argv[], int *lvl)
 			if (nr == BACKEND_MAX)
 				errx(1, "-R: at most %d servers", BACKEND_MAX);
 			rhosts[nr++] = optarg;
-			conf.reverse = 1;
+			conf->reverse = 1;
 			break;
 		default:
 			usage();
@@ -222,31 +229,33 @@ parse_args(int argc, char *argv[], int *lvl)
 	}
 	if (optind != argc)
 		usage();
-	conf.family = helper.family;
+	conf->family = p->helper.family;
 	for (ch = 0; ch < nr; ch++)
-		add_servers(rhosts[ch], rport);
-	if (conf.reverse && conf.backends.n == 0)
+		add_servers(conf, rhosts[ch], rport);
+	if (conf->reverse && conf->backends.n == 0)
 		errx(1, "-R: no server address of the family asked for");
-	if (conf.tls_port != 0 && (!conf.reverse || conf.tls_lo == 0 ||
-	    conf.tls_port == conf.listen_port))
+	if (conf->tls_port != 0 && (!conf->reverse || conf->tls_lo == 0 ||
+	    conf->tls_port == conf->listen_port))
 		errx(1, "-I: implicit FTP over TLS needs -R and -E, "
 		    "on a port other than -p's");
 	if (saddr != NULL)
-		resolve(saddr, 0, conf.family, &conf.src, &conf.srclen,
+		resolve(saddr, 0, conf->family, &conf->src, &conf->srclen,
 		    "source address");
 }
 
 /* -I: the sockets of implicit FTP over TLS, beside -p's. */
 static void
-implicit_listen(void)
+implicit_listen(struct ftp_proc *p)
 {
-	int	n;
+	const struct proxy_conf	*conf = &p->conf;
+	int			 n;
 
-	n = net_listen(conf.listen_addr, conf.tls_port, conf.family,
-	    SOCK_STREAM, listen_fd + nlisten, FE_MAX_LISTEN - nlisten);
+	n = net_listen(conf->listen_addr, conf->tls_port, conf->family,
+	    SOCK_STREAM, p->listen_fd + p->nlisten,
+	    FE_MAX_LISTEN - p->nlisten);
 	if (n <= 0)
-		fatalx("cannot listen on port %u (-I)", conf.tls_port);
-	nlisten += n;
+		fatalx("cannot listen on port %u (-I)", conf->tls_port);
+	p->nlisten += n;
 }
 
 /*
@@ -254,10 +263,10 @@ implicit_listen(void)
  * are root (seccomp refuses setrlimit later), or lower -m to fit.
  */
 static void
-fd_limit(void)
+fd_limit(struct proxy_conf *conf)
 {
 	struct rlimit	rl;
-	rlim_t		want = 2 * (rlim_t)conf.max_sessions + FD_RESERVE;
+	rlim_t		want = 2 * (rlim_t)conf->max_sessions + FD_RESERVE;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		err(1, "getrlimit");
@@ -276,9 +285,9 @@ fd_limit(void)
 		if (rl.rlim_cur < FD_RESERVE + 2)
 			errx(1, "only %llu descriptors, need %d at least",
 			    (unsigned long long)rl.rlim_cur, FD_RESERVE + 2);
-		conf.max_sessions = (rl.rlim_cur - FD_RESERVE) / 2;
+		conf->max_sessions = (rl.rlim_cur - FD_RESERVE) / 2;
 		warnx("only %llu descriptors: at most %u sessions",
-		    (unsigned long long)rl.rlim_cur, conf.max_sessions);
+		    (unsigned long long)rl.rlim_cur, conf->max_sessions);
 	}
 }
 
@@ -292,28 +301,30 @@ fd_limit(void)
 static int
 open_pfhelper(int table, int soft, pid_t *pid, void *arg)
 {
-	struct pfh_hello	*h = &helper.hello;
+	struct ftp_proc		*p = arg;
+	const struct proxy_conf	*conf = &p->conf;
+	struct pfh_hello	*h = &p->helper.hello;
 	uint32_t		 prio;
 	unsigned int		 i;
 	int			 label;
 
-	h->max_sessions = conf.max_sessions;
-	if (conf.verbose)
+	h->max_sessions = conf->max_sessions;
+	if (conf->verbose)
 		h->flags |= PFH_H_LOG;
 	/* All of -R's servers are on one port (-P). */
-	for (i = 0; conf.reverse && i < conf.backends.n; i++) {
-		h->rserver[i] = conf.backends.b[i].addr;
-		h->rport = conf.backends.b[i].port;
+	for (i = 0; conf->reverse && i < conf->backends.n; i++) {
+		h->rserver[i] = conf->backends.b[i].addr;
+		h->rport = conf->backends.b[i].port;
 	}
-	h->nrserver = conf.backends.n;
-	if (conf.tag != NULL && ct_label_parse(conf.tag, &label) == 0)
+	h->nrserver = conf->backends.n;
+	if (conf->tag != NULL && ct_label_parse(conf->tag, &label) == 0)
 		h->label = label + 1;
-	if (conf.queue != NULL && tc_class_parse(conf.queue, &prio) == 0)
+	if (conf->queue != NULL && tc_class_parse(conf->queue, &prio) == 0)
 		h->prio = prio;
-	h->tls_lo = conf.tls_lo;
-	h->tls_hi = conf.tls_hi;
-	helper.level = level;
-	return (helper_fd(&helper, table, soft, pid));
+	h->tls_lo = conf->tls_lo;
+	h->tls_hi = conf->tls_hi;
+	p->helper.level = p->level;
+	return (helper_fd(&p->helper, table, soft, pid));
 }
 
 /*
@@ -321,33 +332,39 @@ open_pfhelper(int table, int soft, pid_t *pid, void *arg)
  * only under pressure (hostlimit.h).
  */
 static void
-per_host_limit(void)
+per_host_limit(struct proxy_conf *conf)
 {
-	if (conf.max_per_host > conf.max_sessions)
-		conf.max_per_host = conf.max_sessions;
+	if (conf->max_per_host > conf->max_sessions)
+		conf->max_per_host = conf->max_sessions;
 }
 
 /* The old worker's end: stop accepting, finish the sessions. */
 static void
 worker_drain(uint32_t secs, void *arg)
 {
+	struct ftp_proc	*p = arg;
+
 	log_info("draining: no new session, at most %u s for %u live",
-	    secs, session_count());
-	fe_loop_close(&loop);
-	session_drain(secs);
+	    secs, session_count(&p->ctx));
+	fe_loop_close(&p->loop);
+	session_drain(&p->ctx, secs);
 }
 
 /* pfhelper went away: ask the parent for another (pfh_keep). */
 static void
 worker_pfh_down(void *arg)
 {
-	worker_pfh_lost(me);
+	struct ftp_proc	*p = arg;
+
+	worker_pfh_lost(p->me);
 }
 
 static void
 worker_pfh_new(int fd, void *arg)
 {
-	if (pfh_reopen(&pfh, fd) == -1)
+	struct ftp_proc	*p = arg;
+
+	if (pfh_reopen(&p->pfh, fd) == -1)
 		log_warnx("a new pfhelper channel nobody waits for");
 }
 
@@ -355,35 +372,99 @@ worker_pfh_new(int fd, void *arg)
 static void
 worker_orphan(void *arg)
 {
-	sig_end(SIGTERM, 0, NULL);
+	sig_end(SIGTERM, 0, arg);
+}
+
+/* pfh_attach's lost and pfh_keep's refused, with the process as arg. */
+static void
+worker_lost(const char *why, void *arg)
+{
+	struct ftp_proc	*p = arg;
+
+	pfh_lost(why, &p->ctx);
+}
+
+static void
+worker_refused(uint32_t sid, const char *why, void *arg)
+{
+	struct ftp_proc	*p = arg;
+
+	session_refused(sid, why, &p->ctx);
+}
+
+/*
+ * fe_loop_init() gives its callbacks no argument: the listeners' events
+ * get the sessions' context, the signals' and pfhelper's lost the
+ * process.
+ */
+static void
+loop_args(struct ftp_proc *p)
+{
+	struct fe_loop	*l = &p->loop;
+	size_t		 i;
+	int		 j;
+
+	for (j = 0; j < l->nlisten; j++) {
+		event_del(&l->listen[j]);
+		event_assign(&l->listen[j], l->base,
+		    event_get_fd(&l->listen[j]), EV_READ | EV_PERSIST,
+		    session_accept, &p->ctx);
+		event_add(&l->listen[j], NULL);
+	}
+	for (i = 0; i < nitems(l->sig); i++) {
+		if (!event_pending(&l->sig[i], EV_SIGNAL, NULL))
+			continue;
+		event_del(&l->sig[i]);
+		evsignal_assign(&l->sig[i], l->base,
+		    event_get_signal(&l->sig[i]), sig_end, p);
+		evsignal_add(&l->sig[i], NULL);
+	}
+	p->pfh.lost_arg = p;
+}
+
+/* The worker's sessions: the system's sockets, pfhelper's channel. */
+static void
+worker_ctx(struct ftp_proc *p)
+{
+	struct ftp_ctx	*ctx = &p->ctx;
+
+	ctx->conf = &p->conf;
+	ctx->evbase = p->loop.base;
+	ctx->pfh = &ftp_pfh_client;
+	ctx->pfh_arg = &p->pfh;
+	ctx->net = &ftp_net_sys;
+	ctx->clock = clock_mono;
+	session_init(ctx);
 }
 
 /* Unprivileged and confined: accept sessions until a signal ends us. */
 static void
 worker(struct fe_worker *w, void *arg)
 {
+	struct ftp_proc	*p = arg;
+
 	if (worker_start(w) == -1)
 		fatalx("nothing to serve from the parent");
-	if (pfh_open(&pfh, w->pfhfd) == -1)
+	if (pfh_open(&p->pfh, w->pfhfd) == -1)
 		fatal("pfhelper channel");
-	conf.hosts = fe_hosts_open();	/* before the sandbox */
-	fe_loop_init(&loop, w->lfd, w->nlisten, session_accept, &pfh,
-	    pfh_lost, sig_end);
-	fe_loop_nohup(&loop);
-	fe_hosts(&loop, conf.hosts);
-	evbase = loop.base;
-	me = w;
-	pfh_keep(&pfh, pfh_wait, worker_pfh_down, session_refused);
-	worker_attach(w, evbase, worker_drain, worker_pfh_new, worker_orphan,
-	    NULL);
-	session_init(&conf, &pfh, evbase);
-	log_info("listening on port %u%s", conf.listen_port,
-	    conf.reverse ? " (reverse mode)" : "");
+	p->conf.hosts = fe_hosts_open();	/* before the sandbox */
+	fe_loop_init(&p->loop, w->lfd, w->nlisten, session_accept, &p->pfh,
+	    worker_lost, sig_end);
+	fe_loop_nohup(&p->loop);
+	loop_args(p);
+	fe_hosts(&p->loop, p->conf.hosts);
+	p->me = w;
+	pfh_keep(&p->pfh, p->pfh_wait, worker_pfh_down, worker_refused);
+	worker_attach(w, p->loop.base, worker_drain, worker_pfh_new,
+	    worker_orphan, p);
+	worker_ctx(p);
+	log_info("listening on port %u%s", p->conf.listen_port,
+	    p->conf.reverse ? " (reverse mode)" : "");
 	if (sandbox_enter(SANDBOX_NET) == -1)
 		fatal("seccomp");
 	worker_ready(w);
-	event_base_dispatch(evbase);
-	pfh_stop(&pfh);
+	event_base_dispatch(p->loop.base);
+	pfh_stop(&p->pfh);
 	log_info("exiting");
 	exit(0);
 }
@@ -391,37 +472,46 @@ worker(struct fe_worker *w, void *arg)
 int
 main(int argc, char *argv[])
 {
+	struct ftp_proc		 proc;
 	struct fe_parent_ops	 ops = { FTP_PROXY_USER, open_pfhelper,
-	    worker, NULL, 0 };
+	    worker, &proc, 0 };
+	struct ftp_proc		*p = &proc;
 	char			 why[256];
 
+	memset(p, 0, sizeof(*p));
+	p->helper.role = PFH_ROLE_FTP;
+	p->drain = FE_DRAIN_DEFAULT;
+	p->pfh_wait = FTP_PFH_WAIT;
+	p->level = LOG_NOTICE;
 	/* Nothing inherited leaks on, but a reload's listeners. */
-	if ((nlisten = parent_listeners(listen_fd, FE_MAX_LISTEN)) == 0)
+	if ((p->nlisten = parent_listeners(p->listen_fd, FE_MAX_LISTEN)) == 0)
 		closefrom(STDERR_FILENO + 1);
-	conf.family = AF_UNSPEC;
-	conf.listen_port = FTP_LISTEN_PORT;
-	conf.max_sessions = FTP_SESSIONS_DEFAULT;
-	conf.idle_timeout = FTP_IDLE_MAX;
-	parse_args(argc, argv, &level);
+	p->conf.family = AF_UNSPEC;
+	p->conf.listen_port = FTP_LISTEN_PORT;
+	p->conf.max_sessions = FTP_SESSIONS_DEFAULT;
+	p->conf.idle_timeout = FTP_IDLE_MAX;
+	parse_args(p, argc, argv);
 	if (geteuid() != 0)
 		errx(1, "need root privileges");
 	if (fe_check(FTP_PROXY_USER, why, sizeof(why)) == -1)
 		errx(1, "%s", why);
-	fd_limit();
-	per_host_limit();
-	log_init(helper.debug, LOG_DAEMON);
-	log_setverbose(level);
-	if (nlisten == 0) {
-		nlisten = net_listen(conf.listen_addr, conf.listen_port,
-		    conf.family, SOCK_STREAM, listen_fd, FE_MAX_LISTEN);
-		if (nlisten <= 0)
-			fatalx("cannot listen on port %u", conf.listen_port);
-		if (conf.tls_port != 0)
-			implicit_listen();
-		if (!helper.debug && daemon(0, 0) == -1)
+	fd_limit(&p->conf);
+	per_host_limit(&p->conf);
+	log_init(p->helper.debug, LOG_DAEMON);
+	log_setverbose(p->level);
+	if (p->nlisten == 0) {
+		p->nlisten = net_listen(p->conf.listen_addr,
+		    p->conf.listen_port, p->conf.family, SOCK_STREAM,
+		    p->listen_fd, FE_MAX_LISTEN);
+		if (p->nlisten <= 0)
+			fatalx("cannot listen on port %u",
+			    p->conf.listen_port);
+		if (p->conf.tls_port != 0)
+			implicit_listen(p);
+		if (!p->helper.debug && daemon(0, 0) == -1)
 			err(1, "daemon");
 	}
 	signal(SIGPIPE, SIG_IGN);
-	ops.drain = drain;
-	parent_run(&ops, argv, listen_fd, nlisten);
+	ops.drain = p->drain;
+	parent_run(&ops, argv, p->listen_fd, p->nlisten);
 }

@@ -2,7 +2,7 @@
 /*
  * ftp_relay.h: the FTP protocol state of one proxied control connection,
  * as a pure module: no I/O, no globals, no clock, no logging of its own.
- * The caller (session.c) feeds it a client line, a server line or the
+ * The caller (pump.c) feeds it a client line, a server line or the
  * answer to a permit it asked for; each call fills a struct fr_out with
  * the actions to carry out, in order: bytes for the client or the
  * server, a Telnet Synch, a data permit to ask for or to drop, a log

@@ -12,8 +12,10 @@
 #include <event2/event_struct.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "conn.h"
 #include "ftp_relay.h"
+#include "hostlimit.h"
 #include "pfh_client.h"
 #include "proto.h"
 
@@ -80,8 +82,11 @@ enum tail {
 	TAIL_DROP		/* discard it (the line was replaced) */
 };
 
-struct session {
-	TAILQ_ENTRY(session)	 entry;
+struct ftp_ctx;
+
+struct ftp_session {
+	TAILQ_ENTRY(ftp_session)	 entry;
+	struct ftp_ctx		*ctx;		/* the worker's */
 	uint32_t		 id;
 	struct side		 client;
 	struct side		 server;
@@ -109,40 +114,109 @@ struct session {
 	struct event		 resume;	/* go on with stalled lines */
 };
 
-TAILQ_HEAD(session_list, session);
+TAILQ_HEAD(ftp_session_list, ftp_session);
 
 /*
  * FTP over TLS from the first byte: a connection to port 990 (forward
  * mode), or to -I's port (reverse mode, to the servers' port 990).
  */
 static inline int
-session_implicit(const struct proxy_conf *c, const struct session *s)
+session_implicit(const struct proxy_conf *c, const struct ftp_session *s)
 {
 	return (c->reverse ? c->tls_port != 0 && s->lport == c->tls_port :
 	    s->dport == FTP_TLS_PORT);
 }
 
-/* session.c: the configuration and pfhelper are main's, lent once. */
-void	session_init(struct proxy_conf *, struct pfh_client *,
-	    struct event_base *);
+/*
+ * What sessions ask of pfhelper: pfh_client.c's typed calls on the
+ * worker's channel (ftp_pfh_client, arg a struct pfh_client), or a
+ * unit test's fake.  Answers come through the pfh_done given.
+ */
+struct ftp_pfh {
+	int	(*start)(void *, struct pfh_calls *, const struct pfh_session *,
+		    pfh_done, void *);
+	int	(*permit_add)(void *, struct pfh_calls *,
+		    const struct pfh_permit *, pfh_done, void *);
+	int	(*permit_del)(void *, uint32_t, uint32_t);
+	int	(*end)(void *, uint32_t);
+	void	(*cancel)(void *, struct pfh_calls *);
+};
+extern const struct ftp_pfh	ftp_pfh_client;
+
+/*
+ * The sockets of a session's life: accept4(2), socket(2), the server's
+ * conn_connect() and getsockname(2), and orig_dst(); and connect(2) for
+ * farm.c's tries: the system's (ftp_net_sys), or a unit test's fakes
+ * over socket pairs.
+ */
+struct ftp_net {
+	int	(*accept)(int, struct sockaddr *, socklen_t *, int);
+	int	(*socket)(int, int, int);
+	int	(*connect)(struct conn *, const struct sockaddr *, socklen_t);
+	int	(*dial)(int, const struct sockaddr *, socklen_t);
+	int	(*sockname)(int, struct sockaddr *, socklen_t *);
+	int	(*orig_dst)(int, struct sockaddr_storage *, socklen_t *,
+		    struct sockaddr_storage *);
+};
+extern const struct ftp_net	ftp_net_sys;
+
+/* farm.c: a background try of a down server of -R. */
+struct farm_probe {
+	struct ftp_ctx	*ctx;
+	struct event	ev;
+	int		fd;
+	int		idx;
+};
+
+/*
+ * The worker's state, one per process: main fills the first six
+ * fields, session_init() the rest.
+ */
+struct ftp_ctx {
+	struct proxy_conf	*conf;
+	struct event_base	*evbase;
+	const struct ftp_pfh	*pfh;
+	void			*pfh_arg;
+	const struct ftp_net	*net;
+	clock_fn		 clock;
+
+	/* A session's end (session_close): the line pump's way out. */
+	void			(*end)(struct ftp_session *, const char *);
+	struct ftp_session_list	 sessions;
+	uint32_t		 nsessions;	/* not closing */
+	uint32_t		 next_id;
+	int			 draining;	/* an old worker's end */
+	struct event		 drain_ev;
+	int			 shutting_down;
+	struct hl_table		 hosts;		/* sessions per client host */
+	int			 spare_fd;	/* given up at EMFILE */
+	struct fr_out		 fro;		/* the relay's answer */
+	struct farm_probe	 probes[BACKEND_MAX];
+	struct event		 probe_timer;
+};
+
+/* session.c: the sessions' life (their lines: pump.c) */
+void	session_init(struct ftp_ctx *);
+/* accept(fd, ev, ctx): a listener's event */
 void	session_accept(int, short, void *);
-void	session_end_all(void);
-uint32_t session_count(void);
+void	session_end_all(struct ftp_ctx *);
+uint32_t session_count(const struct ftp_ctx *);
+/* pfh_keep's refused(sid, why, ctx) and pfh_attach's lost(why, ctx) */
 void	session_refused(uint32_t, const char *, void *);
-void	session_drain(uint32_t);
+void	session_drain(struct ftp_ctx *, uint32_t);
 void	pfh_lost(const char *, void *);
 
 /* farm.c: the servers of -R (farm_init: from session_init) */
-void	farm_init(struct proxy_conf *, struct event_base *);
-int	farm_pick(struct session *);
+void	farm_init(struct ftp_ctx *);
+int	farm_pick(struct ftp_session *);
 /* That server (its index), if it may be tried for s: 0, or -1. */
-int	farm_pick_at(struct session *, int);
-void	farm_release(struct session *);
-void	farm_failed(struct session *, const char *, int);
-void	farm_answered(struct session *);
-const char *farm_name(const struct session *, char *, size_t);
+int	farm_pick_at(struct ftp_session *, int);
+void	farm_release(struct ftp_session *);
+void	farm_failed(struct ftp_session *, const char *, int);
+void	farm_answered(struct ftp_session *);
+const char *farm_name(const struct ftp_session *, char *, size_t);
 
-/* netutil.c */
+/* origdst.c */
 int	orig_dst(int, struct sockaddr_storage *, socklen_t *,
 	    struct sockaddr_storage *);
 

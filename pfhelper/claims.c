@@ -11,6 +11,8 @@
  *     where the kernel delivered the connection; it must be an address
  *     of this host (a redirect), or the very dialled:dport (TPROXY, no
  *     NAT).  A DNAT elsewhere (another host's port) is refused.
+ * Both answers come from one read of the address list (one recvfrom
+ * per session, not two).
  */
 #include "compat.h"
 
@@ -27,7 +29,7 @@ validate_claims(const struct pfh_conf *conf, const struct pfh_session *s,
 	if (!ct)
 		return (NULL);
 	if ((addr_eq(&s->local, &s->dialled) && s->lport == s->dport) ||
-	    hostaddr_type(conf->hosts, &s->local) != NET_REMOTE)
+	    hostaddr_lookup(conf->hosts, &s->local) != NET_REMOTE)
 		return (NULL);
 	return ("connection not delivered to the proxy");
 }

@@ -14,7 +14,9 @@
 # in time; the trap removes the namespaces and our processes by pid.
 #
 #	BENCH_ONLY="tput load lat split syscalls hang stall ops idle
-#				limit pfh tftp spawn soak ftps ha"	sections (ftps:
+#				limit pfh tftp spawn soak ftps ha"	sections (prof,
+#				not in the default list: a perf profile of
+#				ours and the relay by cause; ftps:
 #				scripts/bench-ftps.sh, FTP over TLS; ha:
 #				scripts/bench-ha.sh, the keepalived pair;
 #				longsoak, not in the default list: soak
@@ -268,6 +270,14 @@ ours_up() {
 	HELPERPID=$(pgrep -P "$PROXYPID" -x pfhelper | head -n 1)
 }
 
+# The worker that holds ours' sessions (PROXYPID is its privileged
+# parent, common/parent.c) and the pfhelper, found again: a reload or a
+# broker restart (the ops section) replaces them.
+ours_pids() {
+	WORKERPID=$(worker_of "$PROXYPID")
+	HELPERPID=$(pgrep -P "$PROXYPID" -x pfhelper | head -n 1)
+}
+
 # ---- figures ----
 
 # tput mode host: passive and active large downloads, median of 5.
@@ -292,11 +302,18 @@ per_1000() {
 	    printf "%.3f", ($2 - $1) / $4 / $3 * 1000 }'
 }
 
+# per_session count0 count1 sessions
+per_session() {
+	echo "$1 $2 $3" | awk '$3 > 0 { printf "%.2f", ($2 - $1) / $3 }'
+}
+
 # procs tag: the processes that do setup tag's work on the firewall
-# (none for the kernel path's), as name=pid words.
+# (none for the kernel path's), as name=pid words.  Ours: ftp-proxy's
+# worker (the sessions), its privileged parent, pfhelper.
 procs() {
 	case $1 in
-	ours) echo "proxy=$PROXYPID helper=$HELPERPID" ;;
+	ours) ours_pids; echo "proxy=$WORKERPID parent=$PROXYPID" \
+	    "helper=$HELPERPID" ;;
 	relay) echo "relay=$RELAYPID" ;;
 	esac
 }
@@ -315,7 +332,8 @@ legs() {
 
 # load mode host: sessions/s with 16 and with 64 clients; CPU of the
 # generator; the CPU seconds per 1,000 sessions of the firewall's
-# processes (each and together), and the packets per session on each
+# processes (each and together) and their context switches per session
+# (wake-ups), and the packets per session on each
 # leg (nstat deltas): client's segments, firewall's own segments (a
 # proxy's sockets), datagrams it forwarded, server's segments.
 load() {
@@ -325,7 +343,10 @@ load() {
 		k=$tag
 		[ $c = 16 ] && k=16_$tag
 		pr=$(procs "$tag")
-		for np in $pr; do eval "t0_${np%%=*}=$(cpu_ticks "${np#*=}")"; done
+		for np in $pr; do
+			eval "t0_${np%%=*}=$(cpu_ticks "${np#*=}")"
+			eval "w0_${np%%=*}=$(csw "${np#*=}")"
+		done
 		l0=$(legs)
 		out=$(timeout $((SECS + 30)) ip netns exec "$CLI" "$FB" load \
 		    -h "$host" -c $c -t "$SECS" -f pub/small.bin)
@@ -335,13 +356,18 @@ load() {
 		result "sessfail_$k" "$(field fail "$out")"
 		result "sesscpu_$k" "$(field cpu "$out")"
 		n=$(field sessions "$out")
-		tot0=0 tot1=0
+		tot0=0 tot1=0 w0=0 w1=0
 		for np in $pr; do
 			eval "a=\$t0_${np%%=*}"
 			b=$(cpu_ticks "${np#*=}")
 			tot0=$((tot0 + a)) tot1=$((tot1 + b))
 			result "cpu1k_${np%%=*}_$k" "$(per_1000 "$a" "$b" "$n" "$hz")"
+			eval "a=\$w0_${np%%=*}"
+			b=$(csw "${np#*=}")
+			w0=$((w0 + a)) w1=$((w1 + b))
+			result "csw_${np%%=*}_$k" "$(per_session "$a" "$b" "$n")"
 		done
+		[ -n "$pr" ] && result "csw_$k" "$(per_session "$w0" "$w1" "$n")"
 		[ -n "$pr" ] &&
 		    result "cpu1k_$k" "$(per_1000 "$tot0" "$tot1" "$n" "$hz")"
 		i=0
@@ -371,8 +397,10 @@ split() {
 	fi
 	split_pin 0 1
 	if [ "$1" = ours ]; then
-		taskset -a -p -c 1 "$PROXYPID" >/dev/null
-		taskset -a -p -c 1 "$HELPERPID" >/dev/null
+		ours_pids
+		for p in "$PROXYPID" "$WORKERPID" "$HELPERPID"; do
+			taskset -a -p -c 1 "$p" >/dev/null
+		done
 	fi
 	b0=$(cpu_busy_ticks 0) b1=$(cpu_busy_ticks 1)
 	out=$(timeout $((SECS + 30)) taskset -c 0 ip netns exec "$CLI" "$FB" \
@@ -383,8 +411,9 @@ split() {
 	result "split_sess_$1" "$(field rate "$out")"
 	result "split_fail_$1" "$(field fail "$out")"
 	if [ "$1" = ours ]; then
-		taskset -a -p -c "0-$((ncpu - 1))" "$PROXYPID" >/dev/null
-		taskset -a -p -c "0-$((ncpu - 1))" "$HELPERPID" >/dev/null
+		for p in "$PROXYPID" "$WORKERPID" "$HELPERPID"; do
+			taskset -a -p -c "0-$((ncpu - 1))" "$p" >/dev/null
+		done
 	fi
 	split_pin "0-$((ncpu - 1))" 0
 }
@@ -457,6 +486,49 @@ syscalls() {
 	done
 }
 
+# prof tag host: where the firewall's processes spend their CPU in the
+# load shape (64 clients): perf record of each of procs tag for one
+# run, then per process its share in user space and in the kernel, the
+# share under the scheduler (switching in after a wake-up or a
+# preemption), and the system calls that cost most, with what the
+# kernel does inside them (the receiving side's softirq included, as
+# a veth send runs it).  Percentages of the samples of the run; with
+# the CPU per 1,000 sessions they give milliseconds by cause.  Needs
+# perf.  Not in the default list: BENCH_ONLY=prof.
+prof() {
+	if ! command -v perf >/dev/null 2>&1; then
+		echo "   prof: perf is not installed: skipped"
+		return 0
+	fi
+	pids=$(procs "$1" | tr ' ' '\n' | sed 's/.*=//' | paste -sd, -)
+	bg perf record -q -F 999 -g -o "$WORK/perf.$1" -p "$pids" \
+	    > /dev/null 2>&1
+	perfpid=$LASTPID
+	sleep 1
+	out=$(timeout $((SECS + 30)) ip netns exec "$CLI" "$FB" load \
+	    -h "$2" -c 64 -t "$SECS" -f pub/small.bin)
+	kill -INT "$perfpid" 2>/dev/null
+	wait "$perfpid" 2>/dev/null
+	echo "   $out"
+	rep="perf report -q -i $WORK/perf.$1 -g none"
+	$rep --no-children --sort comm,dso 2>/dev/null | awk '
+	    NF >= 3 && $1 ~ /%$/ {
+	      s = $1; sub(/%/, "", s); k = ($3 ~ /kernel/) ? "kernel" : "user"
+	      v[$2 " " k] += s } END { for (x in v) printf "%s %.1f\n", x, v[x] }' |
+	    sort > "$WORK/prof.$1"
+	while read -r comm where share; do
+		result "prof_${comm}_${where}_$1" "$share"
+	done < "$WORK/prof.$1"
+	result "prof_sched_$1" "$($rep --children --sort sym 2>/dev/null |
+	    awk '$NF == "__schedule" { sub(/%/, "", $1); print $1; exit }')"
+	echo "   most costly system calls (% of samples, with the kernel's" \
+	    "work in them): $($rep --children --sort sym 2>/dev/null |
+	    awk '$4 ~ /^(__GI___|__libc_|__)?(writev|read|send|sendto|sendmsg|recv|recvfrom|recvmsg|connect|close|epoll_wait|epoll_ctl|shutdown|accept4|socket|ppoll)$/ {
+	    n = $4; sub(/^(__GI___|__libc_|__)/, "", n)
+	    if (!seen[n]++) printf "%s %s ", n, $1 }' |
+	    head -c 400)"
+}
+
 # soak secs: scripts/bench-soak.sh, sessions through its own ftp-proxy
 # for secs s with a line a minute (sessions/s, failures, RSS and
 # descriptors, live elements); its summary line into the results.
@@ -511,15 +583,24 @@ hang() {
 }
 
 # lat mode host: PASV -> 227 and PORT -> 200, one command at a time,
-# 80 a second (ftp-proxy refuses a client more than 100 a second).
+# 80 a second (ftp-proxy refuses a client more than 100 a second), and
+# the context switches of the firewall's processes per command (each
+# a wake-up: the relay's, or ftp-proxy's and pfhelper's together).
 lat() {
+	pr=$(procs "$1")
 	for a in "" -a; do
+		w0=0
+		for np in $pr; do w0=$((w0 + $(csw "${np#*=}"))); done
 		out=$(timeout 60 ip netns exec "$CLI" "$FB" lat -h "$2" \
 		    -n 1500 -r 80 $a)
+		w1=0
+		for np in $pr; do w1=$((w1 + $(csw "${np#*=}"))); done
 		echo "   $out"
 		c=$(field cmd "$out")
 		result "lat_${c}_p50_$1" "$(field p50_us "$out")"
 		result "lat_${c}_p99_$1" "$(field p99_us "$out")"
+		[ -n "$pr" ] && result "lat_${c}_csw_$1" \
+		    "$(per_session "$w0" "$w1" "$(field n "$out")")"
 	done
 }
 
@@ -671,6 +752,13 @@ mem_results() {
 	    awk '{ printf "%.2f", ($2 - $1 + $4 - $3) / $5 }')"
 }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+# Times process $1 was switched out so far, for wake-ups per session
+# (a process that sleeps in epoll_wait and wakes for work is switched
+# out once per wake-up).
+csw() {
+	awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' \
+	    "/proc/$1/status" 2>/dev/null
+}
 
 # idle: NIDLE sessions through ftp-proxy to the stub server, each with a
 # live passive permit; memory per session; conn/s with those permits.
@@ -681,7 +769,8 @@ idle() {
 	STUBPID=$LASTPID
 	wait_port "$SRV" 21 || return 1
 	sleep 1
-	r0=$(rss_kb "$PROXYPID")
+	ours_pids
+	r0=$(rss_kb "$WORKERPID")
 	h0=$(rss_kb "$HELPERPID")
 	srcs=$(seq 10 25 | sed 's/^/192.0.2./' | paste -sd, -)
 	bg ip netns exec "$CLI" "$FB" idle -h "$S4" -n "$NIDLE" -r 1500 -P \
@@ -696,7 +785,7 @@ idle() {
 	echo "   $out"
 	up=$(field up "$out")
 	sleep 1
-	r1=$(rss_kb "$PROXYPID")
+	r1=$(rss_kb "$WORKERPID")
 	h1=$(rss_kb "$HELPERPID")
 	result idle_up "${up:-0}"
 	result idle_refused "$(field refused "$out")"
@@ -743,12 +832,15 @@ limit() {
 	stop_pid "$LPID"
 }
 
-# stall: the two figures regress/integration/ftp_channel.sh and
-# ftp_hostile.sh check only for their outcome.  (1) pfhelper stopped
+# stall: the figures regress/integration/ftp_channel.sh, ftp_hostile.sh
+# and hostile.sh check only for their outcome.  (1) pfhelper stopped
 # (SIGSTOP) while a PASV's permit waits for it: the wall time of 10
 # NOOPs on another session, and of the 227 after SIGCONT.  (2) ftp-proxy
 # out of descriptors (RLIMIT_NOFILE 40, full, one more connection
 # queued): its CPU time in the next second (a busy loop would take it).
+# (3) ftp-proxy -t 3: when an idle session gets its 421, counted from
+# the greeting.  (4) SIGTERM to ftp-proxy with $NIDLE idle sessions
+# (a stub server): the time until it has exited.
 stall_noops() {
 	py "$CLI" "$S4" "$HELPERPID" <<-'EOF'
 	import os, signal, sys, time
@@ -798,8 +890,57 @@ stall_cpu() {
 	EOF
 	stop_pid "$SPID"
 }
+stall_idle() {
+	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" "$BIN/ftp-proxy" \
+	    -d -s "$PFHDIR" -t 3 2>> "$WORK/stall.log"
+	SPID=$LASTPID
+	wait_port "$FW" 8021 || return 1
+	py "$CLI" "$S4" <<-'EOF'
+	import sys, time
+	from ftpc import Ctl
+	c = Ctl(sys.argv[1], timeout=20)
+	t = time.time()
+	code = c.reply()[0]
+	print("stall_idle_s %.2f" % (time.time() - t) if code == 421 else
+	      "no 421: %s" % code)
+	EOF
+	stop_pid "$SPID"
+}
+# The stub server (as the idle section leaves it), $NIDLE sessions held,
+# then SIGTERM.
+stall_term() {
+	if [ -z "${STUBPID:-}" ]; then
+		stop_pid "$VSPID"
+		VSPID=""
+		bg ip netns exec "$SRV" "$FB" serve -p 21 -H 600
+		STUBPID=$LASTPID
+		wait_port "$SRV" 21 || return 1
+	fi
+	bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" "$BIN/ftp-proxy" \
+	    -d -s "$PFHDIR" -D 4 -m "$NIDLE" -M "$NIDLE" 2>> "$WORK/stall.log"
+	SPID=$LASTPID
+	wait_port "$FW" 8021 || return 1
+	srcs=$(seq 10 25 | sed 's/^/192.0.2./' | paste -sd, -)
+	bg ip netns exec "$CLI" "$FB" idle -h "$S4" -n "$NIDLE" -r 1500 \
+	    -b "$srcs" -w 90 -H 180 > "$WORK/stall.idle"
+	SIDLE=$LASTPID
+	i=0
+	while ! grep -q '^idle' "$WORK/stall.idle" && [ $i -lt 1000 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "stall_term_up $(field up "$(grep '^idle' "$WORK/stall.idle")")"
+	t0=$(date +%s%N)
+	kill -TERM "$SPID"
+	if wait_gone "$SPID" 300; then
+		echo "stall_term_ms $((($(date +%s%N) - t0) / 1000000))"
+	fi
+	stop_pid "$SPID"
+	stop_pid "$SIDLE"
+}
 stall_results() {
-	for k in stall_noops_ms stall_227_ms stall_full_cpu_s; do
+	for k in stall_noops_ms stall_227_ms stall_full_cpu_s stall_idle_s \
+	    stall_term_up stall_term_ms; do
 		result "$k" "$(awk -v k="$k" '$1 == k { print $2 }' \
 		    "$WORK/stall.out")"
 	done
@@ -1095,6 +1236,12 @@ table() {
 		    cpu1k_${p}ours -
 		pairrow "    ftp-proxy; pfhelper" cpu1k_proxy_${p}ours \
 		    cpu1k_helper_${p}ours
+		pairrow "    ftp-proxy's privileged parent" \
+		    cpu1k_parent_${p}ours -
+		row "  context switches per session" - csw_${p}relay \
+		    csw_${p}ours -
+		pairrow "    ftp-proxy; pfhelper" csw_proxy_${p}ours \
+		    csw_helper_${p}ours
 		for l in cli:"client's TCP segments" \
 		    fw:"firewall's own TCP segments" \
 		    fwd:"datagrams forwarded" srv:"server's TCP segments"; do
@@ -1106,6 +1253,7 @@ table() {
 	row "system calls per session, proxy side" - sc_relay_relay \
 	    sc_proxy_ours -
 	pairrow "  ftp-proxy; pfhelper" sc_proxy_ours sc_helper_ours
+	pairrow "  ftp-proxy's privileged parent" sc_parent_ours -
 	row "sessions/s, firewall on its own CPU (split)" split_sess_kernel \
 	    - split_sess_ours -
 	row "  failed sessions in that run" split_fail_kernel - \
@@ -1121,6 +1269,10 @@ table() {
 	for q in p50 p99; do
 		row "PORT -> 200 $q, us" lat_PORT_${q}_kernel \
 		    lat_PORT_${q}_relay lat_PORT_${q}_ours lat_PORT_${q}_copy
+	done
+	for c in PASV PORT; do
+		row "  context switches per $c (wake-ups)" - \
+		    lat_${c}_csw_relay lat_${c}_csw_ours -
 	done
 	for q in p50 p99; do
 		for c in PASV PORT; do
@@ -1206,6 +1358,10 @@ table() {
 	    "$(v stall_227_ms)"
 	printf '%-44s %9s\n' "out of descriptors: CPU s in the next 1 s" \
 	    "$(v stall_full_cpu_s)"
+	printf '%-44s %9s\n' "-t 3: an idle session's 421 after, s" \
+	    "$(v stall_idle_s)"
+	printf '%-44s %9s\n' "SIGTERM with $(v stall_term_up) sessions: exit, ms" \
+	    "$(v stall_term_ms)"
 	printf '%-44s %9s\n' "RLIMIT_NOFILE 1024: sessions up of 1000" \
 	    "$(v limit_up)"
 	printf '%-44s %9s\n' "  ftp-proxy CPU % afterwards (idle)" \
@@ -1270,7 +1426,8 @@ if want tput || want load || want lat; then
 	have_copy=1
 	bench_deps || have_copy=0
 fi
-if want tput || want load || want lat || want syscalls || want hang; then
+if want tput || want load || want lat || want syscalls || want hang ||
+    want prof; then
 	have_relay=1
 	relay_deps || have_relay=0
 fi
@@ -1317,6 +1474,7 @@ if [ "$have_relay" = 1 ]; then
 		want load && load relay "$S4"
 		want lat && lat relay "$S4"
 		want syscalls && syscalls relay "$S4"
+		want prof && prof relay "$S4"
 		want hang && hang relay "$S4"
 	fi
 	stop_pid "$RELAYPID"
@@ -1348,6 +1506,7 @@ want load && load ours "$S4"
 want lat && lat ours "$S4"
 want split && split ours "$S4"
 want syscalls && syscalls ours "$S4"
+want prof && prof ours "$S4"
 want hang && hang ours "$S4"
 want stall && stall_noops > "$WORK/stall.out" 2>&1
 want ops && ops "$S4"
@@ -1370,6 +1529,8 @@ fi
 stop_pid "$PROXYPID"
 if want stall; then
 	stall_cpu >> "$WORK/stall.out" 2>&1
+	stall_idle >> "$WORK/stall.out" 2>&1
+	stall_term >> "$WORK/stall.out" 2>&1
 	stall_results
 fi
 want limit && limit

@@ -54,6 +54,13 @@ a4=$(archive tftp $(mk TFTP_LIBSRCS))
 a5=$(archive common $(mk COMMON_SRCS))
 archives="$a1 $a2 $a3 $a4 $a5"
 
+# fuzz_pfh_serve's seeds, written afresh from the protocol's structs: a
+# HELLO of the current version, then sessions, permits, deletes and ends
+# (regress/fuzz/pfh_seeds.c), so that the fuzzer starts inside serve.c.
+$CC -g -Icommon -o "$out/pfh_seeds" regress/fuzz/pfh_seeds.c
+mkdir -p regress/fuzz/corpus/fuzz_pfh_serve
+"$out/pfh_seeds" regress/fuzz/corpus/fuzz_pfh_serve
+
 total=0
 bad=0
 for f in regress/fuzz/fuzz_*.c; do

@@ -22,7 +22,7 @@
 
 #include "addr.h"
 #include "log.h"
-#include "netutil.h"
+#include "listen.h"
 #include "tftp_proxy.h"
 
 #ifndef IP_RECVORIGDSTADDR
@@ -242,6 +242,7 @@ sock_recv(int fd, struct tp_dgram *d)
 	d->len = (size_t)n;
 	if (msg.msg_flags & MSG_TRUNC)
 		d->len = sizeof(d->buf) + 1;
+	d->lfd = fd;
 	if (addr_from_sa((struct sockaddr *)&from, &d->from, &d->fport) == -1)
 		return (-1);
 	return (sock_dst(&msg, d));
@@ -282,4 +283,88 @@ sock_connect(const struct pfh_addr *dst, uint16_t port,
 	close(fd);
 	errno = saved;
 	return (-1);
+}
+
+/* The client of d as a socket of family af wants it (v4-mapped). */
+static int
+sock_client(const struct tp_dgram *d, int af, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	if (d->from.af == af)
+		return (addr_to_sa(&d->from, d->fport, ss, len));
+	if (af != AF_INET6 || d->from.af != AF_INET) {
+		errno = EAFNOSUPPORT;
+		return (-1);
+	}
+	memset(sin6, 0, sizeof(*sin6));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(d->fport);
+	sin6->sin6_addr.s6_addr[10] = 0xff;
+	sin6->sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&sin6->sin6_addr.s6_addr[12], d->from.addr, 4);
+	*len = sizeof(*sin6);
+	return (0);
+}
+
+/* One control message, the only one in msg's buffer. */
+static void
+sock_cmsg(struct msghdr *msg, int level, int type, const void *data,
+    size_t len)
+{
+	struct cmsghdr	*cm = CMSG_FIRSTHDR(msg);
+
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	msg->msg_controllen = CMSG_SPACE(len);
+}
+
+/*
+ * A datagram to the client of the request d, on the socket d came on,
+ * from the address d was sent to: our own after a `redirect' (conntrack
+ * turns it back into the original destination), or under TPROXY the
+ * original destination itself, which a transparent socket may send
+ * from.  As any server's first answer, it comes from a port of ours.
+ */
+int
+sock_reply(const struct tp_dgram *d, void *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	struct msghdr		 msg;
+	struct iovec		 iov;
+	struct in_pktinfo	 pi;
+	struct in6_pktinfo	 pi6;
+	union {
+		struct cmsghdr	 hdr;
+		uint8_t		 buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	}			 cbuf;
+	socklen_t		 sslen;
+	int			 af;
+
+	if ((af = sock_udp_family(d->lfd)) == -1 ||
+	    sock_client(d, af, &ss, &sslen) == -1)
+		return (-1);
+	memset(&msg, 0, sizeof(msg));
+	memset(&cbuf, 0, sizeof(cbuf));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	msg.msg_name = &ss;
+	msg.msg_namelen = sslen;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof(cbuf.buf);
+	memset(&pi, 0, sizeof(pi));
+	memset(&pi6, 0, sizeof(pi6));
+	if (d->to.af == AF_INET) {
+		memcpy(&pi.ipi_spec_dst, d->to.addr, 4);
+		sock_cmsg(&msg, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+	} else {
+		memcpy(&pi6.ipi6_addr, d->to.addr, 16);
+		sock_cmsg(&msg, IPPROTO_IPV6, IPV6_PKTINFO, &pi6, sizeof(pi6));
+	}
+	return (sendmsg(d->lfd, &msg, MSG_DONTWAIT) == -1 ? -1 : 0);
 }

@@ -155,3 +155,21 @@ tftp_strerror(enum tftp_err err)
 		return ("unknown error");
 	return (tftp_errstr[err]);
 }
+
+size_t
+tftp_error(uint8_t *buf, size_t len, uint16_t code, const char *msg)
+{
+	size_t	n = strlen(msg);
+
+	if (len < 5)
+		return (0);
+	if (n > len - 5)
+		n = len - 5;
+	buf[0] = 0;
+	buf[1] = TFTP_ERROR;
+	buf[2] = code >> 8;
+	buf[3] = code & 0xff;
+	memcpy(buf + 4, msg, n);
+	buf[4 + n] = '\0';
+	return (n + 5);
+}

@@ -88,6 +88,13 @@ struct tftp_req {
 int		 tftp_parse_request(const uint8_t *buf, size_t len,
 		    struct tftp_req *req);
 
+/*
+ * An ERROR packet (RFC 1350) with code and msg (cut to fit) into buf of
+ * size len: its length, or 0 if len cannot hold one.
+ */
+size_t		 tftp_error(uint8_t *buf, size_t len, uint16_t code,
+		    const char *msg);
+
 /* Text for an enum tftp_err, never NULL. */
 const char	*tftp_strerror(enum tftp_err err);
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "proto.h"
 
 #define TP_PORT_DEFAULT		6969
@@ -19,6 +20,7 @@
 #define TP_DGRAM_MAX		1024	/* larger than any valid request */
 #define TP_SESSIONS_DEFAULT	1024	/* -m: requests in flight */
 #define TP_SESSIONS_MAX		65536
+#define TP_PFH_WAIT_DEFAULT	10	/* -W: seconds to wait for pfhelper */
 
 struct tp_conf {
 	int			 family;	/* -4, -6, or AF_UNSPEC */
@@ -51,6 +53,7 @@ struct tp_dgram {
 	uint16_t		 fport;
 	struct pfh_addr		 to;
 	uint16_t		 tport;
+	int			 lfd;		/* the socket it came on */
 };
 
 /* sock.c */
@@ -61,15 +64,42 @@ int	sock_recv(int, struct tp_dgram *);
 int	sock_connect(const struct pfh_addr *, uint16_t,
 	    const struct sockaddr_storage *, socklen_t, struct pfh_addr *,
 	    uint16_t *);
+int	sock_reply(const struct tp_dgram *, void *, size_t);
 
 struct pfh_client;
 struct event_base;
+struct tp_requests;
 
-/* request.c */
-void		request_init(const struct tp_conf *, struct pfh_client *,
-		    struct event_base *);
-void		request_read(int);
-unsigned int	request_count(void);
-void		request_end_all(void);
+/*
+ * What request.c reaches the network through: sock.c's (tp_net_sock),
+ * or a test's fakes.  connect: as sock_connect; reply: a datagram to
+ * the client of a request, from where the request was sent to.
+ */
+struct tp_net {
+	int	(*connect)(const struct pfh_addr *, uint16_t,
+		    const struct sockaddr_storage *, socklen_t,
+		    struct pfh_addr *, uint16_t *);
+	int	(*reply)(const struct tp_dgram *, void *, size_t);
+};
+extern const struct tp_net tp_net_sock;
+
+/*
+ * request.c: the requests of one process, in base's loop, asking pfh,
+ * reading the time from clock (clock_mono, or a test's).
+ */
+struct tp_requests *request_new(const struct tp_conf *, struct pfh_client *,
+		    struct event_base *, const struct tp_net *, clock_fn);
+void		request_read(struct tp_requests *, int);
+void		request_handle(struct tp_requests *, const struct tp_dgram *);
+unsigned int	request_count(const struct tp_requests *);
+void		request_end_all(struct tp_requests *);
+void		request_free(struct tp_requests *);
+/*
+ * A new pfhelper refused session sid made again: the transfer ends.
+ * pfhelper is lost for good: every request still waiting for it gets
+ * an ERROR and a log line.
+ */
+void		request_refused(struct tp_requests *, uint32_t, const char *);
+void		request_abandon(struct tp_requests *, const char *);
 
 #endif /* TFTP_PROXY_H */

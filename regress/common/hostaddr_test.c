@@ -3,7 +3,8 @@
  * hostaddr_test: hostaddr_parse() on rtnetlink messages built here,
  * as the kernel sends them (RTM_NEWADDR, RTM_DELADDR, NLMSG_DONE,
  * NLMSG_ERROR) and broken in the ways a parser must survive; then what
- * hostaddr_type() answers once such messages are fed to a context.
+ * hostaddr_type() answers once such messages are fed to a context, and
+ * hostaddr_lookup() the same.
  */
 #include "compat.h"
 
@@ -253,6 +254,9 @@ answers_are(struct hostaddr *h, int after)
 		t = hostaddr_type(h, &a);
 		checkf(t == want, "%s%s: %d, want %d", after ? "after: " :
 		    "", answers[i].addr, t, want);
+		t = hostaddr_lookup(h, &a);
+		checkf(t == want, "%slookup %s: %d, want %d", after ?
+		    "after: " : "", answers[i].addr, t, want);
 	}
 }
 
@@ -290,5 +294,6 @@ main(void)
 	memset(&a, 0, sizeof(a));
 	a.af = AF_INET;
 	check(hostaddr_type(NULL, &a) == -1, "no context: not known");
+	check(hostaddr_lookup(NULL, &a) == -1, "nor by lookup");
 	return (check_summary());
 }

@@ -4,7 +4,9 @@
  * (framing, validation, state) over a socketpair, with the fake packet
  * filter.  The input is the byte stream a compromised front end sends;
  * whatever reaches the packet filter must be a permit pfhelper would
- * allow: unicast hosts, data ports >= 1024, a timeout.
+ * allow: unicast hosts, data ports >= 1024 (a TLS range's elements: no
+ * port, the range is in the rules), a timeout.  Its seeds come from
+ * pfh_seeds.c (scripts/fuzz.sh).
  */
 #include "compat.h"
 
@@ -50,6 +52,14 @@ check_calls(void)
 		CHECK(e->af == AF_INET || e->af == AF_INET6);
 		CHECK(e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP);
 		CHECK(unicast(e->af, e->saddr) && unicast(e->af, e->daddr));
+		if (e->map == FE_TRDR || e->map == FE_TSNAT ||
+		    e->map == FE_TPASS) {
+			/* A range permit's: its ports are the rule's. */
+			CHECK(e->dport == 0 && e->proto == IPPROTO_TCP);
+			if (e->map != FE_TPASS)
+				CHECK(unicast(e->af, e->to));
+			continue;
+		}
 		CHECK(e->dport >= 1024);
 		if (e->map == FE_RDR)
 			CHECK(e->toport >= 1024 && unicast(e->af, e->to));

@@ -18,7 +18,7 @@
 # (its links go down, its keepalived gets SIGKILL); a new session of
 # either mode, a new session over IPv6 (keepalived's IPv6 VIPs go with
 # the IPv4 VRRP v3 instance) and a TFTP read work through the new
-# master within 5 s,
+# master (how soon is printed: scripts/bench-ha.sh's figure),
 # and again after failing back;
 # the control sessions of the failed node end with a reset; the
 # backup's tables held nothing before; the same for a planned
@@ -60,10 +60,10 @@ check "the three downloads are mid-transfer" \
 fw1_fails
 gap_watch pasv
 check "fw2 takes the VIPs" wait_vip "$N2" 50
-check "a new FTP session through fw2 within 5 s" new_ftp
-check "a TFTP read through fw2 within 5 s" new_tftp
-check "a new reverse-mode session through fw2 within 5 s" new_rev
-check "a new IPv6 FTP session through fw2 within 5 s" new_ftp6
+check "a new FTP session through fw2" new_ftp
+check "a TFTP read through fw2" new_tftp
+check "a new reverse-mode session through fw2" new_rev
+check "a new IPv6 FTP session through fw2" new_ftp6
 check "the PASV download completes, right checksum" dl_done pasv
 check "the PORT download completes, right checksum" dl_done port
 check "the reverse-mode download completes, right checksum" dl_done rev
@@ -84,7 +84,10 @@ check "an IPv6 FTP session through fw1 after failing back" new_ftp6
 
 # --- 3. a fault: fw1 loses its sync link ------------------------------
 # VRRP runs on the inside link, so the pair does not split: fw1 stays
-# master and serves; only the sync of its connections stops.
+# master and serves; only the sync of its connections stops.  The 2.5 s
+# without fw2 taking the VIPs are the test's point: more than VRRP's
+# master-down interval (3 adverts of 0.5 s, and the skew), in which a
+# backup that heard no advert would have taken over.
 check "fw1 is master, its conntrackd running" \
     eval "wait_vip $N1 && alive $CTD1"
 FDS=$(fds1) ELEMS=$(elems "$N1")
@@ -123,8 +126,8 @@ T0=$(date +%s%N)
 kill -TERM "$KA1"
 check "keepalived on fw1 stopped: fw2 takes the VIPs" \
     eval "wait_novip $N1 && wait_vip $N2 50"
-check "a new FTP session through fw2 within 5 s" new_ftp
-check "a TFTP read through fw2 within 5 s" new_tftp
+check "a new FTP session through fw2" new_ftp
+check "a TFTP read through fw2" new_tftp
 check "the download completes, right checksum" dl_done plan
 check "fw1's control session ends with a reset" idle_reset ctl2
 
@@ -138,8 +141,8 @@ kill "$CTD2"
 check "fw2's conntrackd is gone" wait_gone "$CTD2"
 fw1_fails
 check "without conntrackd, fw2 still takes the VIPs" wait_vip "$N2" 50
-check "a new FTP session through fw2 within 5 s" new_ftp
-check "a TFTP read through fw2 within 5 s" new_tftp
+check "a new FTP session through fw2" new_ftp
+check "a TFTP read through fw2" new_tftp
 fw1_links_up
 
 # --- 7. nothing left ---------------------------------------------------

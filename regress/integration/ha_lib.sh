@@ -277,17 +277,18 @@ synced() {
 	    { "$CONNTRACKD" -C "$WORK/conntrackd2.conf" -e; false; }
 }
 
-# A new FTP session (a small download) and a TFTP read succeed, each
-# within 5 s of $T0 (polled, bounded).
+# A new FTP session (a small download) and a TFTP read succeed (polled,
+# bounded: 30 s after $T0); how long after $T0 is a figure, printed, not
+# asserted (scripts/bench-ha.sh measures it).
 since() { echo "$(date +%s%N) $T0" | awk '{ printf "%.1f", ($1 - $2) / 1e9 }'; }
-# by5 what command...: the command succeeds within 5 s of $T0 (tried
-# every 0.2 s); says when.
-by5() {
+# by what command...: the command succeeds, tried every 0.2 s until 30 s
+# after $T0; says when.
+by() {
 	_w=$1
 	shift
 	while :; do
 		"$@" && { echo "$_w after $(since) s"; return 0; }
-		[ "$(date +%s%N)" -lt $((T0 + 5000000000)) ] || return 1
+		[ "$(date +%s%N)" -lt $((T0 + 30000000000)) ] || return 1
 		sleep 0.2
 	done
 }
@@ -297,17 +298,17 @@ get_small() { # ns url file: a download of url is file
 	    -o "$WORK/small.out" 2>/dev/null && same "$WORK/small.out" "$3"
 }
 new_ftp() {
-	by5 FTP get_small "$CLI" "ftp://$S4/pub/small" "$WORK/ftproot/pub/small"
+	by FTP get_small "$CLI" "ftp://$S4/pub/small" "$WORK/ftproot/pub/small"
 }
 new_rev() {
-	by5 "reverse FTP" get_small "$SRV" "ftp://$VOUT:2121/pub/small" \
+	by "reverse FTP" get_small "$SRV" "ftp://$VOUT:2121/pub/small" \
 	    "$WORK/ftproot1/pub/small"
 }
 new_ftp6() {
-	by5 "FTP over IPv6" get_small "$CLI" "ftp://[$S6]/pub/small" \
+	by "FTP over IPv6" get_small "$CLI" "ftp://[$S6]/pub/small" \
 	    "$WORK/ftproot/pub/small"
 }
-new_tftp() { by5 TFTP get_small "$CLI" "tftp://$S4/t" "$WORK/tftproot/t"; }
+new_tftp() { by TFTP get_small "$CLI" "tftp://$S4/t" "$WORK/tftproot/t"; }
 
 # gap_watch NAME: in the background, the seconds from $T0 until
 # download NAME grows again, into $WORK/NAME.gap (a figure, not a test).

@@ -57,7 +57,7 @@ klass() {
 	_m0=$(created)
 	_why=""
 	"$@" > "$WORK/class.out" 2>&1 || _why="refusal not as expected"
-	sleep 0.2
+	monitor_sync >> "$WORK/class.out" || _why="$_why; nft monitor lags"
 	if [ -z "${PERMITS_OK:-}" ] && [ "$(created)" -ne "$_m0" ]; then
 		_why="$_why; $(($(created) - _m0)) elements created"
 	fi
@@ -93,7 +93,10 @@ group_alive() { alive "$PROXYPID" && alive "$WORKERPID" && alive "$PFH"; }
 # One session first: the proxy keeps a spare descriptor from then on.
 timeout 30 ip netns exec "$CLI" curl -sS -m 25 "ftp://$S4/pub/f" \
     -o "$WORK/n0" || echo "first download failed"
-sleep 0.5
+# Its descriptors counted once it is gone (its connections closed).
+set_up wait_re "$LOG" "ending session" 5
+no_conns() { [ "$(tcp_conns "$FW" "$WORKERPID")" -eq 0 ]; }
+set_up wait_for 5 no_conns
 FDS0=$(ls "/proc/$WORKERPID/fd" | wc -l)
 
 # The fake server: fake mode; what it got goes to $WORK/fake.log.
@@ -236,7 +239,7 @@ klass "bare CR smuggling a bounce PORT past the proxy" f_cr_smuggle
 
 f_endless_noread() {
 	fake endless || return 1
-	py "$CLI" "$S4" "$PROXYPID" <<-'EOF' || return 1
+	py "$CLI" "$S4" "$PROXYPID" "$WORK/fake.log" <<-'EOF' || return 1
 	import socket, sys, time
 	def rss(pid):
 	    for l in open("/proc/%s/status" % pid):
@@ -245,14 +248,18 @@ f_endless_noread() {
 	r0 = rss(sys.argv[2])
 	s = socket.create_connection((sys.argv[1], 2121), timeout=5)
 	s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-	time.sleep(2)
+	time.sleep(2)		# the attack: 2 s of flood, nothing read
 	r1 = rss(sys.argv[2])
 	print("ftp-proxy VmRSS %d kB -> %d kB while the server floods" % (r0, r1))
 	assert r1 - r0 < 8192, "memory grows with the flood"
-	time.sleep(5)
+	# Still not reading, until -t 3 ends the server side (10 s at most).
+	for i in range(100):
+	    if "closed after" in open(sys.argv[3]).read():
+	        break
+	    time.sleep(0.1)
 	s.close()
 	EOF
-	wait_re "$WORK/fake.log" "closed after" 10
+	wait_re "$WORK/fake.log" "closed after" 1
 	cat "$WORK/fake.log"
 	fake_stop
 	grep -q "idle timeout" "$LOG"
@@ -429,8 +436,13 @@ f_slow_ok() {
 }
 klass "slow drip (a byte per 100 ms) of whole commands is served" f_slow_ok
 
+# The idle timeouts logged.
+idles() { count "$LOG" "ending session: idle timeout"; }
+idled() { [ "$(idles)" -eq $(($1 + 1)) ]; }
+
 f_slow_endless() {
-	py "$CLI" "$S4" <<-'EOF'
+	_t0=$(idles)
+	py "$CLI" "$S4" <<-'EOF' || return 1
 	import socket, sys, time
 	from ftpc import Ctl
 	c = Ctl(sys.argv[1])
@@ -453,22 +465,26 @@ f_slow_endless() {
 	        break
 	dt = time.time() - t0
 	print("after %.1f s: %r" % (dt, got))
-	assert got.startswith(b"421") and 2.5 < dt < 6, "no idle timeout"
+	assert got.startswith(b"421"), "no idle timeout"
 	EOF
+	wait_for 5 idled "$_t0" || { echo "no idle timeout logged"; false; }
 }
 klass "slow drip of a line that never ends: 421 at -t 3" f_slow_endless
 
 f_idle() {
-	py "$CLI" "$S4" <<-'EOF'
+	_t0=$(idles)
+	py "$CLI" "$S4" <<-'EOF' || return 1
 	import sys, time
 	from ftpc import Ctl
-	c = Ctl(sys.argv[1])
-	assert c.login() == 230
+	c = Ctl(sys.argv[1], timeout=10)
 	t0 = time.time()
+	assert c.login() == 230
 	assert c.reply()[0] == 421
+	print("421 after %.1f s" % (time.time() - t0))
+	assert time.time() - t0 > 2.95, "before -t 3"
 	assert c.eof(5)
-	assert 2.5 < time.time() - t0 < 6
 	EOF
+	wait_for 5 idled "$_t0" || { echo "no idle timeout logged"; false; }
 }
 klass "idle client: 421 at -t 3, session closed" f_idle
 
@@ -555,7 +571,8 @@ f_pasv_storm() {
 	    assert c.code("PASV" if i % 2 else "EPSV") in (227, 229)
 	assert c.code("QUIT") == 221
 	EOF
-	sleep 0.3
+	# Every delete reported: the table is empty and the monitor caught up.
+	wait_permits 0 && monitor_sync || return 1
 	tail -n +$((_l0 + 1)) "$WORK/monitor" | awk '
 	    /^(add|create) element inet ftp-proxy /{n++; c++; if (n > m) m = n}
 	    /^delete element inet ftp-proxy /{n--}
@@ -635,7 +652,7 @@ cat > "$WORK/send.py" <<-'EOF'
 	        s.sendto(b"\0\1nosuch%d\0octet\0" % i, dst)
 	        if i % 20 == 19:
 	            time.sleep(0.02)
-	    time.sleep(1)
+	    time.sleep(1)	# the clients stay a second for their answers
 	else:
 	    for h in what.split(","):
 	        sock().sendto(bytes.fromhex(h), dst)
@@ -736,7 +753,9 @@ t_valid_flood() {
 	echo "$_f forwarded, $(($(drops) - _d0)) dropped," \
 	    "$(($(udp_rcvbuf_errors) - _e0)) lost in the kernel"
 	[ "$(t_seen)" -eq 200 ] && [ "$_f" -ge 180 ] || return 1
-	sleep 3		# transwait 2: every permit must be gone by now
+	# transwait 2: every permit goes (10 s at most).
+	wait_for 10 no_permits tftp-proxy ||
+	    { echo "$(permits tftp-proxy) permits left"; return 1; }
 }
 PERMITS_OK=1
 klass "flood of 200 valid requests: each permit gone after transwait" \
@@ -748,8 +767,8 @@ t_normal() {
 	    hpa_get $S6 t "$WORK/tt2" && same "$WORK/tt2" "$WORK/tftproot/t"
 }
 check "TFTP: after the group, RRQs over IPv4 and IPv6 work" t_normal
-sleep 3
-check "TFTP: no permit left" wait_permits 0 tftp-proxy
+check "TFTP: no permit left (transwait 2, 10 s at most)" \
+    wait_for 10 no_permits tftp-proxy
 
 # =====================================================================
 # IMSG: a compromised front end
@@ -918,12 +937,13 @@ PYTIMEOUT=20 py "$CLI" "$S4" "$WORK/held.done" > "$WORK/held" 2>&1 7>&- \
 	s.connect((sys.argv[1], 21))
 	s.settimeout(5)
 	print("in", s.recv(100), flush=True)
-	for i in range(15):
+	for i in range(75):	# until told, a NOOP a second (-t 3)
 	    if os.path.exists(sys.argv[2]):
 	        break
-	    time.sleep(1)
-	    s.sendall(b"NOOP\r\n")
-	    s.recv(100)
+	    time.sleep(0.2)
+	    if i % 5 == 4:
+	        s.sendall(b"NOOP\r\n")
+	        s.recv(100)
 	EOF
 HELD=$!
 wait_grep "$WORK/held" "in b'220" 1 || echo "no held control connection"
@@ -975,13 +995,16 @@ PYTIMEOUT=20 py "$CLI" "$WORK/held.done" > "$WORK/dnat" 2>&1 7>&- <<-'EOF' &
 	s.setblocking(False)
 	s.connect_ex(("198.51.100.10", 2222))
 	print("connecting", flush=True)
-	for i in range(15):
+	for i in range(75):
 	    if not os.path.exists(sys.argv[1]):
 	        break
-	    time.sleep(1)
+	    time.sleep(0.2)
 	EOF
 DNAT=$!
-sleep 0.5
+dnat_seen() {
+	in_fw conntrack -L -p tcp --sport 40666 2>/dev/null | grep -q 2222
+}
+wait_for 5 dnat_seen || echo "no conntrack entry for the DNATed connection"
 klass "-C: a proxy address that is not the firewall's is EPERM" \
     ct_session "err EPERM proxy address is not one of this host's" \
     8 tcp 192.0.2.10 40000 198.51.100.10 21 203.0.113.5 50000 \

@@ -685,3 +685,21 @@ no_permits() { [ "$(permits "${1:-}")" -eq 0 ]; }
 
 # grown file size secs: until file has more than size bytes.
 grown() { wait_for "$3" sh -c "[ \$(stat -c %s '$1' 2>/dev/null || echo 0) -gt $2 ]"; }
+
+# monitor_sync: every nftables event so far is in $WORK/monitor (a
+# marker table, added and deleted, is waited for there, 5 s): what a
+# "nothing was created" check reads after it is complete.
+MONSEQ=0
+monitor_sync() {
+	MONSEQ=$((MONSEQ + 1))
+	in_fw nft add table inet "sync$MONSEQ" &&
+	    in_fw nft delete table inet "sync$MONSEQ" &&
+	    wait_re "$WORK/monitor" "^delete table inet sync$MONSEQ\$" 5
+}
+
+# tcp_conns ns pid: how many TCP connections (any state but listening)
+# process pid holds in ns.
+tcp_conns() {
+	ip netns exec "$1" ss -tnpH state connected 2>/dev/null |
+	    grep -c "pid=$2,"
+}

@@ -6,6 +6,8 @@
 # all inside our firewall namespace.  The proxy reads the original
 # destination from IP_ORIGDSTADDR / IPV6_ORIGDSTADDR, with no
 # conntrack lookup.  Forward policy drop plus the one ct mark line.
+# Last, with the pfhelper service gone past -W, a waiting client's TFTP
+# ERROR comes from the address it sent to (IPv4 and IPv6).
 #
 # Needs root, ip(8), nft(8), in.tftpd, tftp, curl, python3, and the
 # builds bin/tftp-proxy and bin/pfhelper.
@@ -74,5 +76,43 @@ check "a diverted bad request is dropped" \
 check "and names the original destination" \
     grep -q "dropped request from 192.0.2.10:[0-9]* to 198.51.100.10:69: option without value" "$LOG"
 check "no permit left after transwait" wait_for 3 no_permits tftp-proxy
+
+# Past -W with no pfhelper: the ERROR comes from the original
+# destination itself (the transparent socket, IP_PKTINFO).
+kill -TERM "$TFTPPROXYPID"
+set_up wait_gone "$TFTPPROXYPID" 100
+mkdir -p "$PFHDIR"
+chmod 700 "$PFHDIR"
+bg ip netns exec "$FW" "$BIN/pfhelper" -S -d -s "$PFHDIR" \
+    2>> "$WORK/pfhelper.log"
+SVCPID=$LASTPID
+set_up wait_for 5 test -S "$PFHDIR/tftp"
+: > "$LOG"
+set_up tftp_proxy_up -S -W 1
+set_up wait_re "$LOG" "serving [0-9]+ socket" 5
+kill -9 "$SVCPID"
+set_up wait_re "$LOG" "lost pfhelper" 5
+# rrq host: one RRQ to host:69; the first answer's source and bytes.
+cat > "$WORK/rrq.py" <<'EOF2'
+import socket, sys
+h = sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ":" in h else socket.AF_INET,
+                  socket.SOCK_DGRAM)
+s.settimeout(20)
+s.sendto(b"\0\1f1\0octet\0", (h, 69))
+data, peer = s.recvfrom(600)
+print(peer[0], data[4:-1].decode())
+EOF2
+CLIENTS=""
+for h in $S4 $S6; do
+	bg sh -c "timeout 30 ip netns exec $CLI ${PYTHON:-python3} \
+	    $WORK/rrq.py $h > $WORK/bound.$h 2>&1"
+	CLIENTS="$CLIENTS $LASTPID"
+done
+for c in $CLIENTS; do wait "$c"; done
+for h in $S4 $S6; do
+	check "TPROXY, no pfhelper past -W: an ERROR from $h itself" \
+	    grep -qx "$h proxy lost its packet filter helper" "$WORK/bound.$h"
+done
 
 finish

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * netutil.c: the original destination of an intercepted connection
- * (the listening sockets are common/netutil.c's).
+ * origdst.c: the original destination of an intercepted connection
+ * (the listening sockets are common/listen.c's).
  */
 #include "compat.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * netutil.c: listening sockets for the front ends.
+ * listen.c: listening sockets for the front ends.
  */
 #include "compat.h"
 
@@ -15,7 +15,7 @@
 
 #include "addr.h"
 #include "log.h"
-#include "netutil.h"
+#include "listen.h"
 
 /* linux/in.h and linux/in6.h */
 #ifndef IP_TRANSPARENT

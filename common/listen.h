@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * netutil.h: the socket helpers both front ends use: their listening
+ * listen.h: the socket helpers both front ends use: their listening
  * sockets and the transparent (TPROXY) option.  What an address is to
  * this host: hostaddr.h.
  */
-#ifndef NETUTIL_H
-#define NETUTIL_H
+#ifndef LISTEN_H
+#define LISTEN_H
 
 #include <stdint.h>
 
@@ -26,4 +26,4 @@ int	net_listen(const char *, uint16_t, int, int, int *, int);
  * set as root; 0 or -1 (callers may go on without it).
  */
 int	net_transparent(int, int);
-#endif /* NETUTIL_H */
+#endif /* LISTEN_H */
