@@ -8,7 +8,8 @@
 #   2. kill -9 of ftp-proxy's pfhelper, with -W 0 (no wait for another
 #      one; broker_restart.sh has the wait): the table vanishes at once;
 #      the proxy sees its pfhelper socket close, tells every client 421
-#      and exits 1 with a log line.  tftp-proxy exits 1 at once too.
+#      and exits 1 with a log line.  tftp-proxy with -W 0 exits 1 at
+#      once too (tftp_broker.sh has its wait).
 #   3. kill -9 of vsftpd in the middle of a transfer: the session ends,
 #      its permits go, the proxy holds no more descriptors than before;
 #      vsftpd restarted, the next session works.
@@ -78,7 +79,8 @@ fw_empty() {
 }
 
 down() { # wait for exitwatch itself, remove it from the trap's list
-	wait_gone "$EWPID" 50
+	wait_gone "$EWPID" 50 || { echo "exitwatch $EWPID still runs"
+	    kill -TERM "$EWPID"; }
 	wait "$EWPID" 2>/dev/null
 	PIDS=$(echo " $PIDS " | sed "s/ $EWPID / /")
 }
@@ -199,11 +201,11 @@ check "kill -9 pfhelper: ftp-proxy says why" \
 down
 check "kill -9 pfhelper: no process, socket or descriptor left" fw_empty
 
-# tftp-proxy watches pfhelper's socket: it goes at once.
+# tftp-proxy watches pfhelper's socket: with -W 0 it goes at once.
 : > "$WORK/texit"
 bg ip netns exec "$FW" env PFHELPER="$BIN/pfhelper" \
     EXITWATCH_PROG="$BIN/tftp-proxy" EXITWATCH_FILE="$WORK/texit" \
-    "$WORK/wrap/tftp-proxy" -d -v -w 2 -s "$PFHDIR" \
+    "$WORK/wrap/tftp-proxy" -d -v -w 2 -W 0 -s "$PFHDIR" \
     2>> "$WORK/tftp-proxy.log"
 EWPID=$LASTPID
 wait_udp "$FW" 6969
