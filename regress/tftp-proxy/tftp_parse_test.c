@@ -488,6 +488,42 @@ test_strerror(void)
 	    "", 0, "negative");
 }
 
+/* ERROR packets as RFC 1350 lays them out, cut to the buffer. */
+static void
+test_error(void)
+{
+	static const struct {
+		size_t		 len;	/* buffer */
+		uint16_t	 code;
+		const char	*msg;
+		size_t		 want;	/* bytes, 0: none */
+		const char	*pkt;
+	} t[] = {
+		{ 64, 0, "proxy lost its packet filter helper", 40,
+		    "\0\5\0\0proxy lost its packet filter helper" },
+		{ 64, 0x0102, "x", 6, "\0\5\1\2x" },
+		{ 64, 3, "", 5, "\0\5\0\3" },
+		{ 8, 1, "abcdef", 8, "\0\5\0\1abc" },	/* cut, NUL kept */
+		{ 8, 1, "abcd", 8, "\0\5\0\1abc" },	/* one too long */
+		{ 9, 1, "abcd", 9, "\0\5\0\1abcd" },	/* just fits */
+		{ 5, 1, "abc", 5, "\0\5\0\1" },
+		{ 4, 1, "abc", 0, "" },			/* no room */
+		{ 0, 1, "abc", 0, "" },
+	};
+	uint8_t	 buf[64];
+	size_t	 i, n;
+
+	for (i = 0; i < nitems(t); i++) {
+		memset(buf, 0xaa, sizeof(buf));
+		n = tftp_error(buf, t[i].len, t[i].code, t[i].msg);
+		check_in(n == t[i].want && (n == 0 ||
+		    (memcmp(buf, t[i].pkt, n - 1) == 0 && buf[n - 1] == 0)) &&
+		    (t[i].len >= sizeof(buf) || buf[t[i].len] == 0xaa),
+		    "error packet", t[i].msg, strlen(t[i].msg),
+		    "row %zu: %zu bytes, want %zu", i, n, t[i].want);
+	}
+}
+
 int
 main(void)
 {
@@ -498,5 +534,6 @@ main(void)
 	test_ctrl();
 	test_limits();
 	test_strerror();
+	test_error();
 	return (check_summary());
 }
