@@ -41,8 +41,8 @@ fe_drop(const char *user)
 
 void
 fe_loop_init(struct fe_loop *l, const int *fds, int n,
-    event_callback_fn accept_cb, struct pfh_client *pfh,
-    void (*lost)(const char *, void *), event_callback_fn sig_cb)
+    event_callback_fn accept_cb, void *accept_arg, struct pfh_client *pfh,
+    void (*lost)(const char *, void *), event_callback_fn sig_cb, void *arg)
 {
 	size_t	i;
 	int	j;
@@ -53,14 +53,14 @@ fe_loop_init(struct fe_loop *l, const int *fds, int n,
 		fatalx("event_base_new");
 	for (j = 0; j < n; j++) {
 		event_assign(&l->listen[j], l->base, fds[j],
-		    EV_READ | EV_PERSIST, accept_cb, NULL);
+		    EV_READ | EV_PERSIST, accept_cb, accept_arg);
 		event_add(&l->listen[j], NULL);
 	}
 	l->nlisten = n;
-	pfh_attach(pfh, l->base, lost, NULL);
+	pfh_attach(pfh, l->base, lost, arg);
 	for (i = 0; i < nitems(fe_signals); i++) {
 		evsignal_assign(&l->sig[i], l->base, fe_signals[i], sig_cb,
-		    NULL);
+		    arg);
 		evsignal_add(&l->sig[i], NULL);
 	}
 }

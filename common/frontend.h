@@ -38,13 +38,13 @@ struct fe_loop {
 
 /*
  * A new base with a persistent EV_READ event calling accept(fd, ev,
- * NULL) on each of the n fds, pfhelper's channel on it (lost as for
- * pfh_attach), and sig(signo, ev, NULL) for SIGHUP, SIGINT and SIGTERM.
- * Exits if there is no base.
+ * accept_arg) on each of the n fds, pfhelper's channel on it (lost(why,
+ * arg), as for pfh_attach), and sig(signo, ev, arg) for SIGHUP, SIGINT
+ * and SIGTERM.  Exits if there is no base.
  */
 void	fe_loop_init(struct fe_loop *, const int *, int,
-	    event_callback_fn, struct pfh_client *,
-	    void (*)(const char *, void *), event_callback_fn);
+	    event_callback_fn, void *, struct pfh_client *,
+	    void (*)(const char *, void *), event_callback_fn, void *);
 /*
  * This host's addresses: opened as root before fe_drop() (fatal if it
  * cannot be), then followed from the loop.

@@ -392,36 +392,6 @@ worker_refused(uint32_t sid, const char *why, void *arg)
 	session_refused(sid, why, &p->ctx);
 }
 
-/*
- * fe_loop_init() gives its callbacks no argument: the listeners' events
- * get the sessions' context, the signals' and pfhelper's lost the
- * process.
- */
-static void
-loop_args(struct ftp_proc *p)
-{
-	struct fe_loop	*l = &p->loop;
-	size_t		 i;
-	int		 j;
-
-	for (j = 0; j < l->nlisten; j++) {
-		event_del(&l->listen[j]);
-		event_assign(&l->listen[j], l->base,
-		    event_get_fd(&l->listen[j]), EV_READ | EV_PERSIST,
-		    session_accept, &p->ctx);
-		event_add(&l->listen[j], NULL);
-	}
-	for (i = 0; i < nitems(l->sig); i++) {
-		if (!event_pending(&l->sig[i], EV_SIGNAL, NULL))
-			continue;
-		event_del(&l->sig[i]);
-		evsignal_assign(&l->sig[i], l->base,
-		    event_get_signal(&l->sig[i]), sig_end, p);
-		evsignal_add(&l->sig[i], NULL);
-	}
-	p->pfh.lost_arg = p;
-}
-
 /* The worker's sessions: the system's sockets, pfhelper's channel. */
 static void
 worker_ctx(struct ftp_proc *p)
@@ -448,10 +418,9 @@ worker(struct fe_worker *w, void *arg)
 	if (pfh_open(&p->pfh, w->pfhfd) == -1)
 		fatal("pfhelper channel");
 	p->conf.hosts = fe_hosts_open();	/* before the sandbox */
-	fe_loop_init(&p->loop, w->lfd, w->nlisten, session_accept, &p->pfh,
-	    worker_lost, sig_end);
+	fe_loop_init(&p->loop, w->lfd, w->nlisten, session_accept, &p->ctx,
+	    &p->pfh, worker_lost, sig_end, p);
 	fe_loop_nohup(&p->loop);
-	loop_args(p);
 	fe_hosts(&p->loop, p->conf.hosts);
 	p->me = w;
 	pfh_keep(&p->pfh, p->pfh_wait, worker_pfh_down, worker_refused);

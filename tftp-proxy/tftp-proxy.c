@@ -81,7 +81,6 @@ static void		 find_listeners(struct tftp_proxy *);
 static int		 start_pfhelper(int, int, pid_t *, void *);
 static void		 drain(int, void *);
 static void		 run(struct tftp_proxy *);
-static void		 loop_own(struct tftp_proxy *);
 static void		 listen_cb(int, short, void *);
 static void		 idle_arm(struct tftp_proxy *, int);
 static void		 idle_cb(int, short, void *);
@@ -428,38 +427,11 @@ main(int argc, char *argv[])
 	return (0);
 }
 
-/*
- * fe_loop_init() calls its callbacks with no argument: point them at
- * our context.
- */
-static void
-loop_own(struct tftp_proxy *tp)
-{
-	struct fe_loop	*l = &tp->loop;
-	size_t		 i;
-	int		 j;
-
-	for (j = 0; j < l->nlisten; j++) {
-		event_del(&l->listen[j]);
-		event_assign(&l->listen[j], l->base, tp->listen_fd[j],
-		    EV_READ | EV_PERSIST, listen_cb, tp);
-		event_add(&l->listen[j], NULL);
-	}
-	for (i = 0; i < nitems(l->sig); i++) {
-		event_del(&l->sig[i]);
-		evsignal_assign(&l->sig[i], l->base, event_get_signal(
-		    &l->sig[i]), sig_end, tp);
-		evsignal_add(&l->sig[i], NULL);
-	}
-	tp->pfh.lost_arg = tp;
-}
-
 static void
 run(struct tftp_proxy *tp)
 {
-	fe_loop_init(&tp->loop, tp->listen_fd, tp->nlisten, listen_cb,
-	    &tp->pfh, pfh_gone, sig_end);
-	loop_own(tp);
+	fe_loop_init(&tp->loop, tp->listen_fd, tp->nlisten, listen_cb, tp,
+	    &tp->pfh, pfh_gone, sig_end, tp);
 	fe_hosts(&tp->loop, tp->conf.hosts);
 	tp->evbase = tp->loop.base;
 	if (tp->worker != NULL) {
