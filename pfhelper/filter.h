@@ -29,6 +29,12 @@
 #define FILTER_TABLE_MAX	64
 /* Elements a pass set can hold: its explicit size. */
 #define FILTER_PASS_MAX		262144U
+/*
+ * Seconds a connection that a pass element let in may send its first
+ * packet again from the same address and port (SYN retransmits), should
+ * its state go before it is up: the retry sets of filter_nft.c.
+ */
+#define FILTER_RETRY_SECS	10
 #define FILTER_MARK_DEFAULT	0x20000000U
 #define FILTER_CONFINE_MAX	2	/* uids in the confine chain */
 #define FILTER_TABLES		4	/* tables on one netlink socket */

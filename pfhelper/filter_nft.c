@@ -152,6 +152,10 @@ static struct nftnl_expr *rexpr(struct nftnl_rule *, const char *);
 static int	 x_payload(struct nftnl_rule *, uint32_t, uint32_t,
 		    uint32_t, uint32_t);
 static int	 x_key(struct nftnl_rule *, int);
+static int	 x_keyload(struct nftnl_rule *, int);
+static int	 x_sport(struct nftnl_rule *, int);
+static int	 q_retry_set(struct batch *, int);
+static int	 r_retry(struct batch *, const struct filter_conf *, int);
 static int	 x_lookup(struct nftnl_rule *, const char *, uint32_t, int);
 static int	 x_nat(struct nftnl_rule *, uint32_t, int, int);
 static int	 x_pass(struct nftnl_rule *, const struct filter_conf *, int);
@@ -180,6 +184,7 @@ static int	 same_kind(const struct op *, const struct op *);
 static int	 ops_send(struct filter *, int *, size_t *);
 static int	 queue(struct filter *, const struct filter_elem *, uint32_t);
 static void	 describe_sets(FILE *, int);
+static void	 describe_marks(FILE *, const struct filter_conf *);
 static void	 describe_rules(FILE *, const struct filter_conf *, int);
 static void	 describe_range(FILE *, const struct filter_conf *, int,
 		    int);
@@ -223,6 +228,30 @@ static uint32_t
 set_id(enum filter_map map, int af)
 {
 	return ((uint32_t)map * 2 + (af == AF_INET6) - 1);
+}
+
+/*
+ * The retry sets (retry4, retry6): the pass key and the source port of
+ * each connection a pass element let in, for FILTER_RETRY_SECS.  The
+ * connection's first packet uses its pass element up; if its state then
+ * goes before the connection is up (the SYN met an old TIME_WAIT of
+ * the same addresses and ports at the server, was answered with an ACK
+ * and reset by the client; or was dropped after our chain, before the
+ * kernel confirmed its state), the client's own retransmissions, from
+ * the same address and port, still pass.  Another connection (another
+ * source port) does not.  Only the packet path adds to them; pfhelper
+ * never does.
+ */
+static const char *
+retry_name(int af)
+{
+	return (af == AF_INET6 ? "retry6" : "retry4");
+}
+
+static uint32_t
+retry_id(int af)
+{
+	return (set_id(FE_TPASS, AF_INET6) + 1 + (af == AF_INET6));
 }
 
 /*
@@ -433,6 +462,38 @@ q_set(struct batch *b, enum filter_map map, int af, uint32_t id)
 	return (nlh == NULL ? -1 : 0);
 }
 
+/* A retry set: key saddr . daddr . inet_proto . inet_service (dport)
+ * . inet_service (sport), added to from the packet path. */
+static int
+q_retry_set(struct batch *b, int af)
+{
+	struct nftnl_set	*s;
+	struct nlmsghdr		*nlh;
+	uint32_t		 at, kt;
+
+	at = af == AF_INET ? TYPE_IPADDR : TYPE_IP6ADDR;
+	kt = ((((at << TYPE_BITS | at) << TYPE_BITS) | TYPE_INET_PROTO) <<
+	    TYPE_BITS | TYPE_INET_SERV) << TYPE_BITS | TYPE_INET_SERV;
+	if ((s = nftnl_set_alloc()) == NULL)
+		return (-1);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, b->f->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, retry_name(af));
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, retry_id(af));
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, kt);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 2 * af_addr_len(af) + 12);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, FILTER_PASS_MAX);
+	nlh = batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL,
+	    MSG_SPACE, -1);
+	if (nlh != NULL) {
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		batch_put(b, nlh);
+	}
+	nftnl_set_free(s);
+	return (nlh == NULL ? -1 : 0);
+}
+
 static int
 q_chain(struct batch *b, const char *name, const char *type,
     uint32_t hook, int32_t prio)
@@ -509,12 +570,9 @@ static int
 x_key(struct nftnl_rule *r, int af)
 {
 	struct nftnl_expr	*e;
-	uint32_t		 w = af_addr_len(af) / 4, soff, doff;
 	uint8_t			 nfproto = af == AF_INET ? NFPROTO_IPV4 :
 				    NFPROTO_IPV6;
 
-	soff = af == AF_INET ? 12 : 8;
-	doff = af == AF_INET ? 16 : 24;
 	if ((e = rexpr(r, "meta")) == NULL)
 		return (-1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_NFPROTO);
@@ -524,6 +582,18 @@ x_key(struct nftnl_rule *r, int af)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &nfproto, sizeof(nfproto));
+	return (x_keyload(r, af));
+}
+
+/* The key alone (the family already checked), into NFT_REG32_00... */
+static int
+x_keyload(struct nftnl_rule *r, int af)
+{
+	struct nftnl_expr	*e;
+	uint32_t		 w = af_addr_len(af) / 4, soff, doff;
+
+	soff = af == AF_INET ? 12 : 8;
+	doff = af == AF_INET ? 16 : 24;
 	if (x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, soff, af_addr_len(af),
 	    NFT_REG32_00) == -1 ||
 	    x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, doff, af_addr_len(af),
@@ -535,6 +605,14 @@ x_key(struct nftnl_rule *r, int af)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG32_00 + 2 * w);
 	return (x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
 	    NFT_REG32_00 + 2 * w + 1));
+}
+
+/* th sport, right after the key (x_keyload): the retry sets' key. */
+static int
+x_sport(struct nftnl_rule *r, int af)
+{
+	return (x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
+	    NFT_REG32_00 + 2 * (af_addr_len(af) / 4) + 2));
 }
 
 /* Look the key up in a set; a map's value goes to NFT_REG32_00... */
@@ -592,7 +670,42 @@ x_pass(struct nftnl_rule *r, const struct filter_conf *conf, int af)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id(FE_PASS, af));
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_DELETE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
-	return (x_marks(r, conf));
+	/*
+	 * The mark first: a full retry set stops the rule at its add, and
+	 * the connection must pass all the same.  The mark used NFT_REG_1,
+	 * the key's first registers: the key is loaded again.
+	 */
+	if (x_marks(r, conf) == -1 || x_keyload(r, af) == -1 ||
+	    x_sport(r, af) == -1)
+		return (-1);
+	if ((e = rexpr(r, "dynset")) == NULL)
+		return (-1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, retry_name(af));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, retry_id(af));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT,
+	    (uint64_t)FILTER_RETRY_SECS * 1000);
+	return (0);
+}
+
+/*
+ * ct state new, key . th sport in @retryN: a retransmission of a
+ * connection its pass element let in (the retry sets, above).
+ */
+static int
+r_retry(struct batch *b, const struct filter_conf *conf, int af)
+{
+	struct nftnl_rule	*r;
+	int			 rc;
+
+	if ((r = rule_new(b, "pass")) == NULL)
+		return (-1);
+	rc = (x_ctnew(r) == -1 || x_key(r, af) == -1 ||
+	    x_sport(r, af) == -1 ||
+	    x_lookup(r, retry_name(af), retry_id(af), 0) == -1 ||
+	    x_marks(r, conf) == -1) ? -1 : 0;
+	return (rule_done(b, r, rc));
 }
 
 /* ct state new */
@@ -903,10 +1016,12 @@ init_batch(struct filter *f, const struct filter_conf *conf)
 
 	if (batch_start(b) == -1 || q_table(b, conf) == -1)
 		return (-1);
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < 2; k++) {
 		for (i = 0; i < nitems(set_order); i++)
 			rc |= q_set(b, set_order[i], afs[k],
 			    set_id(set_order[i], afs[k]));
+		rc |= q_retry_set(b, afs[k]);
+	}
 	rc |= q_chain(b, "rdr", "nat", NF_INET_PRE_ROUTING,
 	    NF_IP_PRI_NAT_DST + off);
 	rc |= q_chain(b, "nat", "nat", NF_INET_POST_ROUTING,
@@ -926,6 +1041,7 @@ init_batch(struct filter *f, const struct filter_conf *conf)
 		rc |= r_build(b, conf, af, "nat", FE_SNAT);
 		rc |= r_build(b, conf, af, "nat", FE_SNATP);
 		rc |= r_build(b, conf, af, "pass", FE_PASS);
+		rc |= r_retry(b, conf, af);
 		if (conf->tls_lo == 0)
 			continue;
 		rc |= r_range(b, conf, af, "rdr", FE_TRDR);
@@ -1352,6 +1468,10 @@ describe_sets(FILE *fp, int af)
 	    "\t\tflags timeout\n\t}\n\n", v, a, a, a);
 	fprintf(fp, "\tset tpass%d {\n\t\ttype %s . %s\n"
 	    "\t\tflags timeout\n\t}\n\n", v, a, a);
+	fprintf(fp, "\tset retry%d {\n"
+	    "\t\ttype %s . %s . inet_proto . inet_service . inet_service\n"
+	    "\t\tsize %u\n"
+	    "\t\tflags dynamic,timeout\n\t}\n\n", v, a, a, FILTER_PASS_MAX);
 }
 
 /* The range permits' rule of a chain (-E), for family index k. */
@@ -1383,6 +1503,17 @@ describe_range(FILE *fp, const struct filter_conf *conf, int chain, int k)
 	}
 }
 
+/* What x_marks() does, as nft prints it. */
+static void
+describe_marks(FILE *fp, const struct filter_conf *conf)
+{
+	if (conf->log)
+		fprintf(fp, " log prefix \"%s permit \"", conf->table);
+	fprintf(fp, " ct mark set ct mark | 0x%08x", conf->mark);
+	if (conf->use_label)
+		fprintf(fp, " ct label set %d", conf->label);
+}
+
 static void
 describe_rules(FILE *fp, const struct filter_conf *conf, int chain)
 {
@@ -1405,13 +1536,12 @@ describe_rules(FILE *fp, const struct filter_conf *conf, int chain)
 			fprintf(fp, "\t\tct state new %s @pass%d "
 			    "delete @pass%d { %s }", key[k], k ? 6 : 4,
 			    k ? 6 : 4, key[k]);
-			if (conf->log)
-				fprintf(fp, " log prefix \"%s permit \"",
-				    conf->table);
-			fprintf(fp, " ct mark set ct mark | 0x%08x",
-			    conf->mark);
-			if (conf->use_label)
-				fprintf(fp, " ct label set %d", conf->label);
+			describe_marks(fp, conf);
+			fprintf(fp, " add @retry%d { %s . th sport timeout "
+			    "%ds }\n", k ? 6 : 4, key[k], FILTER_RETRY_SECS);
+			fprintf(fp, "\t\tct state new %s . th sport @retry%d",
+			    key[k], k ? 6 : 4);
+			describe_marks(fp, conf);
 			fprintf(fp, "\n");
 		}
 		describe_range(fp, conf, chain, k);

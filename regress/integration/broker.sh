@@ -52,7 +52,7 @@ nproxies() {
 
 # Elements whose key starts with client address $1 in table $2.
 elems_of() {
-	in_fw nft list table inet "${2:-ftp-proxy}" 2>/dev/null | tr ',{' '\n\n' |
+	ptable "${2:-ftp-proxy}" | tr ',{' '\n\n' |
 	    grep -c "^[[:space:]]*$1 \. .*expires"
 }
 

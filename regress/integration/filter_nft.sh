@@ -165,7 +165,7 @@ commit_is() {
 # inset SET PATTERN, notinset SET PATTERN: look for an element.
 lset() {
 	case $1 in
-	pass*|tpass*)	ip netns exec $F nft list set inet $T "$1" ;;
+	pass*|tpass*|retry*)	ip netns exec $F nft list set inet $T "$1" ;;
 	*)	ip netns exec $F nft list map inet $T "$1" ;;
 	esac
 }
@@ -250,6 +250,45 @@ t_tcp() {
 	check "IPv$v tcp: rdr element still there" inset rdr$v "tcp . $q "
 	check "IPv$v tcp: server saw one connection" \
 	    test "$(grep -c peer "$tmp/srv$v")" -eq 1
+}
+
+# t_retry 4|6 CLIENT SERVER FWOUT Q P: the first SYN through a permit is
+# dropped after our chain (a chain of the test's at forward priority 5,
+# before the kernel confirms the connection's state), as a SYN answered
+# by an old TIME_WAIT at the server and reset is: its pass element is
+# used up and its state gone.  The client's kernel sends the SYN again a
+# second later, from the same port: the retry set lets it in.  Another
+# connection, from another port, is still blocked.
+t_retry() {
+	v=$1 c=$2 s=$3 fw=$4 q=$5 p=$6
+	check "IPv$v tcp retry: add rdr, snat and pass" commit_is ok \
+	    "add rdr $v tcp $c $s $q $s $p 30000" \
+	    "add snat $v tcp $c $s $p $fw 30000" \
+	    "add pass $v tcp $c $s $p 30000"
+	ip netns exec $F nft -f - <<-EOF2
+	table inet lossy$v {
+		chain lose {
+			type filter hook forward priority 5; policy accept;
+			tcp dport $p tcp flags & (syn | ack) == syn numgen inc mod 1000 0 counter drop
+		}
+	}
+	EOF2
+	pybg "$tmp/rsrv$v" $S tcpserve "$s" "$p" 2 12
+	wait_line "$tmp/rsrv$v" listening
+	py $C tcpconnect "$s" "$q" 6 > "$tmp/rcli$v"
+	check "IPv$v tcp retry: the first SYN was dropped after the pass chain" \
+	    eval "ip netns exec $F nft list chain inet lossy$v lose |
+	    grep -q 'counter packets 1 '"
+	check "IPv$v tcp retry: the SYN sent again connects" \
+	    grep -q "connected hello" "$tmp/rcli$v"
+	check "IPv$v tcp retry: the retry element names the client's port" \
+	    inset retry$v "$c . $s . tcp . $p . [0-9]* timeout 10s"
+	check "IPv$v tcp retry: another connection is blocked" \
+	    sh -c "! timeout 10 ip netns exec $C python3 $tmp/h.py \
+	    tcpconnect $s $q 2 >/dev/null"
+	check "IPv$v tcp retry: the server saw one connection" \
+	    test "$(grep -c peer "$tmp/rsrv$v")" -eq 1
+	ip netns exec $F nft delete table inet lossy$v
 }
 
 # t_udp 4|6 CLIENT SERVER FWOUT Q CPORT: active-shaped, server sends first
@@ -419,6 +458,8 @@ ct mark set ct mark | $MARK" "$l"
 t_noperm
 t_tcp 4 192.0.2.10 198.51.100.10 198.51.100.1 50000 40000
 t_tcp 6 2001:db8:1::10 2001:db8:2::10 2001:db8:2::1 50000 40000
+t_retry 4 192.0.2.10 198.51.100.10 198.51.100.1 50100 40100
+t_retry 6 2001:db8:1::10 2001:db8:2::10 2001:db8:2::1 50100 40100
 t_udp 4 192.0.2.10 198.51.100.10 198.51.100.1 51000 5000
 t_udp 6 2001:db8:1::10 2001:db8:2::10 2001:db8:2::1 51000 5000
 t_timeout

@@ -315,7 +315,7 @@ plain_port() { # 234, no 200, no single permit; the range permit goes
 	echo "$_o"
 	echo "$_o" | grep -q '^auth 234' &&
 	    ! echo "$_o" | grep -q '^reply 200' &&
-	    ! in_fw nft list table inet ftp-proxy | grep -q expires &&
+	    ! ptable | grep -q expires &&
 	    wait_tpass 4 0
 }
 set_up proxy_up -E "$LO-$HI"
@@ -416,7 +416,7 @@ many_hold() {
 	cat "$WORK/many.out"
 	grep -Eq '^234=20 (closed|421)=980$' "$WORK/many.out" &&
 	    [ "$(tpass 4)" -eq 1 ] &&
-	    ! in_fw nft list table inet ftp-proxy | grep -q expires &&
+	    ! ptable | grep -q expires &&
 	    get_ok "$CLI" "$S4" --interface 192.0.2.11 &&
 	    kill "$MANYPID" && wait_tpass 4 0
 }

@@ -177,7 +177,7 @@ wait_novip() { within 100 no_vip "$1"; }
 # Elements in node $1's proxy tables (both); tables of node $1.
 elems() {
 	for _t in ftp-proxy tftp-proxy; do
-		in_n "$1" nft list table inet $_t 2>/dev/null
+		ptable $_t "$1"
 	done | grep -o expires | wc -l
 }
 ptables() { in_n "$1" nft list tables 2>/dev/null | grep -c -- '-proxy'; }
