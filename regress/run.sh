@@ -27,13 +27,15 @@ run_suite() {
 	shift
 	out="$log/$(echo "$name" | tr '/' '_').log"
 	echo "==> $name"
+	t0=$(date +%s)
 	"$@" > "$out" 2>&1
 	rc=$?
+	secs=$(($(date +%s) - t0))
 	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$out" |
 	    tail -n 1)
 	if [ -z "$line" ]; then
 		tail -n 30 "$out"
-		echo "    $name: no result line (exit $rc)"
+		echo "    $name: no result line (exit $rc, $secs s)"
 		broken="$broken $name"
 		total_fail=$((total_fail + 1))
 		return
@@ -45,7 +47,7 @@ run_suite() {
 		[ "$f" -eq 0 ] && f=1
 		broken="$broken $name"
 	fi
-	echo "    $p passed, $f failed"
+	echo "    $p passed, $f failed ($secs s)"
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 }

@@ -13,14 +13,19 @@
 # Documentation addresses only; every loop and every command is bounded
 # in time; the trap removes the namespaces and our processes by pid.
 #
-#	BENCH_ONLY="tput load lat split syscalls hang stall ops idle
-#				limit pfh tftp spawn soak ftps ha"	sections (prof,
+#	BENCH_ONLY="tput load lat split syscalls hang collide stall ops
+#				idle limit pfh tftp spawn soak ftps ha"
+#				sections (collide: scripts/bench-collide.sh,
+#				issue 27's hung session reproduced; prof,
 #				not in the default list: a perf profile of
 #				ours and the relay by cause; ftps:
 #				scripts/bench-ftps.sh, FTP over TLS; ha:
 #				scripts/bench-ha.sh, the keepalived pair;
 #				longsoak, not in the default list: soak
-#				for an hour)
+#				for an hour; rounds, not in the default
+#				list: the relay and ours alternated, issue
+#				27's verdicts per round and their median)
+#	BENCH_ROUNDS=3		rounds of the rounds section
 #	BENCH_HANG_SECS=60	the hang section: ftpbench and
 #				scripts/bench/ftpload.py (16 clients each)
 #				at once, through ours and the relay; failed
@@ -50,7 +55,7 @@ P="bn$$-"
 . "$TOP/regress/integration/lib.sh"
 require_root
 
-ONLY=${BENCH_ONLY:-"tput load lat split syscalls hang stall ops idle limit pfh tftp spawn soak"}
+ONLY=${BENCH_ONLY:-"tput load lat split syscalls hang collide stall ops idle limit pfh tftp spawn soak"}
 [ -n "${BENCH_ONLY:-}" ] || ONLY="$ONLY ftps ha"
 SPAWN_N=${BENCH_SPAWN_N:-100}
 SOAK=${BENCH_SOAK_SECS:-600}
@@ -1177,6 +1182,102 @@ pfh() {
 	    print "pfh_delr_" $1, $7 }' "$WORK/pfh.out" >> "$RES"
 }
 
+# rounds: issue 27's verdicts from more than one sample.  The relay and
+# ours, alternated BENCH_ROUNDS times on the same testbed (load at 16
+# and 64 clients and lat for each, then pfhelper's own permit round
+# trip, bench-pfhelper.sh at one session), one line per round with the
+# ratios and each target met or not, then the median of each figure.
+# Alternating is what makes a round's ratio fair on a shared machine:
+# the two setups run a minute apart, under the same neighbours.
+rounds() {
+	n=${BENCH_ROUNDS:-3}
+	rf=$WORK/rounds
+	: > "$rf"
+	r=1
+	while [ "$r" -le "$n" ]; do
+		fw_relay
+		if ! relay_up; then
+			stop_pid "$RELAYPID"
+			echo "   round $r: HAProxy did not start"
+			return 1
+		fi
+		echo "   round $r: relay"
+		load relay "$S4"
+		lat relay "$S4"
+		stop_pid "$RELAYPID"
+		fw_ours && ours_up || { echo "   round $r: ours did not start";
+		    return 1; }
+		echo "   round $r: ours"
+		load ours "$S4"
+		lat ours "$S4"
+		stop_pid "$PROXYPID"
+		BENCH_SIZES=1 BENCH_SAMPLES=500 timeout 300 \
+		    sh "$TOP/scripts/bench-pfhelper.sh" > "$WORK/round.$r.pfh" 2>&1
+		rtt=$(awk '$1 == 1 && NF >= 7 { print $2 }' "$WORK/round.$r.pfh")
+		# One line: round, then figure=value pairs.
+		echo "$r s16r=$(get sess_16_relay) s16o=$(get sess_16_ours)" \
+		    "s64r=$(get sess_relay) s64o=$(get sess_ours)" \
+		    "c16r=$(get cpu1k_16_relay) c16o=$(get cpu1k_16_ours)" \
+		    "c64r=$(get cpu1k_relay) c64o=$(get cpu1k_ours)" \
+		    "f=$(($(get sessfail_16_ours) + $(get sessfail_ours)))" \
+		    "pasvr=$(get lat_PASV_p50_relay) pasvo=$(get lat_PASV_p50_ours)" \
+		    "portr=$(get lat_PORT_p50_relay) porto=$(get lat_PORT_p50_ours)" \
+		    "rtt=${rtt:-0}" >> "$rf"
+		r=$((r + 1))
+	done
+	awk '
+	function v(k,	i, kv) {
+		for (i = 2; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == k)
+				return kv[2] + 0
+		}
+		return 0
+	}
+	function q(a, b) { return b > 0 ? a / b : 0 }
+	function yn(c) { return c ? "met" : "NOT met" }
+	function med(a, m,	i, j, t) {
+		for (i = 1; i <= m; i++)
+			for (j = i + 1; j <= m; j++)
+				if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+	}
+	BEGIN {
+		printf "   %-5s %-17s %-17s %-11s %-11s %-9s %-9s %s\n", "round",
+		    "sess/s 16 o/r", "sess/s 64 o/r", "CPU16 o/r",
+		    "CPU64 o/r", "PASV +us", "PORT +us", "rtt+30 us"
+	}
+	{
+		m++
+		a[m] = q(v("s16o"), v("s16r")); b[m] = q(v("s64o"), v("s64r"))
+		c[m] = q(v("c16o"), v("c16r")); d[m] = q(v("c64o"), v("c64r"))
+		e[m] = v("pasvo") - v("pasvr"); g[m] = v("porto") - v("portr")
+		h[m] = v("rtt") + 30
+		printf "   %-5d %5.1f/%5.1f %4.2f  %5.1f/%5.1f %4.2f  %5.3f/%5.3f " \
+		    "%5.3f/%5.3f %-9d %-9d %.0f\n", $1, v("s16o"), v("s16r"),
+		    a[m], v("s64o"), v("s64r"), b[m], v("c16o"), c[m],
+		    v("c64o"), d[m], e[m], g[m], h[m]
+		printf "   round_%d sess %s %s, cpu %s %s, PASV %s, PORT %s," \
+		    " failed %d\n", $1, yn(a[m] >= 1), yn(b[m] >= 1),
+		    yn(c[m] <= 1), yn(d[m] <= 1), yn(e[m] <= h[m]),
+		    yn(g[m] <= h[m]), v("f")
+	}
+	END {
+		if (m == 0)
+			exit
+		A = med(a, m); B = med(b, m); C = med(c, m); D = med(d, m)
+		E = med(e, m); G = med(g, m); H = med(h, m)
+		printf "   median of %d rounds: sessions/s o/r %.2f (16) %.2f (64);" \
+		    " CPU o/r %.2f (16) %.2f (64); PASV +%d us, PORT +%d us" \
+		    " over the relay, pfhelper round trip + 30 = %d us\n",
+		    m, A, B, C, D, E, G, H
+		printf "rounds_sess16 %.2f\nrounds_sess64 %.2f\nrounds_cpu16" \
+		    " %.2f\nrounds_cpu64 %.2f\nrounds_pasv %d\nrounds_port" \
+		    " %d\nrounds_rtt30 %d\nrounds_n %d\n", A, B, C, D, E, G, H,
+		    m > "/dev/stderr"
+	}' "$rf" 2>> "$RES"
+}
+
 tftpd_bench_up() {
 	mkdir -p "$WORK/tftproot"
 	chmod 755 "$WORK/tftproot"
@@ -1427,7 +1528,7 @@ if want tput || want load || want lat; then
 	bench_deps || have_copy=0
 fi
 if want tput || want load || want lat || want syscalls || want hang ||
-    want prof; then
+    want prof || want rounds; then
 	have_relay=1
 	relay_deps || have_relay=0
 fi
@@ -1542,6 +1643,11 @@ fi
 if want scale; then
 	say "$SCALE idle sessions through several ftp-proxy, one pfhelper -S"
 	scale
+fi
+want collide && sh "$TOP/scripts/bench-collide.sh"
+if want rounds && [ "$have_relay" = 1 ]; then
+	say "rounds: the relay and ours alternated ${BENCH_ROUNDS:-3} times"
+	rounds
 fi
 if want pfh; then
 	say "pfhelper permit latency (scripts/bench-pfhelper.sh)"

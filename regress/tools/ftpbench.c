@@ -8,7 +8,9 @@
  *	    sessions in a loop: connect, 220, USER anonymous (PASS),
  *	    PASV, connect data, RETR path, data to EOF and 226, QUIT.
  *	    fail= counts the sessions that failed or hung, hung= those
- *	    that hung (no end within 10 s; a line for each on stderr).
+ *	    that hung (no end within 10 s); a line on stderr for each of
+ *	    the first 20 that failed or hung: its state, its last command
+ *	    and the last reply it read.
  *	ftpbench lat -h host [-p 21] -n count [-a] [-r rate]
  *	    one session; count PASV (or, -a, PORT to our own address)
  *	    one at a time (at most rate a second); latency from the
@@ -228,6 +230,7 @@ struct cli {
 };
 
 static struct cli	*clis;
+static void		 cli_report(struct cli *, const char *);
 static long		 nok, nfail, nrefused, nhung;
 static double		 deadline_all;
 
@@ -408,6 +411,7 @@ cli_event(int idx, int isdata, uint32_t events)
 		if (n == -1 && errno == EAGAIN)
 			return;
 		if (n == -1) {
+			cli_report(c, "failed (data read)");
 			cli_reset(c, 0);
 			return;
 		}
@@ -423,6 +427,7 @@ cli_event(int idx, int isdata, uint32_t events)
 	}
 	if (c->st == S_CONN) {
 		if (sock_error(c->fd) != 0) {
+			cli_report(c, "failed (connect)");
 			cli_reset(c, 0);
 			return;
 		}
@@ -432,24 +437,33 @@ cli_event(int idx, int isdata, uint32_t events)
 			return;
 	}
 	rc = cli_read(c, idx);
+	if (rc == -1)
+		cli_report(c, "failed");
 	if (rc != 0)
 		cli_reset(c, rc == 1);
 }
 
-/* A session that made no progress: say where it stood (stderr). */
+/*
+ * Where a session that failed or made no progress stood (stderr): the
+ * first ones of a run only.
+ */
 static void
-cli_hung(struct cli *c)
+cli_report(struct cli *c, const char *what)
 {
+	static int		nreports;
 	struct sockaddr_in	sa;
 	socklen_t		len = sizeof(sa);
 	char			a[INET_ADDRSTRLEN] = "?";
 
+	if (++nreports > 20)
+		return;
 	memset(&sa, 0, sizeof(sa));
 	if (c->fd != -1)
 		(void)getsockname(c->fd, (struct sockaddr *)&sa, &len);
 	inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a));
-	fprintf(stderr, "hung session %s:%u: state %d, data %s, 226 %s, "
-	    "last sent \"%s\", last reply \"%s\"\n", a, ntohs(sa.sin_port),
+	fprintf(stderr, "%s session %s:%u: state %d, data %s, 226 %s, "
+	    "last sent \"%s\", last reply \"%s\"\n", what, a,
+	    ntohs(sa.sin_port),
 	    (int)c->st, c->dfd != -1 ? "open" : c->dataeof ? "ended" : "none",
 	    c->got226 ? "yes" : "no", c->lastcmd, c->lastreply);
 }
@@ -462,7 +476,7 @@ cli_timeouts(double t, double limit)
 	for (i = 0; i < o.conc; i++)
 		if (clis[i].st != S_FREE && clis[i].st != S_IDLE &&
 		    t - clis[i].t0 > limit) {
-			cli_hung(&clis[i]);
+			cli_report(&clis[i], "hung");
 			nhung++;
 			cli_reset(&clis[i], 0);
 		}
