@@ -1190,39 +1190,40 @@ pfh() {
 # Alternating is what makes a round's ratio fair on a shared machine:
 # the two setups run a minute apart, under the same neighbours.
 rounds() {
-	n=${BENCH_ROUNDS:-3}
-	rf=$WORK/rounds
-	: > "$rf"
-	r=1
-	while [ "$r" -le "$n" ]; do
+	# Names of their own: load and lat set n, r and the like.
+	rd_n=${BENCH_ROUNDS:-3}
+	rd_f=$WORK/rounds
+	: > "$rd_f"
+	rd_i=1
+	while [ "$rd_i" -le "$rd_n" ]; do
 		fw_relay
 		if ! relay_up; then
 			stop_pid "$RELAYPID"
-			echo "   round $r: HAProxy did not start"
+			echo "   round $rd_i: HAProxy did not start"
 			return 1
 		fi
-		echo "   round $r: relay"
+		echo "   round $rd_i: relay"
 		load relay "$S4"
 		lat relay "$S4"
 		stop_pid "$RELAYPID"
-		fw_ours && ours_up || { echo "   round $r: ours did not start";
+		fw_ours && ours_up || { echo "   round $rd_i: ours did not start";
 		    return 1; }
-		echo "   round $r: ours"
+		echo "   round $rd_i: ours"
 		load ours "$S4"
 		lat ours "$S4"
 		stop_pid "$PROXYPID"
 		BENCH_SIZES=1 BENCH_SAMPLES=500 timeout 300 \
-		    sh "$TOP/scripts/bench-pfhelper.sh" > "$WORK/round.$r.pfh" 2>&1
-		rtt=$(awk '$1 == 1 && NF >= 7 { print $2 }' "$WORK/round.$r.pfh")
+		    sh "$TOP/scripts/bench-pfhelper.sh" > "$WORK/round.$rd_i.pfh" 2>&1
+		rd_rtt=$(awk '$1 == 1 && NF >= 7 { print $2 }' "$WORK/round.$rd_i.pfh")
 		# One line: round, then figure=value pairs.
-		echo "$r s16r=$(get sess_16_relay) s16o=$(get sess_16_ours)" \
+		echo "$rd_i s16r=$(get sess_16_relay) s16o=$(get sess_16_ours)" \
 		    "s64r=$(get sess_relay) s64o=$(get sess_ours)" \
 		    "c16r=$(get cpu1k_16_relay) c16o=$(get cpu1k_16_ours)" \
 		    "c64r=$(get cpu1k_relay) c64o=$(get cpu1k_ours)" \
 		    "f=$(($(get sessfail_16_ours) + $(get sessfail_ours)))" \
 		    "pasvr=$(get lat_PASV_p50_relay) pasvo=$(get lat_PASV_p50_ours)" \
 		    "portr=$(get lat_PORT_p50_relay) porto=$(get lat_PORT_p50_ours)" \
-		    "rtt=${rtt:-0}" >> "$rf"
+		    "rtt=${rd_rtt:-0}" >> "$rd_f"
 		r=$((r + 1))
 	done
 	awk '
@@ -1275,7 +1276,7 @@ rounds() {
 		    " %.2f\nrounds_cpu64 %.2f\nrounds_pasv %d\nrounds_port" \
 		    " %d\nrounds_rtt30 %d\nrounds_n %d\n", A, B, C, D, E, G, H,
 		    m > "/dev/stderr"
-	}' "$rf" 2>> "$RES"
+	}' "$rd_f" 2>> "$RES"
 }
 
 tftpd_bench_up() {
