@@ -1224,7 +1224,7 @@ rounds() {
 		    "pasvr=$(get lat_PASV_p50_relay) pasvo=$(get lat_PASV_p50_ours)" \
 		    "portr=$(get lat_PORT_p50_relay) porto=$(get lat_PORT_p50_ours)" \
 		    "rtt=${rd_rtt:-0}" >> "$rd_f"
-		r=$((r + 1))
+		rd_i=$((rd_i + 1))
 	done
 	awk '
 	function v(k,	i, kv) {
