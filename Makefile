@@ -75,6 +75,7 @@ FAKE_OBJS = $(call objs,$(wildcard regress/pfhelper/fake_*.c) \
 
 .PHONY: all check check-build unit integration demo deps install \
 	uninstall clean lint bench fuzz sanitize valgrind deb check-systemd \
+	check-long \
 	FORCE
 
 # Files with the installed paths filled in: etc/NAME.in -> obj/etc/NAME.
@@ -209,6 +210,16 @@ else
 	$(MAKE) WERROR=1 check-build
 	HOST_STATE=$(O)/host_state.before sh regress/run.sh $(UNIT_TESTS)
 endif
+
+# `make check-long`: the failover and load scenarios (regress/run.sh's
+# LONG: ha.sh, broker_load.sh, tftp_broker.sh), kept out of `make check`
+# for its time; CI runs both.
+check-long:
+	mkdir -p $(O)
+	sh regress/host_state.sh snap $(O)/host_state.long
+	sh scripts/deps.sh
+	$(MAKE) WERROR=1 check-build
+	HOST_STATE=$(O)/host_state.long sh regress/run.sh --long
 
 # The whole suite under ASan+UBSan (a copy of the tree), and valgrind
 # over the unit tests and the daemons of two integration suites.

@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # Run the unit test programs given as arguments, then (unless
-# --unit-only) every regress/integration/*.sh.  Each suite prints
+# --unit-only) every regress/integration/*.sh but the long ones: with
+# --long, only the long ones (make check-long; CI runs both).  Long: the
+# failover and load scenarios, in $LONG.  Each suite prints
 # `N passed, M failed` as its last such line; this sums them and ends
 # with one total line.  Exit status: non-zero if anything failed or a
 # suite did not report.  The whole run must leave the host as it found
@@ -10,11 +12,13 @@
 # with the host after the last suite.
 set -u
 
-unit_only=0
-if [ "${1:-}" = "--unit-only" ]; then
-	unit_only=1
-	shift
-fi
+unit_only=0 long=0
+LONG="ha broker_load tftp_broker"
+case ${1:-} in
+--unit-only)	unit_only=1; shift ;;
+--long)		long=1; shift ;;
+esac
+is_long() { case " $LONG " in *" $1 "*) return 0 ;; esac; return 1; }
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 log=$(mktemp -d /tmp/regress.XXXXXX)
@@ -62,14 +66,22 @@ for t in "$@"; do
 done
 
 if [ "$unit_only" -eq 0 ]; then
-	run_suite "fuzz corpora" sh "$top/scripts/fuzz.sh" --replay
-	if ls "$top"/man/*.8 > /dev/null 2>&1; then
-		run_suite "man page lint" sh "$top/scripts/manlint.sh"
+	if [ "$long" -eq 0 ]; then
+		run_suite "fuzz corpora" sh "$top/scripts/fuzz.sh" --replay
+		if ls "$top"/man/*.8 > /dev/null 2>&1; then
+			run_suite "man page lint" sh "$top/scripts/manlint.sh"
+		fi
 	fi
 	for t in "$top"/regress/integration/*.sh; do
 		[ -e "$t" ] || continue
 		case $(basename "$t") in lib.sh | *_lib.sh) continue ;; esac
-		run_suite "integration/$(basename "$t" .sh)" sh "$t"
+		n=$(basename "$t" .sh)
+		if is_long "$n"; then
+			[ "$long" -eq 1 ] || continue
+		else
+			[ "$long" -eq 0 ] || continue
+		fi
+		run_suite "integration/$n" sh "$t"
 	done
 	run_suite "host state" sh "$top/regress/host_state.sh" check \
 	    "$HOST_STATE"
