@@ -155,6 +155,9 @@ static int	 x_key(struct nftnl_rule *, int);
 static int	 x_keyload(struct nftnl_rule *, int);
 static int	 x_sport(struct nftnl_rule *, int);
 static int	 q_retry_set(struct batch *, int);
+static struct nftnl_set *set_new(struct batch *, const char *, uint32_t,
+		    uint32_t, uint32_t);
+static int	 set_put(struct batch *, struct nftnl_set *);
 static int	 r_retry(struct batch *, const struct filter_conf *, int);
 static int	 x_lookup(struct nftnl_rule *, const char *, uint32_t, int);
 static int	 x_nat(struct nftnl_rule *, uint32_t, int, int);
@@ -418,7 +421,6 @@ static int
 q_set(struct batch *b, enum filter_map map, int af, uint32_t id)
 {
 	struct nftnl_set	*s;
-	struct nlmsghdr		*nlh;
 	uint32_t		 at, kt, klen;
 	int			 addr_only = map == FE_SNAT || is_range(map);
 
@@ -430,14 +432,8 @@ q_set(struct batch *b, enum filter_map map, int af, uint32_t id)
 		kt = at << TYPE_BITS | at;
 		klen = 2 * af_addr_len(af);
 	}
-	if ((s = nftnl_set_alloc()) == NULL)
+	if ((s = set_new(b, set_name(map, af), id, kt, klen)) == NULL)
 		return (-1);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, b->f->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, set_name(map, af));
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, kt);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
 	if (map == FE_PASS) {	/* deleted from the packet path */
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
 		    NFT_SET_TIMEOUT | NFT_SET_EVAL);
@@ -452,6 +448,33 @@ q_set(struct batch *b, enum filter_map map, int af, uint32_t id)
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, addr_only ?
 		    af_addr_len(af) : af_addr_len(af) + 4);
 	}
+	return (set_put(b, s));
+}
+
+/* A set of the table being built, its name, id and key; or NULL. */
+static struct nftnl_set *
+set_new(struct batch *b, const char *name, uint32_t id, uint32_t kt,
+    uint32_t klen)
+{
+	struct nftnl_set	*s;
+
+	if ((s = nftnl_set_alloc()) == NULL)
+		return (NULL);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, b->f->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, kt);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
+	return (s);
+}
+
+/* Queue the set's creation and free it. */
+static int
+set_put(struct batch *b, struct nftnl_set *s)
+{
+	struct nlmsghdr	*nlh;
+
 	nlh = batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL,
 	    MSG_SPACE, -1);
 	if (nlh != NULL) {
@@ -462,36 +485,25 @@ q_set(struct batch *b, enum filter_map map, int af, uint32_t id)
 	return (nlh == NULL ? -1 : 0);
 }
 
-/* A retry set: key saddr . daddr . inet_proto . inet_service (dport)
- * . inet_service (sport), added to from the packet path. */
+/*
+ * A retry set: key saddr . daddr . inet_proto . inet_service (dport) .
+ * inet_service (sport), added to from the packet path.
+ */
 static int
 q_retry_set(struct batch *b, int af)
 {
 	struct nftnl_set	*s;
-	struct nlmsghdr		*nlh;
 	uint32_t		 at, kt;
 
 	at = af == AF_INET ? TYPE_IPADDR : TYPE_IP6ADDR;
 	kt = ((((at << TYPE_BITS | at) << TYPE_BITS) | TYPE_INET_PROTO) <<
 	    TYPE_BITS | TYPE_INET_SERV) << TYPE_BITS | TYPE_INET_SERV;
-	if ((s = nftnl_set_alloc()) == NULL)
+	if ((s = set_new(b, retry_name(af), retry_id(af), kt,
+	    2 * af_addr_len(af) + 12)) == NULL)
 		return (-1);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, b->f->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, retry_name(af));
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, retry_id(af));
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, kt);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 2 * af_addr_len(af) + 12);
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
 	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, FILTER_PASS_MAX);
-	nlh = batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL,
-	    MSG_SPACE, -1);
-	if (nlh != NULL) {
-		nftnl_set_nlmsg_build_payload(nlh, s);
-		batch_put(b, nlh);
-	}
-	nftnl_set_free(s);
-	return (nlh == NULL ? -1 : 0);
+	return (set_put(b, s));
 }
 
 static int
