@@ -1244,9 +1244,9 @@ rounds() {
 		return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
 	}
 	BEGIN {
-		printf "   %-5s %-17s %-17s %-11s %-11s %-9s %-9s %s\n", "round",
-		    "sess/s 16 o/r", "sess/s 64 o/r", "CPU16 o/r",
-		    "CPU64 o/r", "PASV +us", "PORT +us", "rtt+30 us"
+		printf "   %-5s %-17s %-17s %-18s %-18s %-8s %-8s %s\n", "round",
+		    "sess/s 16 o/r", "sess/s 64 o/r", "CPU ms 16 o/r",
+		    "CPU ms 64 o/r", "PASV +us", "PORT +us", "rtt+30 us"
 	}
 	{
 		m++
@@ -1255,9 +1255,10 @@ rounds() {
 		e[m] = v("pasvo") - v("pasvr"); g[m] = v("porto") - v("portr")
 		h[m] = v("rtt") + 30
 		printf "   %-5d %5.1f/%5.1f %4.2f  %5.1f/%5.1f %4.2f  %5.3f/%5.3f " \
-		    "%5.3f/%5.3f %-9d %-9d %.0f\n", $1, v("s16o"), v("s16r"),
-		    a[m], v("s64o"), v("s64r"), b[m], v("c16o"), c[m],
-		    v("c64o"), d[m], e[m], g[m], h[m]
+		    "%4.2f  %5.3f/%5.3f %4.2f  %-8d %-8d %.0f\n", $1, v("s16o"),
+		    v("s16r"), a[m], v("s64o"), v("s64r"), b[m], v("c16o"),
+		    v("c16r"), c[m], v("c64o"), v("c64r"), d[m], e[m], g[m],
+		    h[m]
 		printf "   round_%d sess %s %s, cpu %s %s, PASV %s, PORT %s," \
 		    " failed %d\n", $1, yn(a[m] >= 1), yn(b[m] >= 1),
 		    yn(c[m] <= 1), yn(d[m] <= 1), yn(e[m] <= h[m]),
