@@ -309,7 +309,7 @@ wait_permits() {
 	return 1
 }
 
-# Elements in the proxy's maps and sets, all of them.
+# Elements in the proxy's maps and sets, all of them but the retry sets.
 permits() {
 	ptable "${1:-ftp-proxy}" | grep -o 'expires' | wc -l
 }
