@@ -686,10 +686,14 @@ check "-v without the service's -v: systemctl start ftp-proxy fails" \
 cts 'systemctl reset-failed ftp-proxy 2>/dev/null
 	echo "PFHELPER_OPTS=\"-v\"" > /etc/default/pfhelper
 	systemctl restart pfhelper'
-check "-v: the pass rules log with prefix \"ftp-proxy permit\"" cts '
+# Two pass rules (IPv4, IPv6) and the two retry rules after them.
+check "-v: the pass and retry rules log with prefix \"ftp-proxy permit\"" cts '
 	systemctl start ftp-proxy &&
-	nft list chain inet ftp-proxy pass | grep -c "log prefix \"ftp-proxy permit \"" |
-	grep -qx 2'
+	nft list chain inet ftp-proxy pass > /tmp/pass.chain &&
+	grep "@pass[46] delete" /tmp/pass.chain |
+	    grep -c "log prefix \"ftp-proxy permit \"" | grep -qx 2 &&
+	grep "th sport @retry[46] " /tmp/pass.chain |
+	    grep -c "log prefix \"ftp-proxy permit \"" | grep -qx 2'
 check "-v: the download still works" ftp_get
 if [ "$(cat /proc/sys/net/netfilter/nf_log_all_netns 2>/dev/null)" = 1 ]; then
 	check "-v: the kernel log has the permit" \
