@@ -88,6 +88,12 @@
 #define REPLY_TIMEOUT	5	/* seconds to wait for the kernel's answer */
 #define REPLY_BUF	32768
 #define PRIO_OFFSET	(-10)	/* default: dstnat/srcnat/filter - 10 */
+/*
+ * x_marks() and x_label() work in the last 128-bit register, past the
+ * longest key (an IPv6 retry key: NFT_REG32_00 .. NFT_REG32_10), so
+ * that a rule's key stays loaded after them.
+ */
+#define REG_MARK	NFT_REG_4
 
 /* nft's datatype ids (src/datatype.h), concatenated 6 bits each. */
 #define TYPE_IPADDR	7
@@ -152,7 +158,6 @@ static struct nftnl_expr *rexpr(struct nftnl_rule *, const char *);
 static int	 x_payload(struct nftnl_rule *, uint32_t, uint32_t,
 		    uint32_t, uint32_t);
 static int	 x_key(struct nftnl_rule *, int);
-static int	 x_keyload(struct nftnl_rule *, int);
 static int	 x_sport(struct nftnl_rule *, int);
 static int	 q_retry_set(struct batch *, int);
 static struct nftnl_set *set_new(struct batch *, const char *, uint32_t,
@@ -582,9 +587,12 @@ static int
 x_key(struct nftnl_rule *r, int af)
 {
 	struct nftnl_expr	*e;
+	uint32_t		 w = af_addr_len(af) / 4, soff, doff;
 	uint8_t			 nfproto = af == AF_INET ? NFPROTO_IPV4 :
 				    NFPROTO_IPV6;
 
+	soff = af == AF_INET ? 12 : 8;
+	doff = af == AF_INET ? 16 : 24;
 	if ((e = rexpr(r, "meta")) == NULL)
 		return (-1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_NFPROTO);
@@ -594,18 +602,6 @@ x_key(struct nftnl_rule *r, int af)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &nfproto, sizeof(nfproto));
-	return (x_keyload(r, af));
-}
-
-/* The key alone (the family already checked), into NFT_REG32_00... */
-static int
-x_keyload(struct nftnl_rule *r, int af)
-{
-	struct nftnl_expr	*e;
-	uint32_t		 w = af_addr_len(af) / 4, soff, doff;
-
-	soff = af == AF_INET ? 12 : 8;
-	doff = af == AF_INET ? 16 : 24;
 	if (x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, soff, af_addr_len(af),
 	    NFT_REG32_00) == -1 ||
 	    x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, doff, af_addr_len(af),
@@ -619,7 +615,7 @@ x_keyload(struct nftnl_rule *r, int af)
 	    NFT_REG32_00 + 2 * w + 1));
 }
 
-/* th sport, right after the key (x_keyload): the retry sets' key. */
+/* th sport, right after the key (x_key): the retry sets' key. */
 static int
 x_sport(struct nftnl_rule *r, int af)
 {
@@ -684,11 +680,10 @@ x_pass(struct nftnl_rule *r, const struct filter_conf *conf, int af)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
 	/*
 	 * The mark first: a full retry set stops the rule at its add, and
-	 * the connection must pass all the same.  The mark used NFT_REG_1,
-	 * the key's first registers: the key is loaded again.
+	 * the connection must pass all the same.  The key is still loaded
+	 * (REG_MARK).
 	 */
-	if (x_marks(r, conf) == -1 || x_keyload(r, af) == -1 ||
-	    x_sport(r, af) == -1)
+	if (x_marks(r, conf) == -1 || x_sport(r, af) == -1)
 		return (-1);
 	if ((e = rexpr(r, "dynset")) == NULL)
 		return (-1);
@@ -763,11 +758,11 @@ x_marks(struct nftnl_rule *r, const struct filter_conf *conf)
 	if ((e = rexpr(r, "ct")) == NULL)
 		return (-1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, REG_MARK);
 	if ((e = rexpr(r, "bitwise")) == NULL)
 		return (-1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, REG_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, REG_MARK);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &conf->mark,
@@ -775,7 +770,7 @@ x_marks(struct nftnl_rule *r, const struct filter_conf *conf)
 	if ((e = rexpr(r, "ct")) == NULL)
 		return (-1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, REG_MARK);
 	return (conf->use_label ? x_label(r, conf->label) : 0);
 }
 
@@ -792,12 +787,12 @@ x_label(struct nftnl_rule *r, int label)
 	bits[label / 32] = 1U << (label % 32);
 	if ((e = rexpr(r, "immediate")) == NULL)
 		return (-1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, REG_MARK);
 	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, bits, sizeof(bits));
 	if ((e = rexpr(r, "ct")) == NULL)
 		return (-1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_LABELS);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, REG_MARK);
 	return (0);
 }
 
