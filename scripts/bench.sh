@@ -1212,9 +1212,8 @@ rounds() {
 		load ours "$S4"
 		lat ours "$S4"
 		stop_pid "$PROXYPID"
-		BENCH_SIZES=1 BENCH_SAMPLES=500 timeout 300 \
-		    sh "$TOP/scripts/bench-pfhelper.sh" > "$WORK/round.$rd_i.pfh" 2>&1
-		rd_rtt=$(awk '$1 == 1 && NF >= 7 { print $2 }' "$WORK/round.$rd_i.pfh")
+		BENCH_PFH_SIZES=1 BENCH_PFH_SAMPLES=500 pfh > /dev/null
+		rd_rtt=$(get pfh_add_p50_1)
 		# One line: round, then figure=value pairs.
 		echo "$rd_i s16r=$(get sess_16_relay) s16o=$(get sess_16_ours)" \
 		    "s64r=$(get sess_relay) s64o=$(get sess_ours)" \

@@ -200,9 +200,7 @@ table_gone() {
 # The table exists and no map or set in it has an element (the retry
 # sets aside: the packet path fills them, for 10 s).
 table_empty() {
-	table_exists && ! fwnft list table inet "$TABLE" |
-	    sed '/^[[:space:]]*set retry[46] {/,/^[[:space:]]*}$/d' |
-	    grep -q 'elements = '
+	table_exists && ! ptable "$TABLE" | grep -q 'elements = '
 }
 
 # has_elem map key: the map or set holds an element with this key.
