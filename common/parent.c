@@ -23,7 +23,14 @@
  * sockets never close (the parent holds them throughout), so a
  * connection in the accept queue waits there for whichever worker
  * accepts next, and none is refused.  The pid stays the same (systemd's
- * MAINPID).  A spawned pfhelper's table belongs to its worker's
+ * MAINPID).  What the parent knew of each worker crosses the exec with
+ * it: whether it drains, whether it is the one accepting, and whether
+ * it waits for a new pfhelper channel (the new image reaches pfhelper
+ * for it, as the old one was doing).  If pfhelper cannot be reached
+ * for the new worker (the service is restarting), the accepting worker
+ * goes on accepting and the new image tries again, backing off; the
+ * old worker drains only once the new one is READY.
+ * A spawned pfhelper's table belongs to its worker's
  * channel: a new worker's pfhelper takes the first table index no live
  * worker's pfhelper holds ("ftp-proxy", then "ftp-proxy-1", ...).
  *
@@ -80,6 +87,7 @@ struct wk {
 	struct imsgev	 iev;
 	struct event	 retry;		/* reaching pfhelper again */
 	uint32_t	 backoff;	/* ms */
+	int		 waits;		/* for a pfhelper channel */
 	pid_t		 pid;
 	int		 table;		/* spawned pfhelper's index, or -1 */
 	int		 ready;
@@ -96,13 +104,16 @@ struct parent {
 	struct event	 sig[4];
 	LIST_HEAD(, wk)	 workers;
 	struct wk	*cur;		/* the one started last */
+	struct event	 start_ev;	/* starting a worker again */
+	uint32_t	 backoff;	/* ms */
 	int		 ending;	/* signal passed on, or -1: exit */
 	int		 rc;
 };
 
 static void	 wk_dispatch(int, short, void *);
 static struct wk *wk_add(struct parent *, int, pid_t, int);
-static void	 start_worker(struct parent *);
+static int	 start_worker(struct parent *, int);
+static void	 start_again(int, short, void *);
 static __dead void worker_child(struct parent *, int);
 static void	 reexec(struct parent *);
 static void	 inherit(struct parent *);
@@ -120,7 +131,13 @@ fep_name(uint32_t type)
 	return (fep_names[type]);
 }
 
-/* FE_PARENT_ENV: "l=FD,FD w=PID.FD.TABLE,PID.FD.TABLE" */
+/*
+ * FE_PARENT_ENV: "l=FD,FD w=PID.FD.TABLE.FLAGS,PID.FD.TABLE.FLAGS"
+ * (an older image wrote no FLAGS: none).
+ */
+#define WK_WAITS	0x1	/* for a pfhelper channel */
+#define WK_DRAINING	0x2
+#define WK_CUR		0x4	/* the one accepting */
 static int
 env_ints(const char *s, const char *key, char *out, size_t len)
 {
@@ -156,25 +173,41 @@ parent_listeners(int *fds, int max)
 static void
 inherit(struct parent *pp)
 {
-	char		 buf[512], *p = buf, *t, *f[3];
-	long long	 v[3];
+	char		 buf[640], *p = buf, *t, *f[4];
+	long long	 v[4];
+	struct wk	*w;
 	int		 i;
 
 	if (env_ints(getenv(FE_PARENT_ENV), "w=", buf, sizeof(buf)) == -1)
 		return;
 	while ((t = strsep(&p, ",")) != NULL) {
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < 4; i++)
 			if ((f[i] = strsep(&t, ".")) == NULL)
 				break;
 		if (i < 3)
 			continue;
+		if (i == 3)
+			f[3] = "0";
 		v[0] = strtonum(f[0], 1, INT_MAX, NULL);
 		v[1] = strtonum(f[1], 3, INT_MAX, NULL);
 		v[2] = strtonum(f[2], -1, FE_MAX_WORKERS, NULL);
+		v[3] = strtonum(f[3], 0, WK_WAITS | WK_DRAINING | WK_CUR,
+		    NULL);
 		if (v[0] == 0 || v[1] == 0)
 			continue;
 		(void)fcntl(v[1], F_SETFD, FD_CLOEXEC);
-		(void)wk_add(pp, v[1], v[0], v[2]);
+		w = wk_add(pp, v[1], v[0], v[2]);
+		w->draining = (v[3] & WK_DRAINING) != 0;
+		if (v[3] & WK_CUR)
+			pp->cur = w;
+		if (v[3] & WK_WAITS) {
+			/* The old image was reaching pfhelper for it. */
+			log_info("worker %ld waits for pfhelper: reaching it "
+			    "again", (long)w->pid);
+			w->waits = 1;
+			w->backoff = PFH_BACKOFF_MIN;
+			pfh_again(-1, 0, w);
+		}
 	}
 }
 
@@ -250,7 +283,10 @@ wk_dispatch(int fd, short ev, void *arg)
 			case FEP_PFH_LOST:
 				log_warnx("worker %ld lost pfhelper: "
 				    "reaching it again", (long)w->pid);
+				w->waits = 1;
 				w->backoff = PFH_BACKOFF_MIN;
+				if (evtimer_initialized(&w->retry))
+					evtimer_del(&w->retry);
 				pfh_again(-1, 0, w);
 				break;
 			default:
@@ -286,6 +322,7 @@ pfh_again(int fd, short ev, void *arg)
 	if ((pfd = the_parent->ops->pfh(table, 1, &hpid,
 	    the_parent->ops->arg)) != -1) {
 		w->table = hpid > 0 ? table : -1;
+		w->waits = 0;
 		if (imsgev_compose(&w->iev, FEP_PFH, 0, pfd, NULL, 0) == -1)
 			log_warn("worker %ld channel", (long)w->pid);
 		else
@@ -318,16 +355,23 @@ free_table(struct parent *pp)
 	fatalx("too many workers");
 }
 
-static void
-start_worker(struct parent *pp)
+/*
+ * A new worker, with pfhelper's channel.  Without one: with soft (a
+ * worker still accepts), -1; else exit.
+ */
+static int
+start_worker(struct parent *pp, int soft)
 {
 	struct wk	*w;
 	pid_t		 pid, hpid;
 	int		 sv[2], pfd, table, i;
 
 	table = free_table(pp);
-	if ((pfd = pp->ops->pfh(table, 0, &hpid, pp->ops->arg)) == -1)
+	if ((pfd = pp->ops->pfh(table, soft, &hpid, pp->ops->arg)) == -1) {
+		if (soft)
+			return (-1);
 		fatalx("no pfhelper for a new worker");
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("socketpair");
 	switch (pid = fork()) {
@@ -349,6 +393,37 @@ start_worker(struct parent *pp)
 	    imsgev_compose(&w->iev, FEP_GO, 0, -1, NULL, 0) == -1)
 		fatal("worker channel");
 	log_info("worker %ld started", (long)pid);
+	return (0);
+}
+
+/*
+ * After a reload with pfhelper away: the worker that accepts goes on,
+ * and the new one starts once pfhelper answers (backing off).
+ */
+static void
+start_again(int fd, short ev, void *arg)
+{
+	struct parent	*pp = arg;
+	struct timeval	 tv;
+
+	if (pp->ending != 0)
+		return;
+	if (pp->cur == NULL) {
+		(void)start_worker(pp, 0);
+		return;
+	}
+	if (start_worker(pp, 1) == 0)
+		return;
+	if (pp->backoff == 0) {
+		log_warnx("no pfhelper for a new worker: worker %ld goes on "
+		    "accepting; trying again", (long)pp->cur->pid);
+		pp->backoff = PFH_BACKOFF_MIN;
+	}
+	tv.tv_sec = pp->backoff / 1000;
+	tv.tv_usec = (pp->backoff % 1000) * 1000;
+	if (pp->backoff < PFH_BACKOFF_MAX)
+		pp->backoff *= 2;
+	evtimer_add(&pp->start_ev, &tv);
 }
 
 /*
@@ -408,9 +483,11 @@ reexec(struct parent *pp)
 	}
 	strlcat(env, " w=", sizeof(env));
 	LIST_FOREACH(w, &pp->workers, entry) {
-		snprintf(num, sizeof(num), "%s%ld.%d.%d",
+		snprintf(num, sizeof(num), "%s%ld.%d.%d.%d",
 		    w == LIST_FIRST(&pp->workers) ? "" : ",", (long)w->pid,
-		    w->iev.ibuf.fd, w->table);
+		    w->iev.ibuf.fd, w->table, (w->waits ? WK_WAITS : 0) |
+		    (w->draining ? WK_DRAINING : 0) |
+		    (w == pp->cur ? WK_CUR : 0));
 		if (strlcat(env, num, sizeof(env)) >= sizeof(env))
 			fatalx("too many workers to re-execute");
 		(void)fcntl(w->iev.ibuf.fd, F_SETFD, 0);
@@ -525,11 +602,12 @@ parent_run(const struct fe_parent_ops *ops, char *argv[], const int *fds,
 		evsignal_assign(&pp.sig[i], pp.base, sigs[i], on_signal, &pp);
 		evsignal_add(&pp.sig[i], NULL);
 	}
+	evtimer_assign(&pp.start_ev, pp.base, start_again, &pp);
 	inherit(&pp);
 	unsetenv(FE_PARENT_ENV);
 	if (sandbox_enter(SANDBOX_PARENT) == -1)
 		fatal("seccomp");
-	start_worker(&pp);
+	start_again(-1, 0, &pp);
 	reap(&pp);	/* what exited while we were not looking */
 	event_base_dispatch(pp.base);
 	while (waitpid(-1, NULL, 0) > 0)
