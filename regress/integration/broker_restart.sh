@@ -17,8 +17,9 @@
 #      parent keeps the old worker accepting and goes on reaching
 #      pfhelper for it; once the service is back, the old worker makes
 #      its sessions again and a new worker starts; no session gets 421.
-#      (The Debian upgrade restarts pfhelper, then reloads ftp-proxy:
-#      the reload used to drop the old worker's reconnection.)
+#      And the service back, then at once a reload, the order of the
+#      Debian upgrade's postinst: the reload used to drop the old
+#      worker's reconnection when it came during the parent's backoff.
 #   4. The bound (-W 2): the service does not come back; the waiting
 #      PASV gets 421, and ftp-proxy exits 1 with a log line.
 #
@@ -170,47 +171,67 @@ set_up svc_up
 after 2 service
 
 # --- 3. a reload while the service is away --------------------------------
-proxy_stop
-: > "$LOG"
-set_up proxy_up -S
-WPID=$(child_of "$PROXYPID" ftp-proxy)
-hold 4
-set_up wait_re "$WORK/hold.4" "^ready" 15
-P0=$(permits)
-kill -9 "$SVCPID"
-wait "$SVCPID" 2>/dev/null
-touch "$WORK/killed4"
-set_up wait_re "$LOG" "worker $WPID lost pfhelper" 5
-kill -HUP "$PROXYPID"
-check "reload, service away: the old worker goes on accepting" \
-    wait_re "$LOG" "no pfhelper for a new worker: worker $WPID goes on" 5
-check "... the re-executed parent reaches pfhelper again for it" \
-    wait_re "$LOG" "worker $WPID waits for pfhelper: reaching it again" 5
-check "... ftp-proxy and the old worker still run" \
-    eval 'alive "$PROXYPID" && alive "$WPID"'
-set_up svc_up
-check "... the service back: the old worker's sessions made again" \
-    wait_re "$LOG" "a new pfhelper: 4 sessions made again" 10
-check "... a new worker started, the old one drains" \
-    wait_re "$LOG" "worker $WPID drains" 10
-NPID=$(pgrep -P "$PROXYPID" -x ftp-proxy | grep -vx "$WPID" | head -n 1)
-check "... the new worker ($WPID -> ${NPID:-none}) runs" alive "${NPID:-0}"
-check "... the permits: A's made again, B's new ($((2 * P0)))" \
-    wait_permits $((2 * P0))
-touch "$WORK/reopened4"
-wait "$HOLDPID"
-check "... the PASV sent while pfhelper was away waited and got 227" \
-    grep -q "^PASV during the loss -> 227" "$WORK/hold.4"
-check "... the permit announced before the loss works: sha256" \
-    grep -q "^A $SUM" "$WORK/hold.4"
-check "... the PASV during the loss works: sha256" \
-    grep -q "^B $SUM" "$WORK/hold.4"
-check "... a new session works: sha256" grep -q "^E $SUM" "$WORK/hold.4"
-check "... every session ended cleanly" grep -q "^done" "$WORK/hold.4"
-check "... the old worker exits once its sessions end" wait_gone "$WPID" 50
-check "... no element left once the sessions end" wait_permits 0
-check "... no session got 421" \
-    eval '! grep -q "lost its packet filter helper" "$LOG"'
+# reload_away N what order: sessions held (hold N), the service killed,
+# then "away": the reload, then the service back; "back": the service
+# back (serving), then at once the reload, as dpkg's postinst does it
+# (pfhelper restarted, then ftp-proxy reloaded), while the parent may
+# still be backing off before it reaches the service again.
+reload_away() {
+	proxy_stop
+	: > "$LOG"
+	set_up proxy_up -S
+	WPID=$(child_of "$PROXYPID" ftp-proxy)
+	hold "$1"
+	set_up wait_re "$WORK/hold.$1" "^ready" 15
+	P0=$(permits)
+	kill -9 "$SVCPID"
+	wait "$SVCPID" 2>/dev/null
+	rm -f "$PFHDIR/ftp"
+	touch "$WORK/killed$1"
+	set_up wait_re "$LOG" "worker $WPID lost pfhelper" 5
+	if [ "$3" = away ]; then
+		kill -HUP "$PROXYPID"
+		check "$2: the old worker goes on accepting" wait_re "$LOG" \
+		    "no pfhelper for a new worker: worker $WPID goes on" 5
+		check "$2: the re-executed parent reaches pfhelper for it" \
+		    wait_re "$LOG" \
+		    "worker $WPID waits for pfhelper: reaching it again" 5
+		check "$2: ftp-proxy and the old worker still run" \
+		    eval 'alive "$PROXYPID" && alive "$WPID"'
+		set_up svc_up
+	else
+		sleep 0.5
+		set_up svc_up
+		kill -HUP "$PROXYPID"
+	fi
+	check "$2: the old worker's sessions made again" \
+	    wait_re "$LOG" "a new pfhelper: 4 sessions made again" 10
+	check "$2: a new worker started, the old one drains" \
+	    wait_re "$LOG" "worker $WPID drains" 10
+	NPID=$(pgrep -P "$PROXYPID" -x ftp-proxy | grep -vx "$WPID" |
+	    head -n 1)
+	check "$2: the new worker ($WPID -> ${NPID:-none}) runs" \
+	    alive "${NPID:-0}"
+	check "$2: the permits: A's made again, B's new ($((2 * P0)))" \
+	    wait_permits $((2 * P0))
+	touch "$WORK/reopened$1"
+	wait "$HOLDPID"
+	check "$2: the PASV sent while pfhelper was away got 227" \
+	    grep -q "^PASV during the loss -> 227" "$WORK/hold.$1"
+	check "$2: the permit announced before the loss works: sha256" \
+	    grep -q "^A $SUM" "$WORK/hold.$1"
+	check "$2: the PASV during the loss works: sha256" \
+	    grep -q "^B $SUM" "$WORK/hold.$1"
+	check "$2: a new session works: sha256" grep -q "^E $SUM" "$WORK/hold.$1"
+	check "$2: every session ended cleanly" grep -q "^done" "$WORK/hold.$1"
+	check "$2: the old worker exits once its sessions end" \
+	    wait_gone "$WPID" 50
+	check "$2: no element left once the sessions end" wait_permits 0
+	check "$2: no session got 421" \
+	    eval '! grep -q "lost its packet filter helper" "$LOG"'
+}
+reload_away 4 "reload, service away" away
+reload_away 5 "service back, reload at once" back
 
 # --- 4. the bound ---------------------------------------------------------
 proxy_stop
