@@ -105,22 +105,31 @@ done
 t_unit=$(date +%s)
 
 # run_suite name label: one integration suite from the copy.  lib.sh
-# keeps its work directory (/tmp/regress.<pid>.*) with KEEP=1: we
-# search the daemons' logs there for reports, then remove it.
+# keeps its work directory with KEEP=1, made in a directory of the
+# suite's own (REGRESS_TMPDIR): we search the daemons' logs there for
+# reports, then remove it.
 run_suite() {
 	s=$tree/regress/integration/$1.sh
 	log=$tree/$1.$2.log
+	wd=$tree/work.$1.$2
+	mkdir -p "$wd" || exit 1
 	t0=$(date +%s)
-	KEEP=1 TOP=$tree timeout 1200 sh "$s" > "$log" 2>&1 &
-	pid=$!
-	wait "$pid"
+	KEEP=1 REGRESS_TMPDIR=$wd TOP=$tree timeout 1200 sh "$s" > "$log" 2>&1
 	rc=$?
 	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-	found=$(reports "$log" /tmp/regress."$pid".* /tmp/regress."$pid")
-	rm -rf /tmp/regress."$pid".*
+	found=$(reports "$log" "$wd")
 	detail="${line:-no result line}, exit $rc, $(($(date +%s) - t0)) s"
-	if [ "$rc" -eq 0 ] && [ -n "$line" ] && [ -z "$found" ]; then
+	# A lib.sh suite whose work directory is not there: its daemons'
+	# logs were not searched.
+	unseen=""
+	if grep -q 'integration/lib.sh' "$s" && [ -z "$(ls "$wd")" ]; then
+		unseen=1
+		detail="$detail, no work directory in $wd to search"
+	fi
+	if [ "$rc" -eq 0 ] && [ -n "$line" ] && [ -z "$unseen" ] &&
+	    [ -z "$found" ]; then
 		result ok "$2 $1 ($detail)"
+		rm -rf "$wd"
 	else
 		result fail "$2 $1" "$detail"
 		grep -E '^FAIL' "$log" | head -n 20

@@ -14,7 +14,9 @@ P=${P:-"r$$-"}
 CLI=${P}cli
 FW=${P}fw
 SRV=${P}srv
-WORK=$(mktemp -d /tmp/regress.$$.XXXXXX)
+# The run's scratch directory; REGRESS_TMPDIR puts it elsewhere than
+# /tmp (scripts/sanitize.sh: one directory per suite, searched after).
+WORK=$(mktemp -d "${REGRESS_TMPDIR:-/tmp}/regress.$$.XXXXXX")
 PIDS=""
 MORE_NS=""	# namespaces beyond the three (ct_up, ns_add)
 npass=0
