@@ -112,7 +112,9 @@ run_suite() {
 	s=$tree/regress/integration/$1.sh
 	log=$tree/$1.$2.log
 	wd=$tree/work.$1.$2
-	mkdir -p "$wd" || exit 1
+	# Traversable, as /tmp is: servers that drop privileges read in
+	# there (ftp_smuggle.sh, ftps.sh make their work directory 711).
+	mkdir -p "$wd" && chmod 711 "$tree" "$wd" || exit 1
 	t0=$(date +%s)
 	KEEP=1 REGRESS_TMPDIR=$wd TOP=$tree timeout 1200 sh "$s" > "$log" 2>&1
 	rc=$?
