@@ -167,6 +167,8 @@ static int	 r_retry(struct batch *, const struct filter_conf *, int);
 static int	 x_lookup(struct nftnl_rule *, const char *, uint32_t, int);
 static int	 x_nat(struct nftnl_rule *, uint32_t, int, int);
 static int	 x_pass(struct nftnl_rule *, const struct filter_conf *, int);
+static int	 x_dynset(struct nftnl_rule *, const char *, uint32_t,
+		    uint32_t, uint64_t);
 static int	 x_ctnew(struct nftnl_rule *);
 static int	 x_marks(struct nftnl_rule *, const struct filter_conf *);
 static int	 x_tkey(struct nftnl_rule *, const struct filter_conf *, int);
@@ -658,26 +660,23 @@ x_nat(struct nftnl_rule *r, uint32_t type, int af, int port)
 }
 
 /*
- * ct state new, key in @passN: delete it from the set (single use) and
- * set the mark bit on the connection, so that its later packets (SYN
- * retransmits, UDP before a reply) pass the admin's `ct mark' line.
- * The lookup leaves the key registers alone; dynset reuses them.
+ * ct state new, key in @passN: delete it from the set (single use), set
+ * the mark bit on the connection, so that its later packets (SYN
+ * retransmits while its state lives, UDP before a reply) pass the
+ * admin's `ct mark' line, and add key . th sport to @retryN (the retry
+ * sets, above: retransmits once its state is gone).  The lookup leaves
+ * the key registers alone; the dynsets reuse them.
  */
 static int
 x_pass(struct nftnl_rule *r, const struct filter_conf *conf, int af)
 {
-	struct nftnl_expr	*e;
-	const char		*set = set_name(FE_PASS, af);
+	const char	*set = set_name(FE_PASS, af);
 
 	if (x_ctnew(r) == -1 || x_key(r, af) == -1 ||
-	    x_lookup(r, set, set_id(FE_PASS, af), 0) == -1)
+	    x_lookup(r, set, set_id(FE_PASS, af), 0) == -1 ||
+	    x_dynset(r, set, set_id(FE_PASS, af), NFT_DYNSET_OP_DELETE,
+	    0) == -1)
 		return (-1);
-	if ((e = rexpr(r, "dynset")) == NULL)
-		return (-1);
-	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id(FE_PASS, af));
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_DELETE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
 	/*
 	 * The mark first: a full retry set stops the rule at its add, and
 	 * the connection must pass all the same.  The key is still loaded
@@ -685,14 +684,28 @@ x_pass(struct nftnl_rule *r, const struct filter_conf *conf, int af)
 	 */
 	if (x_marks(r, conf) == -1 || x_sport(r, af) == -1)
 		return (-1);
+	return (x_dynset(r, retry_name(af), retry_id(af), NFT_DYNSET_OP_ADD,
+	    (uint64_t)FILTER_RETRY_SECS * 1000));
+}
+
+/*
+ * The key in NFT_REG32_00 on, deleted from or added to a set (op), with
+ * timeout ms if not 0, from the packet path.
+ */
+static int
+x_dynset(struct nftnl_rule *r, const char *set, uint32_t id, uint32_t op,
+    uint64_t ms)
+{
+	struct nftnl_expr	*e;
+
 	if ((e = rexpr(r, "dynset")) == NULL)
 		return (-1);
-	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, retry_name(af));
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, retry_id(af));
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, id);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, op);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
-	nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT,
-	    (uint64_t)FILTER_RETRY_SECS * 1000);
+	if (ms != 0)
+		nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, ms);
 	return (0);
 }
 
