@@ -87,7 +87,6 @@ struct wk {
 	struct imsgev	 iev;
 	struct event	 retry;		/* reaching pfhelper again */
 	uint32_t	 backoff;	/* ms */
-	int		 waits;		/* for a pfhelper channel */
 	pid_t		 pid;
 	int		 table;		/* spawned pfhelper's index, or -1 */
 	int		 ready;
@@ -204,7 +203,6 @@ inherit(struct parent *pp)
 			/* The old image was reaching pfhelper for it. */
 			log_info("worker %ld waits for pfhelper: reaching it "
 			    "again", (long)w->pid);
-			w->waits = 1;
 			w->backoff = PFH_BACKOFF_MIN;
 			pfh_again(-1, 0, w);
 		}
@@ -226,6 +224,14 @@ wk_add(struct parent *pp, int fd, pid_t pid, int table)
 	w->iev.data = w;
 	LIST_INSERT_HEAD(&pp->workers, w, entry);
 	return (w);
+}
+
+/* Waiting for a pfhelper channel: pfh_again's backoff is running. */
+static int
+wk_waits(struct wk *w)
+{
+	return (evtimer_initialized(&w->retry) &&
+	    evtimer_pending(&w->retry, NULL));
 }
 
 static void
@@ -283,7 +289,6 @@ wk_dispatch(int fd, short ev, void *arg)
 			case FEP_PFH_LOST:
 				log_warnx("worker %ld lost pfhelper: "
 				    "reaching it again", (long)w->pid);
-				w->waits = 1;
 				w->backoff = PFH_BACKOFF_MIN;
 				if (evtimer_initialized(&w->retry))
 					evtimer_del(&w->retry);
@@ -322,7 +327,6 @@ pfh_again(int fd, short ev, void *arg)
 	if ((pfd = the_parent->ops->pfh(table, 1, &hpid,
 	    the_parent->ops->arg)) != -1) {
 		w->table = hpid > 0 ? table : -1;
-		w->waits = 0;
 		if (imsgev_compose(&w->iev, FEP_PFH, 0, pfd, NULL, 0) == -1)
 			log_warn("worker %ld channel", (long)w->pid);
 		else
@@ -485,7 +489,7 @@ reexec(struct parent *pp)
 	LIST_FOREACH(w, &pp->workers, entry) {
 		snprintf(num, sizeof(num), "%s%ld.%d.%d.%d",
 		    w == LIST_FIRST(&pp->workers) ? "" : ",", (long)w->pid,
-		    w->iev.ibuf.fd, w->table, (w->waits ? WK_WAITS : 0) |
+		    w->iev.ibuf.fd, w->table, (wk_waits(w) ? WK_WAITS : 0) |
 		    (w->draining ? WK_DRAINING : 0) |
 		    (w == pp->cur ? WK_CUR : 0));
 		if (strlcat(env, num, sizeof(env)) >= sizeof(env))
