@@ -32,11 +32,8 @@ P="bc$$-"
 . "$TOP/regress/integration/lib.sh"
 require_root
 SECS=${1:-${BENCH_COLLIDE_SECS:-30}}
-FB=$TOP/obj/regress/tools/ftpbench
-[ -x "$FB" ] || make -s -C "$TOP" obj/regress/tools/ftpbench >/dev/null ||
-    exit 1
+ftpbench_built || exit 1
 need "$BIN/ftp-proxy" "$BIN/pfhelper"
-field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 
 echo "== collide: ${SECS} s of passive sessions, 16 + 16 clients, vsftpd's" \
     "passive ports 50000-50099, the client's ports 40000-40063"

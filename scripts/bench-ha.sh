@@ -29,15 +29,12 @@ need "$BIN/ftp-proxy" "$BIN/tftp-proxy" "$BIN/pfhelper"
 NFO=${BENCH_HA_N:-5}
 SECS=${BENCH_HA_SECS:-5}
 FLAP=${BENCH_HA_FLAP:-30}
-FB=$TOP/obj/regress/tools/ftpbench
-[ -x "$FB" ] || make -s -C "$TOP" obj/regress/tools/ftpbench >/dev/null ||
-    exit 1
+ftpbench_built || exit 1
 ha_deps bench-ha.sh > "$WORK/deps.log" 2>&1 ||
     { cat "$WORK/deps.log"; echo "bench-ha.sh: no keepalived/conntrackd"
     exit 1; }
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
-field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 
 echo "== HA pair: keepalived + conntrackd (regress/integration/ha_lib.sh)"
 ha_up > "$WORK/up.log" 2>&1

@@ -30,16 +30,13 @@ SECS=${1:-${BENCH_SOAK_SECS:-3600}}
 STEP=${BENCH_SOAK_STEP:-60}
 NFB=${BENCH_SOAK_CLIENTS:-48}
 NPY=${BENCH_SOAK_PY:-16}
-FB=$TOP/obj/regress/tools/ftpbench
 PYLOAD=$TOP/scripts/bench/ftpload.py
-[ -x "$FB" ] || make -s -C "$TOP" obj/regress/tools/ftpbench >/dev/null ||
-    exit 1
+ftpbench_built || exit 1
 need "$BIN/ftp-proxy" "$BIN/pfhelper"
 [ "$STEP" -ge 10 ] || STEP=10
 [ "$SECS" -ge "$STEP" ] || SECS=$STEP
 NMIN=$((SECS / STEP))
 
-field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 # procs: parent, worker and pfhelper, as "rss/fds" each.

@@ -67,7 +67,6 @@ HANG=${BENCH_HANG_SECS:-60}
 NIDLE=${BENCH_IDLE:-10000}
 SCALE=${BENCH_SCALE:-100000}
 PFH_SOCK=ftp
-FB=$TOP/obj/regress/tools/ftpbench
 RES=""		# set after topo_up: $WORK/results
 T0=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -83,8 +82,6 @@ say() { echo "== $*"; }
 # result key value: remembered for the table.
 result() { echo "$1 $2" >> "$RES"; echo "   $1 = $2"; }
 get() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$RES"; }
-# field name "line": the value after name= in a result line.
-field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
 # The copying baseline: ProFTPD with mod_proxy, unpacked under obj/
@@ -1533,7 +1530,7 @@ if want tput || want load || want lat || want syscalls || want hang ||
 	have_relay=1
 	relay_deps || have_relay=0
 fi
-[ -x "$FB" ] || make -s -C "$TOP" obj/regress/tools/ftpbench >/dev/null || exit 1
+ftpbench_built || exit 1
 [ -x "$BIN/ftp-proxy" ] && [ -x "$BIN/pfhelper" ] ||
     { echo "bench.sh: build bin/ftp-proxy and bin/pfhelper first"; exit 1; }
 # 10,000 sessions: two descriptors each in ftp-proxy, one in the client.

@@ -20,7 +20,6 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/integration/lib.sh"
 require_root
-FB=$TOP/obj/regress/tools/ftpbench
 need "$FB"
 
 SECS=${BROKER_LOAD_SECS:-12}
@@ -83,7 +82,6 @@ after() {
 	    [ "$(child_of "$PROXYPID" ftp-proxy)" = "$WPID" ]'
 	check "$2: no element left once the load stops" wait_permits 0
 }
-field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # --- 1. kill -9 of the spawned pfhelper, twice ----------------------------
 set_up proxy_up -D 6

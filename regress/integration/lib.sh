@@ -324,6 +324,16 @@ ptable() {
 	    2>/dev/null | sed '/^[[:space:]]*set retry[46] {/,/^[[:space:]]*}$/d'
 }
 
+# $FB: the load generator (regress/tools/ftpbench); ftpbench_built
+# builds it if it is missing (the bench scripts).
+FB=$TOP/obj/regress/tools/ftpbench
+ftpbench_built() {
+	[ -x "$FB" ] || make -s -C "$TOP" obj/regress/tools/ftpbench >/dev/null
+}
+
+# field name "line": the value after name= in a result line.
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+
 # A file of $2 KiB with random content.
 mkfile() { head -c "$(($2 * 1024))" /dev/urandom > "$1"; }
 sum() { sha256sum < "$1" | cut -d' ' -f1; }
